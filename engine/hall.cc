@@ -1,0 +1,1477 @@
+#include "engine/hall.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "engine/announcement.h"
+#include "engine/status_macros.h"
+
+namespace qcall {
+namespace {
+
+using Alarm = v1::HallEvent::Alarm;
+
+constexpr size_t kMaxTextLength = 200;
+constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMaxPhoneLength = 32;
+constexpr int64_t kMaxEstimateSeconds = 24 * 3600;
+
+int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
+
+std::string WindowText(int32_t number) { return absl::StrCat("window ", number); }
+
+absl::Status CheckText(absl::string_view text, absl::string_view field,
+                       bool required, size_t max_length = kMaxTextLength) {
+  if (required && text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  if (text.size() > max_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is too long (", text.size(), " bytes; at most ", max_length,
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOverride(const v1::Override& override) {
+  RETURN_IF_ERROR(CheckText(override.supervisor_id(), "override.supervisor_id",
+                            true, kMaxIdLength));
+  return CheckText(override.reason(), "override.reason", true);
+}
+
+bool CountsAsOpen(v1::WindowState state) {
+  return state == v1::WINDOW_STATE_IDLE || state == v1::WINDOW_STATE_CALLING ||
+         state == v1::WINDOW_STATE_SERVING;
+}
+
+bool IsFinal(uint8_t state) {
+  return state == v1::TICKET_STATE_COMPLETED ||
+         state == v1::TICKET_STATE_CANCELLED ||
+         state == v1::TICKET_STATE_VOIDED || state == v1::TICKET_STATE_EXPIRED;
+}
+
+absl::string_view StateWord(uint8_t state) {
+  switch (state) {
+    case v1::TICKET_STATE_WAITING:
+      return "waiting";
+    case v1::TICKET_STATE_CALLED:
+      return "called";
+    case v1::TICKET_STATE_SERVING:
+      return "being served";
+    case v1::TICKET_STATE_COMPLETED:
+      return "completed";
+    case v1::TICKET_STATE_NO_SHOW:
+      return "a no-show";
+    case v1::TICKET_STATE_CANCELLED:
+      return "cancelled";
+    case v1::TICKET_STATE_VOIDED:
+      return "voided";
+    case v1::TICKET_STATE_EXPIRED:
+      return "expired";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Hall::Hall(HallRules rules, absl::TimeZone tz)
+    : rules_(std::move(rules)),
+      calendar_(tz, rules_.config().hours(),
+                rules_.config().business_day_start_minute()),
+      min_open_windows_(rules_.config().min_open_windows()),
+      lanes_(rules_.services().size() * kCategoryCount +
+             rules_.windows().size()),
+      windows_(rules_.windows().size()),
+      services_(rules_.services().size()) {
+  for (size_t s = 0; s < services_.size(); ++s) {
+    services_[s].mean_handling_ms = rules_.services()[s].prior_handling_ms;
+  }
+}
+
+absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
+                                  absl::TimeZone tz) {
+  ASSIGN_OR_RETURN(HallRules rules, HallRules::FromConfig(config));
+  if (tz.name() != config.time_zone()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("time zone ", tz.name(), " given for a hall configured in ",
+                     config.time_zone()));
+  }
+  return Hall(std::move(rules), tz);
+}
+
+// ---------------------------------------------------------------------------
+// Apply
+
+absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
+                         Outcome* out) {
+  out->result.Clear();
+  out->events.Clear();
+  StartDayIfDue(now, out);
+  const int64_t ms = Millis(now);
+  using C = v1::Command;
+  switch (command.kind_case()) {
+    case C::kIssueTicket:
+      return IssueTicket(command.issue_ticket(), ms, out);
+    case C::kOpenWindow:
+      return OpenWindow(command.open_window(), ms, out);
+    case C::kCloseWindow:
+      return CloseWindow(command.close_window(), now, out);
+    case C::kPauseWindow:
+      return PauseWindow(command.pause_window(), now, out);
+    case C::kResumeWindow:
+      return ResumeWindow(command.resume_window(), ms, out);
+    case C::kCallNext:
+      return CallNext(command.call_next(), ms, out);
+    case C::kCallTicket:
+      return CallTicket(command.call_ticket(), ms, out);
+    case C::kRecall:
+      return Recall(command.recall(), ms, out);
+    case C::kStartServing:
+      return StartServing(command.start_serving(), ms, out);
+    case C::kComplete:
+      return Complete(command.complete(), ms, out);
+    case C::kNoShow:
+      return NoShow(command.no_show(), ms, out);
+    case C::kRequeue:
+      return Requeue(command.requeue(), ms, out);
+    case C::kTransfer:
+      return Transfer(command.transfer(), ms, out);
+    case C::kCancelTicket:
+      return CancelTicket(command.cancel_ticket(), ms, out);
+    case C::kVoidTicket:
+      return VoidTicket(command.void_ticket(), ms, out);
+    case C::kSetMinOpenWindows:
+      return SetMinOpenWindows(command.set_min_open_windows(), now, out);
+    case C::kWindowLost:
+      return WindowLost(command.window_lost(), now, out);
+    case C::kTick:
+      Tick(now, out);
+      return absl::OkStatus();
+    case C::kRollOverDay:
+      return absl::OkStatus();
+    case C::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("command has no kind set");
+}
+
+// ---------------------------------------------------------------------------
+// Tickets
+
+absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
+                               Outcome* out) {
+  const std::optional<int> found = rules_.FindService(c.service_code());
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("no service '", c.service_code(), "' in this hall"));
+  }
+  const int service = *found;
+  v1::Category category =
+      c.category() == v1::CATEGORY_UNSPECIFIED ? v1::CATEGORY_NORMAL
+                                               : c.category();
+  if (!v1::Category_IsValid(category)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown category ", static_cast<int>(c.category())));
+  }
+  RETURN_IF_ERROR(CheckText(c.phone(), "phone", false, kMaxPhoneLength));
+  const ServiceRules& rules = rules_.services()[service];
+  ServiceSlot& slot = services_[service];
+  if (slot.ticket_by_number.size() >= rules.daily_cap) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "service ", rules.code, " has issued all ", rules.daily_cap,
+        " tickets it may issue today"));
+  }
+  int64_t wait_since = now;
+  if (category == v1::CATEGORY_APPOINTMENT) {
+    if (c.appointment_unix_seconds() <= 0) {
+      return absl::InvalidArgumentError(
+          "an appointment ticket needs appointment_unix_seconds, its booked "
+          "slot");
+    }
+    const int64_t slot_ms = c.appointment_unix_seconds() * 1000;
+    const PolicyRules& policy = rules_.policy();
+    if (now < slot_ms - policy.appointment_early_ms) {
+      const absl::CivilMinute from = absl::ToCivilMinute(
+          absl::FromUnixMillis(slot_ms - policy.appointment_early_ms),
+          calendar_.time_zone());
+      return absl::FailedPreconditionError(absl::StrCat(
+          "too early for this appointment; check in from ",
+          absl::FormatCivilTime(from)));
+    }
+    if (now > slot_ms + policy.appointment_late_ms) {
+      category = v1::CATEGORY_NORMAL;  // Late: joins the walk-ins.
+    } else {
+      wait_since = slot_ms;
+    }
+  } else if (c.appointment_unix_seconds() != 0) {
+    return absl::InvalidArgumentError(
+        "appointment_unix_seconds is only for CATEGORY_APPOINTMENT tickets");
+  }
+
+  const int category_slot = CategorySlot(category);
+  const uint32_t lane = ServiceLane(service, category_slot);
+  const int32_t ahead = PeopleAheadInService(service, category_slot,
+                                             wait_since, lanes_[lane].size);
+  const uint32_t id = static_cast<uint32_t>(tickets_.size());
+  TicketSlot& t = tickets_.emplace_back();
+  t.issued_at_ms = now;
+  t.wait_since_ms = wait_since;
+  t.state_since_ms = now;
+  t.appointment_s = c.appointment_unix_seconds();
+  t.number = static_cast<uint32_t>(slot.ticket_by_number.size() + 1);
+  t.business_day = business_day_;
+  t.service = static_cast<uint16_t>(service);
+  t.queue_service = t.service;
+  t.category_slot = static_cast<uint8_t>(category_slot);
+  slot.ticket_by_number.push_back(id);
+  PushBack(lane, id);
+  if (!c.phone().empty()) phones_[id] = c.phone();
+
+  const int64_t estimate = EstimateWaitSeconds(service, ahead);
+  FillTicket(id, out->result.mutable_ticket());
+  out->result.set_people_ahead(ahead);
+  out->result.set_estimated_wait_seconds(estimate);
+  v1::HallEvent::TicketIssued* issued = Emit(now, out)->mutable_ticket_issued();
+  *issued->mutable_ticket() = out->result.ticket();
+  issued->set_people_ahead(ahead);
+  issued->set_estimated_wait_seconds(estimate);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::CancelTicket(const v1::Command::CancelTicket& c, int64_t now,
+                                Outcome* out) {
+  ASSIGN_OR_RETURN(const uint32_t id, FindTicket(c.ticket()));
+  TicketSlot& t = tickets_[id];
+  if (t.state != v1::TICKET_STATE_WAITING &&
+      t.state != v1::TICKET_STATE_NO_SHOW) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(c.ticket(), " is ", StateWord(t.state),
+                     "; only a waiting or no-show ticket can be cancelled"));
+  }
+  if (t.state == v1::TICKET_STATE_WAITING) Unlink(id);
+  t.state = v1::TICKET_STATE_CANCELLED;
+  t.state_since_ms = now;
+  FillTicket(id, out->result.mutable_ticket());
+  EmitTicketState(id, now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::VoidTicket(const v1::Command::VoidTicket& c, int64_t now,
+                              Outcome* out) {
+  RETURN_IF_ERROR(CheckText(c.reason(), "reason", true));
+  RETURN_IF_ERROR(
+      CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
+  ASSIGN_OR_RETURN(const uint32_t id, FindTicket(c.ticket()));
+  TicketSlot& t = tickets_[id];
+  if (t.state == v1::TICKET_STATE_CALLED ||
+      t.state == v1::TICKET_STATE_SERVING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        c.ticket(), " is at ", WindowText(rules_.windows()[t.window].number),
+        "; finish or transfer it there before voiding"));
+  }
+  if (IsFinal(t.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(c.ticket(), " is already ", StateWord(t.state)));
+  }
+  if (t.state == v1::TICKET_STATE_WAITING) Unlink(id);
+  t.state = v1::TICKET_STATE_VOIDED;
+  t.state_since_ms = now;
+  FillTicket(id, out->result.mutable_ticket());
+  EmitTicketState(id, now, out);
+  v1::HallEvent::TicketStateChanged* e =
+      out->events.Mutable(out->events.size() - 1)
+          ->mutable_ticket_state_changed();
+  e->set_reason(c.reason());
+  e->set_supervisor_id(c.supervisor_id());
+  return absl::OkStatus();
+}
+
+absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
+                           Outcome* out) {
+  ASSIGN_OR_RETURN(const uint32_t id, FindTicket(c.ticket()));
+  TicketSlot& t = tickets_[id];
+  if (t.state != v1::TICKET_STATE_NO_SHOW) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(c.ticket(), " is ", StateWord(t.state),
+                     "; only a no-show ticket can return to the queue"));
+  }
+  if (t.requeues >= rules_.policy().max_requeues) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        c.ticket(), " has returned ", t.requeues,
+        " time(s), the most this hall allows; issue a new ticket"));
+  }
+  ++t.requeues;
+  t.recalls = 0;
+  t.state = v1::TICKET_STATE_WAITING;
+  t.state_since_ms = now;
+  InsertAtOffset(ServiceLane(t.queue_service, t.category_slot), id,
+                 rules_.policy().requeue_offset);
+  FillTicket(id, out->result.mutable_ticket());
+  out->result.set_people_ahead(PeopleAhead(id, now));
+  out->result.set_estimated_wait_seconds(
+      EstimateWaitSeconds(t.queue_service, out->result.people_ahead()));
+  EmitTicketState(id, now, out);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Windows
+
+absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
+                              Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  RETURN_IF_ERROR(CheckText(c.clerk_id(), "clerk_id", true, kMaxIdLength));
+  WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_CLOSED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()), " is already open (clerk ", window.clerk, ")"));
+  }
+  if (ClerkBusy(c.clerk_id())) {
+    for (size_t other = 0; other < windows_.size(); ++other) {
+      if (windows_[other].state != v1::WINDOW_STATE_CLOSED &&
+          windows_[other].clerk == c.clerk_id()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "clerk ", c.clerk_id(), " is already at ",
+            WindowText(rules_.windows()[other].number),
+            "; close that window first"));
+      }
+    }
+  }
+  window.clerk = c.clerk_id();
+  window.reason.clear();
+  window.priority_streak = 0;
+  SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
+  EmitWindowState(w, now, out);
+  if (window.lost) {
+    window.lost = false;
+    EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, w, now, out);
+  }
+  UpdateBelowMinAlarm(absl::FromUnixMillis(now), out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::CheckMinimumKept(int w, const v1::Override& override,
+                                    bool has_override, absl::Time now,
+                                    absl::string_view action) const {
+  if (has_override) return CheckOverride(override);
+  if (!CountsAsOpen(windows_[w].state) || !BusinessHours(now)) {
+    return absl::OkStatus();
+  }
+  if (open_windows_ - 1 < min_open_windows_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "hall needs ", min_open_windows_, " open windows, ", open_windows_,
+        " are open; ", action, " ", WindowText(rules_.windows()[w].number),
+        " needs a supervisor override"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c,
+                               absl::Time now, Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  RETURN_IF_ERROR(CheckText(c.reason(), "reason", false));
+  WindowSlot& window = windows_[w];
+  if (window.state == v1::WINDOW_STATE_CLOSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(c.window()), " is already closed"));
+  }
+  if (window.ticket != kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()), " still holds ", TicketText(window.ticket),
+        "; complete, mark no-show or transfer it first"));
+  }
+  RETURN_IF_ERROR(
+      CheckMinimumKept(w, c.override(), c.has_override(), now, "closing"));
+  const int64_t ms = Millis(now);
+  window.reason = c.reason();
+  SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
+  EmitWindowState(w, ms, out);
+  v1::HallEvent::WindowChanged* e =
+      out->events.Mutable(out->events.size() - 1)->mutable_window_changed();
+  if (c.has_override()) *e->mutable_override() = c.override();
+  window.clerk.clear();
+  UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::PauseWindow(const v1::Command::PauseWindow& c,
+                               absl::Time now, Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  RETURN_IF_ERROR(CheckText(c.reason(), "reason", true));
+  WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_IDLE) {
+    if (window.ticket != kNone) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          WindowText(c.window()),
+          " holds a ticket; complete, mark no-show or transfer it before "
+          "pausing"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()), " is ",
+        window.state == v1::WINDOW_STATE_PAUSED ? "already paused" : "closed",
+        "; only an open, idle window can pause"));
+  }
+  RETURN_IF_ERROR(
+      CheckMinimumKept(w, c.override(), c.has_override(), now, "pausing"));
+  const int64_t ms = Millis(now);
+  window.reason = c.reason();
+  SetWindowState(w, v1::WINDOW_STATE_PAUSED, ms);
+  EmitWindowState(w, ms, out);
+  if (c.has_override()) {
+    *out->events.Mutable(out->events.size() - 1)
+         ->mutable_window_changed()
+         ->mutable_override() = c.override();
+  }
+  UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
+                                Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_PAUSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(c.window()), " is not paused"));
+  }
+  window.reason.clear();
+  SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
+  EmitWindowState(w, now, out);
+  UpdateBelowMinAlarm(absl::FromUnixMillis(now), out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
+                              Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  WindowSlot& window = windows_[w];
+  if (window.state == v1::WINDOW_STATE_CLOSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(c.window()), " is closed; nothing was lost"));
+  }
+  // A lost window is a fact, not a request: it is never refused. Its ticket
+  // goes back to the head of its lane so the customer is served next.
+  const int64_t ms = Millis(now);
+  const uint32_t held = window.ticket;
+  if (held != kNone) {
+    ReleaseTicket(w, ms);
+    TicketSlot& t = tickets_[held];
+    t.state = v1::TICKET_STATE_WAITING;
+    t.state_since_ms = ms;
+    PushFront(ServiceLane(t.queue_service, t.category_slot), held);
+    EmitTicketState(held, ms, out);
+  }
+  window.reason = "counter lost";
+  window.lost = true;
+  SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
+  EmitWindowState(w, ms, out);
+  out->events.Mutable(out->events.size() - 1)->mutable_window_changed()->set_lost(true);
+  window.clerk.clear();
+  EmitAlarm(Alarm::KIND_WINDOW_LOST, true, -1, w, ms, out);
+  if (BusinessHours(now) && open_windows_ < min_open_windows_) {
+    OpenStandbyWindow(w, ms, out);
+  }
+  UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
+  for (const v1::StandbyClerk& clerk : rules_.config().standby_clerks()) {
+    if (ClerkBusy(clerk.clerk_id())) continue;
+    for (int32_t number : clerk.windows()) {
+      const int w = *rules_.FindWindow(number);
+      if (w == lost_window || windows_[w].lost ||
+          windows_[w].state != v1::WINDOW_STATE_CLOSED) {
+        continue;
+      }
+      WindowSlot& window = windows_[w];
+      window.clerk = clerk.clerk_id();
+      window.reason = absl::StrCat(
+          "standby for ", WindowText(rules_.windows()[lost_window].number));
+      window.priority_streak = 0;
+      SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
+      EmitWindowState(w, now, out);
+      out->events.Mutable(out->events.size() - 1)
+          ->mutable_window_changed()
+          ->set_standby(true);
+      return;
+    }
+  }
+}
+
+absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
+                                     absl::Time now, Outcome* out) {
+  RETURN_IF_ERROR(
+      CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
+  const int windows = static_cast<int>(windows_.size());
+  if (c.min_open_windows() < 0 || c.min_open_windows() > windows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_open_windows must be 0-", windows,
+                     " (the windows this hall has), got ", c.min_open_windows()));
+  }
+  min_open_windows_ = c.min_open_windows();
+  const int64_t ms = Millis(now);
+  v1::HallEvent::MinOpenWindowsChanged* e =
+      Emit(ms, out)->mutable_min_open_windows_changed();
+  e->set_min_open_windows(min_open_windows_);
+  e->set_supervisor_id(c.supervisor_id());
+  UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Calls
+
+absl::Status Hall::CallNext(const v1::Command::CallNext& c, int64_t now,
+                            Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  const WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_IDLE) {
+    switch (window.state) {
+      case v1::WINDOW_STATE_CLOSED:
+        return absl::FailedPreconditionError(
+            absl::StrCat(WindowText(c.window()), " is closed; open it first"));
+      case v1::WINDOW_STATE_PAUSED:
+        return absl::FailedPreconditionError(
+            absl::StrCat(WindowText(c.window()), " is paused (", window.reason,
+                         "); resume it first"));
+      case v1::WINDOW_STATE_CALLING:
+        return absl::FailedPreconditionError(absl::StrCat(
+            WindowText(c.window()),
+            " is calling a ticket; start serving, recall or mark it no-show "
+            "first"));
+      default:
+        return absl::FailedPreconditionError(absl::StrCat(
+            WindowText(c.window()),
+            " is serving a ticket; complete or transfer it first"));
+    }
+  }
+  const uint32_t id = PickNext(w, now);
+  if (id == kNone) return absl::OkStatus();  // Nobody waits: nothing changes.
+  const bool priority = rules_.category(tickets_[id].category_slot).priority;
+  windows_[w].priority_streak = priority ? windows_[w].priority_streak + 1 : 0;
+  Unlink(id);
+  AssignTicket(w, id, now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::CallTicket(const v1::Command::CallTicket& c, int64_t now,
+                              Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  ASSIGN_OR_RETURN(const uint32_t id, FindTicket(c.ticket()));
+  if (windows_[w].state != v1::WINDOW_STATE_IDLE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()),
+        " is not idle; finish its current ticket or open it first"));
+  }
+  const TicketSlot& t = tickets_[id];
+  if (t.state != v1::TICKET_STATE_WAITING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(c.ticket(), " is ", StateWord(t.state), ", not waiting"));
+  }
+  const bool direct = t.lane == DirectLane(w);
+  bool serves = direct;
+  for (const ServedService& s : rules_.windows()[w].serves) {
+    serves = serves || s.service == t.queue_service;
+  }
+  if (!serves) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(c.window()), " does not serve ",
+                     rules_.services()[t.queue_service].name,
+                     "; transfer the ticket instead"));
+  }
+  windows_[w].priority_streak = 0;
+  Unlink(id);
+  AssignTicket(w, id, now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::Recall(const v1::Command::Recall& c, int64_t now,
+                          Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  const WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_CALLING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()), " has no called ticket to recall"));
+  }
+  TicketSlot& t = tickets_[window.ticket];
+  if (t.recalls >= rules_.policy().max_recalls) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ticket was recalled ", t.recalls,
+        " time(s), the most this hall allows; mark it no-show"));
+  }
+  ++t.recalls;
+  const uint32_t id = window.ticket;
+  v1::HallEvent::TicketCalled* called = Emit(now, out)->mutable_ticket_called();
+  FillTicket(id, called->mutable_ticket());
+  called->set_window(rules_.windows()[w].number);
+  called->set_window_name(rules_.windows()[w].name);
+  FormatAnnouncement(rules_.config().language(), called->ticket().number(),
+                     rules_.windows()[w].number, called->mutable_announcement());
+  called->set_recall(t.recalls);
+  *out->result.mutable_ticket() = called->ticket();
+  return absl::OkStatus();
+}
+
+absl::Status Hall::StartServing(const v1::Command::StartServing& c, int64_t now,
+                                Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  if (windows_[w].state != v1::WINDOW_STATE_CALLING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()),
+        windows_[w].state == v1::WINDOW_STATE_SERVING
+            ? " is already serving its ticket"
+            : " has called nobody; call next first"));
+  }
+  const uint32_t id = windows_[w].ticket;
+  tickets_[id].state = v1::TICKET_STATE_SERVING;
+  tickets_[id].state_since_ms = now;
+  SetWindowState(w, v1::WINDOW_STATE_SERVING, now);
+  FillTicket(id, out->result.mutable_ticket());
+  EmitTicketState(id, now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
+                            Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  if (c.rating() < 0 || c.rating() > 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rating must be 1-5, or 0 for not rated; got ", c.rating()));
+  }
+  WindowSlot& window = windows_[w];
+  if (window.state != v1::WINDOW_STATE_SERVING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()),
+        window.state == v1::WINDOW_STATE_CALLING
+            ? " has called its ticket but not started serving it; start "
+              "serving first"
+            : " is serving nobody; nothing to complete"));
+  }
+  const uint32_t id = window.ticket;
+  TicketSlot& t = tickets_[id];
+  const int64_t handling = std::max<int64_t>(0, now - t.state_since_ms);
+  ServiceSlot& service = services_[t.queue_service];
+  // Exponential average with weight 1/8: follows the day's pace while one
+  // unusual customer moves it little.
+  service.mean_handling_ms += (handling - service.mean_handling_ms) / 8;
+  t.state = v1::TICKET_STATE_COMPLETED;
+  t.state_since_ms = now;
+  ReleaseTicket(w, now);
+  FillTicket(id, out->result.mutable_ticket());
+  EmitTicketState(id, now, out);
+  v1::HallEvent::TicketStateChanged* e =
+      out->events.Mutable(out->events.size() - 1)
+          ->mutable_ticket_state_changed();
+  e->set_handling_ms(handling);
+  e->set_rating(c.rating());
+  if (window.handling_alarm) {
+    window.handling_alarm = false;
+    EmitAlarm(Alarm::KIND_HANDLING_OVER_TARGET, false, -1, w, now, out);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Hall::NoShow(const v1::Command::NoShow& c, int64_t now,
+                          Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  if (windows_[w].state != v1::WINDOW_STATE_CALLING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        WindowText(c.window()),
+        " has no called ticket; only a called customer can be a no-show"));
+  }
+  const uint32_t id = windows_[w].ticket;
+  tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
+  tickets_[id].state_since_ms = now;
+  ReleaseTicket(w, now);
+  FillTicket(id, out->result.mutable_ticket());
+  EmitTicketState(id, now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
+                            Outcome* out) {
+  ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+  if (!v1::Placement_IsValid(c.placement())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown placement ", static_cast<int>(c.placement())));
+  }
+  const uint32_t id = windows_[w].ticket;
+  if (id == kNone) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(c.window()), " holds no ticket to transfer"));
+  }
+  uint32_t lane = kNone;
+  int queue_service = tickets_[id].queue_service;
+  switch (c.target_case()) {
+    case v1::Command::Transfer::kToServiceCode: {
+      const std::optional<int> s = rules_.FindService(c.to_service_code());
+      if (!s) {
+        return absl::NotFoundError(
+            absl::StrCat("no service '", c.to_service_code(), "' in this hall"));
+      }
+      queue_service = *s;
+      lane = ServiceLane(*s, tickets_[id].category_slot);
+      break;
+    }
+    case v1::Command::Transfer::kToWindow: {
+      ASSIGN_OR_RETURN(const int target, FindWindow(c.to_window()));
+      if (target == w) {
+        return absl::InvalidArgumentError(
+            "a ticket cannot be transferred to the window that holds it");
+      }
+      lane = DirectLane(target);
+      break;
+    }
+    case v1::Command::Transfer::TARGET_NOT_SET:
+      return absl::InvalidArgumentError(
+          "transfer needs to_service_code or to_window");
+  }
+  ReleaseTicket(w, now);
+  TicketSlot& t = tickets_[id];
+  t.queue_service = static_cast<uint16_t>(queue_service);
+  t.state = v1::TICKET_STATE_WAITING;
+  t.state_since_ms = now;
+  t.recalls = 0;
+  switch (c.placement()) {
+    case v1::PLACEMENT_FIRST:
+      PushFront(lane, id);
+      break;
+    case v1::PLACEMENT_LAST:
+      t.wait_since_ms = now;  // Waits anew, behind everyone.
+      PushBack(lane, id);
+      break;
+    default:
+      InsertByIssueTime(lane, id);
+      break;
+  }
+  FillTicket(id, out->result.mutable_ticket());
+  v1::HallEvent::TicketTransferred* e =
+      Emit(now, out)->mutable_ticket_transferred();
+  *e->mutable_ticket() = out->result.ticket();
+  e->set_from_window(rules_.windows()[w].number);
+  if (c.has_to_service_code()) e->set_to_service_code(c.to_service_code());
+  if (c.has_to_window()) e->set_to_window(c.to_window());
+  e->set_placement(c.placement() == v1::PLACEMENT_UNSPECIFIED
+                       ? v1::PLACEMENT_BY_ISSUE_TIME
+                       : c.placement());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Timers and days
+
+void Hall::Tick(absl::Time now, Outcome* out) {
+  const int64_t ms = Millis(now);
+  const PolicyRules& policy = rules_.policy();
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    WindowSlot& window = windows_[w];
+    if (window.state == v1::WINDOW_STATE_CALLING &&
+        policy.no_show_timeout_ms > 0 &&
+        ms - window.since_ms >= policy.no_show_timeout_ms) {
+      const uint32_t id = window.ticket;
+      tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
+      tickets_[id].state_since_ms = ms;
+      ReleaseTicket(static_cast<int>(w), ms);
+      EmitTicketState(id, ms, out);
+    }
+    if (window.state == v1::WINDOW_STATE_SERVING && !window.handling_alarm) {
+      const int64_t target =
+          rules_.services()[tickets_[window.ticket].queue_service]
+              .target_handling_ms;
+      if (target > 0 && ms - window.since_ms > target) {
+        window.handling_alarm = true;
+        EmitAlarm(Alarm::KIND_HANDLING_OVER_TARGET, true, -1,
+                  static_cast<int>(w), ms, out);
+      }
+    }
+  }
+  for (size_t s = 0; s < services_.size(); ++s) {
+    const int64_t target = rules_.services()[s].target_wait_ms;
+    if (target <= 0) continue;
+    bool over = false;
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      const Lane& lane = lanes_[ServiceLane(static_cast<int>(s), slot)];
+      over = over || (lane.head != kNone &&
+                      ms - tickets_[lane.head].wait_since_ms > target);
+    }
+    if (over != services_[s].wait_alarm) {
+      services_[s].wait_alarm = over;
+      EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, over, static_cast<int>(s), -1, ms,
+                out);
+    }
+  }
+  UpdateBelowMinAlarm(now, out);
+}
+
+void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
+  const int32_t day = calendar_.BusinessDay(now);
+  // Never backwards: a clock stepped back, or the repeated hour of a DST
+  // change, must not reopen a finished day.
+  if (day <= business_day_) return;
+  const int64_t ms = Millis(now);
+  const bool first_day = business_day_ == 0;
+  business_day_ = day;
+  int32_t expired = 0;
+  std::vector<TicketSlot> kept;
+  absl::flat_hash_map<uint32_t, std::string> kept_phones;
+  // Only tickets still at a window survive the night; they keep their number
+  // and day and finish normally.
+  for (WindowSlot& window : windows_) {
+    if (window.ticket == kNone) continue;
+    const uint32_t id = static_cast<uint32_t>(kept.size());
+    if (auto it = phones_.find(window.ticket); it != phones_.end()) {
+      kept_phones[id] = std::move(it->second);
+    }
+    kept.push_back(tickets_[window.ticket]);
+    window.ticket = id;
+  }
+  for (Lane& lane : lanes_) {
+    expired += static_cast<int32_t>(lane.size);
+    lane = Lane{};
+  }
+  tickets_ = std::move(kept);
+  phones_ = std::move(kept_phones);
+  for (size_t s = 0; s < services_.size(); ++s) {
+    ServiceSlot& service = services_[s];
+    service.ticket_by_number.clear();
+    service.mean_handling_ms = rules_.services()[s].prior_handling_ms;
+    if (service.wait_alarm) {
+      service.wait_alarm = false;
+      EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, false, static_cast<int>(s), -1,
+                ms, out);
+    }
+  }
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    if (windows_[w].lost) {
+      windows_[w].lost = false;
+      EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, static_cast<int>(w), ms,
+                out);
+    }
+  }
+  v1::HallEvent::DayStarted* started = Emit(ms, out)->mutable_day_started();
+  started->set_business_day(day);
+  started->set_expired(expired);
+  if (first_day) UpdateBelowMinAlarm(now, out);
+}
+
+// ---------------------------------------------------------------------------
+// Lookups
+
+absl::StatusOr<int> Hall::FindWindow(int32_t number) const {
+  const std::optional<int> w = rules_.FindWindow(number);
+  if (!w) {
+    return absl::NotFoundError(
+        absl::StrCat("no window ", number, " in this hall"));
+  }
+  return *w;
+}
+
+absl::StatusOr<uint32_t> Hall::FindTicket(absl::string_view ticket) const {
+  const auto parsed = rules_.ParseTicketNumber(ticket);
+  if (!parsed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", ticket.substr(0, 32),
+        "' is not a ticket number of this hall (a prefix and digits, e.g. A012)"));
+  }
+  const auto& [service, number] = *parsed;
+  const std::vector<uint32_t>& today = services_[service].ticket_by_number;
+  if (number > today.size()) {
+    return absl::NotFoundError(
+        absl::StrCat("no ticket ", ticket, " was issued today"));
+  }
+  return today[number - 1];
+}
+
+bool Hall::ClerkBusy(absl::string_view clerk) const {
+  for (const WindowSlot& window : windows_) {
+    if (window.state != v1::WINDOW_STATE_CLOSED && window.clerk == clerk) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Lanes
+
+void Hall::PushBack(uint32_t lane_index, uint32_t id) {
+  Lane& lane = lanes_[lane_index];
+  TicketSlot& t = tickets_[id];
+  t.lane = lane_index;
+  t.prev = lane.tail;
+  t.next = kNone;
+  if (lane.tail != kNone) {
+    tickets_[lane.tail].next = id;
+  } else {
+    lane.head = id;
+  }
+  lane.tail = id;
+  ++lane.size;
+}
+
+void Hall::PushFront(uint32_t lane_index, uint32_t id) {
+  Lane& lane = lanes_[lane_index];
+  if (lane.head == kNone) {
+    PushBack(lane_index, id);
+    return;
+  }
+  TicketSlot& t = tickets_[id];
+  t.lane = lane_index;
+  t.prev = kNone;
+  t.next = lane.head;
+  tickets_[lane.head].prev = id;
+  lane.head = id;
+  ++lane.size;
+}
+
+void Hall::InsertAfter(uint32_t lane_index, uint32_t after, uint32_t id) {
+  Lane& lane = lanes_[lane_index];
+  if (after == lane.tail) {
+    PushBack(lane_index, id);
+    return;
+  }
+  TicketSlot& t = tickets_[id];
+  t.lane = lane_index;
+  t.prev = after;
+  t.next = tickets_[after].next;
+  tickets_[t.next].prev = id;
+  tickets_[after].next = id;
+  ++lane.size;
+}
+
+void Hall::InsertByIssueTime(uint32_t lane_index, uint32_t id) {
+  // Walks back only over the tickets issued after this one: a transfer lands
+  // near where its age puts it, which is the tail for most transfers.
+  uint32_t after = lanes_[lane_index].tail;
+  const int64_t issued = tickets_[id].issued_at_ms;
+  while (after != kNone && tickets_[after].issued_at_ms > issued) {
+    after = tickets_[after].prev;
+  }
+  if (after == kNone) {
+    PushFront(lane_index, id);
+  } else {
+    InsertAfter(lane_index, after, id);
+  }
+}
+
+void Hall::InsertAtOffset(uint32_t lane_index, uint32_t id, int offset) {
+  if (offset == 0) {
+    PushFront(lane_index, id);
+    return;
+  }
+  uint32_t after = lanes_[lane_index].head;
+  if (after == kNone) {
+    PushBack(lane_index, id);
+    return;
+  }
+  for (int i = 1; i < offset && tickets_[after].next != kNone; ++i) {
+    after = tickets_[after].next;
+  }
+  InsertAfter(lane_index, after, id);
+}
+
+void Hall::Unlink(uint32_t id) {
+  TicketSlot& t = tickets_[id];
+  Lane& lane = lanes_[t.lane];
+  if (t.prev != kNone) {
+    tickets_[t.prev].next = t.next;
+  } else {
+    lane.head = t.next;
+  }
+  if (t.next != kNone) {
+    tickets_[t.next].prev = t.prev;
+  } else {
+    lane.tail = t.prev;
+  }
+  --lane.size;
+  t.prev = t.next = t.lane = kNone;
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch
+
+int64_t Hall::Score(const TicketSlot& t, int64_t weight, int64_t now) const {
+  // Waiting time and the category's boost are in the same unit, so a normal
+  // ticket's score keeps growing until it outranks any later arrival: that is
+  // what bounds its wait.
+  const int64_t aged = (now - t.wait_since_ms) * rules_.policy().ageing_percent / 100;
+  return weight * (aged + rules_.category(t.category_slot).boost_ms);
+}
+
+uint32_t Hall::PickNext(int w, int64_t now) const {
+  struct Best {
+    uint32_t id = kNone;
+    int64_t score = 0;
+  };
+  Best any, normal;
+  auto consider = [&](uint32_t id, int64_t weight) {
+    const TicketSlot& t = tickets_[id];
+    const int64_t score = Score(t, weight, now);
+    auto better = [&](const Best& b) {
+      return b.id == kNone || score > b.score ||
+             (score == b.score && t.issued_at_ms < tickets_[b.id].issued_at_ms);
+    };
+    if (better(any)) any = {id, score};
+    if (!rules_.category(t.category_slot).priority && better(normal)) {
+      normal = {id, score};
+    }
+  };
+  for (const ServedService& served : rules_.windows()[w].serves) {
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      const uint32_t head = lanes_[ServiceLane(served.service, slot)].head;
+      if (head != kNone) consider(head, served.weight);
+    }
+  }
+  // Tickets transferred to this very window rank as its most wanted work.
+  const uint32_t direct = lanes_[DirectLane(w)].head;
+  if (direct != kNone) consider(direct, 1000);
+
+  const int interleave = rules_.policy().priority_interleave;
+  if (interleave > 0 && windows_[w].priority_streak >= interleave &&
+      normal.id != kNone) {
+    return normal.id;
+  }
+  return any.id;
+}
+
+// ---------------------------------------------------------------------------
+// Windows
+
+void Hall::SetWindowState(int w, v1::WindowState state, int64_t now) {
+  WindowSlot& window = windows_[w];
+  const bool was_open = CountsAsOpen(window.state);
+  const bool was_idle = window.state == v1::WINDOW_STATE_IDLE;
+  const bool open = CountsAsOpen(state);
+  const bool idle = state == v1::WINDOW_STATE_IDLE;
+  window.state = state;
+  window.since_ms = now;
+  if (was_open == open && was_idle == idle) return;
+  open_windows_ += static_cast<int>(open) - static_cast<int>(was_open);
+  for (const ServedService& served : rules_.windows()[w].serves) {
+    ServiceSlot& service = services_[served.service];
+    service.open_windows += static_cast<int>(open) - static_cast<int>(was_open);
+    service.open_share_permille +=
+        (static_cast<int>(open) - static_cast<int>(was_open)) *
+        served.share_permille;
+    service.idle_windows += static_cast<int>(idle) - static_cast<int>(was_idle);
+  }
+}
+
+void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
+  TicketSlot& t = tickets_[id];
+  t.state = v1::TICKET_STATE_CALLED;
+  t.state_since_ms = now;
+  t.window = static_cast<int16_t>(w);
+  t.recalls = 0;
+  windows_[w].ticket = id;
+  SetWindowState(w, v1::WINDOW_STATE_CALLING, now);
+  v1::HallEvent::TicketCalled* called = Emit(now, out)->mutable_ticket_called();
+  FillTicket(id, called->mutable_ticket());
+  called->set_window(rules_.windows()[w].number);
+  called->set_window_name(rules_.windows()[w].name);
+  FormatAnnouncement(rules_.config().language(), called->ticket().number(),
+                     rules_.windows()[w].number, called->mutable_announcement());
+  called->set_recall(0);
+  *out->result.mutable_ticket() = called->ticket();
+}
+
+void Hall::ReleaseTicket(int w, int64_t now) {
+  WindowSlot& window = windows_[w];
+  window.ticket = kNone;
+  SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
+  if (window.handling_alarm) window.handling_alarm = false;
+}
+
+void Hall::UpdateBelowMinAlarm(absl::Time now, Outcome* out) {
+  const bool below = BusinessHours(now) && open_windows_ < min_open_windows_;
+  if (below == below_min_alarm_) return;
+  below_min_alarm_ = below;
+  EmitAlarm(Alarm::KIND_BELOW_MIN_OPEN, below, -1, -1, Millis(now), out);
+}
+
+// ---------------------------------------------------------------------------
+// Estimates
+
+int32_t Hall::PeopleAheadInService(int service, int category_slot,
+                                   int64_t wait_since,
+                                   int64_t own_position) const {
+  // Ticket u goes before t when ageing*(now - w_u) + b_u > ageing*(now - w_t)
+  // + b_t, i.e. when w_u < w_t + (b_u - b_t) / ageing: `now` cancels out, and
+  // since lanes run oldest first the tickets ahead are a prefix of each lane.
+  const int64_t ageing = rules_.policy().ageing_percent;
+  const int64_t boost = rules_.category(category_slot).boost_ms;
+  int64_t ahead = own_position;
+  for (int slot = 0; slot < kCategoryCount; ++slot) {
+    if (slot == category_slot) continue;
+    const Lane& lane = lanes_[ServiceLane(service, slot)];
+    if (lane.size == 0) continue;
+    const int64_t before =
+        wait_since + (rules_.category(slot).boost_ms - boost) * 100 / ageing;
+    if (tickets_[lane.tail].wait_since_ms < before) {
+      ahead += lane.size;
+      continue;
+    }
+    for (uint32_t u = lane.head;
+         u != kNone && tickets_[u].wait_since_ms < before;
+         u = tickets_[u].next) {
+      ++ahead;
+    }
+  }
+  return static_cast<int32_t>(std::min<int64_t>(ahead, INT32_MAX));
+}
+
+int32_t Hall::PeopleAhead(uint32_t id, int64_t /*now*/) const {
+  const TicketSlot& t = tickets_[id];
+  int64_t position = 0;
+  for (uint32_t u = lanes_[t.lane].head; u != id; u = tickets_[u].next) {
+    ++position;
+  }
+  if (t.lane >= DirectLane(0)) return static_cast<int32_t>(position);
+  return PeopleAheadInService(t.queue_service, t.category_slot,
+                              t.wait_since_ms, position);
+}
+
+int64_t Hall::EstimateWaitSeconds(int service, int32_t people_ahead) const {
+  // Queue-length estimator: with every serving window busy, the customer
+  // waits for the people ahead plus one to be cleared at the rate of the
+  // window time this service gets. With no window open yet it assumes one
+  // window, so the figure stays finite and pessimistic.
+  const ServiceSlot& s = services_[service];
+  if (people_ahead < s.idle_windows) return 0;
+  const int64_t share =
+      s.open_share_permille > 0 ? s.open_share_permille : 1000;
+  const int64_t to_clear = people_ahead - s.idle_windows + 1;
+  const int64_t ms = to_clear * s.mean_handling_ms * 1000 / share;
+  return std::clamp<int64_t>(ms / 1000, 0, kMaxEstimateSeconds);
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+v1::HallEvent* Hall::Emit(int64_t now, Outcome* out) {
+  v1::HallEvent* event = out->events.Add();
+  event->set_seq(++last_seq_);
+  event->set_at_unix_ms(now);
+  return event;
+}
+
+std::string Hall::TicketText(uint32_t id) const {
+  const ServiceRules& numbering = rules_.services()[tickets_[id].service];
+  return FormatTicketNumber(numbering.prefix, tickets_[id].number,
+                            numbering.width);
+}
+
+void Hall::FillTicket(uint32_t id, v1::Ticket* ticket) const {
+  const TicketSlot& t = tickets_[id];
+  const ServiceRules& numbering = rules_.services()[t.service];
+  const ServiceRules& queue = rules_.services()[t.queue_service];
+  FormatTicketNumber(numbering.prefix, t.number, numbering.width,
+                     ticket->mutable_number());
+  ticket->set_service_code(queue.code);
+  ticket->set_service_name(queue.name);
+  ticket->set_category(CategoryAt(t.category_slot));
+  ticket->set_state(static_cast<v1::TicketState>(t.state));
+  ticket->set_issued_at_unix_ms(t.issued_at_ms);
+  ticket->set_appointment_unix_seconds(t.appointment_s);
+  ticket->set_window(t.window >= 0 ? rules_.windows()[t.window].number : 0);
+  ticket->set_recalls(t.recalls);
+  ticket->set_requeues(t.requeues);
+  ticket->set_business_day(t.business_day);
+}
+
+void Hall::EmitTicketState(uint32_t id, int64_t now, Outcome* out) {
+  v1::HallEvent::TicketStateChanged* e =
+      Emit(now, out)->mutable_ticket_state_changed();
+  FillTicket(id, e->mutable_ticket());
+  e->set_window(e->ticket().window());
+}
+
+void Hall::EmitWindowState(int w, int64_t now, Outcome* out) {
+  const WindowSlot& window = windows_[w];
+  v1::HallEvent::WindowChanged* e = Emit(now, out)->mutable_window_changed();
+  e->set_window(rules_.windows()[w].number);
+  e->set_window_name(rules_.windows()[w].name);
+  e->set_state(window.state);
+  e->set_clerk_id(window.clerk);
+  e->set_reason(window.reason);
+  e->set_open_windows(open_windows_);
+}
+
+std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
+  switch (kind) {
+    case Alarm::KIND_BELOW_MIN_OPEN:
+      return absl::StrCat("hall needs ", min_open_windows_, " open windows, ",
+                          open_windows_, " are open");
+    case Alarm::KIND_WAIT_OVER_TARGET:
+      return absl::StrCat(rules_.services()[service].name,
+                          ": customers wait longer than the ",
+                          rules_.services()[service].target_wait_ms / 60000,
+                          "-minute target");
+    case Alarm::KIND_HANDLING_OVER_TARGET:
+      return absl::StrCat(WindowText(rules_.windows()[w].number),
+                          " is serving longer than the target handling time");
+    case Alarm::KIND_WINDOW_LOST:
+      return absl::StrCat(WindowText(rules_.windows()[w].number),
+                          " lost its counter (heartbeat stopped)");
+    default:
+      return "";
+  }
+}
+
+void Hall::EmitAlarm(Alarm::Kind kind, bool raised, int service, int w,
+                     int64_t now, Outcome* out) {
+  Alarm* alarm = Emit(now, out)->mutable_alarm();
+  alarm->set_kind(kind);
+  alarm->set_raised(raised);
+  if (service >= 0) alarm->set_service_code(rules_.services()[service].code);
+  if (w >= 0) alarm->set_window(rules_.windows()[w].number);
+  alarm->set_message(AlarmMessage(kind, service, w));
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+absl::StatusOr<v1::CommandResult> Hall::TicketStatus(absl::string_view ticket,
+                                                     absl::Time now) const {
+  ASSIGN_OR_RETURN(const uint32_t id, FindTicket(ticket));
+  v1::CommandResult result;
+  FillTicket(id, result.mutable_ticket());
+  if (tickets_[id].state == v1::TICKET_STATE_WAITING) {
+    const int32_t ahead = PeopleAhead(id, Millis(now));
+    result.set_people_ahead(ahead);
+    result.set_estimated_wait_seconds(
+        EstimateWaitSeconds(tickets_[id].queue_service, ahead));
+  }
+  return result;
+}
+
+v1::HallView Hall::View(absl::Time now) const {
+  const int64_t ms = Millis(now);
+  v1::HallView view;
+  view.set_hall_id(rules_.config().hall_id());
+  view.set_name(rules_.config().name());
+  view.set_business_day(business_day_);
+  view.set_business_hours(BusinessHours(now));
+  view.set_open_windows(open_windows_);
+  view.set_min_open_windows(min_open_windows_);
+  view.set_last_seq(last_seq_);
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    const WindowSlot& window = windows_[w];
+    v1::HallView::WindowView* v = view.add_windows();
+    v->set_number(rules_.windows()[w].number);
+    v->set_name(rules_.windows()[w].name);
+    v->set_state(window.state);
+    v->set_clerk_id(window.clerk);
+    v->set_state_since_unix_ms(window.since_ms);
+    v->set_reason(window.reason);
+    if (window.ticket != kNone) FillTicket(window.ticket, v->mutable_ticket());
+  }
+  for (size_t s = 0; s < services_.size(); ++s) {
+    const ServiceRules& rules = rules_.services()[s];
+    v1::HallView::ServiceView* v = view.add_services();
+    v->set_code(rules.code);
+    v->set_name(rules.name);
+    int32_t waiting = 0;
+    int64_t oldest = 0;
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      const Lane& lane = lanes_[ServiceLane(static_cast<int>(s), slot)];
+      if (lane.size == 0) continue;
+      waiting += static_cast<int32_t>(lane.size);
+      const int64_t wait =
+          std::max<int64_t>(0, ms - tickets_[lane.head].wait_since_ms) / 1000;
+      oldest = std::max(oldest, wait);
+      v1::HallView::LaneView* l = view.add_lanes();
+      l->set_service_code(rules.code);
+      l->set_category(CategoryAt(slot));
+      l->set_waiting(static_cast<int32_t>(lane.size));
+      l->set_oldest_wait_seconds(wait);
+    }
+    v->set_waiting(waiting);
+    v->set_oldest_wait_seconds(oldest);
+    v->set_open_windows(services_[s].open_windows);
+    v->set_estimated_wait_seconds(
+        EstimateWaitSeconds(static_cast<int>(s), waiting));
+    v->set_issued_today(
+        static_cast<int32_t>(services_[s].ticket_by_number.size()));
+    v->set_mean_handling_seconds(services_[s].mean_handling_ms / 1000);
+  }
+  auto add_alarm = [&](Alarm::Kind kind, int service, int w) {
+    Alarm* alarm = view.add_alarms();
+    alarm->set_kind(kind);
+    alarm->set_raised(true);
+    if (service >= 0) alarm->set_service_code(rules_.services()[service].code);
+    if (w >= 0) alarm->set_window(rules_.windows()[w].number);
+    alarm->set_message(AlarmMessage(kind, service, w));
+  };
+  if (below_min_alarm_) add_alarm(Alarm::KIND_BELOW_MIN_OPEN, -1, -1);
+  for (size_t s = 0; s < services_.size(); ++s) {
+    if (services_[s].wait_alarm) {
+      add_alarm(Alarm::KIND_WAIT_OVER_TARGET, static_cast<int>(s), -1);
+    }
+  }
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    if (windows_[w].handling_alarm) {
+      add_alarm(Alarm::KIND_HANDLING_OVER_TARGET, -1, static_cast<int>(w));
+    }
+    if (windows_[w].lost) {
+      add_alarm(Alarm::KIND_WINDOW_LOST, -1, static_cast<int>(w));
+    }
+  }
+  return view;
+}
+
+// ---------------------------------------------------------------------------
+// Snapshots
+
+v1::HallState Hall::Snapshot() const {
+  v1::HallState state;
+  *state.mutable_config() = rules_.config();
+  state.set_last_seq(last_seq_);
+  state.set_business_day(business_day_);
+  state.set_min_open_windows(min_open_windows_);
+  state.set_below_min_alarm(below_min_alarm_);
+  for (uint32_t id = 0; id < tickets_.size(); ++id) {
+    const TicketSlot& t = tickets_[id];
+    v1::HallState::TicketRecord* r = state.add_tickets();
+    r->set_id(id);
+    r->set_service(t.service);
+    r->set_queue_service(t.queue_service);
+    r->set_number(t.number);
+    r->set_category(CategoryAt(t.category_slot));
+    r->set_state(static_cast<v1::TicketState>(t.state));
+    r->set_issued_at_ms(t.issued_at_ms);
+    r->set_wait_since_ms(t.wait_since_ms);
+    r->set_state_since_ms(t.state_since_ms);
+    r->set_appointment_unix_seconds(t.appointment_s);
+    r->set_window(t.window + 1);
+    r->set_recalls(t.recalls);
+    r->set_requeues(t.requeues);
+    r->set_business_day(t.business_day);
+    if (auto it = phones_.find(id); it != phones_.end()) {
+      r->set_phone(it->second);
+    }
+  }
+  auto lane_ids = [&](const Lane& lane,
+                      google::protobuf::RepeatedField<uint32_t>* ids) {
+    for (uint32_t u = lane.head; u != kNone; u = tickets_[u].next) ids->Add(u);
+  };
+  for (size_t s = 0; s < services_.size(); ++s) {
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      const Lane& lane = lanes_[ServiceLane(static_cast<int>(s), slot)];
+      if (lane.size == 0) continue;
+      v1::HallState::LaneRecord* r = state.add_lanes();
+      r->set_service(static_cast<uint32_t>(s));
+      r->set_category(CategoryAt(slot));
+      lane_ids(lane, r->mutable_tickets());
+    }
+    v1::HallState::ServiceRecord* r = state.add_services();
+    r->set_mean_handling_ms(services_[s].mean_handling_ms);
+    r->set_wait_alarm(services_[s].wait_alarm);
+  }
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    const WindowSlot& window = windows_[w];
+    v1::HallState::WindowRecord* r = state.add_windows();
+    r->set_number(rules_.windows()[w].number);
+    r->set_state(window.state);
+    r->set_clerk_id(window.clerk);
+    r->set_ticket(window.ticket == kNone ? 0 : window.ticket + 1);
+    r->set_state_since_ms(window.since_ms);
+    r->set_reason(window.reason);
+    r->set_priority_streak(window.priority_streak);
+    r->set_handling_alarm(window.handling_alarm);
+    r->set_lost(window.lost);
+    lane_ids(lanes_[DirectLane(static_cast<int>(w))], r->mutable_direct_lane());
+  }
+  return state;
+}
+
+absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
+                                   absl::TimeZone tz) {
+  ASSIGN_OR_RETURN(Hall hall, Create(state.config(), tz));
+  auto corrupt = [](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("snapshot is corrupt: ", what));
+  };
+  const size_t service_count = hall.services_.size();
+  if (static_cast<size_t>(state.services_size()) != service_count ||
+      static_cast<size_t>(state.windows_size()) != hall.windows_.size()) {
+    return corrupt("service or window count differs from its config");
+  }
+  hall.last_seq_ = state.last_seq();
+  hall.business_day_ = state.business_day();
+  hall.min_open_windows_ = state.min_open_windows();
+  hall.below_min_alarm_ = state.below_min_alarm();
+  for (const v1::HallState::TicketRecord& r : state.tickets()) {
+    if (r.id() != hall.tickets_.size() || r.service() >= service_count ||
+        r.queue_service() >= service_count ||
+        r.window() > static_cast<int32_t>(hall.windows_.size()) ||
+        r.category() == v1::CATEGORY_UNSPECIFIED) {
+      return corrupt(absl::StrCat("ticket record ", r.id()));
+    }
+    TicketSlot& t = hall.tickets_.emplace_back();
+    t.issued_at_ms = r.issued_at_ms();
+    t.wait_since_ms = r.wait_since_ms();
+    t.state_since_ms = r.state_since_ms();
+    t.appointment_s = r.appointment_unix_seconds();
+    t.number = r.number();
+    t.business_day = r.business_day();
+    t.service = static_cast<uint16_t>(r.service());
+    t.queue_service = static_cast<uint16_t>(r.queue_service());
+    t.window = static_cast<int16_t>(r.window() - 1);
+    t.category_slot = static_cast<uint8_t>(CategorySlot(r.category()));
+    t.state = static_cast<uint8_t>(r.state());
+    t.recalls = static_cast<uint8_t>(r.recalls());
+    t.requeues = static_cast<uint8_t>(r.requeues());
+    if (!r.phone().empty()) hall.phones_[r.id()] = r.phone();
+    if (t.business_day == hall.business_day_) {
+      std::vector<uint32_t>& today =
+          hall.services_[t.service].ticket_by_number;
+      if (t.number != today.size() + 1) {
+        return corrupt(absl::StrCat("ticket numbers of service ", t.service,
+                                    " are not contiguous"));
+      }
+      today.push_back(r.id());
+    }
+  }
+  auto fill_lane = [&](uint32_t lane,
+                       const google::protobuf::RepeatedField<uint32_t>& ids) {
+    for (uint32_t id : ids) {
+      if (id >= hall.tickets_.size()) return false;
+      hall.PushBack(lane, id);
+    }
+    return true;
+  };
+  for (const v1::HallState::LaneRecord& r : state.lanes()) {
+    if (r.service() >= service_count ||
+        r.category() == v1::CATEGORY_UNSPECIFIED ||
+        !fill_lane(hall.ServiceLane(static_cast<int>(r.service()),
+                                    CategorySlot(r.category())),
+                   r.tickets())) {
+      return corrupt("lane record");
+    }
+  }
+  for (size_t s = 0; s < service_count; ++s) {
+    hall.services_[s].mean_handling_ms = state.services(static_cast<int>(s)).mean_handling_ms();
+    hall.services_[s].wait_alarm = state.services(static_cast<int>(s)).wait_alarm();
+  }
+  for (size_t w = 0; w < hall.windows_.size(); ++w) {
+    const v1::HallState::WindowRecord& r = state.windows(static_cast<int>(w));
+    if (r.ticket() > hall.tickets_.size() ||
+        !fill_lane(hall.DirectLane(static_cast<int>(w)), r.direct_lane())) {
+      return corrupt(absl::StrCat("window record ", r.number()));
+    }
+    WindowSlot& window = hall.windows_[w];
+    window.clerk = r.clerk_id();
+    window.reason = r.reason();
+    window.ticket = r.ticket() == 0 ? kNone : r.ticket() - 1;
+    window.priority_streak = r.priority_streak();
+    window.handling_alarm = r.handling_alarm();
+    window.lost = r.lost();
+    hall.SetWindowState(static_cast<int>(w), r.state(), r.state_since_ms());
+  }
+  return hall;
+}
+
+}  // namespace qcall
