@@ -1019,15 +1019,16 @@ uint32_t Hall::PickNext(int w, int64_t now) const {
       normal = {id, score};
     }
   };
+  // A customer sent to this very window by a colleague comes first: they
+  // were already served once and were promised this window.
+  const uint32_t direct = lanes_[DirectLane(w)].head;
+  if (direct != kNone) return direct;
   for (const ServedService& served : rules_.windows()[w].serves) {
     for (int slot = 0; slot < kCategoryCount; ++slot) {
       const uint32_t head = lanes_[ServiceLane(served.service, slot)].head;
       if (head != kNone) consider(head, served.weight);
     }
   }
-  // Tickets transferred to this very window rank as its most wanted work.
-  const uint32_t direct = lanes_[DirectLane(w)].head;
-  if (direct != kNone) consider(direct, 1000);
 
   const int interleave = rules_.policy().priority_interleave;
   if (interleave > 0 && windows_[w].priority_streak >= interleave &&

@@ -60,7 +60,9 @@ CategoryRules DefaultCategory(v1::Category category) {
     case v1::CATEGORY_URGENT:
       return {1'200'000, true};
     case v1::CATEGORY_APPOINTMENT:
-      return {1'800'000, false};
+      // Large enough to be called within the check-in tolerance in a busy
+      // hall; appointments are limited by booking, so they cannot flood.
+      return {7'200'000, false};
     default:
       return {0, false};
   }

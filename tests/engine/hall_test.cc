@@ -1,0 +1,724 @@
+#include "engine/hall.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/engine/test_hall.h"
+
+namespace qcall {
+namespace {
+
+using ::qcall::testing::CallNext;
+using ::qcall::testing::CallTicket;
+using ::qcall::testing::Cancel;
+using ::qcall::testing::CloseWindow;
+using ::qcall::testing::Complete;
+using ::qcall::testing::Issue;
+using ::qcall::testing::LoadZone;
+using ::qcall::testing::NoShow;
+using ::qcall::testing::OpenWindow;
+using ::qcall::testing::PauseWindow;
+using ::qcall::testing::Recall;
+using ::qcall::testing::Requeue;
+using ::qcall::testing::ResumeWindow;
+using ::qcall::testing::SetMin;
+using ::qcall::testing::ShanghaiTime;
+using ::qcall::testing::SmallHallConfig;
+using ::qcall::testing::Start;
+using ::qcall::testing::TestHall;
+using ::qcall::testing::Tick;
+using ::qcall::testing::TransferToService;
+using ::qcall::testing::TransferToWindow;
+using ::qcall::testing::Void;
+using ::qcall::testing::WindowLost;
+using ::testing::HasSubstr;
+using Alarm = v1::HallEvent::Alarm;
+
+std::string Number(const Hall::Outcome& out) {
+  return out.result.ticket().number();
+}
+
+void ExpectError(const absl::Status& status, absl::StatusCode code,
+                 absl::string_view message) {
+  EXPECT_EQ(status.code(), code) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(std::string(message)));
+}
+
+// Events of one kind among everything the hall emitted.
+std::vector<v1::HallEvent> EventsOf(const TestHall& h,
+                                    v1::HallEvent::KindCase kind) {
+  std::vector<v1::HallEvent> found;
+  for (const v1::HallEvent& e : h.events()) {
+    if (e.kind_case() == kind) found.push_back(e);
+  }
+  return found;
+}
+
+// --- Rule 1: numbering -----------------------------------------------------
+
+TEST(Numbering, RunsWithoutGapsPerServiceAndSkipsNothingOnErrors) {
+  TestHall h(SmallHallConfig());
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  EXPECT_EQ(Number(h.Ok(Issue("SIM"))), "B001");
+  EXPECT_EQ(h.Try(Issue("NOPE")).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
+  h.Ok(Cancel("A002"));  // A cancelled number is not reissued.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A003");
+}
+
+TEST(Numbering, RestartsAtLocalMidnightOfTheHall) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(23, 50));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
+  EXPECT_EQ(h.hall().business_day(), 20261127);
+  h.Advance(absl::Minutes(15));  // 00:05 in Shanghai, still 16:05 UTC.
+  const Hall::Outcome& out = h.Ok(Issue("BILL"));
+  EXPECT_EQ(Number(out), "A001");
+  EXPECT_EQ(out.result.ticket().business_day(), 20261128);
+  ASSERT_GE(out.events.size(), 2);
+  EXPECT_EQ(out.events[0].day_started().business_day(), 20261128);
+  EXPECT_EQ(out.events[0].day_started().expired(), 2);
+  // Yesterday's numbers are gone for good.
+  EXPECT_EQ(h.Try(Cancel("A002")).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Numbering, DaylightSavingChangeRestartsOnceAtLocalMidnight) {
+  // Berlin leaves summer time at 03:00 on Sunday 2026-10-25: that day has 25
+  // hours. Numbering must restart at local midnight on both sides, never at
+  // 23:00 or 01:00.
+  v1::HallConfig config = SmallHallConfig();
+  config.set_time_zone("Europe/Berlin");
+  config.clear_hours();
+  const absl::TimeZone berlin = LoadZone("Europe/Berlin");
+  auto local = [&](int d, int hh, int mm) {
+    return absl::FromCivil(absl::CivilMinute(2026, 10, d, hh, mm), berlin);
+  };
+  TestHall h(config, local(24, 23, 59));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  h.set_now(local(25, 0, 1));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  // The repeated hour 02:00-03:00 and the rest of the long day.
+  h.set_now(local(25, 2, 30));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
+  h.Advance(absl::Hours(1));  // 02:30 again, after the clocks went back.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A003");
+  h.set_now(local(25, 23, 59));  // 24 local hours but 25 real ones later.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A004");
+  h.set_now(local(26, 0, 0));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  EXPECT_EQ(h.hall().business_day(), 20261026);
+}
+
+TEST(Numbering, NeverGoesBackWhenTheLocalClockRepeats) {
+  // Day start 02:30 in Berlin: on 2026-10-25 local 02:30 happens twice. The
+  // second time must not start yet another day.
+  v1::HallConfig config = SmallHallConfig();
+  config.set_time_zone("Europe/Berlin");
+  config.clear_hours();
+  config.set_business_day_start_minute(150);
+  const absl::TimeZone berlin = LoadZone("Europe/Berlin");
+  const absl::Time first = absl::FromCivil(
+      absl::CivilMinute(2026, 10, 25, 2, 40), berlin);  // Earlier of the two.
+  TestHall h(config, first - absl::Minutes(20));       // 02:20, day before.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  h.set_now(first);
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");  // New day from 02:30.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
+  h.Advance(absl::Minutes(40));  // 02:20 local again (second pass).
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A003");
+  EXPECT_EQ(h.hall().business_day(), 20261025);
+}
+
+TEST(Numbering, HallOpenAcrossMidnightKeepsOneDay) {
+  v1::HallConfig config = SmallHallConfig();
+  config.clear_hours();
+  for (int day = 1; day <= 7; ++day) {
+    v1::OpeningHours* hours = config.add_hours();
+    hours->set_weekday(day);
+    hours->set_open_minute(18 * 60);
+    hours->set_close_minute(26 * 60);  // Until 02:00.
+  }
+  config.set_business_day_start_minute(6 * 60);
+  TestHall h(config, ShanghaiTime(23, 0));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  h.Advance(absl::Hours(2));  // 01:00 next calendar day.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
+  h.Advance(absl::Hours(5));  // 06:00: the next business day.
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+}
+
+TEST(Numbering, DailyCapIsResourceExhaustedAndSkipsNothing) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_services(0)->set_number_width(1);  // A1 ... A9.
+  TestHall h(config);
+  for (int i = 1; i <= 9; ++i) {
+    EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A" + std::to_string(i));
+  }
+  const uint64_t seq = h.hall().last_seq();
+  ExpectError(h.Try(Issue("BILL")), absl::StatusCode::kResourceExhausted,
+              "issued all 9 tickets");
+  EXPECT_EQ(h.hall().last_seq(), seq);
+  EXPECT_EQ(Number(h.Ok(Issue("SIM"))), "B001");  // Other services go on.
+  h.set_now(ShanghaiTime(9, 0) + absl::Hours(24));
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A1");
+}
+
+// --- Rule 2: one ticket, one window; precise errors ------------------------
+
+TEST(Windows, CallNextHandsATicketToExactlyOneWindow) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(Issue("BILL"));
+  EXPECT_EQ(Number(h.Ok(CallNext(1))), "A001");
+  // Window 2 finds nobody: OK, ticket unset, nothing emitted.
+  const Hall::Outcome& none = h.Ok(CallNext(2));
+  EXPECT_FALSE(none.result.has_ticket());
+  EXPECT_TRUE(none.events.empty());
+  ExpectError(h.Try(CallTicket(2, "A001")),
+              absl::StatusCode::kFailedPrecondition, "A001 is called");
+}
+
+TEST(Windows, RefusesWhatAClerkCannotDoWithAReason) {
+  TestHall h(SmallHallConfig());
+  ExpectError(h.Try(CallNext(1)), absl::StatusCode::kFailedPrecondition,
+              "window 1 is closed; open it first");
+  ExpectError(h.Try(CallNext(9)), absl::StatusCode::kNotFound, "no window 9");
+  h.Ok(OpenWindow(1, "c1"));
+  ExpectError(h.Try(OpenWindow(1, "c9")), absl::StatusCode::kFailedPrecondition,
+              "already open");
+  ExpectError(h.Try(OpenWindow(2, "c1")), absl::StatusCode::kFailedPrecondition,
+              "clerk c1 is already at window 1");
+  ExpectError(h.Try(Complete(1)), absl::StatusCode::kFailedPrecondition,
+              "serving nobody");
+  ExpectError(h.Try(Start(1)), absl::StatusCode::kFailedPrecondition,
+              "called nobody");
+  ExpectError(h.Try(Recall(1)), absl::StatusCode::kFailedPrecondition,
+              "no called ticket");
+  ExpectError(h.Try(Cancel("A001")), absl::StatusCode::kNotFound,
+              "no ticket A001 was issued today");
+  ExpectError(h.Try(Cancel("Z001")), absl::StatusCode::kInvalidArgument,
+              "not a ticket number");
+  ExpectError(h.Try(OpenWindow(2, "")), absl::StatusCode::kInvalidArgument,
+              "clerk_id is required");
+  ExpectError(h.Try(OpenWindow(2, std::string(500, 'x'))),
+              absl::StatusCode::kInvalidArgument, "too long");
+  ExpectError(h.Try(v1::Command()), absl::StatusCode::kInvalidArgument,
+              "no kind");
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(1));
+  ExpectError(h.Try(Complete(1)), absl::StatusCode::kFailedPrecondition,
+              "start serving first");
+  ExpectError(h.Try(CallNext(1)), absl::StatusCode::kFailedPrecondition,
+              "is calling a ticket");
+  h.Ok(Start(1));
+  ExpectError(h.Try(Complete(1, 6)), absl::StatusCode::kInvalidArgument,
+              "rating must be 1-5");
+  ExpectError(h.Try(CloseWindow(1)), absl::StatusCode::kFailedPrecondition,
+              "still holds A001");
+  const Hall::Outcome& done = h.Ok(Complete(1, 5));
+  EXPECT_EQ(done.events[0].ticket_state_changed().rating(), 5);
+  h.Ok(PauseWindow(1, "lunch", "boss"));
+  ExpectError(h.Try(CallNext(1)), absl::StatusCode::kFailedPrecondition,
+              "paused (lunch)");
+}
+
+TEST(Windows, ErrorsChangeNothing) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(Issue("BILL"));
+  std::string before;
+  ASSERT_TRUE(h.hall().Snapshot().SerializeToString(&before));
+  const uint64_t seq = h.hall().last_seq();
+  EXPECT_FALSE(h.Try(Complete(1)).ok());
+  EXPECT_FALSE(h.Try(Issue("BILL", static_cast<v1::Category>(42))).ok());
+  EXPECT_FALSE(h.Try(TransferToService(1, "SIM", v1::PLACEMENT_FIRST)).ok());
+  EXPECT_FALSE(h.Try(Void("A001", "", "boss")).ok());
+  std::string after;
+  ASSERT_TRUE(h.hall().Snapshot().SerializeToString(&after));
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(h.hall().last_seq(), seq);
+}
+
+// --- Rule 3: minimum open windows ------------------------------------------
+
+TEST(MinimumOpen, CloseAndPauseBelowTheMinimumNeedAnOverride) {
+  TestHall h(SmallHallConfig());  // Minimum 2, 09:00 is business hours.
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  ExpectError(h.Try(CloseWindow(1)), absl::StatusCode::kFailedPrecondition,
+              "hall needs 2 open windows, 2 are open");
+  ExpectError(h.Try(PauseWindow(2, "tea")), absl::StatusCode::kFailedPrecondition,
+              "hall needs 2 open windows, 2 are open");
+  EXPECT_EQ(h.hall().open_windows(), 2);
+  const Hall::Outcome& closed = h.Ok(CloseWindow(1, "duty-manager"));
+  const v1::HallEvent::WindowChanged& changed = closed.events[0].window_changed();
+  EXPECT_EQ(changed.state(), v1::WINDOW_STATE_CLOSED);
+  EXPECT_EQ(changed.override().supervisor_id(), "duty-manager");
+  EXPECT_EQ(changed.override().reason(), "staff meeting");
+  // Going below raises an alarm; opening again clears it.
+  ASSERT_EQ(closed.events.size(), 2);
+  EXPECT_EQ(closed.events[1].alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
+  EXPECT_TRUE(closed.events[1].alarm().raised());
+  const Hall::Outcome& reopened = h.Ok(OpenWindow(3, "c3"));
+  EXPECT_FALSE(reopened.events.rbegin()->alarm().raised());
+}
+
+TEST(MinimumOpen, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(8, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(CloseWindow(1));  // 3 open, minimum 2.
+  h.Ok(PauseWindow(2, "setting up"));  // 08:00: before opening.
+  h.set_now(ShanghaiTime(18, 30));
+  h.Ok(CloseWindow(3));  // After closing time.
+}
+
+TEST(MinimumOpen, OverrideNeedsASupervisorAndAReason) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  v1::Command close = CloseWindow(1, "boss");
+  close.mutable_close_window()->mutable_override()->clear_reason();
+  ExpectError(h.Try(close), absl::StatusCode::kInvalidArgument,
+              "override.reason is required");
+}
+
+TEST(MinimumOpen, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(1));
+  const Hall::Outcome& out = h.Ok(WindowLost(1));
+  // The ticket goes back first in line, the window closes, an alarm is
+  // raised, and standby-1 opens window 3: back at the minimum, no alarm.
+  ASSERT_EQ(out.events.size(), 4);
+  EXPECT_EQ(out.events[0].ticket_state_changed().ticket().state(),
+            v1::TICKET_STATE_WAITING);
+  EXPECT_TRUE(out.events[1].window_changed().lost());
+  EXPECT_EQ(out.events[2].alarm().kind(), Alarm::KIND_WINDOW_LOST);
+  EXPECT_TRUE(out.events[2].alarm().raised());
+  const v1::HallEvent::WindowChanged& standby = out.events[3].window_changed();
+  EXPECT_EQ(standby.window(), 3);
+  EXPECT_TRUE(standby.standby());
+  EXPECT_EQ(standby.clerk_id(), "standby-1");
+  EXPECT_EQ(h.hall().open_windows(), 2);
+  EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
+  // Reopening the lost window clears its alarm.
+  EXPECT_FALSE(h.Ok(OpenWindow(1, "c1")).events.rbegin()->alarm().raised());
+}
+
+TEST(MinimumOpen, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "standby-1"));  // The only standby clerk is busy.
+  const Hall::Outcome& out = h.Ok(WindowLost(1));
+  EXPECT_EQ(h.hall().open_windows(), 1);
+  EXPECT_EQ(out.events.rbegin()->alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
+  EXPECT_TRUE(out.events.rbegin()->alarm().raised());
+  const v1::HallView view = h.hall().View(h.now());
+  EXPECT_EQ(view.alarms_size(), 2);  // Below minimum, window lost.
+}
+
+TEST(MinimumOpen, SupervisorChangesTheMinimum) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  ExpectError(h.Try(SetMin(9, "boss")), absl::StatusCode::kInvalidArgument,
+              "min_open_windows must be 0-4");
+  ExpectError(h.Try(SetMin(1, "")), absl::StatusCode::kInvalidArgument,
+              "supervisor_id is required");
+  h.Ok(SetMin(1, "boss"));
+  h.Ok(CloseWindow(1));
+  const Hall::Outcome& out = h.Ok(SetMin(3, "boss"));
+  EXPECT_EQ(out.events[0].min_open_windows_changed().min_open_windows(), 3);
+  EXPECT_TRUE(out.events[1].alarm().raised());
+}
+
+TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(8, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(Tick());
+  EXPECT_EQ(EventsOf(h, v1::HallEvent::kAlarm).size(), 0u);
+  h.set_now(ShanghaiTime(8, 30));
+  const Hall::Outcome& out = h.Ok(Tick());
+  ASSERT_EQ(out.events.size(), 1);
+  EXPECT_EQ(out.events[0].alarm().message(),
+            "hall needs 2 open windows, 1 are open");
+}
+
+// --- Rule 4: dispatch --------------------------------------------------------
+
+TEST(Dispatch, PriorityCategoryGoesFirstUntilWaitingCatchesUp) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));  // BILL only.
+  h.Ok(Issue("BILL"));        // A001 normal.
+  h.Advance(absl::Minutes(5));
+  h.Ok(Issue("BILL", v1::CATEGORY_GREEN_CHANNEL));  // A002, boost 10 min.
+  EXPECT_EQ(Number(h.Ok(CallNext(3))), "A002");
+  h.Ok(Start(3));
+  h.Ok(Complete(3));
+  // A normal ticket that has waited longer than a green one's boost wins.
+  h.Advance(absl::Minutes(12));
+  h.Ok(Issue("BILL", v1::CATEGORY_GREEN_CHANNEL));  // A003.
+  EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
+}
+
+TEST(Dispatch, WindowWeightsPreferTheirService) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_windows(0)->mutable_serves(0)->set_weight(100);  // BILL.
+  config.mutable_windows(0)->mutable_serves(1)->set_weight(300);  // SIM.
+  TestHall h(config);
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(Issue("BILL"));
+  h.Advance(absl::Minutes(2));
+  h.Ok(Issue("SIM"));
+  h.Advance(absl::Minutes(1));
+  // BILL waited 3 min x 100 = 300; SIM 1 min x 300 = 300, tie goes to the
+  // older ticket. A minute later SIM (2x300) beats BILL (4x100).
+  EXPECT_EQ(Number(h.Ok(CallNext(1))), "A001");
+  h.Ok(NoShow(1));
+  h.Ok(Issue("BILL"));
+  h.Advance(absl::Minutes(1));
+  EXPECT_EQ(Number(h.Ok(CallNext(1))), "B001");
+}
+
+TEST(Dispatch, InterleaveCallsANormalTicketAfterNPriorityOnes) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_policy()->set_priority_interleave(2);
+  TestHall h(config);
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(Issue("BILL"));  // A001 normal.
+  for (int i = 0; i < 4; ++i) h.Ok(Issue("BILL", v1::CATEGORY_VIP));
+  std::vector<std::string> called;
+  for (int i = 0; i < 4; ++i) {
+    called.push_back(Number(h.Ok(CallNext(3))));
+    h.Ok(Start(3));
+    h.Ok(Complete(3));
+  }
+  EXPECT_EQ(called, (std::vector<std::string>{"A002", "A003", "A001", "A004"}));
+}
+
+TEST(Dispatch, OnlyHeadsOfServedLanesAreConsidered) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(4, "c4"));  // SIM only.
+  h.Ok(Issue("BILL", v1::CATEGORY_URGENT));
+  EXPECT_FALSE(h.Ok(CallNext(4)).result.has_ticket());
+  ExpectError(h.Try(CallTicket(4, "A001")), absl::StatusCode::kFailedPrecondition,
+              "window 4 does not serve 话费缴纳");
+}
+
+TEST(Dispatch, AppointmentsAreCheckedInWithinTheirToleranceAndCalledNearTheSlot) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(9, 0));
+  h.Ok(OpenWindow(3, "c3"));
+  for (int i = 0; i < 5; ++i) h.Ok(Issue("BILL"));  // A busy walk-in queue.
+  const absl::Time slot = ShanghaiTime(10, 0);
+  v1::Command appointment = Issue("BILL", v1::CATEGORY_APPOINTMENT);
+  appointment.mutable_issue_ticket()->set_appointment_unix_seconds(
+      absl::ToUnixSeconds(slot));
+  h.set_now(ShanghaiTime(9, 30));
+  ExpectError(h.Try(appointment), absl::StatusCode::kFailedPrecondition,
+              "check in from 2026-11-27T09:45");
+  h.set_now(ShanghaiTime(9, 50));
+  EXPECT_EQ(Number(h.Ok(appointment)), "A006");
+  // An appointment's two-hour boost puts it before walk-ins that have waited
+  // 50 minutes, so it is called inside its tolerance, not after the backlog.
+  EXPECT_EQ(Number(h.Ok(CallNext(3))), "A006");
+  // Late beyond tolerance: joins the walk-ins as a normal ticket.
+  h.set_now(ShanghaiTime(10, 11));
+  const Hall::Outcome& late = h.Ok(appointment);
+  EXPECT_EQ(late.result.ticket().category(), v1::CATEGORY_NORMAL);
+  v1::Command no_slot = Issue("BILL", v1::CATEGORY_APPOINTMENT);
+  ExpectError(h.Try(no_slot), absl::StatusCode::kInvalidArgument,
+              "needs appointment_unix_seconds");
+}
+
+// --- Ticket life cycle -------------------------------------------------------
+
+TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_policy()->set_max_recalls(1);
+  config.mutable_policy()->set_requeue_offset(2);
+  TestHall h(config);
+  h.Ok(OpenWindow(3, "c3"));
+  for (int i = 0; i < 4; ++i) h.Ok(Issue("BILL"));
+  h.Ok(CallNext(3));  // A001.
+  const Hall::Outcome& recall = h.Ok(Recall(3));
+  EXPECT_EQ(recall.events[0].ticket_called().recall(), 1);
+  EXPECT_EQ(recall.events[0].ticket_called().announcement(),
+            "请 A001 号到 3 号窗口办理");
+  ExpectError(h.Try(Recall(3)), absl::StatusCode::kFailedPrecondition,
+              "mark it no-show");
+  h.Ok(NoShow(3));
+  ExpectError(h.Try(Requeue("A002")), absl::StatusCode::kFailedPrecondition,
+              "only a no-show ticket");
+  const Hall::Outcome& back = h.Ok(Requeue("A001"));
+  EXPECT_EQ(back.result.people_ahead(), 2);  // Behind A002 and A003.
+  EXPECT_EQ(h.hall().TicketStatus("A004", h.now())->people_ahead(), 3);
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    order.push_back(Number(h.Ok(CallNext(3))));
+    h.Ok(NoShow(3));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"A002", "A003", "A001", "A004"}));
+  ExpectError(h.Try(Requeue("A001")), absl::StatusCode::kFailedPrecondition,
+              "the most this hall allows");
+}
+
+TEST(Lifecycle, TransferPlacesFirstLastOrByIssueTime) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(4, "c4"));
+  h.Ok(Issue("BILL"));  // A001, the oldest.
+  h.Advance(absl::Minutes(1));
+  h.Ok(Issue("SIM"));  // B001.
+  h.Advance(absl::Minutes(1));
+  h.Ok(Issue("SIM"));  // B002.
+  h.Ok(CallTicket(1, "A001"));
+  h.Ok(Start(1));
+  // A001 moves to SIM by issue time: it is older than both, so it goes first.
+  const Hall::Outcome& moved =
+      h.Ok(TransferToService(1, "SIM", v1::PLACEMENT_BY_ISSUE_TIME));
+  EXPECT_EQ(moved.events[0].ticket_transferred().to_service_code(), "SIM");
+  EXPECT_EQ(moved.result.ticket().service_code(), "SIM");
+  EXPECT_EQ(Number(h.Ok(CallNext(4))), "A001");
+  // Last: behind B002.
+  h.Ok(TransferToService(4, "SIM", v1::PLACEMENT_LAST));
+  EXPECT_EQ(Number(h.Ok(CallNext(4))), "B001");
+  h.Ok(TransferToService(4, "SIM", v1::PLACEMENT_FIRST));
+  EXPECT_EQ(Number(h.Ok(CallNext(4))), "B001");
+  // To a window: only that window calls it.
+  h.Ok(TransferToWindow(4, 2, v1::PLACEMENT_LAST));
+  EXPECT_EQ(Number(h.Ok(CallNext(4))), "B002");
+  h.Ok(OpenWindow(2, "c2"));
+  EXPECT_EQ(Number(h.Ok(CallNext(2))), "B001");
+  ExpectError(h.Try(TransferToWindow(2, 2, v1::PLACEMENT_LAST)),
+              absl::StatusCode::kInvalidArgument, "window that holds it");
+  ExpectError(h.Try(TransferToService(2, "NOPE", v1::PLACEMENT_LAST)),
+              absl::StatusCode::kNotFound, "no service 'NOPE'");
+}
+
+TEST(Lifecycle, CancelAndVoidRemoveFromTheMiddle) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));
+  for (int i = 0; i < 3; ++i) h.Ok(Issue("BILL"));
+  h.Ok(Cancel("A002"));
+  ExpectError(h.Try(Void("A003", "duplicate", "")),
+              absl::StatusCode::kInvalidArgument, "supervisor_id is required");
+  const Hall::Outcome& voided = h.Ok(Void("A003", "printed twice", "boss"));
+  EXPECT_EQ(voided.events[0].ticket_state_changed().reason(), "printed twice");
+  EXPECT_EQ(voided.events[0].ticket_state_changed().supervisor_id(), "boss");
+  ExpectError(h.Try(Void("A003", "again", "boss")),
+              absl::StatusCode::kFailedPrecondition, "already voided");
+  EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
+  ExpectError(h.Try(Void("A001", "x", "boss")),
+              absl::StatusCode::kFailedPrecondition, "is at window 3");
+  h.Ok(NoShow(3));
+  EXPECT_FALSE(h.Ok(CallNext(3)).result.has_ticket());
+}
+
+TEST(Lifecycle, PauseAndResume) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(OpenWindow(3, "c3"));
+  const Hall::Outcome& paused = h.Ok(PauseWindow(3, "lunch"));
+  EXPECT_EQ(paused.events[0].window_changed().state(), v1::WINDOW_STATE_PAUSED);
+  EXPECT_EQ(paused.events[0].window_changed().reason(), "lunch");
+  EXPECT_EQ(h.hall().open_windows(), 2);
+  ExpectError(h.Try(PauseWindow(3, "")), absl::StatusCode::kInvalidArgument,
+              "reason is required");
+  h.Ok(ResumeWindow(3));
+  ExpectError(h.Try(ResumeWindow(3)), absl::StatusCode::kFailedPrecondition,
+              "not paused");
+  EXPECT_EQ(h.hall().open_windows(), 3);
+}
+
+// --- Timers ------------------------------------------------------------------
+
+TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_policy()->set_no_show_timeout_seconds(120);
+  TestHall h(config);
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(Issue("BILL"));
+  h.Ok(Issue("BILL"));
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(1));
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(119));
+  EXPECT_TRUE(h.Ok(Tick()).events.empty());
+  h.Advance(absl::Seconds(1));
+  const Hall::Outcome& timeout = h.Ok(Tick());
+  ASSERT_EQ(timeout.events.size(), 1);
+  EXPECT_EQ(timeout.events[0].ticket_state_changed().ticket().state(),
+            v1::TICKET_STATE_NO_SHOW);
+  // BILL: target handling 5 min, target wait 15 min.
+  h.Advance(absl::Minutes(4));
+  const Hall::Outcome& late = h.Ok(Tick());
+  ASSERT_EQ(late.events.size(), 1);
+  EXPECT_EQ(late.events[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
+  EXPECT_EQ(late.events[0].alarm().window(), 3);
+  h.Advance(absl::Minutes(10));
+  const Hall::Outcome& waiting = h.Ok(Tick());
+  ASSERT_EQ(waiting.events.size(), 1);
+  EXPECT_EQ(waiting.events[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
+  EXPECT_EQ(waiting.events[0].alarm().service_code(), "BILL");
+  EXPECT_TRUE(h.Ok(Tick()).events.empty());  // Raised once, not every tick.
+  const Hall::Outcome& done = h.Ok(Complete(3));
+  EXPECT_FALSE(done.events.rbegin()->alarm().raised());
+  h.Ok(CallNext(3));
+  EXPECT_FALSE(h.Ok(Tick()).events[0].alarm().raised());
+}
+
+TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(17, 50));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(Issue("BILL", v1::CATEGORY_NORMAL, "13800001111"));
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(1));
+  h.Ok(Start(1));
+  h.set_now(ShanghaiTime(17, 50) + absl::Hours(7));  // 00:50.
+  v1::Command roll;
+  roll.mutable_roll_over_day();
+  const Hall::Outcome& out = h.Ok(roll);
+  ASSERT_EQ(out.events.size(), 1);
+  EXPECT_EQ(out.events[0].day_started().expired(), 1);
+  // A001 from yesterday is still served and completes normally.
+  const Hall::Outcome& done = h.Ok(Complete(1));
+  EXPECT_EQ(done.result.ticket().number(), "A001");
+  EXPECT_EQ(done.result.ticket().business_day(), 20261127);
+  EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
+  EXPECT_TRUE(h.Ok(roll).events.empty());  // The same day again: no-op.
+}
+
+// --- Rule 6: events ----------------------------------------------------------
+
+TEST(Events, CarryTheBoardPayloadAndGaplessSequence) {
+  v1::HallConfig config = SmallHallConfig();
+  config.set_language(v1::LANGUAGE_EN);
+  TestHall h(config);
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(Issue("BILL", v1::CATEGORY_NORMAL, "13912345678"));
+  const Hall::Outcome& call = h.Ok(CallNext(3));
+  const v1::HallEvent::TicketCalled& called = call.events[0].ticket_called();
+  EXPECT_EQ(called.ticket().number(), "A001");
+  EXPECT_EQ(called.ticket().service_code(), "BILL");
+  EXPECT_EQ(called.ticket().service_name(), "话费缴纳");
+  EXPECT_EQ(called.window(), 3);
+  EXPECT_EQ(called.window_name(), "3号窗口");
+  EXPECT_EQ(called.announcement(), "Ticket A001, please go to window 3");
+  h.Ok(Start(3));
+  h.Ok(Complete(3, 4));
+  uint64_t seq = 0;
+  for (const v1::HallEvent& e : h.events()) {
+    EXPECT_EQ(e.seq(), ++seq);
+    EXPECT_EQ(e.DebugString().find("13912345678"), std::string::npos);
+  }
+  EXPECT_EQ(h.hall().last_seq(), seq);
+  // The phone survives in the snapshot, where a call-back can find it.
+  EXPECT_EQ(h.hall().Snapshot().tickets(0).phone(), "13912345678");
+}
+
+// --- Rule 7: estimates -------------------------------------------------------
+
+TEST(Estimates, QueueLengthOverServiceRate) {
+  TestHall h(SmallHallConfig());
+  // No window open: assume one will, never negative, never absurd.
+  const Hall::Outcome& first = h.Ok(Issue("BILL"));
+  EXPECT_EQ(first.result.people_ahead(), 0);
+  EXPECT_EQ(first.result.estimated_wait_seconds(), 240);  // One prior mean.
+  h.Ok(OpenWindow(3, "c3"));  // A whole window for BILL.
+  h.Ok(OpenWindow(1, "c1"));  // Half a window for BILL.
+  // Two idle windows and one person ahead: served at once.
+  EXPECT_EQ(h.Ok(Issue("BILL")).result.estimated_wait_seconds(), 0);
+  const Hall::Outcome& third = h.Ok(Issue("BILL"));
+  EXPECT_EQ(third.result.people_ahead(), 2);
+  // (2 ahead - 2 idle + 1) x 240 s / 1.5 windows.
+  EXPECT_EQ(third.result.estimated_wait_seconds(), 160);
+  // Observed handling times move the mean from the prior.
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(1040));
+  h.Ok(Complete(3));  // 240 + (1040 - 240) / 8 = 340 s.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 340);
+}
+
+TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
+  TestHall h(SmallHallConfig());
+  h.Ok(Issue("BILL"));
+  h.Ok(Issue("BILL"));
+  h.Ok(Issue("BILL", v1::CATEGORY_URGENT));
+  const Hall::Outcome& vip = h.Ok(Issue("BILL", v1::CATEGORY_VIP));
+  EXPECT_EQ(vip.result.people_ahead(), 1);  // Only the urgent one.
+  const Hall::Outcome& normal = h.Ok(Issue("BILL"));
+  EXPECT_EQ(normal.result.people_ahead(), 4);
+  // Ten minutes on, a new VIP (15 min boost) goes after the urgent and the
+  // earlier VIP only; six minutes later the normal tickets have waited past
+  // its boost and go before it too.
+  h.Advance(absl::Minutes(10));
+  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result.people_ahead(), 2);
+  h.Advance(absl::Minutes(6));
+  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result.people_ahead(), 6);
+}
+
+// --- Rule 5: determinism -----------------------------------------------------
+
+TEST(Determinism, SnapshotRestoreContinueEqualsNeverStopping) {
+  const v1::HallConfig config = SmallHallConfig();
+  std::vector<v1::Command> script = {
+      OpenWindow(1, "c1"), OpenWindow(3, "c3"),
+      Issue("BILL", v1::CATEGORY_NORMAL, "13800000000"),
+      Issue("SIM"), Issue("BILL", v1::CATEGORY_VIP), CallNext(1),
+      Start(1), TransferToWindow(1, 3, v1::PLACEMENT_FIRST), CallNext(1),
+      CallNext(3), Recall(3), NoShow(3), Issue("BILL"), Tick(),
+      Requeue("A001"), CallNext(3), Start(3), Complete(3, 5)};
+  auto run = [&](size_t cut) {
+    TestHall h(config);
+    for (size_t i = 0; i < cut; ++i) {
+      (void)h.Try(script[i]);
+      h.Advance(absl::Seconds(37));
+    }
+    absl::StatusOr<Hall> restored =
+        Hall::Restore(h.hall().Snapshot(), LoadZone(config.time_zone()));
+    EXPECT_TRUE(restored.ok()) << restored.status();
+    Hall hall = *std::move(restored);
+    std::string events;
+    Hall::Outcome out;
+    absl::Time now = h.now();
+    for (size_t i = cut; i < script.size(); ++i) {
+      (void)hall.Apply(script[i], now, &out);
+      for (const v1::HallEvent& e : out.events) events += e.SerializeAsString();
+      now += absl::Seconds(37);
+    }
+    std::string snapshot;
+    EXPECT_TRUE(hall.Snapshot().SerializeToString(&snapshot));
+    return std::pair{events, snapshot};
+  };
+  const auto [all_events, final_snapshot] = run(0);
+  for (size_t cut = 1; cut <= script.size(); ++cut) {
+    const auto [events, snapshot] = run(cut);
+    EXPECT_EQ(snapshot, final_snapshot) << "cut at " << cut;
+    EXPECT_TRUE(all_events.ends_with(events)) << "cut at " << cut;
+  }
+}
+
+TEST(Determinism, RestoreRefusesACorruptSnapshot) {
+  TestHall h(SmallHallConfig());
+  h.Ok(Issue("BILL"));
+  v1::HallState state = h.hall().Snapshot();
+  state.mutable_lanes(0)->add_tickets(99);
+  absl::StatusOr<Hall> restored =
+      Hall::Restore(state, LoadZone("Asia/Shanghai"));
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace qcall

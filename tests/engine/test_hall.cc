@@ -1,0 +1,230 @@
+#include "tests/engine/test_hall.h"
+
+#include "gtest/gtest.h"
+
+namespace qcall::testing {
+
+absl::TimeZone LoadZone(absl::string_view name) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(name, &tz)) {
+    ADD_FAILURE() << "cannot load time zone " << name;
+  }
+  return tz;
+}
+
+v1::HallConfig SmallHallConfig() {
+  v1::HallConfig c;
+  c.set_hall_id("test-hall");
+  c.set_name("测试营业厅");
+  c.set_time_zone("Asia/Shanghai");
+  c.set_language(v1::LANGUAGE_ZH);
+  auto* bill = c.add_services();
+  bill->set_code("BILL");
+  bill->set_name("话费缴纳");
+  bill->set_ticket_prefix("A");
+  bill->set_target_wait_seconds(900);
+  bill->set_target_handling_seconds(300);
+  bill->set_prior_handling_seconds(240);
+  auto* sim = c.add_services();
+  sim->set_code("SIM");
+  sim->set_name("新卡办理");
+  sim->set_ticket_prefix("B");
+  sim->set_target_wait_seconds(1200);
+  sim->set_target_handling_seconds(600);
+  sim->set_prior_handling_seconds(480);
+  for (int number = 1; number <= 4; ++number) {
+    auto* w = c.add_windows();
+    w->set_number(number);
+    w->set_name(std::to_string(number) + "号窗口");
+    if (number != 4) w->add_serves()->set_service_code("BILL");
+    if (number != 3) w->add_serves()->set_service_code("SIM");
+  }
+  c.set_min_open_windows(2);
+  for (int day = 1; day <= 7; ++day) {
+    auto* h = c.add_hours();
+    h->set_weekday(day);
+    h->set_open_minute(8 * 60 + 30);
+    h->set_close_minute(18 * 60);
+  }
+  auto* standby = c.add_standby_clerks();
+  standby->set_clerk_id("standby-1");
+  standby->add_windows(3);
+  standby->add_windows(4);
+  return c;
+}
+
+absl::Time ShanghaiTime(int hour, int minute, int second) {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, 27, hour, minute, second),
+                         LoadZone("Asia/Shanghai"));
+}
+
+v1::Command Issue(absl::string_view service, v1::Category category,
+                  absl::string_view phone) {
+  v1::Command c;
+  c.mutable_issue_ticket()->set_service_code(std::string(service));
+  c.mutable_issue_ticket()->set_category(category);
+  c.mutable_issue_ticket()->set_phone(std::string(phone));
+  return c;
+}
+
+v1::Command OpenWindow(int window, absl::string_view clerk) {
+  v1::Command c;
+  c.mutable_open_window()->set_window(window);
+  c.mutable_open_window()->set_clerk_id(std::string(clerk));
+  return c;
+}
+
+v1::Command CloseWindow(int window, absl::string_view supervisor) {
+  v1::Command c;
+  c.mutable_close_window()->set_window(window);
+  c.mutable_close_window()->set_reason("end of shift");
+  if (!supervisor.empty()) {
+    c.mutable_close_window()->mutable_override()->set_supervisor_id(
+        std::string(supervisor));
+    c.mutable_close_window()->mutable_override()->set_reason("staff meeting");
+  }
+  return c;
+}
+
+v1::Command PauseWindow(int window, absl::string_view reason,
+                        absl::string_view supervisor) {
+  v1::Command c;
+  c.mutable_pause_window()->set_window(window);
+  c.mutable_pause_window()->set_reason(std::string(reason));
+  if (!supervisor.empty()) {
+    c.mutable_pause_window()->mutable_override()->set_supervisor_id(
+        std::string(supervisor));
+    c.mutable_pause_window()->mutable_override()->set_reason("approved break");
+  }
+  return c;
+}
+
+v1::Command ResumeWindow(int window) {
+  v1::Command c;
+  c.mutable_resume_window()->set_window(window);
+  return c;
+}
+
+v1::Command CallNext(int window) {
+  v1::Command c;
+  c.mutable_call_next()->set_window(window);
+  return c;
+}
+
+v1::Command CallTicket(int window, absl::string_view ticket) {
+  v1::Command c;
+  c.mutable_call_ticket()->set_window(window);
+  c.mutable_call_ticket()->set_ticket(std::string(ticket));
+  return c;
+}
+
+v1::Command Recall(int window) {
+  v1::Command c;
+  c.mutable_recall()->set_window(window);
+  return c;
+}
+
+v1::Command Start(int window) {
+  v1::Command c;
+  c.mutable_start_serving()->set_window(window);
+  return c;
+}
+
+v1::Command Complete(int window, int rating) {
+  v1::Command c;
+  c.mutable_complete()->set_window(window);
+  c.mutable_complete()->set_rating(rating);
+  return c;
+}
+
+v1::Command NoShow(int window) {
+  v1::Command c;
+  c.mutable_no_show()->set_window(window);
+  return c;
+}
+
+v1::Command Requeue(absl::string_view ticket) {
+  v1::Command c;
+  c.mutable_requeue()->set_ticket(std::string(ticket));
+  return c;
+}
+
+v1::Command TransferToService(int window, absl::string_view service,
+                              v1::Placement placement) {
+  v1::Command c;
+  c.mutable_transfer()->set_window(window);
+  c.mutable_transfer()->set_to_service_code(std::string(service));
+  c.mutable_transfer()->set_placement(placement);
+  return c;
+}
+
+v1::Command TransferToWindow(int window, int to_window,
+                             v1::Placement placement) {
+  v1::Command c;
+  c.mutable_transfer()->set_window(window);
+  c.mutable_transfer()->set_to_window(to_window);
+  c.mutable_transfer()->set_placement(placement);
+  return c;
+}
+
+v1::Command Cancel(absl::string_view ticket) {
+  v1::Command c;
+  c.mutable_cancel_ticket()->set_ticket(std::string(ticket));
+  return c;
+}
+
+v1::Command Void(absl::string_view ticket, absl::string_view reason,
+                 absl::string_view supervisor) {
+  v1::Command c;
+  c.mutable_void_ticket()->set_ticket(std::string(ticket));
+  c.mutable_void_ticket()->set_reason(std::string(reason));
+  c.mutable_void_ticket()->set_supervisor_id(std::string(supervisor));
+  return c;
+}
+
+v1::Command SetMin(int min, absl::string_view supervisor) {
+  v1::Command c;
+  c.mutable_set_min_open_windows()->set_min_open_windows(min);
+  c.mutable_set_min_open_windows()->set_supervisor_id(std::string(supervisor));
+  return c;
+}
+
+v1::Command WindowLost(int window) {
+  v1::Command c;
+  c.mutable_window_lost()->set_window(window);
+  return c;
+}
+
+v1::Command Tick() {
+  v1::Command c;
+  c.mutable_tick();
+  return c;
+}
+
+namespace {
+Hall MustCreate(const v1::HallConfig& config) {
+  absl::StatusOr<Hall> hall = Hall::Create(config, LoadZone(config.time_zone()));
+  if (!hall.ok()) {
+    ADD_FAILURE() << hall.status();
+    std::abort();
+  }
+  return *std::move(hall);
+}
+}  // namespace
+
+TestHall::TestHall(const v1::HallConfig& config, absl::Time start)
+    : now_(start), hall_(MustCreate(config)) {}
+
+absl::Status TestHall::Try(const v1::Command& command) {
+  absl::Status status = hall_.Apply(command, now_, &out_);
+  for (const v1::HallEvent& e : out_.events) events_.push_back(e);
+  return status;
+}
+
+const Hall::Outcome& TestHall::Ok(const v1::Command& command) {
+  absl::Status status = Try(command);
+  EXPECT_TRUE(status.ok()) << status << " for " << command.ShortDebugString();
+  return out_;
+}
+
+}  // namespace qcall::testing
