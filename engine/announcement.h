@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "qcall/v1/hall_config.pb.h"
 
 namespace qcall {

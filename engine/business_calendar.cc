@@ -45,6 +45,23 @@ int32_t BusinessCalendar::BusinessDay(absl::Time t) const {
                               day.day());
 }
 
+namespace {
+absl::CivilDay ToCivilDay(int32_t day) {
+  return absl::CivilDay(day / 10000, day / 100 % 100, day % 100);
+}
+}  // namespace
+
+absl::Time BusinessCalendar::DayStart(int32_t day) const {
+  return absl::FromCivil(absl::CivilMinute(ToCivilDay(day)) + day_start_minute_,
+                         tz_);
+}
+
+absl::Time BusinessCalendar::NextDayStart(int32_t day) const {
+  const absl::CivilDay next = ToCivilDay(day) + 1;
+  return DayStart(static_cast<int32_t>(next.year() * 10000 +
+                                       next.month() * 100 + next.day()));
+}
+
 bool BusinessCalendar::IsOpen(absl::Time t) const {
   const absl::CivilMinute local = absl::ToCivilMinute(t, tz_);
   const absl::CivilDay today(local);

@@ -3,9 +3,9 @@
 // hall's IANA time zone in local civil time, so DST changes neither restart
 // numbering twice nor skip a day.
 //
-//   BusinessCalendar calendar(tz, config.hours(), config.business_day_start_minute());
-//   int32_t day = calendar.BusinessDay(now);   // 20261127
-//   bool open = calendar.IsOpen(now);
+//   BusinessCalendar calendar(tz, config.hours(),
+//   config.business_day_start_minute()); int32_t day =
+//   calendar.BusinessDay(now);   // 20261127 bool open = calendar.IsOpen(now);
 //
 // The caller loads the time zone (absl::LoadTimeZone reads the system's
 // zoneinfo); the calendar itself does no I/O.
@@ -31,6 +31,11 @@ class BusinessCalendar {
   // The business day of `t` as YYYYMMDD: the local date, or the date before
   // when the local time is earlier than the day start.
   int32_t BusinessDay(absl::Time t) const;
+
+  // The instant business day `day` (YYYYMMDD) began.
+  absl::Time DayStart(int32_t day) const;
+  // The instant the business day after `day` begins.
+  absl::Time NextDayStart(int32_t day) const;
 
   // True within an opening interval, including ones that run past midnight.
   bool IsOpen(absl::Time t) const;

@@ -20,7 +20,9 @@ constexpr int64_t kMaxEstimateSeconds = 24 * 3600;
 
 int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
 
-std::string WindowText(int32_t number) { return absl::StrCat("window ", number); }
+std::string WindowText(int32_t number) {
+  return absl::StrCat("window ", number);
+}
 
 absl::Status CheckText(absl::string_view text, absl::string_view field,
                        bool required, size_t max_length = kMaxTextLength) {
@@ -28,9 +30,9 @@ absl::Status CheckText(absl::string_view text, absl::string_view field,
     return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   }
   if (text.size() > max_length) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " is too long (", text.size(), " bytes; at most ", max_length,
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is too long (", text.size(), " bytes; at most ",
+                     max_length, ")"));
   }
   return absl::OkStatus();
 }
@@ -95,8 +97,8 @@ absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
   ASSIGN_OR_RETURN(HallRules rules, HallRules::FromConfig(config));
   if (tz.name() != config.time_zone()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("time zone ", tz.name(), " given for a hall configured in ",
-                     config.time_zone()));
+        absl::StrCat("time zone ", tz.name(),
+                     " given for a hall configured in ", config.time_zone()));
   }
   return Hall(std::move(rules), tz);
 }
@@ -104,10 +106,76 @@ absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
 // ---------------------------------------------------------------------------
 // Apply
 
+void Hall::Outcome::Reset() {
+  if (result_.has_ticket()) spare_ticket_.reset(result_.release_ticket());
+  result_.Clear();
+  count_ = 0;
+}
+
+v1::Ticket* Hall::Outcome::mutable_result_ticket() {
+  if (!result_.has_ticket() && spare_ticket_ != nullptr) {
+    result_.set_allocated_ticket(spare_ticket_.release());
+  }
+  return result_.mutable_ticket();
+}
+
+namespace {
+
+// Clears an event's payload but keeps its ticket and string buffers; the
+// caller rewrites the ticket whole.
+template <typename Payload>
+void ClearKeepingTicket(Payload* payload) {
+  v1::Ticket* ticket = payload->release_ticket();
+  payload->Clear();
+  payload->set_allocated_ticket(ticket);
+}
+
+void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
+  switch (kind) {
+    case v1::HallEvent::kTicketIssued:
+      return ClearKeepingTicket(e->mutable_ticket_issued());
+    case v1::HallEvent::kTicketCalled:
+      return ClearKeepingTicket(e->mutable_ticket_called());
+    case v1::HallEvent::kTicketStateChanged:
+      return ClearKeepingTicket(e->mutable_ticket_state_changed());
+    case v1::HallEvent::kTicketTransferred:
+      return ClearKeepingTicket(e->mutable_ticket_transferred());
+    case v1::HallEvent::kWindowChanged:
+      return e->mutable_window_changed()->Clear();
+    case v1::HallEvent::kMinOpenWindowsChanged:
+      return e->mutable_min_open_windows_changed()->Clear();
+    case v1::HallEvent::kAlarm:
+      return e->mutable_alarm()->Clear();
+    case v1::HallEvent::kDayStarted:
+      return e->mutable_day_started()->Clear();
+    case v1::HallEvent::KIND_NOT_SET:
+      break;
+  }
+  std::abort();  // Every event has a kind.
+}
+
+}  // namespace
+
+v1::HallEvent* Hall::Outcome::AddEvent(v1::HallEvent::KindCase kind) {
+  // Spare events are kept per kind (up to a bound), so a hall that emits
+  // issued, called, started, completed in turn rewrites the same messages.
+  constexpr size_t kMaxSpares = 64;
+  size_t match = count_;
+  while (match < events_.size() && events_[match].kind_case() != kind) ++match;
+  if (match == events_.size() && events_.size() < count_ + kMaxSpares) {
+    events_.emplace_back();
+  }
+  if (match < events_.size() && match != count_) {
+    events_[match].Swap(&events_[count_]);
+  }
+  v1::HallEvent* e = &events_[count_++];
+  SetKind(e, kind);
+  return e;
+}
+
 absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
                          Outcome* out) {
-  out->result.Clear();
-  out->events.Clear();
+  out->Reset();
   StartDayIfDue(now, out);
   const int64_t ms = Millis(now);
   using C = v1::Command;
@@ -168,9 +236,9 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
         absl::StrCat("no service '", c.service_code(), "' in this hall"));
   }
   const int service = *found;
-  v1::Category category =
-      c.category() == v1::CATEGORY_UNSPECIFIED ? v1::CATEGORY_NORMAL
-                                               : c.category();
+  v1::Category category = c.category() == v1::CATEGORY_UNSPECIFIED
+                              ? v1::CATEGORY_NORMAL
+                              : c.category();
   if (!v1::Category_IsValid(category)) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown category ", static_cast<int>(c.category())));
@@ -179,9 +247,9 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
   const ServiceRules& rules = rules_.services()[service];
   ServiceSlot& slot = services_[service];
   if (slot.ticket_by_number.size() >= rules.daily_cap) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "service ", rules.code, " has issued all ", rules.daily_cap,
-        " tickets it may issue today"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("service ", rules.code, " has issued all ",
+                     rules.daily_cap, " tickets it may issue today"));
   }
   int64_t wait_since = now;
   if (category == v1::CATEGORY_APPOINTMENT) {
@@ -196,9 +264,9 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
       const absl::CivilMinute from = absl::ToCivilMinute(
           absl::FromUnixMillis(slot_ms - policy.appointment_early_ms),
           calendar_.time_zone());
-      return absl::FailedPreconditionError(absl::StrCat(
-          "too early for this appointment; check in from ",
-          absl::FormatCivilTime(from)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("too early for this appointment; check in from ",
+                       absl::FormatCivilTime(from)));
     }
     if (now > slot_ms + policy.appointment_late_ms) {
       category = v1::CATEGORY_NORMAL;  // Late: joins the walk-ins.
@@ -212,8 +280,8 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
 
   const int category_slot = CategorySlot(category);
   const uint32_t lane = ServiceLane(service, category_slot);
-  const int32_t ahead = PeopleAheadInService(service, category_slot,
-                                             wait_since, lanes_[lane].size);
+  const int32_t ahead = PeopleAheadInService(service, category_slot, wait_since,
+                                             lanes_[lane].size);
   const uint32_t id = static_cast<uint32_t>(tickets_.size());
   TicketSlot& t = tickets_.emplace_back();
   t.issued_at_ms = now;
@@ -230,11 +298,12 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
   if (!c.phone().empty()) phones_[id] = c.phone();
 
   const int64_t estimate = EstimateWaitSeconds(service, ahead);
-  FillTicket(id, out->result.mutable_ticket());
-  out->result.set_people_ahead(ahead);
-  out->result.set_estimated_wait_seconds(estimate);
-  v1::HallEvent::TicketIssued* issued = Emit(now, out)->mutable_ticket_issued();
-  *issued->mutable_ticket() = out->result.ticket();
+  FillTicket(id, out->mutable_result_ticket());
+  out->result_.set_people_ahead(ahead);
+  out->result_.set_estimated_wait_seconds(estimate);
+  v1::HallEvent::TicketIssued* issued =
+      Emit(v1::HallEvent::kTicketIssued, now, out)->mutable_ticket_issued();
+  *issued->mutable_ticket() = out->result_.ticket();
   issued->set_people_ahead(ahead);
   issued->set_estimated_wait_seconds(estimate);
   return absl::OkStatus();
@@ -253,7 +322,7 @@ absl::Status Hall::CancelTicket(const v1::Command::CancelTicket& c, int64_t now,
   if (t.state == v1::TICKET_STATE_WAITING) Unlink(id);
   t.state = v1::TICKET_STATE_CANCELLED;
   t.state_since_ms = now;
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   return absl::OkStatus();
 }
@@ -278,11 +347,10 @@ absl::Status Hall::VoidTicket(const v1::Command::VoidTicket& c, int64_t now,
   if (t.state == v1::TICKET_STATE_WAITING) Unlink(id);
   t.state = v1::TICKET_STATE_VOIDED;
   t.state_since_ms = now;
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   v1::HallEvent::TicketStateChanged* e =
-      out->events.Mutable(out->events.size() - 1)
-          ->mutable_ticket_state_changed();
+      out->last_event()->mutable_ticket_state_changed();
   e->set_reason(c.reason());
   e->set_supervisor_id(c.supervisor_id());
   return absl::OkStatus();
@@ -308,10 +376,10 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
   t.state_since_ms = now;
   InsertAtOffset(ServiceLane(t.queue_service, t.category_slot), id,
                  rules_.policy().requeue_offset);
-  FillTicket(id, out->result.mutable_ticket());
-  out->result.set_people_ahead(PeopleAhead(id, now));
-  out->result.set_estimated_wait_seconds(
-      EstimateWaitSeconds(t.queue_service, out->result.people_ahead()));
+  FillTicket(id, out->mutable_result_ticket());
+  out->result_.set_people_ahead(PeopleAhead(id, now));
+  out->result_.set_estimated_wait_seconds(
+      EstimateWaitSeconds(t.queue_service, out->result_.people_ahead()));
   EmitTicketState(id, now, out);
   return absl::OkStatus();
 }
@@ -332,10 +400,10 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
     for (size_t other = 0; other < windows_.size(); ++other) {
       if (windows_[other].state != v1::WINDOW_STATE_CLOSED &&
           windows_[other].clerk == c.clerk_id()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "clerk ", c.clerk_id(), " is already at ",
-            WindowText(rules_.windows()[other].number),
-            "; close that window first"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("clerk ", c.clerk_id(), " is already at ",
+                         WindowText(rules_.windows()[other].number),
+                         "; close that window first"));
       }
     }
   }
@@ -388,8 +456,7 @@ absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c,
   window.reason = c.reason();
   SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
   EmitWindowState(w, ms, out);
-  v1::HallEvent::WindowChanged* e =
-      out->events.Mutable(out->events.size() - 1)->mutable_window_changed();
+  v1::HallEvent::WindowChanged* e = out->last_event()->mutable_window_changed();
   if (c.has_override()) *e->mutable_override() = c.override();
   window.clerk.clear();
   UpdateBelowMinAlarm(now, out);
@@ -420,9 +487,8 @@ absl::Status Hall::PauseWindow(const v1::Command::PauseWindow& c,
   SetWindowState(w, v1::WINDOW_STATE_PAUSED, ms);
   EmitWindowState(w, ms, out);
   if (c.has_override()) {
-    *out->events.Mutable(out->events.size() - 1)
-         ->mutable_window_changed()
-         ->mutable_override() = c.override();
+    *out->last_event()->mutable_window_changed()->mutable_override() =
+        c.override();
   }
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
@@ -467,7 +533,7 @@ absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
   window.lost = true;
   SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
   EmitWindowState(w, ms, out);
-  out->events.Mutable(out->events.size() - 1)->mutable_window_changed()->set_lost(true);
+  out->last_event()->mutable_window_changed()->set_lost(true);
   window.clerk.clear();
   EmitAlarm(Alarm::KIND_WINDOW_LOST, true, -1, w, ms, out);
   if (BusinessHours(now) && open_windows_ < min_open_windows_) {
@@ -493,9 +559,7 @@ void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
       window.priority_streak = 0;
       SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
       EmitWindowState(w, now, out);
-      out->events.Mutable(out->events.size() - 1)
-          ->mutable_window_changed()
-          ->set_standby(true);
+      out->last_event()->mutable_window_changed()->set_standby(true);
       return;
     }
   }
@@ -507,14 +571,15 @@ absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
       CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
   const int windows = static_cast<int>(windows_.size());
   if (c.min_open_windows() < 0 || c.min_open_windows() > windows) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("min_open_windows must be 0-", windows,
-                     " (the windows this hall has), got ", c.min_open_windows()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "min_open_windows must be 0-", windows,
+        " (the windows this hall has), got ", c.min_open_windows()));
   }
   min_open_windows_ = c.min_open_windows();
   const int64_t ms = Millis(now);
   v1::HallEvent::MinOpenWindowsChanged* e =
-      Emit(ms, out)->mutable_min_open_windows_changed();
+      Emit(v1::HallEvent::kMinOpenWindowsChanged, ms, out)
+          ->mutable_min_open_windows_changed();
   e->set_min_open_windows(min_open_windows_);
   e->set_supervisor_id(c.supervisor_id());
   UpdateBelowMinAlarm(now, out);
@@ -598,20 +663,22 @@ absl::Status Hall::Recall(const v1::Command::Recall& c, int64_t now,
   }
   TicketSlot& t = tickets_[window.ticket];
   if (t.recalls >= rules_.policy().max_recalls) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the ticket was recalled ", t.recalls,
-        " time(s), the most this hall allows; mark it no-show"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ticket was recalled ", t.recalls,
+                     " time(s), the most this hall allows; mark it no-show"));
   }
   ++t.recalls;
   const uint32_t id = window.ticket;
-  v1::HallEvent::TicketCalled* called = Emit(now, out)->mutable_ticket_called();
+  v1::HallEvent::TicketCalled* called =
+      Emit(v1::HallEvent::kTicketCalled, now, out)->mutable_ticket_called();
   FillTicket(id, called->mutable_ticket());
   called->set_window(rules_.windows()[w].number);
   called->set_window_name(rules_.windows()[w].name);
   FormatAnnouncement(rules_.config().language(), called->ticket().number(),
-                     rules_.windows()[w].number, called->mutable_announcement());
+                     rules_.windows()[w].number,
+                     called->mutable_announcement());
   called->set_recall(t.recalls);
-  *out->result.mutable_ticket() = called->ticket();
+  *out->mutable_result_ticket() = called->ticket();
   return absl::OkStatus();
 }
 
@@ -620,16 +687,15 @@ absl::Status Hall::StartServing(const v1::Command::StartServing& c, int64_t now,
   ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
   if (windows_[w].state != v1::WINDOW_STATE_CALLING) {
     return absl::FailedPreconditionError(absl::StrCat(
-        WindowText(c.window()),
-        windows_[w].state == v1::WINDOW_STATE_SERVING
-            ? " is already serving its ticket"
-            : " has called nobody; call next first"));
+        WindowText(c.window()), windows_[w].state == v1::WINDOW_STATE_SERVING
+                                    ? " is already serving its ticket"
+                                    : " has called nobody; call next first"));
   }
   const uint32_t id = windows_[w].ticket;
   tickets_[id].state = v1::TICKET_STATE_SERVING;
   tickets_[id].state_since_ms = now;
   SetWindowState(w, v1::WINDOW_STATE_SERVING, now);
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   return absl::OkStatus();
 }
@@ -660,11 +726,10 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
   t.state = v1::TICKET_STATE_COMPLETED;
   t.state_since_ms = now;
   ReleaseTicket(w, now);
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   v1::HallEvent::TicketStateChanged* e =
-      out->events.Mutable(out->events.size() - 1)
-          ->mutable_ticket_state_changed();
+      out->last_event()->mutable_ticket_state_changed();
   e->set_handling_ms(handling);
   e->set_rating(c.rating());
   if (window.handling_alarm) {
@@ -686,7 +751,7 @@ absl::Status Hall::NoShow(const v1::Command::NoShow& c, int64_t now,
   tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
   tickets_[id].state_since_ms = now;
   ReleaseTicket(w, now);
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   return absl::OkStatus();
 }
@@ -709,8 +774,8 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
     case v1::Command::Transfer::kToServiceCode: {
       const std::optional<int> s = rules_.FindService(c.to_service_code());
       if (!s) {
-        return absl::NotFoundError(
-            absl::StrCat("no service '", c.to_service_code(), "' in this hall"));
+        return absl::NotFoundError(absl::StrCat(
+            "no service '", c.to_service_code(), "' in this hall"));
       }
       queue_service = *s;
       lane = ServiceLane(*s, tickets_[id].category_slot);
@@ -747,10 +812,11 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
       InsertByIssueTime(lane, id);
       break;
   }
-  FillTicket(id, out->result.mutable_ticket());
+  FillTicket(id, out->mutable_result_ticket());
   v1::HallEvent::TicketTransferred* e =
-      Emit(now, out)->mutable_ticket_transferred();
-  *e->mutable_ticket() = out->result.ticket();
+      Emit(v1::HallEvent::kTicketTransferred, now, out)
+          ->mutable_ticket_transferred();
+  *e->mutable_ticket() = out->result_.ticket();
   e->set_from_window(rules_.windows()[w].number);
   if (c.has_to_service_code()) e->set_to_service_code(c.to_service_code());
   if (c.has_to_window()) e->set_to_window(c.to_window());
@@ -807,11 +873,13 @@ void Hall::Tick(absl::Time now, Outcome* out) {
 }
 
 void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
+  const int64_t ms = Millis(now);
+  if (ms < next_day_start_ms_) return;
   const int32_t day = calendar_.BusinessDay(now);
   // Never backwards: a clock stepped back, or the repeated hour of a DST
   // change, must not reopen a finished day.
   if (day <= business_day_) return;
-  const int64_t ms = Millis(now);
+  next_day_start_ms_ = Millis(calendar_.NextDayStart(day));
   const bool first_day = business_day_ == 0;
   business_day_ = day;
   int32_t expired = 0;
@@ -828,10 +896,8 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
     kept.push_back(tickets_[window.ticket]);
     window.ticket = id;
   }
-  for (Lane& lane : lanes_) {
-    expired += static_cast<int32_t>(lane.size);
-    lane = Lane{};
-  }
+  for (const Lane& lane : lanes_) expired += static_cast<int32_t>(lane.size);
+  ResetLanes();
   tickets_ = std::move(kept);
   phones_ = std::move(kept_phones);
   for (size_t s = 0; s < services_.size(); ++s) {
@@ -851,7 +917,8 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
                 out);
     }
   }
-  v1::HallEvent::DayStarted* started = Emit(ms, out)->mutable_day_started();
+  v1::HallEvent::DayStarted* started =
+      Emit(v1::HallEvent::kDayStarted, ms, out)->mutable_day_started();
   started->set_business_day(day);
   started->set_expired(expired);
   if (first_day) UpdateBelowMinAlarm(now, out);
@@ -872,9 +939,10 @@ absl::StatusOr<int> Hall::FindWindow(int32_t number) const {
 absl::StatusOr<uint32_t> Hall::FindTicket(absl::string_view ticket) const {
   const auto parsed = rules_.ParseTicketNumber(ticket);
   if (!parsed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", ticket.substr(0, 32),
-        "' is not a ticket number of this hall (a prefix and digits, e.g. A012)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", ticket.substr(0, 32),
+                     "' is not a ticket number of this hall (a prefix and "
+                     "digits, e.g. A012)"));
   }
   const auto& [service, number] = *parsed;
   const std::vector<uint32_t>& today = services_[service].ticket_by_number;
@@ -910,6 +978,7 @@ void Hall::PushBack(uint32_t lane_index, uint32_t id) {
   }
   lane.tail = id;
   ++lane.size;
+  CountWaiting(lane_index, id, +1);
 }
 
 void Hall::PushFront(uint32_t lane_index, uint32_t id) {
@@ -925,6 +994,7 @@ void Hall::PushFront(uint32_t lane_index, uint32_t id) {
   tickets_[lane.head].prev = id;
   lane.head = id;
   ++lane.size;
+  CountWaiting(lane_index, id, +1);
 }
 
 void Hall::InsertAfter(uint32_t lane_index, uint32_t after, uint32_t id) {
@@ -940,6 +1010,7 @@ void Hall::InsertAfter(uint32_t lane_index, uint32_t after, uint32_t id) {
   tickets_[t.next].prev = id;
   tickets_[after].next = id;
   ++lane.size;
+  CountWaiting(lane_index, id, +1);
 }
 
 void Hall::InsertByIssueTime(uint32_t lane_index, uint32_t id) {
@@ -987,7 +1058,25 @@ void Hall::Unlink(uint32_t id) {
     lane.tail = t.prev;
   }
   --lane.size;
+  CountWaiting(t.lane, id, -1);
   t.prev = t.next = t.lane = kNone;
+}
+
+void Hall::CountWaiting(uint32_t lane, uint32_t id, int delta) {
+  if (lane < DirectLane(0))
+    lanes_[lane].waits.Add(tickets_[id].wait_since_ms, delta);
+}
+
+void Hall::ResetLanes() {
+  // Minutes count from two hours before the day's start, which leaves room
+  // for appointments and transfers that began waiting a little earlier.
+  const int64_t origin =
+      Millis(calendar_.DayStart(business_day_) - absl::Hours(2));
+  for (Lane& lane : lanes_) {
+    lane.head = lane.tail = kNone;
+    lane.size = 0;
+    lane.waits.Reset(origin);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -997,7 +1086,8 @@ int64_t Hall::Score(const TicketSlot& t, int64_t weight, int64_t now) const {
   // Waiting time and the category's boost are in the same unit, so a normal
   // ticket's score keeps growing until it outranks any later arrival: that is
   // what bounds its wait.
-  const int64_t aged = (now - t.wait_since_ms) * rules_.policy().ageing_percent / 100;
+  const int64_t aged =
+      (now - t.wait_since_ms) * rules_.policy().ageing_percent / 100;
   return weight * (aged + rules_.category(t.category_slot).boost_ms);
 }
 
@@ -1069,14 +1159,16 @@ void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
   t.recalls = 0;
   windows_[w].ticket = id;
   SetWindowState(w, v1::WINDOW_STATE_CALLING, now);
-  v1::HallEvent::TicketCalled* called = Emit(now, out)->mutable_ticket_called();
+  v1::HallEvent::TicketCalled* called =
+      Emit(v1::HallEvent::kTicketCalled, now, out)->mutable_ticket_called();
   FillTicket(id, called->mutable_ticket());
   called->set_window(rules_.windows()[w].number);
   called->set_window_name(rules_.windows()[w].name);
   FormatAnnouncement(rules_.config().language(), called->ticket().number(),
-                     rules_.windows()[w].number, called->mutable_announcement());
+                     rules_.windows()[w].number,
+                     called->mutable_announcement());
   called->set_recall(0);
-  *out->result.mutable_ticket() = called->ticket();
+  *out->mutable_result_ticket() = called->ticket();
 }
 
 void Hall::ReleaseTicket(int w, int64_t now) {
@@ -1101,7 +1193,7 @@ int32_t Hall::PeopleAheadInService(int service, int category_slot,
                                    int64_t own_position) const {
   // Ticket u goes before t when ageing*(now - w_u) + b_u > ageing*(now - w_t)
   // + b_t, i.e. when w_u < w_t + (b_u - b_t) / ageing: `now` cancels out, and
-  // since lanes run oldest first the tickets ahead are a prefix of each lane.
+  // since lanes run oldest first the tickets ahead are the oldest of each lane.
   const int64_t ageing = rules_.policy().ageing_percent;
   const int64_t boost = rules_.category(category_slot).boost_ms;
   int64_t ahead = own_position;
@@ -1111,15 +1203,11 @@ int32_t Hall::PeopleAheadInService(int service, int category_slot,
     if (lane.size == 0) continue;
     const int64_t before =
         wait_since + (rules_.category(slot).boost_ms - boost) * 100 / ageing;
-    if (tickets_[lane.tail].wait_since_ms < before) {
-      ahead += lane.size;
-      continue;
-    }
-    for (uint32_t u = lane.head;
-         u != kNone && tickets_[u].wait_since_ms < before;
-         u = tickets_[u].next) {
-      ++ahead;
-    }
+    // Counted to the minute: exact enough for a customer's estimate, and it
+    // keeps issuing O(1) however long the lanes grow.
+    ahead += tickets_[lane.tail].wait_since_ms < before
+                 ? lane.size
+                 : lane.waits.CountBefore(before);
   }
   return static_cast<int32_t>(std::min<int64_t>(ahead, INT32_MAX));
 }
@@ -1131,8 +1219,8 @@ int32_t Hall::PeopleAhead(uint32_t id, int64_t /*now*/) const {
     ++position;
   }
   if (t.lane >= DirectLane(0)) return static_cast<int32_t>(position);
-  return PeopleAheadInService(t.queue_service, t.category_slot,
-                              t.wait_since_ms, position);
+  return PeopleAheadInService(t.queue_service, t.category_slot, t.wait_since_ms,
+                              position);
 }
 
 int64_t Hall::EstimateWaitSeconds(int service, int32_t people_ahead) const {
@@ -1152,8 +1240,9 @@ int64_t Hall::EstimateWaitSeconds(int service, int32_t people_ahead) const {
 // ---------------------------------------------------------------------------
 // Events
 
-v1::HallEvent* Hall::Emit(int64_t now, Outcome* out) {
-  v1::HallEvent* event = out->events.Add();
+v1::HallEvent* Hall::Emit(v1::HallEvent::KindCase kind, int64_t now,
+                          Outcome* out) {
+  v1::HallEvent* event = out->AddEvent(kind);
   event->set_seq(++last_seq_);
   event->set_at_unix_ms(now);
   return event;
@@ -1166,6 +1255,7 @@ std::string Hall::TicketText(uint32_t id) const {
 }
 
 void Hall::FillTicket(uint32_t id, v1::Ticket* ticket) const {
+  ticket->Clear();  // Keeps its strings' memory.
   const TicketSlot& t = tickets_[id];
   const ServiceRules& numbering = rules_.services()[t.service];
   const ServiceRules& queue = rules_.services()[t.queue_service];
@@ -1185,14 +1275,16 @@ void Hall::FillTicket(uint32_t id, v1::Ticket* ticket) const {
 
 void Hall::EmitTicketState(uint32_t id, int64_t now, Outcome* out) {
   v1::HallEvent::TicketStateChanged* e =
-      Emit(now, out)->mutable_ticket_state_changed();
+      Emit(v1::HallEvent::kTicketStateChanged, now, out)
+          ->mutable_ticket_state_changed();
   FillTicket(id, e->mutable_ticket());
   e->set_window(e->ticket().window());
 }
 
 void Hall::EmitWindowState(int w, int64_t now, Outcome* out) {
   const WindowSlot& window = windows_[w];
-  v1::HallEvent::WindowChanged* e = Emit(now, out)->mutable_window_changed();
+  v1::HallEvent::WindowChanged* e =
+      Emit(v1::HallEvent::kWindowChanged, now, out)->mutable_window_changed();
   e->set_window(rules_.windows()[w].number);
   e->set_window_name(rules_.windows()[w].name);
   e->set_state(window.state);
@@ -1207,10 +1299,9 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
       return absl::StrCat("hall needs ", min_open_windows_, " open windows, ",
                           open_windows_, " are open");
     case Alarm::KIND_WAIT_OVER_TARGET:
-      return absl::StrCat(rules_.services()[service].name,
-                          ": customers wait longer than the ",
-                          rules_.services()[service].target_wait_ms / 60000,
-                          "-minute target");
+      return absl::StrCat(
+          rules_.services()[service].name, ": customers wait longer than the ",
+          rules_.services()[service].target_wait_ms / 60000, "-minute target");
     case Alarm::KIND_HANDLING_OVER_TARGET:
       return absl::StrCat(WindowText(rules_.windows()[w].number),
                           " is serving longer than the target handling time");
@@ -1224,7 +1315,7 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
 
 void Hall::EmitAlarm(Alarm::Kind kind, bool raised, int service, int w,
                      int64_t now, Outcome* out) {
-  Alarm* alarm = Emit(now, out)->mutable_alarm();
+  Alarm* alarm = Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm();
   alarm->set_kind(kind);
   alarm->set_raised(raised);
   if (service >= 0) alarm->set_service_code(rules_.services()[service].code);
@@ -1404,6 +1495,11 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.business_day_ = state.business_day();
   hall.min_open_windows_ = state.min_open_windows();
   hall.below_min_alarm_ = state.below_min_alarm();
+  if (hall.business_day_ != 0) {
+    hall.ResetLanes();
+    hall.next_day_start_ms_ =
+        Millis(hall.calendar_.NextDayStart(hall.business_day_));
+  }
   for (const v1::HallState::TicketRecord& r : state.tickets()) {
     if (r.id() != hall.tickets_.size() || r.service() >= service_count ||
         r.queue_service() >= service_count ||
@@ -1427,8 +1523,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
     t.requeues = static_cast<uint8_t>(r.requeues());
     if (!r.phone().empty()) hall.phones_[r.id()] = r.phone();
     if (t.business_day == hall.business_day_) {
-      std::vector<uint32_t>& today =
-          hall.services_[t.service].ticket_by_number;
+      std::vector<uint32_t>& today = hall.services_[t.service].ticket_by_number;
       if (t.number != today.size() + 1) {
         return corrupt(absl::StrCat("ticket numbers of service ", t.service,
                                     " are not contiguous"));
@@ -1454,8 +1549,10 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
     }
   }
   for (size_t s = 0; s < service_count; ++s) {
-    hall.services_[s].mean_handling_ms = state.services(static_cast<int>(s)).mean_handling_ms();
-    hall.services_[s].wait_alarm = state.services(static_cast<int>(s)).wait_alarm();
+    hall.services_[s].mean_handling_ms =
+        state.services(static_cast<int>(s)).mean_handling_ms();
+    hall.services_[s].wait_alarm =
+        state.services(static_cast<int>(s)).wait_alarm();
   }
   for (size_t w = 0; w < hall.windows_.size(); ++w) {
     const v1::HallState::WindowRecord& r = state.windows(static_cast<int>(w));

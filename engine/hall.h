@@ -26,16 +26,19 @@
 #define QCALL_ENGINE_HALL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "engine/business_calendar.h"
 #include "engine/hall_rules.h"
+#include "engine/wait_histogram.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "qcall/v1/engine.pb.h"
 #include "qcall/v1/hall_config.pb.h"
@@ -44,11 +47,29 @@ namespace qcall {
 
 class Hall {
  public:
-  // What one command produced. Reuse one Outcome across calls: its messages
-  // keep their memory, which keeps the hot path free of allocations.
-  struct Outcome {
-    v1::CommandResult result;
-    google::protobuf::RepeatedPtrField<v1::HallEvent> events;
+  // What one command produced, valid until the Outcome is used again. Reuse
+  // one Outcome across calls: its messages and strings keep their memory, so
+  // the hot path allocates nothing.
+  class Outcome {
+   public:
+    const v1::CommandResult& result() const { return result_; }
+    absl::Span<const v1::HallEvent> events() const {
+      return absl::MakeConstSpan(events_.data(), count_);
+    }
+
+   private:
+    friend class Hall;
+    void Reset();
+    v1::Ticket* mutable_result_ticket();
+    // The next event, holding a cleared `kind`, reusing an earlier event of
+    // that kind and its strings where there is one.
+    v1::HallEvent* AddEvent(v1::HallEvent::KindCase kind);
+    v1::HallEvent* last_event() { return &events_[count_ - 1]; }
+
+    v1::CommandResult result_;
+    std::unique_ptr<v1::Ticket> spare_ticket_;
+    std::vector<v1::HallEvent> events_;  // The first count_ are current.
+    size_t count_ = 0;
   };
 
   // `tz` must be the zone named by config.time_zone().
@@ -58,8 +79,7 @@ class Hall {
   static absl::StatusOr<Hall> Restore(const v1::HallState& state,
                                       absl::TimeZone tz);
 
-  absl::Status Apply(const v1::Command& command, absl::Time now,
-                     Outcome* out);
+  absl::Status Apply(const v1::Command& command, absl::Time now, Outcome* out);
 
   // The whole state; serialized deterministically it is byte-identical for
   // halls that saw the same commands at the same times.
@@ -105,6 +125,7 @@ class Hall {
     uint32_t head = kNone;
     uint32_t tail = kNone;
     uint32_t size = 0;
+    WaitHistogram waits;  // Service lanes only.
   };
 
   struct WindowSlot {
@@ -190,6 +211,9 @@ class Hall {
   void InsertByIssueTime(uint32_t lane, uint32_t id);
   void InsertAtOffset(uint32_t lane, uint32_t id, int offset);
   void Unlink(uint32_t id);
+  // Keeps the lane's wait histogram in step with its tickets.
+  void CountWaiting(uint32_t lane, uint32_t id, int delta);
+  void ResetLanes();
 
   // Dispatch.
   uint32_t PickNext(int window, int64_t now) const;
@@ -210,7 +234,7 @@ class Hall {
   int64_t EstimateWaitSeconds(int service, int32_t people_ahead) const;
 
   // Events.
-  v1::HallEvent* Emit(int64_t now, Outcome* out);
+  v1::HallEvent* Emit(v1::HallEvent::KindCase kind, int64_t now, Outcome* out);
   void FillTicket(uint32_t id, v1::Ticket* ticket) const;
   std::string TicketText(uint32_t id) const;
   void EmitTicketState(uint32_t id, int64_t now, Outcome* out);
@@ -225,6 +249,8 @@ class Hall {
 
   uint64_t last_seq_ = 0;
   int32_t business_day_ = 0;
+  // When the next business day begins; saves a time-zone lookup per command.
+  int64_t next_day_start_ms_ = INT64_MIN;
   int min_open_windows_ = 0;
   int open_windows_ = 0;
   bool below_min_alarm_ = false;

@@ -71,8 +71,8 @@ CategoryRules DefaultCategory(v1::Category category) {
 absl::Status CheckHours(const v1::HallConfig& config) {
   const int day_start = config.business_day_start_minute();
   if (day_start < 0 || day_start >= 1440) {
-    return Invalid(absl::StrCat("business_day_start_minute must be 0-1439, got ",
-                                day_start));
+    return Invalid(absl::StrCat(
+        "business_day_start_minute must be 0-1439, got ", day_start));
   }
   for (const v1::OpeningHours& h : config.hours()) {
     if (h.weekday() < 1 || h.weekday() > 7) {
@@ -155,10 +155,12 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
                                   service.width, " digits (at most ",
                                   width_capacity, ")"));
     }
-    service.daily_cap =
-        s.daily_cap() == 0 ? width_capacity : static_cast<uint32_t>(s.daily_cap());
-    RETURN_IF_ERROR(CheckSeconds(s.target_wait_seconds(),
-                                 absl::StrCat("service ", s.code(), " target_wait_seconds")));
+    service.daily_cap = s.daily_cap() == 0
+                            ? width_capacity
+                            : static_cast<uint32_t>(s.daily_cap());
+    RETURN_IF_ERROR(CheckSeconds(
+        s.target_wait_seconds(),
+        absl::StrCat("service ", s.code(), " target_wait_seconds")));
     RETURN_IF_ERROR(CheckSeconds(
         s.target_handling_seconds(),
         absl::StrCat("service ", s.code(), " target_handling_seconds")));
@@ -193,10 +195,10 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
       return Invalid(absl::StrCat("categories: unknown category ",
                                   static_cast<int>(c.category())));
     }
-    RETURN_IF_ERROR(CheckSeconds(c.boost_seconds(),
-                                 absl::StrCat("category ",
-                                              v1::Category_Name(c.category()),
-                                              " boost_seconds")));
+    RETURN_IF_ERROR(
+        CheckSeconds(c.boost_seconds(),
+                     absl::StrCat("category ", v1::Category_Name(c.category()),
+                                  " boost_seconds")));
     rules.categories_[CategorySlot(c.category())] = {c.boost_seconds() * 1000,
                                                      c.priority()};
   }
@@ -210,9 +212,13 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
                                   ", got ", w.number()));
     }
     const int index = static_cast<int>(rules.windows_.size());
-    if (!rules.window_by_number_.emplace(w.number(), index).second) {
+    if (rules.window_by_number_.size() <= static_cast<size_t>(w.number())) {
+      rules.window_by_number_.resize(w.number() + 1, -1);
+    }
+    if (rules.window_by_number_[w.number()] >= 0) {
       return Invalid(absl::StrCat("window ", w.number(), " appears twice"));
     }
+    rules.window_by_number_[w.number()] = static_cast<int16_t>(index);
     WindowRules window;
     window.number = w.number();
     window.name = w.name().empty() ? absl::StrCat(w.number()) : w.name();
@@ -231,10 +237,9 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
         }
       }
       if (entry.weight() < 0 || entry.weight() > 1000) {
-        return Invalid(absl::StrCat("window ", w.number(), " service ",
-                                    entry.service_code(),
-                                    ": weight must be 1-1000, got ",
-                                    entry.weight()));
+        return Invalid(absl::StrCat(
+            "window ", w.number(), " service ", entry.service_code(),
+            ": weight must be 1-1000, got ", entry.weight()));
       }
       const int64_t weight = entry.weight() == 0 ? 100 : entry.weight();
       weight_total += weight;
@@ -251,9 +256,9 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
   }
   if (config.min_open_windows() < 0 ||
       config.min_open_windows() > config.windows_size()) {
-    return Invalid(absl::StrCat("min_open_windows must be 0-",
-                                config.windows_size(), " (the windows there are), got ",
-                                config.min_open_windows()));
+    return Invalid(absl::StrCat(
+        "min_open_windows must be 0-", config.windows_size(),
+        " (the windows there are), got ", config.min_open_windows()));
   }
   absl::flat_hash_map<std::string, int> standby_seen;
   for (const v1::StandbyClerk& clerk : config.standby_clerks()) {
@@ -261,8 +266,8 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
       return Invalid("standby clerk_id must be 1-64 characters");
     }
     if (!standby_seen.emplace(clerk.clerk_id(), 0).second) {
-      return Invalid(absl::StrCat("standby clerk ", clerk.clerk_id(),
-                                  " appears twice"));
+      return Invalid(
+          absl::StrCat("standby clerk ", clerk.clerk_id(), " appears twice"));
     }
     for (int32_t number : clerk.windows()) {
       if (!rules.FindWindow(number)) {
@@ -276,19 +281,23 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
   PolicyRules& policy = rules.policy_;
   if (p.has_ageing_percent()) policy.ageing_percent = p.ageing_percent();
   if (policy.ageing_percent < 1 || policy.ageing_percent > 10'000) {
-    return Invalid("policy.ageing_percent must be 1-10000: waiting time must "
-                   "count or normal customers starve");
+    return Invalid(
+        "policy.ageing_percent must be 1-10000: waiting time must "
+        "count or normal customers starve");
   }
-  if (p.has_priority_interleave()) policy.priority_interleave = p.priority_interleave();
+  if (p.has_priority_interleave())
+    policy.priority_interleave = p.priority_interleave();
   if (p.has_max_recalls()) policy.max_recalls = p.max_recalls();
   if (p.has_requeue_offset()) policy.requeue_offset = p.requeue_offset();
   if (p.has_max_requeues()) policy.max_requeues = p.max_requeues();
-  for (auto [value, name] : {std::pair{policy.priority_interleave, "priority_interleave"},
-                             std::pair{policy.max_recalls, "max_recalls"},
-                             std::pair{policy.requeue_offset, "requeue_offset"},
-                             std::pair{policy.max_requeues, "max_requeues"}}) {
+  for (auto [value, name] :
+       {std::pair{policy.priority_interleave, "priority_interleave"},
+        std::pair{policy.max_recalls, "max_recalls"},
+        std::pair{policy.requeue_offset, "requeue_offset"},
+        std::pair{policy.max_requeues, "max_requeues"}}) {
     if (value < 0 || value > 100) {
-      return Invalid(absl::StrCat("policy.", name, " must be 0-100, got ", value));
+      return Invalid(
+          absl::StrCat("policy.", name, " must be 0-100, got ", value));
     }
   }
   if (p.has_appointment_early_seconds()) {
@@ -316,9 +325,11 @@ std::optional<int> HallRules::FindService(absl::string_view code) const {
 }
 
 std::optional<int> HallRules::FindWindow(int32_t number) const {
-  auto it = window_by_number_.find(number);
-  if (it == window_by_number_.end()) return std::nullopt;
-  return it->second;
+  if (number < 0 || static_cast<size_t>(number) >= window_by_number_.size() ||
+      window_by_number_[number] < 0) {
+    return std::nullopt;
+  }
+  return window_by_number_[number];
 }
 
 std::optional<std::pair<int, uint32_t>> HallRules::ParseTicketNumber(

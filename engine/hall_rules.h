@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "qcall/v1/hall_config.pb.h"
 
 namespace qcall {
@@ -99,7 +99,7 @@ class HallRules {
   PolicyRules policy_;
   absl::flat_hash_map<std::string, int> service_by_code_;
   absl::flat_hash_map<std::string, int> service_by_prefix_;
-  absl::flat_hash_map<int32_t, int> window_by_number_;
+  std::vector<int16_t> window_by_number_;  // -1 where no window has it.
 };
 
 }  // namespace qcall

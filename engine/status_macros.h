@@ -15,16 +15,17 @@
 #define QCALL_CONCAT_INNER_(a, b) a##b
 #define QCALL_CONCAT_(a, b) QCALL_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    if (absl::Status qcall_status_ = (expr);           \
-        !qcall_status_.ok()) [[unlikely]] {            \
-      return qcall_status_;                            \
-    }                                                  \
+#define RETURN_IF_ERROR(expr)                                     \
+  do {                                                            \
+    if (absl::Status qcall_status_ = (expr); !qcall_status_.ok()) \
+        [[unlikely]] {                                            \
+      return qcall_status_;                                       \
+    }                                                             \
   } while (false)
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  QCALL_ASSIGN_OR_RETURN_IMPL_(QCALL_CONCAT_(qcall_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr)                                           \
+  QCALL_ASSIGN_OR_RETURN_IMPL_(QCALL_CONCAT_(qcall_statusor_, __LINE__), lhs, \
+                               expr)
 
 #define QCALL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                 \

@@ -9,7 +9,8 @@ namespace {
 
 using ::qcall::testing::LoadZone;
 
-google::protobuf::RepeatedPtrField<v1::OpeningHours> Hours(int open, int close) {
+google::protobuf::RepeatedPtrField<v1::OpeningHours> Hours(int open,
+                                                           int close) {
   google::protobuf::RepeatedPtrField<v1::OpeningHours> hours;
   for (int day = 1; day <= 5; ++day) {  // Monday to Friday.
     v1::OpeningHours* h = hours.Add();

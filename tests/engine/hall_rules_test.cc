@@ -26,7 +26,8 @@ TEST(HallRules, AcceptsTheSmallHallAndFillsDefaults) {
   EXPECT_EQ(rules->services()[0].width, 3);
   EXPECT_EQ(rules->policy().max_recalls, 2);
   EXPECT_EQ(rules->category(CategorySlot(v1::CATEGORY_VIP)).boost_ms, 900'000);
-  EXPECT_TRUE(rules->category(CategorySlot(v1::CATEGORY_GREEN_CHANNEL)).priority);
+  EXPECT_TRUE(
+      rules->category(CategorySlot(v1::CATEGORY_GREEN_CHANNEL)).priority);
   EXPECT_FALSE(rules->category(CategorySlot(v1::CATEGORY_NORMAL)).priority);
   // Window 1 serves two services with equal weight: half a window each.
   EXPECT_EQ(rules->windows()[0].serves[0].share_permille, 500);
@@ -47,7 +48,8 @@ TEST(HallRules, ExplicitZeroPolicyIsKept) {
 TEST(HallRules, ParsesTicketNumbers) {
   absl::StatusOr<HallRules> rules = HallRules::FromConfig(SmallHallConfig());
   ASSERT_TRUE(rules.ok());
-  EXPECT_EQ(rules->ParseTicketNumber("A012"), (std::pair<int, uint32_t>{0, 12}));
+  EXPECT_EQ(rules->ParseTicketNumber("A012"),
+            (std::pair<int, uint32_t>{0, 12}));
   EXPECT_EQ(rules->ParseTicketNumber("B7"), (std::pair<int, uint32_t>{1, 7}));
   EXPECT_FALSE(rules->ParseTicketNumber("C001").has_value());
   EXPECT_FALSE(rules->ParseTicketNumber("A000").has_value());

@@ -38,7 +38,7 @@ using ::testing::HasSubstr;
 using Alarm = v1::HallEvent::Alarm;
 
 std::string Number(const Hall::Outcome& out) {
-  return out.result.ticket().number();
+  return out.result().ticket().number();
 }
 
 void ExpectError(const absl::Status& status, absl::StatusCode code,
@@ -77,10 +77,10 @@ TEST(Numbering, RestartsAtLocalMidnightOfTheHall) {
   h.Advance(absl::Minutes(15));  // 00:05 in Shanghai, still 16:05 UTC.
   const Hall::Outcome& out = h.Ok(Issue("BILL"));
   EXPECT_EQ(Number(out), "A001");
-  EXPECT_EQ(out.result.ticket().business_day(), 20261128);
-  ASSERT_GE(out.events.size(), 2);
-  EXPECT_EQ(out.events[0].day_started().business_day(), 20261128);
-  EXPECT_EQ(out.events[0].day_started().expired(), 2);
+  EXPECT_EQ(out.result().ticket().business_day(), 20261128);
+  ASSERT_GE(out.events().size(), 2);
+  EXPECT_EQ(out.events()[0].day_started().business_day(), 20261128);
+  EXPECT_EQ(out.events()[0].day_started().expired(), 2);
   // Yesterday's numbers are gone for good.
   EXPECT_EQ(h.Try(Cancel("A002")).code(), absl::StatusCode::kNotFound);
 }
@@ -122,7 +122,7 @@ TEST(Numbering, NeverGoesBackWhenTheLocalClockRepeats) {
   const absl::TimeZone berlin = LoadZone("Europe/Berlin");
   const absl::Time first = absl::FromCivil(
       absl::CivilMinute(2026, 10, 25, 2, 40), berlin);  // Earlier of the two.
-  TestHall h(config, first - absl::Minutes(20));       // 02:20, day before.
+  TestHall h(config, first - absl::Minutes(20));        // 02:20, day before.
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
   h.set_now(first);
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");  // New day from 02:30.
@@ -176,8 +176,8 @@ TEST(Windows, CallNextHandsATicketToExactlyOneWindow) {
   EXPECT_EQ(Number(h.Ok(CallNext(1))), "A001");
   // Window 2 finds nobody: OK, ticket unset, nothing emitted.
   const Hall::Outcome& none = h.Ok(CallNext(2));
-  EXPECT_FALSE(none.result.has_ticket());
-  EXPECT_TRUE(none.events.empty());
+  EXPECT_FALSE(none.result().has_ticket());
+  EXPECT_TRUE(none.events().empty());
   ExpectError(h.Try(CallTicket(2, "A001")),
               absl::StatusCode::kFailedPrecondition, "A001 is called");
 }
@@ -220,7 +220,7 @@ TEST(Windows, RefusesWhatAClerkCannotDoWithAReason) {
   ExpectError(h.Try(CloseWindow(1)), absl::StatusCode::kFailedPrecondition,
               "still holds A001");
   const Hall::Outcome& done = h.Ok(Complete(1, 5));
-  EXPECT_EQ(done.events[0].ticket_state_changed().rating(), 5);
+  EXPECT_EQ(done.events()[0].ticket_state_changed().rating(), 5);
   h.Ok(PauseWindow(1, "lunch", "boss"));
   ExpectError(h.Try(CallNext(1)), absl::StatusCode::kFailedPrecondition,
               "paused (lunch)");
@@ -251,20 +251,22 @@ TEST(MinimumOpen, CloseAndPauseBelowTheMinimumNeedAnOverride) {
   h.Ok(OpenWindow(2, "c2"));
   ExpectError(h.Try(CloseWindow(1)), absl::StatusCode::kFailedPrecondition,
               "hall needs 2 open windows, 2 are open");
-  ExpectError(h.Try(PauseWindow(2, "tea")), absl::StatusCode::kFailedPrecondition,
+  ExpectError(h.Try(PauseWindow(2, "tea")),
+              absl::StatusCode::kFailedPrecondition,
               "hall needs 2 open windows, 2 are open");
   EXPECT_EQ(h.hall().open_windows(), 2);
   const Hall::Outcome& closed = h.Ok(CloseWindow(1, "duty-manager"));
-  const v1::HallEvent::WindowChanged& changed = closed.events[0].window_changed();
+  const v1::HallEvent::WindowChanged& changed =
+      closed.events()[0].window_changed();
   EXPECT_EQ(changed.state(), v1::WINDOW_STATE_CLOSED);
   EXPECT_EQ(changed.override().supervisor_id(), "duty-manager");
   EXPECT_EQ(changed.override().reason(), "staff meeting");
   // Going below raises an alarm; opening again clears it.
-  ASSERT_EQ(closed.events.size(), 2);
-  EXPECT_EQ(closed.events[1].alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
-  EXPECT_TRUE(closed.events[1].alarm().raised());
+  ASSERT_EQ(closed.events().size(), 2);
+  EXPECT_EQ(closed.events()[1].alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
+  EXPECT_TRUE(closed.events()[1].alarm().raised());
   const Hall::Outcome& reopened = h.Ok(OpenWindow(3, "c3"));
-  EXPECT_FALSE(reopened.events.rbegin()->alarm().raised());
+  EXPECT_FALSE(reopened.events().rbegin()->alarm().raised());
 }
 
 TEST(MinimumOpen, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
@@ -272,7 +274,7 @@ TEST(MinimumOpen, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
   h.Ok(OpenWindow(3, "c3"));
-  h.Ok(CloseWindow(1));  // 3 open, minimum 2.
+  h.Ok(CloseWindow(1));                // 3 open, minimum 2.
   h.Ok(PauseWindow(2, "setting up"));  // 08:00: before opening.
   h.set_now(ShanghaiTime(18, 30));
   h.Ok(CloseWindow(3));  // After closing time.
@@ -296,20 +298,21 @@ TEST(MinimumOpen, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
   const Hall::Outcome& out = h.Ok(WindowLost(1));
   // The ticket goes back first in line, the window closes, an alarm is
   // raised, and standby-1 opens window 3: back at the minimum, no alarm.
-  ASSERT_EQ(out.events.size(), 4);
-  EXPECT_EQ(out.events[0].ticket_state_changed().ticket().state(),
+  ASSERT_EQ(out.events().size(), 4);
+  EXPECT_EQ(out.events()[0].ticket_state_changed().ticket().state(),
             v1::TICKET_STATE_WAITING);
-  EXPECT_TRUE(out.events[1].window_changed().lost());
-  EXPECT_EQ(out.events[2].alarm().kind(), Alarm::KIND_WINDOW_LOST);
-  EXPECT_TRUE(out.events[2].alarm().raised());
-  const v1::HallEvent::WindowChanged& standby = out.events[3].window_changed();
+  EXPECT_TRUE(out.events()[1].window_changed().lost());
+  EXPECT_EQ(out.events()[2].alarm().kind(), Alarm::KIND_WINDOW_LOST);
+  EXPECT_TRUE(out.events()[2].alarm().raised());
+  const v1::HallEvent::WindowChanged& standby =
+      out.events()[3].window_changed();
   EXPECT_EQ(standby.window(), 3);
   EXPECT_TRUE(standby.standby());
   EXPECT_EQ(standby.clerk_id(), "standby-1");
   EXPECT_EQ(h.hall().open_windows(), 2);
   EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
   // Reopening the lost window clears its alarm.
-  EXPECT_FALSE(h.Ok(OpenWindow(1, "c1")).events.rbegin()->alarm().raised());
+  EXPECT_FALSE(h.Ok(OpenWindow(1, "c1")).events().rbegin()->alarm().raised());
 }
 
 TEST(MinimumOpen, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
@@ -318,8 +321,8 @@ TEST(MinimumOpen, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
   h.Ok(OpenWindow(2, "standby-1"));  // The only standby clerk is busy.
   const Hall::Outcome& out = h.Ok(WindowLost(1));
   EXPECT_EQ(h.hall().open_windows(), 1);
-  EXPECT_EQ(out.events.rbegin()->alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
-  EXPECT_TRUE(out.events.rbegin()->alarm().raised());
+  EXPECT_EQ(out.events().rbegin()->alarm().kind(), Alarm::KIND_BELOW_MIN_OPEN);
+  EXPECT_TRUE(out.events().rbegin()->alarm().raised());
   const v1::HallView view = h.hall().View(h.now());
   EXPECT_EQ(view.alarms_size(), 2);  // Below minimum, window lost.
 }
@@ -335,8 +338,8 @@ TEST(MinimumOpen, SupervisorChangesTheMinimum) {
   h.Ok(SetMin(1, "boss"));
   h.Ok(CloseWindow(1));
   const Hall::Outcome& out = h.Ok(SetMin(3, "boss"));
-  EXPECT_EQ(out.events[0].min_open_windows_changed().min_open_windows(), 3);
-  EXPECT_TRUE(out.events[1].alarm().raised());
+  EXPECT_EQ(out.events()[0].min_open_windows_changed().min_open_windows(), 3);
+  EXPECT_TRUE(out.events()[1].alarm().raised());
 }
 
 TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
@@ -346,8 +349,8 @@ TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
   EXPECT_EQ(EventsOf(h, v1::HallEvent::kAlarm).size(), 0u);
   h.set_now(ShanghaiTime(8, 30));
   const Hall::Outcome& out = h.Ok(Tick());
-  ASSERT_EQ(out.events.size(), 1);
-  EXPECT_EQ(out.events[0].alarm().message(),
+  ASSERT_EQ(out.events().size(), 1);
+  EXPECT_EQ(out.events()[0].alarm().message(),
             "hall needs 2 open windows, 1 are open");
 }
 
@@ -407,12 +410,14 @@ TEST(Dispatch, OnlyHeadsOfServedLanesAreConsidered) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(4, "c4"));  // SIM only.
   h.Ok(Issue("BILL", v1::CATEGORY_URGENT));
-  EXPECT_FALSE(h.Ok(CallNext(4)).result.has_ticket());
-  ExpectError(h.Try(CallTicket(4, "A001")), absl::StatusCode::kFailedPrecondition,
+  EXPECT_FALSE(h.Ok(CallNext(4)).result().has_ticket());
+  ExpectError(h.Try(CallTicket(4, "A001")),
+              absl::StatusCode::kFailedPrecondition,
               "window 4 does not serve 话费缴纳");
 }
 
-TEST(Dispatch, AppointmentsAreCheckedInWithinTheirToleranceAndCalledNearTheSlot) {
+TEST(Dispatch,
+     AppointmentsAreCheckedInWithinTheirToleranceAndCalledNearTheSlot) {
   TestHall h(SmallHallConfig(), ShanghaiTime(9, 0));
   h.Ok(OpenWindow(3, "c3"));
   for (int i = 0; i < 5; ++i) h.Ok(Issue("BILL"));  // A busy walk-in queue.
@@ -431,7 +436,7 @@ TEST(Dispatch, AppointmentsAreCheckedInWithinTheirToleranceAndCalledNearTheSlot)
   // Late beyond tolerance: joins the walk-ins as a normal ticket.
   h.set_now(ShanghaiTime(10, 11));
   const Hall::Outcome& late = h.Ok(appointment);
-  EXPECT_EQ(late.result.ticket().category(), v1::CATEGORY_NORMAL);
+  EXPECT_EQ(late.result().ticket().category(), v1::CATEGORY_NORMAL);
   v1::Command no_slot = Issue("BILL", v1::CATEGORY_APPOINTMENT);
   ExpectError(h.Try(no_slot), absl::StatusCode::kInvalidArgument,
               "needs appointment_unix_seconds");
@@ -448,8 +453,8 @@ TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
   for (int i = 0; i < 4; ++i) h.Ok(Issue("BILL"));
   h.Ok(CallNext(3));  // A001.
   const Hall::Outcome& recall = h.Ok(Recall(3));
-  EXPECT_EQ(recall.events[0].ticket_called().recall(), 1);
-  EXPECT_EQ(recall.events[0].ticket_called().announcement(),
+  EXPECT_EQ(recall.events()[0].ticket_called().recall(), 1);
+  EXPECT_EQ(recall.events()[0].ticket_called().announcement(),
             "请 A001 号到 3 号窗口办理");
   ExpectError(h.Try(Recall(3)), absl::StatusCode::kFailedPrecondition,
               "mark it no-show");
@@ -457,7 +462,7 @@ TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
   ExpectError(h.Try(Requeue("A002")), absl::StatusCode::kFailedPrecondition,
               "only a no-show ticket");
   const Hall::Outcome& back = h.Ok(Requeue("A001"));
-  EXPECT_EQ(back.result.people_ahead(), 2);  // Behind A002 and A003.
+  EXPECT_EQ(back.result().people_ahead(), 2);  // Behind A002 and A003.
   EXPECT_EQ(h.hall().TicketStatus("A004", h.now())->people_ahead(), 3);
   std::vector<std::string> order;
   for (int i = 0; i < 4; ++i) {
@@ -483,8 +488,8 @@ TEST(Lifecycle, TransferPlacesFirstLastOrByIssueTime) {
   // A001 moves to SIM by issue time: it is older than both, so it goes first.
   const Hall::Outcome& moved =
       h.Ok(TransferToService(1, "SIM", v1::PLACEMENT_BY_ISSUE_TIME));
-  EXPECT_EQ(moved.events[0].ticket_transferred().to_service_code(), "SIM");
-  EXPECT_EQ(moved.result.ticket().service_code(), "SIM");
+  EXPECT_EQ(moved.events()[0].ticket_transferred().to_service_code(), "SIM");
+  EXPECT_EQ(moved.result().ticket().service_code(), "SIM");
   EXPECT_EQ(Number(h.Ok(CallNext(4))), "A001");
   // Last: behind B002.
   h.Ok(TransferToService(4, "SIM", v1::PLACEMENT_LAST));
@@ -510,15 +515,16 @@ TEST(Lifecycle, CancelAndVoidRemoveFromTheMiddle) {
   ExpectError(h.Try(Void("A003", "duplicate", "")),
               absl::StatusCode::kInvalidArgument, "supervisor_id is required");
   const Hall::Outcome& voided = h.Ok(Void("A003", "printed twice", "boss"));
-  EXPECT_EQ(voided.events[0].ticket_state_changed().reason(), "printed twice");
-  EXPECT_EQ(voided.events[0].ticket_state_changed().supervisor_id(), "boss");
+  EXPECT_EQ(voided.events()[0].ticket_state_changed().reason(),
+            "printed twice");
+  EXPECT_EQ(voided.events()[0].ticket_state_changed().supervisor_id(), "boss");
   ExpectError(h.Try(Void("A003", "again", "boss")),
               absl::StatusCode::kFailedPrecondition, "already voided");
   EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
   ExpectError(h.Try(Void("A001", "x", "boss")),
               absl::StatusCode::kFailedPrecondition, "is at window 3");
   h.Ok(NoShow(3));
-  EXPECT_FALSE(h.Ok(CallNext(3)).result.has_ticket());
+  EXPECT_FALSE(h.Ok(CallNext(3)).result().has_ticket());
 }
 
 TEST(Lifecycle, PauseAndResume) {
@@ -527,8 +533,9 @@ TEST(Lifecycle, PauseAndResume) {
   h.Ok(OpenWindow(2, "c2"));
   h.Ok(OpenWindow(3, "c3"));
   const Hall::Outcome& paused = h.Ok(PauseWindow(3, "lunch"));
-  EXPECT_EQ(paused.events[0].window_changed().state(), v1::WINDOW_STATE_PAUSED);
-  EXPECT_EQ(paused.events[0].window_changed().reason(), "lunch");
+  EXPECT_EQ(paused.events()[0].window_changed().state(),
+            v1::WINDOW_STATE_PAUSED);
+  EXPECT_EQ(paused.events()[0].window_changed().reason(), "lunch");
   EXPECT_EQ(h.hall().open_windows(), 2);
   ExpectError(h.Try(PauseWindow(3, "")), absl::StatusCode::kInvalidArgument,
               "reason is required");
@@ -553,28 +560,28 @@ TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
   h.Ok(CallNext(3));
   h.Ok(Start(3));
   h.Advance(absl::Seconds(119));
-  EXPECT_TRUE(h.Ok(Tick()).events.empty());
+  EXPECT_TRUE(h.Ok(Tick()).events().empty());
   h.Advance(absl::Seconds(1));
   const Hall::Outcome& timeout = h.Ok(Tick());
-  ASSERT_EQ(timeout.events.size(), 1);
-  EXPECT_EQ(timeout.events[0].ticket_state_changed().ticket().state(),
+  ASSERT_EQ(timeout.events().size(), 1);
+  EXPECT_EQ(timeout.events()[0].ticket_state_changed().ticket().state(),
             v1::TICKET_STATE_NO_SHOW);
   // BILL: target handling 5 min, target wait 15 min.
   h.Advance(absl::Minutes(4));
   const Hall::Outcome& late = h.Ok(Tick());
-  ASSERT_EQ(late.events.size(), 1);
-  EXPECT_EQ(late.events[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
-  EXPECT_EQ(late.events[0].alarm().window(), 3);
+  ASSERT_EQ(late.events().size(), 1);
+  EXPECT_EQ(late.events()[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
+  EXPECT_EQ(late.events()[0].alarm().window(), 3);
   h.Advance(absl::Minutes(10));
   const Hall::Outcome& waiting = h.Ok(Tick());
-  ASSERT_EQ(waiting.events.size(), 1);
-  EXPECT_EQ(waiting.events[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
-  EXPECT_EQ(waiting.events[0].alarm().service_code(), "BILL");
-  EXPECT_TRUE(h.Ok(Tick()).events.empty());  // Raised once, not every tick.
+  ASSERT_EQ(waiting.events().size(), 1);
+  EXPECT_EQ(waiting.events()[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
+  EXPECT_EQ(waiting.events()[0].alarm().service_code(), "BILL");
+  EXPECT_TRUE(h.Ok(Tick()).events().empty());  // Raised once, not every tick.
   const Hall::Outcome& done = h.Ok(Complete(3));
-  EXPECT_FALSE(done.events.rbegin()->alarm().raised());
+  EXPECT_FALSE(done.events().rbegin()->alarm().raised());
   h.Ok(CallNext(3));
-  EXPECT_FALSE(h.Ok(Tick()).events[0].alarm().raised());
+  EXPECT_FALSE(h.Ok(Tick()).events()[0].alarm().raised());
 }
 
 TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
@@ -589,14 +596,14 @@ TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
   v1::Command roll;
   roll.mutable_roll_over_day();
   const Hall::Outcome& out = h.Ok(roll);
-  ASSERT_EQ(out.events.size(), 1);
-  EXPECT_EQ(out.events[0].day_started().expired(), 1);
+  ASSERT_EQ(out.events().size(), 1);
+  EXPECT_EQ(out.events()[0].day_started().expired(), 1);
   // A001 from yesterday is still served and completes normally.
   const Hall::Outcome& done = h.Ok(Complete(1));
-  EXPECT_EQ(done.result.ticket().number(), "A001");
-  EXPECT_EQ(done.result.ticket().business_day(), 20261127);
+  EXPECT_EQ(done.result().ticket().number(), "A001");
+  EXPECT_EQ(done.result().ticket().business_day(), 20261127);
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
-  EXPECT_TRUE(h.Ok(roll).events.empty());  // The same day again: no-op.
+  EXPECT_TRUE(h.Ok(roll).events().empty());  // The same day again: no-op.
 }
 
 // --- Rule 6: events ----------------------------------------------------------
@@ -608,7 +615,7 @@ TEST(Events, CarryTheBoardPayloadAndGaplessSequence) {
   h.Ok(OpenWindow(3, "c3"));
   h.Ok(Issue("BILL", v1::CATEGORY_NORMAL, "13912345678"));
   const Hall::Outcome& call = h.Ok(CallNext(3));
-  const v1::HallEvent::TicketCalled& called = call.events[0].ticket_called();
+  const v1::HallEvent::TicketCalled& called = call.events()[0].ticket_called();
   EXPECT_EQ(called.ticket().number(), "A001");
   EXPECT_EQ(called.ticket().service_code(), "BILL");
   EXPECT_EQ(called.ticket().service_name(), "话费缴纳");
@@ -627,22 +634,46 @@ TEST(Events, CarryTheBoardPayloadAndGaplessSequence) {
   EXPECT_EQ(h.hall().Snapshot().tickets(0).phone(), "13912345678");
 }
 
+TEST(Events, AReusedOutcomeCarriesNothingFromTheCommandBefore) {
+  // Outcome recycles its messages for speed; a voided ticket's reason or a
+  // close's override must not leak into the next event of the same kind.
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(Issue("BILL", v1::CATEGORY_VIP));
+  h.Ok(Issue("BILL"));
+  h.Ok(Void("A001", "printed twice", "boss"));
+  const v1::HallEvent::TicketStateChanged& cancelled =
+      h.Ok(Cancel("A002")).events()[0].ticket_state_changed();
+  EXPECT_EQ(cancelled.reason(), "");
+  EXPECT_EQ(cancelled.supervisor_id(), "");
+  EXPECT_EQ(cancelled.ticket().number(), "A002");
+  EXPECT_EQ(cancelled.ticket().category(), v1::CATEGORY_NORMAL);
+  h.Ok(CloseWindow(1, "boss"));
+  const v1::HallEvent::WindowChanged& opened =
+      h.Ok(OpenWindow(1, "c9")).events()[0].window_changed();
+  EXPECT_FALSE(opened.has_override());
+  EXPECT_EQ(opened.reason(), "");
+  EXPECT_FALSE(h.Ok(CallNext(1)).result().has_ticket());
+}
+
 // --- Rule 7: estimates -------------------------------------------------------
 
 TEST(Estimates, QueueLengthOverServiceRate) {
   TestHall h(SmallHallConfig());
   // No window open: assume one will, never negative, never absurd.
   const Hall::Outcome& first = h.Ok(Issue("BILL"));
-  EXPECT_EQ(first.result.people_ahead(), 0);
-  EXPECT_EQ(first.result.estimated_wait_seconds(), 240);  // One prior mean.
+  EXPECT_EQ(first.result().people_ahead(), 0);
+  EXPECT_EQ(first.result().estimated_wait_seconds(), 240);  // One prior mean.
   h.Ok(OpenWindow(3, "c3"));  // A whole window for BILL.
   h.Ok(OpenWindow(1, "c1"));  // Half a window for BILL.
   // Two idle windows and one person ahead: served at once.
-  EXPECT_EQ(h.Ok(Issue("BILL")).result.estimated_wait_seconds(), 0);
+  EXPECT_EQ(h.Ok(Issue("BILL")).result().estimated_wait_seconds(), 0);
   const Hall::Outcome& third = h.Ok(Issue("BILL"));
-  EXPECT_EQ(third.result.people_ahead(), 2);
+  EXPECT_EQ(third.result().people_ahead(), 2);
   // (2 ahead - 2 idle + 1) x 240 s / 1.5 windows.
-  EXPECT_EQ(third.result.estimated_wait_seconds(), 160);
+  EXPECT_EQ(third.result().estimated_wait_seconds(), 160);
   // Observed handling times move the mean from the prior.
   h.Ok(CallNext(3));
   h.Ok(Start(3));
@@ -657,16 +688,16 @@ TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
   h.Ok(Issue("BILL"));
   h.Ok(Issue("BILL", v1::CATEGORY_URGENT));
   const Hall::Outcome& vip = h.Ok(Issue("BILL", v1::CATEGORY_VIP));
-  EXPECT_EQ(vip.result.people_ahead(), 1);  // Only the urgent one.
+  EXPECT_EQ(vip.result().people_ahead(), 1);  // Only the urgent one.
   const Hall::Outcome& normal = h.Ok(Issue("BILL"));
-  EXPECT_EQ(normal.result.people_ahead(), 4);
+  EXPECT_EQ(normal.result().people_ahead(), 4);
   // Ten minutes on, a new VIP (15 min boost) goes after the urgent and the
   // earlier VIP only; six minutes later the normal tickets have waited past
   // its boost and go before it too.
   h.Advance(absl::Minutes(10));
-  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result.people_ahead(), 2);
+  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result().people_ahead(), 2);
   h.Advance(absl::Minutes(6));
-  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result.people_ahead(), 6);
+  EXPECT_EQ(h.Ok(Issue("BILL", v1::CATEGORY_VIP)).result().people_ahead(), 6);
 }
 
 // --- Rule 5: determinism -----------------------------------------------------
@@ -674,12 +705,24 @@ TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
 TEST(Determinism, SnapshotRestoreContinueEqualsNeverStopping) {
   const v1::HallConfig config = SmallHallConfig();
   std::vector<v1::Command> script = {
-      OpenWindow(1, "c1"), OpenWindow(3, "c3"),
+      OpenWindow(1, "c1"),
+      OpenWindow(3, "c3"),
       Issue("BILL", v1::CATEGORY_NORMAL, "13800000000"),
-      Issue("SIM"), Issue("BILL", v1::CATEGORY_VIP), CallNext(1),
-      Start(1), TransferToWindow(1, 3, v1::PLACEMENT_FIRST), CallNext(1),
-      CallNext(3), Recall(3), NoShow(3), Issue("BILL"), Tick(),
-      Requeue("A001"), CallNext(3), Start(3), Complete(3, 5)};
+      Issue("SIM"),
+      Issue("BILL", v1::CATEGORY_VIP),
+      CallNext(1),
+      Start(1),
+      TransferToWindow(1, 3, v1::PLACEMENT_FIRST),
+      CallNext(1),
+      CallNext(3),
+      Recall(3),
+      NoShow(3),
+      Issue("BILL"),
+      Tick(),
+      Requeue("A001"),
+      CallNext(3),
+      Start(3),
+      Complete(3, 5)};
   auto run = [&](size_t cut) {
     TestHall h(config);
     for (size_t i = 0; i < cut; ++i) {
@@ -695,7 +738,8 @@ TEST(Determinism, SnapshotRestoreContinueEqualsNeverStopping) {
     absl::Time now = h.now();
     for (size_t i = cut; i < script.size(); ++i) {
       (void)hall.Apply(script[i], now, &out);
-      for (const v1::HallEvent& e : out.events) events += e.SerializeAsString();
+      for (const v1::HallEvent& e : out.events())
+        events += e.SerializeAsString();
       now += absl::Seconds(37);
     }
     std::string snapshot;

@@ -203,7 +203,8 @@ v1::Command Tick() {
 
 namespace {
 Hall MustCreate(const v1::HallConfig& config) {
-  absl::StatusOr<Hall> hall = Hall::Create(config, LoadZone(config.time_zone()));
+  absl::StatusOr<Hall> hall =
+      Hall::Create(config, LoadZone(config.time_zone()));
   if (!hall.ok()) {
     ADD_FAILURE() << hall.status();
     std::abort();
@@ -217,7 +218,7 @@ TestHall::TestHall(const v1::HallConfig& config, absl::Time start)
 
 absl::Status TestHall::Try(const v1::Command& command) {
   absl::Status status = hall_.Apply(command, now_, &out_);
-  for (const v1::HallEvent& e : out_.events) events_.push_back(e);
+  for (const v1::HallEvent& e : out_.events()) events_.push_back(e);
   return status;
 }
 
