@@ -1,0 +1,42 @@
+// Authenticator checks the bearer token of each call against the configured
+// tokens: who the caller is (UNAUTHENTICATED when unknown), and whether the
+// role, hall and window allow the call (PERMISSION_DENIED otherwise).
+//
+//   ASSIGN_OR_RETURN(const Caller caller, auth.Authenticate(context));
+//   RETURN_IF_ERROR(auth.Authorize(caller, hall_id, {v1::ROLE_KIOSK}));
+#ifndef QCALL_DISPATCHER_AUTH_H_
+#define QCALL_DISPATCHER_AUTH_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "qcall/v1/server_config.pb.h"
+
+namespace qcall {
+
+using Caller = const v1::TokenConfig*;
+
+class Authenticator {
+ public:
+  explicit Authenticator(const v1::ServerConfig& config);
+
+  absl::StatusOr<Caller> Authenticate(
+      const grpc::CallbackServerContext* context) const;
+  // A supervisor may do everything in its halls; other roles only what is
+  // listed. `window` 0 means the call names no window.
+  absl::Status Authorize(Caller caller, const std::string& hall_id,
+                         std::initializer_list<v1::Role> roles,
+                         int32_t window = 0) const;
+
+ private:
+  absl::flat_hash_map<std::string, v1::TokenConfig> tokens_;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_AUTH_H_

@@ -1,0 +1,114 @@
+// EventHub fans one hall's events out to its watchers. Each event is
+// serialized once and its bytes are shared by every stream. Each stream keeps
+// one write in flight and a bounded queue; a stream that falls behind its
+// bound is ended with RESOURCE_EXHAUSTED (it resumes from its last seq), so a
+// slow board never grows the server's memory or delays the others.
+//
+//   hub.Publish(events);                    // In seq order, once durable.
+//   auto* stream = new WatchStream(&hub, windows);
+//   if (!hub.SubscribeAfter(stream, after_seq)) { ...send a snapshot... }
+#ifndef QCALL_DISPATCHER_EVENT_HUB_H_
+#define QCALL_DISPATCHER_EVENT_HUB_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
+#include "qcall/v1/api.pb.h"
+#include "qcall/v1/engine.pb.h"
+
+namespace qcall {
+
+class EventHub;
+
+// One Watch call: a server-streaming reactor of pre-serialized
+// WatchResponse messages.
+class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  WatchStream(EventHub* hub, std::vector<int32_t> windows, size_t max_queue);
+
+  // Queues one serialized WatchResponse. Thread-safe.
+  void Deliver(const grpc::Slice& bytes);
+  // Ends the call with `status` once the queued writes are sent.
+  void End(const grpc::Status& status);
+  bool Wants(int32_t window) const;
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  void StartNextLocked();  // Requires mu_.
+
+  EventHub* hub_;
+  const absl::flat_hash_set<int32_t> windows_;
+  const size_t max_queue_;
+  std::mutex mu_;
+  std::deque<grpc::ByteBuffer> queue_;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::optional<grpc::Status> end_;
+};
+
+class EventHub {
+ public:
+  struct Stats {
+    uint64_t published = 0;
+    uint64_t streams = 0;
+    uint64_t overflowed = 0;
+  };
+
+  // Keeps the last `retained` events for resuming streams.
+  EventHub(size_t retained, size_t stream_queue);
+
+  // Serializes and fans out `events`, which follow the last published seq.
+  void Publish(absl::Span<const v1::HallEvent> events);
+
+  // Subscribes `stream` and queues the retained events after `after_seq`.
+  // Returns false, subscribing nothing, when those events are no longer held
+  // (or after_seq is 0): the caller then sends a snapshot and calls
+  // SubscribeWithSnapshot.
+  bool SubscribeAfter(WatchStream* stream, uint64_t after_seq);
+  // Queues `snapshot` and subscribes `stream` to events after its last_seq.
+  void SubscribeWithSnapshot(WatchStream* stream, const v1::HallView& snapshot);
+  void Unsubscribe(WatchStream* stream);
+  // Ends every stream (server shutdown).
+  void EndAll(const grpc::Status& status);
+
+  uint64_t last_seq() const;
+  size_t stream_queue() const { return stream_queue_; }
+  Stats stats() const;
+  void CountOverflow();
+
+ private:
+  struct Published {
+    uint64_t seq;
+    int32_t window;  // 0 for hall-wide events.
+    grpc::Slice bytes;
+  };
+  struct Subscriber {
+    WatchStream* stream;
+    uint64_t skip_through;  // Already covered by its snapshot.
+  };
+
+  const size_t retained_;
+  const size_t stream_queue_;
+  mutable std::mutex mu_;
+  std::deque<Published> recent_;
+  uint64_t last_seq_ = 0;
+  std::vector<Subscriber> subscribers_;
+  Stats stats_;
+};
+
+// The window an event concerns, 0 when it concerns the whole hall.
+int32_t EventWindow(const v1::HallEvent& event);
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_EVENT_HUB_H_

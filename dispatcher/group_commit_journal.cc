@@ -1,0 +1,95 @@
+#include "dispatcher/group_commit_journal.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace qcall {
+
+GroupCommitJournal::GroupCommitJournal(JournalStore* store)
+    : store_(store), writer_([this] { Run(); }) {}
+
+GroupCommitJournal::~GroupCommitJournal() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  writer_.join();
+}
+
+void GroupCommitJournal::Append(JournalRecord record,
+                                std::optional<SnapshotRecord> snapshot,
+                                Done done) {
+  absl::Status failure;
+  {
+    std::lock_guard lock(mu_);
+    failure = failure_;
+    if (failure.ok()) {
+      queue_.push_back(
+          {std::move(record), std::move(snapshot), std::move(done)});
+    }
+  }
+  if (!failure.ok()) {
+    done(failure);
+    return;
+  }
+  wake_.notify_one();
+}
+
+absl::Status GroupCommitJournal::health() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+GroupCommitJournal::Stats GroupCommitJournal::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void GroupCommitJournal::Run() {
+  std::vector<Pending> batch;
+  std::vector<JournalRecord> records;
+  std::vector<SnapshotRecord> snapshots;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping with nothing left.
+      batch.swap(queue_);
+    }
+    records.clear();
+    snapshots.clear();
+    for (Pending& p : batch) {
+      records.push_back(std::move(p.record));
+      if (p.snapshot) snapshots.push_back(std::move(*p.snapshot));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    absl::Status status = health();
+    if (status.ok()) status = store_->Commit(records, snapshots);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    {
+      std::lock_guard lock(mu_);
+      if (!status.ok() && failure_.ok()) {
+        failure_ = absl::UnavailableError(absl::StrCat(
+            "the journal cannot write (", status.message(),
+            "); this server accepts no more changes until it is restarted"));
+        spdlog::critical("journal write failed, refusing writes: {}",
+                         status.ToString());
+      }
+      if (!status.ok()) status = failure_;
+      ++stats_.batches;
+      stats_.records += batch.size();
+      stats_.commit_micros_total += static_cast<uint64_t>(micros);
+      stats_.last_batch_size = batch.size();
+    }
+    for (Pending& p : batch) p.done(status);
+    batch.clear();
+  }
+}
+
+}  // namespace qcall

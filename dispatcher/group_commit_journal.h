@@ -1,0 +1,70 @@
+// GroupCommitJournal makes commands durable in batches: one writer thread
+// takes everything queued since its last commit and writes it in one
+// transaction, so one fsync covers many commands from many halls.
+//
+//   GroupCommitJournal journal(store.get());
+//   journal.Append(std::move(record), std::nullopt, [](absl::Status durable) {
+//     // Runs on the writer thread once the record is on disk (or failed).
+//   });
+//
+// A failed write is final: every later Append fails with UNAVAILABLE, so
+// nothing that is not durable is ever acknowledged.
+#ifndef QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
+#define QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "dispatcher/journal_store.h"
+
+namespace qcall {
+
+class GroupCommitJournal {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  struct Stats {
+    uint64_t batches = 0;
+    uint64_t records = 0;
+    uint64_t commit_micros_total = 0;
+    uint64_t last_batch_size = 0;
+  };
+
+  explicit GroupCommitJournal(JournalStore* store);
+  // Commits what is queued, then stops the writer.
+  ~GroupCommitJournal();
+
+  void Append(JournalRecord record, std::optional<SnapshotRecord> snapshot,
+              Done done);
+  // OK until a write failed; then the failure.
+  absl::Status health() const;
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    JournalRecord record;
+    std::optional<SnapshotRecord> snapshot;
+    Done done;
+  };
+  void Run();
+
+  JournalStore* store_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<Pending> queue_;
+  bool stopping_ = false;
+  absl::Status failure_;
+  Stats stats_;
+  std::thread writer_;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_

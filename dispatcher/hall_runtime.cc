@@ -1,0 +1,220 @@
+#include "dispatcher/hall_runtime.h"
+
+#include <boost/asio/post.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace qcall {
+
+HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
+                         GroupCommitJournal* journal,
+                         const RuntimeOptions& options)
+    : hall_id_(hall.rules().config().hall_id()),
+      hall_(std::move(hall)),
+      journal_index_(journal_index),
+      strand_(std::move(strand)),
+      journal_(journal),
+      options_(options),
+      hub_(options.events_retained, options.stream_queue),
+      timer_(strand_) {}
+
+absl::Status HallRuntime::Replay(const JournalRecord& record) {
+  v1::Command command;
+  if (!command.ParseFromString(record.command)) {
+    return absl::DataLossError(absl::StrCat("journal record ", record.index,
+                                            " of hall ", hall_id_,
+                                            " does not parse"));
+  }
+  if (record.index != journal_index_ + 1) {
+    return absl::DataLossError(absl::StrCat("journal of hall ", hall_id_,
+                                            " jumps from ", journal_index_,
+                                            " to ", record.index));
+  }
+  const absl::Status status =
+      hall_.Apply(command, absl::FromUnixMillis(record.at_unix_ms), &outcome_);
+  if (outcome_.events().empty()) {
+    return absl::DataLossError(
+        absl::StrCat("journal record ", record.index, " of hall ", hall_id_,
+                     " changed nothing on replay; the state has diverged"));
+  }
+  journal_index_ = record.index;
+  hub_.Publish(outcome_.events());
+  if (status.ok() && !record.request_id.empty()) {
+    Remember(record.request_id, record.command, ReplyOf(outcome_), true);
+  }
+  return absl::OkStatus();
+}
+
+void HallRuntime::Start() {
+  boost::asio::post(strand_, [this] { ScheduleTick(); });
+}
+
+void HallRuntime::Stop() {
+  boost::asio::post(strand_, [this] {
+    stopped_ = true;
+    timer_.cancel();
+  });
+}
+
+void HallRuntime::Submit(v1::Command command, std::string request_id,
+                         Reply reply) {
+  boost::asio::post(strand_, [this, command = std::move(command),
+                              request_id = std::move(request_id),
+                              reply = std::move(reply)]() mutable {
+    ApplyNow(command, request_id, std::move(reply));
+  });
+}
+
+void HallRuntime::Read(std::function<void(const Hall&)> read) {
+  boost::asio::post(strand_, [this, read = std::move(read)] { read(hall_); });
+}
+
+void HallRuntime::Heartbeat(int32_t window) {
+  boost::asio::post(strand_,
+                    [this, window] { heartbeats_[window] = absl::Now(); });
+}
+
+void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
+  boost::asio::post(strand_, [this, stream, after_seq] {
+    if (after_seq > hall_.last_seq()) {
+      stream->End(grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("after_seq ", after_seq, " is beyond hall ", hall_id_,
+                       "'s last event ", hall_.last_seq())));
+      return;
+    }
+    if (!hub_.SubscribeAfter(stream, after_seq)) {
+      hub_.SubscribeWithSnapshot(stream, hall_.View(absl::Now()));
+    }
+  });
+}
+
+v1::CommandReply HallRuntime::ReplyOf(const Hall::Outcome& out) const {
+  v1::CommandReply reply;
+  if (out.result().has_ticket())
+    *reply.mutable_ticket() = out.result().ticket();
+  reply.set_people_ahead(out.result().people_ahead());
+  reply.set_estimated_wait_seconds(out.result().estimated_wait_seconds());
+  reply.set_seq(hall_.last_seq());
+  return reply;
+}
+
+void HallRuntime::ApplyNow(const v1::Command& command,
+                           const std::string& request_id, Reply reply) {
+  std::string fingerprint;
+  if (!request_id.empty()) {
+    fingerprint = command.SerializeAsString();
+    auto it = remembered_.find(request_id);
+    if (it != remembered_.end()) {
+      Remembered& first = it->second;
+      if (first.fingerprint != fingerprint) {
+        reply(absl::InvalidArgumentError(
+                  absl::StrCat("request_id ", request_id,
+                               " was already used for a different request")),
+              {});
+      } else if (first.durable) {
+        reply(absl::OkStatus(), first.reply);
+      } else {
+        first.waiting.push_back(std::move(reply));
+      }
+      return;
+    }
+  }
+  if (absl::Status health = journal_->health(); !health.ok()) {
+    reply(health, {});
+    return;
+  }
+  const absl::Time now = absl::Now();
+  const absl::Status status = hall_.Apply(command, now, &outcome_);
+  v1::CommandReply result = ReplyOf(outcome_);
+  if (outcome_.events().empty()) {
+    // Nothing changed (a refusal, or a call with nobody waiting): there is
+    // nothing to make durable.
+    reply(status, result);
+    return;
+  }
+  JournalRecord record{
+      hall_id_, ++journal_index_, absl::ToUnixMillis(now), request_id,
+      fingerprint.empty() ? command.SerializeAsString() : fingerprint};
+  std::optional<SnapshotRecord> snapshot;
+  if (journal_index_ % options_.snapshot_every == 0) {
+    snapshot = SnapshotRecord{hall_id_, journal_index_,
+                              hall_.Snapshot().SerializeAsString()};
+  }
+  auto events = std::make_shared<std::vector<v1::HallEvent>>(
+      outcome_.events().begin(), outcome_.events().end());
+  const bool remember = status.ok() && !request_id.empty();
+  if (remember) Remember(request_id, std::move(fingerprint), result, false);
+  journal_->Append(std::move(record), std::move(snapshot),
+                   [this, events, status, result, reply = std::move(reply),
+                    request_id, remember](absl::Status durable) {
+                     // On the journal's writer thread, in commit order: events
+                     // leave in seq order, and only once nothing can undo them.
+                     if (durable.ok()) hub_.Publish(*events);
+                     reply(durable.ok() ? status : durable, result);
+                     if (remember) {
+                       boost::asio::post(strand_, [this, request_id, durable] {
+                         MarkDurable(request_id, durable);
+                       });
+                     }
+                   });
+}
+
+void HallRuntime::Remember(const std::string& request_id,
+                           std::string fingerprint,
+                           const v1::CommandReply& reply, bool durable) {
+  remembered_[request_id] = {std::move(fingerprint), reply, durable, {}};
+  remembered_order_.push_back(request_id);
+  if (remembered_order_.size() > options_.request_ids_kept) {
+    auto it = remembered_.find(remembered_order_.front());
+    if (it != remembered_.end() && it->second.durable) remembered_.erase(it);
+    remembered_order_.pop_front();
+  }
+}
+
+void HallRuntime::MarkDurable(const std::string& request_id,
+                              absl::Status status) {
+  auto it = remembered_.find(request_id);
+  if (it == remembered_.end()) return;
+  std::vector<Reply> waiting = std::move(it->second.waiting);
+  const v1::CommandReply reply = it->second.reply;
+  if (status.ok()) {
+    it->second.durable = true;
+  } else {
+    remembered_.erase(it);
+  }
+  for (Reply& r : waiting) r(status, reply);
+}
+
+void HallRuntime::ScheduleTick() {
+  if (stopped_) return;
+  timer_.expires_after(absl::ToChronoNanoseconds(options_.tick_interval));
+  timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error && !stopped_) OnTick();
+  });
+}
+
+void HallRuntime::OnTick() {
+  const auto ignore = [](absl::Status, const v1::CommandReply&) {};
+  v1::Command tick;
+  tick.mutable_tick();
+  ApplyNow(tick, "", ignore);
+  const absl::Time now = absl::Now();
+  std::vector<int32_t> lost;
+  for (const auto& [window, last] : heartbeats_) {
+    if (now - last > options_.heartbeat_timeout) lost.push_back(window);
+  }
+  for (int32_t window : lost) {
+    heartbeats_.erase(window);
+    v1::Command command;
+    command.mutable_window_lost()->set_window(window);
+    spdlog::warn("hall {}: window {} sent no heartbeat for {}", hall_id_,
+                 window, absl::FormatDuration(options_.heartbeat_timeout));
+    ApplyNow(command, "", ignore);
+  }
+  ScheduleTick();
+}
+
+}  // namespace qcall

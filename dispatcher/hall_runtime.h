@@ -1,0 +1,107 @@
+// HallRuntime runs one hall on the network: its commands in order on a strand
+// of the shared thread pool, each journaled before its reply and events leave,
+// retries answered from a request_id cache, timers (ticks and lost
+// heartbeats) as journaled commands, and the hall's EventHub.
+//
+//   runtime->Submit(command, request_id, [](absl::Status s, const
+//   v1::CommandReply& r) {
+//     // Runs once the command is durable (or refused).
+//   });
+#ifndef QCALL_DISPATCHER_HALL_RUNTIME_H_
+#define QCALL_DISPATCHER_HALL_RUNTIME_H_
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dispatcher/event_hub.h"
+#include "dispatcher/group_commit_journal.h"
+#include "engine/hall.h"
+#include "qcall/v1/api.pb.h"
+
+namespace qcall {
+
+struct RuntimeOptions {
+  // A snapshot is journaled every this many commands.
+  uint64_t snapshot_every = 10'000;
+  // Request ids remembered per hall for retries.
+  size_t request_ids_kept = 100'000;
+  absl::Duration tick_interval = absl::Seconds(1);
+  // A window whose counter sent heartbeats and then stopped for this long
+  // is lost.
+  absl::Duration heartbeat_timeout = absl::Seconds(30);
+  size_t events_retained = 4096;
+  size_t stream_queue = 1024;
+};
+
+class HallRuntime {
+ public:
+  using Reply = std::function<void(absl::Status, const v1::CommandReply&)>;
+  using Strand = boost::asio::strand<boost::asio::thread_pool::executor_type>;
+
+  HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
+              GroupCommitJournal* journal, const RuntimeOptions& options);
+
+  // Recovery: applies one journaled command as it was applied live. Call
+  // before Start, from one thread.
+  absl::Status Replay(const JournalRecord& record);
+
+  // Starts the timers.
+  void Start();
+  // Stops the timers; pending commands still finish.
+  void Stop();
+
+  void Submit(v1::Command command, std::string request_id, Reply reply);
+  // Runs `read` on the hall's strand, in order with its commands.
+  void Read(std::function<void(const Hall&)> read);
+  void Heartbeat(int32_t window);
+  // Subscribes a Watch call: retained events after `after_seq`, or a
+  // snapshot of the hall first.
+  void Watch(WatchStream* stream, uint64_t after_seq);
+
+  EventHub& hub() { return hub_; }
+  const std::string& hall_id() const { return hall_id_; }
+
+ private:
+  struct Remembered {
+    std::string fingerprint;
+    v1::CommandReply reply;
+    bool durable = false;
+    std::vector<Reply> waiting;
+  };
+
+  void ApplyNow(const v1::Command& command, const std::string& request_id,
+                Reply reply);
+  void Remember(const std::string& request_id, std::string fingerprint,
+                const v1::CommandReply& reply, bool durable);
+  void MarkDurable(const std::string& request_id, absl::Status status);
+  v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
+  void ScheduleTick();
+  void OnTick();
+
+  const std::string hall_id_;
+  Hall hall_;
+  uint64_t journal_index_;
+  Strand strand_;
+  GroupCommitJournal* journal_;
+  const RuntimeOptions options_;
+  EventHub hub_;
+  Hall::Outcome outcome_;
+  absl::flat_hash_map<std::string, Remembered> remembered_;
+  std::deque<std::string> remembered_order_;
+  absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_HALL_RUNTIME_H_

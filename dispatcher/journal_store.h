@@ -1,0 +1,57 @@
+// JournalStore is where a hall's journal and snapshots live: an embedded
+// SQLite file by default, PostgreSQL for several nodes later. It is called
+// from one writer thread only.
+//
+//   std::unique_ptr<JournalStore> store = *SqliteJournalStore::Open(path);
+//   RETURN_IF_ERROR(store->Commit(records, snapshots));  // One fsync.
+//   store->ReadJournal("hall-1", after_index, [](const JournalRecord& r)
+//   {...});
+#ifndef QCALL_DISPATCHER_JOURNAL_STORE_H_
+#define QCALL_DISPATCHER_JOURNAL_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace qcall {
+
+// One command of one hall, as it was applied.
+struct JournalRecord {
+  std::string hall_id;
+  uint64_t index = 0;  // 1, 2, 3, ... per hall.
+  int64_t at_unix_ms = 0;
+  std::string request_id;
+  std::string command;  // Serialized v1::Command.
+};
+
+// The hall's state after the record `index`.
+struct SnapshotRecord {
+  std::string hall_id;
+  uint64_t index = 0;
+  std::string state;  // Serialized v1::HallState.
+};
+
+class JournalStore {
+ public:
+  virtual ~JournalStore() = default;
+
+  // Makes records and snapshots durable together; OK means on disk.
+  virtual absl::Status Commit(absl::Span<const JournalRecord> records,
+                              absl::Span<const SnapshotRecord> snapshots) = 0;
+  virtual absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
+      absl::string_view hall_id) = 0;
+  // Calls `visit` for each record of the hall after `after_index`, in order.
+  virtual absl::Status ReadJournal(
+      absl::string_view hall_id, uint64_t after_index,
+      const std::function<absl::Status(const JournalRecord&)>& visit) = 0;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_JOURNAL_STORE_H_

@@ -1,0 +1,217 @@
+#include "dispatcher/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "dispatcher/sqlite_journal_store.h"
+#include "engine/hall_rules.h"
+#include "engine/status_macros.h"
+#include "google/protobuf/text_format.h"
+#include "spdlog/spdlog.h"
+
+namespace qcall {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(name, &tz)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown time zone '", name, "' (is tzdata installed?)"));
+  }
+  return tz;
+}
+
+// Builds a hall from its latest snapshot and the journal after it.
+absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
+    const v1::HallConfig& config, JournalStore* store,
+    GroupCommitJournal* journal, boost::asio::thread_pool* pool,
+    const RuntimeOptions& options, uint64_t* replayed) {
+  ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
+  ASSIGN_OR_RETURN(std::optional<SnapshotRecord> snapshot,
+                   store->LatestSnapshot(config.hall_id()));
+  std::optional<Hall> hall;
+  uint64_t index = 0;
+  if (snapshot) {
+    v1::HallState state;
+    if (!state.ParseFromString(snapshot->state)) {
+      return absl::DataLossError(absl::StrCat("snapshot ", snapshot->index,
+                                              " of hall ", config.hall_id(),
+                                              " does not parse"));
+    }
+    // The journal holds the hall as it ran; a changed config file takes
+    // effect only for a hall with no history.
+    ASSIGN_OR_RETURN(Hall restored, Hall::Restore(state, tz));
+    hall.emplace(std::move(restored));
+    index = snapshot->index;
+  } else {
+    ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
+    hall.emplace(std::move(created));
+  }
+  auto runtime = std::make_unique<HallRuntime>(*std::move(hall), index,
+                                               boost::asio::make_strand(*pool),
+                                               journal, options);
+  RETURN_IF_ERROR(store->ReadJournal(config.hall_id(), index,
+                                     [&](const JournalRecord& record) {
+                                       ++*replayed;
+                                       return runtime->Replay(record);
+                                     }));
+  return runtime;
+}
+
+}  // namespace
+
+absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
+  absl::flat_hash_set<std::string> hall_ids;
+  for (const v1::HallConfig& hall : config.halls()) {
+    absl::StatusOr<HallRules> rules = HallRules::FromConfig(hall);
+    if (!rules.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "hall '", hall.hall_id(), "': ", rules.status().message()));
+    }
+    if (!hall_ids.insert(hall.hall_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("hall '", hall.hall_id(), "' appears twice"));
+    }
+  }
+  absl::flat_hash_set<std::string> tokens;
+  for (const v1::TokenConfig& token : config.tokens()) {
+    if (token.token().size() < 8) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token of '", token.name(), "' must be at least 8 characters"));
+    }
+    if (token.name().empty()) {
+      return absl::InvalidArgumentError("every token needs a name");
+    }
+    if (token.role() == v1::ROLE_UNSPECIFIED ||
+        !v1::Role_IsValid(token.role())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token '", token.name(), "' needs a role"));
+    }
+    if (token.halls().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token '", token.name(), "' names no hall (use \"*\" for all)"));
+    }
+    if (!tokens.insert(token.token()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token of '", token.name(), "' is not unique"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  v1::ServerConfig config;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a valid qcall.v1.ServerConfig textproto"));
+  }
+  RETURN_IF_ERROR(ValidateServerConfig(config));
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
+    const v1::ServerConfig& config, const ServerOptions& options) {
+  RETURN_IF_ERROR(ValidateServerConfig(config));
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<QcallServer> server(new QcallServer());
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot create data folder ", options.data_dir, ": ", error.message()));
+  }
+  ASSIGN_OR_RETURN(server->store_, SqliteJournalStore::Open(options.data_dir +
+                                                            "/journal.sqlite"));
+  server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
+  server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
+
+  uint64_t replayed = 0;
+  for (const v1::HallConfig& hall_config : config.halls()) {
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<HallRuntime> runtime,
+        RecoverHall(hall_config, server->store_.get(), server->journal_.get(),
+                    server->pool_.get(), options.runtime, &replayed));
+    server->halls_[hall_config.hall_id()] = std::move(runtime);
+  }
+  const auto recovered = std::chrono::steady_clock::now();
+
+  server->auth_ = std::make_unique<Authenticator>(config);
+  const ServiceContext context{
+      server->auth_.get(), &server->halls_,
+      absl::ToInt64Seconds(options.runtime.heartbeat_timeout)};
+  server->kiosk_ = std::make_unique<KioskService>(context);
+  server->counter_ = std::make_unique<CounterService>(context);
+  server->display_ = std::make_unique<DisplayService>(context);
+  server->supervisor_ = std::make_unique<SupervisorService>(context);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
+    ASSIGN_OR_RETURN(const std::string cert, ReadFile(options.tls_cert_path));
+    ASSIGN_OR_RETURN(const std::string key, ReadFile(options.tls_key_path));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.RegisterService(server->kiosk_.get());
+  builder.RegisterService(server->counter_.get());
+  builder.RegisterService(server->display_.get());
+  builder.RegisterService(server->supervisor_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  for (auto& [id, runtime] : server->halls_) runtime->Start();
+  spdlog::info(
+      "qcalld: {} halls recovered ({} journal records replayed) in {} ms, "
+      "started in {} ms, listening on port {}",
+      server->halls_.size(), replayed,
+      std::chrono::duration_cast<std::chrono::milliseconds>(recovered - start)
+          .count(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count(),
+      server->port_);
+  return server;
+}
+
+void QcallServer::Wait() { server_->Wait(); }
+
+void QcallServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  for (auto& [id, runtime] : halls_) {
+    runtime->hub().EndAll(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
+  }
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  for (auto& [id, runtime] : halls_) runtime->Stop();
+  pool_->join();
+  journal_.reset();  // Commits what is queued.
+}
+
+QcallServer::~QcallServer() { Shutdown(); }
+
+}  // namespace qcall

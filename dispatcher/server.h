@@ -1,0 +1,73 @@
+// QcallServer assembles qcalld: it recovers every hall from its snapshot and
+// journal, starts the timers, and serves the four gRPC services with health
+// checking and reflection.
+//
+//   ASSIGN_OR_RETURN(v1::ServerConfig config, LoadServerConfig(path));
+//   ASSIGN_OR_RETURN(auto server, QcallServer::Start(config, options));
+//   server->Wait();
+#ifndef QCALL_DISPATCHER_SERVER_H_
+#define QCALL_DISPATCHER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dispatcher/auth.h"
+#include "dispatcher/group_commit_journal.h"
+#include "dispatcher/hall_runtime.h"
+#include "dispatcher/journal_store.h"
+#include "dispatcher/services.h"
+#include "qcall/v1/server_config.pb.h"
+
+namespace qcall {
+
+struct ServerOptions {
+  std::string data_dir = "data";
+  std::string listen = "127.0.0.1:50051";
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  int threads = 2;
+  // Largest request accepted, in bytes.
+  int max_message_bytes = 1 << 20;
+  RuntimeOptions runtime;
+};
+
+// Reads and checks a textproto ServerConfig: halls valid, hall ids and
+// tokens unique, every token with a role, a name and halls.
+absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path);
+absl::Status ValidateServerConfig(const v1::ServerConfig& config);
+
+class QcallServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<QcallServer>> Start(
+      const v1::ServerConfig& config, const ServerOptions& options);
+  ~QcallServer();
+
+  // The port the server listens on (useful with port 0).
+  int port() const { return port_; }
+  void Wait();
+  void Shutdown();
+
+ private:
+  QcallServer() = default;
+
+  std::unique_ptr<JournalStore> store_;
+  std::unique_ptr<GroupCommitJournal> journal_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  HallDirectory halls_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<KioskService> kiosk_;
+  std::unique_ptr<CounterService> counter_;
+  std::unique_ptr<DisplayService> display_;
+  std::unique_ptr<SupervisorService> supervisor_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_SERVER_H_

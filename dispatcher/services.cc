@@ -1,0 +1,467 @@
+#include "dispatcher/services.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+
+namespace qcall {
+namespace {
+
+constexpr size_t kMaxRequestIdLength = 128;
+using Roles = std::initializer_list<v1::Role>;
+
+// Authenticated caller and the hall it may use.
+struct Admitted {
+  Caller caller;
+  HallRuntime* hall;
+};
+
+absl::StatusOr<Admitted> Admit(const ServiceContext& c,
+                               grpc::CallbackServerContext* context,
+                               const std::string& hall_id, Roles roles,
+                               int32_t window = 0) {
+  ASSIGN_OR_RETURN(const Caller caller, c.auth->Authenticate(context));
+  if (hall_id.empty()) {
+    return absl::InvalidArgumentError("hall_id is required");
+  }
+  RETURN_IF_ERROR(c.auth->Authorize(caller, hall_id, roles, window));
+  auto it = c.halls->find(hall_id);
+  if (it == c.halls->end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no hall '", hall_id.substr(0, 64), "' on this server"));
+  }
+  return Admitted{caller, it->second.get()};
+}
+
+grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+// Admits the call and submits `command` to the hall; the reply goes out when
+// the command is durable.
+grpc::ServerUnaryReactor* RunCommand(
+    const ServiceContext& c, grpc::CallbackServerContext* context,
+    const std::string& hall_id, Roles roles, int32_t window,
+    const std::string& request_id, v1::Command command,
+    v1::CommandReply* response, bool needs_supervisor = false) {
+  absl::StatusOr<Admitted> admitted = Admit(c, context, hall_id, roles, window);
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  if (request_id.size() > kMaxRequestIdLength) {
+    return Fail(context, absl::InvalidArgumentError(
+                             absl::StrCat("request_id is longer than ",
+                                          kMaxRequestIdLength, " bytes")));
+  }
+  if (needs_supervisor && admitted->caller->role() != v1::ROLE_SUPERVISOR) {
+    return Fail(context,
+                absl::PermissionDeniedError(
+                    "going below the hall's minimum of open windows needs a "
+                    "supervisor token"));
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->Submit(
+      std::move(command), request_id,
+      [reactor, response](absl::Status status, const v1::CommandReply& reply) {
+        if (status.ok()) *response = reply;
+        reactor->Finish(ToGrpc(status));
+      });
+  return reactor;
+}
+
+// Finishes a Watch that could not start.
+class RefusedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit RefusedWatch(const absl::Status& status) { Finish(ToGrpc(status)); }
+  void OnDone() override { delete this; }
+};
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
+    const ServiceContext& c, grpc::CallbackServerContext* context,
+    const grpc::ByteBuffer* raw, Roles roles) {
+  std::vector<grpc::Slice> slices;
+  v1::WatchRequest request;
+  std::string bytes;
+  if (raw->Dump(&slices).ok()) {
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  if (!request.ParseFromString(bytes)) {
+    return new RefusedWatch(
+        absl::InvalidArgumentError("WatchRequest does not parse"));
+  }
+  absl::StatusOr<Admitted> admitted =
+      Admit(c, context, request.hall_id(), roles);
+  if (!admitted.ok()) return new RefusedWatch(admitted.status());
+  auto* stream = new WatchStream(
+      &admitted->hall->hub(),
+      std::vector<int32_t>(request.windows().begin(), request.windows().end()),
+      admitted->hall->hub().stream_queue());
+  admitted->hall->Watch(stream, request.after_seq());
+  return stream;
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+// ---------------------------------------------------------------------------
+// Kiosk
+
+grpc::ServerUnaryReactor* KioskService::ListServices(
+    grpc::CallbackServerContext* context,
+    const v1::ListServicesRequest* request,
+    v1::ListServicesResponse* response) {
+  absl::StatusOr<Admitted> admitted =
+      Admit(c_, context, request->hall_id(),
+            {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY});
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->Read([reactor, response](const Hall& hall) {
+    const v1::HallView view = hall.View(absl::Now());
+    response->set_hall_name(view.name());
+    for (const v1::HallView::ServiceView& s : view.services()) {
+      v1::ServiceStatus* status = response->add_services();
+      status->set_code(s.code());
+      status->set_name(s.name());
+      status->set_waiting(s.waiting());
+      status->set_open_windows(s.open_windows());
+      status->set_estimated_wait_seconds(s.estimated_wait_seconds());
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KioskService::IssueTicket(
+    grpc::CallbackServerContext* context, const v1::IssueTicketRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  v1::Command::IssueTicket* issue = command.mutable_issue_ticket();
+  issue->set_service_code(request->service_code());
+  issue->set_category(request->category());
+  issue->set_phone(request->phone());
+  issue->set_appointment_unix_seconds(request->appointment_unix_seconds());
+  return RunCommand(c_, context, request->hall_id(), {v1::ROLE_KIOSK}, 0,
+                    request->request_id(), std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* KioskService::GetTicket(
+    grpc::CallbackServerContext* context, const v1::GetTicketRequest* request,
+    v1::CommandReply* response) {
+  absl::StatusOr<Admitted> admitted =
+      Admit(c_, context, request->hall_id(),
+            {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY});
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->Read([reactor, response,
+                        ticket = request->ticket()](const Hall& hall) {
+    absl::StatusOr<v1::CommandResult> status =
+        hall.TicketStatus(ticket, absl::Now());
+    if (status.ok()) {
+      *response->mutable_ticket() = status->ticket();
+      response->set_people_ahead(status->people_ahead());
+      response->set_estimated_wait_seconds(status->estimated_wait_seconds());
+      response->set_seq(hall.last_seq());
+    }
+    reactor->Finish(ToGrpc(status.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* KioskService::CancelTicket(
+    grpc::CallbackServerContext* context,
+    const v1::CancelTicketRequest* request, v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_cancel_ticket()->set_ticket(request->ticket());
+  return RunCommand(c_, context, request->hall_id(),
+                    {v1::ROLE_KIOSK, v1::ROLE_COUNTER}, 0,
+                    request->request_id(), std::move(command), response);
+}
+
+// ---------------------------------------------------------------------------
+// Counter
+
+namespace {
+constexpr Roles kCounter = {v1::ROLE_COUNTER};
+}  // namespace
+
+grpc::ServerUnaryReactor* CounterService::OpenWindow(
+    grpc::CallbackServerContext* context, const v1::OpenWindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_open_window()->set_window(request->window());
+  command.mutable_open_window()->set_clerk_id(request->clerk_id());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::CloseWindow(
+    grpc::CallbackServerContext* context, const v1::CloseWindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  v1::Command::CloseWindow* close = command.mutable_close_window();
+  close->set_window(request->window());
+  close->set_reason(request->reason());
+  if (request->has_override()) *close->mutable_override() = request->override();
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response, request->has_override());
+}
+
+grpc::ServerUnaryReactor* CounterService::PauseWindow(
+    grpc::CallbackServerContext* context, const v1::PauseWindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  v1::Command::PauseWindow* pause = command.mutable_pause_window();
+  pause->set_window(request->window());
+  pause->set_reason(request->reason());
+  if (request->has_override()) *pause->mutable_override() = request->override();
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response, request->has_override());
+}
+
+grpc::ServerUnaryReactor* CounterService::ResumeWindow(
+    grpc::CallbackServerContext* context, const v1::WindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_resume_window()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::CallNext(
+    grpc::CallbackServerContext* context, const v1::WindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_call_next()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::CallTicket(
+    grpc::CallbackServerContext* context, const v1::CallTicketRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_call_ticket()->set_window(request->window());
+  command.mutable_call_ticket()->set_ticket(request->ticket());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::Recall(
+    grpc::CallbackServerContext* context, const v1::WindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_recall()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::StartServing(
+    grpc::CallbackServerContext* context, const v1::WindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_start_serving()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::Complete(
+    grpc::CallbackServerContext* context, const v1::CompleteRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_complete()->set_window(request->window());
+  command.mutable_complete()->set_rating(request->rating());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::NoShow(
+    grpc::CallbackServerContext* context, const v1::WindowRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_no_show()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::Requeue(
+    grpc::CallbackServerContext* context, const v1::RequeueRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  command.mutable_requeue()->set_ticket(request->ticket());
+  return RunCommand(c_, context, request->hall_id(),
+                    {v1::ROLE_COUNTER, v1::ROLE_KIOSK}, 0,
+                    request->request_id(), std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::Transfer(
+    grpc::CallbackServerContext* context, const v1::TransferRequest* request,
+    v1::CommandReply* response) {
+  v1::Command command;
+  v1::Command::Transfer* transfer = command.mutable_transfer();
+  transfer->set_window(request->window());
+  transfer->set_placement(request->placement());
+  if (request->has_to_service_code()) {
+    transfer->set_to_service_code(request->to_service_code());
+  }
+  if (request->has_to_window()) transfer->set_to_window(request->to_window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* CounterService::Heartbeat(
+    grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
+    v1::HeartbeatResponse* response) {
+  absl::StatusOr<Admitted> admitted =
+      Admit(c_, context, request->hall_id(), kCounter, request->window());
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  admitted->hall->Heartbeat(request->window());
+  response->set_timeout_seconds(c_.heartbeat_timeout_seconds);
+  return Fail(context, absl::OkStatus());
+}
+
+// ---------------------------------------------------------------------------
+// Display and Supervisor
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* DisplayService::Watch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return StartWatch(c_, context, request,
+                    {v1::ROLE_DISPLAY, v1::ROLE_KIOSK, v1::ROLE_COUNTER});
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::Watch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return StartWatch(c_, context, request, {});
+}
+
+grpc::ServerUnaryReactor* SupervisorService::ListHalls(
+    grpc::CallbackServerContext* context, const v1::ListHallsRequest*,
+    v1::ListHallsResponse* response) {
+  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
+  if (!caller.ok()) return Fail(context, caller.status());
+  std::vector<HallRuntime*> visible;
+  for (const auto& [id, runtime] : *c_.halls) {
+    if (c_.auth->Authorize(*caller, id, {}).ok())
+      visible.push_back(runtime.get());
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (visible.empty()) {
+    if ((*caller)->role() != v1::ROLE_SUPERVISOR) {
+      reactor->Finish(ToGrpc(absl::PermissionDeniedError(
+          "only a supervisor token may list halls")));
+    } else {
+      reactor->Finish(grpc::Status::OK);
+    }
+    return reactor;
+  }
+  // Each hall answers on its own strand; the last one finishes the call.
+  struct Gather {
+    std::mutex mu;
+    std::vector<v1::HallSummary> halls;
+    std::atomic<size_t> left;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->halls.resize(visible.size());
+  gather->left = visible.size();
+  for (size_t i = 0; i < visible.size(); ++i) {
+    visible[i]->Read([gather, i, reactor, response](const Hall& hall) {
+      const v1::HallView view = hall.View(absl::Now());
+      v1::HallSummary summary;
+      summary.set_hall_id(view.hall_id());
+      summary.set_name(view.name());
+      for (const auto& s : view.services()) {
+        summary.set_waiting(summary.waiting() + s.waiting());
+      }
+      summary.set_open_windows(view.open_windows());
+      summary.set_min_open_windows(view.min_open_windows());
+      summary.set_alarms(view.alarms_size());
+      {
+        std::lock_guard lock(gather->mu);
+        gather->halls[i] = std::move(summary);
+      }
+      if (--gather->left == 0) {
+        for (v1::HallSummary& h : gather->halls) {
+          *response->add_halls() = std::move(h);
+        }
+        reactor->Finish(grpc::Status::OK);
+      }
+    });
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SupervisorService::GetHall(
+    grpc::CallbackServerContext* context, const v1::GetHallRequest* request,
+    v1::HallView* response) {
+  absl::StatusOr<Admitted> admitted =
+      Admit(c_, context, request->hall_id(), {});
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->Read([reactor, response](const Hall& hall) {
+    *response = hall.View(absl::Now());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
+    grpc::CallbackServerContext* context,
+    const v1::SetMinOpenWindowsRequest* request, v1::CommandReply* response) {
+  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
+  v1::Command command;
+  command.mutable_set_min_open_windows()->set_min_open_windows(
+      request->min_open_windows());
+  if (caller.ok()) {
+    command.mutable_set_min_open_windows()->set_supervisor_id(
+        (*caller)->name());
+  }
+  return RunCommand(c_, context, request->hall_id(), {}, 0,
+                    request->request_id(), std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
+    grpc::CallbackServerContext* context, const v1::VoidTicketRequest* request,
+    v1::CommandReply* response) {
+  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
+  v1::Command command;
+  command.mutable_void_ticket()->set_ticket(request->ticket());
+  command.mutable_void_ticket()->set_reason(request->reason());
+  if (caller.ok()) {
+    command.mutable_void_ticket()->set_supervisor_id((*caller)->name());
+  }
+  return RunCommand(c_, context, request->hall_id(), {}, 0,
+                    request->request_id(), std::move(command), response);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
+    grpc::CallbackServerContext* context, const v1::ConfigureHallRequest*,
+    v1::ConfigureHallResponse*) {
+  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
+  if (!caller.ok()) return Fail(context, caller.status());
+  return Fail(context,
+              absl::UnimplementedError(
+                  "halls are configured in qcalld's --config file; edit it "
+                  "and restart qcalld to add or change a hall"));
+}
+
+}  // namespace qcall

@@ -1,0 +1,42 @@
+// The embedded journal: one SQLite file in WAL mode with synchronous=FULL, so
+// a committed transaction has been fsynced.
+#ifndef QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
+#define QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+
+#include "dispatcher/journal_store.h"
+
+namespace qcall {
+
+class SqliteJournalStore : public JournalStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteJournalStore>> Open(
+      const std::string& path);
+  ~SqliteJournalStore() override;
+
+  absl::Status Commit(absl::Span<const JournalRecord> records,
+                      absl::Span<const SnapshotRecord> snapshots) override;
+  absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
+      absl::string_view hall_id) override;
+  absl::Status ReadJournal(
+      absl::string_view hall_id, uint64_t after_index,
+      const std::function<absl::Status(const JournalRecord&)>& visit) override;
+
+ private:
+  explicit SqliteJournalStore(sqlite3* db) : db_(db) {}
+  absl::Status Exec(const char* sql);
+  absl::Status Error(absl::string_view what) const;
+  absl::Status Prepare();
+
+  sqlite3* db_;
+  sqlite3_stmt* insert_record_ = nullptr;
+  sqlite3_stmt* insert_snapshot_ = nullptr;
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
