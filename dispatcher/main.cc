@@ -1,5 +1,7 @@
 // qcalld: the qcall server. See README.md for a first session.
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -13,6 +15,7 @@ int main(int argc, char** argv) {
   qcall::ServerOptions options;
   int64_t snapshot_every = static_cast<int64_t>(options.runtime.snapshot_every);
   int64_t heartbeat_seconds = 30;
+  std::string port_file;
   app.add_option("--config", config_path, "halls and tokens (textproto)")
       ->capture_default_str();
   app.add_option("--data", options.data_dir, "folder of the journal")
@@ -30,6 +33,9 @@ int main(int argc, char** argv) {
                  "seconds without a counter heartbeat before its window is "
                  "lost")
       ->capture_default_str();
+  app.add_option("--port-file", port_file,
+                 "write the bound gRPC port here once listening (for tests "
+                 "that listen on port 0)");
   CLI11_PARSE(app, argc, argv);
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
@@ -59,6 +65,10 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
+  }
+  if (!port_file.empty()) {
+    std::ofstream(port_file + ".tmp") << (*server)->port() << "\n";
+    std::filesystem::rename(port_file + ".tmp", port_file);
   }
   std::thread waiter([&] {
     int signal = 0;

@@ -1,7 +1,6 @@
 #include "dispatcher/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <chrono>
 #include <filesystem>
@@ -160,7 +159,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   server->display_ = std::make_unique<DisplayService>(context);
   server->supervisor_ = std::make_unique<SupervisorService>(context);
 
-  grpc::EnableDefaultHealthCheckService(true);
+  server->health_ = std::make_unique<HealthService>(
+      [journal = server->journal_.get()] { return journal->health().ok(); });
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
@@ -178,6 +178,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   builder.RegisterService(server->counter_.get());
   builder.RegisterService(server->display_.get());
   builder.RegisterService(server->supervisor_.get());
+  builder.RegisterService(server->health_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

@@ -18,6 +18,7 @@
 #include "dispatcher/auth.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/hall_runtime.h"
+#include "dispatcher/health_service.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/services.h"
 #include "qcall/v1/server_config.pb.h"
@@ -63,6 +64,7 @@ class QcallServer {
   std::unique_ptr<CounterService> counter_;
   std::unique_ptr<DisplayService> display_;
   std::unique_ptr<SupervisorService> supervisor_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
