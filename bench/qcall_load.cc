@@ -1,0 +1,477 @@
+// qcall-load drives a real qcalld over gRPC and reports throughput and
+// latency percentiles, with a trivial echo server measured the same way in
+// the same run as the baseline.
+//
+//   build/bench/qcall-load --duration 10 --streams 1000
+//
+// Phases: (1) echo baseline: an echo server in a child process, answered by
+// the same closed-loop client; (2) durable IssueTicket against a fresh qcalld
+// (child process, temporary data folder); (3) counters calling next while
+// display streams watch: the time from sending CallNext to the TicketCalled
+// event arriving on every stream.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/echo.grpc.pb.h"
+#include "qcall/v1/api.grpc.pb.h"
+
+namespace qcall {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             Clock::now().time_since_epoch())
+      .count();
+}
+
+// Latencies in microseconds, appended from many threads.
+class Latencies {
+ public:
+  void Add(int64_t micros) {
+    std::lock_guard lock(mu_);
+    values_.push_back(micros);
+  }
+  size_t count() {
+    std::lock_guard lock(mu_);
+    return values_.size();
+  }
+  double Percentile(double p) {
+    std::lock_guard lock(mu_);
+    if (values_.empty()) return 0;
+    std::sort(values_.begin(), values_.end());
+    const size_t i = std::min(values_.size() - 1,
+                              static_cast<size_t>(p / 100.0 * values_.size()));
+    return static_cast<double>(values_[i]) / 1000.0;  // Milliseconds.
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<int64_t> values_;
+};
+
+// Keeps `concurrency` asynchronous calls in flight until the deadline.
+// `start(done)` begins one call and calls done(ok) when it completes.
+struct ClosedLoop {
+  using Start = std::function<void(std::function<void(bool)>)>;
+
+  static double Run(int concurrency, double seconds, const Start& start,
+                    Latencies* latencies, int64_t* failures) {
+    struct State {
+      std::mutex mu;
+      std::condition_variable cv;
+      int running = 0;
+      std::atomic<int64_t> done{0};
+      std::atomic<int64_t> failed{0};
+      Clock::time_point deadline;
+    };
+    auto state = std::make_shared<State>();
+    const Clock::time_point begin = Clock::now();
+    state->deadline =
+        begin + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
+    state->running = concurrency;
+    std::function<void()> next;
+    auto issue = std::make_shared<std::function<void()>>();
+    *issue = [state, &start, latencies, issue] {
+      const int64_t t0 = NowMicros();
+      start([state, t0, latencies, issue](bool ok) {
+        latencies->Add(NowMicros() - t0);
+        ++state->done;
+        if (!ok) ++state->failed;
+        if (Clock::now() < state->deadline) {
+          (*issue)();
+        } else {
+          std::lock_guard lock(state->mu);
+          if (--state->running == 0) state->cv.notify_all();
+        }
+      });
+    };
+    for (int i = 0; i < concurrency; ++i) (*issue)();
+    std::unique_lock lock(state->mu);
+    state->cv.wait(lock, [&] { return state->running == 0; });
+    const double elapsed =
+        std::chrono::duration<double>(Clock::now() - begin).count();
+    *failures = state->failed;
+    *issue = nullptr;  // Break the self-reference.
+    return static_cast<double>(state->done) / elapsed;
+  }
+};
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);  // Separate connections.
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// A child process that listens and writes its port to a file.
+class Child {
+ public:
+  Child(std::vector<std::string> argv, const std::string& port_file) {
+    std::filesystem::remove(port_file);
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> args;
+      for (std::string& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::ifstream(port_file) >> port_;
+    if (port_ == 0) {
+      std::fprintf(stderr, "qcall-load: %s did not start\n", argv[0].c_str());
+      std::exit(1);
+    }
+  }
+  ~Child() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// --serve-echo: the baseline server, with qcalld's settings.
+class EchoService final : public bench::Echo::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const bench::EchoMessage* request,
+                                 bench::EchoMessage* response) override {
+    *response = *request;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+int ServeEcho(const std::string& port_file) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  EchoService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::ofstream(port_file) << port << "\n";
+  server->Wait();
+  return 0;
+}
+
+std::string BenchConfig(int windows) {
+  std::string config = R"(halls {
+  hall_id: "load" name: "Load hall" time_zone: "Asia/Shanghai"
+)";
+  for (const char* code : {"A", "B", "C", "D"}) {
+    absl::StrAppend(&config, "  services { code: \"S", code,
+                    "\" ticket_prefix: \"", code,
+                    "\" number_width: 9 prior_handling_seconds: 300 }\n");
+  }
+  for (int w = 1; w <= windows; ++w) {
+    absl::StrAppend(&config, "  windows { number: ", w,
+                    " serves { service_code: \"SA\" } serves { service_code: "
+                    "\"SB\" } serves { service_code: \"SC\" } serves { "
+                    "service_code: \"SD\" } }\n");
+  }
+  for (int d = 1; d <= 7; ++d) {
+    absl::StrAppend(&config, "  hours { weekday: ", d,
+                    " open_minute: 0 close_minute: 1440 }\n");
+  }
+  absl::StrAppend(&config, R"(}
+tokens { token: "load-kiosk-token" role: ROLE_KIOSK halls: "load" name: "kiosk" }
+tokens { token: "load-counter-token" role: ROLE_COUNTER halls: "load" name: "counter" }
+tokens { token: "load-display-token" role: ROLE_DISPLAY halls: "load" name: "display" }
+)");
+  return config;
+}
+
+void Authorize(grpc::ClientContext* context, const char* token) {
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+}
+
+// Issues tickets with unique request ids through `stub`.
+ClosedLoop::Start IssueCalls(v1::Kiosk::Stub* stub, std::atomic<int64_t>* ids) {
+  return [stub, ids](std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      v1::IssueTicketRequest request;
+      v1::CommandReply reply;
+    };
+    auto call = std::make_shared<Call>();
+    Authorize(&call->context, "load-kiosk-token");
+    call->request.set_hall_id("load");
+    static const char* kCodes[] = {"SA", "SB", "SC", "SD"};
+    const int64_t id = (*ids)++;
+    call->request.set_service_code(kCodes[id % 4]);
+    call->request.set_request_id(absl::StrCat("load-", id));
+    stub->async()->IssueTicket(
+        &call->context, &call->request, &call->reply,
+        [call, done](grpc::Status status) { done(status.ok()); });
+  };
+}
+
+// A display stream that timestamps every TicketCalled on arrival.
+class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
+ public:
+  BoardStream(v1::Display::Stub* stub,
+              const std::vector<std::atomic<int64_t>>* sent,
+              Latencies* latencies)
+      : sent_(sent), latencies_(latencies) {
+    Authorize(&context_, "load-display-token");
+    request_.set_hall_id("load");
+    stub->async()->Watch(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (response_.has_event() && response_.event().has_ticket_called() &&
+        response_.event().ticket_called().recall() == 0) {
+      const int32_t w = response_.event().ticket_called().window();
+      const int64_t sent = (*sent_)[w].load();
+      if (sent > 0) latencies_->Add(NowMicros() - sent);
+      ++calls_seen_;
+    }
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+  void Stop() {
+    context_.TryCancel();
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+  int64_t calls_seen() const { return calls_seen_; }
+
+ private:
+  grpc::ClientContext context_;
+  v1::WatchRequest request_;
+  v1::WatchResponse response_;
+  const std::vector<std::atomic<int64_t>>* sent_;
+  Latencies* latencies_;
+  std::atomic<int64_t> calls_seen_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+// One window: call next, start, complete, again, until told to stop.
+void RunCounter(v1::Counter::Stub* stub, int32_t window,
+                std::vector<std::atomic<int64_t>>* sent,
+                const std::atomic<bool>* stop, std::atomic<int64_t>* calls) {
+  auto request = [window](grpc::ClientContext* context) {
+    Authorize(context, "load-counter-token");
+    v1::WindowRequest r;
+    r.set_hall_id("load");
+    r.set_window(window);
+    return r;
+  };
+  {
+    grpc::ClientContext context;
+    Authorize(&context, "load-counter-token");
+    v1::OpenWindowRequest open;
+    open.set_hall_id("load");
+    open.set_window(window);
+    open.set_clerk_id(absl::StrCat("clerk-", window));
+    v1::CommandReply reply;
+    stub->OpenWindow(&context, open, &reply);
+  }
+  while (!stop->load()) {
+    v1::CommandReply reply;
+    grpc::ClientContext call_context;
+    const v1::WindowRequest call = request(&call_context);
+    (*sent)[window] = NowMicros();
+    if (!stub->CallNext(&call_context, call, &reply).ok() ||
+        !reply.has_ticket()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    ++*calls;
+    // Gives the boards time to receive the call before the next one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    grpc::ClientContext start_context;
+    stub->StartServing(&start_context, request(&start_context), &reply);
+    v1::CompleteRequest complete;
+    complete.set_hall_id("load");
+    complete.set_window(window);
+    grpc::ClientContext complete_context;
+    Authorize(&complete_context, "load-counter-token");
+    stub->Complete(&complete_context, complete, &reply);
+  }
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"qcall-load: load and latency against a real qcalld"};
+  std::string qcalld = (std::filesystem::canonical("/proc/self/exe")
+                            .parent_path()
+                            .parent_path() /
+                        "dispatcher/qcalld")
+                           .string();
+  std::string serve_echo;
+  double seconds = 10;
+  int concurrency = 64;
+  int streams = 1000;
+  int windows = 12;
+  bool baseline = true;
+  app.add_option("--qcalld", qcalld, "the qcalld binary")
+      ->capture_default_str();
+  app.add_option("--duration", seconds, "seconds per phase")
+      ->capture_default_str();
+  app.add_option("--concurrency", concurrency, "calls in flight (kiosks)")
+      ->capture_default_str();
+  app.add_option("--streams", streams, "display streams watching")
+      ->capture_default_str();
+  app.add_option("--windows", windows, "counters calling")
+      ->capture_default_str();
+  app.add_flag("--baseline,!--no-baseline", baseline,
+               "measure the echo baseline first");
+  app.add_option("--serve-echo", serve_echo, "(internal) run the echo server");
+  CLI11_PARSE(app, argc, argv);
+  if (!serve_echo.empty()) return ServeEcho(serve_echo);
+
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const std::filesystem::path work = std::filesystem::temp_directory_path() /
+                                     absl::StrCat("qcall-load-", getpid());
+  std::filesystem::create_directories(work);
+  const std::string self =
+      std::filesystem::canonical("/proc/self/exe").string();
+
+  double echo_qps = 0;
+  Latencies echo_latency;
+  if (baseline) {
+    Child echo({self, "--serve-echo", (work / "echo.port").string()},
+               (work / "echo.port").string());
+    auto channel = Connect(echo.target());
+    auto stub = bench::Echo::NewStub(channel);
+    int64_t failures = 0;
+    echo_qps = ClosedLoop::Run(
+        concurrency, seconds,
+        [&stub](std::function<void(bool)> done) {
+          struct Call {
+            grpc::ClientContext context;
+            bench::EchoMessage request, reply;
+          };
+          auto call = std::make_shared<Call>();
+          call->context.AddMetadata("authorization", "Bearer load-kiosk-token");
+          call->request.set_hall_id("load");
+          call->request.set_service_code("SA");
+          call->request.set_request_id("load-0000000");
+          stub->async()->Echo(&call->context, &call->request, &call->reply,
+                              [call, done](grpc::Status s) { done(s.ok()); });
+        },
+        &echo_latency, &failures);
+  }
+
+  std::ofstream(work / "load.textproto") << BenchConfig(windows);
+  Child server({qcalld, "--config", (work / "load.textproto").string(),
+                "--data", (work / "data").string(), "--listen", "127.0.0.1:0",
+                "--port-file", (work / "qcalld.port").string()},
+               (work / "qcalld.port").string());
+  auto channel = Connect(server.target());
+  auto kiosk = v1::Kiosk::NewStub(channel);
+  std::atomic<int64_t> ids{0};
+  Latencies issue_latency;
+  int64_t issue_failures = 0;
+  const double issue_qps =
+      ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
+                      &issue_latency, &issue_failures);
+
+  // Display phase: streams on a few channels, counters on their own.
+  std::vector<std::shared_ptr<grpc::Channel>> board_channels;
+  std::vector<std::unique_ptr<v1::Display::Stub>> board_stubs;
+  for (int i = 0; i < 4; ++i) {
+    board_channels.push_back(Connect(server.target()));
+    board_stubs.push_back(v1::Display::NewStub(board_channels.back()));
+  }
+  std::vector<std::atomic<int64_t>> sent(windows + 1);
+  Latencies call_latency;
+  std::vector<std::unique_ptr<BoardStream>> boards;
+  for (int i = 0; i < streams; ++i) {
+    boards.push_back(std::make_unique<BoardStream>(
+        board_stubs[i % board_stubs.size()].get(), &sent, &call_latency));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // Streams settle.
+  auto counter = v1::Counter::NewStub(Connect(server.target()));
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> calls{0};
+  std::vector<std::thread> counters;
+  for (int w = 1; w <= windows; ++w) {
+    counters.emplace_back(RunCounter, counter.get(), w, &sent, &stop, &calls);
+  }
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  stop = true;
+  for (std::thread& t : counters) t.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // Stragglers.
+  int64_t complete_boards = 0;
+  for (auto& board : boards) {
+    if (board->calls_seen() == calls.load()) ++complete_boards;
+    board->Stop();
+  }
+  std::filesystem::remove_all(work);
+
+  std::printf(
+      "qcall-load: %.0f s per phase, %d calls in flight, %d streams, "
+      "%d counters\n",
+      seconds, concurrency, streams, windows);
+  std::printf("%-34s %12s %9s %9s %9s\n", "phase", "per second", "p50 ms",
+              "p99 ms", "p99.9 ms");
+  if (baseline) {
+    std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n", "echo baseline (unary)",
+                echo_qps, echo_latency.Percentile(50),
+                echo_latency.Percentile(99), echo_latency.Percentile(99.9));
+  }
+  std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n", "IssueTicket (durable)",
+              issue_qps, issue_latency.Percentile(50),
+              issue_latency.Percentile(99), issue_latency.Percentile(99.9));
+  std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
+              "CallNext -> event on a stream",
+              static_cast<double>(call_latency.count()) / seconds,
+              call_latency.Percentile(50), call_latency.Percentile(99),
+              call_latency.Percentile(99.9));
+  if (baseline) {
+    std::printf("IssueTicket / echo: %.0f %%\n", 100.0 * issue_qps / echo_qps);
+  }
+  std::printf(
+      "calls made: %lld; streams that saw every call: %lld of %d; "
+      "failed issues: %lld\n",
+      static_cast<long long>(calls.load()),
+      static_cast<long long>(complete_boards), streams,
+      static_cast<long long>(issue_failures));
+  return issue_failures == 0 && complete_boards == streams ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace qcall
+
+int main(int argc, char** argv) { return qcall::Run(argc, argv); }
