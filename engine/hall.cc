@@ -17,6 +17,8 @@ constexpr size_t kMaxTextLength = 200;
 constexpr size_t kMaxIdLength = 64;
 constexpr size_t kMaxPhoneLength = 32;
 constexpr int64_t kMaxEstimateSeconds = 24 * 3600;
+// 2100-01-01: later slots are garbage, and would overflow as milliseconds.
+constexpr int64_t kLatestAppointmentSeconds = 4'102'444'800;
 
 int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
 
@@ -258,6 +260,11 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
           "an appointment ticket needs appointment_unix_seconds, its booked "
           "slot");
     }
+    if (c.appointment_unix_seconds() > kLatestAppointmentSeconds) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "appointment_unix_seconds ", c.appointment_unix_seconds(),
+          " is not a plausible booked slot"));
+    }
     const int64_t slot_ms = c.appointment_unix_seconds() * 1000;
     const PolicyRules& policy = rules_.policy();
     if (now < slot_ms - policy.appointment_early_ms) {
@@ -294,7 +301,15 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
   t.queue_service = t.service;
   t.category_slot = static_cast<uint8_t>(category_slot);
   slot.ticket_by_number.push_back(id);
-  PushBack(lane, id);
+  if (category == v1::CATEGORY_APPOINTMENT) {
+    // Appointments queue by booked slot, not by check-in, so an early
+    // arrival with a later slot never blocks an earlier booking. The walk
+    // passes only appointments booked later, which check-in tolerance keeps
+    // few.
+    InsertSorted(lane, id, &TicketSlot::wait_since_ms);
+  } else {
+    PushBack(lane, id);
+  }
   if (!c.phone().empty()) phones_[id] = c.phone();
 
   const int64_t estimate = EstimateWaitSeconds(service, ahead);
@@ -522,7 +537,7 @@ absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
   const int64_t ms = Millis(now);
   const uint32_t held = window.ticket;
   if (held != kNone) {
-    ReleaseTicket(w, ms);
+    ReleaseTicket(w, ms, out);
     TicketSlot& t = tickets_[held];
     t.state = v1::TICKET_STATE_WAITING;
     t.state_since_ms = ms;
@@ -725,17 +740,13 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
   service.mean_handling_ms += (handling - service.mean_handling_ms) / 8;
   t.state = v1::TICKET_STATE_COMPLETED;
   t.state_since_ms = now;
-  ReleaseTicket(w, now);
   FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   v1::HallEvent::TicketStateChanged* e =
       out->last_event()->mutable_ticket_state_changed();
   e->set_handling_ms(handling);
   e->set_rating(c.rating());
-  if (window.handling_alarm) {
-    window.handling_alarm = false;
-    EmitAlarm(Alarm::KIND_HANDLING_OVER_TARGET, false, -1, w, now, out);
-  }
+  ReleaseTicket(w, now, out);
   return absl::OkStatus();
 }
 
@@ -750,7 +761,7 @@ absl::Status Hall::NoShow(const v1::Command::NoShow& c, int64_t now,
   const uint32_t id = windows_[w].ticket;
   tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
   tickets_[id].state_since_ms = now;
-  ReleaseTicket(w, now);
+  ReleaseTicket(w, now, out);
   FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
   return absl::OkStatus();
@@ -794,7 +805,7 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
       return absl::InvalidArgumentError(
           "transfer needs to_service_code or to_window");
   }
-  ReleaseTicket(w, now);
+  ReleaseTicket(w, now, out);
   TicketSlot& t = tickets_[id];
   t.queue_service = static_cast<uint16_t>(queue_service);
   t.state = v1::TICKET_STATE_WAITING;
@@ -809,7 +820,7 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
       PushBack(lane, id);
       break;
     default:
-      InsertByIssueTime(lane, id);
+      InsertSorted(lane, id, &TicketSlot::issued_at_ms);
       break;
   }
   FillTicket(id, out->mutable_result_ticket());
@@ -840,7 +851,7 @@ void Hall::Tick(absl::Time now, Outcome* out) {
       const uint32_t id = window.ticket;
       tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
       tickets_[id].state_since_ms = ms;
-      ReleaseTicket(static_cast<int>(w), ms);
+      ReleaseTicket(static_cast<int>(w), ms, out);
       EmitTicketState(id, ms, out);
     }
     if (window.state == v1::WINDOW_STATE_SERVING && !window.handling_alarm) {
@@ -1013,12 +1024,13 @@ void Hall::InsertAfter(uint32_t lane_index, uint32_t after, uint32_t id) {
   CountWaiting(lane_index, id, +1);
 }
 
-void Hall::InsertByIssueTime(uint32_t lane_index, uint32_t id) {
-  // Walks back only over the tickets issued after this one: a transfer lands
-  // near where its age puts it, which is the tail for most transfers.
+void Hall::InsertSorted(uint32_t lane_index, uint32_t id,
+                        int64_t TicketSlot::*key) {
+  // Walks back only over the tickets whose key is later than this one's:
+  // most land at or near the tail.
   uint32_t after = lanes_[lane_index].tail;
-  const int64_t issued = tickets_[id].issued_at_ms;
-  while (after != kNone && tickets_[after].issued_at_ms > issued) {
+  const int64_t value = tickets_[id].*key;
+  while (after != kNone && tickets_[after].*key > value) {
     after = tickets_[after].prev;
   }
   if (after == kNone) {
@@ -1171,11 +1183,14 @@ void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
   *out->mutable_result_ticket() = called->ticket();
 }
 
-void Hall::ReleaseTicket(int w, int64_t now) {
+void Hall::ReleaseTicket(int w, int64_t now, Outcome* out) {
   WindowSlot& window = windows_[w];
   window.ticket = kNone;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
-  if (window.handling_alarm) window.handling_alarm = false;
+  if (window.handling_alarm) {
+    window.handling_alarm = false;
+    EmitAlarm(Alarm::KIND_HANDLING_OVER_TARGET, false, -1, w, now, out);
+  }
 }
 
 void Hall::UpdateBelowMinAlarm(absl::Time now, Outcome* out) {

@@ -208,7 +208,8 @@ class Hall {
   void PushBack(uint32_t lane, uint32_t id);
   void PushFront(uint32_t lane, uint32_t id);
   void InsertAfter(uint32_t lane, uint32_t after, uint32_t id);
-  void InsertByIssueTime(uint32_t lane, uint32_t id);
+  // Inserts behind the last ticket whose `key` is not later than id's.
+  void InsertSorted(uint32_t lane, uint32_t id, int64_t TicketSlot::*key);
   void InsertAtOffset(uint32_t lane, uint32_t id, int offset);
   void Unlink(uint32_t id);
   // Keeps the lane's wait histogram in step with its tickets.
@@ -222,7 +223,8 @@ class Hall {
   // Windows.
   void SetWindowState(int window, v1::WindowState state, int64_t now);
   void AssignTicket(int window, uint32_t id, int64_t now, Outcome* out);
-  void ReleaseTicket(int window, int64_t now);
+  // Frees the window; clears its handling alarm with an event.
+  void ReleaseTicket(int window, int64_t now, Outcome* out);
   bool ClerkBusy(absl::string_view clerk) const;
   void OpenStandbyWindow(int lost_window, int64_t now, Outcome* out);
   void UpdateBelowMinAlarm(absl::Time now, Outcome* out);
