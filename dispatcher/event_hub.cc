@@ -1,5 +1,7 @@
 #include "dispatcher/event_hub.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <string>
 
@@ -120,17 +122,69 @@ void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
   std::lock_guard lock(mu_);
   for (const v1::HallEvent& event : events) {
     *response.mutable_event() = event;
-    Published published{event.seq(), EventWindow(event), Serialize(response)};
-    for (const Subscriber& s : subscribers_) {
-      if (published.seq > s.skip_through && s.stream->Wants(published.window)) {
-        s.stream->Deliver(published.bytes);
+    recent_.push_back({event.seq(), EventWindow(event), Serialize(response)});
+    last_seq_ = event.seq();
+    ++published_;
+  }
+  while (recent_.size() > retained_) recent_.pop_front();
+  for (Shard& shard : shards_) {
+    std::lock_guard shard_lock(shard.mu);
+    if (shard.scheduled || shard.subscribers.empty()) continue;
+    shard.scheduled = true;
+    // A callback alarm due now runs FanOut on a gRPC thread.
+    auto* alarm = new grpc::Alarm();
+    alarm->Set(gpr_now(GPR_CLOCK_MONOTONIC), [this, &shard, alarm](bool) {
+      FanOut(&shard);
+      delete alarm;
+    });
+  }
+}
+
+void EventHub::FanOut(Shard* shard) {
+  std::vector<Published> fresh;
+  std::unique_lock lock(mu_);
+  std::lock_guard shard_lock(shard->mu);
+  shard->scheduled = false;
+  uint64_t oldest = last_seq_;
+  for (const Subscriber& s : shard->subscribers) {
+    oldest = std::min(oldest, s.delivered_through);
+  }
+  const uint64_t first = recent_.empty() ? last_seq_ + 1 : recent_.front().seq;
+  for (size_t i = oldest + 1 > first ? oldest + 1 - first : 0;
+       i < recent_.size(); ++i) {
+    fresh.push_back(recent_[i]);
+  }
+  const uint64_t last = last_seq_;
+  lock.unlock();  // Publishing goes on while this shard delivers.
+  for (Subscriber& s : shard->subscribers) {
+    if (s.delivered_through >= last) continue;
+    if (s.delivered_through + 1 < first) {
+      ++overflowed_;
+      s.stream->End(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "this watcher fell too far behind; reconnect "
+                                 "with after_seq set to the last event "
+                                 "received"));
+    } else {
+      for (const Published& p : fresh) {
+        if (p.seq > s.delivered_through && s.stream->Wants(p.window)) {
+          s.stream->Deliver(p.bytes);
+        }
       }
     }
-    last_seq_ = event.seq();
-    recent_.push_back(std::move(published));
-    if (recent_.size() > retained_) recent_.pop_front();
-    ++stats_.published;
+    s.delivered_through = last;
   }
+}
+
+void EventHub::AddLocked(WatchStream* stream, uint64_t delivered_through) {
+  for (const Published& p : recent_) {
+    if (p.seq > delivered_through && stream->Wants(p.window)) {
+      stream->Deliver(p.bytes);
+    }
+  }
+  Shard& shard = shards_[next_shard_++ % kShards];
+  std::lock_guard shard_lock(shard.mu);
+  shard.subscribers.push_back({stream, std::max(delivered_through, last_seq_)});
+  ++streams_;
 }
 
 bool EventHub::SubscribeAfter(WatchStream* stream, uint64_t after_seq) {
@@ -141,11 +195,7 @@ bool EventHub::SubscribeAfter(WatchStream* stream, uint64_t after_seq) {
     // (no events at all) also starts with a snapshot.
     return false;
   }
-  for (const Published& p : recent_) {
-    if (p.seq > after_seq && stream->Wants(p.window)) stream->Deliver(p.bytes);
-  }
-  subscribers_.push_back({stream, after_seq});
-  ++stats_.streams;
+  AddLocked(stream, after_seq);
   return true;
 }
 
@@ -157,29 +207,28 @@ void EventHub::SubscribeWithSnapshot(WatchStream* stream,
   std::lock_guard lock(mu_);
   stream->Deliver(bytes);
   // Events the snapshot already shows but not yet published are skipped.
-  for (const Published& p : recent_) {
-    if (p.seq > snapshot.last_seq() && stream->Wants(p.window)) {
-      stream->Deliver(p.bytes);
-    }
-  }
-  subscribers_.push_back({stream, snapshot.last_seq()});
-  ++stats_.streams;
+  AddLocked(stream, snapshot.last_seq());
 }
 
 void EventHub::Unsubscribe(WatchStream* stream) {
-  std::lock_guard lock(mu_);
-  auto it =
-      std::find_if(subscribers_.begin(), subscribers_.end(),
-                   [&](const Subscriber& s) { return s.stream == stream; });
-  if (it != subscribers_.end()) {
-    subscribers_.erase(it);
-    --stats_.streams;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    auto it =
+        std::find_if(shard.subscribers.begin(), shard.subscribers.end(),
+                     [&](const Subscriber& s) { return s.stream == stream; });
+    if (it != shard.subscribers.end()) {
+      shard.subscribers.erase(it);
+      --streams_;
+      return;
+    }
   }
 }
 
 void EventHub::EndAll(const grpc::Status& status) {
-  std::lock_guard lock(mu_);
-  for (const Subscriber& s : subscribers_) s.stream->End(status);
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const Subscriber& s : shard.subscribers) s.stream->End(status);
+  }
 }
 
 uint64_t EventHub::last_seq() const {
@@ -189,9 +238,7 @@ uint64_t EventHub::last_seq() const {
 
 EventHub::Stats EventHub::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  return {published_, streams_.load(), overflowed_.load()};
 }
-
-void EventHub::CountOverflow() { ++stats_.overflowed; }
 
 }  // namespace qcall

@@ -12,6 +12,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -67,7 +69,8 @@ class EventHub {
   // Keeps the last `retained` events for resuming streams.
   EventHub(size_t retained, size_t stream_queue);
 
-  // Serializes and fans out `events`, which follow the last published seq.
+  // Serializes `events`, which follow the last published seq, and schedules
+  // their delivery; the caller (the journal's writer) never waits for it.
   void Publish(absl::Span<const v1::HallEvent> events);
 
   // Subscribes `stream` and queues the retained events after `after_seq`.
@@ -84,9 +87,14 @@ class EventHub {
   uint64_t last_seq() const;
   size_t stream_queue() const { return stream_queue_; }
   Stats stats() const;
-  void CountOverflow();
+  void CountOverflow() { ++overflowed_; }
 
  private:
+  // Streams are spread over shards that fan out in parallel, each on a gRPC
+  // thread: a write started from a gRPC thread leaves with the others of its
+  // connection, and 1,000 streams are not served by one loop.
+  static constexpr size_t kShards = 4;
+
   struct Published {
     uint64_t seq;
     int32_t window;  // 0 for hall-wide events.
@@ -94,16 +102,31 @@ class EventHub {
   };
   struct Subscriber {
     WatchStream* stream;
-    uint64_t skip_through;  // Already covered by its snapshot.
+    uint64_t delivered_through;  // Sent, or covered by its snapshot.
   };
+  struct Shard {
+    std::mutex mu;  // Taken after mu_ when both are needed.
+    std::vector<Subscriber> subscribers;
+    bool scheduled = false;
+  };
+
+  // Subscribes `stream` to a shard, delivering retained events after
+  // `delivered_through` first. Requires mu_.
+  void AddLocked(WatchStream* stream, uint64_t delivered_through);
+  // Delivers what was published since each of the shard's streams last got
+  // an event.
+  void FanOut(Shard* shard);
 
   const size_t retained_;
   const size_t stream_queue_;
   mutable std::mutex mu_;
   std::deque<Published> recent_;
   uint64_t last_seq_ = 0;
-  std::vector<Subscriber> subscribers_;
-  Stats stats_;
+  uint64_t published_ = 0;
+  size_t next_shard_ = 0;
+  std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> streams_{0};
+  std::atomic<uint64_t> overflowed_{0};
 };
 
 // The window an event concerns, 0 when it concerns the whole hall.

@@ -132,9 +132,12 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   if (outcome_.events().empty()) {
     // Nothing changed (a refusal, or a call with nobody waiting): there is
     // nothing to make durable.
+    ++counters_.unchanged;
     reply(status, result);
     return;
   }
+  ++counters_.journaled;
+  const int64_t applied_micros = absl::ToUnixMicros(absl::Now());
   JournalRecord record{
       hall_id_, ++journal_index_, absl::ToUnixMillis(now), request_id,
       fingerprint.empty() ? command.SerializeAsString() : fingerprint};
@@ -147,19 +150,31 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       outcome_.events().begin(), outcome_.events().end());
   const bool remember = status.ok() && !request_id.empty();
   if (remember) Remember(request_id, std::move(fingerprint), result, false);
-  journal_->Append(std::move(record), std::move(snapshot),
-                   [this, events, status, result, reply = std::move(reply),
-                    request_id, remember](absl::Status durable) {
-                     // On the journal's writer thread, in commit order: events
-                     // leave in seq order, and only once nothing can undo them.
-                     if (durable.ok()) hub_.Publish(*events);
-                     reply(durable.ok() ? status : durable, result);
-                     if (remember) {
-                       boost::asio::post(strand_, [this, request_id, durable] {
-                         MarkDurable(request_id, durable);
-                       });
-                     }
-                   });
+  journal_->Append(
+      std::move(record), std::move(snapshot),
+      [this, events, status, result, reply = std::move(reply), request_id,
+       remember, applied_micros](absl::Status durable) {
+        // On the journal's writer thread, in commit order: events
+        // leave in seq order, and only once nothing can undo them.
+        if (durable.ok()) hub_.Publish(*events);
+        CountDurable(absl::ToUnixMicros(absl::Now()) - applied_micros);
+        reply(durable.ok() ? status : durable, result);
+        if (remember) {
+          boost::asio::post(strand_, [this, request_id, durable] {
+            MarkDurable(request_id, durable);
+          });
+        }
+      });
+}
+
+void HallRuntime::CountDurable(int64_t micros) {
+  counters_.durable_micros_sum += static_cast<uint64_t>(micros);
+  size_t bucket = 0;
+  while (bucket < Counters::kBucketsMicros.size() &&
+         micros > Counters::kBucketsMicros[bucket]) {
+    ++bucket;
+  }
+  ++counters_.buckets[bucket];
 }
 
 void HallRuntime::Remember(const std::string& request_id,

@@ -10,6 +10,8 @@
 #ifndef QCALL_DISPATCHER_HALL_RUNTIME_H_
 #define QCALL_DISPATCHER_HALL_RUNTIME_H_
 
+#include <array>
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -67,7 +69,19 @@ class HallRuntime {
   // snapshot of the hall first.
   void Watch(WatchStream* stream, uint64_t after_seq);
 
+  // Counters for /metrics, written on the hall's threads, read anywhere.
+  struct Counters {
+    // Upper bounds of the apply-to-durable latency buckets, in microseconds.
+    static constexpr std::array<int64_t, 9> kBucketsMicros = {
+        250, 500, 1000, 2000, 5000, 10000, 25000, 100000, 1000000};
+    std::atomic<uint64_t> journaled{0};  // Commands that changed the hall.
+    std::atomic<uint64_t> unchanged{0};  // Refused, or nothing to do.
+    std::atomic<uint64_t> durable_micros_sum{0};
+    std::array<std::atomic<uint64_t>, kBucketsMicros.size() + 1> buckets{};
+  };
+
   EventHub& hub() { return hub_; }
+  const Counters& counters() const { return counters_; }
   const std::string& hall_id() const { return hall_id_; }
 
  private:
@@ -84,6 +98,7 @@ class HallRuntime {
                 const v1::CommandReply& reply, bool durable);
   void MarkDurable(const std::string& request_id, absl::Status status);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
+  void CountDurable(int64_t micros);
   void ScheduleTick();
   void OnTick();
 
@@ -100,6 +115,7 @@ class HallRuntime {
   absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  Counters counters_;
 };
 
 }  // namespace qcall

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", options.threads, "hall executor threads")
       ->capture_default_str();
+  app.add_option("--http", options.http_listen,
+                 "host:port of /healthz and /metrics (empty: off)")
+      ->capture_default_str();
   app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
   app.add_option("--tls-key", options.tls_key_path, "PEM private key");
   app.add_option("--snapshot-every", snapshot_every,
@@ -34,8 +37,8 @@ int main(int argc, char** argv) {
                  "lost")
       ->capture_default_str();
   app.add_option("--port-file", port_file,
-                 "write the bound gRPC port here once listening (for tests "
-                 "that listen on port 0)");
+                 "once listening, write the gRPC port and the HTTP port "
+                 "here, a line each (for tests that listen on port 0)");
   CLI11_PARSE(app, argc, argv);
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
@@ -67,7 +70,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!port_file.empty()) {
-    std::ofstream(port_file + ".tmp") << (*server)->port() << "\n";
+    std::ofstream(port_file + ".tmp") << (*server)->port() << "\n"
+                                      << (*server)->http_port() << "\n";
     std::filesystem::rename(port_file + ".tmp", port_file);
   }
   std::thread waiter([&] {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -184,6 +185,13 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
+  if (!options.http_listen.empty()) {
+    server->http_ = std::make_unique<HttpServer>();
+    QcallServer* self = server.get();
+    RETURN_IF_ERROR(server->http_->Start(
+        options.http_listen, [self] { return self->journal_->health().ok(); },
+        [self] { return self->Metrics(); }));
+  }
   for (auto& [id, runtime] : server->halls_) runtime->Start();
   spdlog::info(
       "qcalld: {} halls recovered ({} journal records replayed) in {} ms, "
@@ -198,6 +206,111 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   return server;
 }
 
+std::string QcallServer::Metrics() const {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                    type, "\n");
+  };
+  const GroupCommitJournal::Stats journal = journal_->stats();
+  family("qcall_journal_healthy", "gauge",
+         "1 while the journal writes; 0 after a failure (writes refused)");
+  absl::StrAppend(&out, "qcall_journal_healthy ",
+                  journal_->health().ok() ? 1 : 0, "\n");
+  family("qcall_journal_batches_total", "counter",
+         "group commits, one fsync each");
+  absl::StrAppend(&out, "qcall_journal_batches_total ", journal.batches, "\n");
+  family("qcall_journal_records_total", "counter", "commands journaled");
+  absl::StrAppend(&out, "qcall_journal_records_total ", journal.records, "\n");
+  family("qcall_journal_commit_seconds_total", "counter",
+         "time spent writing and fsyncing batches");
+  absl::StrAppend(&out, "qcall_journal_commit_seconds_total ",
+                  static_cast<double>(journal.commit_micros_total) / 1e6, "\n");
+  family("qcall_journal_last_batch_size", "gauge",
+         "commands in the latest batch");
+  absl::StrAppend(&out, "qcall_journal_last_batch_size ",
+                  journal.last_batch_size, "\n");
+
+  struct HallFigures {
+    std::string id;
+    v1::HallView view;
+    EventHub::Stats hub;
+    const HallRuntime::Counters* counters;
+  };
+  std::vector<HallFigures> halls;
+  for (const auto& [id, runtime] : halls_) {
+    std::promise<v1::HallView> view;
+    std::future<v1::HallView> ready = view.get_future();
+    runtime->Read(
+        [&view](const Hall& hall) { view.set_value(hall.View(absl::Now())); });
+    if (ready.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+      continue;  // A hall too busy to answer within a scrape is skipped.
+    }
+    halls.push_back(
+        {id, ready.get(), runtime->hub().stats(), &runtime->counters()});
+  }
+  auto per_hall = [&](const char* name, const char* type, const char* help,
+                      const std::function<double(const HallFigures&)>& value) {
+    family(name, type, help);
+    for (const HallFigures& h : halls) {
+      absl::StrAppend(&out, name, "{hall=\"", h.id, "\"} ", value(h), "\n");
+    }
+  };
+  per_hall("qcall_commands_journaled_total", "counter",
+           "commands that changed the hall", [](const HallFigures& h) {
+             return static_cast<double>(h.counters->journaled.load());
+           });
+  per_hall("qcall_commands_unchanged_total", "counter",
+           "commands refused or with nothing to do", [](const HallFigures& h) {
+             return static_cast<double>(h.counters->unchanged.load());
+           });
+  family("qcall_command_durable_seconds", "histogram",
+         "from applying a command to its journal record being on disk");
+  for (const HallFigures& h : halls) {
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < h.counters->buckets.size(); ++b) {
+      cumulative += h.counters->buckets[b].load();
+      const std::string le =
+          b < HallRuntime::Counters::kBucketsMicros.size()
+              ? absl::StrCat(static_cast<double>(
+                                 HallRuntime::Counters::kBucketsMicros[b]) /
+                             1e6)
+              : "+Inf";
+      absl::StrAppend(&out, "qcall_command_durable_seconds_bucket{hall=\"",
+                      h.id, "\",le=\"", le, "\"} ", cumulative, "\n");
+    }
+    absl::StrAppend(
+        &out, "qcall_command_durable_seconds_sum{hall=\"", h.id, "\"} ",
+        static_cast<double>(h.counters->durable_micros_sum.load()) / 1e6, "\n",
+        "qcall_command_durable_seconds_count{hall=\"", h.id, "\"} ", cumulative,
+        "\n");
+  }
+  per_hall("qcall_events_published_total", "counter", "events sent to streams",
+           [](const HallFigures& h) {
+             return static_cast<double>(h.hub.published);
+           });
+  per_hall(
+      "qcall_streams", "gauge", "open Watch streams",
+      [](const HallFigures& h) { return static_cast<double>(h.hub.streams); });
+  per_hall("qcall_stream_overflows_total", "counter",
+           "streams ended for falling behind", [](const HallFigures& h) {
+             return static_cast<double>(h.hub.overflowed);
+           });
+  per_hall("qcall_waiting_tickets", "gauge", "tickets waiting",
+           [](const HallFigures& h) {
+             double waiting = 0;
+             for (const auto& s : h.view.services()) waiting += s.waiting();
+             return waiting;
+           });
+  per_hall("qcall_open_windows", "gauge", "windows open",
+           [](const HallFigures& h) { return h.view.open_windows(); });
+  per_hall("qcall_min_open_windows", "gauge", "the hall's minimum",
+           [](const HallFigures& h) { return h.view.min_open_windows(); });
+  per_hall("qcall_alarms", "gauge", "alarms raised now",
+           [](const HallFigures& h) { return h.view.alarms_size(); });
+  return out;
+}
+
 void QcallServer::Wait() { server_->Wait(); }
 
 void QcallServer::Shutdown() {
@@ -207,6 +320,7 @@ void QcallServer::Shutdown() {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
   }
+  http_.reset();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& [id, runtime] : halls_) runtime->Stop();
   pool_->join();

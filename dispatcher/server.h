@@ -19,6 +19,7 @@
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/health_service.h"
+#include "dispatcher/http_server.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/services.h"
 #include "qcall/v1/server_config.pb.h"
@@ -30,6 +31,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;
+  // host:port of /healthz and /metrics; empty turns HTTP off.
+  std::string http_listen;
   int threads = 2;
   // Largest request accepted, in bytes.
   int max_message_bytes = 1 << 20;
@@ -49,6 +52,10 @@ class QcallServer {
 
   // The port the server listens on (useful with port 0).
   int port() const { return port_; }
+  int http_port() const { return http_ ? http_->port() : 0; }
+  // Prometheus text: commands, durability latency, queue lengths, streams,
+  // journal batches and fsync time.
+  std::string Metrics() const;
   void Wait();
   void Shutdown();
 
@@ -66,6 +73,7 @@ class QcallServer {
   std::unique_ptr<SupervisorService> supervisor_;
   std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> http_;
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 QCALLD, PROTO_DIR = sys.argv[1], sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="qcall-blackbox-")
@@ -59,14 +60,15 @@ class KioskToBoard(unittest.TestCase):
         port_file = os.path.join(WORK, "port")
         cls.server = subprocess.Popen(
             [QCALLD, "--config", config, "--data", os.path.join(WORK, "data"),
-             "--listen", "127.0.0.1:0", "--port-file", port_file])
+             "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+             "--port-file", port_file])
         deadline = time.time() + 20
         while not os.path.exists(port_file):
             if time.time() > deadline or cls.server.poll() is not None:
                 raise RuntimeError("qcalld did not start")
             time.sleep(0.05)
         with open(port_file) as f:
-            port = int(f.read())
+            port, cls.http_port = (int(p) for p in f.read().split())
         cls.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
 
     @classmethod
@@ -116,6 +118,17 @@ class KioskToBoard(unittest.TestCase):
         self.assertEqual(call.announcement, "请 A001 号到 3 号窗口办理")
         self.assertNotIn("13900001234", str(call))
         board.cancel()
+
+    def test_health_and_metrics_over_http(self):
+        base = f"http://127.0.0.1:{self.http_port}"
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.read(), b"ok\n")
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+        self.assertIn("qcall_journal_healthy 1", text)
+        self.assertIn('qcall_open_windows{hall="py-hall"}', text)
+        self.assertIn("# TYPE qcall_command_durable_seconds histogram", text)
 
     def test_wrong_token_is_unauthenticated(self):
         kiosk = api_pb2_grpc.KioskStub(self.channel)
