@@ -20,7 +20,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
       hub_(options.events_retained, options.stream_queue),
       timer_(strand_) {}
 
-absl::Status HallRuntime::Replay(const JournalRecord& record) {
+absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   v1::Command command;
   if (!command.ParseFromString(record.command)) {
     return absl::DataLossError(absl::StrCat("journal record ", record.index,
@@ -40,7 +40,7 @@ absl::Status HallRuntime::Replay(const JournalRecord& record) {
                      " changed nothing on replay; the state has diverged"));
   }
   journal_index_ = record.index;
-  hub_.Publish(outcome_.events());
+  if (publish) hub_.Publish(outcome_.events());
   if (status.ok() && !record.request_id.empty()) {
     Remember(record.request_id, record.command, ReplyOf(outcome_), true);
   }

@@ -52,9 +52,10 @@ class HallRuntime {
   HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
               GroupCommitJournal* journal, const RuntimeOptions& options);
 
-  // Recovery: applies one journaled command as it was applied live. Call
-  // before Start, from one thread.
-  absl::Status Replay(const JournalRecord& record);
+  // Recovery: applies one journaled command as it was applied live, and
+  // keeps its events for resuming streams when `publish`. Call before Start,
+  // from one thread.
+  absl::Status Replay(const JournalRecord& record, bool publish);
 
   // Starts the timers.
   void Start();

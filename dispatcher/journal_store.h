@@ -46,6 +46,8 @@ class JournalStore {
                               absl::Span<const SnapshotRecord> snapshots) = 0;
   virtual absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
       absl::string_view hall_id) = 0;
+  // The index of the hall's newest record, 0 when it has none.
+  virtual absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) = 0;
   // Calls `visit` for each record of the hall after `after_index`, in order.
   virtual absl::Status ReadJournal(
       absl::string_view hall_id, uint64_t after_index,

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "dispatcher/recovery.h"
 #include "dispatcher/sqlite_journal_store.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
@@ -25,52 +26,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(name, &tz)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown time zone '", name, "' (is tzdata installed?)"));
-  }
-  return tz;
-}
-
-// Builds a hall from its latest snapshot and the journal after it.
-absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
-    const v1::HallConfig& config, JournalStore* store,
-    GroupCommitJournal* journal, boost::asio::thread_pool* pool,
-    const RuntimeOptions& options, uint64_t* replayed) {
-  ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
-  ASSIGN_OR_RETURN(std::optional<SnapshotRecord> snapshot,
-                   store->LatestSnapshot(config.hall_id()));
-  std::optional<Hall> hall;
-  uint64_t index = 0;
-  if (snapshot) {
-    v1::HallState state;
-    if (!state.ParseFromString(snapshot->state)) {
-      return absl::DataLossError(absl::StrCat("snapshot ", snapshot->index,
-                                              " of hall ", config.hall_id(),
-                                              " does not parse"));
-    }
-    // The journal holds the hall as it ran; a changed config file takes
-    // effect only for a hall with no history.
-    ASSIGN_OR_RETURN(Hall restored, Hall::Restore(state, tz));
-    hall.emplace(std::move(restored));
-    index = snapshot->index;
-  } else {
-    ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
-    hall.emplace(std::move(created));
-  }
-  auto runtime = std::make_unique<HallRuntime>(*std::move(hall), index,
-                                               boost::asio::make_strand(*pool),
-                                               journal, options);
-  RETURN_IF_ERROR(store->ReadJournal(config.hall_id(), index,
-                                     [&](const JournalRecord& record) {
-                                       ++*replayed;
-                                       return runtime->Replay(record);
-                                     }));
-  return runtime;
 }
 
 }  // namespace

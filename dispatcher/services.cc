@@ -335,9 +335,22 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
   absl::StatusOr<Admitted> admitted =
       Admit(c_, context, request->hall_id(), kCounter, request->window());
   if (!admitted.ok()) return Fail(context, admitted.status());
-  admitted->hall->Heartbeat(request->window());
-  response->set_timeout_seconds(c_.heartbeat_timeout_seconds);
-  return Fail(context, absl::OkStatus());
+  // A heartbeat names a window of the hall; checked on the hall's strand,
+  // where its rules live.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->Read([reactor, response, hall = admitted->hall,
+                        window = request->window(),
+                        timeout = c_.heartbeat_timeout_seconds](const Hall& h) {
+    if (!h.rules().FindWindow(window)) {
+      reactor->Finish(ToGrpc(absl::NotFoundError(
+          absl::StrCat("no window ", window, " in this hall"))));
+      return;
+    }
+    hall->Heartbeat(window);
+    response->set_timeout_seconds(timeout);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 // ---------------------------------------------------------------------------

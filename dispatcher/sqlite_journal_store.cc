@@ -151,6 +151,24 @@ SqliteJournalStore::LatestSnapshot(absl::string_view hall_id) {
   return latest;
 }
 
+absl::StatusOr<uint64_t> SqliteJournalStore::LastIndex(
+    absl::string_view hall_id) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT COALESCE(MAX(idx), 0) FROM journal WHERE "
+                         "hall_id = ?",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read journal");
+  }
+  BindText(s, 1, hall_id);
+  const int rc = sqlite3_step(s);
+  const uint64_t last =
+      rc == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW) return Error("read journal");
+  return last;
+}
+
 absl::Status SqliteJournalStore::ReadJournal(
     absl::string_view hall_id, uint64_t after_index,
     const std::function<absl::Status(const JournalRecord&)>& visit) {

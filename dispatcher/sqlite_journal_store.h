@@ -22,6 +22,7 @@ class SqliteJournalStore : public JournalStore {
                       absl::Span<const SnapshotRecord> snapshots) override;
   absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
       absl::string_view hall_id) override;
+  absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) override;
   absl::Status ReadJournal(
       absl::string_view hall_id, uint64_t after_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) override;
