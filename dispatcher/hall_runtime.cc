@@ -42,7 +42,7 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   journal_index_ = record.index;
   if (publish) hub_.Publish(outcome_.events());
   if (status.ok() && !record.request_id.empty()) {
-    Remember(record.request_id, record.command, ReplyOf(outcome_), true);
+    Remember(record.request_id, record.command, ReplyOf(outcome_), nullptr);
   }
   return absl::OkStatus();
 }
@@ -114,11 +114,18 @@ void HallRuntime::ApplyNow(const v1::Command& command,
                   absl::StrCat("request_id ", request_id,
                                " was already used for a different request")),
               {});
-      } else if (first.durable) {
-        reply(absl::OkStatus(), first.reply);
-      } else {
-        first.waiting.push_back(std::move(reply));
+        return;
       }
+      absl::Status settled;
+      if (first.durability != nullptr) {
+        std::unique_lock lock(first.durability->mu);
+        if (!first.durability->settled) {
+          first.durability->waiting.push_back(std::move(reply));
+          return;
+        }
+        settled = *first.durability->settled;
+      }
+      reply(settled, first.reply);
       return;
     }
   }
@@ -148,21 +155,28 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   }
   auto events = std::make_shared<std::vector<v1::HallEvent>>(
       outcome_.events().begin(), outcome_.events().end());
-  const bool remember = status.ok() && !request_id.empty();
-  if (remember) Remember(request_id, std::move(fingerprint), result, false);
+  std::shared_ptr<Durability> durability;
+  if (status.ok() && !request_id.empty()) {
+    durability = std::make_shared<Durability>();
+    Remember(request_id, std::move(fingerprint), result, durability);
+  }
   journal_->Append(
       std::move(record), std::move(snapshot),
-      [this, events, status, result, reply = std::move(reply), request_id,
-       remember, applied_micros](absl::Status durable) {
+      [this, events, status, result, reply = std::move(reply), durability,
+       applied_micros](absl::Status durable) {
         // On the journal's writer thread, in commit order: events
         // leave in seq order, and only once nothing can undo them.
         if (durable.ok()) hub_.Publish(*events);
         CountDurable(absl::ToUnixMicros(absl::Now()) - applied_micros);
         reply(durable.ok() ? status : durable, result);
-        if (remember) {
-          boost::asio::post(strand_, [this, request_id, durable] {
-            MarkDurable(request_id, durable);
-          });
+        if (durability != nullptr) {
+          std::vector<Reply> waiting;
+          {
+            std::lock_guard lock(durability->mu);
+            durability->settled = durable;
+            waiting.swap(durability->waiting);
+          }
+          for (Reply& r : waiting) r(durable, result);
         }
       });
 }
@@ -179,28 +193,17 @@ void HallRuntime::CountDurable(int64_t micros) {
 
 void HallRuntime::Remember(const std::string& request_id,
                            std::string fingerprint,
-                           const v1::CommandReply& reply, bool durable) {
-  remembered_[request_id] = {std::move(fingerprint), reply, durable, {}};
+                           const v1::CommandReply& reply,
+                           std::shared_ptr<Durability> durability) {
+  remembered_[request_id] = {std::move(fingerprint), reply,
+                             std::move(durability)};
   remembered_order_.push_back(request_id);
   if (remembered_order_.size() > options_.request_ids_kept) {
-    auto it = remembered_.find(remembered_order_.front());
-    if (it != remembered_.end() && it->second.durable) remembered_.erase(it);
+    // A retry still waiting on an evicted entry keeps its Durability alive
+    // and is answered by the journal's writer all the same.
+    remembered_.erase(remembered_order_.front());
     remembered_order_.pop_front();
   }
-}
-
-void HallRuntime::MarkDurable(const std::string& request_id,
-                              absl::Status status) {
-  auto it = remembered_.find(request_id);
-  if (it == remembered_.end()) return;
-  std::vector<Reply> waiting = std::move(it->second.waiting);
-  const v1::CommandReply reply = it->second.reply;
-  if (status.ok()) {
-    it->second.durable = true;
-  } else {
-    remembered_.erase(it);
-  }
-  for (Reply& r : waiting) r(status, reply);
 }
 
 void HallRuntime::ScheduleTick() {

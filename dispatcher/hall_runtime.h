@@ -19,6 +19,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -86,18 +88,25 @@ class HallRuntime {
   const std::string& hall_id() const { return hall_id_; }
 
  private:
+  // Whether a remembered command is on disk yet. Shared with the journal's
+  // writer, which settles it, so a retry that arrives before the commit
+  // waits without another trip through the strand.
+  struct Durability {
+    std::mutex mu;
+    std::optional<absl::Status> settled;
+    std::vector<Reply> waiting;
+  };
   struct Remembered {
     std::string fingerprint;
     v1::CommandReply reply;
-    bool durable = false;
-    std::vector<Reply> waiting;
+    std::shared_ptr<Durability> durability;  // Null: recovered, so durable.
   };
 
   void ApplyNow(const v1::Command& command, const std::string& request_id,
                 Reply reply);
   void Remember(const std::string& request_id, std::string fingerprint,
-                const v1::CommandReply& reply, bool durable);
-  void MarkDurable(const std::string& request_id, absl::Status status);
+                const v1::CommandReply& reply,
+                std::shared_ptr<Durability> durability);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
   void CountDurable(int64_t micros);
   void ScheduleTick();
