@@ -17,6 +17,7 @@
 #include "dispatcher/recovery.h"
 #include "dispatcher/sqlite_journal_store.h"
 #include "engine/hall.h"
+#include "qcall/v1/api.pb.h"
 
 namespace qcall {
 namespace {
@@ -58,8 +59,16 @@ void WriteJournal(JournalStore* store, const v1::HallConfig& config,
     now += absl::Milliseconds(10);
     (void)hall.Apply(command, now, &out);
     if (out.events().empty()) return;
+    std::string reply;
+    if (!request_id.empty()) {
+      v1::CommandReply r;
+      *r.mutable_ticket() = out.result().ticket();
+      r.set_seq(hall.last_seq());
+      reply = r.SerializeAsString();
+    }
     batch.push_back({config.hall_id(), ++index, absl::ToUnixMillis(now),
-                     request_id, command.SerializeAsString()});
+                     request_id, command.SerializeAsString(),
+                     std::move(reply)});
     if (batch.size() == 20'000) {
       if (!store->Commit(batch, {}).ok()) std::abort();
       batch.clear();

@@ -36,10 +36,11 @@ int32_t EventWindow(const v1::HallEvent& e) {
 // WatchStream
 
 WatchStream::WatchStream(EventHub* hub, std::vector<int32_t> windows,
-                         size_t max_queue)
+                         size_t max_queue, Reaper reaper)
     : hub_(hub),
       windows_(windows.begin(), windows.end()),
-      max_queue_(max_queue) {}
+      max_queue_(max_queue),
+      reaper_(std::move(reaper)) {}
 
 bool WatchStream::Wants(int32_t window) const {
   return windows_.empty() || window == 0 || windows_.contains(window);
@@ -107,8 +108,14 @@ void WatchStream::OnCancel() {
 }
 
 void WatchStream::OnDone() {
-  hub_->Unsubscribe(this);
-  delete this;
+  auto reap = [this] {
+    hub_->Unsubscribe(this);
+    delete this;
+  };
+  if (reaper_ == nullptr) return reap();
+  // Moved out first: `reap` may run on another thread before this returns.
+  Reaper reaper = std::move(reaper_);
+  reaper(std::move(reap));
 }
 
 // ---------------------------------------------------------------------------
@@ -190,9 +197,11 @@ void EventHub::AddLocked(WatchStream* stream, uint64_t delivered_through) {
 bool EventHub::SubscribeAfter(WatchStream* stream, uint64_t after_seq) {
   std::lock_guard lock(mu_);
   if (after_seq == 0 || recent_.empty() ||
-      after_seq + 1 < recent_.front().seq) {
-    // Nothing retained that far back; a snapshot is needed. An empty hall
-    // (no events at all) also starts with a snapshot.
+      after_seq + 1 < recent_.front().seq ||
+      last_seq_ - std::min(after_seq, last_seq_) > stream_queue_ / 2) {
+    // Nothing retained that far back, or more than half a stream queue of
+    // backlog (queued at once it would overflow the stream): a snapshot is
+    // needed. An empty hall (no events at all) also starts with a snapshot.
     return false;
   }
   AddLocked(stream, after_seq);
@@ -211,6 +220,13 @@ void EventHub::SubscribeWithSnapshot(WatchStream* stream,
 }
 
 void EventHub::Unsubscribe(WatchStream* stream) {
+  // mu_ first: AddLocked delivers a resuming stream's backlog under mu_
+  // before the stream joins a shard, and that delivery can finish the stream
+  // (queue overflow, a cancel). Its OnDone must wait here until the stream is
+  // in its shard; otherwise the stream is deleted under AddLocked and a
+  // dangling pointer is left in the shard (its events then reach whichever
+  // stream reuses the memory, and shutdown ends freed streams).
+  std::lock_guard hub_lock(mu_);
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     auto it =

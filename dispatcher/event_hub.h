@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -33,7 +34,14 @@ class EventHub;
 // WatchResponse messages.
 class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  WatchStream(EventHub* hub, std::vector<int32_t> windows, size_t max_queue);
+  // Runs the stream's last step (unsubscribe, delete) once gRPC is done with
+  // it; without one it runs inline in OnDone. A hall passes its strand: the
+  // subscription it queued there runs first, so a board that hangs up at
+  // once is not freed before the strand has subscribed it.
+  using Reaper = std::function<void(std::function<void()>)>;
+
+  WatchStream(EventHub* hub, std::vector<int32_t> windows, size_t max_queue,
+              Reaper reaper = nullptr);
 
   // Queues one serialized WatchResponse. Thread-safe.
   void Deliver(const grpc::Slice& bytes);
@@ -51,6 +59,7 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   EventHub* hub_;
   const absl::flat_hash_set<int32_t> windows_;
   const size_t max_queue_;
+  Reaper reaper_;
   std::mutex mu_;
   std::deque<grpc::ByteBuffer> queue_;
   bool writing_ = false;
@@ -74,9 +83,9 @@ class EventHub {
   void Publish(absl::Span<const v1::HallEvent> events);
 
   // Subscribes `stream` and queues the retained events after `after_seq`.
-  // Returns false, subscribing nothing, when those events are no longer held
-  // (or after_seq is 0): the caller then sends a snapshot and calls
-  // SubscribeWithSnapshot.
+  // Returns false, subscribing nothing, when those events are no longer held,
+  // when they are more than half a stream queue, or when after_seq is 0: the
+  // caller then sends a snapshot and calls SubscribeWithSnapshot.
   bool SubscribeAfter(WatchStream* stream, uint64_t after_seq);
   // Queues `snapshot` and subscribes `stream` to events after its last_seq.
   void SubscribeWithSnapshot(WatchStream* stream, const v1::HallView& snapshot);

@@ -47,6 +47,15 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   return absl::OkStatus();
 }
 
+void HallRuntime::RememberJournaled(const JournalRecord& record) {
+  v1::CommandReply reply;
+  if (record.request_id.empty() || record.reply.empty() ||
+      !reply.ParseFromString(record.reply)) {
+    return;
+  }
+  Remember(record.request_id, record.command, reply, nullptr);
+}
+
 void HallRuntime::Start() {
   boost::asio::post(strand_, [this] { ScheduleTick(); });
 }
@@ -146,8 +155,12 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   ++counters_.journaled;
   const int64_t applied_micros = absl::ToUnixMicros(absl::Now());
   JournalRecord record{
-      hall_id_, ++journal_index_, absl::ToUnixMillis(now), request_id,
-      fingerprint.empty() ? command.SerializeAsString() : fingerprint};
+      hall_id_,
+      ++journal_index_,
+      absl::ToUnixMillis(now),
+      request_id,
+      fingerprint.empty() ? command.SerializeAsString() : fingerprint,
+      status.ok() && !request_id.empty() ? result.SerializeAsString() : ""};
   std::optional<SnapshotRecord> snapshot;
   if (journal_index_ % options_.snapshot_every == 0) {
     snapshot = SnapshotRecord{hall_id_, journal_index_,

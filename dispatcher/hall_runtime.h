@@ -58,6 +58,9 @@ class HallRuntime {
   // keeps its events for resuming streams when `publish`. Call before Start,
   // from one thread.
   absl::Status Replay(const JournalRecord& record, bool publish);
+  // Recovery: remembers the request id and reply of a record the snapshot
+  // already covers, so its retry is still answered after a restart.
+  void RememberJournaled(const JournalRecord& record);
 
   // Starts the timers.
   void Start();

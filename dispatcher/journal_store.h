@@ -4,8 +4,8 @@
 //
 //   std::unique_ptr<JournalStore> store = *SqliteJournalStore::Open(path);
 //   RETURN_IF_ERROR(store->Commit(records, snapshots));  // One fsync.
-//   store->ReadJournal("hall-1", after_index, [](const JournalRecord& r)
-//   {...});
+//   store->ReadJournal("hall-1", after_index, UINT64_MAX,
+//                      [](const JournalRecord& r) { ... });
 #ifndef QCALL_DISPATCHER_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_JOURNAL_STORE_H_
 
@@ -28,6 +28,9 @@ struct JournalRecord {
   int64_t at_unix_ms = 0;
   std::string request_id;
   std::string command;  // Serialized v1::Command.
+  // Serialized v1::CommandReply when request_id is set and the command
+  // succeeded: a retry after a restart gets it back.
+  std::string reply;
 };
 
 // The hall's state after the record `index`.
@@ -48,9 +51,10 @@ class JournalStore {
       absl::string_view hall_id) = 0;
   // The index of the hall's newest record, 0 when it has none.
   virtual absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) = 0;
-  // Calls `visit` for each record of the hall after `after_index`, in order.
+  // Calls `visit` for each record of the hall after `after_index` and up to
+  // `through_index`, in order.
   virtual absl::Status ReadJournal(
-      absl::string_view hall_id, uint64_t after_index,
+      absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) = 0;
 };
 

@@ -50,8 +50,19 @@ absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
   // records that can produce them are published.
   const uint64_t publish_from =
       last > options.events_retained ? last - options.events_retained : 0;
+  if (index > 0) {
+    // Retries of commands the snapshot covers are answered from the replies
+    // the journal kept with them.
+    const uint64_t kept = options.request_ids_kept;
+    RETURN_IF_ERROR(store->ReadJournal(config.hall_id(),
+                                       index > kept ? index - kept : 0, index,
+                                       [&](const JournalRecord& record) {
+                                         runtime->RememberJournaled(record);
+                                         return absl::OkStatus();
+                                       }));
+  }
   RETURN_IF_ERROR(store->ReadJournal(
-      config.hall_id(), index, [&](const JournalRecord& record) {
+      config.hall_id(), index, UINT64_MAX, [&](const JournalRecord& record) {
         ++*replayed;
         return runtime->Replay(record, record.index > publish_from);
       }));

@@ -97,11 +97,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
   absl::StatusOr<Admitted> admitted =
       Admit(c, context, request.hall_id(), roles);
   if (!admitted.ok()) return new RefusedWatch(admitted.status());
+  HallRuntime* hall = admitted->hall;
   auto* stream = new WatchStream(
-      &admitted->hall->hub(),
+      &hall->hub(),
       std::vector<int32_t>(request.windows().begin(), request.windows().end()),
-      admitted->hall->hub().stream_queue());
-  admitted->hall->Watch(stream, request.after_seq());
+      hall->hub().stream_queue(), [hall](std::function<void()> reap) {
+        // On the hall's strand, behind the subscription queued below.
+        hall->Read([reap = std::move(reap)](const Hall&) { reap(); });
+      });
+  hall->Watch(stream, request.after_seq());
   return stream;
 }
 

@@ -1,5 +1,7 @@
 #include "dispatcher/sqlite_journal_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 
@@ -56,7 +58,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   RETURN_IF_ERROR(store->Exec(
       "CREATE TABLE IF NOT EXISTS journal ("
       " hall_id TEXT NOT NULL, idx INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
-      " request_id TEXT NOT NULL, command BLOB NOT NULL,"
+      " request_id TEXT NOT NULL, command BLOB NOT NULL, reply BLOB NOT NULL,"
       " PRIMARY KEY (hall_id, idx)) WITHOUT ROWID"));
   RETURN_IF_ERROR(store->Exec(
       "CREATE TABLE IF NOT EXISTS snapshots ("
@@ -85,10 +87,11 @@ absl::Status SqliteJournalStore::Exec(const char* sql) {
 }
 
 absl::Status SqliteJournalStore::Prepare() {
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO journal (hall_id, idx, at_ms, "
-                         "request_id, command) VALUES (?, ?, ?, ?, ?)",
-                         -1, &insert_record_, nullptr) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(
+          db_,
+          "INSERT INTO journal (hall_id, idx, at_ms, "
+          "request_id, command, reply) VALUES (?, ?, ?, ?, ?, ?)",
+          -1, &insert_record_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(
           db_, "INSERT INTO snapshots (hall_id, idx, state) VALUES (?, ?, ?)",
           -1, &insert_snapshot_, nullptr) != SQLITE_OK) {
@@ -113,6 +116,7 @@ absl::Status SqliteJournalStore::Commit(
     sqlite3_bind_int64(insert_record_, 3, r.at_unix_ms);
     BindText(insert_record_, 4, r.request_id);
     BindBlob(insert_record_, 5, r.command);
+    BindBlob(insert_record_, 6, r.reply);
     if (sqlite3_step(insert_record_) != SQLITE_DONE) return fail("append");
   }
   for (const SnapshotRecord& s : snapshots) {
@@ -170,17 +174,21 @@ absl::StatusOr<uint64_t> SqliteJournalStore::LastIndex(
 }
 
 absl::Status SqliteJournalStore::ReadJournal(
-    absl::string_view hall_id, uint64_t after_index,
+    absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
     const std::function<absl::Status(const JournalRecord&)>& visit) {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT idx, at_ms, request_id, command FROM journal "
-                         "WHERE hall_id = ? AND idx > ? ORDER BY idx",
+                         "SELECT idx, at_ms, request_id, command, reply FROM "
+                         "journal WHERE hall_id = ? AND idx > ? AND idx <= ? "
+                         "ORDER BY idx",
                          -1, &s, nullptr) != SQLITE_OK) {
     return Error("read journal");
   }
   BindText(s, 1, hall_id);
   sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(after_index));
+  sqlite3_bind_int64(
+      s, 3,
+      static_cast<sqlite3_int64>(std::min<uint64_t>(through_index, INT64_MAX)));
   JournalRecord record;
   record.hall_id = std::string(hall_id);
   int rc;
@@ -190,6 +198,7 @@ absl::Status SqliteJournalStore::ReadJournal(
     record.at_unix_ms = sqlite3_column_int64(s, 1);
     record.request_id = ColumnBytes(s, 2);
     record.command = ColumnBytes(s, 3);
+    record.reply = ColumnBytes(s, 4);
     status = visit(record);
   }
   sqlite3_finalize(s);

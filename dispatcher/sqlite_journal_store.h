@@ -24,7 +24,7 @@ class SqliteJournalStore : public JournalStore {
       absl::string_view hall_id) override;
   absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) override;
   absl::Status ReadJournal(
-      absl::string_view hall_id, uint64_t after_index,
+      absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) override;
 
  private:

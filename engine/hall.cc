@@ -22,6 +22,11 @@ constexpr int64_t kLatestAppointmentSeconds = 4'102'444'800;
 
 int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
 
+// Untrusted input quoted in an error message. A status message travels in a
+// trailer, and one longer than the peer's metadata limit (8 KB by default)
+// turns the status into RESOURCE_EXHAUSTED on the client.
+absl::string_view Clipped(absl::string_view text) { return text.substr(0, 32); }
+
 std::string WindowText(int32_t number) {
   return absl::StrCat("window ", number);
 }
@@ -234,8 +239,8 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
                                Outcome* out) {
   const std::optional<int> found = rules_.FindService(c.service_code());
   if (!found) {
-    return absl::NotFoundError(
-        absl::StrCat("no service '", c.service_code(), "' in this hall"));
+    return absl::NotFoundError(absl::StrCat(
+        "no service '", Clipped(c.service_code()), "' in this hall"));
   }
   const int service = *found;
   v1::Category category = c.category() == v1::CATEGORY_UNSPECIFIED
@@ -786,7 +791,7 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
       const std::optional<int> s = rules_.FindService(c.to_service_code());
       if (!s) {
         return absl::NotFoundError(absl::StrCat(
-            "no service '", c.to_service_code(), "' in this hall"));
+            "no service '", Clipped(c.to_service_code()), "' in this hall"));
       }
       queue_service = *s;
       lane = ServiceLane(*s, tickets_[id].category_slot);
