@@ -1,0 +1,329 @@
+// kill -9 under load, against a real qcalld: kiosks issue tickets and
+// counters call, serve and complete them while the server is killed at random
+// moments and restarted on the same data folder, again and again. Every
+// acknowledged reply is recorded; at the end the hall must hold every
+// acknowledged ticket, numbers per service must run 1..n without a gap or a
+// duplicate, no retry may have issued twice, and no ticket may have been
+// acknowledged as called twice (DESIGN.md invariants 1, 2 and 5).
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/qcalld_process.h"
+
+namespace qcall::testing {
+namespace {
+
+using grpc::StatusCode;
+using Clock = std::chrono::steady_clock;
+
+// The channel to the current server; a restart swaps it.
+class Target {
+ public:
+  void Set(std::shared_ptr<grpc::Channel> channel) {
+    std::lock_guard lock(mu_);
+    channel_ = std::move(channel);
+    ++generation_;
+  }
+  // The caller's Api, renewed when the server was restarted.
+  Api& Current(std::unique_ptr<Api>* api, uint64_t* generation) {
+    std::lock_guard lock(mu_);
+    if (*api == nullptr || *generation != generation_) {
+      *api = std::make_unique<Api>(channel_);
+      (*api)->deadline = std::chrono::seconds(3);
+      *generation = generation_;
+    }
+    return **api;
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_;
+  uint64_t generation_ = 0;
+};
+
+// The server went away mid-call: not acknowledged, may be retried.
+bool Unacknowledged(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case StatusCode::UNAVAILABLE:
+    case StatusCode::DEADLINE_EXCEEDED:
+    case StatusCode::CANCELLED:
+    case StatusCode::INTERNAL:
+    case StatusCode::UNKNOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Issued {
+  std::string request_id;
+  std::string service;
+  std::string number;
+};
+
+struct Called {
+  std::string request_id;
+  int window = 0;
+  std::string number;
+};
+
+struct ThreadLog {
+  std::vector<Issued> issued;
+  std::vector<Called> called;
+  std::map<std::string, int> request_ids;  // Per service, distinct.
+  std::vector<std::string> unexpected;
+  int retries = 0;
+};
+
+constexpr int kAttempts = 5;
+const char* const kServices[] = {"BILL", "SIM", "PLAN"};
+const std::map<std::string, std::string> kPrefix = {
+    {"BILL", "A"}, {"SIM", "B"}, {"PLAN", "C"}};
+
+void Pause(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+void KioskLoop(int kiosk, Target* target, const std::atomic<bool>* stop,
+               ThreadLog* log) {
+  std::unique_ptr<Api> api;
+  uint64_t generation = 0;
+  for (int i = 0; !*stop; ++i) {
+    const std::string service = kServices[(kiosk + i) % 3];
+    const std::string request_id =
+        "kiosk-" + std::to_string(kiosk) + ":" + std::to_string(i);
+    ++log->request_ids[service];
+    for (int attempt = 0; attempt < kAttempts && !*stop; ++attempt) {
+      if (attempt > 0) ++log->retries;
+      auto reply = target->Current(&api, &generation)
+                       .Issue(service, v1::CATEGORY_NORMAL, request_id);
+      if (reply.ok()) {
+        log->issued.push_back({request_id, service, reply->ticket().number()});
+        break;
+      }
+      if (!Unacknowledged(reply.status)) {
+        log->unexpected.push_back("IssueTicket " + request_id + ": " +
+                                  Describe(reply.status));
+        break;
+      }
+      Pause(10);
+    }
+    Pause(4);  // Enough load; far from the 9999 daily cap of a service.
+  }
+}
+
+// Runs `call` until it is acknowledged or refused; returns its last result.
+template <typename Call>
+Api::Reply Retried(Target* target, std::unique_ptr<Api>* api,
+                   uint64_t* generation, const std::atomic<bool>* stop,
+                   ThreadLog* log, Call call) {
+  Api::Reply reply;
+  for (int attempt = 0; attempt < kAttempts && !*stop; ++attempt) {
+    if (attempt > 0) ++log->retries;
+    reply = call(target->Current(api, generation));
+    if (!Unacknowledged(reply.status)) return reply;
+    Pause(10);
+  }
+  return reply;
+}
+
+void CounterLoop(int window, Target* target, const std::atomic<bool>* stop,
+                 ThreadLog* log) {
+  std::unique_ptr<Api> api;
+  uint64_t generation = 0;
+  auto expect_done = [&](const Api::Reply& reply, const char* what) {
+    // FAILED_PRECONDITION: the window was already past this step (a reply
+    // lost in a crash, the command durable).
+    if (!reply.ok() && !Unacknowledged(reply.status) &&
+        reply.status.error_code() != StatusCode::FAILED_PRECONDITION) {
+      log->unexpected.push_back(std::string(what) + ": " +
+                                Describe(reply.status));
+    }
+  };
+  for (int i = 0; !*stop; ++i) {
+    const std::string request_id =
+        "window-" + std::to_string(window) + ":" + std::to_string(i);
+    Api::Reply called =
+        Retried(target, &api, &generation, stop, log,
+                [&](Api& a) { return a.CallNext(window, request_id); });
+    if (called.ok() && !called->has_ticket()) {
+      Pause(5);  // Nobody waits.
+      continue;
+    }
+    if (called.ok()) {
+      log->called.push_back({request_id, window, called->ticket().number()});
+    } else {
+      expect_done(called, "CallNext");
+    }
+    expect_done(Retried(target, &api, &generation, stop, log,
+                        [&](Api& a) { return a.StartServing(window); }),
+                "StartServing");
+    expect_done(Retried(target, &api, &generation, stop, log,
+                        [&](Api& a) { return a.Complete(window, 5); }),
+                "Complete");
+  }
+}
+
+int NumberOf(const std::string& ticket) { return std::stoi(ticket.substr(1)); }
+
+std::string TicketName(const std::string& prefix, int number) {
+  std::string digits = std::to_string(number);
+  return prefix + std::string(4 - digits.size(), '0') + digits;
+}
+
+TEST(QcalldCrash, Kill9UnderLoadLosesNothingAcknowledged) {
+  constexpr int kKills = 22;
+  constexpr auto kBudget = std::chrono::seconds(40);
+  QcalldProcess server({.config_text = TestConfig(), .snapshot_every = 200});
+  ASSERT_TRUE(server.Start());
+  {
+    Api setup(server.NewChannel());
+    ASSERT_OK(setup.Open(1, "clerk-1"));
+    ASSERT_OK(setup.Open(2, "clerk-2"));
+  }
+  Target target;
+  target.Set(server.NewChannel());
+
+  const unsigned seed = static_cast<unsigned>(
+      std::chrono::system_clock::now().time_since_epoch().count());
+  std::printf("crash test seed %u\n", seed);
+  std::mt19937 random(seed);
+
+  constexpr int kKiosks = 3;
+  std::atomic<bool> stop{false};
+  std::vector<ThreadLog> logs(kKiosks + 2);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kKiosks; ++k) {
+    threads.emplace_back(KioskLoop, k, &target, &stop, &logs[k]);
+  }
+  for (int w : {1, 2}) {
+    threads.emplace_back(CounterLoop, w, &target, &stop,
+                         &logs[kKiosks + w - 1]);
+  }
+
+  // Kill and restart at random moments, from this thread (the one that
+  // forks the server, see QcalldProcess).
+  const auto start = Clock::now();
+  int kills = 0;
+  bool restarted = true;
+  while (kills < kKills && Clock::now() - start < kBudget) {
+    Pause(std::uniform_int_distribution<int>(20, 900)(random));
+    server.Kill(SIGKILL);
+    ++kills;
+    if (::testing::AssertionResult r = server.Restart(); !r) {
+      ADD_FAILURE() << "restart " << kills << ": " << r.message();
+      restarted = false;
+      break;
+    }
+    target.Set(server.NewChannel());
+  }
+  Pause(300);
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(restarted);
+  EXPECT_GE(kills, 20) << "fewer kills than planned within the time budget";
+
+  // Merge what the clients were told.
+  std::vector<Issued> issued;
+  std::vector<Called> called;
+  std::map<std::string, int> request_ids;
+  int retries = 0;
+  for (const ThreadLog& log : logs) {
+    issued.insert(issued.end(), log.issued.begin(), log.issued.end());
+    called.insert(called.end(), log.called.begin(), log.called.end());
+    for (const auto& [service, n] : log.request_ids) request_ids[service] += n;
+    for (const std::string& u : log.unexpected) ADD_FAILURE() << u;
+    retries += log.retries;
+  }
+
+  Api api(server.NewChannel());
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  std::map<std::string, int> issued_today;
+  for (const char* service : kServices) {
+    issued_today[service] = FindService(*hall, service)->issued_today();
+  }
+  std::printf(
+      "%d kills in %.1f s; %zu tickets and %zu calls acknowledged, %d "
+      "retries; issued today BILL %d, SIM %d, PLAN %d\n",
+      kills, std::chrono::duration<double>(Clock::now() - start).count(),
+      issued.size(), called.size(), retries, issued_today["BILL"],
+      issued_today["SIM"], issued_today["PLAN"]);
+  ASSERT_GT(issued.size(), 100u) << "too little load to mean anything";
+  ASSERT_GT(called.size(), 20u) << "too little load to mean anything";
+
+  // 1. Every acknowledged ticket exists, with the number it was given, and
+  //    no number went to two requests.
+  std::map<std::string, std::string> request_of_ticket;
+  for (const Issued& t : issued) {
+    ASSERT_EQ(t.number.substr(0, 1), kPrefix.at(t.service)) << t.number;
+    const int n = NumberOf(t.number);
+    EXPECT_GE(n, 1);
+    EXPECT_LE(n, issued_today[t.service])
+        << t.number << " was acknowledged (" << t.request_id
+        << ") but the hall issued only " << issued_today[t.service];
+    auto [it, inserted] = request_of_ticket.emplace(t.number, t.request_id);
+    EXPECT_TRUE(inserted) << t.number << " acknowledged to " << it->second
+                          << " and to " << t.request_id;
+  }
+
+  // 2. Numbers per service are exactly 1..n: every one of them exists.
+  //    And no more numbers than requests: a retry never issued twice.
+  for (const char* service : kServices) {
+    const int n = issued_today[service];
+    EXPECT_LE(n, request_ids[service])
+        << service << ": " << n << " numbers for " << request_ids[service]
+        << " distinct request ids; a retry issued a second ticket";
+    for (int number = 1; number <= n; ++number) {
+      const std::string name = TicketName(kPrefix.at(service), number);
+      auto ticket = api.GetTicket(name);
+      ASSERT_OK(ticket) << name;
+      EXPECT_EQ(ticket->ticket().number(), name);
+      EXPECT_EQ(ticket->ticket().service_code(), service);
+    }
+    EXPECT_CODE(api.GetTicket(TicketName(kPrefix.at(service), n + 1)),
+                StatusCode::NOT_FOUND);
+  }
+
+  // 3. No ticket was acknowledged as called twice (to two windows, or twice
+  //    to one), and each is where its call put it.
+  std::map<std::string, const Called*> call_of_ticket;
+  for (const Called& c : called) {
+    auto [it, inserted] = call_of_ticket.emplace(c.number, &c);
+    EXPECT_TRUE(inserted) << c.number << " called at window "
+                          << it->second->window << " ("
+                          << it->second->request_id << ") and at window "
+                          << c.window << " (" << c.request_id << ")";
+    auto ticket = api.GetTicket(c.number);
+    ASSERT_OK(ticket) << c.number;
+    EXPECT_EQ(ticket->ticket().window(), c.window) << c.number;
+    const v1::TicketState state = ticket->ticket().state();
+    EXPECT_TRUE(state == v1::TICKET_STATE_CALLED ||
+                state == v1::TICKET_STATE_SERVING ||
+                state == v1::TICKET_STATE_COMPLETED)
+        << c.number << " is " << v1::TicketState_Name(state);
+  }
+
+  // 4. One more kill -9 with the hall at rest: the journal replays to the
+  //    very same hall.
+  auto at_rest = api.GetHall();
+  ASSERT_OK(at_rest);
+  ASSERT_TRUE(server.Restart());
+  Api after(server.NewChannel());
+  auto replayed = after.GetHall();
+  ASSERT_OK(replayed);
+  EXPECT_TRUE(SameView(*at_rest, *replayed));
+}
+
+}  // namespace
+}  // namespace qcall::testing
