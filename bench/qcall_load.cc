@@ -346,6 +346,7 @@ int Run(int argc, char** argv) {
   int windows = 12;
   bool baseline = true;
   int call_interval_ms = 1000;
+  int board_connections = 4;
   app.add_option("--qcalld", qcalld, "the qcalld binary")
       ->capture_default_str();
   app.add_option("--duration", seconds, "seconds per phase")
@@ -358,6 +359,9 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--call-interval-ms", call_interval_ms,
                  "each counter calls next once per this interval")
+      ->capture_default_str();
+  app.add_option("--board-connections", board_connections,
+                 "connections the display streams are spread over")
       ->capture_default_str();
   app.add_flag("--baseline,!--no-baseline", baseline,
                "measure the echo baseline first");
@@ -415,7 +419,7 @@ int Run(int argc, char** argv) {
   // Display phase: streams on a few channels, counters on their own.
   std::vector<std::shared_ptr<grpc::Channel>> board_channels;
   std::vector<std::unique_ptr<v1::Display::Stub>> board_stubs;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < board_connections; ++i) {
     board_channels.push_back(Connect(server.target()));
     board_stubs.push_back(v1::Display::NewStub(board_channels.back()));
   }
