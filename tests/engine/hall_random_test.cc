@@ -1167,8 +1167,8 @@ void ExpectRestoreContinues(uint64_t seed, const Sequence& seq) {
 
 void RunSeeds() {
   const int forced = EnvInt("QCALL_RANDOM_SEED", -1);
-  const int sequences = EnvInt("QCALL_RANDOM_SEQUENCES", 200);
-  const int steps = EnvInt("QCALL_RANDOM_STEPS", 300);
+  const int sequences = EnvInt("QCALL_RANDOM_SEQUENCES", 2000);
+  const int steps = EnvInt("QCALL_RANDOM_STEPS", 150);
   Coverage coverage;
   int failures = 0;
   for (int s = 0; s < sequences && failures < 5; ++s) {
@@ -1197,7 +1197,7 @@ void RunSeeds() {
       std::printf("%s:%s\n", name, line.c_str());
     }
   }
-  if (forced >= 0 || sequences < 200 || steps < 300) return;
+  if (forced >= 0 || int64_t{sequences} * steps < 60'000) return;
   // The run must reach every rule: each command kind succeeds and fails, and
   // every kind of event happens, many times over.
   for (int k = 1; k <= v1::Command::descriptor()->field_count(); ++k) {
