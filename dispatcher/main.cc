@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   app.add_option("--http", options.http_listen,
                  "host:port of /healthz and /metrics (empty: off)")
       ->capture_default_str();
+  app.add_option("--max-streams", options.max_streams,
+                 "Watch streams served at once")
+      ->capture_default_str();
   app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
   app.add_option("--tls-key", options.tls_key_path, "PEM private key");
   app.add_option("--snapshot-every", snapshot_every,

@@ -109,7 +109,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   server->auth_ = std::make_unique<Authenticator>(config);
   const ServiceContext context{
       server->auth_.get(), &server->halls_,
-      absl::ToInt64Seconds(options.runtime.heartbeat_timeout)};
+      absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
+      &server->open_streams_, options.max_streams};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);

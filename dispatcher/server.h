@@ -36,6 +36,8 @@ struct ServerOptions {
   int threads = 2;
   // Largest request accepted, in bytes.
   int max_message_bytes = 1 << 20;
+  // Watch streams the server holds at once; more get RESOURCE_EXHAUSTED.
+  int64_t max_streams = 10'000;
   RuntimeOptions runtime;
 };
 
@@ -74,6 +76,7 @@ class QcallServer {
   std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
+  std::atomic<int64_t> open_streams_{0};
   int port_ = 0;
   bool shut_down_ = false;
 };

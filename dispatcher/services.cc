@@ -97,13 +97,24 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
   absl::StatusOr<Admitted> admitted =
       Admit(c, context, request.hall_id(), roles);
   if (!admitted.ok()) return new RefusedWatch(admitted.status());
+  if (c.open_streams->fetch_add(1) >= c.max_streams) {
+    c.open_streams->fetch_sub(1);
+    return new RefusedWatch(absl::ResourceExhaustedError(
+        absl::StrCat("this server already serves ", c.max_streams,
+                     " streams, its limit; try again later")));
+  }
   HallRuntime* hall = admitted->hall;
+  std::atomic<int64_t>* open_streams = c.open_streams;
   auto* stream = new WatchStream(
       &hall->hub(),
       std::vector<int32_t>(request.windows().begin(), request.windows().end()),
-      hall->hub().stream_queue(), [hall](std::function<void()> reap) {
+      hall->hub().stream_queue(),
+      [hall, open_streams](std::function<void()> reap) {
         // On the hall's strand, behind the subscription queued below.
-        hall->Read([reap = std::move(reap)](const Hall&) { reap(); });
+        hall->Read([reap = std::move(reap), open_streams](const Hall&) {
+          reap();
+          open_streams->fetch_sub(1);
+        });
       });
   hall->Watch(stream, request.after_seq());
   return stream;

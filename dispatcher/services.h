@@ -4,6 +4,7 @@
 #ifndef QCALL_DISPATCHER_SERVICES_H_
 #define QCALL_DISPATCHER_SERVICES_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ struct ServiceContext {
   const Authenticator* auth;
   const HallDirectory* halls;
   int64_t heartbeat_timeout_seconds;
+  // Watch streams open on the whole server, and how many may be.
+  std::atomic<int64_t>* open_streams;
+  int64_t max_streams;
 };
 
 class KioskService final : public v1::Kiosk::CallbackService {

@@ -414,4 +414,37 @@ TEST(QcalldWatch, ResumeWithABacklogBeyondTheStreamQueue) {
 }
 
 }  // namespace
+// The server holds at most --max-streams Watch streams; one more is refused
+// with RESOURCE_EXHAUSTED, and a closed stream frees its place.
+TEST(QcalldWatch, StreamLimitRefusesOneMoreAndFreesOnClose) {
+  QcalldProcess server(
+      {.config_text = TestConfig(), .extra_args = {"--max-streams", "2"}});
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  v1::WatchResponse response;
+  auto first =
+      std::make_unique<Watcher>(&api.display, kDisplayToken, WatchFrom(0));
+  ASSERT_TRUE(first->Read(&response));
+  Watcher second(&api.display, kDisplayToken, WatchFrom(0));
+  ASSERT_TRUE(second.Read(&response));
+  {
+    Watcher third(&api.display, kDisplayToken, WatchFrom(0));
+    EXPECT_FALSE(third.Read(&response));
+    EXPECT_CODE(third.Finish(), StatusCode::RESOURCE_EXHAUSTED);
+  }
+  first->Cancel();
+  first.reset();
+  // The freed place is taken again once the server has seen the cancel.
+  bool admitted = false;
+  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
+    Watcher again(&api.display, kDisplayToken, WatchFrom(0));
+    admitted = again.Read(&response);
+    if (!admitted) {
+      EXPECT_CODE(again.Finish(), StatusCode::RESOURCE_EXHAUSTED);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(admitted) << "a closed stream did not free its place";
+}
+
 }  // namespace qcall::testing
