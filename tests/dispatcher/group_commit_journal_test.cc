@@ -1,0 +1,124 @@
+#include "dispatcher/group_commit_journal.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace qcall {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Records what is committed; can be slow, and can fail from a given commit.
+class FakeStore : public JournalStore {
+ public:
+  absl::Status Commit(absl::Span<const JournalRecord> records,
+                      absl::Span<const SnapshotRecord> snapshots) override {
+    std::this_thread::sleep_for(commit_delay);
+    std::lock_guard lock(mu);
+    ++commits;
+    if (fail_from_commit > 0 && commits >= fail_from_commit) {
+      return absl::InternalError("disk full");
+    }
+    for (const JournalRecord& r : records) indexes.push_back(r.index);
+    snapshot_count += snapshots.size();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
+      absl::string_view) override {
+    return std::nullopt;
+  }
+  absl::StatusOr<uint64_t> LastIndex(absl::string_view) override { return 0; }
+  absl::Status ReadJournal(
+      absl::string_view, uint64_t, uint64_t,
+      const std::function<absl::Status(const JournalRecord&)>&) override {
+    return absl::OkStatus();
+  }
+
+  std::chrono::milliseconds commit_delay{0};
+  int fail_from_commit = 0;
+  std::mutex mu;
+  int commits = 0;
+  size_t snapshot_count = 0;
+  std::vector<uint64_t> indexes;
+};
+
+JournalRecord Record(uint64_t index) {
+  return {"hall", index, 0, "", "command", ""};
+}
+
+TEST(GroupCommitJournal, ManyCommandsShareOneCommitAndStayInOrder) {
+  FakeStore store;
+  store.commit_delay = std::chrono::milliseconds(5);
+  std::atomic<int> durable{0};
+  std::vector<uint64_t> callback_order;
+  std::mutex order_mu;
+  {
+    GroupCommitJournal journal(&store);
+    for (uint64_t i = 1; i <= 1000; ++i) {
+      journal.Append(Record(i), std::nullopt, [&, i](absl::Status status) {
+        EXPECT_TRUE(status.ok()) << status;
+        ++durable;
+        std::lock_guard lock(order_mu);
+        callback_order.push_back(i);
+      });
+    }
+  }  // The destructor commits what is queued.
+  EXPECT_EQ(durable.load(), 1000);
+  ASSERT_EQ(store.indexes.size(), 1000u);
+  for (uint64_t i = 0; i < 1000; ++i) {
+    EXPECT_EQ(store.indexes[i], i + 1);
+    EXPECT_EQ(callback_order[i], i + 1);
+  }
+  // 1,000 appends during 5 ms commits: far fewer commits than commands.
+  EXPECT_LT(store.commits, 100);
+}
+
+TEST(GroupCommitJournal, AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
+  FakeStore store;
+  store.fail_from_commit = 2;
+  GroupCommitJournal journal(&store);
+  absl::Notification first_done;
+  journal.Append(Record(1), std::nullopt, [&](absl::Status status) {
+    EXPECT_TRUE(status.ok());
+    first_done.Notify();
+  });
+  first_done.WaitForNotification();
+  absl::Notification second_done;
+  absl::Status second;
+  journal.Append(Record(2), std::nullopt, [&](absl::Status status) {
+    second = status;
+    second_done.Notify();
+  });
+  second_done.WaitForNotification();
+  EXPECT_EQ(second.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.message()), HasSubstr("disk full"));
+  EXPECT_EQ(journal.health().code(), absl::StatusCode::kUnavailable);
+  // Later appends fail at once, without touching the store.
+  absl::Status third;
+  journal.Append(Record(3), std::nullopt,
+                 [&](absl::Status status) { third = status; });
+  EXPECT_EQ(third.code(), absl::StatusCode::kUnavailable);
+  std::lock_guard lock(store.mu);
+  EXPECT_EQ(store.commits, 2);
+  EXPECT_EQ(store.indexes, std::vector<uint64_t>{1});
+}
+
+TEST(GroupCommitJournal, SnapshotsGoInTheSameCommit) {
+  FakeStore store;
+  {
+    GroupCommitJournal journal(&store);
+    journal.Append(Record(1), SnapshotRecord{"hall", 1, "state"},
+                   [](absl::Status status) { EXPECT_TRUE(status.ok()); });
+  }
+  EXPECT_EQ(store.snapshot_count, 1u);
+}
+
+}  // namespace
+}  // namespace qcall

@@ -1,0 +1,101 @@
+#include "dispatcher/sqlite_journal_store.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace qcall {
+namespace {
+
+class SqliteJournalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat(
+               "qcall-store-test-", getpid(), "-",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Path() const { return (dir_ / "journal.sqlite").string(); }
+
+  std::filesystem::path dir_;
+};
+
+std::vector<JournalRecord> Read(JournalStore* store, const std::string& hall,
+                                uint64_t after, uint64_t through) {
+  std::vector<JournalRecord> records;
+  EXPECT_TRUE(store
+                  ->ReadJournal(hall, after, through,
+                                [&](const JournalRecord& r) {
+                                  records.push_back(r);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  return records;
+}
+
+TEST_F(SqliteJournalStoreTest, WhatIsCommittedSurvivesReopening) {
+  {
+    auto store = SqliteJournalStore::Open(Path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<JournalRecord> records;
+    for (uint64_t i = 1; i <= 5; ++i) {
+      records.push_back({"a", i, static_cast<int64_t>(1000 * i),
+                         i % 2 ? absl::StrCat("req-", i) : "",
+                         absl::StrCat("cmd-", i), i % 2 ? "reply" : ""});
+    }
+    records.push_back({"b", 1, 7, "", std::string("\0binary", 7), ""});
+    ASSERT_TRUE((*store)->Commit(records, {{"a", 3, "state-3"}}).ok());
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->LastIndex("a"), 5u);
+  EXPECT_EQ(*(*store)->LastIndex("b"), 1u);
+  EXPECT_EQ(*(*store)->LastIndex("none"), 0u);
+  auto snapshot = (*store)->LatestSnapshot("a");
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_EQ((*snapshot)->index, 3u);
+  EXPECT_EQ((*snapshot)->state, "state-3");
+  EXPECT_FALSE((*(*store)->LatestSnapshot("b")).has_value());
+
+  const std::vector<JournalRecord> after3 =
+      Read(store->get(), "a", 3, UINT64_MAX);
+  ASSERT_EQ(after3.size(), 2u);
+  EXPECT_EQ(after3[0].index, 4u);
+  EXPECT_EQ(after3[1].command, "cmd-5");
+  EXPECT_EQ(after3[1].request_id, "req-5");
+  EXPECT_EQ(after3[1].reply, "reply");
+  EXPECT_EQ(after3[1].at_unix_ms, 5000);
+  const std::vector<JournalRecord> range = Read(store->get(), "a", 1, 3);
+  ASSERT_EQ(range.size(), 2u);
+  EXPECT_EQ(range[0].index, 2u);
+  EXPECT_EQ(range[1].index, 3u);
+  const std::vector<JournalRecord> b = Read(store->get(), "b", 0, UINT64_MAX);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].command, std::string("\0binary", 7));
+}
+
+TEST_F(SqliteJournalStoreTest, ADuplicateIndexFailsTheWholeCommit) {
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Commit({{"a", 1, 0, "", "one", ""}}, {}).ok());
+  const absl::Status status = (*store)->Commit(
+      {{"a", 2, 0, "", "two", ""}, {"a", 1, 0, "", "again", ""}}, {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  // Nothing of the failed batch is kept.
+  EXPECT_EQ(*(*store)->LastIndex("a"), 1u);
+  EXPECT_TRUE((*store)->Commit({{"a", 2, 0, "", "two", ""}}, {}).ok());
+}
+
+TEST_F(SqliteJournalStoreTest, AnUnwritableFolderIsUnavailable) {
+  auto store =
+      SqliteJournalStore::Open((dir_ / "missing" / "x.sqlite").string());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace qcall
