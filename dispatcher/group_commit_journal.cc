@@ -39,6 +39,22 @@ void GroupCommitJournal::Append(JournalRecord record,
   wake_.notify_one();
 }
 
+void GroupCommitJournal::AppendSnapshot(SnapshotRecord snapshot, Done done) {
+  absl::Status failure;
+  {
+    std::lock_guard lock(mu_);
+    failure = failure_;
+    if (failure.ok()) {
+      queue_.push_back({std::nullopt, std::move(snapshot), std::move(done)});
+    }
+  }
+  if (!failure.ok()) {
+    done(failure);
+    return;
+  }
+  wake_.notify_one();
+}
+
 absl::Status GroupCommitJournal::health() const {
   std::lock_guard lock(mu_);
   return failure_;
@@ -63,7 +79,7 @@ void GroupCommitJournal::Run() {
     records.clear();
     snapshots.clear();
     for (Pending& p : batch) {
-      records.push_back(std::move(p.record));
+      if (p.record) records.push_back(std::move(*p.record));
       if (p.snapshot) snapshots.push_back(std::move(*p.snapshot));
     }
     const auto start = std::chrono::steady_clock::now();
@@ -83,7 +99,7 @@ void GroupCommitJournal::Run() {
       }
       if (!status.ok()) status = failure_;
       ++stats_.batches;
-      stats_.records += batch.size();
+      for (const Pending& p : batch) stats_.records += p.record ? 1 : 0;
       stats_.commit_micros_total += static_cast<uint64_t>(micros);
       stats_.last_batch_size = batch.size();
     }

@@ -43,13 +43,15 @@ class GroupCommitJournal {
 
   void Append(JournalRecord record, std::optional<SnapshotRecord> snapshot,
               Done done);
+  // Queues a snapshot on its own, behind the records already appended.
+  void AppendSnapshot(SnapshotRecord snapshot, Done done);
   // OK until a write failed; then the failure.
   absl::Status health() const;
   Stats stats() const;
 
  private:
   struct Pending {
-    JournalRecord record;
+    std::optional<JournalRecord> record;
     std::optional<SnapshotRecord> snapshot;
     Done done;
   };

@@ -112,6 +112,8 @@ class HallRuntime {
                 std::shared_ptr<Durability> durability);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
   void CountDurable(int64_t micros);
+  // Journals a snapshot of the hall as it is now, built off the strand.
+  void SnapshotInBackground();
   void ScheduleTick();
   void OnTick();
 
