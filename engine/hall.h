@@ -10,7 +10,7 @@
 //   v1::Command command;
 //   command.mutable_issue_ticket()->set_service_code("BILL");
 //   absl::Status status = hall.Apply(command, now, &out);
-//   // out.result.ticket().number() == "A001"; out.events holds TicketIssued.
+//   // out.result().ticket().number() == "A001"; out.events() holds TicketIssued.
 //
 // The contract of Apply:
 // - OK: the command took effect; `out->events` lists every change, each with

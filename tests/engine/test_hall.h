@@ -3,7 +3,7 @@
 //   TestHall h(SmallHallConfig());
 //   h.Ok(OpenWindow(1, "c1"));
 //   h.Ok(Issue("BILL"));
-//   EXPECT_EQ(h.Ok(CallNext(1)).result.ticket().number(), "A001");
+//   EXPECT_EQ(h.Ok(CallNext(1)).result().ticket().number(), "A001");
 #ifndef QCALL_TESTS_ENGINE_TEST_HALL_H_
 #define QCALL_TESTS_ENGINE_TEST_HALL_H_
 
@@ -26,7 +26,7 @@ absl::TimeZone LoadZone(absl::string_view name);
 // BILL, 4 only SIM), minimum 2 open, open 08:30-18:00 every day, Shanghai.
 v1::HallConfig SmallHallConfig();
 
-// 08:00 + `minutes` local time on Friday 2026-11-27 in Shanghai.
+// The given local time on Friday 2026-11-27 in Shanghai.
 absl::Time ShanghaiTime(int hour, int minute, int second = 0);
 
 v1::Command Issue(absl::string_view service,
