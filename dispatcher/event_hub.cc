@@ -134,6 +134,7 @@ void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
     ++published_;
   }
   while (recent_.size() > retained_) recent_.pop_front();
+  ReleaseHeldLocked();
   for (Shard& shard : shards_) {
     std::lock_guard shard_lock(shard.mu);
     if (shard.scheduled || shard.subscribers.empty()) continue;
@@ -214,9 +215,17 @@ void EventHub::SubscribeWithSnapshot(WatchStream* stream,
   *response.mutable_snapshot() = snapshot;
   const grpc::Slice bytes = Serialize(response);
   std::lock_guard lock(mu_);
-  stream->Deliver(bytes);
-  // Events the snapshot already shows but not yet published are skipped.
-  AddLocked(stream, snapshot.last_seq());
+  held_.push_back({stream, snapshot.last_seq(), bytes});
+  ReleaseHeldLocked();
+}
+
+void EventHub::ReleaseHeldLocked() {
+  std::erase_if(held_, [this](const HeldSnapshot& h) {
+    if (h.seq > last_seq_) return false;
+    h.stream->Deliver(h.bytes);
+    AddLocked(h.stream, h.seq);
+    return true;
+  });
 }
 
 void EventHub::Unsubscribe(WatchStream* stream) {
@@ -227,6 +236,11 @@ void EventHub::Unsubscribe(WatchStream* stream) {
   // dangling pointer is left in the shard (its events then reach whichever
   // stream reuses the memory, and shutdown ends freed streams).
   std::lock_guard hub_lock(mu_);
+  if (std::erase_if(held_, [stream](const HeldSnapshot& h) {
+        return h.stream == stream;
+      }) > 0) {
+    return;
+  }
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     auto it =
@@ -241,6 +255,8 @@ void EventHub::Unsubscribe(WatchStream* stream) {
 }
 
 void EventHub::EndAll(const grpc::Status& status) {
+  std::lock_guard hub_lock(mu_);
+  for (const HeldSnapshot& h : held_) h.stream->End(status);
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     for (const Subscriber& s : shard.subscribers) s.stream->End(status);

@@ -88,6 +88,8 @@ class EventHub {
   // caller then sends a snapshot and calls SubscribeWithSnapshot.
   bool SubscribeAfter(WatchStream* stream, uint64_t after_seq);
   // Queues `snapshot` and subscribes `stream` to events after its last_seq.
+  // A snapshot that shows commands not yet durable is held back until their
+  // events are published, so a board never shows what a crash could undo.
   void SubscribeWithSnapshot(WatchStream* stream, const v1::HallView& snapshot);
   void Unsubscribe(WatchStream* stream);
   // Ends every stream (server shutdown).
@@ -119,9 +121,17 @@ class EventHub {
     bool scheduled = false;
   };
 
+  struct HeldSnapshot {
+    WatchStream* stream;
+    uint64_t seq;
+    grpc::Slice bytes;
+  };
+
   // Subscribes `stream` to a shard, delivering retained events after
   // `delivered_through` first. Requires mu_.
   void AddLocked(WatchStream* stream, uint64_t delivered_through);
+  // Sends the held snapshots that are now durable. Requires mu_.
+  void ReleaseHeldLocked();
   // Delivers what was published since each of the shard's streams last got
   // an event.
   void FanOut(Shard* shard);
@@ -130,6 +140,7 @@ class EventHub {
   const size_t stream_queue_;
   mutable std::mutex mu_;
   std::deque<Published> recent_;
+  std::vector<HeldSnapshot> held_;
   uint64_t last_seq_ = 0;
   uint64_t published_ = 0;
   size_t next_shard_ = 0;
