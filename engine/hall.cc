@@ -397,7 +397,7 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
   InsertAtOffset(ServiceLane(t.queue_service, t.category_slot), id,
                  rules_.policy().requeue_offset);
   FillTicket(id, out->mutable_result_ticket());
-  out->result_.set_people_ahead(PeopleAhead(id, now));
+  out->result_.set_people_ahead(PeopleAhead(id));
   out->result_.set_estimated_wait_seconds(
       EstimateWaitSeconds(t.queue_service, out->result_.people_ahead()));
   EmitTicketState(id, now, out);
@@ -416,16 +416,11 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
     return absl::FailedPreconditionError(absl::StrCat(
         WindowText(c.window()), " is already open (clerk ", window.clerk, ")"));
   }
-  if (ClerkBusy(c.clerk_id())) {
-    for (size_t other = 0; other < windows_.size(); ++other) {
-      if (windows_[other].state != v1::WINDOW_STATE_CLOSED &&
-          windows_[other].clerk == c.clerk_id()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("clerk ", c.clerk_id(), " is already at ",
-                         WindowText(rules_.windows()[other].number),
-                         "; close that window first"));
-      }
-    }
+  if (const int other = ClerkWindow(c.clerk_id()); other >= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("clerk ", c.clerk_id(), " is already at ",
+                     WindowText(rules_.windows()[other].number),
+                     "; close that window first"));
   }
   window.clerk = c.clerk_id();
   window.reason.clear();
@@ -565,7 +560,7 @@ absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
 
 void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
   for (const v1::StandbyClerk& clerk : rules_.config().standby_clerks()) {
-    if (ClerkBusy(clerk.clerk_id())) continue;
+    if (ClerkWindow(clerk.clerk_id()) >= 0) continue;
     for (int32_t number : clerk.windows()) {
       const int w = *rules_.FindWindow(number);
       if (w == lost_window || windows_[w].lost ||
@@ -969,13 +964,14 @@ absl::StatusOr<uint32_t> Hall::FindTicket(absl::string_view ticket) const {
   return today[number - 1];
 }
 
-bool Hall::ClerkBusy(absl::string_view clerk) const {
-  for (const WindowSlot& window : windows_) {
-    if (window.state != v1::WINDOW_STATE_CLOSED && window.clerk == clerk) {
-      return true;
+int Hall::ClerkWindow(absl::string_view clerk) const {
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    if (windows_[w].state != v1::WINDOW_STATE_CLOSED &&
+        windows_[w].clerk == clerk) {
+      return static_cast<int>(w);
     }
   }
-  return false;
+  return -1;
 }
 
 // ---------------------------------------------------------------------------
@@ -1232,7 +1228,7 @@ int32_t Hall::PeopleAheadInService(int service, int category_slot,
   return static_cast<int32_t>(std::min<int64_t>(ahead, INT32_MAX));
 }
 
-int32_t Hall::PeopleAhead(uint32_t id, int64_t /*now*/) const {
+int32_t Hall::PeopleAhead(uint32_t id) const {
   const TicketSlot& t = tickets_[id];
   int64_t position = 0;
   for (uint32_t u = lanes_[t.lane].head; u != id; u = tickets_[u].next) {
@@ -1346,13 +1342,13 @@ void Hall::EmitAlarm(Alarm::Kind kind, bool raised, int service, int w,
 // ---------------------------------------------------------------------------
 // Queries
 
-absl::StatusOr<v1::CommandResult> Hall::TicketStatus(absl::string_view ticket,
-                                                     absl::Time now) const {
+absl::StatusOr<v1::CommandResult> Hall::TicketStatus(
+    absl::string_view ticket) const {
   ASSIGN_OR_RETURN(const uint32_t id, FindTicket(ticket));
   v1::CommandResult result;
   FillTicket(id, result.mutable_ticket());
   if (tickets_[id].state == v1::TICKET_STATE_WAITING) {
-    const int32_t ahead = PeopleAhead(id, Millis(now));
+    const int32_t ahead = PeopleAhead(id);
     result.set_people_ahead(ahead);
     result.set_estimated_wait_seconds(
         EstimateWaitSeconds(tickets_[id].queue_service, ahead));

@@ -10,7 +10,8 @@
 //   v1::Command command;
 //   command.mutable_issue_ticket()->set_service_code("BILL");
 //   absl::Status status = hall.Apply(command, now, &out);
-//   // out.result().ticket().number() == "A001"; out.events() holds TicketIssued.
+//   // out.result().ticket().number() == "A001"; out.events() holds
+//   TicketIssued.
 //
 // The contract of Apply:
 // - OK: the command took effect; `out->events` lists every change, each with
@@ -87,8 +88,8 @@ class Hall {
   // Windows, lanes, waits and alarms for a dashboard.
   v1::HallView View(absl::Time now) const;
   // A ticket of today ("A012") with its place and estimated wait.
-  absl::StatusOr<v1::CommandResult> TicketStatus(absl::string_view ticket,
-                                                 absl::Time now) const;
+  absl::StatusOr<v1::CommandResult> TicketStatus(
+      absl::string_view ticket) const;
 
   const HallRules& rules() const { return rules_; }
   uint64_t last_seq() const { return last_seq_; }
@@ -225,12 +226,13 @@ class Hall {
   void AssignTicket(int window, uint32_t id, int64_t now, Outcome* out);
   // Frees the window; clears its handling alarm with an event.
   void ReleaseTicket(int window, int64_t now, Outcome* out);
-  bool ClerkBusy(absl::string_view clerk) const;
+  // The window the clerk is at (open or paused), or -1.
+  int ClerkWindow(absl::string_view clerk) const;
   void OpenStandbyWindow(int lost_window, int64_t now, Outcome* out);
   void UpdateBelowMinAlarm(absl::Time now, Outcome* out);
 
   // Estimates.
-  int32_t PeopleAhead(uint32_t id, int64_t now) const;
+  int32_t PeopleAhead(uint32_t id) const;
   int32_t PeopleAheadInService(int service, int category_slot,
                                int64_t wait_since, int64_t own_position) const;
   int64_t EstimateWaitSeconds(int service, int32_t people_ahead) const;

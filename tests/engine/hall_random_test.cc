@@ -521,7 +521,7 @@ class InvariantChecker {
     const v1::HallView view = hall.View(now);
     std::string error = CheckEvents(now, out);
     if (error.empty()) error = CheckDayStart(out, before, after);
-    if (error.empty()) error = CheckTicketStatus(hall, after, now);
+    if (error.empty()) error = CheckTicketStatus(hall, after);
     if (error.empty())
       error = CheckNothingChanged(status, out, before_bytes, after_bytes);
     if (error.empty()) error = CheckNumbers(after, view);
@@ -664,8 +664,7 @@ class InvariantChecker {
 
   // TicketStatus agrees with the snapshot for the first and last ticket of
   // each service today, and refuses the number after the last.
-  std::string CheckTicketStatus(const Hall& hall, const v1::HallState& state,
-                                absl::Time now) {
+  std::string CheckTicketStatus(const Hall& hall, const v1::HallState& state) {
     for (int s = 0; s < config_.services_size(); ++s) {
       const std::string& prefix = config_.services(s).ticket_prefix();
       const v1::HallState::TicketRecord* first = nullptr;
@@ -683,8 +682,7 @@ class InvariantChecker {
         if (t == nullptr) continue;
         const std::string number =
             absl::StrFormat("%s%03d", prefix, t->number());
-        absl::StatusOr<v1::CommandResult> status =
-            hall.TicketStatus(number, now);
+        absl::StatusOr<v1::CommandResult> status = hall.TicketStatus(number);
         if (!status.ok() || status->ticket().state() != t->state() ||
             status->ticket().number() != number) {
           return absl::StrCat("(c) TicketStatus(", number, ") gave ",
@@ -695,11 +693,11 @@ class InvariantChecker {
         }
       }
       const std::string next = absl::StrFormat("%s%03d", prefix, n + 1);
-      if (hall.TicketStatus(next, now).status().code() !=
+      if (hall.TicketStatus(next).status().code() !=
           absl::StatusCode::kNotFound) {
         return absl::StrCat("(c) TicketStatus(", next,
                             ") of a number not issued yet: ",
-                            hall.TicketStatus(next, now).status().ToString());
+                            hall.TicketStatus(next).status().ToString());
       }
     }
     return "";
