@@ -23,33 +23,22 @@ GroupCommitJournal::~GroupCommitJournal() {
 void GroupCommitJournal::Append(JournalRecord record,
                                 std::optional<SnapshotRecord> snapshot,
                                 Done done) {
-  absl::Status failure;
-  {
-    std::lock_guard lock(mu_);
-    failure = failure_;
-    if (failure.ok()) {
-      queue_.push_back(
-          {std::move(record), std::move(snapshot), std::move(done)});
-    }
-  }
-  if (!failure.ok()) {
-    done(failure);
-    return;
-  }
-  wake_.notify_one();
+  Enqueue({std::move(record), std::move(snapshot), std::move(done)});
 }
 
 void GroupCommitJournal::AppendSnapshot(SnapshotRecord snapshot, Done done) {
+  Enqueue({std::nullopt, std::move(snapshot), std::move(done)});
+}
+
+void GroupCommitJournal::Enqueue(Pending pending) {
   absl::Status failure;
   {
     std::lock_guard lock(mu_);
     failure = failure_;
-    if (failure.ok()) {
-      queue_.push_back({std::nullopt, std::move(snapshot), std::move(done)});
-    }
+    if (failure.ok()) queue_.push_back(std::move(pending));
   }
   if (!failure.ok()) {
-    done(failure);
+    pending.done(failure);
     return;
   }
   wake_.notify_one();

@@ -55,6 +55,8 @@ class GroupCommitJournal {
     std::optional<SnapshotRecord> snapshot;
     Done done;
   };
+  // Queues `pending`, or fails it at once after a write failure.
+  void Enqueue(Pending pending);
   void Run();
 
   JournalStore* store_;
