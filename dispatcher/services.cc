@@ -48,7 +48,8 @@ grpc::ServerUnaryReactor* RunCommand(
     const ServiceContext& c, grpc::CallbackServerContext* context,
     const std::string& hall_id, Roles roles, int32_t window,
     const std::string& request_id, v1::Command command,
-    v1::CommandReply* response, bool needs_supervisor = false) {
+    v1::CommandReply* response, bool needs_supervisor = false,
+    void (*sign)(Caller, v1::Command*) = nullptr) {
   absl::StatusOr<Admitted> admitted = Admit(c, context, hall_id, roles, window);
   if (!admitted.ok()) return Fail(context, admitted.status());
   if (request_id.size() > kMaxRequestIdLength) {
@@ -62,6 +63,8 @@ grpc::ServerUnaryReactor* RunCommand(
                     "going below the hall's minimum of open windows needs a "
                     "supervisor token"));
   }
+  // Who did it comes from the token, never from the request.
+  if (sign != nullptr) sign(admitted->caller, &command);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->Submit(
       std::move(command), request_id,
@@ -454,30 +457,29 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
 grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
     grpc::CallbackServerContext* context,
     const v1::SetMinOpenWindowsRequest* request, v1::CommandReply* response) {
-  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
   v1::Command command;
   command.mutable_set_min_open_windows()->set_min_open_windows(
       request->min_open_windows());
-  if (caller.ok()) {
-    command.mutable_set_min_open_windows()->set_supervisor_id(
-        (*caller)->name());
-  }
-  return RunCommand(c_, context, request->hall_id(), {}, 0,
-                    request->request_id(), std::move(command), response);
+  return RunCommand(
+      c_, context, request->hall_id(), {}, 0, request->request_id(),
+      std::move(command), response,
+      /*needs_supervisor=*/false, [](Caller caller, v1::Command* c) {
+        c->mutable_set_min_open_windows()->set_supervisor_id(caller->name());
+      });
 }
 
 grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
     grpc::CallbackServerContext* context, const v1::VoidTicketRequest* request,
     v1::CommandReply* response) {
-  absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
   v1::Command command;
   command.mutable_void_ticket()->set_ticket(request->ticket());
   command.mutable_void_ticket()->set_reason(request->reason());
-  if (caller.ok()) {
-    command.mutable_void_ticket()->set_supervisor_id((*caller)->name());
-  }
-  return RunCommand(c_, context, request->hall_id(), {}, 0,
-                    request->request_id(), std::move(command), response);
+  return RunCommand(
+      c_, context, request->hall_id(), {}, 0, request->request_id(),
+      std::move(command), response,
+      /*needs_supervisor=*/false, [](Caller caller, v1::Command* c) {
+        c->mutable_void_ticket()->set_supervisor_id(caller->name());
+      });
 }
 
 grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
