@@ -90,7 +90,6 @@ struct ClosedLoop {
     state->deadline =
         begin + std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
     state->running = concurrency;
-    std::function<void()> next;
     auto issue = std::make_shared<std::function<void()>>();
     *issue = [state, &start, latencies, issue] {
       const int64_t t0 = NowMicros();
@@ -259,9 +258,8 @@ class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
     }
     StartRead(&response_);
   }
-  void OnDone(const grpc::Status& status) override {
+  void OnDone(const grpc::Status&) override {
     std::lock_guard lock(mu_);
-    status_ = status;
     done_ = true;
     cv_.notify_all();
   }
@@ -282,7 +280,6 @@ class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  grpc::Status status_;
 };
 
 // One window: call next, start, complete, again, until told to stop.
