@@ -1,7 +1,5 @@
 #include "dispatcher/event_hub.h"
 
-#include <grpcpp/alarm.h>
-
 #include <algorithm>
 #include <string>
 
@@ -121,8 +119,10 @@ void WatchStream::OnDone() {
 // ---------------------------------------------------------------------------
 // EventHub
 
-EventHub::EventHub(size_t retained, size_t stream_queue)
-    : retained_(retained), stream_queue_(stream_queue) {}
+EventHub::EventHub(size_t retained, size_t stream_queue, Executor executor)
+    : retained_(retained),
+      stream_queue_(stream_queue),
+      executor_(std::move(executor)) {}
 
 void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
   v1::WatchResponse response;
@@ -139,12 +139,7 @@ void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
     std::lock_guard shard_lock(shard.mu);
     if (shard.scheduled || shard.subscribers.empty()) continue;
     shard.scheduled = true;
-    // A callback alarm due now runs FanOut on a gRPC thread.
-    auto* alarm = new grpc::Alarm();
-    alarm->Set(gpr_now(GPR_CLOCK_MONOTONIC), [this, &shard, alarm](bool) {
-      FanOut(&shard);
-      delete alarm;
-    });
+    executor_([this, &shard] { FanOut(&shard); });
   }
 }
 

@@ -75,8 +75,12 @@ class EventHub {
     uint64_t overflowed = 0;
   };
 
-  // Keeps the last `retained` events for resuming streams.
-  EventHub(size_t retained, size_t stream_queue);
+  // Runs a task on some thread of a pool, soon and without waiting.
+  using Executor = std::function<void(std::function<void()>)>;
+
+  // Keeps the last `retained` events for resuming streams; fans out on
+  // `executor`.
+  EventHub(size_t retained, size_t stream_queue, Executor executor);
 
   // Serializes `events`, which follow the last published seq, and schedules
   // their delivery; the caller (the journal's writer) never waits for it.
@@ -101,9 +105,9 @@ class EventHub {
   void CountOverflow() { ++overflowed_; }
 
  private:
-  // Streams are spread over shards that fan out in parallel, each on a gRPC
-  // thread: a write started from a gRPC thread leaves with the others of its
-  // connection, and 1,000 streams are not served by one loop.
+  // Streams are spread over shards that fan out in parallel on the pool, so
+  // 1,000 streams are not served by one loop. (gRPC callback alarms were
+  // tried first: when the server is quiet they fire up to ~100 ms late.)
   static constexpr size_t kShards = 4;
 
   struct Published {
@@ -138,6 +142,7 @@ class EventHub {
 
   const size_t retained_;
   const size_t stream_queue_;
+  const Executor executor_;
   mutable std::mutex mu_;
   std::deque<Published> recent_;
   std::vector<HeldSnapshot> held_;

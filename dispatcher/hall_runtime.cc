@@ -17,7 +17,10 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
       strand_(std::move(strand)),
       journal_(journal),
       options_(options),
-      hub_(options.events_retained, options.stream_queue),
+      hub_(options.events_retained, options.stream_queue,
+           [pool = strand_.get_inner_executor()](std::function<void()> task) {
+             boost::asio::post(pool, std::move(task));
+           }),
       timer_(strand_) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
