@@ -146,6 +146,7 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
   admitted->hall->Read([reactor, response](const Hall& hall) {
     const v1::HallView view = hall.View(absl::Now());
     response->set_hall_name(view.name());
+    response->set_language(view.language());
     for (const v1::HallView::ServiceView& s : view.services()) {
       v1::ServiceStatus* status = response->add_services();
       status->set_code(s.code());

@@ -1361,6 +1361,7 @@ v1::HallView Hall::View(absl::Time now) const {
   v1::HallView view;
   view.set_hall_id(rules_.config().hall_id());
   view.set_name(rules_.config().name());
+  view.set_language(rules_.config().language());
   view.set_business_day(business_day_);
   view.set_business_hours(BusinessHours(now));
   view.set_open_windows(open_windows_);
