@@ -26,11 +26,14 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   if (!absl::StartsWithIgnoreCase(value, kBearer)) {
     return absl::UnauthenticatedError("authorization must be 'Bearer <token>'");
   }
-  auto token = tokens_.find(value.substr(kBearer.size()));
-  if (token == tokens_.end()) {
-    return absl::UnauthenticatedError("unknown token");
-  }
-  return &token->second;
+  return AuthenticateToken(value.substr(kBearer.size()));
+}
+
+absl::StatusOr<Caller> Authenticator::AuthenticateToken(
+    absl::string_view token) const {
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return absl::UnauthenticatedError("unknown token");
+  return &it->second;
 }
 
 absl::Status Authenticator::Authorize(Caller caller, const std::string& hall_id,

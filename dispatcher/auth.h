@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "qcall/v1/server_config.pb.h"
 
 namespace qcall {
@@ -27,6 +28,8 @@ class Authenticator {
 
   absl::StatusOr<Caller> Authenticate(
       const grpc::CallbackServerContext* context) const;
+  // The same for a bare token (the HTTP side's cookie or query parameter).
+  absl::StatusOr<Caller> AuthenticateToken(absl::string_view token) const;
   // A supervisor may do everything in its halls; other roles only what is
   // listed. `window` 0 means the call names no window.
   absl::Status Authorize(Caller caller, const std::string& hall_id,

@@ -83,6 +83,12 @@ void HallRuntime::Read(std::function<void(const Hall&)> read) {
   boost::asio::post(strand_, [this, read = std::move(read)] { read(hall_); });
 }
 
+void HallRuntime::ReadLoadHistory(
+    std::function<void(const std::deque<v1::LoadSample>&)> read) {
+  boost::asio::post(strand_,
+                    [this, read = std::move(read)] { read(load_history_); });
+}
+
 void HallRuntime::Heartbeat(int32_t window) {
   boost::asio::post(strand_,
                     [this, window] { heartbeats_[window] = absl::Now(); });
@@ -263,7 +269,29 @@ void HallRuntime::OnTick() {
                  window, absl::FormatDuration(options_.heartbeat_timeout));
     ApplyNow(command, "", ignore);
   }
+  if (now >= next_load_sample_) SampleLoad(now);
   ScheduleTick();
+}
+
+void HallRuntime::SampleLoad(absl::Time now) {
+  constexpr size_t kSamplesPerDay = 24 * 60;
+  next_load_sample_ = now + absl::Minutes(1);
+  const v1::HallView view = hall_.View(now);
+  if (view.business_day() != load_history_day_) {
+    load_history_.clear();
+    load_history_day_ = view.business_day();
+  }
+  if (load_history_.size() == kSamplesPerDay) load_history_.pop_front();
+  v1::LoadSample& sample = load_history_.emplace_back();
+  sample.set_at_unix_ms(absl::ToUnixMillis(now));
+  sample.set_open_windows(view.open_windows());
+  for (const v1::HallView::ServiceView& service : view.services()) {
+    v1::LoadSample::ServiceLoad* load = sample.add_services();
+    load->set_code(service.code());
+    load->set_waiting(service.waiting());
+    load->set_oldest_wait_seconds(service.oldest_wait_seconds());
+    load->set_estimated_wait_seconds(service.estimated_wait_seconds());
+  }
 }
 
 }  // namespace qcall

@@ -70,6 +70,9 @@ class HallRuntime {
   void Submit(v1::Command command, std::string request_id, Reply reply);
   // Runs `read` on the hall's strand, in order with its commands.
   void Read(std::function<void(const Hall&)> read);
+  // Runs `read` on the strand with the load samples of the day so far.
+  void ReadLoadHistory(
+      std::function<void(const std::deque<v1::LoadSample>&)> read);
   void Heartbeat(int32_t window);
   // Subscribes a Watch call: retained events after `after_seq`, or a
   // snapshot of the hall first.
@@ -116,6 +119,7 @@ class HallRuntime {
   void SnapshotInBackground();
   void ScheduleTick();
   void OnTick();
+  void SampleLoad(absl::Time now);
 
   const std::string hall_id_;
   Hall hall_;
@@ -128,6 +132,10 @@ class HallRuntime {
   absl::flat_hash_map<std::string, Remembered> remembered_;
   std::deque<std::string> remembered_order_;
   absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
+  // A sample a minute, for the dashboard's charts; cleared at a new day.
+  std::deque<v1::LoadSample> load_history_;
+  int32_t load_history_day_ = 0;
+  absl::Time next_load_sample_ = absl::InfinitePast();
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
   Counters counters_;

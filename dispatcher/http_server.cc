@@ -1,88 +1,242 @@
 #include "dispatcher/http_server.h"
 
+#include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "spdlog/spdlog.h"
 
 namespace qcall {
 namespace {
 
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
+using tcp = asio::ip::tcp;
 
-// Reads one request from `socket`, answers it, and closes.
-class Session : public std::enable_shared_from_this<Session> {
+constexpr size_t kMaxBodyBytes = 1 << 20;
+constexpr size_t kMaxQueuedBytes = 1 << 20;
+constexpr auto kIdleRequestTimeout = std::chrono::seconds(60);
+constexpr auto kStreamIdleInterval = std::chrono::seconds(15);
+
+// One TCP connection: requests one after another, or one stream at the end.
+// Its state is touched only on the server's thread; the HttpExchange methods
+// post there.
+class Connection final : public HttpExchange,
+                         public std::enable_shared_from_this<Connection> {
  public:
-  Session(tcp::socket socket, const std::function<bool()>& healthy,
-          const std::function<std::string()>& metrics)
-      : stream_(std::move(socket)), healthy_(healthy), metrics_(metrics) {}
+  Connection(tcp::socket socket, const HttpHandler& handler)
+      : stream_(std::move(socket)),
+        handler_(handler),
+        idle_timer_(stream_.get_executor()) {}
 
-  void Run() {
-    stream_.expires_after(std::chrono::seconds(10));
-    http::async_read(
-        stream_, buffer_, request_,
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          if (!error) self->Answer();
-        });
+  void ReadNext() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    stream_.expires_after(kIdleRequestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code error,
+                                                 size_t) {
+                       self->OnRead(error);
+                     });
+  }
+
+  const HttpRequest& request() const override { return request_; }
+
+  void Respond(unsigned status, absl::string_view content_type,
+               std::string body, HttpHeaders headers) override {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), status,
+                type = std::string(content_type), body = std::move(body),
+                headers = std::move(headers)]() mutable {
+                 self->WriteResponse(status, type, std::move(body),
+                                     std::move(headers));
+               });
+  }
+
+  void StartStream(absl::string_view content_type,
+                   std::string idle_bytes) override {
+    asio::post(stream_.get_executor(), [self = shared_from_this(),
+                                        type = std::string(content_type),
+                                        idle = std::move(idle_bytes)] {
+      self->idle_bytes_ = idle;
+      self->stream_.expires_never();
+      self->Enqueue(absl::StrCat(
+          "HTTP/1.1 200 OK\r\nServer: qcalld\r\nContent-Type: ", type,
+          "\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+          "Connection: close\r\n\r\n"));
+      self->WatchPeer();
+      self->ArmIdleTimer();
+    });
+  }
+
+  bool Send(std::string bytes) override {
+    if (closed_.load()) return false;
+    if (queued_bytes_.fetch_add(bytes.size()) + bytes.size() >
+        kMaxQueuedBytes) {
+      asio::post(stream_.get_executor(),
+                 [self = shared_from_this()] { self->Close(); });
+      return false;
+    }
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+                 self->Enqueue(std::move(bytes));
+               });
+    return true;
+  }
+
+  void EndStream() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->ending_ = true;
+      if (!self->writing_) self->Close();
+    });
+  }
+
+  void OnStreamClosed(std::function<void()> on_close) override {
+    asio::post(stream_.get_executor(), [self = shared_from_this(),
+                                        on_close = std::move(on_close)] {
+      if (self->closed_.load()) {
+        on_close();
+      } else {
+        self->on_close_ = on_close;
+      }
+    });
   }
 
  private:
-  void Answer() {
-    response_.version(request_.version());
-    response_.keep_alive(false);
-    response_.set(http::field::server, "qcalld");
-    const std::string target(request_.target());
-    if (request_.method() != http::verb::get) {
-      Reply(http::status::method_not_allowed, "text/plain", "GET only\n");
-    } else if (target == "/healthz") {
-      const bool ok = healthy_();
-      Reply(ok ? http::status::ok : http::status::service_unavailable,
-            "text/plain", ok ? "ok\n" : "journal failed; refusing writes\n");
-    } else if (target == "/metrics") {
-      Reply(http::status::ok, "text/plain; version=0.0.4", metrics_());
-    } else {
-      Reply(http::status::not_found, "text/plain",
-            "qcalld serves /healthz and /metrics\n");
+  void OnRead(beast::error_code error) {
+    if (error == http::error::body_limit) {
+      request_ = {};
+      request_.keep_alive(false);
+      WriteResponse(413, "text/plain", "request body over 1 MiB\n", {});
+      return;
     }
+    if (error) {
+      Close();
+      return;
+    }
+    request_ = parser_->release();
+    handler_(shared_from_this());
   }
 
-  void Reply(http::status status, const char* type, std::string body) {
+  void WriteResponse(unsigned status, const std::string& type,
+                     std::string body, HttpHeaders headers) {
+    if (closed_.load()) return;
+    response_ = {};
+    response_.version(request_.version() ? request_.version() : 11);
     response_.result(status);
+    response_.set(http::field::server, "qcalld");
     response_.set(http::field::content_type, type);
+    for (auto& [name, value] : headers) response_.set(name, value);
+    response_.keep_alive(request_.keep_alive());
     response_.body() = std::move(body);
     response_.prepare_payload();
     http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code, size_t) {
-                        beast::error_code ignored;
-                        self->stream_.socket().shutdown(
-                            tcp::socket::shutdown_send, ignored);
+                      [self = shared_from_this()](beast::error_code error,
+                                                  size_t) {
+                        if (error || !self->response_.keep_alive()) {
+                          self->Close();
+                        } else {
+                          self->ReadNext();
+                        }
                       });
   }
 
+  void Enqueue(std::string bytes) {
+    if (closed_.load()) return;
+    out_.push_back(std::move(bytes));
+    WriteNext();
+  }
+
+  void WriteNext() {
+    if (writing_ || out_.empty()) return;
+    writing_ = true;
+    asio::async_write(
+        stream_, asio::buffer(out_.front()),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          self->writing_ = false;
+          self->queued_bytes_ -= self->out_.front().size();
+          self->out_.pop_front();
+          self->sent_since_timer_ = true;
+          if (error || (self->ending_ && self->out_.empty())) {
+            self->Close();
+          } else {
+            self->WriteNext();
+          }
+        });
+  }
+
+  // A stream's peer sends nothing; a read that ends means it has gone.
+  void WatchPeer() {
+    stream_.async_read_some(
+        asio::buffer(peer_bytes_),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          if (error) {
+            self->Close();
+          } else {
+            self->WatchPeer();
+          }
+        });
+  }
+
+  void ArmIdleTimer() {
+    idle_timer_.expires_after(kStreamIdleInterval);
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code) {
+      if (self->closed_.load()) return;
+      if (!self->sent_since_timer_ && self->out_.empty()) {
+        self->Enqueue(self->idle_bytes_);
+      }
+      self->sent_since_timer_ = false;
+      self->ArmIdleTimer();
+    });
+  }
+
+  void Close() {
+    if (closed_.exchange(true)) return;
+    idle_timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+    // Run and drop it: it may hold this connection.
+    if (auto on_close = std::move(on_close_)) on_close();
+    on_close_ = nullptr;
+  }
+
   beast::tcp_stream stream_;
+  const HttpHandler& handler_;
   beast::flat_buffer buffer_;
-  http::request<http::string_body> request_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
   http::response<http::string_body> response_;
-  const std::function<bool()>& healthy_;
-  const std::function<std::string()>& metrics_;
+
+  // Streaming.
+  bool writing_ = false;
+  bool ending_ = false;
+  bool sent_since_timer_ = false;
+  std::string idle_bytes_;
+  std::deque<std::string> out_;
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<bool> closed_{false};
+  std::function<void()> on_close_;
+  asio::steady_timer idle_timer_;
+  std::array<char, 64> peer_bytes_;
 };
 
 }  // namespace
 
-absl::Status HttpServer::Start(const std::string& listen,
-                               std::function<bool()> healthy,
-                               std::function<std::string()> metrics) {
-  healthy_ = std::move(healthy);
-  metrics_ = std::move(metrics);
+absl::Status HttpServer::Start(const std::string& listen, HttpHandler handler) {
+  handler_ = std::move(handler);
   const size_t colon = listen.rfind(':');
   int port = 0;
   beast::error_code error;
-  const auto address = boost::asio::ip::make_address(
+  const auto address = asio::ip::make_address(
       colon == std::string::npos ? "" : listen.substr(0, colon), error);
   if (colon == std::string::npos || error ||
       !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
@@ -105,7 +259,8 @@ absl::Status HttpServer::Start(const std::string& listen,
 void HttpServer::Accept() {
   acceptor_->async_accept([this](beast::error_code error, tcp::socket socket) {
     if (error) return;  // Stopped.
-    std::make_shared<Session>(std::move(socket), healthy_, metrics_)->Run();
+    socket.set_option(tcp::no_delay(true), error);
+    std::make_shared<Connection>(std::move(socket), handler_)->ReadNext();
     Accept();
   });
 }

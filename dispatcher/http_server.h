@@ -1,23 +1,61 @@
-// HttpServer is qcalld's plain-HTTP side for operators: GET /healthz (200 "ok"
-// while the journal can write, 503 otherwise) and GET /metrics (Prometheus
-// text). One thread, one short request per connection: it serves probes and
-// scrapes, not customers.
+// HttpServer is qcalld's HTTP/1.1 transport: it accepts connections, reads
+// requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each to
+// a handler as an HttpExchange. The handler answers once, now or later from
+// any thread, or turns the exchange into a stream (Server-Sent Events).
+// What each path means is HttpGateway's business, not this file's.
 //
-//   HttpServer http(absl::Seconds(1));
-//   RETURN_IF_ERROR(http.Start("127.0.0.1:8080", healthy, metrics));
+//   HttpServer http;
+//   RETURN_IF_ERROR(http.Start("127.0.0.1:8080",
+//       [](std::shared_ptr<HttpExchange> exchange) {
+//         exchange->Respond(200, "text/plain", "ok\n");
+//       }));
 #ifndef QCALL_DISPATCHER_HTTP_SERVER_H_
 #define QCALL_DISPATCHER_HTTP_SERVER_H_
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace qcall {
+
+using HttpRequest =
+    boost::beast::http::request<boost::beast::http::string_body>;
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One request and its answer. Every method may be called from any thread.
+class HttpExchange {
+ public:
+  virtual ~HttpExchange() = default;
+
+  virtual const HttpRequest& request() const = 0;
+  // Sends the whole answer; the connection then reads its next request.
+  virtual void Respond(unsigned status, absl::string_view content_type,
+                       std::string body, HttpHeaders headers = {}) = 0;
+  // Answers 200 with `content_type` and no length, then sends what Send
+  // queues until EndStream or until the peer goes; the connection closes
+  // after it. `idle_bytes` go out whenever nothing was sent for 15 s (an SSE
+  // comment keeps proxies from dropping the connection).
+  virtual void StartStream(absl::string_view content_type,
+                           std::string idle_bytes) = 0;
+  // Queues bytes on a started stream. Returns false, and ends the stream,
+  // when the peer is gone or more than 1 MiB waits to be sent.
+  virtual bool Send(std::string bytes) = 0;
+  virtual void EndStream() = 0;
+  // Runs `on_close` once when a stream ends, for whatever reason.
+  virtual void OnStreamClosed(std::function<void()> on_close) = 0;
+};
+
+using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
 
 class HttpServer {
  public:
@@ -25,8 +63,7 @@ class HttpServer {
   ~HttpServer();
 
   // Listens on "host:port" (port 0 picks one) and serves until destroyed.
-  absl::Status Start(const std::string& listen, std::function<bool()> healthy,
-                     std::function<std::string()> metrics);
+  absl::Status Start(const std::string& listen, HttpHandler handler);
   int port() const { return port_; }
 
  private:
@@ -34,8 +71,7 @@ class HttpServer {
 
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::function<bool()> healthy_;
-  std::function<std::string()> metrics_;
+  HttpHandler handler_;
   std::thread thread_;
   int port_ = 0;
 };

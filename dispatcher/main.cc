@@ -25,7 +25,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "hall executor threads")
       ->capture_default_str();
   app.add_option("--http", options.http_listen,
-                 "host:port of /healthz and /metrics (empty: off)")
+                 "host:port of the web pages, JSON API, /healthz and /metrics "
+                 "(empty: off)")
+      ->capture_default_str();
+  options.web_root = QCALL_WEB_ROOT;
+  app.add_option("--web", options.web_root, "folder of the web pages")
       ->capture_default_str();
   app.add_option("--max-streams", options.max_streams,
                  "Watch streams served at once")

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <random>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -19,6 +20,16 @@
 
 namespace qcall {
 namespace {
+
+// 128 random bits as hex.
+std::string RandomToken() {
+  std::random_device random;
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&token, absl::Hex(random(), absl::kZeroPad8));
+  }
+  return token;
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -106,7 +117,16 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   }
   const auto recovered = std::chrono::steady_clock::now();
 
-  server->auth_ = std::make_unique<Authenticator>(config);
+  // The HTTP side reads the public ticket page through a display token for
+  // every hall that only this process knows.
+  const std::string public_token = RandomToken();
+  v1::ServerConfig with_public_token = config;
+  v1::TokenConfig* token = with_public_token.add_tokens();
+  token->set_token(public_token);
+  token->set_role(v1::ROLE_DISPLAY);
+  token->add_halls("*");
+  token->set_name("http public ticket page");
+  server->auth_ = std::make_unique<Authenticator>(with_public_token);
   const ServiceContext context{
       server->auth_.get(), &server->halls_,
       absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
@@ -142,11 +162,21 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         absl::StrCat("cannot listen on ", options.listen));
   }
   if (!options.http_listen.empty()) {
-    server->http_ = std::make_unique<HttpServer>();
     QcallServer* self = server.get();
+    server->speech_ = std::make_unique<SpeechCache>("espeak-ng", 256);
+    server->gateway_ = std::make_unique<HttpGateway>(
+        server->server_->InProcessChannel(grpc::ChannelArguments()),
+        server->auth_.get(), server->speech_.get(),
+        HttpGateway::Options{.web_root = options.web_root,
+                             .public_token = public_token},
+        [self] { return self->journal_->health().ok(); },
+        [self] { return self->Metrics(); });
+    server->http_ = std::make_unique<HttpServer>();
     RETURN_IF_ERROR(server->http_->Start(
-        options.http_listen, [self] { return self->journal_->health().ok(); },
-        [self] { return self->Metrics(); }));
+        options.http_listen,
+        [gateway = server->gateway_.get()](std::shared_ptr<HttpExchange> x) {
+          gateway->Handle(std::move(x));
+        }));
   }
   for (auto& [id, runtime] : server->halls_) runtime->Start();
   spdlog::info(
@@ -276,8 +306,12 @@ void QcallServer::Shutdown() {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
   }
-  http_.reset();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // The HTTP side goes last: its calls and streams end with the gRPC server's
+  // and answer through it.
+  if (gateway_ != nullptr) gateway_->Stop(std::chrono::seconds(2));
+  speech_.reset();
+  http_.reset();
   for (auto& [id, runtime] : halls_) runtime->Stop();
   pool_->join();
   journal_.reset();  // Commits what is queued.

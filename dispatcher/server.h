@@ -19,7 +19,9 @@
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/health_service.h"
+#include "dispatcher/http_gateway.h"
 #include "dispatcher/http_server.h"
+#include "dispatcher/speech.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/services.h"
 #include "qcall/v1/server_config.pb.h"
@@ -31,8 +33,11 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;
-  // host:port of /healthz and /metrics; empty turns HTTP off.
+  // host:port of the HTTP side (web pages, JSON, events, /healthz,
+  // /metrics); empty turns HTTP off.
   std::string http_listen;
+  // The folder of the web pages.
+  std::string web_root = "clients/web";
   int threads = 2;
   // Largest request accepted, in bytes.
   int max_message_bytes = 1 << 20;
@@ -75,6 +80,8 @@ class QcallServer {
   std::unique_ptr<SupervisorService> supervisor_;
   std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<SpeechCache> speech_;
+  std::unique_ptr<HttpGateway> gateway_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<int64_t> open_streams_{0};
   int port_ = 0;

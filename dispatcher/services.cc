@@ -455,6 +455,21 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* SupervisorService::GetLoadHistory(
+    grpc::CallbackServerContext* context,
+    const v1::GetLoadHistoryRequest* request, v1::LoadHistory* response) {
+  absl::StatusOr<Admitted> admitted =
+      Admit(c_, context, request->hall_id(), {});
+  if (!admitted.ok()) return Fail(context, admitted.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  admitted->hall->ReadLoadHistory(
+      [reactor, response](const std::deque<v1::LoadSample>& samples) {
+        response->mutable_samples()->Assign(samples.begin(), samples.end());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
     grpc::CallbackServerContext* context,
     const v1::SetMinOpenWindowsRequest* request, v1::CommandReply* response) {

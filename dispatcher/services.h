@@ -133,6 +133,10 @@ class SupervisorService final
       grpc::CallbackServerContext* context,
       const v1::ConfigureHallRequest* request,
       v1::ConfigureHallResponse* response) override;
+  grpc::ServerUnaryReactor* GetLoadHistory(
+      grpc::CallbackServerContext* context,
+      const v1::GetLoadHistoryRequest* request,
+      v1::LoadHistory* response) override;
 
  private:
   ServiceContext c_;

@@ -1406,6 +1406,8 @@ v1::HallView Hall::View(absl::Time now) const {
     v->set_issued_today(
         static_cast<int32_t>(services_[s].ticket_by_number.size()));
     v->set_mean_handling_seconds(services_[s].mean_handling_ms / 1000);
+    v->set_target_wait_seconds(rules.target_wait_ms / 1000);
+    v->set_target_handling_seconds(rules.target_handling_ms / 1000);
   }
   auto add_alarm = [&](Alarm::Kind kind, int service, int w) {
     Alarm* alarm = view.add_alarms();

@@ -1,0 +1,624 @@
+#include "dispatcher/http_gateway.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "dispatcher/qr_svg.h"
+#include "qcall/v1/api.pb.h"
+
+namespace qcall {
+namespace {
+
+namespace http = boost::beast::http;
+namespace protobuf = google::protobuf;
+using Exchange = std::shared_ptr<HttpExchange>;
+using MessageTraits = grpc::SerializationTraits<protobuf::Message>;
+
+constexpr auto kCallDeadline = std::chrono::seconds(10);
+constexpr char kJson[] = "application/json";
+
+// ---------------------------------------------------------------------------
+// Requests
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = absl::ascii_tolower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::string PercentDecode(absl::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
+        HexValue(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      i += 2;
+    } else if (plus_is_space && text[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string Header(const HttpRequest& request, http::field field) {
+  auto it = request.find(field);
+  return it == request.end() ? "" : std::string(it->value());
+}
+
+std::string Cookie(const HttpRequest& request, absl::string_view name) {
+  for (absl::string_view part :
+       absl::StrSplit(Header(request, http::field::cookie), ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+      return PercentDecode(part, false);
+    }
+  }
+  return "";
+}
+
+// The token of a read-only GET: the Authorization header, else the cookie,
+// else the query (EventSource and <audio> cannot set headers).
+std::string ReadOnlyToken(const HttpRequest& request, const HttpTarget& target) {
+  const std::string authorization =
+      Header(request, http::field::authorization);
+  absl::string_view header = authorization;
+  if (absl::ConsumePrefix(&header, "Bearer ")) return std::string(header);
+  std::string cookie = Cookie(request, "qcall_token");
+  return cookie.empty() ? target.Query("token") : cookie;
+}
+
+// ---------------------------------------------------------------------------
+// Answers
+
+// The Connect protocol's mapping of gRPC codes to HTTP statuses.
+unsigned HttpStatusOf(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  // absl::StatusCode shares gRPC's numbers and names.
+  return absl::AsciiStrToLower(
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string ErrorJson(const grpc::Status& status) {
+  return absl::StrCat("{\"code\":", JsonString(CodeName(status.error_code())),
+                      ",\"message\":", JsonString(status.error_message()),
+                      "}");
+}
+
+void RespondError(const Exchange& exchange, const grpc::Status& status) {
+  exchange->Respond(HttpStatusOf(status.error_code()), kJson,
+                    ErrorJson(status));
+}
+
+void RespondError(const Exchange& exchange, grpc::StatusCode code,
+                  const std::string& message) {
+  RespondError(exchange, grpc::Status(code, message));
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+std::string ToJson(const protobuf::Message& message) {
+  protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  // Cannot fail for a message that parsed: every field has a JSON form.
+  (void)protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+std::unique_ptr<protobuf::Message> NewMessage(const protobuf::Descriptor* type) {
+  return std::unique_ptr<protobuf::Message>(
+      protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+}
+
+grpc::ByteBuffer ToByteBuffer(const protobuf::Message& message) {
+  grpc::ByteBuffer buffer;
+  bool own = false;
+  // Serializing a valid message into a fresh buffer cannot fail.
+  (void)MessageTraits::Serialize(message, &buffer, &own);
+  return buffer;
+}
+
+const char* ContentTypeOf(absl::string_view name) {
+  if (absl::EndsWith(name, ".html")) return "text/html; charset=utf-8";
+  if (absl::EndsWith(name, ".js")) return "text/javascript; charset=utf-8";
+  if (absl::EndsWith(name, ".css")) return "text/css; charset=utf-8";
+  if (absl::EndsWith(name, ".svg")) return "image/svg+xml";
+  if (absl::EndsWith(name, ".png")) return "image/png";
+  if (absl::EndsWith(name, ".json")) return "application/json";
+  if (absl::EndsWith(name, ".wav")) return "audio/wav";
+  return "application/octet-stream";
+}
+
+// A file name under the web root: letters, digits, '-', '_', '.', one
+// level, no leading dot.
+bool SafeFileName(absl::string_view name) {
+  if (name.empty() || name.size() > 100 || name[0] == '.') return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// A hall's events as Server-Sent Events: one Watch call on the in-process
+// channel per browser stream. It reads one message at a time, so a browser
+// that does not keep up makes the server's bounded stream queue end the
+// call, and the browser resumes with Last-Event-ID.
+class SseWatch final
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  static void Start(grpc::GenericStub* stub, std::atomic<int64_t>* in_flight,
+                    Exchange exchange, std::string method,
+                    v1::WatchRequest request, const std::string& token) {
+    ++*in_flight;
+    auto watch = std::shared_ptr<SseWatch>(new SseWatch(
+        stub, in_flight, std::move(exchange), std::move(method), request));
+    watch->self_ = watch;
+    watch->context_.AddMetadata("authorization",
+                                absl::StrCat("Bearer ", token));
+    watch->token_ = token;
+    std::weak_ptr<SseWatch> weak = watch;
+    watch->exchange_->OnStreamClosed([weak] {
+      if (auto alive = weak.lock()) alive->context_.TryCancel();
+    });
+    stub->PrepareBidiStreamingCall(&watch->context_, watch->method_,
+                                   grpc::StubOptions(), watch.get());
+    watch->request_ = ToByteBuffer(request);
+    watch->StartWriteLast(&watch->request_, grpc::WriteOptions());
+    watch->StartRead(&watch->response_);
+    watch->StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows.
+    got_message_ = true;
+    v1::WatchResponse message;
+    if (!MessageTraits::Deserialize(&response_, &message).ok()) {
+      context_.TryCancel();
+      return;
+    }
+    const bool snapshot = message.has_snapshot();
+    const uint64_t seq =
+        snapshot ? message.snapshot().last_seq() : message.event().seq();
+    if (!exchange_->Send(absl::StrCat("id: ", seq, "\nevent: ",
+                                      snapshot ? "snapshot" : "event",
+                                      "\ndata: ", ToJson(message), "\n\n"))) {
+      context_.TryCancel();
+      return;
+    }
+    StartRead(&response_);
+  }
+
+  void OnWriteDone(bool) override {}
+
+  void OnDone(const grpc::Status& status) override {
+    if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE &&
+        !got_message_ && request_seq_ > 0) {
+      // The browser remembers more than this hall has (its journal was
+      // reset): start over from a snapshot instead of failing for ever.
+      v1::WatchRequest again = watch_request_;
+      again.set_after_seq(0);
+      Start(stub_, in_flight_, exchange_, method_, again, token_);
+    } else {
+      switch (status.error_code()) {
+        case grpc::StatusCode::INVALID_ARGUMENT:
+        case grpc::StatusCode::NOT_FOUND:
+        case grpc::StatusCode::PERMISSION_DENIED:
+        case grpc::StatusCode::UNAUTHENTICATED:
+        case grpc::StatusCode::FAILED_PRECONDITION:
+        case grpc::StatusCode::OUT_OF_RANGE:
+          // Reconnecting cannot help: tell the page, which stops.
+          exchange_->Send(
+              absl::StrCat("event: failure\ndata: ", ErrorJson(status), "\n\n"));
+          break;
+        default:
+          // Fell behind, or the server is going: the browser reconnects.
+          break;
+      }
+      exchange_->EndStream();
+    }
+    --*in_flight_;
+    self_.reset();  // May delete this.
+  }
+
+ private:
+  SseWatch(grpc::GenericStub* stub, std::atomic<int64_t>* in_flight,
+           Exchange exchange, std::string method, v1::WatchRequest request)
+      : stub_(stub),
+        in_flight_(in_flight),
+        exchange_(std::move(exchange)),
+        method_(std::move(method)),
+        watch_request_(std::move(request)),
+        request_seq_(watch_request_.after_seq()) {}
+
+  std::shared_ptr<SseWatch> self_;  // Kept alive until OnDone.
+  grpc::GenericStub* stub_;
+  std::atomic<int64_t>* in_flight_;
+  Exchange exchange_;
+  const std::string method_;
+  const v1::WatchRequest watch_request_;
+  const uint64_t request_seq_;
+  std::string token_;
+  grpc::ClientContext context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  bool got_message_ = false;
+};
+
+}  // namespace
+
+HttpTarget HttpTarget::Parse(absl::string_view target) {
+  HttpTarget out;
+  const size_t question = target.find('?');
+  out.path = PercentDecode(target.substr(0, question), false);
+  if (question == absl::string_view::npos) return out;
+  for (absl::string_view pair :
+       absl::StrSplit(target.substr(question + 1), '&', absl::SkipEmpty())) {
+    const size_t equals = pair.find('=');
+    out.query[PercentDecode(pair.substr(0, equals), true)] =
+        equals == absl::string_view::npos
+            ? ""
+            : PercentDecode(pair.substr(equals + 1), true);
+  }
+  return out;
+}
+
+std::string HttpTarget::Query(const std::string& name) const {
+  auto it = query.find(name);
+  return it == query.end() ? "" : it->second;
+}
+
+HttpGateway::HttpGateway(std::shared_ptr<grpc::Channel> channel,
+                         const Authenticator* auth, SpeechCache* speech,
+                         Options options, std::function<bool()> healthy,
+                         std::function<std::string()> metrics)
+    : channel_(std::move(channel)),
+      stub_(channel_),
+      auth_(auth),
+      speech_(speech),
+      options_(std::move(options)),
+      healthy_(std::move(healthy)),
+      metrics_(std::move(metrics)) {}
+
+void HttpGateway::Stop(std::chrono::milliseconds max_wait) {
+  stopping_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
+  if (stopping_) {
+    RespondError(exchange, grpc::StatusCode::UNAVAILABLE,
+                 "qcalld is shutting down");
+    return;
+  }
+  const HttpRequest& request = exchange->request();
+  const HttpTarget target = HttpTarget::Parse(
+      absl::string_view(request.target().data(), request.target().size()));
+  const std::string& path = target.path;
+  if (request.method() == http::verb::post) {
+    if (absl::StartsWith(path, "/qcall.v1.")) {
+      Unary(exchange, path);
+    } else {
+      RespondError(exchange, grpc::StatusCode::NOT_FOUND,
+                   "POST goes to /qcall.v1.<Service>/<Method>");
+    }
+    return;
+  }
+  if (request.method() != http::verb::get) {
+    exchange->Respond(405, "text/plain", "GET or POST\n", {{"Allow", "GET, POST"}});
+    return;
+  }
+  if (path == "/healthz") {
+    const bool ok = healthy_();
+    exchange->Respond(ok ? 200 : 503, "text/plain",
+                      ok ? "ok\n" : "journal failed; refusing writes\n");
+  } else if (path == "/metrics") {
+    exchange->Respond(200, "text/plain; version=0.0.4", metrics_());
+  } else if (path == "/events") {
+    Events(exchange, target);
+  } else if (path == "/speech") {
+    Speech(exchange, target);
+  } else if (path == "/qr.svg") {
+    Qr(exchange, target);
+  } else if (path == "/board" || path == "/kiosk" || path == "/counter" ||
+             path == "/dashboard") {
+    StaticFile(exchange, absl::StrCat(path.substr(1), ".html"));
+  } else if (absl::StartsWith(path, "/web/")) {
+    StaticFile(exchange, path.substr(5));
+  } else if (std::vector<std::string> parts =
+                 absl::StrSplit(path, '/', absl::SkipEmpty());
+             parts.size() == 3 && (parts[0] == "t" || parts[0] == "ticket")) {
+    if (parts[0] == "t") {
+      StaticFile(exchange, "ticket.html");
+    } else {
+      PublicTicket(exchange, parts[1], parts[2]);
+    }
+  } else {
+    exchange->Respond(
+        404, "text/plain",
+        "qcalld serves /board /kiosk /counter /dashboard /t/<hall>/<ticket>, "
+        "POST /qcall.v1.<Service>/<Method>, /events, /healthz, /metrics "
+        "(docs/http-api.md)\n");
+  }
+}
+
+void HttpGateway::Unary(const Exchange& exchange, const std::string& path) {
+  const size_t slash = path.find('/', 1);
+  const protobuf::ServiceDescriptor* service =
+      slash == std::string::npos
+          ? nullptr
+          : protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                path.substr(1, slash - 1));
+  const protobuf::MethodDescriptor* method =
+      service == nullptr ? nullptr
+                         : service->FindMethodByName(path.substr(slash + 1));
+  if (method == nullptr) {
+    RespondError(exchange, grpc::StatusCode::NOT_FOUND,
+                 absl::StrCat("no method ", path.substr(0, 100)));
+    return;
+  }
+  if (method->client_streaming() || method->server_streaming()) {
+    RespondError(exchange, grpc::StatusCode::NOT_FOUND,
+                 absl::StrCat(method->full_name(),
+                              " streams: use GET /events"));
+    return;
+  }
+  std::unique_ptr<protobuf::Message> request = NewMessage(method->input_type());
+  const std::string& body = exchange->request().body();
+  if (!body.empty()) {
+    const auto parsed = protobuf::util::JsonStringToMessage(body, request.get());
+    if (!parsed.ok()) {
+      RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                   absl::StrCat("request body is not a ",
+                                method->input_type()->full_name(), ": ",
+                                parsed.message().substr(0, 200).ToString()));
+      return;
+    }
+  }
+  CallAndRespond(exchange, path, *request,
+                 Header(exchange->request(), http::field::authorization),
+                 NewMessage(method->output_type()));
+}
+
+void HttpGateway::CallAndRespond(const Exchange& exchange,
+                                 const std::string& method,
+                                 const protobuf::Message& request,
+                                 const std::string& authorization,
+                                 std::unique_ptr<protobuf::Message> reply) {
+  struct Call {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    std::unique_ptr<protobuf::Message> reply;
+    std::string method;
+    Exchange exchange;
+  };
+  auto call = std::make_shared<Call>();
+  call->request = ToByteBuffer(request);
+  call->reply = std::move(reply);
+  call->method = method;
+  call->exchange = exchange;
+  if (!authorization.empty()) {
+    call->context.AddMetadata("authorization", authorization);
+  }
+  call->context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  ++in_flight_;
+  stub_.UnaryCall(&call->context, call->method, grpc::StubOptions(),
+                  &call->request, &call->response,
+                  [call, in_flight = &in_flight_](grpc::Status status) {
+                    if (!status.ok()) {
+                      RespondError(call->exchange, status);
+                    } else if (!MessageTraits::Deserialize(&call->response,
+                                                           call->reply.get())
+                                    .ok()) {
+                      RespondError(call->exchange, grpc::StatusCode::INTERNAL,
+                                   "unreadable reply");
+                    } else {
+                      call->exchange->Respond(200, kJson, ToJson(*call->reply));
+                    }
+                    --*in_flight;
+                  });
+}
+
+void HttpGateway::Events(const Exchange& exchange, const HttpTarget& target) {
+  v1::WatchRequest request;
+  request.set_hall_id(target.Query("hall"));
+  if (request.hall_id().empty()) {
+    RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                 "/events needs ?hall=<hall id>");
+    return;
+  }
+  std::string after;
+  if (auto it = exchange->request().find("Last-Event-ID");
+      it != exchange->request().end()) {
+    after = std::string(it->value());
+  } else {
+    after = target.Query("after");
+  }
+  uint64_t after_seq = 0;
+  if (!after.empty() && !absl::SimpleAtoi(after, &after_seq)) {
+    RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                 "Last-Event-ID / after must be an event number");
+    return;
+  }
+  request.set_after_seq(after_seq);
+  for (absl::string_view window :
+       absl::StrSplit(target.Query("windows"), ',', absl::SkipEmpty())) {
+    int32_t number = 0;
+    if (!absl::SimpleAtoi(window, &number) || number <= 0) {
+      RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                   "windows must be window numbers, e.g. windows=3,4");
+      return;
+    }
+    request.add_windows(number);
+  }
+  const bool detail = target.Query("detail") == "1";
+  const std::string token = ReadOnlyToken(exchange->request(), target);
+  absl::StatusOr<Caller> caller = auth_->AuthenticateToken(token);
+  absl::Status allowed =
+      caller.ok() ? auth_->Authorize(*caller, request.hall_id(),
+                                     detail ? std::initializer_list<v1::Role>{}
+                                            : std::initializer_list<v1::Role>{
+                                                  v1::ROLE_DISPLAY,
+                                                  v1::ROLE_KIOSK,
+                                                  v1::ROLE_COUNTER})
+                  : caller.status();
+  if (!allowed.ok()) {
+    RespondError(exchange, ToGrpcStatus(allowed));
+    return;
+  }
+  exchange->StartStream("text/event-stream; charset=utf-8",
+                        ": keep-alive\n\n");
+  exchange->Send("retry: 1000\n\n");
+  SseWatch::Start(&stub_, &in_flight_, exchange,
+                  detail ? "/qcall.v1.Supervisor/Watch"
+                         : "/qcall.v1.Display/Watch",
+                  std::move(request), token);
+}
+
+void HttpGateway::PublicTicket(const Exchange& exchange,
+                               const std::string& hall_id,
+                               const std::string& number) {
+  v1::GetTicketRequest request;
+  request.set_hall_id(hall_id);
+  request.set_ticket(number);
+  CallAndRespond(exchange, "/qcall.v1.Kiosk/GetTicket", request,
+                 absl::StrCat("Bearer ", options_.public_token),
+                 std::make_unique<v1::CommandReply>());
+}
+
+void HttpGateway::Speech(const Exchange& exchange, const HttpTarget& target) {
+  absl::StatusOr<Caller> caller =
+      auth_->AuthenticateToken(ReadOnlyToken(exchange->request(), target));
+  if (!caller.ok()) {
+    RespondError(exchange, ToGrpcStatus(caller.status()));
+    return;
+  }
+  const std::string lang = target.Query("lang");
+  if (lang != "zh" && lang != "en") {
+    RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                 "lang must be zh or en");
+    return;
+  }
+  speech_->Render(
+      lang == "en" ? v1::LANGUAGE_EN : v1::LANGUAGE_ZH, target.Query("text"),
+      [exchange](absl::StatusOr<SpeechCache::Audio> wav) {
+        if (!wav.ok()) {
+          RespondError(exchange, ToGrpcStatus(wav.status()));
+        } else {
+          exchange->Respond(200, "audio/wav", **wav,
+                            {{"Cache-Control", "private, max-age=86400"}});
+        }
+      });
+}
+
+void HttpGateway::Qr(const Exchange& exchange, const HttpTarget& target) {
+  absl::StatusOr<std::string> svg = QrSvg(target.Query("text"));
+  if (!svg.ok()) {
+    RespondError(exchange, ToGrpcStatus(svg.status()));
+    return;
+  }
+  exchange->Respond(200, "image/svg+xml", *std::move(svg),
+                    {{"Cache-Control", "public, max-age=86400"}});
+}
+
+void HttpGateway::StaticFile(const Exchange& exchange,
+                             const std::string& name) {
+  if (!SafeFileName(name)) {
+    exchange->Respond(404, "text/plain", "no such page\n");
+    return;
+  }
+  std::ifstream file(absl::StrCat(options_.web_root, "/", name),
+                     std::ios::binary);
+  if (!file) {
+    exchange->Respond(404, "text/plain", "no such page\n");
+    return;
+  }
+  std::ostringstream content;
+  content << file.rdbuf();
+  exchange->Respond(200, ContentTypeOf(name), content.str(),
+                    {{"Cache-Control", "no-cache"}});
+}
+
+}  // namespace qcall
