@@ -113,10 +113,10 @@ void BM_RecoverFromJournal(benchmark::State& state) {
     GroupCommitJournal journal(store.get());
     boost::asio::thread_pool pool(1);
     replayed = 0;
-    auto runtime = RecoverHall(config, store.get(), &journal, &pool,
-                               RuntimeOptions(), &replayed);
-    if (!runtime.ok()) std::abort();
-    benchmark::DoNotOptimize(runtime->get());
+    auto hall = RecoverHall(config.hall_id(), &config, store.get(), &journal,
+                            &pool, RuntimeOptions(), &replayed);
+    if (!hall.ok()) std::abort();
+    benchmark::DoNotOptimize(hall->runtime.get());
   }
   state.counters["records"] = static_cast<double>(replayed);
   state.counters["records_per_second"] = benchmark::Counter(

@@ -62,6 +62,12 @@ class HallRuntime {
   // already covers, so its retry is still answered after a restart.
   void RememberJournaled(const JournalRecord& record);
 
+  // Recovery: the configuration the hall runs after replay. Call before
+  // Start, from one thread.
+  const v1::HallConfig& recovered_config() const {
+    return hall_.rules().config();
+  }
+
   // Starts the timers.
   void Start();
   // Stops the timers; pending commands still finish.

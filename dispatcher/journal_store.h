@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -51,6 +52,8 @@ class JournalStore {
       absl::string_view hall_id) = 0;
   // The index of the hall's newest record, 0 when it has none.
   virtual absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) = 0;
+  // Every hall with a record or a snapshot, by id.
+  virtual absl::StatusOr<std::vector<std::string>> HallIds() = 0;
   // Calls `visit` for each record of the hall after `after_index` and up to
   // `through_index`, in order.
   virtual absl::Status ReadJournal(

@@ -19,30 +19,65 @@ absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
-    const v1::HallConfig& config, JournalStore* store,
+absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
+    const v1::HallConfig& config, GroupCommitJournal* journal,
+    boost::asio::thread_pool* pool, const RuntimeOptions& options) {
+  ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
+  ASSIGN_OR_RETURN(Hall hall, Hall::Create(config, tz));
+  return std::make_unique<HallRuntime>(std::move(hall), 0,
+                                       boost::asio::make_strand(*pool),
+                                       journal, options);
+}
+
+absl::StatusOr<RecoveredHall> RecoverHall(
+    const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
     GroupCommitJournal* journal, boost::asio::thread_pool* pool,
     const RuntimeOptions& options, uint64_t* replayed) {
-  ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
   ASSIGN_OR_RETURN(std::optional<SnapshotRecord> snapshot,
-                   store->LatestSnapshot(config.hall_id()));
+                   store->LatestSnapshot(hall_id));
   std::optional<Hall> hall;
   uint64_t index = 0;
+  bool fresh = false;
   if (snapshot) {
     v1::HallState state;
     if (!state.ParseFromString(snapshot->state)) {
-      return absl::DataLossError(absl::StrCat("snapshot ", snapshot->index,
-                                              " of hall ", config.hall_id(),
-                                              " does not parse"));
+      return absl::DataLossError(absl::StrCat(
+          "snapshot ", snapshot->index, " of hall ", hall_id, " does not parse"));
     }
+    ASSIGN_OR_RETURN(const absl::TimeZone tz,
+                     LoadZone(state.config().time_zone()));
     ASSIGN_OR_RETURN(Hall restored, Hall::Restore(state, tz));
     hall.emplace(std::move(restored));
     index = snapshot->index;
   } else {
+    std::optional<v1::HallConfig> first;
+    RETURN_IF_ERROR(store->ReadJournal(
+        hall_id, 0, 1, [&](const JournalRecord& record) {
+          v1::Command command;
+          if (command.ParseFromString(record.command) &&
+              command.has_configure()) {
+            first = command.configure().config();
+          }
+          return absl::OkStatus();
+        }));
+    ASSIGN_OR_RETURN(const uint64_t records, store->LastIndex(hall_id));
+    if (!first && records > 0 && seed == nullptr) {
+      return absl::DataLossError(absl::StrCat(
+          "hall ", hall_id,
+          " has no snapshot and its journal does not begin with its "
+          "configuration"));
+    }
+    if (!first && seed == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no hall ", hall_id));
+    }
+    // A journal written before halls began with a Configure runs on `seed`.
+    const v1::HallConfig& config = first ? *first : *seed;
+    ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
     ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
     hall.emplace(std::move(created));
+    fresh = records == 0;
   }
-  ASSIGN_OR_RETURN(const uint64_t last, store->LastIndex(config.hall_id()));
+  ASSIGN_OR_RETURN(const uint64_t last, store->LastIndex(hall_id));
   auto runtime = std::make_unique<HallRuntime>(*std::move(hall), index,
                                                boost::asio::make_strand(*pool),
                                                journal, options);
@@ -54,7 +89,7 @@ absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
     // Retries of commands the snapshot covers are answered from the replies
     // the journal kept with them.
     const uint64_t kept = options.request_ids_kept;
-    RETURN_IF_ERROR(store->ReadJournal(config.hall_id(),
+    RETURN_IF_ERROR(store->ReadJournal(hall_id,
                                        index > kept ? index - kept : 0, index,
                                        [&](const JournalRecord& record) {
                                          runtime->RememberJournaled(record);
@@ -62,11 +97,11 @@ absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
                                        }));
   }
   RETURN_IF_ERROR(store->ReadJournal(
-      config.hall_id(), index, UINT64_MAX, [&](const JournalRecord& record) {
+      hall_id, index, UINT64_MAX, [&](const JournalRecord& record) {
         ++*replayed;
         return runtime->Replay(record, record.index > publish_from);
       }));
-  return runtime;
+  return RecoveredHall{std::move(runtime), fresh};
 }
 
 }  // namespace qcall

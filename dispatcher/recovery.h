@@ -2,13 +2,15 @@
 // it, replayed through the engine exactly as the commands ran live.
 //
 //   uint64_t replayed = 0;
-//   ASSIGN_OR_RETURN(auto runtime, RecoverHall(config, store, journal, pool,
-//                                              options, &replayed));
+//   ASSIGN_OR_RETURN(RecoveredHall hall,
+//                    RecoverHall(id, &file_config, store, journal, pool,
+//                                options, &replayed));
 #ifndef QCALL_DISPATCHER_RECOVERY_H_
 #define QCALL_DISPATCHER_RECOVERY_H_
 
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "dispatcher/group_commit_journal.h"
@@ -18,12 +20,25 @@
 
 namespace qcall {
 
-// A journal that already holds a history keeps the config it ran with (from
-// its snapshot); `config` applies to a hall with no snapshot yet.
-absl::StatusOr<std::unique_ptr<HallRuntime>> RecoverHall(
-    const v1::HallConfig& config, JournalStore* store,
+struct RecoveredHall {
+  std::unique_ptr<HallRuntime> runtime;
+  // True when the store held nothing of the hall: it starts from `seed`.
+  bool fresh = false;
+};
+
+// The hall starts from its latest snapshot, or else from the configuration
+// its journal begins with (each hall's first record is a Configure), or else,
+// for a hall the store does not know, from `seed` (null: NOT_FOUND).
+absl::StatusOr<RecoveredHall> RecoverHall(
+    const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
     GroupCommitJournal* journal, boost::asio::thread_pool* pool,
     const RuntimeOptions& options, uint64_t* replayed);
+
+// Builds a hall that is not in the store yet; its first command must be a
+// Configure with `config`, so that recovery finds its configuration.
+absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
+    const v1::HallConfig& config, GroupCommitJournal* journal,
+    boost::asio::thread_pool* pool, const RuntimeOptions& options);
 
 }  // namespace qcall
 

@@ -16,6 +16,7 @@
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -108,12 +109,59 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
 
   uint64_t replayed = 0;
+  // Halls whose journal must take the --config file's configuration: new
+  // ones, and ones whose entry in the file changed since they last ran.
+  std::vector<const v1::HallConfig*> from_file;
+  auto add = [&](std::unique_ptr<HallRuntime> runtime) -> absl::Status {
+    const std::string id = runtime->hall_id();
+    return server->halls_
+        .AddIfAbsent(id, [&] { return std::move(runtime); })
+        .status();
+  };
   for (const v1::HallConfig& hall_config : config.halls()) {
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<HallRuntime> runtime,
-        RecoverHall(hall_config, server->store_.get(), server->journal_.get(),
-                    server->pool_.get(), options.runtime, &replayed));
-    server->halls_[hall_config.hall_id()] = std::move(runtime);
+    ASSIGN_OR_RETURN(RecoveredHall hall,
+                     RecoverHall(hall_config.hall_id(), &hall_config,
+                                 server->store_.get(), server->journal_.get(),
+                                 server->pool_.get(), options.runtime,
+                                 &replayed));
+    if (hall.fresh || !google::protobuf::util::MessageDifferencer::Equals(
+                          hall.runtime->recovered_config(), hall_config)) {
+      from_file.push_back(&hall_config);
+    }
+    RETURN_IF_ERROR(add(std::move(hall.runtime)));
+  }
+  // Halls that Supervisor.ConfigureHall added live in the store only.
+  ASSIGN_OR_RETURN(const std::vector<std::string> stored,
+                   server->store_->HallIds());
+  for (const std::string& id : stored) {
+    if (server->halls_.Find(id) != nullptr) continue;
+    ASSIGN_OR_RETURN(RecoveredHall hall,
+                     RecoverHall(id, nullptr, server->store_.get(),
+                                 server->journal_.get(), server->pool_.get(),
+                                 options.runtime, &replayed));
+    RETURN_IF_ERROR(add(std::move(hall.runtime)));
+  }
+  for (const v1::HallConfig* hall_config : from_file) {
+    HallRuntime* runtime = server->halls_.Find(hall_config->hall_id());
+    v1::Command command;
+    *command.mutable_configure()->mutable_config() = *hall_config;
+    command.mutable_configure()->set_supervisor_id("qcalld --config");
+    std::promise<absl::Status> done;
+    runtime->Submit(command, "",
+                    [&done](absl::Status status, const v1::CommandReply&) {
+                      done.set_value(status);
+                    });
+    const absl::Status status = done.get_future().get();
+    if (status.ok()) {
+      spdlog::info("hall {}: configuration from --config applied",
+                   hall_config->hall_id());
+    } else {
+      // The hall keeps running as its journal says; the file waits until
+      // what blocks it (say, today's tickets of a removed service) is gone.
+      spdlog::error("hall {}: --config not applied, it runs the "
+                    "configuration in its journal: {}",
+                    hall_config->hall_id(), status.ToString());
+    }
   }
   const auto recovered = std::chrono::steady_clock::now();
 
@@ -130,7 +178,16 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   const ServiceContext context{
       server->auth_.get(), &server->halls_,
       absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
-      &server->open_streams_, options.max_streams};
+      &server->open_streams_, options.max_streams,
+      [self = server.get(), runtime_options = options.runtime](
+          const v1::HallConfig& hall_config)
+          -> absl::StatusOr<std::unique_ptr<HallRuntime>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<HallRuntime> runtime,
+                         NewHall(hall_config, self->journal_.get(),
+                                 self->pool_.get(), runtime_options));
+        runtime->Start();
+        return runtime;
+      }};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);
@@ -178,7 +235,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
           gateway->Handle(std::move(x));
         }));
   }
-  for (auto& [id, runtime] : server->halls_) runtime->Start();
+  for (HallRuntime* runtime : server->halls_.All()) runtime->Start();
   spdlog::info(
       "qcalld: {} halls recovered ({} journal records replayed) in {} ms, "
       "started in {} ms, listening on port {}",
@@ -224,7 +281,7 @@ std::string QcallServer::Metrics() const {
     const HallRuntime::Counters* counters;
   };
   std::vector<HallFigures> halls;
-  for (const auto& [id, runtime] : halls_) {
+  for (HallRuntime* runtime : halls_.All()) {
     std::promise<v1::HallView> view;
     std::future<v1::HallView> ready = view.get_future();
     runtime->Read(
@@ -233,7 +290,7 @@ std::string QcallServer::Metrics() const {
       continue;  // A hall too busy to answer within a scrape is skipped.
     }
     halls.push_back(
-        {id, ready.get(), runtime->hub().stats(), &runtime->counters()});
+        {runtime->hall_id(), ready.get(), runtime->hub().stats(), &runtime->counters()});
   }
   auto per_hall = [&](const char* name, const char* type, const char* help,
                       const std::function<double(const HallFigures&)>& value) {
@@ -302,7 +359,7 @@ void QcallServer::Wait() { server_->Wait(); }
 void QcallServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  for (auto& [id, runtime] : halls_) {
+  for (HallRuntime* runtime : halls_.All()) {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
   }
@@ -312,7 +369,7 @@ void QcallServer::Shutdown() {
   if (gateway_ != nullptr) gateway_->Stop(std::chrono::seconds(2));
   speech_.reset();
   http_.reset();
-  for (auto& [id, runtime] : halls_) runtime->Stop();
+  for (HallRuntime* runtime : halls_.All()) runtime->Stop();
   pool_->join();
   journal_.reset();  // Commits what is queued.
 }

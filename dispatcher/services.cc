@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 
 namespace qcall {
@@ -27,12 +28,12 @@ absl::StatusOr<Admitted> Admit(const ServiceContext& c,
     return absl::InvalidArgumentError("hall_id is required");
   }
   RETURN_IF_ERROR(c.auth->Authorize(caller, hall_id, roles, window));
-  auto it = c.halls->find(hall_id);
-  if (it == c.halls->end()) {
+  HallRuntime* hall = c.halls->Find(hall_id);
+  if (hall == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no hall '", hall_id.substr(0, 64), "' on this server"));
   }
-  return Admitted{caller, it->second.get()};
+  return Admitted{caller, hall};
 }
 
 grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context,
@@ -391,9 +392,10 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
   absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
   if (!caller.ok()) return Fail(context, caller.status());
   std::vector<HallRuntime*> visible;
-  for (const auto& [id, runtime] : *c_.halls) {
-    if (c_.auth->Authorize(*caller, id, {}).ok())
-      visible.push_back(runtime.get());
+  for (HallRuntime* runtime : c_.halls->All()) {
+    if (c_.auth->Authorize(*caller, runtime->hall_id(), {}).ok()) {
+      visible.push_back(runtime);
+    }
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (visible.empty()) {
@@ -499,14 +501,51 @@ grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
 }
 
 grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
-    grpc::CallbackServerContext* context, const v1::ConfigureHallRequest*,
-    v1::ConfigureHallResponse*) {
+    grpc::CallbackServerContext* context,
+    const v1::ConfigureHallRequest* request,
+    v1::ConfigureHallResponse* response) {
   absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
   if (!caller.ok()) return Fail(context, caller.status());
-  return Fail(context,
-              absl::UnimplementedError(
-                  "halls are configured in qcalld's --config file; edit it "
-                  "and restart qcalld to add or change a hall"));
+  const v1::HallConfig& config = request->config();
+  if (config.hall_id().empty()) {
+    return Fail(context,
+                absl::InvalidArgumentError("config.hall_id is required"));
+  }
+  if ((*caller)->role() != v1::ROLE_SUPERVISOR) {
+    return Fail(context, absl::PermissionDeniedError(
+                             "only a supervisor token may configure a hall"));
+  }
+  if (absl::Status allowed = c_.auth->Authorize(*caller, config.hall_id(), {});
+      !allowed.ok()) {
+    return Fail(context, allowed);
+  }
+  if (request->request_id().size() > kMaxRequestIdLength) {
+    return Fail(context, absl::InvalidArgumentError(
+                             absl::StrCat("request_id is longer than ",
+                                          kMaxRequestIdLength, " bytes")));
+  }
+  // A hall is only ever built from a config the engine accepts.
+  if (absl::StatusOr<HallRules> rules = HallRules::FromConfig(config);
+      !rules.ok()) {
+    return Fail(context, rules.status());
+  }
+  absl::StatusOr<std::pair<HallRuntime*, bool>> hall = c_.halls->AddIfAbsent(
+      config.hall_id(), [&] { return c_.new_hall(config); });
+  if (!hall.ok()) return Fail(context, hall.status());
+  // A new hall's journal begins with this Configure, which is how recovery
+  // finds its configuration; an existing hall takes it as a command.
+  v1::Command command;
+  *command.mutable_configure()->mutable_config() = config;
+  command.mutable_configure()->set_supervisor_id((*caller)->name());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  hall->first->Submit(
+      std::move(command), request->request_id(),
+      [reactor, response, created = hall->second](
+          absl::Status status, const v1::CommandReply&) {
+        response->set_created(created);
+        reactor->Finish(ToGrpc(status));
+      });
+  return reactor;
 }
 
 }  // namespace qcall

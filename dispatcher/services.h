@@ -5,26 +5,29 @@
 #define QCALL_DISPATCHER_SERVICES_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "dispatcher/auth.h"
+#include "dispatcher/hall_directory.h"
 #include "dispatcher/hall_runtime.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall {
 
-// Hall id -> runtime; fixed after start-up, so reads need no lock.
-using HallDirectory = std::map<std::string, std::unique_ptr<HallRuntime>>;
-
 struct ServiceContext {
   const Authenticator* auth;
-  const HallDirectory* halls;
+  HallDirectory* halls;
   int64_t heartbeat_timeout_seconds;
   // Watch streams open on the whole server, and how many may be.
   std::atomic<int64_t>* open_streams;
   int64_t max_streams;
+  // Builds and starts a hall that ConfigureHall adds.
+  std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>(
+      const v1::HallConfig&)>
+      new_hall;
 };
 
 class KioskService final : public v1::Kiosk::CallbackService {

@@ -173,6 +173,25 @@ absl::StatusOr<uint64_t> SqliteJournalStore::LastIndex(
   return last;
 }
 
+absl::StatusOr<std::vector<std::string>> SqliteJournalStore::HallIds() {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT DISTINCT hall_id FROM journal UNION SELECT "
+                         "DISTINCT hall_id FROM snapshots ORDER BY 1",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read journal");
+  }
+  std::vector<std::string> ids;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    ids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                     static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return Error("read journal");
+  return ids;
+}
+
 absl::Status SqliteJournalStore::ReadJournal(
     absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
     const std::function<absl::Status(const JournalRecord&)>& visit) {

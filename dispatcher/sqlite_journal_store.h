@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dispatcher/journal_store.h"
 
@@ -23,6 +24,7 @@ class SqliteJournalStore : public JournalStore {
   absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
       absl::string_view hall_id) override;
   absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) override;
+  absl::StatusOr<std::vector<std::string>> HallIds() override;
   absl::Status ReadJournal(
       absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) override;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "engine/announcement.h"
+#include "engine/reconfigure.h"
 #include "engine/status_macros.h"
 
 namespace qcall {
@@ -155,6 +156,8 @@ void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
       return e->mutable_alarm()->Clear();
     case v1::HallEvent::kDayStarted:
       return e->mutable_day_started()->Clear();
+    case v1::HallEvent::kHallConfigured:
+      return e->mutable_hall_configured()->Clear();
     case v1::HallEvent::KIND_NOT_SET:
       break;
   }
@@ -226,6 +229,8 @@ absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
       return absl::OkStatus();
     case C::kRollOverDay:
       return absl::OkStatus();
+    case C::kConfigure:
+      return Configure(command.configure(), now, out);
     case C::KIND_NOT_SET:
       break;
   }
@@ -597,6 +602,26 @@ absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
           ->mutable_min_open_windows_changed();
   e->set_min_open_windows(min_open_windows_);
   e->set_supervisor_id(c.supervisor_id());
+  UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::Configure(const v1::Command::Configure& c, absl::Time now,
+                             Outcome* out) {
+  RETURN_IF_ERROR(
+      CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
+  // Through a snapshot, so the new hall is checked by the same code that
+  // checks a recovered one.
+  ASSIGN_OR_RETURN(const v1::HallState state,
+                   ReconfigureState(Snapshot(), c.config()));
+  ASSIGN_OR_RETURN(Hall next, Restore(state, calendar_.time_zone()));
+  *this = std::move(next);
+  v1::HallEvent::HallConfigured* e =
+      Emit(v1::HallEvent::kHallConfigured, Millis(now), out)
+          ->mutable_hall_configured();
+  e->set_supervisor_id(c.supervisor_id());
+  e->set_services(static_cast<int32_t>(services_.size()));
+  e->set_windows(static_cast<int32_t>(windows_.size()));
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }

@@ -183,6 +183,8 @@ class Hall {
                           Outcome* out);
   absl::Status SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
                                  absl::Time now, Outcome* out);
+  absl::Status Configure(const v1::Command::Configure& c, absl::Time now,
+                         Outcome* out);
   absl::Status WindowLost(const v1::Command::WindowLost& c, absl::Time now,
                           Outcome* out);
   void Tick(absl::Time now, Outcome* out);

@@ -35,6 +35,9 @@ class FakeStore : public JournalStore {
     return std::nullopt;
   }
   absl::StatusOr<uint64_t> LastIndex(absl::string_view) override { return 0; }
+  absl::StatusOr<std::vector<std::string>> HallIds() override {
+    return std::vector<std::string>();
+  }
   absl::Status ReadJournal(
       absl::string_view, uint64_t, uint64_t,
       const std::function<absl::Status(const JournalRecord&)>&) override {

@@ -56,6 +56,7 @@ TEST_F(SqliteJournalStoreTest, WhatIsCommittedSurvivesReopening) {
   EXPECT_EQ(*(*store)->LastIndex("a"), 5u);
   EXPECT_EQ(*(*store)->LastIndex("b"), 1u);
   EXPECT_EQ(*(*store)->LastIndex("none"), 0u);
+  EXPECT_EQ(*(*store)->HallIds(), (std::vector<std::string>{"a", "b"}));
   auto snapshot = (*store)->LatestSnapshot("a");
   ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
   EXPECT_EQ((*snapshot)->index, 3u);
