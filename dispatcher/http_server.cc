@@ -68,10 +68,14 @@ class Connection final : public HttpExchange,
                                         idle = std::move(idle_bytes)] {
       self->idle_bytes_ = idle;
       self->stream_.expires_never();
-      self->Enqueue(absl::StrCat(
+      std::string head = absl::StrCat(
           "HTTP/1.1 200 OK\r\nServer: qcalld\r\nContent-Type: ", type,
           "\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
-          "Connection: close\r\n\r\n"));
+          "Connection: close\r\n\r\n");
+      // WriteNext uncounts every buffer it sends: count the head as Send
+      // counts what it queues.
+      self->queued_bytes_ += head.size();
+      self->Enqueue(std::move(head));
       self->WatchPeer();
       self->ArmIdleTimer();
     });
@@ -191,6 +195,7 @@ class Connection final : public HttpExchange,
     idle_timer_.async_wait([self = shared_from_this()](beast::error_code) {
       if (self->closed_.load()) return;
       if (!self->sent_since_timer_ && self->out_.empty()) {
+        self->queued_bytes_ += self->idle_bytes_.size();
         self->Enqueue(self->idle_bytes_);
       }
       self->sent_since_timer_ = false;

@@ -13,9 +13,12 @@ absl::StatusOr<std::string> QrSvg(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat(
         "QR text must be 1 to ", kMaxQrTextBytes, " bytes, got ", text.size()));
   }
-  const std::string data(text);
+  // Every byte, a NUL too (QRcode_encodeString8bit would stop at one).
   std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
-      QRcode_encodeString8bit(data.c_str(), 0, QR_ECLEVEL_M), &QRcode_free);
+      QRcode_encodeData(static_cast<int>(text.size()),
+                        reinterpret_cast<const unsigned char*>(text.data()), 0,
+                        QR_ECLEVEL_M),
+      &QRcode_free);
   if (code == nullptr) {
     return absl::InternalError("libqrencode could not encode the text");
   }

@@ -89,6 +89,7 @@ std::string QcalldProcess::Log() const {
   const std::string port_file = dir_ + "/port";
   std::remove(port_file.c_str());
   port_ = 0;
+  http_port_ = 0;
 
   // QCALLD_BINARY runs the tests against another build of the server.
   const char* binary = std::getenv("QCALLD_BINARY");
@@ -145,10 +146,14 @@ std::string QcalldProcess::Log() const {
       std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
     {
+      // qcalld renames the file into place whole: the gRPC port on line 1,
+      // the HTTP port (0 without --http) on line 2.
       std::ifstream in(port_file);
       int port = 0;
+      int http_port = 0;
       if (in >> port && port > 0) {
         port_ = port;
+        if (in >> http_port) http_port_ = http_port;
         return ::testing::AssertionSuccess();
       }
     }

@@ -1,6 +1,7 @@
 // QcalldProcess runs a real qcalld for one integration test: a fresh temp
 // folder (mkdtemp) with the config and the data folder, fork/exec of the
-// binary on 127.0.0.1:0, and the bound port read from --port-file. The server
+// binary on 127.0.0.1:0, and the bound ports read from --port-file (the
+// HTTP port too, with extra_args {"--http", "127.0.0.1:0"}). The server
 // can be killed (kill -9 by default) and restarted on the same data folder;
 // each start listens on a new port, so take a new channel after Restart().
 //
@@ -63,6 +64,8 @@ class QcalldProcess {
 
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  // The port of --http; 0 when the server has no HTTP side.
+  int http_port() const { return http_port_; }
   int starts() const { return starts_; }
   std::string address() const;
   const std::string& dir() const { return dir_; }
@@ -81,6 +84,7 @@ class QcalldProcess {
   std::string config_path_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
   int starts_ = 0;
 };
 

@@ -1,0 +1,746 @@
+// qcalld's HTTP side against a real qcalld (docs/http-api.md): gRPC methods
+// as JSON with the gRPC refusals as HTTP statuses, keep-alive and the body
+// limit, Server-Sent Events with Last-Event-ID resumption, the public ticket
+// status, QR codes, speech, the static pages, Supervisor.GetLoadHistory, and
+// SIGTERM with a stream open.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/http_client.h"
+#include "tests/integration/qcalld_process.h"
+
+#ifndef WEB_SOURCE_ROOT
+#error "WEB_SOURCE_ROOT must name the source tree's clients/web"
+#endif
+
+namespace qcall::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+QcalldOptions WithHttp(int min_open_windows = 0,
+                       const std::string& web_root = WEB_SOURCE_ROOT) {
+  return {.config_text = TestConfig(min_open_windows),
+          .extra_args = {"--http", "127.0.0.1:0", "--web", web_root}};
+}
+
+HttpFields Bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+template <typename Message>
+::testing::AssertionResult ParseJson(const std::string& json,
+                                     Message* message) {
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(json, message);
+  if (!parsed.ok()) {
+    return ::testing::AssertionFailure() << "not a " << message->GetTypeName()
+                                         << ": " << parsed.ToString() << "\n"
+                                         << json;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// A JSON error answer: the HTTP status, {"code": <code>, "message": ...}
+// with a message saying what is wrong. `message` receives it.
+::testing::AssertionResult IsError(const HttpReply& reply, unsigned status,
+                                   const std::string& code,
+                                   std::string* message = nullptr) {
+  if (reply.status != status) {
+    return ::testing::AssertionFailure()
+           << "HTTP " << reply.status << " (want " << status << ") "
+           << reply.error << reply.body;
+  }
+  if (reply.content_type != "application/json") {
+    return ::testing::AssertionFailure()
+           << "content type " << reply.content_type << ": " << reply.body;
+  }
+  google::protobuf::Struct body;
+  if (auto parsed = ParseJson(reply.body, &body); !parsed) return parsed;
+  const auto& fields = body.fields();
+  if (!fields.contains("code") || fields.at("code").string_value() != code) {
+    return ::testing::AssertionFailure()
+           << "want code " << code << ": " << reply.body;
+  }
+  if (!fields.contains("message") ||
+      fields.at("message").string_value().empty()) {
+    return ::testing::AssertionFailure() << "no message: " << reply.body;
+  }
+  if (message != nullptr) *message = fields.at("message").string_value();
+  return ::testing::AssertionSuccess() << reply.body;
+}
+
+::testing::AssertionResult IsOkJson(const HttpReply& reply) {
+  if (reply.status != 200) {
+    return ::testing::AssertionFailure()
+           << "HTTP " << reply.status << " " << reply.error << reply.body;
+  }
+  if (reply.content_type != "application/json") {
+    return ::testing::AssertionFailure()
+           << "content type " << reply.content_type;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// A stream message that is a WatchResponse with `id` and `event` as the
+// protocol says: a snapshot's id is its last_seq, an event's its seq.
+::testing::AssertionResult IsWatchMessage(const SseMessage& message,
+                                          v1::WatchResponse* response) {
+  if (auto parsed = ParseJson(message.data, response); !parsed) return parsed;
+  const bool snapshot = response->has_snapshot();
+  if (message.event != (snapshot ? "snapshot" : "event")) {
+    return ::testing::AssertionFailure()
+           << "event: " << message.event << " for " << message.data;
+  }
+  const uint64_t seq =
+      snapshot ? response->snapshot().last_seq() : response->event().seq();
+  if (message.id != std::to_string(seq)) {
+    return ::testing::AssertionFailure()
+           << "id: " << message.id << " for seq " << seq;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The next message, which must be an event.
+::testing::AssertionResult NextEvent(SseStream& stream, v1::HallEvent* event) {
+  SseMessage message;
+  if (!stream.Next(&message)) {
+    return ::testing::AssertionFailure()
+           << (stream.ended() ? "the stream ended" : "no message in time")
+           << "; it carried:\n"
+           << stream.raw();
+  }
+  v1::WatchResponse response;
+  if (auto ok = IsWatchMessage(message, &response); !ok) return ok;
+  if (!response.has_event()) {
+    return ::testing::AssertionFailure() << "not an event: " << message.data;
+  }
+  *event = response.event();
+  return ::testing::AssertionSuccess();
+}
+
+std::string IssueJson(const std::string& service,
+                      const std::string& request_id = "") {
+  std::string json =
+      R"({"hallId": "it-hall", "serviceCode": ")" + service + R"(")";
+  if (!request_id.empty()) json += R"(, "requestId": ")" + request_id + R"(")";
+  return json + "}";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ---------------------------------------------------------------------------
+// Unary calls
+
+TEST(HttpGateway, IssueTicketAsJsonAndItsRetry) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  ASSERT_GT(server.http_port(), 0);
+  Api api(server.NewChannel());
+  HttpClient http(server.http_port());
+
+  HttpReply first = http.Post("/qcall.v1.Kiosk/IssueTicket",
+                              IssueJson("BILL", "k1-000017"), kKioskToken);
+  ASSERT_TRUE(IsOkJson(first)) << first.body;
+  v1::CommandReply reply;
+  ASSERT_TRUE(ParseJson(first.body, &reply));
+  EXPECT_EQ(reply.ticket().number(), "A0001");
+  EXPECT_EQ(reply.ticket().service_code(), "BILL");
+  EXPECT_EQ(reply.ticket().state(), v1::TICKET_STATE_WAITING);
+  EXPECT_GT(reply.ticket().issued_at_unix_ms(), 0);
+  EXPECT_GT(reply.seq(), 0u);
+  // The proto3 JSON mapping: 64-bit integers as strings, enums by name,
+  // default values printed.
+  EXPECT_NE(first.body.find(R"("issuedAtUnixMs":")"), std::string::npos)
+      << first.body;
+  EXPECT_NE(
+      first.body.find(R"("estimatedWaitSeconds":")" +
+                      std::to_string(reply.estimated_wait_seconds()) + R"(")"),
+      std::string::npos)
+      << first.body;
+  EXPECT_NE(first.body.find(R"("appointmentUnixSeconds":"0")"),
+            std::string::npos)
+      << first.body;
+  EXPECT_NE(
+      first.body.find(R"("seq":")" + std::to_string(reply.seq()) + R"(")"),
+      std::string::npos)
+      << first.body;
+  EXPECT_NE(first.body.find(R"("state":"TICKET_STATE_WAITING")"),
+            std::string::npos)
+      << first.body;
+  EXPECT_NE(first.body.find(R"("peopleAhead":0)"), std::string::npos)
+      << first.body;
+
+  // The kiosk did not get the answer and asks again: the same ticket.
+  HttpReply again = http.Post("/qcall.v1.Kiosk/IssueTicket",
+                              IssueJson("BILL", "k1-000017"), kKioskToken);
+  ASSERT_TRUE(IsOkJson(again)) << again.body;
+  v1::CommandReply same;
+  ASSERT_TRUE(ParseJson(again.body, &same));
+  EXPECT_EQ(same.ticket().number(), "A0001");
+  EXPECT_EQ(same.seq(), reply.seq());
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(FindService(*hall, "BILL")->waiting(), 1) << "no second ticket";
+  EXPECT_EQ(hall->last_seq(), reply.seq());
+
+  // Another request id is another ticket; so is one without.
+  HttpReply next = http.Post("/qcall.v1.Kiosk/IssueTicket",
+                             IssueJson("BILL", "k1-000018"), kKioskToken);
+  ASSERT_TRUE(ParseJson(next.body, &reply));
+  EXPECT_EQ(reply.ticket().number(), "A0002");
+  EXPECT_EQ(reply.people_ahead(), 1);
+  EXPECT_NE(next.body.find(R"("estimatedWaitSeconds":")"), std::string::npos);
+  HttpReply sim =
+      http.Post("/qcall.v1.Kiosk/IssueTicket", IssueJson("SIM"), kKioskToken);
+  ASSERT_TRUE(ParseJson(sim.body, &reply));
+  EXPECT_EQ(reply.ticket().number(), "B0001");
+
+  // Enum values are accepted by name in requests, and replies of other
+  // services come the same way.
+  HttpReply opened = http.Post(
+      "/qcall.v1.Counter/OpenWindow",
+      R"({"hallId": "it-hall", "window": 1, "clerkId": "c1"})", kCounterToken);
+  ASSERT_TRUE(IsOkJson(opened)) << opened.body;
+  HttpReply urgent = http.Post("/qcall.v1.Kiosk/IssueTicket",
+                               R"({"hallId": "it-hall", "serviceCode": "BILL",)"
+                               R"( "category": "CATEGORY_URGENT"})",
+                               kKioskToken);
+  ASSERT_TRUE(ParseJson(urgent.body, &reply)) << urgent.body;
+  EXPECT_EQ(reply.ticket().category(), v1::CATEGORY_URGENT);
+  HttpReply services = http.Post("/qcall.v1.Kiosk/ListServices",
+                                 R"({"hallId": "it-hall"})", kKioskToken);
+  v1::ListServicesResponse list;
+  ASSERT_TRUE(ParseJson(services.body, &list)) << services.body;
+  EXPECT_EQ(list.hall_name(), "Integration Hall");
+  EXPECT_EQ(list.language(), v1::LANGUAGE_ZH);
+  EXPECT_EQ(list.services_size(), 3);
+}
+
+TEST(HttpGateway, RefusalsCarryTheGrpcCodeAndMessage) {
+  QcalldProcess server(WithHttp(/*min_open_windows=*/1));
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  HttpClient http(server.http_port());
+  const std::string issue = "/qcall.v1.Kiosk/IssueTicket";
+
+  EXPECT_TRUE(
+      IsError(http.Post(issue, IssueJson("BILL")), 401, "unauthenticated"));
+  EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "no-such-token"), 401,
+                      "unauthenticated"));
+  // A POST never takes the token from a cookie (another site could make
+  // the browser send it).
+  EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "",
+                                {{"Cookie", "qcall_token=it-kiosk-token"}}),
+                      401, "unauthenticated"));
+  EXPECT_TRUE(IsError(
+      http.Post("/qcall.v1.Counter/OpenWindow",
+                R"({"hallId": "it-hall", "window": 1, "clerkId": "c1"})",
+                kKioskToken),
+      403, "permission_denied"));
+  EXPECT_TRUE(IsError(http.Post(issue,
+                                R"({"hallId": "it-hall", "serviceCode": )"
+                                R"("BILL", "colour": "red"})",
+                                kKioskToken),
+                      400, "invalid_argument"));
+  EXPECT_TRUE(IsError(http.Post(issue, "{\"hallId\": ", kKioskToken), 400,
+                      "invalid_argument"));
+  EXPECT_TRUE(IsError(http.Post(issue,
+                                R"({"hallId": "it-hall",)"
+                                R"( "serviceCode": "NOPE"})",
+                                kKioskToken),
+                      404, "not_found"))
+      << "the hall's own refusal";
+  EXPECT_TRUE(
+      IsError(http.Post("/qcall.v1.Kiosk/PrintMoney", "{}", kKioskToken), 404,
+              "not_found"));
+  EXPECT_TRUE(
+      IsError(http.Post("/qcall.v1.Bank/IssueTicket", "{}", kKioskToken), 404,
+              "not_found"));
+  EXPECT_TRUE(
+      IsError(http.Post("/tickets", "{}", kKioskToken), 404, "not_found"));
+  std::string message;
+  EXPECT_TRUE(IsError(http.Post("/qcall.v1.Display/Watch",
+                                R"({"hallId": "it-hall"})", kDisplayToken),
+                      404, "not_found", &message));
+  EXPECT_NE(message.find("/events"), std::string::npos) << message;
+  // Nothing of the above issued a ticket.
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(FindService(*hall, "BILL")->issued_today(), 0);
+
+  // The hall needs one open window: closing the only one is refused, with
+  // the message a gRPC client gets.
+  ASSERT_OK(api.Open(1, "clerk-1"));
+  HttpReply refused =
+      http.Post("/qcall.v1.Counter/CloseWindow",
+                R"({"hallId": "it-hall", "window": 1})", kCounterToken);
+  ASSERT_TRUE(IsError(refused, 400, "failed_precondition", &message));
+  auto grpc_refusal = api.Close(1);
+  ASSERT_CODE(grpc_refusal, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(message, grpc_refusal.status.error_message());
+  hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(hall->open_windows(), 1);
+}
+
+TEST(HttpGateway, KeepsTheConnectionAliveUnlessAskedToClose) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.http_port());
+  HttpReply health = http.Get("/healthz");
+  EXPECT_EQ(health.status, 200u) << health.error;
+  EXPECT_EQ(health.body, "ok\n");
+  EXPECT_TRUE(health.keep_alive);
+  EXPECT_FALSE(http.ClosedByServer(milliseconds(100)));
+  // The same connection serves the next requests.
+  HttpReply issued =
+      http.Post("/qcall.v1.Kiosk/IssueTicket", IssueJson("BILL"), kKioskToken);
+  EXPECT_TRUE(IsOkJson(issued)) << issued.body;
+  EXPECT_TRUE(issued.keep_alive);
+  HttpReply refused =
+      http.Post("/qcall.v1.Kiosk/IssueTicket", IssueJson("BILL"));
+  EXPECT_TRUE(IsError(refused, 401, "unauthenticated"));
+  EXPECT_TRUE(refused.keep_alive) << "a refusal keeps the connection too";
+  HttpReply metrics = http.Get("/metrics");
+  EXPECT_EQ(metrics.status, 200u) << metrics.error;
+  EXPECT_NE(metrics.body.find("qcall_waiting_tickets{hall=\"it-hall\"} 1"),
+            std::string::npos)
+      << metrics.body;
+
+  HttpReply last = http.Get("/healthz", {{"Connection", "close"}});
+  EXPECT_EQ(last.status, 200u) << last.error;
+  EXPECT_FALSE(last.keep_alive);
+  EXPECT_TRUE(http.ClosedByServer(seconds(2)));
+}
+
+TEST(HttpGateway, BodiesOverOneMebibyteAreRefused) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  constexpr size_t kLimit = 1 << 20;
+  // Exactly the limit (the JSON padded with spaces) is a request.
+  std::string body = IssueJson("BILL");
+  body.resize(kLimit, ' ');
+  {
+    HttpClient http(server.http_port());
+    HttpReply issued =
+        http.Post("/qcall.v1.Kiosk/IssueTicket", body, kKioskToken);
+    EXPECT_TRUE(IsOkJson(issued)) << issued.body;
+  }
+  body.push_back(' ');
+  HttpClient http(server.http_port());
+  HttpReply refused =
+      http.Post("/qcall.v1.Kiosk/IssueTicket", body, kKioskToken);
+  EXPECT_EQ(refused.status, 413u) << refused.error << refused.body;
+  EXPECT_FALSE(refused.keep_alive);
+  EXPECT_TRUE(http.ClosedByServer(seconds(2)));
+  Api api(server.NewChannel());
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(FindService(*hall, "BILL")->issued_today(), 1);
+}
+
+TEST(HttpGateway, GetLoadHistoryHasASampleAMinute) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.http_port());
+  EXPECT_TRUE(IsError(http.Post("/qcall.v1.Supervisor/GetLoadHistory",
+                                R"({"hallId": "it-hall"})", kKioskToken),
+                      403, "permission_denied"));
+  // The first sample is taken at the hall's first tick after start.
+  v1::LoadHistory history;
+  HttpReply reply;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (history.samples().empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    reply = http.Post("/qcall.v1.Supervisor/GetLoadHistory",
+                      R"({"hallId": "it-hall"})", kSupervisorToken);
+    ASSERT_TRUE(IsOkJson(reply)) << reply.body;
+    ASSERT_TRUE(ParseJson(reply.body, &history));
+  }
+  ASSERT_EQ(history.samples_size(), 1) << reply.body;
+  const v1::LoadSample& sample = history.samples(0);
+  EXPECT_GT(sample.at_unix_ms(), 0);
+  EXPECT_NE(reply.body.find(R"("atUnixMs":")"), std::string::npos);
+  EXPECT_EQ(sample.open_windows(), 0);
+  ASSERT_EQ(sample.services_size(), 3) << reply.body;
+  EXPECT_EQ(sample.services(0).code(), "BILL");
+  EXPECT_EQ(sample.services(1).code(), "SIM");
+  EXPECT_EQ(sample.services(2).code(), "PLAN");
+  EXPECT_TRUE(IsError(http.Post("/qcall.v1.Supervisor/GetLoadHistory",
+                                R"({"hallId": "nowhere"})", kSupervisorToken),
+                      404, "not_found"));
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+TEST(HttpEvents, SnapshotLiveEventsAndExactResume) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Issue("BILL"));  // A0001
+  ASSERT_OK(api.Issue("BILL"));  // A0002
+  ASSERT_OK(api.Open(1, "clerk-1"));
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  const uint64_t l = hall->last_seq();
+
+  uint64_t n = 0;
+  {
+    SseStream live(server.http_port(), "/events?hall=it-hall",
+                   Bearer(kDisplayToken));
+    ASSERT_EQ(live.status(), 200u) << live.error() << live.body();
+    EXPECT_EQ(live.content_type(), "text/event-stream; charset=utf-8");
+    SseMessage message;
+    ASSERT_TRUE(live.Next(&message)) << live.raw();
+    v1::WatchResponse first;
+    ASSERT_TRUE(IsWatchMessage(message, &first));
+    ASSERT_TRUE(first.has_snapshot()) << message.data;
+    EXPECT_EQ(message.id, std::to_string(l));
+    EXPECT_TRUE(SameView(first.snapshot(), *hall));
+
+    // A call made over gRPC arrives as an event with its seq as id.
+    auto called = api.CallNext(1);
+    ASSERT_OK(called);
+    v1::HallEvent event;
+    ASSERT_TRUE(NextEvent(live, &event));
+    EXPECT_EQ(event.seq(), called->seq());
+    ASSERT_TRUE(event.has_ticket_called()) << event.ShortDebugString();
+    EXPECT_EQ(event.ticket_called().ticket().number(), "A0001");
+    EXPECT_EQ(event.ticket_called().announcement(),
+              "请 A0001 号到 1 号窗口办理");
+    n = event.seq();
+  }
+
+  // The browser is gone; the hall carries on.
+  ASSERT_OK(api.StartServing(1));
+  ASSERT_OK(api.Complete(1, 5));
+  ASSERT_OK(api.Issue("SIM"));
+  auto last = api.CallNext(1);
+  ASSERT_OK(last);
+  const uint64_t m = last->seq();
+  ASSERT_GE(m, n + 4);
+
+  // EventSource reconnects with Last-Event-ID: exactly the events after it,
+  // in order, each once, and no snapshot.
+  SseStream resumed(server.http_port(), "/events?hall=it-hall",
+                    {{"Authorization", std::string("Bearer ") + kDisplayToken},
+                     {"Last-Event-ID", std::to_string(n)}});
+  ASSERT_EQ(resumed.status(), 200u) << resumed.error() << resumed.body();
+  for (uint64_t seq = n + 1; seq <= m; ++seq) {
+    v1::HallEvent event;
+    ASSERT_TRUE(NextEvent(resumed, &event)) << "want seq " << seq;
+    EXPECT_EQ(event.seq(), seq);
+  }
+  auto more = api.Issue("PLAN");
+  ASSERT_OK(more);
+  v1::HallEvent event;
+  ASSERT_TRUE(NextEvent(resumed, &event));
+  EXPECT_EQ(event.seq(), m + 1) << "nothing replayed twice";
+  EXPECT_EQ(EventTicket(event), "C0001");
+
+  // after= in the query does the same for a first connection; the
+  // Last-Event-ID header wins over it.
+  SseStream after(server.http_port(),
+                  "/events?hall=it-hall&after=" + std::to_string(m),
+                  Bearer(kDisplayToken));
+  ASSERT_TRUE(NextEvent(after, &event));
+  EXPECT_EQ(event.seq(), m + 1);
+  SseStream both(server.http_port(),
+                 "/events?hall=it-hall&after=" + std::to_string(n),
+                 {{"Authorization", std::string("Bearer ") + kDisplayToken},
+                  {"Last-Event-ID", std::to_string(m)}});
+  ASSERT_TRUE(NextEvent(both, &event));
+  EXPECT_EQ(event.seq(), m + 1);
+}
+
+TEST(HttpEvents, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Issue("BILL"));  // A0001
+  ASSERT_OK(api.Issue("BILL"));  // A0002
+  ASSERT_OK(api.Open(1, "clerk-1"));
+  auto opened = api.Open(3, "clerk-3");
+  ASSERT_OK(opened);
+
+  SseStream only3(
+      server.http_port(),
+      "/events?hall=it-hall&windows=3&after=" + std::to_string(opened->seq()),
+      Bearer(kDisplayToken));
+  ASSERT_EQ(only3.status(), 200u) << only3.error() << only3.body();
+  ASSERT_OK(api.CallNext(1));      // A0001 at window 1
+  ASSERT_OK(api.CallNext(3));      // A0002 at window 3
+  auto issued = api.Issue("SIM");  // Hall-wide.
+  ASSERT_OK(issued);
+  bool saw_window_3 = false;
+  bool saw_hall_wide = false;
+  for (v1::HallEvent event; !saw_hall_wide;) {
+    ASSERT_TRUE(NextEvent(only3, &event));
+    EXPECT_TRUE(EventWindow(event) == 0 || EventWindow(event) == 3)
+        << event.ShortDebugString();
+    if (event.has_ticket_called()) {
+      EXPECT_EQ(event.ticket_called().window(), 3);
+      EXPECT_EQ(event.ticket_called().ticket().number(), "A0002");
+      saw_window_3 = true;
+    }
+    saw_hall_wide = event.seq() == issued->seq();
+  }
+  EXPECT_TRUE(saw_window_3);
+
+  SseStream bad(server.http_port(), "/events?hall=it-hall&windows=3,x",
+                Bearer(kDisplayToken));
+  EXPECT_EQ(bad.status(), 400u) << bad.body();
+}
+
+TEST(HttpEvents, TokensAndRefusalsBeforeTheStream) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  const int port = server.http_port();
+  auto first_is_snapshot = [](SseStream& stream) {
+    SseMessage message;
+    v1::WatchResponse response;
+    if (!stream.Next(&message)) {
+      return ::testing::AssertionFailure() << stream.raw();
+    }
+    if (auto ok = IsWatchMessage(message, &response); !ok) return ok;
+    return ::testing::AssertionResult(response.has_snapshot()) << message.data;
+  };
+  // EventSource cannot set headers: the cookie or the query carries it.
+  {
+    SseStream cookie(port, "/events?hall=it-hall",
+                     {{"Cookie", "lang=zh; qcall_token=it-display-token"}});
+    ASSERT_EQ(cookie.status(), 200u) << cookie.body();
+    EXPECT_TRUE(first_is_snapshot(cookie));
+    SseStream query(port, "/events?hall=it-hall&token=it-display-token");
+    ASSERT_EQ(query.status(), 200u) << query.body();
+    EXPECT_TRUE(first_is_snapshot(query));
+  }
+  SseStream bad_cookie(port, "/events?hall=it-hall",
+                       {{"Cookie", "qcall_token=not-a-token"}});
+  EXPECT_EQ(bad_cookie.status(), 401u);
+  EXPECT_NE(bad_cookie.body().find(R"("code":"unauthenticated")"),
+            std::string::npos)
+      << bad_cookie.body();
+  SseStream none(port, "/events?hall=it-hall");
+  EXPECT_EQ(none.status(), 401u) << none.body();
+  SseStream other_hall(port, "/events?hall=it-hall", Bearer(kOtherKioskToken));
+  EXPECT_EQ(other_hall.status(), 403u) << other_hall.body();
+
+  // detail=1 is Supervisor.Watch: a display token is refused before any
+  // stream starts; a supervisor's gets one.
+  SseStream display_detail(port, "/events?hall=it-hall&detail=1",
+                           Bearer(kDisplayToken));
+  EXPECT_EQ(display_detail.status(), 403u) << display_detail.raw();
+  EXPECT_EQ(display_detail.content_type(), "application/json");
+  EXPECT_NE(display_detail.body().find(R"("code":"permission_denied")"),
+            std::string::npos)
+      << display_detail.body();
+  SseStream supervisor_detail(port, "/events?hall=it-hall&detail=1",
+                              Bearer(kSupervisorToken));
+  ASSERT_EQ(supervisor_detail.status(), 200u) << supervisor_detail.body();
+  EXPECT_TRUE(first_is_snapshot(supervisor_detail));
+
+  SseStream no_hall(port, "/events", Bearer(kDisplayToken));
+  EXPECT_EQ(no_hall.status(), 400u) << no_hall.body();
+  SseStream bad_id(port, "/events?hall=it-hall",
+                   {{"Authorization", std::string("Bearer ") + kDisplayToken},
+                    {"Last-Event-ID", "forty-one"}});
+  EXPECT_EQ(bad_id.status(), 400u) << bad_id.body();
+}
+
+TEST(HttpEvents, LastEventIdBeyondTheHallGetsASnapshot) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Issue("BILL"));
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  const uint64_t l = hall->last_seq();
+
+  // The browser remembers an id of a journal that was reset.
+  SseStream stream(server.http_port(), "/events?hall=it-hall",
+                   {{"Authorization", std::string("Bearer ") + kDisplayToken},
+                    {"Last-Event-ID", std::to_string(l + 100)}});
+  ASSERT_EQ(stream.status(), 200u) << stream.body();
+  SseMessage message;
+  ASSERT_TRUE(stream.Next(&message)) << stream.raw();
+  v1::WatchResponse response;
+  ASSERT_TRUE(IsWatchMessage(message, &response));
+  ASSERT_TRUE(response.has_snapshot()) << message.data;
+  EXPECT_EQ(message.id, std::to_string(l));
+  // And the stream goes on from there.
+  auto issued = api.Issue("SIM");
+  ASSERT_OK(issued);
+  v1::HallEvent event;
+  ASSERT_TRUE(NextEvent(stream, &event));
+  EXPECT_EQ(event.seq(), l + 1);
+  EXPECT_EQ(EventTicket(event), "B0001");
+}
+
+TEST(HttpEvents, UnknownHallIsAFailureEventThatEndsTheStream) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  SseStream stream(server.http_port(), "/events?hall=nowhere",
+                   Bearer(kDisplayToken));
+  ASSERT_EQ(stream.status(), 200u) << stream.body();
+  SseMessage message;
+  ASSERT_TRUE(stream.Next(&message)) << stream.raw();
+  EXPECT_EQ(message.event, "failure");
+  EXPECT_EQ(message.id, "") << "a failure is not a place to resume from";
+  google::protobuf::Struct body;
+  ASSERT_TRUE(ParseJson(message.data, &body));
+  EXPECT_EQ(body.fields().at("code").string_value(), "not_found")
+      << message.data;
+  EXPECT_TRUE(stream.EndsWithin(seconds(2)));
+}
+
+TEST(HttpEvents, SigtermEndsOpenStreamsAndExitsCleanly) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  SseStream stream(server.http_port(), "/events?hall=it-hall",
+                   Bearer(kDisplayToken));
+  ASSERT_EQ(stream.status(), 200u) << stream.body();
+  SseMessage message;
+  ASSERT_TRUE(stream.Next(&message)) << stream.raw();
+  EXPECT_EQ(message.event, "snapshot");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server.Stop(/*timeout_seconds=*/5)) << server.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(4));
+  EXPECT_TRUE(stream.EndsWithin(seconds(2)));
+}
+
+// ---------------------------------------------------------------------------
+// Public helpers and pages
+
+TEST(HttpPublic, TicketStatusNeedsNoToken) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Issue("BILL", v1::CATEGORY_NORMAL, "", "13800138000"));
+  ASSERT_OK(api.Issue("BILL"));
+  HttpClient http(server.http_port());
+
+  HttpReply status = http.Get("/ticket/it-hall/A0002");
+  ASSERT_TRUE(IsOkJson(status)) << status.body;
+  v1::CommandReply reply;
+  ASSERT_TRUE(ParseJson(status.body, &reply));
+  EXPECT_EQ(reply.ticket().number(), "A0002");
+  EXPECT_EQ(reply.ticket().state(), v1::TICKET_STATE_WAITING);
+  EXPECT_EQ(reply.people_ahead(), 1);
+  status = http.Get("/ticket/it-hall/A0001");
+  ASSERT_TRUE(IsOkJson(status)) << status.body;
+  EXPECT_EQ(status.body.find("13800138000"), std::string::npos)
+      << "no phone number on the public page: " << status.body;
+
+  EXPECT_TRUE(IsError(http.Get("/ticket/it-hall/A0999"), 404, "not_found"));
+  EXPECT_TRUE(IsError(http.Get("/ticket/nowhere/A0001"), 404, "not_found"));
+  // Read-only: nothing changed.
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(FindService(*hall, "BILL")->waiting(), 2);
+}
+
+TEST(HttpPublic, QrCodesAndSpeech) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.http_port());
+
+  HttpReply qr =
+      http.Get("/qr.svg?text=http%3A%2F%2F127.0.0.1%2Ft%2Fit-hall%2FA0001");
+  EXPECT_EQ(qr.status, 200u) << qr.body;
+  EXPECT_EQ(qr.content_type, "image/svg+xml");
+  EXPECT_EQ(qr.body.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u)
+      << qr.body.substr(0, 200);
+  EXPECT_TRUE(IsError(http.Get("/qr.svg"), 400, "invalid_argument"));
+  EXPECT_TRUE(IsError(http.Get("/qr.svg?text=" + std::string(513, 'x')), 400,
+                      "invalid_argument"));
+
+  HttpReply wav =
+      http.Get("/speech?lang=en&text=A0001+window+3&token=it-display-token");
+  EXPECT_EQ(wav.status, 200u) << wav.body;
+  EXPECT_EQ(wav.content_type, "audio/wav");
+  EXPECT_EQ(wav.body.rfind("RIFF", 0), 0u);
+  EXPECT_TRUE(
+      IsError(http.Get("/speech?lang=en&text=A0001"), 401, "unauthenticated"));
+  EXPECT_TRUE(
+      IsError(http.Get("/speech?lang=fr&text=A0001", Bearer(kDisplayToken)),
+              400, "invalid_argument"));
+  EXPECT_TRUE(IsError(http.Get("/speech?lang=zh&text=" + std::string(201, 'a'),
+                               Bearer(kDisplayToken)),
+                      400, "invalid_argument"));
+}
+
+TEST(HttpPages, PagesComeFromTheWebFolder) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.http_port());
+  HttpReply board = http.Get("/board?hall=it-hall");
+  EXPECT_EQ(board.status, 200u) << board.body;
+  EXPECT_EQ(board.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(board.body, ReadFile(std::string(WEB_SOURCE_ROOT) + "/board.html"));
+  HttpReply ticket = http.Get("/t/it-hall/A0001");
+  EXPECT_EQ(ticket.status, 200u);
+  EXPECT_EQ(ticket.body,
+            ReadFile(std::string(WEB_SOURCE_ROOT) + "/ticket.html"));
+  HttpReply css = http.Get("/web/board.css");
+  EXPECT_EQ(css.status, 200u);
+  EXPECT_EQ(css.content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(http.Get("/nothing-here").status, 404u);
+}
+
+TEST(HttpPages, NothingOutsideTheWebFolderAndNoHiddenFiles) {
+  // A web folder of our own, with a hidden file in it and a secret next to
+  // it.
+  std::string root = ::testing::TempDir() + "qcall-web-XXXXXX";
+  ASSERT_NE(mkdtemp(root.data()), nullptr);
+  std::filesystem::create_directory(root + "/web");
+  std::ofstream(root + "/web/app.js") << "let shown = true;\n";
+  std::ofstream(root + "/web/.hidden") << "hidden\n";
+  std::ofstream(root + "/secret.txt") << "secret\n";
+  {
+    QcalldProcess server(WithHttp(0, root + "/web"));
+    ASSERT_TRUE(server.Start());
+    HttpClient http(server.http_port());
+    HttpReply shown = http.Get("/web/app.js");
+    EXPECT_EQ(shown.status, 200u);
+    EXPECT_EQ(shown.content_type, "text/javascript; charset=utf-8");
+    EXPECT_EQ(shown.body, "let shown = true;\n");
+    for (const char* target :
+         {"/web/.hidden", "/web/%2Ehidden", "/web/../secret.txt",
+          "/web/..%2Fsecret.txt", "/web/%2E%2E%2Fsecret.txt",
+          "/web/../../etc/passwd", "/web/%2Fetc%2Fpasswd", "/web/sub/../app.js",
+          "/web/"}) {
+      HttpReply reply = http.Get(target);
+      EXPECT_EQ(reply.status, 404u) << target;
+      EXPECT_EQ(reply.body.find("secret"), std::string::npos) << target;
+      EXPECT_EQ(reply.body.find("hidden\n"), std::string::npos) << target;
+      EXPECT_EQ(reply.body.find("root:"), std::string::npos) << target;
+    }
+    EXPECT_EQ(http.Get("/board").status, 404u) << "this folder has no board";
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(root, ignored);
+}
+
+}  // namespace
+}  // namespace qcall::testing
