@@ -1,0 +1,86 @@
+#include "clients/cli/client.h"
+
+#include <cstdio>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+
+namespace qcall::cli {
+
+namespace {
+
+// gRPC waits up to two minutes between connection attempts by default; a
+// board must be back within seconds of qcalld. (The minimum backoff stays at
+// its 20 s: it is also how long one connection attempt may take.)
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10'000);
+  return args;
+}
+
+}  // namespace
+
+Client::Client(GlobalOptions options)
+    : options_(std::move(options)),
+      channel_(grpc::CreateCustomChannel(
+          options_.server, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      stubs_(channel_, channel_, channel_, channel_) {}
+
+void Client::Authorize(grpc::ClientContext* context) const {
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization", "Bearer " + options_.token);
+  }
+}
+
+const std::string& Client::RequestId() {
+  if (request_id_.empty()) {
+    if (!options_.request_id.empty()) {
+      request_id_ = options_.request_id;
+    } else {
+      std::random_device random;
+      request_id_ =
+          absl::StrFormat("qcall-%08x%08x%08x", random(), random(), random());
+    }
+  }
+  return request_id_;
+}
+
+std::string Client::Explain(const grpc::Status& status) const {
+  const std::string code = absl::StatusCodeToString(
+      static_cast<absl::StatusCode>(status.error_code()));
+  std::string what;
+  // gRPC's own words for these ("failed to connect to all addresses; last
+  // error: ...", "Deadline Exceeded") name its internals, not the fix. A
+  // server that answers UNAVAILABLE itself (its journal failed) is reached,
+  // so its channel is ready and its message is kept.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      channel_->GetState(false) != GRPC_CHANNEL_READY) {
+    what = absl::StrCat("cannot reach qcalld at ", options_.server,
+                        " (is it running? see --server)");
+  } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    what =
+        absl::StrCat("no answer from qcalld at ", options_.server, " within ",
+                     options_.timeout_seconds, " s (see --timeout)");
+  } else {
+    what = absl::StrReplaceAll(status.error_message(),
+                               {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
+  }
+  return what.empty() ? code : absl::StrCat(code, ": ", what);
+}
+
+int Client::Fail(const grpc::Status& status) const {
+  const ExitCode exit_code = ExitCodeFor(status.error_code());
+  std::string line = absl::StrCat("qcall: ", Explain(status));
+  if (exit_code == kExitUnreachable && !request_id_.empty()) {
+    absl::StrAppend(&line, "; to retry without acting twice add --request-id ",
+                    request_id_);
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return exit_code;
+}
+
+}  // namespace qcall::cli

@@ -1,0 +1,122 @@
+// Client is qcall's connection to qcalld: one channel, the four stubs, and
+// what every call shares (the bearer token, the deadline, the request id, the
+// one-line error). RunUnary is the whole life of a simple command:
+//
+//   v1::WindowRequest request;
+//   request.set_hall_id(client.hall());
+//   request.set_window(3);
+//   request.set_request_id(client.RequestId());
+//   return RunUnary(client, &v1::Counter::Stub::Recall, request,
+//                   [](const v1::CommandReply& reply) -> Shown {
+//                     return {absl::StrCat("recalled ", ...)};
+//                   });
+#ifndef QCALL_CLIENTS_CLI_CLIENT_H_
+#define QCALL_CLIENTS_CLI_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "clients/cli/exit_codes.h"
+#include "clients/cli/output.h"
+#include "qcall/v1/api.grpc.pb.h"
+
+namespace qcall::cli {
+
+// The options every command takes (see main.cc for their flags).
+struct GlobalOptions {
+  std::string server = "127.0.0.1:50051";
+  std::string token;
+  std::string hall;
+  bool json = false;
+  double timeout_seconds = 10;
+  // Empty: mutating commands send a fresh random id.
+  std::string request_id;
+};
+
+class Client {
+ public:
+  explicit Client(GlobalOptions options);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const GlobalOptions& options() const { return options_; }
+  const std::string& hall() const { return options_.hall; }
+  bool json() const { return options_.json; }
+
+  grpc::Channel* channel() const { return channel_.get(); }
+
+  template <typename Stub>
+  Stub* stub() {
+    return &std::get<Stub>(stubs_);
+  }
+
+  // One unary call with the token and the --timeout deadline.
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                 const Request&, Response*),
+                    const Request& request, Response* response) {
+    grpc::ClientContext context;
+    Authorize(&context);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(static_cast<int64_t>(
+                             options_.timeout_seconds * 1000)));
+    return (stub<Stub>()->*method)(&context, request, response);
+  }
+
+  // Adds "authorization: Bearer <token>" (nothing without a token). Streams
+  // use it alone: they run without a deadline.
+  void Authorize(grpc::ClientContext* context) const;
+
+  // The request id of this run's mutating call: --request-id, or a random
+  // one made once, so that the retry hint names the id that was sent.
+  const std::string& RequestId();
+
+  // The status in one line, "FAILED_PRECONDITION: hall needs 4 open windows,
+  // ...", with gRPC's transport wording replaced by what the user can check.
+  std::string Explain(const grpc::Status& status) const;
+  // Prints "qcall: <Explain>" on stderr (plus how to retry a mutating call
+  // that may or may not have happened) and returns the exit code.
+  int Fail(const grpc::Status& status) const;
+
+ private:
+  GlobalOptions options_;
+  std::string request_id_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::tuple<v1::Kiosk::Stub, v1::Counter::Stub, v1::Display::Stub,
+             v1::Supervisor::Stub>
+      stubs_;
+};
+
+// What a command shows for a reply in human mode, and how it exits.
+struct Shown {
+  std::string text;
+  ExitCode code = kExitOk;
+};
+
+// Runs one unary call and prints the reply: one JSON object with --json,
+// else `show(reply).text`. Returns the exit code (`show(reply).code` on
+// success, so --json and words end alike).
+template <typename Stub, typename Request, typename Response, typename Show>
+int RunUnary(Client& client,
+             grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                          Response*),
+             const Request& request, Show show) {
+  Response response;
+  const grpc::Status status = client.Call(method, request, &response);
+  if (!status.ok()) return client.Fail(status);
+  Shown shown = show(response);
+  if (client.json()) {
+    PrintLine(ToJson(response));
+  } else if (!shown.text.empty()) {
+    PrintLine(shown.text);
+  }
+  return shown.code;
+}
+
+}  // namespace qcall::cli
+
+#endif  // QCALL_CLIENTS_CLI_CLIENT_H_
