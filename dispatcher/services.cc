@@ -234,7 +234,14 @@ grpc::ServerUnaryReactor* CounterService::CloseWindow(
   if (request->has_override()) *close->mutable_override() = request->override();
   return RunCommand(c_, context, request->hall_id(), kCounter,
                     request->window(), request->request_id(),
-                    std::move(command), response, request->has_override());
+                    std::move(command), response, request->has_override(),
+                    [](Caller caller, v1::Command* c) {
+                      if (c->close_window().has_override()) {
+                        c->mutable_close_window()
+                            ->mutable_override()
+                            ->set_supervisor_id(caller->name());
+                      }
+                    });
 }
 
 grpc::ServerUnaryReactor* CounterService::PauseWindow(
@@ -247,7 +254,14 @@ grpc::ServerUnaryReactor* CounterService::PauseWindow(
   if (request->has_override()) *pause->mutable_override() = request->override();
   return RunCommand(c_, context, request->hall_id(), kCounter,
                     request->window(), request->request_id(),
-                    std::move(command), response, request->has_override());
+                    std::move(command), response, request->has_override(),
+                    [](Caller caller, v1::Command* c) {
+                      if (c->pause_window().has_override()) {
+                        c->mutable_pause_window()
+                            ->mutable_override()
+                            ->set_supervisor_id(caller->name());
+                      }
+                    });
 }
 
 grpc::ServerUnaryReactor* CounterService::ResumeWindow(
