@@ -218,9 +218,10 @@ absl::Time AdvanceTime(Rng& rng, absl::Time now, absl::TimeZone tz) {
 class CommandGenerator {
  public:
   CommandGenerator(Rng* rng, const v1::HallConfig& config)
-      : rng_(*rng), config_(config) {}
+      : rng_(*rng), config_(&config) {}
 
   v1::Command Next(const v1::HallState& state, absl::Time now) {
+    config_ = &state.config();
     v1::Command c;
     const int r = rng_.Int(0, 999);
     if (r < 150) {
@@ -290,6 +291,10 @@ class CommandGenerator {
       c.mutable_tick();
     } else if (r < 980) {
       c.mutable_roll_over_day();
+    } else if (r < 992) {
+      auto* m = c.mutable_configure();
+      *m->mutable_config() = Reconfigured(state.config());
+      m->set_supervisor_id(Supervisor());
     }
     // else: no kind set at all.
     return c;
@@ -343,12 +348,12 @@ class CommandGenerator {
       }
     }
     if (!fitting.empty() && rng_.Chance(75)) return rng_.Pick(fitting);
-    return config_.windows(rng_.Int(0, config_.windows_size() - 1)).number();
+    return config_->windows(rng_.Int(0, config_->windows_size() - 1)).number();
   }
 
   std::string Number(const v1::HallState::TicketRecord& t) {
     const v1::ServiceConfig& s =
-        config_.services(static_cast<int>(t.service()));
+        config_->services(static_cast<int>(t.service()));
     const int width = s.number_width() == 0 ? 3 : s.number_width();
     return absl::StrCat(s.ticket_prefix(),
                         absl::StrFormat("%0*d", width, t.number()));
@@ -373,13 +378,64 @@ class CommandGenerator {
                                                     "BILL "};
       return rng_.Chance(20) ? Huge('B') : rng_.Pick(kBad);
     }
-    return config_.services(rng_.Int(0, config_.services_size() - 1)).code();
+    return config_->services(rng_.Int(0, config_->services_size() - 1)).code();
   }
 
   std::string Clerk() {
     if (rng_.Chance(5)) return rng_.Chance(50) ? "" : Huge('c');
     if (rng_.Chance(10)) return "standby-1";
     return absl::StrCat("c", rng_.Int(1, 5));
+  }
+
+  // The running config with one change: most are allowed, some are
+  // refused while tickets or open windows depend on what they change.
+  v1::HallConfig Reconfigured(const v1::HallConfig& current) {
+    v1::HallConfig config = current;
+    auto find_window = [&](int32_t number) {
+      for (int i = 0; i < config.windows_size(); ++i) {
+        if (config.windows(i).number() == number) return i;
+      }
+      return -1;
+    };
+    switch (rng_.Int(0, 7)) {
+      case 0:  // Window 5 comes or goes (refused while it is open).
+        if (const int i = find_window(5); i >= 0) {
+          config.mutable_windows()->DeleteSubrange(i, 1);
+        } else {
+          v1::WindowConfig* w = config.add_windows();
+          w->set_number(5);
+          w->set_name("5号窗口");
+          w->add_serves()->set_service_code("BILL");
+          w->add_serves()->set_service_code("SIM");
+        }
+        break;
+      case 1:
+        config.mutable_services(rng_.Int(0, config.services_size() - 1))
+            ->set_target_wait_seconds(rng_.Int(60, 1800));
+        break;
+      case 2:  // Renumbers: refused once the service has tickets today.
+        config.mutable_services(rng_.Int(0, config.services_size() - 1))
+            ->set_number_width(rng_.Int(3, 4));
+        break;
+      case 3:
+        config.mutable_services()->SwapElements(0,
+                                                 config.services_size() - 1);
+        config.mutable_windows()->SwapElements(0, config.windows_size() - 1);
+        break;
+      case 4:
+        config.set_min_open_windows(rng_.Int(0, 3));
+        break;
+      case 5:
+        config.set_hall_id("another-hall");
+        break;
+      case 6:
+        config.set_time_zone("Europe/Berlin");
+        break;
+      default:
+        config.set_name(rng_.Chance(50) ? "新名字" : "Renamed");
+        break;
+    }
+    return config;
   }
 
   std::string Supervisor() {
@@ -478,7 +534,8 @@ class CommandGenerator {
   }
 
   Rng& rng_;
-  const v1::HallConfig& config_;
+  // The config the hall runs now (a Configure command changes it).
+  const v1::HallConfig* config_;
 };
 
 // ---------------------------------------------------------------------------
@@ -488,13 +545,14 @@ using AlarmKey = std::tuple<int, std::string, int32_t>;
 
 class InvariantChecker {
  public:
-  explicit InvariantChecker(const v1::HallConfig& config) : config_(config) {}
+  explicit InvariantChecker(const v1::HallConfig& config) : config_(&config) {}
 
   // Takes the facts the step's checks compare against; call before Apply.
   void Before(const Hall& hall, const v1::HallState& state) {
+    config_ = &state.config();
     open_before_ = hall.open_windows();
     standby_free_before_.clear();
-    for (const v1::StandbyClerk& clerk : config_.standby_clerks()) {
+    for (const v1::StandbyClerk& clerk : config_->standby_clerks()) {
       bool busy = false;
       for (const auto& w : state.windows()) {
         busy = busy || (w.state() != v1::WINDOW_STATE_CLOSED &&
@@ -518,6 +576,7 @@ class InvariantChecker {
                     const Hall::Outcome& out, const v1::HallState& before,
                     const std::string& before_bytes, const v1::HallState& after,
                     const std::string& after_bytes) {
+    config_ = &after.config();
     const v1::HallView view = hall.View(now);
     std::string error = CheckEvents(now, out);
     if (error.empty()) error = CheckDayStart(out, before, after);
@@ -555,8 +614,15 @@ class InvariantChecker {
           callable_[key] = true;
           const int count =
               ++issued_[{t.business_day(), std::string(PrefixOf(t.number()))}];
+          int width = 3;
+          for (const v1::ServiceConfig& service : config_->services()) {
+            if (service.ticket_prefix() == PrefixOf(t.number()) &&
+                service.number_width() > 0) {
+              width = service.number_width();
+            }
+          }
           const std::string expected = absl::StrFormat(
-              "%s%03d", std::string(PrefixOf(t.number())), count);
+              "%s%0*d", std::string(PrefixOf(t.number())), width, count);
           if (t.number() != expected) {
             return absl::StrCat("(c) issued ", t.number(), " where ", expected,
                                 " was next");
@@ -665,8 +731,11 @@ class InvariantChecker {
   // TicketStatus agrees with the snapshot for the first and last ticket of
   // each service today, and refuses the number after the last.
   std::string CheckTicketStatus(const Hall& hall, const v1::HallState& state) {
-    for (int s = 0; s < config_.services_size(); ++s) {
-      const std::string& prefix = config_.services(s).ticket_prefix();
+    for (int s = 0; s < config_->services_size(); ++s) {
+      const std::string& prefix = config_->services(s).ticket_prefix();
+      const int width = config_->services(s).number_width() > 0
+                            ? config_->services(s).number_width()
+                            : 3;
       const v1::HallState::TicketRecord* first = nullptr;
       const v1::HallState::TicketRecord* last = nullptr;
       for (const auto& t : state.tickets()) {
@@ -681,7 +750,7 @@ class InvariantChecker {
       for (const auto* t : {first, last}) {
         if (t == nullptr) continue;
         const std::string number =
-            absl::StrFormat("%s%03d", prefix, t->number());
+            absl::StrFormat("%s%0*d", prefix, width, t->number());
         absl::StatusOr<v1::CommandResult> status = hall.TicketStatus(number);
         if (!status.ok() || status->ticket().state() != t->state() ||
             status->ticket().number() != number) {
@@ -692,7 +761,8 @@ class InvariantChecker {
                               v1::TicketState_Name(t->state()));
         }
       }
-      const std::string next = absl::StrFormat("%s%03d", prefix, n + 1);
+      const std::string next =
+          absl::StrFormat("%s%0*d", prefix, width, n + 1);
       if (hall.TicketStatus(next).status().code() !=
           absl::StatusCode::kNotFound) {
         return absl::StrCat("(c) TicketStatus(", next,
@@ -732,7 +802,7 @@ class InvariantChecker {
   std::string CheckNumbers(const v1::HallState& state,
                            const v1::HallView& view) {
     const int32_t day = state.business_day();
-    std::vector<std::vector<uint32_t>> numbers(config_.services_size());
+    std::vector<std::vector<uint32_t>> numbers(config_->services_size());
     for (const auto& t : state.tickets()) {
       if (t.business_day() == day) numbers[t.service()].push_back(t.number());
       if (t.business_day() > day) {
@@ -740,27 +810,27 @@ class InvariantChecker {
                             t.business_day());
       }
     }
-    for (int s = 0; s < config_.services_size(); ++s) {
+    for (int s = 0; s < config_->services_size(); ++s) {
       std::vector<uint32_t>& n = numbers[s];
       std::sort(n.begin(), n.end());
       for (size_t i = 0; i < n.size(); ++i) {
         if (n[i] != i + 1) {
-          return absl::StrCat("(c) service ", config_.services(s).code(),
+          return absl::StrCat("(c) service ", config_->services(s).code(),
                               " day ", day, ": numbers are not 1..", n.size(),
                               " (position ", i, " holds ", n[i], ")");
         }
       }
-      auto& [last_day, last_n] = last_count_[s];
+      auto& [last_day, last_n] = last_count_[config_->services(s).code()];
       if (last_day == day && n.size() < last_n) {
-        return absl::StrCat("(c) service ", config_.services(s).code(),
+        return absl::StrCat("(c) service ", config_->services(s).code(),
                             " went from ", last_n, " to ", n.size(),
                             " tickets within day ", day);
       }
       last_day = day;
       last_n = n.size();
-      const int events = issued_[{day, config_.services(s).ticket_prefix()}];
+      const int events = issued_[{day, config_->services(s).ticket_prefix()}];
       if (static_cast<size_t>(events) != n.size()) {
-        return absl::StrCat("(c) service ", config_.services(s).code(), ": ",
+        return absl::StrCat("(c) service ", config_->services(s).code(), ": ",
                             events, " TicketIssued events, ", n.size(),
                             " tickets in the snapshot");
       }
@@ -778,14 +848,14 @@ class InvariantChecker {
                                       const v1::HallView& view) {
     std::vector<int> holders(state.tickets_size(), 0);
     int open = 0;
-    std::vector<int> open_per_service(config_.services_size(), 0);
+    std::vector<int> open_per_service(config_->services_size(), 0);
     for (int w = 0; w < state.windows_size(); ++w) {
       const auto& window = state.windows(w);
       if (CountsAsOpen(window.state())) {
         ++open;
-        for (const auto& served : config_.windows(w).serves()) {
-          for (int s = 0; s < config_.services_size(); ++s) {
-            if (config_.services(s).code() == served.service_code()) {
+        for (const auto& served : config_->windows(w).serves()) {
+          for (int s = 0; s < config_->services_size(); ++s) {
+            if (config_->services(s).code() == served.service_code()) {
               ++open_per_service[s];
             }
           }
@@ -825,7 +895,7 @@ class InvariantChecker {
                             t.window() - 1);
       }
     }
-    const v1::Policy& policy = config_.policy();
+    const v1::Policy& policy = config_->policy();
     const int max_recalls = policy.has_max_recalls() ? policy.max_recalls() : 2;
     const int max_requeues =
         policy.has_max_requeues() ? policy.max_requeues() : 1;
@@ -848,10 +918,10 @@ class InvariantChecker {
       return absl::StrCat("(d) ", open, " windows are open, hall counts ",
                           hall.open_windows(), ", view ", view.open_windows());
     }
-    for (int s = 0; s < config_.services_size(); ++s) {
+    for (int s = 0; s < config_->services_size(); ++s) {
       if (view.services(s).open_windows() != open_per_service[s]) {
         return absl::StrCat("(d) view says ", view.services(s).open_windows(),
-                            " windows open for ", config_.services(s).code(),
+                            " windows open for ", config_->services(s).code(),
                             ", there are ", open_per_service[s]);
       }
     }
@@ -928,7 +998,7 @@ class InvariantChecker {
   // (g)
   std::string CheckLanes(const v1::HallState& state, const v1::HallView& view) {
     std::vector<int> in_lanes(state.tickets_size(), 0);
-    std::vector<int> waiting_per_service(config_.services_size(), 0);
+    std::vector<int> waiting_per_service(config_->services_size(), 0);
     std::map<std::pair<std::string, int>, int> lane_sizes;
     for (const auto& lane : state.lanes()) {
       for (uint32_t id : lane.tickets()) {
@@ -946,7 +1016,7 @@ class InvariantChecker {
         }
       }
       waiting_per_service[lane.service()] += lane.tickets_size();
-      lane_sizes[{config_.services(static_cast<int>(lane.service())).code(),
+      lane_sizes[{config_->services(static_cast<int>(lane.service())).code(),
                   lane.category()}] += lane.tickets_size();
     }
     for (const auto& window : state.windows()) {
@@ -966,10 +1036,10 @@ class InvariantChecker {
                             in_lanes[t.id()], " lanes");
       }
     }
-    for (int s = 0; s < config_.services_size(); ++s) {
+    for (int s = 0; s < config_->services_size(); ++s) {
       if (view.services(s).waiting() != waiting_per_service[s]) {
         return absl::StrCat("(g) view: ", view.services(s).waiting(),
-                            " waiting for ", config_.services(s).code(),
+                            " waiting for ", config_->services(s).code(),
                             ", lanes hold ", waiting_per_service[s]);
       }
     }
@@ -1008,13 +1078,14 @@ class InvariantChecker {
     return "";
   }
 
-  const v1::HallConfig& config_;
+  // The config the hall runs now (a Configure command changes it).
+  const v1::HallConfig* config_;
   uint64_t last_seq_ = 0;
   int open_before_ = 0;
   std::set<int32_t> standby_free_before_;
   std::vector<std::string> phones_;
   std::map<std::pair<int32_t, std::string>, int> issued_;  // (day, prefix)
-  std::map<int, std::pair<int32_t, size_t>> last_count_;   // service
+  std::map<std::string, std::pair<int32_t, size_t>> last_count_;  // code
   std::map<std::string, bool> callable_;                   // day/number
   std::set<AlarmKey> alarms_;
 };
