@@ -4,20 +4,24 @@
 //
 //   build/bench/qcall-load --duration 10 --streams 1000
 //
-// Phases: (1) echo baseline: an echo server in a child process, answered by
-// the same closed-loop client; (2) durable IssueTicket against a fresh qcalld
-// (child process, temporary data folder); (3) counters calling next while
-// display streams watch: the time from sending CallNext to the TicketCalled
-// event arriving on every stream.
+// Phases: (1) baselines on bare gRPC, in a child process with qcalld's
+// settings: a unary echo answered by the same closed-loop client, and a
+// fan-out that writes each published message to every stream the way
+// qcalld's event hub does, driven by the same clerks; (2) durable
+// IssueTicket against a fresh qcalld (child process, temporary data folder);
+// (3) counters calling next while display streams watch: the time from
+// sending CallNext to the TicketCalled event arriving on every stream.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +29,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <random>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -157,7 +165,38 @@ class Child {
 };
 
 // --serve-echo: the baseline server, with qcalld's settings.
+class EchoWatch final : public grpc::ServerWriteReactor<bench::FanOutMessage> {
+ public:
+  void Deliver(const std::shared_ptr<const bench::FanOutMessage>& message) {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    queue_.push_back(message);
+    if (queue_.size() == 1) StartWrite(queue_.front().get());
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    queue_.pop_front();
+    if (!ok) {
+      queue_.clear();
+      return;
+    }
+    if (!queue_.empty()) StartWrite(queue_.front().get());
+  }
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    if (!done_) Finish(grpc::Status::CANCELLED);
+    done_ = true;
+  }
+  void OnDone() override {}  // Kept until the server ends.
+
+ private:
+  std::mutex mu_;
+  std::deque<std::shared_ptr<const bench::FanOutMessage>> queue_;
+  bool done_ = false;
+};
+
 class EchoService final : public bench::Echo::CallbackService {
+ public:
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
                                  const bench::EchoMessage* request,
                                  bench::EchoMessage* response) override {
@@ -166,6 +205,40 @@ class EchoService final : public bench::Echo::CallbackService {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+  grpc::ServerWriteReactor<bench::FanOutMessage>* Watch(
+      grpc::CallbackServerContext*, const bench::FanOutMessage*) override {
+    auto* watch = new EchoWatch;
+    std::lock_guard lock(mu_);
+    watches_[next_shard_++ % watches_.size()].push_back(watch);
+    return watch;
+  }
+
+  // Fans out on a pool of two threads, a shard each, like qcalld's hub.
+  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
+                                    const bench::FanOutMessage* request,
+                                    bench::FanOutMessage*) override {
+    auto message = std::make_shared<const bench::FanOutMessage>(*request);
+    for (size_t shard = 0; shard < watches_.size(); ++shard) {
+      boost::asio::post(pool_, [this, shard, message] {
+        std::vector<EchoWatch*> watches;
+        {
+          std::lock_guard lock(mu_);
+          watches = watches_[shard];
+        }
+        for (EchoWatch* watch : watches) watch->Deliver(message);
+      });
+    }
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  std::mutex mu_;
+  std::array<std::vector<EchoWatch*>, 4> watches_;
+  size_t next_shard_ = 0;
+  boost::asio::thread_pool pool_{2};
 };
 
 int ServeEcho(const std::string& port_file) {
@@ -282,11 +355,57 @@ class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
   bool done_ = false;
 };
 
-// One window: call next, start, complete, again, until told to stop.
-void RunCounter(v1::Counter::Stub* stub, int32_t window,
-                std::vector<std::atomic<int64_t>>* sent,
-                const std::atomic<bool>* stop, std::atomic<int64_t>* calls,
-                std::chrono::milliseconds interval) {
+// A clerk's steps at one window: call (true when a ticket was called),
+// the customer's arrival, and the end of service.
+struct ClerkSteps {
+  std::function<bool()> call;
+  std::function<void()> start;
+  std::function<void()> complete;
+};
+
+// One window: call, start, complete, again, until told to stop. Like a
+// clerk, each window keeps its own rhythm: the time between its calls is
+// random (exponential, mean `interval`), the customer arrives a random part
+// of it after the call and is done before the next. Counters in lockstep
+// would make every window call in the same millisecond, which no hall does.
+void RunClerk(int32_t window, std::chrono::milliseconds interval,
+              const std::atomic<bool>* stop, std::atomic<int64_t>* calls,
+              const ClerkSteps& steps) {
+  std::mt19937_64 random(static_cast<uint64_t>(window));
+  std::exponential_distribution<double> gap(1.0);
+  std::uniform_real_distribution<double> part(0.1, 0.4);
+  auto sleep = [&](double fraction) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::microseconds(static_cast<int64_t>(
+                           fraction * 1000.0 *
+                           static_cast<double>(interval.count())));
+    while (!stop->load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_until(
+          std::min(until, std::chrono::steady_clock::now() +
+                              std::chrono::milliseconds(100)));
+    }
+  };
+  sleep(gap(random));
+  while (!stop->load()) {
+    if (!steps.call()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    ++*calls;
+    const double until_next = gap(random);
+    const double arrives = part(random) * until_next;
+    const double done = (0.5 + part(random)) * until_next;
+    sleep(arrives);
+    steps.start();
+    sleep(done - arrives);
+    steps.complete();
+    sleep(until_next - done);
+  }
+}
+
+// The steps against qcalld: CallNext, StartServing, Complete.
+ClerkSteps CounterSteps(v1::Counter::Stub* stub, int32_t window,
+                        std::vector<std::atomic<int64_t>>* sent) {
   auto request = [window](grpc::ClientContext* context) {
     Authorize(context, "load-counter-token");
     v1::WindowRequest r;
@@ -304,28 +423,130 @@ void RunCounter(v1::Counter::Stub* stub, int32_t window,
     v1::CommandReply reply;
     stub->OpenWindow(&context, open, &reply);
   }
-  while (!stop->load()) {
-    v1::CommandReply reply;
-    grpc::ClientContext call_context;
-    const v1::WindowRequest call = request(&call_context);
-    (*sent)[window] = NowMicros();
-    if (!stub->CallNext(&call_context, call, &reply).ok() ||
-        !reply.has_ticket()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
+  return {
+      .call =
+          [=] {
+            grpc::ClientContext context;
+            const v1::WindowRequest call = request(&context);
+            v1::CommandReply reply;
+            (*sent)[window] = NowMicros();
+            return stub->CallNext(&context, call, &reply).ok() &&
+                   reply.has_ticket();
+          },
+      .start =
+          [=] {
+            grpc::ClientContext context;
+            const v1::WindowRequest start = request(&context);
+            v1::CommandReply reply;
+            stub->StartServing(&context, start, &reply);
+          },
+      .complete =
+          [=] {
+            grpc::ClientContext context;
+            Authorize(&context, "load-counter-token");
+            v1::CompleteRequest complete;
+            complete.set_hall_id("load");
+            complete.set_window(window);
+            v1::CommandReply reply;
+            stub->Complete(&context, complete, &reply);
+          },
+  };
+}
+
+// The same rhythm against the baseline: three publishes per call.
+ClerkSteps PublishSteps(bench::Echo::Stub* stub, int32_t window) {
+  auto publish = [stub, window](bool call) {
+    bench::FanOutMessage message;
+    message.set_window(window);
+    message.set_call(call);
+    message.set_padding(std::string(120, 'x'));
+    message.set_sent_micros(NowMicros());
+    grpc::ClientContext context;
+    bench::FanOutMessage reply;
+    return stub->Publish(&context, message, &reply).ok();
+  };
+  return {.call = [=] { return publish(true); },
+          .start = [=] { publish(false); },
+          .complete = [=] { publish(false); }};
+}
+
+// A board on the baseline.
+class BaselineBoard : public grpc::ClientReadReactor<bench::FanOutMessage> {
+ public:
+  BaselineBoard(bench::Echo::Stub* stub, Latencies* latencies)
+      : latencies_(latencies) {
+    stub->async()->Watch(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (response_.call()) {
+      latencies_->Add(NowMicros() - response_.sent_micros());
+      ++calls_seen_;
     }
-    ++*calls;
-    // A clerk calls about once per interval; the boards' latency is measured
-    // at that rate, not at the rate the server could absorb calls.
-    std::this_thread::sleep_for(interval);
-    grpc::ClientContext start_context;
-    stub->StartServing(&start_context, request(&start_context), &reply);
-    v1::CompleteRequest complete;
-    complete.set_hall_id("load");
-    complete.set_window(window);
-    grpc::ClientContext complete_context;
-    Authorize(&complete_context, "load-counter-token");
-    stub->Complete(&complete_context, complete, &reply);
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status&) override {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+  void Stop() {
+    context_.TryCancel();
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+  int64_t calls_seen() const { return calls_seen_; }
+
+ private:
+  grpc::ClientContext context_;
+  bench::FanOutMessage request_;
+  bench::FanOutMessage response_;
+  Latencies* latencies_;
+  std::atomic<int64_t> calls_seen_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+struct DisplayFigures {
+  Latencies latency;  // Call sent -> received, on every stream.
+  int64_t calls = 0;
+  int64_t complete_boards = 0;  // Streams that saw every call.
+};
+
+// `streams` boards watch while `windows` clerks work for `seconds`.
+template <typename Board>
+void RunDisplayPhase(
+    int streams, int windows, double seconds,
+    std::chrono::milliseconds interval,
+    const std::function<std::unique_ptr<Board>(int, Latencies*)>& make_board,
+    const std::function<ClerkSteps(int32_t)>& make_steps,
+    DisplayFigures* out) {
+  std::vector<std::unique_ptr<Board>> boards;
+  for (int i = 0; i < streams; ++i) {
+    boards.push_back(make_board(i, &out->latency));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // Streams settle.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> calls{0};
+  std::vector<ClerkSteps> steps;
+  for (int w = 1; w <= windows; ++w) steps.push_back(make_steps(w));
+  std::vector<std::thread> clerks;
+  for (int w = 1; w <= windows; ++w) {
+    clerks.emplace_back(RunClerk, w, interval, &stop, &calls,
+                        std::cref(steps[w - 1]));
+  }
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  stop = true;
+  for (std::thread& t : clerks) t.join();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // Stragglers.
+  out->calls = calls.load();
+  for (auto& board : boards) {
+    if (board->calls_seen() == out->calls) ++out->complete_boards;
+    board->Stop();
   }
 }
 
@@ -355,7 +576,7 @@ int Run(int argc, char** argv) {
   app.add_option("--windows", windows, "counters calling")
       ->capture_default_str();
   app.add_option("--call-interval-ms", call_interval_ms,
-                 "each counter calls next once per this interval")
+                 "mean time between one counter's calls (exponential)")
       ->capture_default_str();
   app.add_option("--board-connections", board_connections,
                  "connections the display streams are spread over")
@@ -375,6 +596,7 @@ int Run(int argc, char** argv) {
 
   double echo_qps = 0;
   Latencies echo_latency;
+  DisplayFigures fanout_baseline;
   if (baseline) {
     Child echo({self, "--serve-echo", (work / "echo.port").string()},
                (work / "echo.port").string());
@@ -397,6 +619,22 @@ int Run(int argc, char** argv) {
                               [call, done](grpc::Status s) { done(s.ok()); });
         },
         &echo_latency, &failures);
+    if (streams > 0) {
+      std::vector<std::unique_ptr<bench::Echo::Stub>> board_stubs;
+      for (int i = 0; i < board_connections; ++i) {
+        board_stubs.push_back(bench::Echo::NewStub(Connect(echo.target())));
+      }
+      auto publisher = bench::Echo::NewStub(Connect(echo.target()));
+      RunDisplayPhase<BaselineBoard>(
+          streams, windows, seconds,
+          std::chrono::milliseconds(call_interval_ms),
+          [&](int i, Latencies* latencies) {
+            return std::make_unique<BaselineBoard>(
+                board_stubs[i % board_stubs.size()].get(), latencies);
+          },
+          [&](int32_t window) { return PublishSteps(publisher.get(), window); },
+          &fanout_baseline);
+    }
   }
 
   std::ofstream(work / "load.textproto") << BenchConfig(windows);
@@ -414,38 +652,23 @@ int Run(int argc, char** argv) {
                       &issue_latency, &issue_failures);
 
   // Display phase: streams on a few channels, counters on their own.
-  std::vector<std::shared_ptr<grpc::Channel>> board_channels;
   std::vector<std::unique_ptr<v1::Display::Stub>> board_stubs;
   for (int i = 0; i < board_connections; ++i) {
-    board_channels.push_back(Connect(server.target()));
-    board_stubs.push_back(v1::Display::NewStub(board_channels.back()));
+    board_stubs.push_back(v1::Display::NewStub(Connect(server.target())));
   }
   std::vector<std::atomic<int64_t>> sent(windows + 1);
-  Latencies call_latency;
-  std::vector<std::unique_ptr<BoardStream>> boards;
-  for (int i = 0; i < streams; ++i) {
-    boards.push_back(std::make_unique<BoardStream>(
-        board_stubs[i % board_stubs.size()].get(), &sent, &call_latency));
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(1));  // Streams settle.
   auto counter = v1::Counter::NewStub(Connect(server.target()));
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> calls{0};
-  std::vector<std::thread> counters;
-  for (int w = 1; w <= windows; ++w) {
-    counters.emplace_back(RunCounter, counter.get(), w, &sent, &stop, &calls,
-                          std::chrono::milliseconds(call_interval_ms));
-  }
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
-  stop = true;
-  for (std::thread& t : counters) t.join();
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // Stragglers.
-  int64_t complete_boards = 0;
-  for (auto& board : boards) {
-    if (board->calls_seen() == calls.load()) ++complete_boards;
-    board->Stop();
-  }
+  DisplayFigures display;
+  RunDisplayPhase<BoardStream>(
+      streams, windows, seconds, std::chrono::milliseconds(call_interval_ms),
+      [&](int i, Latencies* latencies) {
+        return std::make_unique<BoardStream>(
+            board_stubs[i % board_stubs.size()].get(), &sent, latencies);
+      },
+      [&](int32_t window) {
+        return CounterSteps(counter.get(), window, &sent);
+      },
+      &display);
   std::filesystem::remove_all(work);
 
   std::printf(
@@ -462,21 +685,29 @@ int Run(int argc, char** argv) {
   std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n", "IssueTicket (durable)",
               issue_qps, issue_latency.Percentile(50),
               issue_latency.Percentile(99), issue_latency.Percentile(99.9));
+  if (baseline && streams > 0) {
+    std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
+                "fan-out baseline (bare gRPC)",
+                static_cast<double>(fanout_baseline.latency.count()) / seconds,
+                fanout_baseline.latency.Percentile(50),
+                fanout_baseline.latency.Percentile(99),
+                fanout_baseline.latency.Percentile(99.9));
+  }
   std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
               "CallNext -> event on a stream",
-              static_cast<double>(call_latency.count()) / seconds,
-              call_latency.Percentile(50), call_latency.Percentile(99),
-              call_latency.Percentile(99.9));
+              static_cast<double>(display.latency.count()) / seconds,
+              display.latency.Percentile(50), display.latency.Percentile(99),
+              display.latency.Percentile(99.9));
   if (baseline) {
     std::printf("IssueTicket / echo: %.0f %%\n", 100.0 * issue_qps / echo_qps);
   }
   std::printf(
       "calls made: %lld; streams that saw every call: %lld of %d; "
       "failed issues: %lld\n",
-      static_cast<long long>(calls.load()),
-      static_cast<long long>(complete_boards), streams,
+      static_cast<long long>(display.calls),
+      static_cast<long long>(display.complete_boards), streams,
       static_cast<long long>(issue_failures));
-  return issue_failures == 0 && complete_boards == streams ? 0 : 1;
+  return issue_failures == 0 && display.complete_boards == streams ? 0 : 1;
 }
 
 }  // namespace
