@@ -40,6 +40,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/echo.grpc.pb.h"
+#include "dispatcher/group_commit_journal.h"
+#include "dispatcher/sqlite_journal_store.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall {
@@ -197,6 +199,24 @@ class EchoWatch final : public grpc::ServerWriteReactor<bench::FanOutMessage> {
 
 class EchoService final : public bench::Echo::CallbackService {
  public:
+  explicit EchoService(GroupCommitJournal* journal) : journal_(journal) {}
+
+  grpc::ServerUnaryReactor* DurableEcho(grpc::CallbackServerContext* context,
+                                        const bench::EchoMessage* request,
+                                        bench::EchoMessage* response) override {
+    *response = *request;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    journal_->Append(
+        JournalRecord{"echo", ++index_, 0, request->request_id(),
+                      request->SerializeAsString(), ""},
+        std::nullopt, [reactor](absl::Status status) {
+          reactor->Finish(status.ok() ? grpc::Status::OK
+                                      : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                     "journal failed"));
+        });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
                                  const bench::EchoMessage* request,
                                  bench::EchoMessage* response) override {
@@ -239,11 +259,21 @@ class EchoService final : public bench::Echo::CallbackService {
   std::array<std::vector<EchoWatch*>, 4> watches_;
   size_t next_shard_ = 0;
   boost::asio::thread_pool pool_{2};
+  GroupCommitJournal* journal_;
+  std::atomic<uint64_t> index_{0};
 };
 
 int ServeEcho(const std::string& port_file) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  EchoService service;
+  // The journal file sits next to the port file, in qcall-load's work dir.
+  absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
+      SqliteJournalStore::Open(port_file + ".sqlite");
+  if (!store.ok()) {
+    std::fprintf(stderr, "qcall-load: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  GroupCommitJournal journal(store->get());
+  EchoService service(&journal);
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -596,6 +626,8 @@ int Run(int argc, char** argv) {
 
   double echo_qps = 0;
   Latencies echo_latency;
+  double durable_echo_qps = 0;
+  Latencies durable_echo_latency;
   DisplayFigures fanout_baseline;
   if (baseline) {
     Child echo({self, "--serve-echo", (work / "echo.port").string()},
@@ -619,6 +651,23 @@ int Run(int argc, char** argv) {
                               [call, done](grpc::Status s) { done(s.ok()); });
         },
         &echo_latency, &failures);
+    durable_echo_qps = ClosedLoop::Run(
+        concurrency, seconds,
+        [&stub](std::function<void(bool)> done) {
+          struct Call {
+            grpc::ClientContext context;
+            bench::EchoMessage request, reply;
+          };
+          auto call = std::make_shared<Call>();
+          call->context.AddMetadata("authorization", "Bearer load-kiosk-token");
+          call->request.set_hall_id("load");
+          call->request.set_service_code("SA");
+          call->request.set_request_id("load-0000000");
+          stub->async()->DurableEcho(
+              &call->context, &call->request, &call->reply,
+              [call, done](grpc::Status s) { done(s.ok()); });
+        },
+        &durable_echo_latency, &failures);
     if (streams > 0) {
       std::vector<std::unique_ptr<bench::Echo::Stub>> board_stubs;
       for (int i = 0; i < board_connections; ++i) {
@@ -681,6 +730,11 @@ int Run(int argc, char** argv) {
     std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n", "echo baseline (unary)",
                 echo_qps, echo_latency.Percentile(50),
                 echo_latency.Percentile(99), echo_latency.Percentile(99.9));
+    std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
+                "durable echo baseline (journal)", durable_echo_qps,
+                durable_echo_latency.Percentile(50),
+                durable_echo_latency.Percentile(99),
+                durable_echo_latency.Percentile(99.9));
   }
   std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n", "IssueTicket (durable)",
               issue_qps, issue_latency.Percentile(50),
@@ -699,7 +753,9 @@ int Run(int argc, char** argv) {
               display.latency.Percentile(50), display.latency.Percentile(99),
               display.latency.Percentile(99.9));
   if (baseline) {
-    std::printf("IssueTicket / echo: %.0f %%\n", 100.0 * issue_qps / echo_qps);
+    std::printf("IssueTicket / echo: %.0f %%; durable echo / echo: %.0f %%\n",
+                100.0 * issue_qps / echo_qps,
+                100.0 * durable_echo_qps / echo_qps);
   }
   std::printf(
       "calls made: %lld; streams that saw every call: %lld of %d; "
