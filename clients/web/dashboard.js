@@ -1,0 +1,259 @@
+// The duty manager's dashboard: /dashboard?hall=<id>&token=<supervisor token>
+// [&lang=zh|en]. Every window's state and for how long, every service's queue
+// and oldest wait against its target (green, amber from 70 %, red from
+// 100 %), open windows against the minimum, alarms, and the day's queue
+// length and waiting time as charts. Supervisor.GetHall gives the numbers,
+// /events?detail=1 says when they changed, Supervisor.GetLoadHistory gives
+// the day so far.
+import * as q from '/web/qcall.js';
+import {lineChart, PALETTE} from '/web/chart.js';
+
+const REFRESH_MS = 5000;
+const HISTORY_MS = 60000;
+
+const hall = q.params.get('hall') || '';
+q.takeToken();
+q.chooseLanguage();
+q.translate();
+
+const $ = id => document.getElementById(id);
+const state = new q.HallState();
+let view = null;          // the last HallView
+let viewAt = 0;           // when it was read (local clock)
+let history = [];         // LoadSample, oldest first
+// What this page read since the last history sample, so the lines move
+// between two minutely samples and in the first minutes after start-up.
+let live = [];
+let languageSet = false;
+let refreshTimer = 0;
+let refreshing = false;
+let refreshAgain = false;
+let refreshes = 0;
+
+function colour(code) {
+  const i = [...state.services.keys()].indexOf(code);
+  return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+async function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    view = await q.call('Supervisor', 'GetHall', {hallId: hall});
+    viewAt = Date.now();
+    ++refreshes;
+    // GetHall's alarms carry no time; keep the time their events gave them.
+    const raisedAt = new Map([...state.alarms].map(([key, a]) => [key, a.atUnixMs]));
+    state.applySnapshot(view);
+    for (const [key, a] of state.alarms) a.atUnixMs = raisedAt.get(key);
+    live.push({at: viewAt, services: (view.services || []).map(x => ({
+      code: x.code, waiting: x.waiting || 0, oldestWaitSeconds: x.oldestWaitSeconds || 0}))});
+    if (live.length > 2000) live = live.slice(-1000);
+    if (!languageSet) {
+      languageSet = true;
+      q.chooseLanguage(view.language);
+      q.translate();
+    }
+    render();
+  } catch (e) {
+    $('status').textContent = e.code === 'network' ? q.t('offline') : e.message;
+  } finally {
+    refreshing = false;
+    if (refreshAgain) {
+      refreshAgain = false;
+      scheduleRefresh();
+    }
+  }
+}
+
+// Events come in bursts (a call is several); one read follows a burst.
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 250);
+}
+
+async function loadHistory() {
+  try {
+    const reply = await q.call('Supervisor', 'GetLoadHistory', {hallId: hall});
+    history = reply.samples || [];
+    renderCharts();
+  } catch (e) {
+    console.warn('history', e.message);
+  }
+}
+
+function onMessage(kind, message) {
+  if (kind === 'snapshot') {
+    // The stream's snapshot is a HallView too, as fresh as GetHall's.
+    state.applySnapshot(message);
+    viewAt = Date.now();
+  } else {
+    // Show the change at once from the event, then read the exact figures.
+    state.applyEvent(message);
+  }
+  render();
+  scheduleRefresh();
+}
+
+// ---------------------------------------------------------------------------
+// Screen
+
+// The oldest wait goes on growing between two reads.
+function oldestNow(s) {
+  if (!s.waiting) return 0;
+  return (s.oldestWaitSeconds || 0) + (viewAt ? (Date.now() - viewAt) / 1000 : 0);
+}
+
+function level(s) {
+  const overAlarm = [...state.alarms.values()].some(
+      a => a.kind === 'KIND_WAIT_OVER_TARGET' && a.serviceCode === s.code);
+  if (overAlarm) return 'red';
+  if (!s.targetWaitSeconds) return 'none';
+  const ratio = oldestNow(s) / s.targetWaitSeconds;
+  return ratio >= 1 ? 'red' : ratio >= 0.7 ? 'amber' : 'green';
+}
+
+function render() {
+  renderTables();
+  renderCharts();
+}
+
+function renderTables() {
+  $('hall-name').replaceChildren(q.nameBlock(state.name || hall));
+  document.title = `${q.shortName(state.name) || hall} · qcall`;
+  $('hours').textContent = view ? q.t(view.businessHours ? 'business_hours' : 'after_hours') : '';
+
+  const open = state.openWindows;
+  const min = state.minOpenWindows;
+  $('open-windows').textContent = `${open} / ${min}`;
+  // At the minimum no window may close or pause: amber; below it: red.
+  $('kpi-open').className =
+      `kpi${view?.businessHours ? (open < min ? ' bad' : open === min ? ' warn' : '') : ''}`;
+  const waiting = [...state.services.values()].reduce((n, s) => n + (s.waiting || 0), 0);
+  $('total-waiting').textContent = waiting;
+  $('alarm-count').textContent = state.alarms.size;
+  $('kpi-alarms').className = `kpi${state.alarms.size ? ' bad' : ''}`;
+
+  const now = Date.now();
+  $('windows').tBodies[0].replaceChildren(...[...state.windows.values()]
+      .sort((a, b) => a.number - b.number)
+      .map(w => {
+        const cls = q.windowStateClass(w.state);
+        const closed = w.state === 'WINDOW_STATE_CLOSED';
+        return q.h('tr', {class: cls, dataset: {window: w.number, state: w.state}},
+            q.h('td', {}, q.windowLabel(w.number, w.name)),
+            q.h('td', {}, q.h('span', {class: `state ${cls}`}, q.windowStateName(w.state)),
+                w.reason ? q.h('span', {class: 'reason'}, w.reason) : null),
+            q.h('td', {class: 'num since'},
+                !closed && w.stateSinceUnixMs ? q.clockDuration((now - w.stateSinceUnixMs) / 1000) : ''),
+            q.h('td', {}, w.clerkId || ''),
+            q.h('td', {class: 'digits'}, w.ticket?.number || ''));
+      }));
+
+  $('services').tBodies[0].replaceChildren(...[...state.services.values()].map(s =>
+      q.h('tr', {dataset: {service: s.code}},
+          q.h('td', {}, q.h('span', {class: 'swatch', style: `color:${colour(s.code)}`}, '● '),
+              q.shortName(s.name)),
+          q.h('td', {class: 'num waiting'}, s.waiting || 0),
+          q.h('td', {class: 'num'}, q.h('span', {class: `level ${level(s)}`, dataset: {level: level(s)}},
+                                        s.waiting ? q.clockDuration(oldestNow(s)) : '—')),
+          q.h('td', {class: 'num'}, s.targetWaitSeconds ? q.clockDuration(s.targetWaitSeconds) : '—'),
+          q.h('td', {class: 'num'}, s.waiting ? q.clockDuration(s.estimatedWaitSeconds || 0) : '—'),
+          q.h('td', {class: 'num'}, s.issuedToday || 0),
+          q.h('td', {class: 'num'}, q.clockDuration(s.meanHandlingSeconds || 0)))));
+
+  const alarms = [...state.alarms.values()];
+  $('alarms').replaceChildren(...(alarms.length ? alarms.map(a =>
+      q.h('li', {dataset: {kind: a.kind}, title: a.message},
+          a.atUnixMs ? q.h('span', {class: 'time'}, q.timeOfDay(a.atUnixMs)) : null,
+          alarmText(a))) : [q.h('li', {class: 'none'}, q.t('no_alarms'))]));
+}
+
+// The server words alarms in English; the page says them in its language.
+function alarmText(a) {
+  const w = a.window ? q.windowLabel(a.window, state.windows.get(a.window)?.name) : '';
+  switch (a.kind) {
+    case 'KIND_BELOW_MIN_OPEN':
+      return q.t('alarm_below_min', state.minOpenWindows, state.openWindows);
+    case 'KIND_WAIT_OVER_TARGET': {
+      const s = state.services.get(a.serviceCode);
+      return s && s.targetWaitSeconds
+          ? q.t('alarm_wait', q.shortName(s.name), q.durationWords(s.targetWaitSeconds))
+          : a.message;
+    }
+    case 'KIND_HANDLING_OVER_TARGET':
+      return q.t('alarm_handling', w);
+    case 'KIND_WINDOW_LOST':
+      return q.t('alarm_lost', w);
+    default:
+      return a.message;
+  }
+}
+
+function renderCharts() {
+  const now = Date.now();
+  // The samples of the day, then the figures of this moment.
+  const samples = history.map(s => ({at: s.atUnixMs, services: s.services || []}));
+  const lastSampled = samples.length ? samples[samples.length - 1].at : 0;
+  samples.push(...live.filter(p => p.at > lastSampled));
+  if (view) {
+    samples.push({at: now, services: [...state.services.values()].map(s => ({
+      code: s.code, waiting: s.waiting || 0, oldestWaitSeconds: oldestNow(s)}))});
+  }
+  // The day so far, and at least the last quarter of an hour.
+  const from = Math.min(samples.length ? samples[0].at : now, now - 15 * 60000);
+  const codes = [...state.services.keys()];
+  const series = field => codes.map(code => ({
+    name: code,
+    color: colour(code),
+    points: samples.map(p => {
+      const s = p.services.find(x => x.code === code);
+      const v = s ? s[field] || 0 : 0;
+      return [p.at, field === 'oldestWaitSeconds' ? v / 60 : v];
+    }),
+  }));
+  $('chart-queue').replaceChildren(lineChart({from, to: now, series: series('waiting')}));
+  $('chart-wait').replaceChildren(lineChart({
+    from, to: now, series: series('oldestWaitSeconds'),
+    guides: [...state.services.values()].filter(s => s.targetWaitSeconds)
+                .map(s => ({color: colour(s.code), value: s.targetWaitSeconds / 60})),
+  }));
+  $('legend').replaceChildren(...[...state.services.values()].map(s =>
+      q.h('span', {}, q.h('i', {style: `background:${colour(s.code)}`}), q.shortName(s.name))));
+}
+
+// Durations and waits run on between two reads.
+function tick() {
+  $('clock').textContent = q.timeOfDay(Date.now(), true);
+  if (state.hallId) renderTables();
+}
+
+function setStatus(connected) {
+  $('status').textContent = connected ? '' : q.t('offline');
+}
+
+tick();
+setInterval(tick, 1000);
+if (!hall) {
+  $('hall-name').textContent = 'missing ?hall=<hall id>';
+} else {
+  refresh();
+  loadHistory();
+  q.openEvents(hall, {detail: true, onStatus: setStatus,
+                     onFailure: e => { $('status').textContent = e.message; }},
+               onMessage);
+  setInterval(refresh, REFRESH_MS);
+  setInterval(loadHistory, HISTORY_MS);
+}
+
+window.qcallDashboard = {
+  state,
+  get refreshes() { return refreshes; },
+  get history() { return history; },
+};

@@ -1,0 +1,162 @@
+// The ticket kiosk: /kiosk?hall=<id>&token=<kiosk token>[&lang=zh|en]
+// [&print=0]. Big service buttons with the waiting count and estimated wait;
+// a guide may mark the next customer as priority or VIP; a touch issues the
+// ticket, shows it with a QR code to /t/<hall>/<number> and prints it
+// (Chromium --kiosk-printing prints window.print() silently; print=0 skips it).
+import * as q from '/web/qcall.js';
+
+const hall = q.params.get('hall') || '';
+const printing = q.params.get('print') !== '0';
+const kioskId = (q.params.get('kiosk') || 'kiosk').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'kiosk';
+q.takeToken();
+q.chooseLanguage();
+q.translate();
+
+const $ = id => document.getElementById(id);
+
+const GUIDE_CATEGORIES = ['CATEGORY_NORMAL', 'CATEGORY_GREEN_CHANNEL', 'CATEGORY_VIP', 'CATEGORY_URGENT'];
+let category = 'CATEGORY_NORMAL';
+let services = [];
+let hallName = '';
+let languageSet = false;
+let issuing = false;
+let backTimer = 0;
+
+async function refresh() {
+  if (!hall) return;
+  try {
+    const reply = await q.call('Kiosk', 'ListServices', {hallId: hall});
+    if (!languageSet) {
+      q.chooseLanguage(reply.language);
+      q.translate();
+      languageSet = true;
+    }
+    hallName = reply.hallName;
+    services = reply.services || [];
+    $('status').textContent = '';
+    $('status').classList.remove('offline');
+    render();
+  } catch (e) {
+    $('status').textContent = e.code === 'network' ? q.t('offline') : e.message;
+    $('status').classList.add('offline');
+  }
+}
+
+function render() {
+  $('hall-name').replaceChildren(q.nameBlock(hallName || hall));
+  $('services').classList.toggle('many', services.length > 6);
+  $('services').replaceChildren(...services.map(s => q.h('button', {
+      class: 'service-button', dataset: {service: s.code},
+      onclick: () => issue(s)},
+    q.nameBlock(s.name),
+    q.h('span', {class: 'facts'},
+        q.h('span', {}, q.h('b', {class: 'waiting'}, s.waiting), ` ${q.t('waiting_suffix')}`),
+        q.h('span', {}, `${q.t('est_wait')} `,
+            q.h('b', {class: 'estimate'}, q.minutesText(s.estimatedWaitSeconds)))),
+    q.h('span', {class: 'note'},
+        s.openWindows > 0 ? q.t('open_windows_n', s.openWindows) : q.t('no_window_now')))));
+  const note = $('category-note');
+  note.hidden = category === 'CATEGORY_NORMAL';
+  note.textContent = q.categoryName(category);
+}
+
+function showBusy(text) {
+  $('busy-text').textContent = text;
+  $('busy').hidden = false;
+}
+
+async function issue(service) {
+  if (issuing) return;
+  issuing = true;
+  showBusy(q.t('issuing'));
+  try {
+    // One request id for all retries: a retry never makes a second ticket.
+    const reply = await q.command('Kiosk', 'IssueTicket',
+                                  {hallId: hall, serviceCode: service.code, category},
+                                  {prefix: kioskId, onRetry: () => showBusy(q.t('retrying'))});
+    category = 'CATEGORY_NORMAL';
+    $('busy').hidden = true;
+    await showTicket(reply);
+  } catch (e) {
+    $('busy').hidden = true;
+    $('error-text').textContent = e.message;
+    $('error').hidden = false;
+  } finally {
+    issuing = false;
+    refresh();
+  }
+}
+
+function ticketUrl(number) {
+  return `${location.origin}/t/${encodeURIComponent(hall)}/${encodeURIComponent(number)}?lang=${q.language()}`;
+}
+
+async function showTicket(reply) {
+  const t = reply.ticket;
+  const qr = q.h('img', {class: 't-qr', alt: '',
+                         src: `/qr.svg?text=${encodeURIComponent(ticketUrl(t.number))}`});
+  const loaded = new Promise(resolve => {
+    qr.onload = qr.onerror = resolve;
+    setTimeout(resolve, 3000);
+  });
+  const normal = !t.category || t.category === 'CATEGORY_NORMAL';
+  $('ticket').replaceChildren(...[
+      q.h('div', {class: 't-hall'}, q.nameBlock(hallName)),
+      q.h('div', {class: 't-label'}, q.t('your_number')),
+      q.h('div', {class: 't-number', id: 'ticket-number'}, t.number),
+      q.h('div', {class: 't-service'}, q.nameBlock(t.serviceName)),
+      normal ? null : q.h('div', {class: 't-category'}, q.categoryName(t.category)),
+      q.h('div', {class: 't-facts'},
+          q.h('div', {class: 't-fact'},
+              q.h('div', {class: 'k'}, q.t('people_ahead')),
+              q.h('div', {class: 'v', id: 'ticket-ahead'}, reply.peopleAhead)),
+          q.h('div', {class: 't-fact'},
+              q.h('div', {class: 'k'}, q.t('est_wait')),
+              q.h('div', {class: 'v', id: 'ticket-wait'}, q.minutesText(reply.estimatedWaitSeconds)))),
+      q.h('div', {class: 't-time'},
+          `${q.t('issued_at')} ${q.dateText(t.issuedAtUnixMs)} ${q.timeOfDay(t.issuedAtUnixMs)}`),
+      qr,
+      q.h('div', {class: 't-scan'}, q.t('scan_to_follow')),
+  ].filter(Boolean));
+  $('services-view').hidden = true;
+  $('ticket-view').hidden = false;
+  clearTimeout(backTimer);
+  backTimer = setTimeout(back, 20000);
+  if (printing) {
+    await loaded;  // the QR code must be on the paper
+    window.print();
+  }
+  document.body.dataset.printed = printing ? 'yes' : 'skipped';
+}
+
+function back() {
+  clearTimeout(backTimer);
+  $('ticket-view').hidden = true;
+  $('services-view').hidden = false;
+  render();
+}
+
+$('done').addEventListener('click', back);
+$('error-close').addEventListener('click', () => { $('error').hidden = true; });
+$('guide').addEventListener('click', () => {
+  $('categories').replaceChildren(...GUIDE_CATEGORIES.map(c => q.h('button', {
+      class: `category-choice${c === category ? ' chosen' : ''}`, dataset: {category: c},
+      onclick: () => {
+        category = c;
+        $('guide-panel').hidden = true;
+        render();
+      }}, q.categoryName(c))));
+  $('guide-panel').hidden = false;
+});
+$('guide-close').addEventListener('click', () => { $('guide-panel').hidden = true; });
+
+function tick() { $('clock').textContent = q.timeOfDay(Date.now()); }
+tick();
+setInterval(tick, 1000);
+
+if (!hall) {
+  $('services').replaceChildren(q.h('p', {}, 'missing ?hall=<hall id>'));
+} else {
+  refresh();
+  setInterval(() => { if (!issuing) refresh(); }, 5000);
+}

@@ -1,0 +1,821 @@
+// What every qcall page shares: the token, JSON calls to qcalld, the event
+// stream, texts in Chinese and English, and formatting. See docs/http-api.md.
+//
+//   import * as q from '/web/qcall.js';
+//   q.takeToken();                        // ?token=.. → sessionStorage + cookie
+//   const reply = await q.call('Kiosk', 'IssueTicket', {hallId, serviceCode});
+//   q.openEvents(hallId, {windows: [3]}, (kind, message) => ...);
+//
+// Replies and events arrive with their 64-bit integers (proto3 JSON strings)
+// already turned into numbers.
+
+// ---------------------------------------------------------------------------
+// Query and token
+
+export const params = new URLSearchParams(location.search);
+
+const TOKEN_KEY = 'qcall_token';
+
+function setCookie(token) {
+  document.cookie =
+      `${TOKEN_KEY}=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
+}
+
+// Moves `token` from the address bar into sessionStorage and the cookie the
+// event stream sends (EventSource cannot set headers). The address bar loses
+// it so that it does not show on screen, in history or in a bookmark.
+export function takeToken() {
+  const fromQuery = params.get('token');
+  if (fromQuery) {
+    sessionStorage.setItem(TOKEN_KEY, fromQuery);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '',
+                         location.pathname + (rest ? `?${rest}` : '') + location.hash);
+  }
+  const token = sessionStorage.getItem(TOKEN_KEY) || '';
+  if (token) setCookie(token);
+  return token;
+}
+
+function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
+
+// ---------------------------------------------------------------------------
+// Numbers
+
+// proto3 JSON writes int64 and uint64 as strings; these are the ones qcall
+// sends. Ticket numbers ("A012") and codes stay strings.
+const INT64_FIELDS = new Set([
+  'seq', 'atUnixMs', 'lastSeq', 'estimatedWaitSeconds', 'issuedAtUnixMs',
+  'appointmentUnixSeconds', 'handlingMs', 'stateSinceUnixMs',
+  'oldestWaitSeconds', 'meanHandlingSeconds', 'timeoutSeconds',
+  'targetWaitSeconds', 'targetHandlingSeconds',
+]);
+
+export function numbers(value) {
+  if (Array.isArray(value)) return value.map(numbers);
+  if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (INT64_FIELDS.has(key) && typeof v === 'string') {
+        value[key] = Number(v);
+      } else if (v && typeof v === 'object') {
+        numbers(v);
+      }
+    }
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// Calls
+
+// A failed call: `code` is the gRPC status name in lower case
+// ("failed_precondition") or "network" when no reply came at all.
+export class CallError extends Error {
+  constructor(code, message, httpStatus = 0) {
+    super(message);
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}
+
+// POST /qcall.v1.<service>/<method> with the page's token. Resolves to the
+// reply; rejects with a CallError.
+export async function call(service, method, body = {}, {signal} = {}) {
+  let response;
+  try {
+    response = await fetch(`/qcall.v1.${service}/${method}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Authorization': `Bearer ${token()}`,
+      },
+      body: JSON.stringify(body),
+      signal,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new CallError('network', e.message || String(e));
+  }
+  return readReply(response);
+}
+
+// GET of one of the read-only helpers (/ticket/.., /history?..).
+export async function get(path, {signal} = {}) {
+  let response;
+  try {
+    response = await fetch(path, {signal, cache: 'no-store'});
+  } catch (e) {
+    throw new CallError('network', e.message || String(e));
+  }
+  return readReply(response);
+}
+
+async function readReply(response) {
+  const text = await response.text().catch(() => '');
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    throw new CallError(body?.code || `http_${response.status}`,
+                        body?.message || text || response.statusText,
+                        response.status);
+  }
+  if (body === null) throw new CallError('internal', 'reply is not JSON');
+  return numbers(body);
+}
+
+// A request id for the retries of one command: the same id makes the server
+// return the first result instead of acting twice. getRandomValues works on
+// plain http too, unlike crypto.randomUUID.
+export function requestId(prefix = 'web') {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return `${prefix}-${Date.now().toString(36)}-${
+      Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+// A mutating call with a request id. A lost request, or a server that cannot
+// write for a moment, is retried with the SAME id, so the server acts at most
+// once. `onRetry(attempt)` lets the page say that it is retrying.
+export async function command(service, method, body,
+                              {prefix = 'web', onRetry = () => {},
+                               delays = [500, 1000, 2000, 3000, 4000, 5000]} = {}) {
+  const request = {...body, requestId: requestId(prefix)};
+  for (let attempt = 0; ; ++attempt) {
+    try {
+      return await call(service, method, request);
+    } catch (e) {
+      const transient = ['network', 'unavailable', 'deadline_exceeded'].includes(e.code);
+      if (!transient || attempt >= delays.length) throw e;
+      onRetry(attempt + 1);
+      await new Promise(r => setTimeout(r, delays[attempt]));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Event stream
+
+// Follows GET /events: `onMessage('snapshot', hallView)` and then
+// `onMessage('event', hallEvent)` for every event after it, each exactly once
+// and in order, across reconnects. A lost connection is reopened after a
+// short pause with `after=<last seq>`, so the server sends just what was
+// missed (or a fresh snapshot). `onStatus(connected)` reports the line;
+// `onFailure({code, message})` a refusal no reconnect can mend (a wrong
+// token or hall), after which the stream stays closed.
+//
+// Returns {reconnect(), lastSeq()}.
+export function openEvents(hall, opts, onMessage) {
+  const {windows = [], detail = false, onStatus = () => {},
+         onFailure = e => console.error('event stream refused:', e.message)} = opts || {};
+  let lastSeq = opts?.after || 0;
+  let source = null;
+  let retryTimer = 0;
+  let delay = 500;
+  let closed = false;
+
+  const url = () => {
+    const q = new URLSearchParams({hall});
+    if (windows.length) q.set('windows', windows.join(','));
+    if (detail) q.set('detail', '1');
+    if (lastSeq > 0) q.set('after', String(lastSeq));
+    return `/events?${q}`;
+  };
+
+  const connect = () => {
+    clearTimeout(retryTimer);
+    if (closed) return;
+    // Another tab of this browser may have stored a different token in the
+    // shared cookie; this page's own token goes with its stream.
+    const own = token();
+    if (own) setCookie(own);
+    const es = new EventSource(url());
+    source = es;
+    es.onopen = () => {
+      delay = 500;
+      onStatus(true);
+    };
+    es.addEventListener('snapshot', e => {
+      if (source !== es) return;
+      const view = numbers(JSON.parse(e.data).snapshot);
+      lastSeq = view.lastSeq || Number(e.lastEventId) || 0;
+      onMessage('snapshot', view);
+    });
+    es.addEventListener('event', e => {
+      if (source !== es) return;
+      const event = numbers(JSON.parse(e.data).event);
+      // Invariant 4 promises each event once; a duplicate after a reconnect
+      // race must still not be shown or announced twice.
+      if (event.seq <= lastSeq) return;
+      lastSeq = event.seq;
+      onMessage('event', event);
+    });
+    es.addEventListener('failure', e => {
+      if (source !== es) return;
+      closed = true;
+      es.close();
+      source = null;
+      onStatus(false);
+      let error = {code: 'unknown', message: e.data};
+      try {
+        error = JSON.parse(e.data);
+      } catch {
+        // keep the raw text
+      }
+      onFailure(error);
+    });
+    es.onerror = () => {
+      if (source !== es) return;
+      // EventSource retries by itself, but not after an HTTP error, and then
+      // with Last-Event-ID of the last message; this page decides instead,
+      // with a growing pause, resuming from what it showed.
+      es.close();
+      source = null;
+      onStatus(false);
+      retryTimer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 8000);
+    };
+  };
+
+  connect();
+  return {
+    // Drops the current connection as a network failure would and resumes.
+    reconnect() {
+      closed = false;
+      source?.close();
+      source = null;
+      delay = 500;
+      connect();
+    },
+    lastSeq: () => lastSeq,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Hall state from a snapshot and events
+
+// The hall as a board, counter or dashboard shows it, kept current by events.
+// Window states and the waiting count of each service follow from the events
+// alone (a call leaves no WindowChanged, a completion none either).
+export class HallState {
+  constructor() {
+    this.hallId = '';
+    this.name = '';
+    this.language = 'LANGUAGE_UNSPECIFIED';
+    this.businessDay = 0;
+    this.openWindows = 0;
+    this.minOpenWindows = 0;
+    this.windows = new Map();   // number → WindowView
+    this.services = new Map();  // code → ServiceView
+    this.alarms = new Map();    // key → Alarm
+    this.recent = [];           // the last calls, newest first
+    // What this page knows of tickets it saw: number → state, or 'DIRECT'
+    // for a ticket transferred to a window (it waits in no service's queue).
+    this.tickets = new Map();
+  }
+
+  applySnapshot(view) {
+    this.hallId = view.hallId;
+    this.name = view.name;
+    this.language = view.language;
+    this.businessDay = view.businessDay;
+    this.openWindows = view.openWindows;
+    this.minOpenWindows = view.minOpenWindows;
+    this.windows = new Map((view.windows || []).map(w => [w.number, {...w}]));
+    this.services = new Map((view.services || []).map(s => [s.code, {...s}]));
+    this.alarms = new Map((view.alarms || []).map(a => [alarmKey(a), a]));
+    this.tickets = new Map();
+    // A snapshot has no call history: the tickets now at windows stand for it.
+    const held = [...this.windows.values()]
+                     .filter(w => w.ticket && w.ticket.number)
+                     .sort((a, b) => b.stateSinceUnixMs - a.stateSinceUnixMs);
+    this.recent = held.map(w => ({
+      number: w.ticket.number,
+      window: w.number,
+      windowName: w.name,
+      atUnixMs: w.stateSinceUnixMs,
+    }));
+    for (const w of held) this.tickets.set(w.ticket.number, w.ticket.state);
+  }
+
+  service(code) {
+    if (!this.services.has(code)) {
+      this.services.set(code, {code, name: code, waiting: 0, oldestWaitSeconds: 0});
+    }
+    return this.services.get(code);
+  }
+
+  window(number, name) {
+    if (!this.windows.has(number)) {
+      this.windows.set(number, {number, name: name || String(number),
+                                state: 'WINDOW_STATE_CLOSED', clerkId: '',
+                                stateSinceUnixMs: 0, reason: ''});
+    }
+    return this.windows.get(number);
+  }
+
+  addWaiting(code, delta) {
+    const s = this.service(code);
+    s.waiting = Math.max(0, (s.waiting || 0) + delta);
+  }
+
+  // Applies one event; returns what a page may want to react to.
+  applyEvent(event) {
+    const at = event.atUnixMs;
+    if (event.ticketIssued) {
+      const t = event.ticketIssued.ticket;
+      this.addWaiting(t.serviceCode, 1);
+      this.tickets.set(t.number, 'TICKET_STATE_WAITING');
+      const s = this.service(t.serviceCode);
+      s.issuedToday = (s.issuedToday || 0) + 1;
+    } else if (event.ticketCalled) {
+      const c = event.ticketCalled;
+      const t = c.ticket;
+      const before = this.tickets.get(t.number);
+      // A first call takes the ticket out of its service's queue; a recall
+      // and a call from a window's own lane do not.
+      if (!c.recall && before !== 'DIRECT' && before !== 'TICKET_STATE_CALLED') {
+        this.addWaiting(t.serviceCode, -1);
+      }
+      this.tickets.set(t.number, 'TICKET_STATE_CALLED');
+      const w = this.window(c.window, c.windowName);
+      w.state = 'WINDOW_STATE_CALLING';
+      w.ticket = t;
+      if (!c.recall) w.stateSinceUnixMs = at;
+      this.recent = [
+        {number: t.number, window: c.window, windowName: c.windowName,
+         atUnixMs: at, recall: c.recall},
+        ...this.recent.filter(r => r.number !== t.number),
+      ].slice(0, 10);
+    } else if (event.ticketStateChanged) {
+      const e = event.ticketStateChanged;
+      const t = e.ticket;
+      const before = this.tickets.get(t.number);
+      const w = e.window ? this.window(e.window) : null;
+      const holds = w && w.ticket && w.ticket.number === t.number;
+      switch (t.state) {
+        case 'TICKET_STATE_SERVING':
+          if (w) {
+            w.state = 'WINDOW_STATE_SERVING';
+            w.ticket = t;
+            w.stateSinceUnixMs = at;
+          }
+          break;
+        case 'TICKET_STATE_COMPLETED':
+        case 'TICKET_STATE_NO_SHOW':
+          if (holds) {
+            w.state = 'WINDOW_STATE_IDLE';
+            w.ticket = null;
+            w.stateSinceUnixMs = at;
+          }
+          break;
+        case 'TICKET_STATE_WAITING':  // back in the queue
+          this.addWaiting(t.serviceCode, 1);
+          if (holds) w.ticket = null;
+          break;
+        case 'TICKET_STATE_CANCELLED':
+        case 'TICKET_STATE_VOIDED':
+        case 'TICKET_STATE_EXPIRED':
+          // Only a waiting ticket leaves a queue (a no-show was out already).
+          if (before === undefined || before === 'TICKET_STATE_WAITING') {
+            this.addWaiting(t.serviceCode, -1);
+          }
+          break;
+      }
+      this.tickets.set(t.number, t.state);
+    } else if (event.ticketTransferred) {
+      const e = event.ticketTransferred;
+      const from = this.window(e.fromWindow);
+      if (from.ticket && from.ticket.number === e.ticket.number) {
+        from.ticket = null;
+        from.state = 'WINDOW_STATE_IDLE';
+        from.stateSinceUnixMs = at;
+      }
+      if (e.toWindow) {
+        this.tickets.set(e.ticket.number, 'DIRECT');
+      } else {
+        this.addWaiting(e.toServiceCode || e.ticket.serviceCode, 1);
+        this.tickets.set(e.ticket.number, 'TICKET_STATE_WAITING');
+      }
+    } else if (event.windowChanged) {
+      const e = event.windowChanged;
+      const w = this.window(e.window, e.windowName);
+      w.state = e.state;
+      w.clerkId = e.clerkId;
+      w.reason = e.reason;
+      w.stateSinceUnixMs = at;
+      if (e.state === 'WINDOW_STATE_CLOSED' || e.state === 'WINDOW_STATE_IDLE') {
+        w.ticket = null;
+      }
+      this.openWindows = e.openWindows;
+    } else if (event.minOpenWindowsChanged) {
+      this.minOpenWindows = event.minOpenWindowsChanged.minOpenWindows;
+    } else if (event.alarm) {
+      const a = event.alarm;
+      if (a.raised) {
+        this.alarms.set(alarmKey(a), {...a, atUnixMs: at});
+      } else {
+        this.alarms.delete(alarmKey(a));
+      }
+    } else if (event.dayStarted) {
+      this.businessDay = event.dayStarted.businessDay;
+      for (const s of this.services.values()) {
+        s.waiting = 0;
+        s.oldestWaitSeconds = 0;
+        s.issuedToday = 0;
+      }
+      this.tickets.clear();
+      this.recent = [];
+    }
+    return event;
+  }
+}
+
+function alarmKey(a) {
+  return `${a.kind}|${a.serviceCode || ''}|${a.window || 0}`;
+}
+
+// ---------------------------------------------------------------------------
+// Language
+
+const TEXTS = {
+  zh: {
+    connecting: '正在连接…',
+    offline: '连接中断，正在重连…',
+    now_calling: '正在叫号',
+    recent_calls: '最近叫号',
+    waiting: '等候',
+    waiting_suffix: '人等候',
+    people: '人',
+    window_n: n => `${n} 号窗口`,
+    go_to_window: (number, window) => `请 ${number} 号到 ${window}办理`,
+    no_windows_open: '暂无开放窗口',
+    idle: '空闲',
+    paused: '暂停服务',
+    closed: '已关闭',
+    calling: '叫号中',
+    serving: '办理中',
+    tap_for_sound: '轻触屏幕以开启声音',
+    // Kiosk
+    choose_service: '请选择业务',
+    est_wait: '预计等候',
+    no_wait: '无需等候',
+    about_minutes: n => `约 ${n} 分钟`,
+    less_than_minute: '不到 1 分钟',
+    open_windows_n: n => `${n} 个窗口服务中`,
+    no_window_now: '暂无窗口办理',
+    guide: '引导员',
+    category_for_next: '为下一位顾客选择类别',
+    issuing: '正在取号，请稍候…',
+    your_number: '您的号码',
+    people_ahead: '前面还有',
+    issued_at: '取号时间',
+    scan_to_follow: '扫码查看排队进度',
+    take_ticket: '请取走您的号票',
+    done: '完成',
+    retrying: '网络不稳定，正在重试…',
+    issue_failed: '取号失败',
+    ask_staff: '请联系工作人员',
+    // Ticket page
+    ticket_title: '排队进度',
+    your_turn: '轮到您了',
+    please_go: w => `请到 ${w}办理`,
+    being_served: w => `正在 ${w}办理`,
+    completed: '业务已办理完成，感谢您的光临',
+    no_show: '您未在叫号后到窗口，号码已过号。如需办理，请联系工作人员重新排队',
+    cancelled: '此号码已取消',
+    voided: '此号码已作废，请联系工作人员',
+    expired: '此号码已过期（营业日已结束），请重新取号',
+    not_found: '找不到这个号码，可能不是今天的号码',
+    updated: t => `更新于 ${t}`,
+    next_soon: '马上就到您了，请留意叫号',
+    // Counter
+    clerk_id: '工号',
+    open_window: '开窗',
+    call_next: '叫下一位',
+    recall: '重呼',
+    start: '开始办理',
+    complete: '办理完成',
+    no_show_btn: '过号',
+    transfer: '转移',
+    pause: '暂停',
+    resume: '恢复',
+    close_window: '关窗',
+    nobody_waiting: '当前没有等候的顾客',
+    current_ticket: '当前号码',
+    rate_us: '请为本次服务评价',
+    skip_rating: '跳过',
+    thanks_rating: '感谢您的评价',
+    transfer_to_service: '转到业务',
+    transfer_to_window: '转到窗口',
+    cancel: '取消',
+    pause_reason: '暂停原因',
+    reason_lunch: '午休',
+    reason_meeting: '会议',
+    reason_break: '短暂离开',
+    reason_other: '其他',
+    confirm: '确定',
+    close_refused: '暂时不能关窗',
+    pause_refused: '暂时不能暂停',
+    min_open_explained: (need, open, pausing) =>
+        `本厅营业时间内至少要有 ${need} 个窗口开放，现在开放 ${open} 个，${pausing ? '暂停' : '关闭'}本窗口后就不够了。请等其他窗口开放后再操作，或请值班经理授权。`,
+    window_closed_hint: '窗口已关闭。输入工号后开窗。',
+    window_paused_hint: r => `窗口暂停中${r ? `（${r}）` : ''}`,
+    waiting_in_hall: '大厅等候',
+    // Dashboard
+    dashboard: '值班经理看板',
+    windows: '窗口',
+    services: '业务',
+    state: '状态',
+    since: '持续',
+    clerk: '工号',
+    ticket: '号码',
+    oldest_wait: '最长等候',
+    target: '目标',
+    open_vs_min: '开放窗口 / 最低要求',
+    alarms: '告警',
+    no_alarms: '无告警',
+    queue_length: '排队人数',
+    wait_time: '最长等候（分钟）',
+    issued_today: '今日取号',
+    handling: '平均办理',
+    business_hours: '营业中',
+    after_hours: '非营业时间',
+    alarm_below_min: (need, open) => `开放窗口不足：至少需要 ${need} 个，现开放 ${open} 个`,
+    alarm_wait: (service, target) => `${service}：顾客等候超过 ${target} 的目标`,
+    alarm_handling: w => `${w}办理时间超过目标`,
+    alarm_lost: w => `${w}与柜台失去联系（心跳中断）`,
+    minutes_n: n => `${n} 分钟`,
+    seconds_n: n => `${n} 秒`,
+  },
+  en: {
+    connecting: 'Connecting…',
+    offline: 'Connection lost, reconnecting…',
+    now_calling: 'Now calling',
+    recent_calls: 'Recent calls',
+    waiting: 'Waiting',
+    waiting_suffix: 'waiting',
+    people: '',
+    window_n: n => `Window ${n}`,
+    go_to_window: (number, window) => `Ticket ${number}, please go to ${window}`,
+    no_windows_open: 'No window is open',
+    idle: 'Free',
+    paused: 'Paused',
+    closed: 'Closed',
+    calling: 'Calling',
+    serving: 'Serving',
+    tap_for_sound: 'Tap the screen to turn on sound',
+    choose_service: 'Please choose a service',
+    est_wait: 'Estimated wait',
+    no_wait: 'No wait',
+    about_minutes: n => `about ${n} min`,
+    less_than_minute: 'under 1 min',
+    open_windows_n: n => `${n} window${n === 1 ? '' : 's'} open`,
+    no_window_now: 'No window open yet',
+    guide: 'Guide',
+    category_for_next: 'Category of the next customer',
+    issuing: 'Printing your ticket…',
+    your_number: 'Your number',
+    people_ahead: 'People ahead',
+    issued_at: 'Issued',
+    scan_to_follow: 'Scan to follow the queue',
+    take_ticket: 'Please take your ticket',
+    done: 'Done',
+    retrying: 'Network is slow, retrying…',
+    issue_failed: 'Could not issue a ticket',
+    ask_staff: 'Please ask a member of staff',
+    ticket_title: 'Queue status',
+    your_turn: 'It is your turn',
+    please_go: w => `Please go to ${w}`,
+    being_served: w => `Being served at ${w}`,
+    completed: 'Your visit is complete. Thank you!',
+    no_show: 'You did not come when called, so the number has passed. Please ask a member of staff to queue again.',
+    cancelled: 'This ticket was cancelled.',
+    voided: 'This ticket was voided. Please ask a member of staff.',
+    expired: 'This ticket expired when the business day ended. Please take a new one.',
+    not_found: 'This ticket was not found; it may be from an earlier day.',
+    updated: t => `Updated ${t}`,
+    next_soon: 'You are next, please listen for your number',
+    clerk_id: 'Clerk ID',
+    open_window: 'Open window',
+    call_next: 'Call next',
+    recall: 'Recall',
+    start: 'Start',
+    complete: 'Complete',
+    no_show_btn: 'No-show',
+    transfer: 'Transfer',
+    pause: 'Pause',
+    resume: 'Resume',
+    close_window: 'Close',
+    nobody_waiting: 'Nobody is waiting',
+    current_ticket: 'Current ticket',
+    rate_us: 'Please rate our service',
+    skip_rating: 'Skip',
+    thanks_rating: 'Thank you for your rating',
+    transfer_to_service: 'To a service',
+    transfer_to_window: 'To a window',
+    cancel: 'Cancel',
+    pause_reason: 'Reason for the pause',
+    reason_lunch: 'Lunch',
+    reason_meeting: 'Meeting',
+    reason_break: 'Short break',
+    reason_other: 'Other',
+    confirm: 'OK',
+    close_refused: 'The window cannot close now',
+    pause_refused: 'The window cannot pause now',
+    min_open_explained: (need, open, pausing) =>
+        `During opening hours this hall keeps at least ${need} windows open and ${open} are open now, so ${pausing ? 'pausing' : 'closing'} this window would leave too few. Wait until another window opens, or ask the duty manager to approve it.`,
+    window_closed_hint: 'The window is closed. Enter your clerk ID to open it.',
+    window_paused_hint: r => `The window is paused${r ? ` (${r})` : ''}`,
+    waiting_in_hall: 'Waiting in the hall',
+    dashboard: 'Duty manager',
+    windows: 'Windows',
+    services: 'Services',
+    state: 'State',
+    since: 'For',
+    clerk: 'Clerk',
+    ticket: 'Ticket',
+    oldest_wait: 'Longest wait',
+    target: 'Target',
+    open_vs_min: 'Open windows / minimum',
+    alarms: 'Alarms',
+    no_alarms: 'No alarms',
+    queue_length: 'People waiting',
+    wait_time: 'Longest wait (min)',
+    issued_today: 'Issued today',
+    handling: 'Mean handling',
+    business_hours: 'Open for business',
+    after_hours: 'Outside business hours',
+    alarm_below_min: (need, open) => `Too few windows open: ${open} open, ${need} needed`,
+    alarm_wait: (service, target) => `${service}: customers wait longer than the ${target} target`,
+    alarm_handling: w => `${w} is serving longer than the target`,
+    alarm_lost: w => `${w} lost its counter (heartbeat stopped)`,
+    minutes_n: n => `${n} min`,
+    seconds_n: n => `${n} s`,
+  },
+};
+
+let lang = 'zh';
+
+// The page's language: ?lang=zh|en, else the hall's (unspecified = Chinese).
+export function chooseLanguage(hallLanguage) {
+  const asked = params.get('lang');
+  if (asked === 'zh' || asked === 'en') {
+    lang = asked;
+  } else {
+    lang = hallLanguage === 'LANGUAGE_EN' ? 'en' : 'zh';
+  }
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  return lang;
+}
+
+export function language() { return lang; }
+
+// The text of `key` in the page's language; functions take `args`.
+export function t(key, ...args) {
+  const text = TEXTS[lang][key] ?? TEXTS.en[key] ?? key;
+  return typeof text === 'function' ? text(...args) : text;
+}
+
+// Fills every element with data-t="key" with its text.
+export function translate(root = document) {
+  for (const el of root.querySelectorAll('[data-t]')) {
+    el.textContent = t(el.dataset.t);
+  }
+}
+
+const CATEGORY = {
+  zh: {
+    CATEGORY_NORMAL: '普通', CATEGORY_GREEN_CHANNEL: '绿色通道',
+    CATEGORY_VIP: 'VIP', CATEGORY_URGENT: '急事急办', CATEGORY_APPOINTMENT: '预约',
+  },
+  en: {
+    CATEGORY_NORMAL: 'Normal', CATEGORY_GREEN_CHANNEL: 'Green channel',
+    CATEGORY_VIP: 'VIP', CATEGORY_URGENT: 'Urgent', CATEGORY_APPOINTMENT: 'Appointment',
+  },
+};
+
+export function categoryName(category) {
+  return CATEGORY[lang][category || 'CATEGORY_NORMAL'] || CATEGORY[lang].CATEGORY_NORMAL;
+}
+
+const WINDOW_STATE = {
+  WINDOW_STATE_CLOSED: 'closed', WINDOW_STATE_IDLE: 'idle',
+  WINDOW_STATE_CALLING: 'calling', WINDOW_STATE_SERVING: 'serving',
+  WINDOW_STATE_PAUSED: 'paused',
+};
+
+export function windowStateName(state) { return t(WINDOW_STATE[state] || 'closed'); }
+export function windowStateClass(state) { return WINDOW_STATE[state] || 'closed'; }
+
+// Halls often name things in both languages: "话费缴纳 Bill payment".
+// Returns {main, sub}: the part in the page's language first.
+export function splitName(name) {
+  const m = /^([^A-Za-z]*[\u3400-\u9fff][^A-Za-z]*?)\s+([A-Za-z].*)$/.exec(name || '');
+  if (!m) return {main: name || '', sub: ''};
+  return lang === 'zh' ? {main: m[1], sub: m[2]} : {main: m[2], sub: m[1]};
+}
+
+// The name in the page's language only.
+export function shortName(name) { return splitName(name).main; }
+
+// "3 号窗口" / "Window 3": a window's name when it has one in this language.
+export function windowLabel(number, name) {
+  if (name && (lang === 'zh' ? /[\u3400-\u9fff]/.test(name) : !/[\u3400-\u9fff]/.test(name))) {
+    return name;
+  }
+  if (name && /VIP/i.test(name) && lang === 'en') return `VIP window`;
+  return t('window_n', number);
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+export function minutesText(seconds) {
+  if (!seconds || seconds <= 0) return t('no_wait');
+  if (seconds < 60) return t('less_than_minute');
+  return t('about_minutes', Math.round(seconds / 60));
+}
+
+// 600 → "10 分钟" / "10 min", 45 → "45 秒" / "45 s".
+export function durationWords(seconds) {
+  return seconds >= 60 ? t('minutes_n', Math.round(seconds / 60)) : t('seconds_n', Math.round(seconds));
+}
+
+// 75 → "1:15", 3725 → "1:02:05".
+export function clockDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = n => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+export function timeOfDay(ms, withSeconds = false) {
+  const d = new Date(ms);
+  const pad = n => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}` +
+         (withSeconds ? `:${pad(d.getSeconds())}` : '');
+}
+
+export function dateText(ms) {
+  const d = new Date(ms);
+  if (lang === 'zh') {
+    const days = '日一二三四五六';
+    return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 星期${days[d.getDay()]}`;
+  }
+  return d.toLocaleDateString('en-GB', {weekday: 'long', day: 'numeric', month: 'long', year: 'numeric'});
+}
+
+// ---------------------------------------------------------------------------
+// DOM
+
+// h('div', {class: 'x', onclick: f}, child, 'text', ...) → element.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) {
+      el.addEventListener(k.slice(2), v);
+    } else if (k === 'dataset') {
+      Object.assign(el.dataset, v);
+    } else {
+      el.setAttribute(k, v === true ? '' : v);
+    }
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+// Replaces el's children; like h(), it skips null, undefined and false
+// (which replaceChildren would write out as text).
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+// A bilingual name as a main line and a smaller second line.
+export function nameBlock(name, cls = 'name') {
+  const {main, sub} = splitName(name);
+  return h('span', {class: cls}, h('span', {class: 'main'}, main),
+           sub ? h('span', {class: 'sub'}, sub) : null);
+}
+
+// A message at the bottom of the screen that goes away by itself.
+export function toast(text, kind = 'info', ms = 6000) {
+  let box = document.getElementById('toasts');
+  if (!box) {
+    box = h('div', {id: 'toasts', 'aria-live': 'polite'});
+    document.body.append(box);
+  }
+  const el = h('div', {class: `toast ${kind}`}, text);
+  box.append(el);
+  setTimeout(() => el.remove(), ms);
+  return el;
+}

@@ -1,0 +1,482 @@
+// Browser tests of the web pages against a real qcalld: Playwright drives
+// Debian's chromium headless. Each test starts its own qcalld (QCALLD, the
+// open-all-day halls of halls.textproto) and leaves screenshots in
+// SCREENSHOTS (default build/screenshots).
+//
+//   npm ci --prefix tests/browser
+//   QCALLD=build/dispatcher/qcalld node tests/browser/run.mjs
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  HALL, TOKENS, api, closeBrowser, counter, issue, launchBrowser, openPage,
+  screenshot, sleep, startProxy, startQcalld, waitFor,
+} from './harness.mjs';
+
+before(launchBrowser);
+after(closeBrowser);
+
+// Runs `body(server)` with a fresh qcalld and stops it however body ends.
+async function withServer(body) {
+  const server = await startQcalld();
+  try {
+    await body(server);
+  } catch (e) {
+    e.message += `\n--- qcalld stderr (tail) ---\n${server.stderr().slice(-3000)}`;
+    throw e;
+  } finally {
+    await server.stop();
+  }
+}
+
+const text = (page, selector) => page.locator(selector).first().innerText();
+const ticketStatus = async (server, number) =>
+    (await fetch(`${server.base}/ticket/${HALL}/${number}`)).json();
+
+function noPageErrors(...pages) {
+  for (const page of pages) assert.deepEqual(page.errors, [], `errors in ${page.url()}`);
+}
+
+test('kiosk: a touch issues a ticket, shows it with its QR code and prints it', () =>
+  withServer(async server => {
+    const page = await openPage(
+        `${server.base}/kiosk?hall=${HALL}&token=${TOKENS.kiosk}`,
+        {viewport: {width: 1080, height: 1920}});
+    // window.print() is counted instead of opening a dialog.
+    await page.evaluate(() => {
+      window.printed = [];
+      window.print = () => window.printed.push(
+          document.querySelector('.t-qr')?.complete && document.querySelector('.t-qr').naturalWidth > 0);
+    });
+    await page.waitForSelector('.service-button[data-service="BILL"]');
+    assert.ok(!page.url().includes('token='), 'the token left the address bar');
+    const cookies = await page.context().cookies();
+    const cookie = cookies.find(c => c.name === 'qcall_token');
+    assert.equal(cookie?.value, TOKENS.kiosk);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(await text(page, 'h1'), '请选择业务');
+    await screenshot(page, 'kiosk');
+
+    await page.click('.service-button[data-service="BILL"]');
+    await page.waitForSelector('#ticket-view:not([hidden]) #ticket-number');
+    assert.equal(await text(page, '#ticket-number'), 'A001');
+    assert.equal(await text(page, '#ticket-ahead'), '0');
+    const qrSrc = await page.getAttribute('.t-qr', 'src');
+    assert.ok(decodeURIComponent(qrSrc).includes(`/t/${HALL}/A001`), qrSrc);
+    await waitFor(page, () => window.printed.length === 1);
+    assert.deepEqual(await page.evaluate(() => window.printed), [true], 'printed after the QR code loaded');
+    await screenshot(page, 'kiosk-ticket');
+    // The paper: 80 mm is 302 CSS pixels.
+    await page.emulateMedia({media: 'print'});
+    await page.setViewportSize({width: 302, height: 600});
+    assert.equal(await page.locator('#services-view').isVisible(), false);
+    await screenshot(page, 'kiosk-print', {fullPage: true});
+    // As printed: one page of the 80 mm roll (226.8 pt wide).
+    const pdf = (await page.pdf({preferCSSPageSize: true})).toString('latin1');
+    assert.equal(pdf.match(/\/Type\s*\/Page[^s]/g)?.length, 1, 'one page');
+    const [, width] = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)/.exec(pdf);
+    assert.ok(Math.abs(Number(width) - 226.8) < 1, `page width ${width} pt`);
+    await page.emulateMedia({media: 'screen'});
+    await page.setViewportSize({width: 1080, height: 1920});
+
+    // A guide marks the next customer as VIP; the mark is for one ticket.
+    await page.click('#done');
+    await page.click('#guide');
+    await page.click('[data-category="CATEGORY_VIP"]');
+    assert.equal(await text(page, '#category-note'), 'VIP');
+    await page.click('.service-button[data-service="BILL"]');
+    await page.waitForFunction(() => document.querySelector('#ticket-number')?.textContent === 'A002');
+    assert.equal((await ticketStatus(server, 'A002')).ticket.category, 'CATEGORY_VIP');
+    await page.click('#done');
+    assert.equal(await page.locator('#category-note').isVisible(), false);
+    noPageErrors(page);
+  }));
+
+test('kiosk: a lost reply is retried with the same request id, not a second ticket', () =>
+  withServer(async server => {
+    const page = await openPage(`${server.base}/kiosk?hall=${HALL}&token=${TOKENS.kiosk}&print=0`,
+                                {viewport: {width: 1920, height: 1080}});
+    await page.waitForSelector('.service-button[data-service="PLAN"]');
+    const bodies = [];
+    await page.route('**/qcall.v1.Kiosk/IssueTicket', async route => {
+      bodies.push(JSON.parse(route.request().postData()));
+      if (bodies.length === 1) {
+        await route.fetch();  // the server issues B001 ...
+        await route.abort('connectionreset');  // ... and the reply is lost
+      } else {
+        await route.continue();
+      }
+    });
+    await page.click('.service-button[data-service="PLAN"]');
+    await page.waitForFunction(() => document.querySelector('#ticket-number')?.textContent === 'B001',
+                               null, {timeout: 10000});
+    assert.equal(bodies.length, 2);
+    assert.ok(bodies[0].requestId);
+    assert.equal(bodies[1].requestId, bodies[0].requestId);
+    const next = await issue(server, 'PLAN');
+    assert.equal(next.ticket.number, 'B002', 'the retry made no second ticket');
+    assert.equal(await page.evaluate(() => document.body.dataset.printed), 'skipped');
+    await screenshot(page, 'kiosk-landscape-ticket');
+    noPageErrors(page);
+  }));
+
+test('ticket page: position, then "your turn" with the window, then the end', () =>
+  withServer(async server => {
+    await issue(server, 'BILL');
+    await issue(server, 'BILL');
+    const phone = {viewport: {width: 390, height: 844}};
+    const first = await openPage(`${server.base}/t/${HALL}/A001?lang=zh`, phone);
+    const second = await openPage(`${server.base}/t/${HALL}/A002?lang=zh`, phone);
+    await second.waitForSelector('#ahead');
+    assert.equal(await text(second, '#ahead'), '1');
+    await screenshot(second, 'ticket-waiting');
+
+    await counter(server, 'OpenWindow', {window: 3, clerkId: 'zhang'});
+    await counter(server, 'CallNext', {window: 3});
+    await first.waitForSelector('.headline.called', {timeout: 5000});
+    assert.equal(await text(first, '#go'), '请到 3 号窗口办理');
+    await screenshot(first, 'ticket-called');
+    await counter(server, 'StartServing', {window: 3});
+    await counter(server, 'Complete', {window: 3, rating: 5});
+    await first.waitForFunction(() => document.body.dataset.state === 'TICKET_STATE_COMPLETED',
+                                null, {timeout: 5000});
+    assert.match(await text(first, '#headline'), /办理完成/);
+
+    await counter(server, 'CallNext', {window: 3});
+    await counter(server, 'NoShow', {window: 3});
+    await second.waitForFunction(() => document.body.dataset.state === 'TICKET_STATE_NO_SHOW',
+                                 null, {timeout: 5000});
+    assert.match(await text(second, '#headline'), /过号/);
+    await screenshot(second, 'ticket-no-show');
+
+    const missing = await openPage(`${server.base}/t/${HALL}/A099?lang=en`, phone);
+    await missing.waitForFunction(() => document.body.dataset.state === 'NOT_FOUND');
+    assert.match(await text(missing, '#headline'), /not found/);
+    noPageErrors(first, second, missing);
+  }));
+
+test('counter and board: Call next shows on the board within a second and is announced', t =>
+  withServer(async server => {
+    const board = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}`);
+    const desk = await openPage(`${server.base}/counter?hall=${HALL}&token=${TOKENS.counter}&window=1`,
+                                {viewport: {width: 1366, height: 900}});
+    await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+    await desk.waitForSelector('#open-form:not([hidden])');
+    await screenshot(desk, 'counter-closed');
+    await desk.fill('#clerk-id', 'zhang');
+    await desk.click('#open');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    await waitFor(desk, () => window.qcallCounter.heartbeats >= 1);
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+    await issue(server, 'BILL');
+    await issue(server, 'BILL');
+    await issue(server, 'BILL');
+    await board.waitForSelector('.window-card[data-window="1"]');
+
+    const clicked = Date.now();
+    await desk.click('#call-next');
+    await board.waitForFunction(
+        () => document.querySelector('.window-card[data-window="1"] .number')?.textContent === 'A001',
+        null, {timeout: 1000, polling: 10});
+    const shownAfter = Date.now() - clicked;
+    assert.ok(shownAfter < 1000, `board showed the call after ${shownAfter} ms`);
+    t.diagnostic(`click on Call next → call on the board: ${shownAfter} ms`);
+    const sentence = '请 A001 号到 1 号窗口办理';
+    const pending = await board.evaluate(() => [...window.qcallBoard.announced, ...window.qcallBoard.queue]);
+    assert.deepEqual(pending, [sentence]);
+    assert.equal(await text(board, '#recent li[data-number="A001"] .number'), 'A001');
+    await board.waitForSelector('#announce.active');
+    await screenshot(board, 'board-announcing');
+    // Chime, then the sentence from /speech (espeak-ng), played to the end.
+    const [entry] = await waitFor(board, () => {
+      const log = window.qcallBoard.log;
+      return log.length && log[0].endMs ? log : null;
+    }, null, 15000);
+    assert.equal(entry.speech, 'ok', JSON.stringify(entry));
+    assert.equal(entry.repeats, 1);
+    assert.ok(entry.endMs - entry.startMs > 1500, 'the chime and the sentence take time');
+
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_CALLING');
+    assert.equal(await text(desk, '#current-number'), 'A001');
+    await desk.click('#start');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_SERVING');
+    await desk.waitForFunction(() => /^0:0[1-9]$/.test(document.querySelector('#timer').textContent),
+                               null, {timeout: 3000});
+    await screenshot(desk, 'counter-serving');
+    await desk.click('#complete');
+    await desk.waitForSelector('#eval-rate:not([hidden])');
+    assert.ok(await desk.locator('#call-next').isDisabled(), 'no next call while the customer rates');
+    await screenshot(desk, 'counter-rating');
+    await desk.click('[data-rating="5"]');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    assert.equal((await ticketStatus(server, 'A001')).ticket.state, 'TICKET_STATE_COMPLETED');
+    await board.waitForFunction(
+        () => document.querySelector('.window-card[data-window="1"]')?.classList.contains('idle'));
+
+    // No-show, then a transfer to another service.
+    await desk.click('#call-next');
+    await desk.waitForFunction(() => document.querySelector('#current-number').textContent === 'A002');
+    await desk.click('#no-show');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    assert.equal((await ticketStatus(server, 'A002')).ticket.state, 'TICKET_STATE_NO_SHOW');
+    await desk.click('#call-next');
+    await desk.waitForFunction(() => document.querySelector('#current-number').textContent === 'A003');
+    await desk.click('#transfer');
+    await desk.click('#dialog [data-service="SIM"]');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    const moved = await ticketStatus(server, 'A003');
+    assert.equal(moved.ticket.state, 'TICKET_STATE_WAITING');
+    assert.equal(moved.ticket.serviceCode, 'SIM');
+    await board.waitForFunction(
+        () => document.querySelector('#services li[data-service="SIM"] .count')?.textContent === '1');
+    await desk.click('#call-next');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    await desk.waitForSelector('.toast');
+    assert.equal(await text(desk, '.toast'), '当前没有等候的顾客');
+    noPageErrors(board, desk);
+  }));
+
+test('board: calls made while it was offline appear once and are announced once', () =>
+  withServer(async server => {
+    await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+    await issue(server, 'BILL');
+    await issue(server, 'PLAN');
+    const line = await startProxy(server);
+    try {
+      const board = await openPage(`${line.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
+      await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+      line.cut();
+      await waitFor(board, () => document.querySelector('#status').classList.contains('offline'));
+
+      await counter(server, 'CallNext', {window: 1});
+      await counter(server, 'CallNext', {window: 2});
+      await sleep(300);
+      assert.equal(await board.evaluate(() => window.qcallBoard.calls), 0, 'offline: nothing came');
+      line.restore();
+      await board.waitForFunction(
+          () => document.querySelector('.window-card[data-window="2"] .number')?.textContent === 'B001',
+          null, {timeout: 10000});
+      assert.equal(await text(board, '.window-card[data-window="1"] .number'), 'A001');
+      // A second resume must not bring them again.
+      await board.evaluate(() => window.qcallBoard.connection.reconnect());
+      await sleep(500);
+      await waitFor(board, () => window.qcallBoard.queue.length === 0 && !window.qcallBoard.announcer.running);
+      assert.equal(await board.evaluate(() => window.qcallBoard.calls), 2);
+      assert.equal(await board.locator('#recent li[data-number="A001"]').count(), 1);
+      assert.equal(await board.locator('#recent li[data-number="B001"]').count(), 1);
+      assert.deepEqual(await board.evaluate(() => window.qcallBoard.announced),
+                       ['请 A001 号到 1 号窗口办理', '请 B001 号到 2 号窗口办理']);
+
+      // A recall is announced twice; announcements never overlap.
+      await counter(server, 'Recall', {window: 1});
+      const log = await waitFor(board, () => {
+        const l = window.qcallBoard.log;
+        return l.length === 3 && l[2].endMs ? l : null;
+      });
+      assert.equal(log[2].recall, 1);
+      assert.equal(log[2].repeats, 2);
+      for (let i = 1; i < log.length; ++i) {
+        assert.ok(log[i].startMs >= log[i - 1].endMs, 'one announcement at a time');
+      }
+      await screenshot(board, 'board');
+      noPageErrors(board);
+    } finally {
+      await line.close();
+    }
+  }));
+
+test('board: a missed call its window has already let go of is not announced', () =>
+  withServer(async server => {
+    await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
+    await issue(server, 'BILL');
+    await issue(server, 'BILL');
+    const line = await startProxy(server);
+    try {
+      const board = await openPage(`${line.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
+      await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+      line.cut();
+      await waitFor(board, () => document.querySelector('#status').classList.contains('offline'));
+      await counter(server, 'CallNext', {window: 1});
+      await counter(server, 'NoShow', {window: 1});
+      await counter(server, 'CallNext', {window: 1});
+      line.restore();
+      const log = await waitFor(board, () => {
+        const l = window.qcallBoard.log;
+        return l.length === 2 && l[1].endMs ? l : null;
+      }, null, 10000);
+      // A001 was called and marked no-show while the board was away: sending
+      // the customer to window 1 now would be wrong. A002 is called there.
+      assert.deepEqual(log.map(e => [e.text, e.speech]),
+                       [['请 A001 号到 1 号窗口办理', 'skipped'], ['请 A002 号到 1 号窗口办理', 'muted']]);
+      assert.deepEqual(await board.evaluate(() => window.qcallBoard.announced), ['请 A002 号到 1 号窗口办理']);
+      assert.equal(await board.locator('#recent li').count(), 2);
+      noPageErrors(board);
+    } finally {
+      await line.close();
+    }
+  }));
+
+test('board: without /speech each call still gets its chime, in order', () =>
+  withServer(async server => {
+    await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+    await issue(server, 'BILL');
+    await issue(server, 'BILL');
+    const board = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}`);
+    await board.route('**/speech?*', route => route.fulfill({status: 503, body: '{}'}));
+    await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+    await counter(server, 'CallNext', {window: 1});
+    await counter(server, 'CallNext', {window: 2});
+    const log = await waitFor(board, () => {
+      const l = window.qcallBoard.log;
+      return l.length === 2 && l[1].endMs ? l : null;
+    }, null, 10000);
+    assert.deepEqual(log.map(e => [e.text, e.speech]),
+                     [['请 A001 号到 1 号窗口办理', 'failed'], ['请 A002 号到 2 号窗口办理', 'failed']]);
+    assert.ok(log[1].startMs >= log[0].endMs, 'one after the other');
+    assert.ok(log[0].endMs - log[0].startMs >= 1300, 'the chime played');
+    noPageErrors(board);
+  }));
+
+test('board: its waiting counts and windows follow every kind of event exactly', () =>
+  withServer(async server => {
+    await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+    for (const service of ['BILL', 'BILL', 'BILL', 'BILL', 'PLAN', 'SIM']) await issue(server, service);
+    const board = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
+    await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+    const supervisor = (method, body) =>
+        api(server, TOKENS.supervisor, 'Supervisor', method, {hallId: HALL, ...body});
+    // The board, once it has seen every event, shows what GetHall reads.
+    const matchesHall = async () => {
+      const view = await supervisor('GetHall', {});
+      await waitFor(board, seq => window.qcallBoard.connection.lastSeq() >= seq, Number(view.lastSeq));
+      const shown = await board.evaluate(() => ({
+        services: Object.fromEntries([...window.qcallBoard.state.services.values()].map(
+            s => [s.code, s.waiting])),
+        windows: Object.fromEntries([...window.qcallBoard.state.windows.values()].map(
+            w => [w.number, `${w.state} ${w.ticket?.number || ''}`])),
+      }));
+      assert.deepEqual(shown.services, Object.fromEntries(view.services.map(s => [s.code, s.waiting])));
+      assert.deepEqual(shown.windows, Object.fromEntries(view.windows.map(
+          w => [w.number, `${w.state} ${w.ticket?.number || ''}`])));
+    };
+    await issue(server, 'BILL');
+    await counter(server, 'CallNext', {window: 1});
+    await counter(server, 'Recall', {window: 1});
+    await counter(server, 'StartServing', {window: 1});
+    await counter(server, 'Complete', {window: 1, rating: 4});
+    const noShow = (await counter(server, 'CallNext', {window: 1})).ticket.number;
+    await counter(server, 'NoShow', {window: 1});
+    await counter(server, 'Requeue', {ticket: noShow});
+    await counter(server, 'CallNext', {window: 2});
+    await counter(server, 'Transfer', {window: 2, toServiceCode: 'SIM'});
+    await matchesHall();
+    await counter(server, 'CallNext', {window: 2});
+    await counter(server, 'Transfer', {window: 2, toWindow: 1});
+    await matchesHall();  // a ticket sent to a window waits in no service's queue
+    const second = (await counter(server, 'CallNext', {window: 2})).ticket.number;
+    await counter(server, 'NoShow', {window: 2});
+    await matchesHall();
+    await api(server, TOKENS.kiosk, 'Kiosk', 'CancelTicket', {hallId: HALL, ticket: second});
+    await api(server, TOKENS.kiosk, 'Kiosk', 'CancelTicket', {hallId: HALL, ticket: 'C001'});
+    await supervisor('VoidTicket', {ticket: 'A004', reason: 'duplicate'});
+    await counter(server, 'CallNext', {window: 1});  // the ticket sent to window 1
+    await counter(server, 'OpenWindow', {window: 3, clerkId: 'wang'});
+    await counter(server, 'PauseWindow', {window: 2, reason: 'break'});
+    await matchesHall();
+    noPageErrors(board);
+  }));
+
+test('dashboard: a paused window, queues against their targets, alarms and charts', () =>
+  withServer(async server => {
+    for (const [window, clerkId] of [[1, 'zhang'], [2, 'li'], [3, 'wang']]) {
+      await counter(server, 'OpenWindow', {window, clerkId});
+    }
+    for (const service of ['BILL', 'BILL', 'PLAN', 'BILL']) await issue(server, service);
+    await counter(server, 'CallNext', {window: 1});
+    const page = await openPage(`${server.base}/dashboard?hall=${HALL}&token=${TOKENS.supervisor}`);
+    await page.waitForSelector('#windows tr[data-window="3"][data-state="WINDOW_STATE_IDLE"]');
+    assert.equal(await text(page, '#open-windows'), '3 / 2');
+
+    const paused = Date.now();
+    await counter(server, 'PauseWindow', {window: 3, reason: '午休'});
+    await page.waitForSelector('#windows tr[data-window="3"][data-state="WINDOW_STATE_PAUSED"]',
+                               {timeout: 2000});
+    assert.ok(Date.now() - paused < 2000);
+    assert.match(await text(page, '#windows tr[data-window="3"]'), /暂停服务\s*午休/);
+    assert.equal(await text(page, '#open-windows'), '2 / 2');
+    assert.equal(await text(page, '#services tr[data-service="BILL"] .waiting'), '2');
+    assert.equal(await page.getAttribute('#services tr[data-service="BILL"] .level', 'data-level'), 'green');
+
+    // SIM's target is 3 s: its queue turns red and the alarm shows.
+    await issue(server, 'SIM');
+    await page.waitForSelector('#services tr[data-service="SIM"] .level[data-level="red"]', {timeout: 8000});
+    await page.waitForSelector('#alarms li[data-kind="KIND_WAIT_OVER_TARGET"]', {timeout: 3000});
+    assert.ok(await page.locator('#chart-queue svg path[data-series="BILL"]').count() === 1);
+    assert.ok(await page.locator('#chart-wait svg path[data-series="SIM"]').count() === 1);
+    await screenshot(page, 'dashboard');
+    noPageErrors(page);
+  }));
+
+test('counter: a close or pause below the minimum is refused and explained in words', () =>
+  withServer(async server => {
+    const desk = await openPage(`${server.base}/counter?hall=${HALL}&token=${TOKENS.counter}&window=1`,
+                                {viewport: {width: 1366, height: 900}});
+    await desk.waitForSelector('#open-form:not([hidden])');
+    await desk.fill('#clerk-id', 'zhang');
+    await desk.click('#open');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+
+    await desk.click('#close');
+    await desk.waitForSelector('#dialog:not([hidden]) .refused');
+    const explained = await text(desk, '#refusal-text');
+    assert.match(explained, /至少要有 2 个窗口开放，现在开放 2 个，关闭本窗口后就不够了/);
+    assert.doesNotMatch(await text(desk, '#dialog'), /failed_precondition|FAILED_PRECONDITION|400/);
+    await screenshot(desk, 'counter-close-refused');
+    await desk.click('#dialog .actions button');
+    assert.equal(await desk.evaluate(() => document.body.dataset.state), 'WINDOW_STATE_IDLE');
+
+    await desk.click('#pause');
+    await desk.click('#dialog [data-reason="reason_lunch"]');
+    await desk.waitForSelector('#dialog:not([hidden]) .refused');
+    assert.match(await text(desk, '#dialog h2'), /暂时不能暂停/);
+    assert.match(await text(desk, '#refusal-text'), /暂停本窗口后就不够了/);
+    await desk.click('#dialog .actions button');
+
+    // With a third window open the same close goes through.
+    await counter(server, 'OpenWindow', {window: 3, clerkId: 'wang'});
+    await desk.click('#pause');
+    await desk.click('#dialog [data-reason="reason_lunch"]');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_PAUSED');
+    assert.match(await text(desk, '#paused-note'), /午休/);
+    await desk.click('#resume');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
+    await desk.click('#close');
+    await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_CLOSED');
+    await desk.waitForSelector('#open-form:not([hidden])');
+    noPageErrors(desk);
+  }));
+
+test('English: the hall\'s language, and ?lang= overrides it', () =>
+  withServer(async server => {
+    await api(server, TOKENS.counter, 'Counter', 'OpenWindow',
+              {hallId: 'en-hall', window: 1, clerkId: 'sam'});
+    await api(server, TOKENS.kiosk, 'Kiosk', 'IssueTicket', {hallId: 'en-hall', serviceCode: 'BILL'});
+    const board = await openPage(`${server.base}/board?hall=en-hall&token=${TOKENS.display}&audio=0`);
+    await board.waitForFunction(() => document.querySelector('h1').textContent === 'Now calling');
+    await api(server, TOKENS.counter, 'Counter', 'CallNext', {hallId: 'en-hall', window: 1});
+    await waitFor(board, () => window.qcallBoard.announced.length === 1);
+    assert.deepEqual(await board.evaluate(() => window.qcallBoard.announced),
+                     ['Ticket A001, please go to window 1']);
+    await screenshot(board, 'board-en');
+    const kiosk = await openPage(`${server.base}/kiosk?hall=${HALL}&token=${TOKENS.kiosk}&lang=en`);
+    await kiosk.waitForSelector('.service-button');
+    assert.equal(await text(kiosk, 'h1'), 'Please choose a service');
+    assert.match(await text(kiosk, '.service-button[data-service="BILL"] .main'), /Bill payment/);
+    // A board set up for a hall the server does not have says so, and stops.
+    const lost = await openPage(`${server.base}/board?hall=nope&token=${TOKENS.display}&audio=0`);
+    await lost.waitForFunction(() => /no hall 'nope'/.test(document.querySelector('#status').textContent));
+    noPageErrors(board, kiosk, lost);
+  }));
