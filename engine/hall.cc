@@ -1339,10 +1339,16 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
     case Alarm::KIND_BELOW_MIN_OPEN:
       return absl::StrCat("hall needs ", min_open_windows_, " open windows, ",
                           open_windows_, " are open");
-    case Alarm::KIND_WAIT_OVER_TARGET:
-      return absl::StrCat(
-          rules_.services()[service].name, ": customers wait longer than the ",
-          rules_.services()[service].target_wait_ms / 60000, "-minute target");
+    case Alarm::KIND_WAIT_OVER_TARGET: {
+      // Targets under a minute (tests, express services) keep their seconds.
+      const int64_t target_ms = rules_.services()[service].target_wait_ms;
+      return absl::StrCat(rules_.services()[service].name,
+                          ": customers wait longer than the ",
+                          target_ms % 60000 == 0
+                              ? absl::StrCat(target_ms / 60000, "-minute")
+                              : absl::StrCat(target_ms / 1000, "-second"),
+                          " target");
+    }
     case Alarm::KIND_HANDLING_OVER_TARGET:
       return absl::StrCat(WindowText(rules_.windows()[w].number),
                           " is serving longer than the target handling time");

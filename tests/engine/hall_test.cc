@@ -577,11 +577,25 @@ TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
   ASSERT_EQ(waiting.events().size(), 1);
   EXPECT_EQ(waiting.events()[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
   EXPECT_EQ(waiting.events()[0].alarm().service_code(), "BILL");
+  EXPECT_EQ(waiting.events()[0].alarm().message(),
+            "话费缴纳: customers wait longer than the 15-minute target");
   EXPECT_TRUE(h.Ok(Tick()).events().empty());  // Raised once, not every tick.
   const Hall::Outcome& done = h.Ok(Complete(3));
   EXPECT_FALSE(done.events().rbegin()->alarm().raised());
   h.Ok(CallNext(3));
   EXPECT_FALSE(h.Ok(Tick()).events()[0].alarm().raised());
+}
+
+TEST(Timers, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_services(0)->set_target_wait_seconds(30);
+  TestHall h(config);
+  h.Ok(Issue("BILL"));
+  h.Advance(absl::Seconds(31));
+  const Hall::Outcome& out = h.Ok(Tick());
+  ASSERT_EQ(out.events().size(), 1);
+  EXPECT_EQ(out.events()[0].alarm().message(),
+            "话费缴纳: customers wait longer than the 30-second target");
 }
 
 TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
