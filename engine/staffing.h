@@ -1,0 +1,65 @@
+// Staffing: how many windows a hall needs now, from Erlang C, and which
+// window to open or close. Pure: the hall passes its observed load.
+//
+// Windows serving several services are shared by weight (a window giving
+// BILL 2/3 of its time counts as 2/3 of a BILL window). The hall's total
+// comes from pooling: services linked by shared windows form one M/M/s
+// group (arrivals added, handling time averaged by arrivals) held to the
+// strictest target among them. Pooling is what a shared window does, so the
+// total is close; the per-service needs ignore it and so err high, which is
+// the side to err on when choosing the next window to open.
+//
+//   StaffingPlan plan = PlanStaffing(input);
+//   plan.recommended_open;   // never below the hall's minimum
+#ifndef QCALL_ENGINE_STAFFING_H_
+#define QCALL_ENGINE_STAFFING_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace qcall {
+
+struct StaffingInput {
+  struct Service {
+    double arrivals_per_second = 0;
+    double mean_handling_seconds = 0;
+    // Customers should wait at most this long; 0: no target (the service
+    // only needs to keep up).
+    double target_wait_seconds = 0;
+  };
+  struct Window {
+    // This window's share of its time per service (index as `services`).
+    std::vector<double> share;
+    bool open = false;
+    bool idle = false;  // Open and holding nobody: can close now.
+  };
+  std::vector<Service> services;
+  std::vector<Window> windows;
+  int min_open = 0;
+  // The share of customers to serve within the target (e.g. 0.8).
+  double target_share = 0.8;
+};
+
+struct StaffingPlan {
+  struct Service {
+    double offered_load = 0;    // Windows busy on average (erlangs).
+    int needed = 0;             // Windows it needs alone.
+    double open_capacity = 0;   // Open windows' shares of it.
+  };
+  std::vector<Service> services;
+  // Pooled need of all groups; at least the minimum of open windows.
+  int recommended_open = 0;
+  int open = 0;
+  // -1 when there is nothing to advise. Open: the closed window that serves
+  // the most short service; close: an idle window whose services keep
+  // enough without it.
+  int open_window = -1;
+  int open_for_service = -1;
+  int close_window = -1;
+};
+
+StaffingPlan PlanStaffing(const StaffingInput& input);
+
+}  // namespace qcall
+
+#endif  // QCALL_ENGINE_STAFFING_H_

@@ -1,0 +1,90 @@
+// The staffing plan: Erlang C per service and per group of shared windows,
+// never below the minimum, and advice on which window to open or close.
+#include "engine/staffing.h"
+
+#include "engine/erlang_c.h"
+#include "gtest/gtest.h"
+
+namespace qcall {
+namespace {
+
+StaffingInput::Service Load(double per_hour, double handling_s,
+                            double target_s) {
+  return {per_hour / 3600.0, handling_s, target_s};
+}
+
+StaffingInput::Window Window(std::vector<double> share, bool open,
+                             bool idle = true) {
+  return {std::move(share), open, open && idle};
+}
+
+TEST(Staffing, DedicatedWindowsNeedWhatErlangCSays) {
+  StaffingInput in;
+  in.services = {Load(120, 180, 600), Load(30, 600, 900)};
+  for (int w = 0; w < 8; ++w) in.windows.push_back(Window({1, 0}, w < 2));
+  for (int w = 0; w < 4; ++w) in.windows.push_back(Window({0, 1}, w < 1));
+  const StaffingPlan plan = PlanStaffing(in);
+  const int bill = ErlangC(120 / 3600.0, 180).LeastServers(600, 0.8);
+  const int sim = ErlangC(30 / 3600.0, 600).LeastServers(900, 0.8);
+  EXPECT_EQ(plan.services[0].needed, bill);
+  EXPECT_EQ(plan.services[1].needed, sim);
+  EXPECT_NEAR(plan.services[0].offered_load, 6.0, 1e-9);
+  EXPECT_EQ(plan.recommended_open, bill + sim) << "two separate groups";
+  EXPECT_EQ(plan.open, 3);
+}
+
+TEST(Staffing, SharedWindowsPoolTheirServices) {
+  StaffingInput in;
+  in.services = {Load(60, 240, 600), Load(60, 240, 600)};
+  for (int w = 0; w < 10; ++w) in.windows.push_back(Window({0.5, 0.5}, false));
+  const StaffingPlan plan = PlanStaffing(in);
+  const int alone = plan.services[0].needed + plan.services[1].needed;
+  EXPECT_EQ(plan.recommended_open,
+            ErlangC(120 / 3600.0, 240).LeastServers(600, 0.8));
+  EXPECT_LT(plan.recommended_open, alone) << "one line serves two better";
+}
+
+TEST(Staffing, NeverBelowTheMinimumAndQuietServicesNeedNothing) {
+  StaffingInput in;
+  in.services = {Load(0, 180, 600), Load(2, 180, 600)};
+  for (int w = 0; w < 6; ++w) in.windows.push_back(Window({1, 1}, w < 4));
+  in.min_open = 4;
+  const StaffingPlan plan = PlanStaffing(in);
+  EXPECT_EQ(plan.services[0].needed, 0);
+  EXPECT_EQ(plan.recommended_open, 4);
+  EXPECT_EQ(plan.close_window, -1) << "at the minimum nothing closes";
+}
+
+TEST(Staffing, WithoutATargetAServiceOnlyKeepsUp) {
+  StaffingInput in;
+  in.services = {Load(90, 200, 0)};  // 5 erlangs.
+  in.windows.push_back(Window({1}, false));
+  EXPECT_EQ(PlanStaffing(in).services[0].needed, 6);
+}
+
+TEST(Staffing, AdvisesTheClosedWindowThatHelpsTheShortestService) {
+  StaffingInput in;
+  in.services = {Load(40, 180, 600), Load(100, 300, 300)};
+  in.windows = {Window({1, 0}, true), Window({0, 1}, true),
+                Window({1, 0}, false), Window({0.3, 0.7}, false),
+                Window({0, 1}, false)};
+  const StaffingPlan plan = PlanStaffing(in);
+  ASSERT_LT(plan.open, plan.recommended_open);
+  EXPECT_EQ(plan.open_for_service, 1) << "the second service is far short";
+  EXPECT_EQ(plan.open_window, 4) << "all of window 4's time goes to it";
+  EXPECT_EQ(plan.close_window, -1);
+}
+
+TEST(Staffing, AdvisesClosingOnlyAnIdleWindowThatIsNotNeeded) {
+  StaffingInput in;
+  in.services = {Load(10, 180, 600), Load(10, 180, 600)};
+  in.windows = {Window({1, 0}, true, /*idle=*/false), Window({1, 0}, true),
+                Window({0, 1}, true), Window({1, 0}, true, /*idle=*/true)};
+  const StaffingPlan plan = PlanStaffing(in);
+  ASSERT_GT(plan.open, plan.recommended_open);
+  EXPECT_EQ(plan.close_window, 1) << "window 0 is busy; window 2 is SIM's only";
+  EXPECT_EQ(plan.open_window, -1);
+}
+
+}  // namespace
+}  // namespace qcall
