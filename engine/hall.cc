@@ -1387,6 +1387,42 @@ absl::StatusOr<v1::CommandResult> Hall::TicketStatus(
   return result;
 }
 
+StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
+  // Arrivals of the last 30 minutes, or of the day so far (at least 5
+  // minutes, so one early ticket does not look like a rush).
+  constexpr int64_t kWindowMs = 30 * 60 * 1000;
+  constexpr int64_t kShortestMs = 5 * 60 * 1000;
+  const int64_t since = std::max(
+      now - kWindowMs,
+      std::min(now - kShortestMs, Millis(calendar_.DayStart(business_day_))));
+  std::vector<int> arrivals(services_.size(), 0);
+  for (size_t id = tickets_.size(); id-- > 0;) {
+    if (tickets_[id].issued_at_ms < since) break;
+    ++arrivals[tickets_[id].service];
+  }
+  StaffingInput input;
+  input.min_open =
+      BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
+  const double seconds = static_cast<double>(now - since) / 1000.0;
+  for (size_t s = 0; s < services_.size(); ++s) {
+    input.services.push_back(
+        {arrivals[s] / seconds,
+         static_cast<double>(services_[s].mean_handling_ms) / 1000.0,
+         static_cast<double>(rules_.services()[s].target_wait_ms) / 1000.0});
+  }
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    StaffingInput::Window& window = input.windows.emplace_back();
+    window.share.assign(services_.size(), 0.0);
+    for (const ServedService& served : rules_.windows()[w].serves) {
+      window.share[served.service] =
+          static_cast<double>(served.share_permille) / 1000.0;
+    }
+    window.open = CountsAsOpen(windows_[w].state);
+    window.idle = windows_[w].state == v1::WINDOW_STATE_IDLE;
+  }
+  return PlanStaffing(input);
+}
+
 v1::HallView Hall::View(absl::Time now) const {
   const int64_t ms = Millis(now);
   v1::HallView view;
@@ -1439,6 +1475,23 @@ v1::HallView Hall::View(absl::Time now) const {
     v->set_mean_handling_seconds(services_[s].mean_handling_ms / 1000);
     v->set_target_wait_seconds(rules.target_wait_ms / 1000);
     v->set_target_handling_seconds(rules.target_handling_ms / 1000);
+  }
+  const StaffingPlan plan = PlanStaffingAt(ms);
+  for (size_t s = 0; s < services_.size(); ++s) {
+    v1::HallView::ServiceView* v = view.mutable_services(static_cast<int>(s));
+    v->set_arrivals_per_hour(plan.services[s].arrivals_per_second * 3600.0);
+    v->set_needed_windows(plan.services[s].needed);
+  }
+  view.set_recommended_open_windows(plan.recommended_open);
+  if (plan.open_window >= 0) {
+    view.mutable_advice()->set_open_window(
+        rules_.windows()[plan.open_window].number);
+    view.mutable_advice()->set_open_for_service(
+        rules_.services()[plan.open_for_service].code);
+  }
+  if (plan.close_window >= 0) {
+    view.mutable_advice()->set_close_window(
+        rules_.windows()[plan.close_window].number);
   }
   auto add_alarm = [&](Alarm::Kind kind, int service, int w) {
     Alarm* alarm = view.add_alarms();

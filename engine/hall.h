@@ -39,6 +39,7 @@
 #include "absl/types/span.h"
 #include "engine/business_calendar.h"
 #include "engine/hall_rules.h"
+#include "engine/staffing.h"
 #include "engine/wait_histogram.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "qcall/v1/engine.pb.h"
@@ -192,6 +193,9 @@ class Hall {
   // Day and time.
   void StartDayIfDue(absl::Time now, Outcome* out);
   bool BusinessHours(absl::Time now) const { return calendar_.IsOpen(now); }
+
+  // The staffing plan for the load of the last 30 minutes.
+  StaffingPlan PlanStaffingAt(int64_t now) const;
 
   // Lookups that turn untrusted input into a precise error.
   absl::StatusOr<int> FindWindow(int32_t number) const;

@@ -55,6 +55,7 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
   for (int s = 0; s < n; ++s) {
     const StaffingInput::Service& in = input.services[s];
     StaffingPlan::Service& out = plan.services[s];
+    out.arrivals_per_second = in.arrivals_per_second;
     out.offered_load = in.arrivals_per_second * in.mean_handling_seconds;
     out.needed = Needed(in.arrivals_per_second, in.mean_handling_seconds,
                         in.target_wait_seconds, input.target_share);

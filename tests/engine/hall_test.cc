@@ -3,7 +3,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "engine/erlang_c.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/engine/test_hall.h"
@@ -780,3 +782,40 @@ TEST(Determinism, RestoreRefusesACorruptSnapshot) {
 
 }  // namespace
 }  // namespace qcall
+
+namespace qcall::testing {
+namespace {
+
+TEST(StaffingView, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  for (int i = 0; i < 60; ++i) {  // BILL: 120 an hour.
+    h.Ok(Issue("BILL"));
+    h.Advance(absl::Seconds(30));
+  }
+  const v1::HallView view = h.hall().View(h.now());
+  EXPECT_NEAR(view.services(0).arrivals_per_hour(), 120, 0.5);
+  EXPECT_EQ(view.services(1).arrivals_per_hour(), 0);
+  // BILL's prior handling is 240 s and its target 15 minutes.
+  const int bill = ErlangC(120 / 3600.0, 240).LeastServers(900, 0.8);
+  EXPECT_EQ(view.services(0).needed_windows(), bill);
+  EXPECT_GT(bill, 2);
+  // BILL and SIM share windows 1 and 2: one pooled group.
+  EXPECT_EQ(view.recommended_open_windows(), bill);
+  // Window 3 gives all its time to BILL.
+  EXPECT_EQ(view.advice().open_window(), 3);
+  EXPECT_EQ(view.advice().open_for_service(), "BILL");
+  EXPECT_EQ(view.advice().close_window(), 0);
+}
+
+TEST(StaffingView, AQuietHallIsAdvisedTheMinimum) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
+  const v1::HallView view = h.hall().View(h.now());
+  EXPECT_EQ(view.recommended_open_windows(), 2);
+  EXPECT_NE(view.advice().close_window(), 0) << "4 open, 2 needed";
+}
+
+}  // namespace
+}  // namespace qcall::testing
