@@ -116,7 +116,20 @@ std::string RenderDashboard(const v1::HallView& view, absl::Time taken,
       paint(below_min ? kRed : kGreen,
             absl::StrCat(view.open_windows(), " / min ",
                          view.min_open_windows())),
+      "   recommended ",
+      paint(view.open_windows() < view.recommended_open_windows() ? kYellow
+                                                                  : kGreen,
+            absl::StrCat(view.recommended_open_windows())),
       "   waiting ", waiting, "   seq ", view.last_seq()));
+  // The staffing plan's advice (Erlang C on the last half hour).
+  if (view.advice().open_window() > 0) {
+    lines.push_back(absl::StrCat("advice: open window ",
+                                 view.advice().open_window(), " for ",
+                                 view.advice().open_for_service()));
+  } else if (view.advice().close_window() > 0) {
+    lines.push_back(absl::StrCat("advice: window ",
+                                 view.advice().close_window(), " can close"));
+  }
 
   if (view.alarms_size() > 0) {
     lines.push_back(paint(kBold, "ALARMS"));

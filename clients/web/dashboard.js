@@ -135,6 +135,15 @@ function renderTables() {
   // At the minimum no window may close or pause: amber; below it: red.
   $('kpi-open').className =
       `kpi${view?.businessHours ? (open < min ? ' bad' : open === min ? ' warn' : '') : ''}`;
+  // The staffing plan (Erlang C on the last half hour) beside the minimum.
+  const recommended = view?.recommendedOpenWindows ?? 0;
+  $('recommended-open').textContent = view ? recommended : '';
+  $('kpi-recommended').className = `kpi${view && open < recommended ? ' warn' : ''}`;
+  const advice = view?.advice;
+  const serviceName = code => q.shortName(state.services.get(code)?.name) || code;
+  $('staffing-advice').textContent = !view ? '' :
+      advice?.openWindow ? q.t('advice_open', advice.openWindow, serviceName(advice.openForService)) :
+      advice?.closeWindow ? q.t('advice_close', advice.closeWindow) : q.t('advice_none');
   const waiting = [...state.services.values()].reduce((n, s) => n + (s.waiting || 0), 0);
   $('total-waiting').textContent = waiting;
   $('alarm-count').textContent = state.alarms.size;

@@ -415,6 +415,14 @@ test('dashboard: a paused window, queues against their targets, alarms and chart
     await page.waitForSelector('#alarms li[data-kind="KIND_WAIT_OVER_TARGET"]', {timeout: 3000});
     assert.ok(await page.locator('#chart-queue svg path[data-series="BILL"]').count() === 1);
     assert.ok(await page.locator('#chart-wait svg path[data-series="SIM"]').count() === 1);
+    // The staffing plan beside the minimum: what GetHall recommends, and
+    // its advice in words.
+    const view = await api(server, TOKENS.supervisor, 'Supervisor', 'GetHall', {hallId: HALL});
+    assert.ok(view.recommendedOpenWindows >= 2, JSON.stringify(view.recommendedOpenWindows));
+    await page.waitForFunction(
+        n => document.querySelector('#recommended-open').textContent === String(n),
+        view.recommendedOpenWindows, {timeout: 5000});
+    assert.match(await text(page, '#staffing-advice'), /窗口|人手合适/);
     await screenshot(page, 'dashboard');
     noPageErrors(page);
   }));

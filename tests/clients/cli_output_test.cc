@@ -168,6 +168,24 @@ std::string LineWith(const std::string& frame, const std::string& text) {
   return frame.substr(begin, frame.find('\n', at) - begin);
 }
 
+TEST(RenderDashboardTest, ShowsTheStaffingPlanBesideTheMinimum) {
+  v1::HallView view = View();
+  view.set_recommended_open_windows(5);
+  view.mutable_advice()->set_open_window(7);
+  view.mutable_advice()->set_open_for_service("BILL");
+  std::string frame = RenderDashboard(view, kTaken, kTaken, {});
+  EXPECT_THAT(LineWith(frame, "open windows"), HasSubstr("recommended "));
+  EXPECT_THAT(LineWith(frame, "open windows"), HasSubstr("5"));
+  EXPECT_THAT(frame, HasSubstr("advice: open window 7 for BILL"));
+  view.clear_advice();
+  view.mutable_advice()->set_close_window(9);
+  frame = RenderDashboard(view, kTaken, kTaken, {});
+  EXPECT_THAT(frame, HasSubstr("advice: window 9 can close"));
+  view.clear_advice();
+  EXPECT_THAT(RenderDashboard(view, kTaken, kTaken, {}),
+              Not(HasSubstr("advice:")));
+}
+
 TEST(RenderDashboardTest, ShowsWindowsStatesLanesAndOpenAgainstMinimum) {
   const std::string frame = RenderDashboard(View(), kTaken, kTaken, {});
   EXPECT_THAT(frame, HasSubstr("open windows 2 / min 2"));
