@@ -1,0 +1,90 @@
+// HallSimulator runs a hall's day in simulated time through the real engine:
+// customers arrive (Poisson, a rate per slot and service), windows call them,
+// they come (or not) and are served (exponential or log-normal handling),
+// and windows open and close by a fixed roster or by the engine's staffing
+// advice. Seeded, so a run repeats exactly.
+//
+//   SimulationConfig config = ...;
+//   SimulationResult result = RunSimulation(config);
+//   result.mean_wait_seconds;  // issue -> call, every customer called
+#ifndef QCALL_BENCH_HALL_SIMULATOR_H_
+#define QCALL_BENCH_HALL_SIMULATOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "qcall/v1/hall_config.pb.h"
+
+namespace qcall {
+
+struct SimulationConfig {
+  v1::HallConfig hall;
+  absl::Time start;
+  absl::Duration slot = absl::Minutes(15);
+  // Arrivals per hour, [service][slot]; the day lasts as many slots as the
+  // longest row.
+  std::vector<std::vector<double>> arrivals_per_hour;
+  // Mean handling time per service, seconds.
+  std::vector<double> mean_handling_seconds;
+  enum class Handling { kExponential, kLogNormal };
+  Handling handling = Handling::kExponential;
+  double lognormal_sigma = 0.6;
+  // Customers called who do not come; the window marks them after this.
+  double no_show_share = 0;
+  absl::Duration no_show_after = absl::Minutes(2);
+  // Customers of a priority category (green channel), issued as such.
+  double priority_share = 0;
+  enum class Staffing { kFixed, kAdvice };
+  Staffing staffing = Staffing::kFixed;
+  // kFixed: windows open in each slot (the first N of the config).
+  std::vector<int> fixed_open;
+  // kAdvice: windows open at the start; the advice is read every minute.
+  int initial_open = 1;
+  uint64_t seed = 1;
+};
+
+struct SlotFigures {
+  int arrivals = 0;
+  int called = 0;  // Customers called in this slot (their wait ends here).
+  double mean_wait_seconds = 0;
+  double p90_wait_seconds = 0;
+  // Share of this slot's calls within their service's target.
+  double within_target = 1;
+  double mean_open_windows = 0;  // Time-weighted.
+  double utilization = 0;        // Busy window time / open window time.
+  int recommended_open = 0;      // The engine's plan at the slot's end.
+};
+
+struct TicketFigures {
+  int service = 0;
+  double predicted_wait_seconds = 0;  // The engine's estimate at issue.
+  double naive_wait_seconds = 0;      // Ahead × mean handling ÷ open.
+  double actual_wait_seconds = 0;
+};
+
+struct SimulationResult {
+  std::vector<SlotFigures> slots;
+  std::vector<TicketFigures> tickets;  // Called customers, in call order.
+  int customers = 0;
+  double mean_wait_seconds = 0;
+  double p90_wait_seconds = 0;
+  double within_target = 0;
+  double window_hours = 0;  // Open window time, the cost of the roster.
+};
+
+// One service served by `windows` windows with exponential handling and
+// Poisson arrivals at `utilization`, open round the clock (UTC), for
+// `half_hours` half-hour slots from midnight: M/M/s through the engine.
+SimulationConfig MmsSimulation(int windows, double handling_seconds,
+                               double utilization, int half_hours,
+                               uint64_t seed);
+
+// INVALID_ARGUMENT for a config the engine refuses or rows that do not
+// match its services.
+absl::StatusOr<SimulationResult> RunSimulation(const SimulationConfig& config);
+
+}  // namespace qcall
+
+#endif  // QCALL_BENCH_HALL_SIMULATOR_H_
