@@ -56,7 +56,8 @@ class Simulator {
   Simulator(const SimulationConfig& config, Hall hall)
       : c_(config),
         hall_(std::move(hall)),
-        random_(config.seed),
+        arrivals_random_(config.seed),
+        random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
         windows_(config.hall.windows_size()),
         start_ms_(absl::ToUnixMillis(config.start)),
         slot_ms_(absl::ToInt64Milliseconds(config.slot)) {
@@ -134,7 +135,8 @@ class Simulator {
         // Rounded, not cut: cutting every gap would raise the rate.
         const int64_t at =
             from + std::llround(
-                       std::exponential_distribution<double>(rate)(random_));
+                       std::exponential_distribution<double>(rate)(
+                           arrivals_random_));
         if (at < slot_end) {
           Schedule(at, Kind::kArrival, service);
           return;
@@ -163,7 +165,7 @@ class Simulator {
     issue.mutable_issue_ticket()->set_service_code(
         c_.hall.services(service).code());
     issue.mutable_issue_ticket()->set_category(
-        std::bernoulli_distribution(c_.priority_share)(random_)
+        std::bernoulli_distribution(c_.priority_share)(arrivals_random_)
             ? v1::CATEGORY_GREEN_CHANNEL
             : v1::CATEGORY_NORMAL);
     RETURN_IF_ERROR(Apply(issue));
@@ -271,10 +273,16 @@ class Simulator {
     return absl::OkStatus();
   }
 
-  // The roster: the first n windows open, the rest close once free.
+  // The roster: n windows open, those serving the most services first, the
+  // rest close once free.
   absl::Status SetOpen(int n) {
-    for (int w = 0; w < c_.hall.windows_size(); ++w) {
-      RETURN_IF_ERROR(w < n ? OpenWindow(w) : CloseWindow(w));
+    std::vector<int> order(c_.hall.windows_size());
+    for (int w = 0; w < c_.hall.windows_size(); ++w) order[w] = w;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return c_.hall.windows(a).serves_size() > c_.hall.windows(b).serves_size();
+    });
+    for (int i = 0; i < c_.hall.windows_size(); ++i) {
+      RETURN_IF_ERROR(i < n ? OpenWindow(order[i]) : CloseWindow(order[i]));
     }
     return absl::OkStatus();
   }
@@ -338,6 +346,9 @@ class Simulator {
     result.slots = slots_;
     result.tickets = std::move(tickets_);
     result.customers = static_cast<int>(all.size());
+    int arrivals = 0;
+    for (const SlotFigures& slot : slots_) arrivals += slot.arrivals;
+    result.never_called = arrivals - result.customers;
     if (!all.empty()) {
       double sum = 0;
       for (double w : all) sum += w;
@@ -352,6 +363,9 @@ class Simulator {
   const SimulationConfig& c_;
   Hall hall_;
   Hall::Outcome out_;
+  // Arrivals draw from their own stream, so runs that staff differently
+  // see the same customers.
+  std::mt19937_64 arrivals_random_;
   std::mt19937_64 random_;
   std::vector<WindowSim> windows_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;

@@ -38,7 +38,8 @@ struct SimulationConfig {
   double priority_share = 0;
   enum class Staffing { kFixed, kAdvice };
   Staffing staffing = Staffing::kFixed;
-  // kFixed: windows open in each slot (the first N of the config).
+  // kFixed: windows open in each slot: the N that serve the most services
+  // (so every service keeps a window), ties in config order.
   std::vector<int> fixed_open;
   // kAdvice: windows open at the start; the advice is read every minute.
   int initial_open = 1;
@@ -67,7 +68,8 @@ struct TicketFigures {
 struct SimulationResult {
   std::vector<SlotFigures> slots;
   std::vector<TicketFigures> tickets;  // Called customers, in call order.
-  int customers = 0;
+  int customers = 0;     // Called.
+  int never_called = 0;  // Still waiting when the simulation ran out.
   double mean_wait_seconds = 0;
   double p90_wait_seconds = 0;
   double within_target = 0;

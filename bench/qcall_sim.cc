@@ -3,15 +3,32 @@
 //   build/bench/qcall-sim --validate          # M/M/s against Erlang C
 //   build/bench/qcall-sim --validate --days 4 # quicker, looser
 //
+//   build/bench/qcall-sim --day demo/halls.textproto --csv d.csv --svg d.svg
+//
 // --validate runs one service with 5 windows and exponential handling at
 // utilizations 0.5 ... 0.95 through the real engine, days of simulated time
 // each, and compares the mean wait with Erlang C's. The first half hour of
 // each day is left out (the hall opens empty).
+//
+// --day simulates a business day of a configured hall, 08:30-18:00 in
+// 15-minute slots, with a morning and an afternoon peak: once with clerks
+// following the engine's staffing advice, once with a fixed roster of the
+// same clerk-hours; per-slot figures as CSV and an SVG chart.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/text_format.h"
+#include "qcall/v1/server_config.pb.h"
 #include "bench/hall_simulator.h"
 #include "engine/erlang_c.h"
 
@@ -58,6 +75,185 @@ int Validate(int days, uint64_t seed) {
   return ok ? 0 : 1;
 }
 
+// The share of each service in a telecom hall's arrivals, by code; others
+// get an equal part of what is left.
+double MixOf(const std::string& code) {
+  if (code == "BILL") return 0.40;
+  if (code == "PLAN") return 0.25;
+  if (code == "SIM") return 0.15;
+  if (code == "REPAIR") return 0.10;
+  if (code == "COMPLAINT") return 0.10;
+  return 0.10;
+}
+
+// Arrivals per hour for the whole hall in a 15-minute slot from 08:30: a
+// base, a morning peak about 10:00 and a taller afternoon one about 15:00.
+double DayProfile(int slot, double peak_per_hour) {
+  const double hour = 8.5 + slot / 4.0;
+  auto bump = [&](double at, double width) {
+    return std::exp(-(hour - at) * (hour - at) / (2 * width * width));
+  };
+  return peak_per_hour *
+         std::min(1.0, 0.35 + 0.55 * bump(10.0, 0.9) + 0.65 * bump(15.0, 1.0));
+}
+
+struct DayRun {
+  const char* name;
+  SimulationResult result;
+};
+
+std::string Svg(const std::vector<DayRun>& runs, int slots) {
+  // Three panels over the day: arrivals, open windows, mean wait.
+  constexpr int kWidth = 900, kPanel = 180, kLeft = 60, kTop = 30;
+  const char* colours[] = {"#1565c0", "#e65100"};
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth
+      << "\" height=\"" << kTop + 3 * (kPanel + 40) << "\" "
+      << "font-family=\"sans-serif\" font-size=\"12\">\n";
+  struct Panel {
+    const char* title;
+    std::function<double(const SlotFigures&)> value;
+  };
+  const Panel panels[] = {
+      {"arrivals per 15 min", [](const SlotFigures& s) { return double(s.arrivals); }},
+      {"open windows (mean)", [](const SlotFigures& s) { return s.mean_open_windows; }},
+      {"mean wait, minutes", [](const SlotFigures& s) { return s.mean_wait_seconds / 60; }},
+  };
+  for (int p = 0; p < 3; ++p) {
+    const int top = kTop + p * (kPanel + 40);
+    double max = 1;
+    for (const DayRun& run : runs) {
+      for (const SlotFigures& s : run.result.slots) {
+        max = std::max(max, panels[p].value(s));
+      }
+    }
+    svg << "<text x=\"" << kLeft << "\" y=\"" << top - 8 << "\">"
+        << panels[p].title << " (max " << absl::StrFormat("%.1f", max)
+        << ")</text>\n<rect x=\"" << kLeft << "\" y=\"" << top
+        << "\" width=\"" << kWidth - kLeft - 20 << "\" height=\"" << kPanel
+        << "\" fill=\"none\" stroke=\"#999\"/>\n";
+    for (size_t r = 0; r < runs.size(); ++r) {
+      svg << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\""
+          << colours[r % 2] << "\" points=\"";
+      for (int i = 0; i < slots; ++i) {
+        const double x = kLeft + (kWidth - kLeft - 20) * (i + 0.5) / slots;
+        const double y =
+            top + kPanel - kPanel * panels[p].value(runs[r].result.slots[i]) / max;
+        svg << absl::StrFormat("%.1f,%.1f ", x, y);
+      }
+      svg << "\"/>\n";
+    }
+  }
+  for (size_t r = 0; r < runs.size(); ++r) {
+    svg << "<text x=\"" << kLeft + 200 * r << "\" y=\"" << kTop + 3 * (kPanel + 40) - 12
+        << "\" fill=\"" << colours[r % 2] << "\">" << runs[r].name << "</text>\n";
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+int Day(const std::string& config_path, const std::string& hall_id,
+        double peak, uint64_t seed, const std::string& csv_path,
+        const std::string& svg_path) {
+  std::ifstream file(config_path);
+  std::stringstream text;
+  text << file.rdbuf();
+  v1::ServerConfig server;
+  if (!file || !google::protobuf::TextFormat::ParseFromString(text.str(), &server)) {
+    std::fprintf(stderr, "qcall-sim: cannot read %s\n", config_path.c_str());
+    return 2;
+  }
+  const v1::HallConfig* hall = nullptr;
+  for (const v1::HallConfig& h : server.halls()) {
+    if (h.hall_id() == hall_id) hall = &h;
+  }
+  if (hall == nullptr) {
+    std::fprintf(stderr, "qcall-sim: no hall %s in %s\n", hall_id.c_str(),
+                 config_path.c_str());
+    return 2;
+  }
+  constexpr int kSlots = 38;  // 08:30-18:00.
+  SimulationConfig config;
+  config.hall = *hall;
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(hall->time_zone(), &tz)) return 2;
+  config.start = absl::FromCivil(absl::CivilSecond(2026, 11, 27, 8, 30, 0), tz);
+  config.slot = absl::Minutes(15);
+  for (const v1::ServiceConfig& service : hall->services()) {
+    std::vector<double> row;
+    for (int slot = 0; slot < kSlots; ++slot) {
+      row.push_back(DayProfile(slot, peak) * MixOf(service.code()));
+    }
+    config.arrivals_per_hour.push_back(row);
+    config.mean_handling_seconds.push_back(
+        static_cast<double>(std::max<int64_t>(60, service.prior_handling_seconds())));
+  }
+  config.handling = SimulationConfig::Handling::kLogNormal;
+  config.no_show_share = 0.05;
+  config.priority_share = 0.08;
+  config.seed = seed;
+
+  std::vector<DayRun> runs;
+  config.staffing = SimulationConfig::Staffing::kAdvice;
+  config.initial_open = hall->min_open_windows();
+  absl::StatusOr<SimulationResult> advice = RunSimulation(config);
+  if (!advice.ok()) {
+    std::fprintf(stderr, "qcall-sim: %s\n", advice.status().ToString().c_str());
+    return 1;
+  }
+  runs.push_back({"following the advice", *advice});
+  // A fixed roster with the same clerk-hours, spread evenly.
+  const double hours = kSlots / 4.0;
+  config.staffing = SimulationConfig::Staffing::kFixed;
+  config.fixed_open = {std::max(hall->min_open_windows(),
+                                static_cast<int>(std::lround(advice->window_hours / hours)))};
+  absl::StatusOr<SimulationResult> fixed = RunSimulation(config);
+  if (!fixed.ok()) return 1;
+  runs.push_back({"fixed roster, same clerk-hours", *fixed});
+
+  std::printf("%s, %s: peak %.0f arrivals/h, log-normal handling, 5 %% "
+              "no-shows, 8 %% priority, seed %llu\n",
+              hall->hall_id().c_str(), "08:30-18:00", peak,
+              static_cast<unsigned long long>(seed));
+  std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s\n", "staffing",
+              "customers", "missed", "mean min", "p90 min", "within tgt",
+              "slots >=80%", "window-hours");
+  std::ofstream csv;
+  if (!csv_path.empty()) {
+    csv.open(csv_path);
+    csv << "run,slot,start,arrivals,called,mean_wait_s,p90_wait_s,"
+           "within_target,open_windows,recommended,utilization\n";
+  }
+  for (const DayRun& run : runs) {
+    int good = 0, counted = 0;
+    for (size_t i = 0; i < run.result.slots.size(); ++i) {
+      const SlotFigures& s = run.result.slots[i];
+      if (s.called > 0) {
+        ++counted;
+        if (s.within_target >= 0.8) ++good;
+      }
+      if (csv.is_open()) {
+        const int minute = 510 + 15 * static_cast<int>(i);
+        csv << '"' << run.name << "\"," << i << ','
+            << absl::StrFormat("%02d:%02d", minute / 60, minute % 60) << ','
+            << s.arrivals << ',' << s.called << ','
+            << absl::StrFormat("%.1f,%.1f,%.3f,%.2f,%d,%.3f", s.mean_wait_seconds,
+                               s.p90_wait_seconds, s.within_target,
+                               s.mean_open_windows, s.recommended_open,
+                               s.utilization)
+            << "\n";
+      }
+    }
+    std::printf("%-32s %9d %7d %9.1f %9.1f %11.1f%% %6d of %-3d %12.1f\n",
+                run.name, run.result.customers, run.result.never_called,
+                run.result.mean_wait_seconds / 60,
+                run.result.p90_wait_seconds / 60, 100 * run.result.within_target,
+                good, counted, run.result.window_hours);
+  }
+  if (!svg_path.empty()) std::ofstream(svg_path) << Svg(runs, kSlots);
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"qcall-sim: a hall's day through the real engine"};
   bool validate = false;
@@ -67,9 +263,18 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   uint64_t seed = 1;
   app.add_option("--seed", seed, "first seed")->capture_default_str();
+  std::string day_config, hall_id = "sh-xujiahui", csv, svg;
+  double peak = 90;
+  app.add_option("--day", day_config, "simulate a day of a hall of this config");
+  app.add_option("--hall", hall_id, "the hall to simulate")->capture_default_str();
+  app.add_option("--peak", peak, "arrivals per hour at the busiest time")
+      ->capture_default_str();
+  app.add_option("--csv", csv, "write per-slot figures here");
+  app.add_option("--svg", svg, "write a chart of the day here");
   CLI11_PARSE(app, argc, argv);
   if (validate) return Validate(days, seed);
-  std::fprintf(stderr, "qcall-sim: say --validate (the demo day comes next)\n");
+  if (!day_config.empty()) return Day(day_config, hall_id, peak, seed, csv, svg);
+  std::fprintf(stderr, "qcall-sim: say --validate or --day CONFIG\n");
   return 2;
 }
 
