@@ -33,6 +33,8 @@ struct Issued {
   int64_t issued_ms;
   double predicted;
   double naive;
+  double queue_length;
+  double les;
 };
 
 struct WindowSim {
@@ -67,6 +69,7 @@ class Simulator {
     }
     end_ms_ = start_ms_ + static_cast<int64_t>(slots) * slot_ms_;
     slots_.resize(slots);
+    last_called_wait_.resize(config.hall.services_size());
     waits_.resize(slots);
     within_.resize(slots);
     open_hours_.resize(slots);
@@ -146,17 +149,19 @@ class Simulator {
     }
   }
 
-  int OpenServing(int service) const {
-    int open = 0;
+  // Open windows serving `service`, and how many of them are idle.
+  std::pair<int, int> OpenServing(int service) const {
+    int open = 0, idle = 0;
     for (int w = 0; w < c_.hall.windows_size(); ++w) {
       if (!windows_[w].open) continue;
       for (const auto& served : c_.hall.windows(w).serves()) {
         if (served.service_code() == c_.hall.services(service).code()) {
           ++open;
+          if (!windows_[w].busy) ++idle;
         }
       }
     }
-    return open;
+    return {open, idle};
   }
 
   absl::Status OnArrival(int service) {
@@ -170,10 +175,15 @@ class Simulator {
             : v1::CATEGORY_NORMAL);
     RETURN_IF_ERROR(Apply(issue));
     const v1::CommandResult& r = out_.result();
+    const auto [open, idle] = OpenServing(service);
+    const double mean = c_.mean_handling_seconds[service];
     issued_[r.ticket().number()] = {
-        service, now_, static_cast<double>(r.estimated_wait_seconds()),
-        r.people_ahead() * c_.mean_handling_seconds[service] /
-            std::max(1, OpenServing(service))};
+        service,
+        now_,
+        static_cast<double>(r.estimated_wait_seconds()),
+        r.people_ahead() * mean / std::max(1, open),
+        idle > 0 ? 0.0 : (r.people_ahead() + 1) * mean / std::max(1, open),
+        last_called_wait_[service]};
     ++slots_[SlotOf(now_)].arrivals;
     for (int w = 0; w < c_.hall.windows_size(); ++w) {
       if (windows_[w].open && !windows_[w].busy) RETURN_IF_ERROR(Call(w));
@@ -199,7 +209,9 @@ class Simulator {
         static_cast<double>(c_.hall.services(ticket.service).target_wait_seconds());
     ++slots_[slot].called;
     if (target <= 0 || wait <= target) ++within_[slot];
-    tickets_.push_back({ticket.service, ticket.predicted, ticket.naive, wait});
+    tickets_.push_back({ticket.service, ticket.predicted, ticket.naive,
+                        ticket.queue_length, ticket.les, wait});
+    last_called_wait_[ticket.service] = wait;
     windows_[w].busy = true;
     if (std::bernoulli_distribution(c_.no_show_share)(random_)) {
       Schedule(now_ + absl::ToInt64Milliseconds(c_.no_show_after),
@@ -382,6 +394,7 @@ class Simulator {
   std::vector<double> open_hours_;
   std::vector<double> busy_hours_;
   std::vector<TicketFigures> tickets_;
+  std::vector<double> last_called_wait_;  // Per service, for LES.
 };
 
 }  // namespace

@@ -58,10 +58,18 @@ struct SlotFigures {
   int recommended_open = 0;      // The engine's plan at the slot's end.
 };
 
+// Each called customer's wait as predicted at issue by four estimators, and
+// as it was.
 struct TicketFigures {
   int service = 0;
-  double predicted_wait_seconds = 0;  // The engine's estimate at issue.
-  double naive_wait_seconds = 0;      // Ahead × mean handling ÷ open.
+  double predicted_wait_seconds = 0;  // The engine's estimate.
+  // Naive: people ahead × mean handling ÷ open windows serving it.
+  double naive_wait_seconds = 0;
+  // Queue length: (ahead + 1) × mean handling ÷ open windows, 0 when one
+  // of them is idle (optimal for M/M/s).
+  double queue_length_wait_seconds = 0;
+  // Last to enter service: the wait of the service's latest called customer.
+  double les_wait_seconds = 0;
   double actual_wait_seconds = 0;
 };
 

@@ -143,6 +143,9 @@ class Hall {
 
   struct ServiceSlot {
     int64_t mean_handling_ms = 0;
+    // Today's completed customers and their handling time.
+    int64_t handled_today = 0;
+    int64_t handling_total_ms = 0;
     bool wait_alarm = false;
     std::vector<uint32_t> ticket_by_number;  // Today's, at number - 1.
     // Derived from the windows, kept in step by SetWindowState.

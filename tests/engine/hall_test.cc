@@ -694,8 +694,13 @@ TEST(Estimates, QueueLengthOverServiceRate) {
   h.Ok(CallNext(3));
   h.Ok(Start(3));
   h.Advance(absl::Seconds(1040));
-  h.Ok(Complete(3));  // 240 + (1040 - 240) / 8 = 340 s.
-  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 340);
+  h.Ok(Complete(3));  // (8 x 240 + 1040) / 9 = 328 s.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 328);
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(120));
+  h.Ok(Complete(3));  // (8 x 240 + 1040 + 120) / 10 = 308 s.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 308);
 }
 
 TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
