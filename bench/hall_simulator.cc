@@ -309,11 +309,22 @@ class Simulator {
       const int n = c_.fixed_open[std::min<size_t>(slot, c_.fixed_open.size() - 1)];
       return SetOpen(n);
     }
-    // One step a minute: clerks follow the advice as it comes.
-    for (int w = 0; w < c_.hall.windows_size(); ++w) {
-      const int32_t number = c_.hall.windows(w).number();
-      if (number == view.advice().open_window()) return OpenWindow(w);
-      if (number == view.advice().close_window()) return CloseWindow(w);
+    // Clerks follow the advice as it comes: every window it asks to open
+    // opens now; at most one closes a minute.
+    for (int step = 0; step <= c_.hall.windows_size(); ++step) {
+      const v1::HallView advised = hall_.View(absl::FromUnixMillis(now_));
+      int open = -1, close = -1;
+      for (int w = 0; w < c_.hall.windows_size(); ++w) {
+        const int32_t number = c_.hall.windows(w).number();
+        if (number == advised.advice().open_window()) open = w;
+        if (number == advised.advice().close_window()) close = w;
+      }
+      if (open >= 0) {
+        RETURN_IF_ERROR(OpenWindow(open));
+        continue;
+      }
+      if (close >= 0) RETURN_IF_ERROR(CloseWindow(close));
+      break;
     }
     return absl::OkStatus();
   }

@@ -322,7 +322,7 @@ int Estimators(const std::string& config_path, const std::string& hall_id,
   }
   std::vector<TicketFigures> day;
   for (uint64_t d = 0; d < 4; ++d) {
-    absl::StatusOr<SimulationConfig> config = DayConfig(*hall, 110, seed + d);
+    absl::StatusOr<SimulationConfig> config = DayConfig(*hall, 90, seed + d);
     if (!config.ok()) return 2;
     absl::StatusOr<SimulationResult> r = RunSimulation(*config);
     if (!r.ok()) return 1;

@@ -1417,10 +1417,16 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
       BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
   const double seconds = static_cast<double>(now - since) / 1000.0;
   for (size_t s = 0; s < services_.size(); ++s) {
+    int waiting = 0;
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      waiting += static_cast<int>(
+          lanes_[ServiceLane(static_cast<int>(s), slot)].size);
+    }
     input.services.push_back(
         {arrivals[s] / seconds,
          static_cast<double>(services_[s].mean_handling_ms) / 1000.0,
-         static_cast<double>(rules_.services()[s].target_wait_ms) / 1000.0});
+         static_cast<double>(rules_.services()[s].target_wait_ms) / 1000.0,
+         waiting});
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     StaffingInput::Window& window = input.windows.emplace_back();

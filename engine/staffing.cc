@@ -46,6 +46,12 @@ std::vector<int> Groups(const StaffingInput& input) {
   return group;
 }
 
+// Windows that clear `waiting` customers within `target_wait` seconds.
+int ToClear(int waiting, double handling, double target_wait) {
+  if (waiting <= 0 || target_wait <= 0) return 0;
+  return static_cast<int>(std::ceil(waiting * handling / target_wait));
+}
+
 }  // namespace
 
 StaffingPlan PlanStaffing(const StaffingInput& input) {
@@ -57,8 +63,10 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
     StaffingPlan::Service& out = plan.services[s];
     out.arrivals_per_second = in.arrivals_per_second;
     out.offered_load = in.arrivals_per_second * in.mean_handling_seconds;
-    out.needed = Needed(in.arrivals_per_second, in.mean_handling_seconds,
-                        in.target_wait_seconds, input.target_share);
+    out.needed = std::max(
+        Needed(in.arrivals_per_second, in.mean_handling_seconds,
+               in.target_wait_seconds, input.target_share),
+        ToClear(in.waiting, in.mean_handling_seconds, in.target_wait_seconds));
   }
   for (const StaffingInput::Window& w : input.windows) {
     if (!w.open) continue;
@@ -72,29 +80,35 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
   const std::vector<int> group = Groups(input);
   int pooled = 0;
   for (int g = 0; g < n; ++g) {
-    double arrivals = 0, work = 0, target = 0;
+    double arrivals = 0, work = 0, target = 0, backlog = 0;
     bool any = false;
     for (int s = 0; s < n; ++s) {
       if (group[s] != g) continue;
       const StaffingInput::Service& in = input.services[s];
       arrivals += in.arrivals_per_second;
       work += in.arrivals_per_second * in.mean_handling_seconds;
+      if (in.target_wait_seconds > 0) {
+        backlog += in.waiting * in.mean_handling_seconds / in.target_wait_seconds;
+      }
       if (in.target_wait_seconds > 0 && in.arrivals_per_second > 0) {
         target = any ? std::min(target, in.target_wait_seconds)
                      : in.target_wait_seconds;
         any = true;
       }
     }
+    int group_need = static_cast<int>(std::ceil(backlog));
     if (arrivals > 0) {
-      pooled += Needed(arrivals, work / arrivals, target, input.target_share);
+      group_need = std::max(
+          group_need, Needed(arrivals, work / arrivals, target, input.target_share));
     }
+    pooled += group_need;
   }
   plan.recommended_open = std::max(input.min_open, pooled);
 
-  // Advice: the service furthest below its need gets the closed window
-  // that gives it the most time.
+  // Advice: the service furthest below its need (or, when none is, nearest
+  // to it) gets the closed window that gives it the most time.
   if (plan.open < plan.recommended_open) {
-    double worst = 0;
+    double worst = -1e18;
     for (int s = 0; s < n; ++s) {
       const double gap = plan.services[s].needed - plan.services[s].open_capacity;
       if (gap > worst) {
@@ -114,7 +128,20 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
         plan.open_window = w;
       }
     }
-    if (plan.open_window < 0) plan.open_for_service = -1;
+    if (plan.open_window < 0) {
+      // Nobody closed serves it: the closed window that serves most.
+      double most = 0;
+      for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
+        if (input.windows[w].open) continue;
+        double total = 0;
+        for (double share : input.windows[w].share) total += share;
+        if (total > most) {
+          most = total;
+          plan.open_window = w;
+        }
+      }
+      if (plan.open_window < 0) plan.open_for_service = -1;
+    }
   } else if (plan.open > plan.recommended_open) {
     // An idle window whose every service keeps its need without it.
     for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {

@@ -26,6 +26,9 @@ struct StaffingInput {
     // Customers should wait at most this long; 0: no target (the service
     // only needs to keep up).
     double target_wait_seconds = 0;
+    // Waiting now. Erlang C is the steady state; a line already long needs
+    // the windows that clear it within the target as well.
+    int waiting = 0;
   };
   struct Window {
     // This window's share of its time per service (index as `services`).
