@@ -338,28 +338,24 @@ ClosedLoop::Start IssueCalls(v1::Kiosk::Stub* stub, std::atomic<int64_t>* ids) {
 }
 
 // A display stream that timestamps every TicketCalled on arrival.
-class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
+// A display stream that times each call it sees; Stop cancels it and waits
+// for its end. `Sent` returns when the call of a message was sent, or 0 for
+// a message that is not a call.
+template <typename Request, typename Response>
+class TimedStream : public grpc::ClientReadReactor<Response> {
  public:
-  BoardStream(v1::Display::Stub* stub,
-              const std::vector<std::atomic<int64_t>>* sent,
-              Latencies* latencies)
-      : sent_(sent), latencies_(latencies) {
-    Authorize(&context_, "load-display-token");
-    request_.set_hall_id("load");
-    stub->async()->Watch(&context_, &request_, this);
-    StartRead(&response_);
-    StartCall();
-  }
+  using Sent = std::function<int64_t(const Response&)>;
+
+  TimedStream(Latencies* latencies, Sent sent)
+      : latencies_(latencies), sent_(std::move(sent)) {}
+
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    if (response_.has_event() && response_.event().has_ticket_called() &&
-        response_.event().ticket_called().recall() == 0) {
-      const int32_t w = response_.event().ticket_called().window();
-      const int64_t sent = (*sent_)[w].load();
-      if (sent > 0) latencies_->Add(NowMicros() - sent);
+    if (const int64_t sent = sent_(response_); sent > 0) {
+      latencies_->Add(NowMicros() - sent);
       ++calls_seen_;
     }
-    StartRead(&response_);
+    this->StartRead(&response_);
   }
   void OnDone(const grpc::Status&) override {
     std::lock_guard lock(mu_);
@@ -373,16 +369,45 @@ class BoardStream : public grpc::ClientReadReactor<v1::WatchResponse> {
   }
   int64_t calls_seen() const { return calls_seen_; }
 
- private:
+ protected:
+  // Call from the derived constructor, after `context_` and `request_` are set.
+  void Begin() {
+    this->StartRead(&response_);
+    this->StartCall();
+  }
+
   grpc::ClientContext context_;
-  v1::WatchRequest request_;
-  v1::WatchResponse response_;
-  const std::vector<std::atomic<int64_t>>* sent_;
+  Request request_;
+
+ private:
+  Response response_;
   Latencies* latencies_;
+  const Sent sent_;
   std::atomic<int64_t> calls_seen_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
+};
+
+// A board on qcalld: a first call (not a recall) of a window was sent when
+// that window's counter sent CallNext.
+class BoardStream : public TimedStream<v1::WatchRequest, v1::WatchResponse> {
+ public:
+  BoardStream(v1::Display::Stub* stub,
+              const std::vector<std::atomic<int64_t>>* sent,
+              Latencies* latencies)
+      : TimedStream(latencies, [sent](const v1::WatchResponse& r) -> int64_t {
+          if (!r.has_event() || !r.event().has_ticket_called() ||
+              r.event().ticket_called().recall() != 0) {
+            return 0;
+          }
+          return (*sent)[r.event().ticket_called().window()].load();
+        }) {
+    Authorize(&context_, "load-display-token");
+    request_.set_hall_id("load");
+    stub->async()->Watch(&context_, &request_, this);
+    Begin();
+  }
 };
 
 // A clerk's steps at one window: call (true when a ticket was called),
@@ -500,44 +525,17 @@ ClerkSteps PublishSteps(bench::Echo::Stub* stub, int32_t window) {
           .complete = [=] { publish(false); }};
 }
 
-// A board on the baseline.
-class BaselineBoard : public grpc::ClientReadReactor<bench::FanOutMessage> {
+// A board on the baseline: a call carries when it was published.
+class BaselineBoard
+    : public TimedStream<bench::FanOutMessage, bench::FanOutMessage> {
  public:
   BaselineBoard(bench::Echo::Stub* stub, Latencies* latencies)
-      : latencies_(latencies) {
+      : TimedStream(latencies, [](const bench::FanOutMessage& m) -> int64_t {
+          return m.call() ? m.sent_micros() : 0;
+        }) {
     stub->async()->Watch(&context_, &request_, this);
-    StartRead(&response_);
-    StartCall();
+    Begin();
   }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    if (response_.call()) {
-      latencies_->Add(NowMicros() - response_.sent_micros());
-      ++calls_seen_;
-    }
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status&) override {
-    std::lock_guard lock(mu_);
-    done_ = true;
-    cv_.notify_all();
-  }
-  void Stop() {
-    context_.TryCancel();
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-  int64_t calls_seen() const { return calls_seen_; }
-
- private:
-  grpc::ClientContext context_;
-  bench::FanOutMessage request_;
-  bench::FanOutMessage response_;
-  Latencies* latencies_;
-  std::atomic<int64_t> calls_seen_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
 };
 
 struct DisplayFigures {
