@@ -1113,8 +1113,10 @@ void Hall::Unlink(uint32_t id) {
 }
 
 void Hall::CountWaiting(uint32_t lane, uint32_t id, int delta) {
-  if (lane < DirectLane(0))
+  if (lane < DirectLane(0)) {
     lanes_[lane].waits.Add(tickets_[id].wait_since_ms, delta);
+    services_[lane / kCategoryCount].waiting += delta;
+  }
 }
 
 void Hall::ResetLanes() {
@@ -1127,6 +1129,7 @@ void Hall::ResetLanes() {
     lane.size = 0;
     lane.waits.Reset(origin);
   }
+  for (ServiceSlot& service : services_) service.waiting = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -1276,6 +1279,28 @@ int32_t Hall::PeopleAhead(uint32_t id) const {
                               position);
 }
 
+int64_t Hall::OpenShareNow(int service) const {
+  // A shared window splits its time among the services that have someone
+  // waiting: with the others' lanes empty it is all this service's. (The
+  // configured share alone made estimates pessimistic whenever the hall was
+  // not full; docs/staffing.md.)
+  int64_t share = 0;
+  for (const int w : rules_.windows_serving(service)) {
+    if (!CountsAsOpen(windows_[w].state)) continue;
+    int64_t mine = 0, busy = 0;
+    for (const ServedService& served : rules_.windows()[w].serves) {
+      if (served.service == service) {
+        mine = served.weight;
+        busy += served.weight;
+      } else if (services_[served.service].waiting > 0) {
+        busy += served.weight;
+      }
+    }
+    if (busy > 0) share += 1000 * mine / busy;
+  }
+  return share;
+}
+
 int64_t Hall::EstimateWaitSeconds(int service, int32_t people_ahead) const {
   // Queue-length estimator: with every serving window busy, the customer
   // waits for the people ahead plus one to be cleared at the rate of the
@@ -1283,8 +1308,8 @@ int64_t Hall::EstimateWaitSeconds(int service, int32_t people_ahead) const {
   // window, so the figure stays finite and pessimistic.
   const ServiceSlot& s = services_[service];
   if (people_ahead < s.idle_windows) return 0;
-  const int64_t share =
-      s.open_share_permille > 0 ? s.open_share_permille : 1000;
+  const int64_t open_share = OpenShareNow(service);
+  const int64_t share = open_share > 0 ? open_share : 1000;
   const int64_t to_clear = people_ahead - s.idle_windows + 1;
   const int64_t ms = to_clear * s.mean_handling_ms * 1000 / share;
   return std::clamp<int64_t>(ms / 1000, 0, kMaxEstimateSeconds);

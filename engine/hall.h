@@ -148,6 +148,8 @@ class Hall {
     int64_t handling_total_ms = 0;
     bool wait_alarm = false;
     std::vector<uint32_t> ticket_by_number;  // Today's, at number - 1.
+    // Tickets in the service's lanes, kept in step by CountWaiting.
+    int32_t waiting = 0;
     // Derived from the windows, kept in step by SetWindowState.
     int64_t open_share_permille = 0;
     int32_t idle_windows = 0;
@@ -244,6 +246,8 @@ class Hall {
   int32_t PeopleAhead(uint32_t id) const;
   int32_t PeopleAheadInService(int service, int category_slot,
                                int64_t wait_since, int64_t own_position) const;
+  // This service's part of the open windows now, in thousandths.
+  int64_t OpenShareNow(int service) const;
   int64_t EstimateWaitSeconds(int service, int32_t people_ahead) const;
 
   // Events.

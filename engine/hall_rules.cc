@@ -315,6 +315,12 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
                                  "policy.no_show_timeout_seconds"));
     policy.no_show_timeout_ms = p.no_show_timeout_seconds() * 1000;
   }
+  rules.windows_serving_.resize(rules.services_.size());
+  for (size_t w = 0; w < rules.windows_.size(); ++w) {
+    for (const ServedService& served : rules.windows_[w].serves) {
+      rules.windows_serving_[served.service].push_back(static_cast<int>(w));
+    }
+  }
   return rules;
 }
 

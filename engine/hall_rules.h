@@ -83,6 +83,11 @@ class HallRules {
   const CategoryRules& category(int slot) const { return categories_[slot]; }
   const PolicyRules& policy() const { return policy_; }
 
+  // The windows serving a service, by index.
+  const std::vector<int>& windows_serving(int service) const {
+    return windows_serving_[service];
+  }
+
   std::optional<int> FindService(absl::string_view code) const;
   std::optional<int> FindWindow(int32_t number) const;
   // Splits "A012" into the service whose prefix is "A" and the number 12.
@@ -100,6 +105,7 @@ class HallRules {
   absl::flat_hash_map<std::string, int> service_by_code_;
   absl::flat_hash_map<std::string, int> service_by_prefix_;
   std::vector<int16_t> window_by_number_;  // -1 where no window has it.
+  std::vector<std::vector<int>> windows_serving_;
 };
 
 }  // namespace qcall

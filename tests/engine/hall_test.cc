@@ -683,13 +683,20 @@ TEST(Estimates, QueueLengthOverServiceRate) {
   EXPECT_EQ(first.result().people_ahead(), 0);
   EXPECT_EQ(first.result().estimated_wait_seconds(), 240);  // One prior mean.
   h.Ok(OpenWindow(3, "c3"));  // A whole window for BILL.
-  h.Ok(OpenWindow(1, "c1"));  // Half a window for BILL.
+  h.Ok(OpenWindow(1, "c1"));  // BILL and SIM share it.
   // Two idle windows and one person ahead: served at once.
   EXPECT_EQ(h.Ok(Issue("BILL")).result().estimated_wait_seconds(), 0);
   const Hall::Outcome& third = h.Ok(Issue("BILL"));
   EXPECT_EQ(third.result().people_ahead(), 2);
-  // (2 ahead - 2 idle + 1) x 240 s / 1.5 windows.
-  EXPECT_EQ(third.result().estimated_wait_seconds(), 160);
+  // Nobody waits for SIM, so window 1 is all BILL's:
+  // (2 ahead - 2 idle + 1) x 240 s / 2 windows.
+  EXPECT_EQ(third.result().estimated_wait_seconds(), 120);
+  // With a SIM customer waiting, window 1 splits its time: 1.5 windows.
+  h.Ok(Issue("SIM"));
+  const Hall::Outcome& fourth = h.Ok(Issue("BILL"));
+  EXPECT_EQ(fourth.result().people_ahead(), 3);
+  // (3 ahead - 2 idle + 1) x 240 s / 1.5 windows.
+  EXPECT_EQ(fourth.result().estimated_wait_seconds(), 320);
   // Observed handling times move the mean from the prior.
   h.Ok(CallNext(3));
   h.Ok(Start(3));
