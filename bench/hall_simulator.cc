@@ -16,7 +16,7 @@
 namespace qcall {
 namespace {
 
-enum class Kind { kArrival, kServed, kNoShow, kStaffing };
+enum class Kind { kArrival, kServed, kNoShow, kStaffing, kTick };
 
 struct Event {
   int64_t at_ms;
@@ -86,6 +86,7 @@ class Simulator {
       RETURN_IF_ERROR(SetOpen(c_.initial_open));
     }
     Schedule(now_ + 60'000, Kind::kStaffing, 0);
+    Schedule(now_ + 10'000, Kind::kTick, 0);
     while (!events_.empty()) {
       const Event e = events_.top();
       events_.pop();
@@ -103,6 +104,9 @@ class Simulator {
           break;
         case Kind::kStaffing:
           RETURN_IF_ERROR(OnStaffing());
+          break;
+        case Kind::kTick:
+          RETURN_IF_ERROR(OnTick());
           break;
       }
     }
@@ -299,6 +303,22 @@ class Simulator {
     return absl::OkStatus();
   }
 
+  absl::Status OnTick() {
+    if (now_ >= end_ms_) return absl::OkStatus();
+    Schedule(now_ + 10'000, Kind::kTick, 0);
+    v1::Command tick;
+    tick.mutable_tick();
+    RETURN_IF_ERROR(Apply(tick));
+    for (const v1::HallEvent& e : out_.events()) {
+      if (e.has_staffing_advised()) ++advice_events_;
+      if (e.has_alarm() && e.alarm().raised() &&
+          e.alarm().kind() == v1::HallEvent::Alarm::KIND_QUEUE_GROWING) {
+        ++growing_alarms_;
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status OnStaffing() {
     if (now_ >= end_ms_) return absl::OkStatus();
     Schedule(now_ + 60'000, Kind::kStaffing, 0);
@@ -367,6 +387,8 @@ class Simulator {
       result.window_hours += open_hours_[s];
     }
     result.slots = slots_;
+    result.advice_events = advice_events_;
+    result.growing_alarms = growing_alarms_;
     result.tickets = std::move(tickets_);
     result.customers = static_cast<int>(all.size());
     int arrivals = 0;
@@ -406,6 +428,8 @@ class Simulator {
   std::vector<double> busy_hours_;
   std::vector<TicketFigures> tickets_;
   std::vector<double> last_called_wait_;  // Per service, for LES.
+  int advice_events_ = 0;
+  int growing_alarms_ = 0;
 };
 
 }  // namespace

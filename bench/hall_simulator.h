@@ -82,6 +82,10 @@ struct SimulationResult {
   double p90_wait_seconds = 0;
   double within_target = 0;
   double window_hours = 0;  // Open window time, the cost of the roster.
+  // Events of the engine's ticks (every 10 s, as qcalld's every second):
+  // staffing advice announced, and queue-growing alarms raised.
+  int advice_events = 0;
+  int growing_alarms = 0;
 };
 
 // One service served by `windows` windows with exponential handling and

@@ -234,9 +234,9 @@ int Day(const std::string& config_path, const std::string& hall_id,
               "no-shows, 8 %% priority, seed %llu\n",
               hall->hall_id().c_str(), "08:30-18:00", peak,
               static_cast<unsigned long long>(seed));
-  std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s\n", "staffing",
+  std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s %8s %8s\n", "staffing",
               "customers", "missed", "mean min", "p90 min", "within tgt",
-              "slots >=80%", "window-hours");
+              "slots >=80%", "window-hours", "advice", "growing");
   std::ofstream csv;
   if (!csv_path.empty()) {
     csv.open(csv_path);
@@ -263,11 +263,12 @@ int Day(const std::string& config_path, const std::string& hall_id,
             << "\n";
       }
     }
-    std::printf("%-32s %9d %7d %9.1f %9.1f %11.1f%% %6d of %-3d %12.1f\n",
+    std::printf("%-32s %9d %7d %9.1f %9.1f %11.1f%% %6d of %-3d %12.1f %8d %8d\n",
                 run.name, run.result.customers, run.result.never_called,
                 run.result.mean_wait_seconds / 60,
                 run.result.p90_wait_seconds / 60, 100 * run.result.within_target,
-                good, counted, run.result.window_hours);
+                good, counted, run.result.window_hours,
+                run.result.advice_events, run.result.growing_alarms);
   }
   if (!svg_path.empty()) std::ofstream(svg_path) << Svg(runs, kSlots);
   return 0;

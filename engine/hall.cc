@@ -158,6 +158,8 @@ void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
       return e->mutable_day_started()->Clear();
     case v1::HallEvent::kHallConfigured:
       return e->mutable_hall_configured()->Clear();
+    case v1::HallEvent::kStaffingAdvised:
+      return e->mutable_staffing_advised()->Clear();
     case v1::HallEvent::KIND_NOT_SET:
       break;
   }
@@ -915,6 +917,7 @@ void Hall::Tick(absl::Time now, Outcome* out) {
                 out);
     }
   }
+  CheckLoad(ms, out);
   UpdateBelowMinAlarm(now, out);
 }
 
@@ -956,6 +959,11 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
       service.wait_alarm = false;
       EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, false, static_cast<int>(s), -1,
                 ms, out);
+    }
+    if (service.growing_alarm) {
+      service.growing_alarm = false;
+      EmitAlarm(Alarm::KIND_QUEUE_GROWING, false, static_cast<int>(s), -1, ms,
+                out);
     }
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
@@ -1392,6 +1400,10 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
     case Alarm::KIND_WINDOW_LOST:
       return absl::StrCat(WindowText(rules_.windows()[w].number),
                           " lost its counter (heartbeat stopped)");
+    case Alarm::KIND_QUEUE_GROWING:
+      return absl::StrCat(rules_.services()[service].name,
+                          ": customers arrive faster than the open windows "
+                          "serve them");
     default:
       return "";
   }
@@ -1424,7 +1436,7 @@ absl::StatusOr<v1::CommandResult> Hall::TicketStatus(
   return result;
 }
 
-StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
+std::vector<double> Hall::ArrivalsPerSecond(int64_t now) const {
   // Arrivals of the last 30 minutes, or of the day so far (at least 5
   // minutes, so one early ticket does not look like a rush).
   constexpr int64_t kWindowMs = 30 * 60 * 1000;
@@ -1432,15 +1444,82 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
   const int64_t since = std::max(
       now - kWindowMs,
       std::min(now - kShortestMs, Millis(calendar_.DayStart(business_day_))));
-  std::vector<int> arrivals(services_.size(), 0);
+  std::vector<double> arrivals(services_.size(), 0.0);
   for (size_t id = tickets_.size(); id-- > 0;) {
     if (tickets_[id].issued_at_ms < since) break;
-    ++arrivals[tickets_[id].service];
+    arrivals[tickets_[id].service] += 1;
   }
+  const double seconds = static_cast<double>(now - since) / 1000.0;
+  for (double& a : arrivals) a /= seconds;
+  return arrivals;
+}
+
+void Hall::CheckLoad(int64_t now, Outcome* out) {
+  // A line grows when the offered load (arrivals x handling) is at or above
+  // what the open windows give the service, and people queue beyond them;
+  // cleared below 90 % of it or when nobody waits, so it does not flicker.
+  const std::vector<double> arrivals = ArrivalsPerSecond(now);
+  for (size_t s = 0; s < services_.size(); ++s) {
+    ServiceSlot& service = services_[s];
+    const double load = arrivals[s] *
+                        static_cast<double>(service.mean_handling_ms) / 1000.0;
+    const double capacity =
+        static_cast<double>(OpenShareNow(static_cast<int>(s))) / 1000.0;
+    const bool growing =
+        service.growing_alarm
+            ? service.waiting > 0 && load >= 0.9 * capacity
+            : service.waiting > std::max(1.0, capacity) && load >= capacity &&
+                  load > 0;
+    if (growing != service.growing_alarm) {
+      service.growing_alarm = growing;
+      EmitAlarm(Alarm::KIND_QUEUE_GROWING, growing, static_cast<int>(s), -1,
+                now, out);
+    }
+  }
+  // Every tick, so that nothing changes without an event (the journal keeps
+  // only ticks that emitted some); announced only when the advice changes.
+  const StaffingPlan plan = PlanStaffingAt(now);
+  v1::HallEvent::StaffingAdvised advice;
+  advice.set_recommended_open_windows(plan.recommended_open);
+  advice.set_open_windows(open_windows_);
+  if (plan.open_window >= 0) {
+    advice.set_open_window(rules_.windows()[plan.open_window].number);
+    advice.set_open_for_service(rules_.services()[plan.open_for_service].code);
+  }
+  if (plan.close_window >= 0) {
+    advice.set_close_window(rules_.windows()[plan.close_window].number);
+  }
+  // Announced when what to do changes, not when a count moves by one.
+  if (advice.open_window() == last_advice_.open_window() &&
+      advice.open_for_service() == last_advice_.open_for_service() &&
+      advice.close_window() == last_advice_.close_window()) {
+    return;
+  }
+  const bool chinese = rules_.config().language() != v1::LANGUAGE_EN;
+  if (plan.open_window >= 0) {
+    const ServiceRules& svc = rules_.services()[plan.open_for_service];
+    advice.set_text(chinese
+                        ? absl::StrCat("建议开 ", advice.open_window(), " 号窗口办理",
+                                       svc.name)
+                        : absl::StrCat("open window ", advice.open_window(),
+                                       " for ", svc.name));
+  } else if (plan.close_window >= 0) {
+    advice.set_text(chinese ? absl::StrCat(advice.close_window(), " 号窗口可关闭")
+                            : absl::StrCat("window ", advice.close_window(),
+                                           " can close"));
+  } else {
+    advice.set_text(chinese ? "人手合适" : "staffing is right");
+  }
+  last_advice_ = advice;
+  *Emit(v1::HallEvent::kStaffingAdvised, now, out)->mutable_staffing_advised() =
+      advice;
+}
+
+StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
+  const std::vector<double> arrivals = ArrivalsPerSecond(now);
   StaffingInput input;
   input.min_open =
       BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
-  const double seconds = static_cast<double>(now - since) / 1000.0;
   for (size_t s = 0; s < services_.size(); ++s) {
     int waiting = 0;
     for (int slot = 0; slot < kCategoryCount; ++slot) {
@@ -1448,7 +1527,7 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
           lanes_[ServiceLane(static_cast<int>(s), slot)].size);
     }
     input.services.push_back(
-        {arrivals[s] / seconds,
+        {arrivals[s],
          static_cast<double>(services_[s].mean_handling_ms) / 1000.0,
          static_cast<double>(rules_.services()[s].target_wait_ms) / 1000.0,
          waiting});
@@ -1549,6 +1628,9 @@ v1::HallView Hall::View(absl::Time now) const {
     if (services_[s].wait_alarm) {
       add_alarm(Alarm::KIND_WAIT_OVER_TARGET, static_cast<int>(s), -1);
     }
+    if (services_[s].growing_alarm) {
+      add_alarm(Alarm::KIND_QUEUE_GROWING, static_cast<int>(s), -1);
+    }
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     if (windows_[w].handling_alarm) {
@@ -1571,6 +1653,7 @@ v1::HallState Hall::Snapshot() const {
   state.set_business_day(business_day_);
   state.set_min_open_windows(min_open_windows_);
   state.set_below_min_alarm(below_min_alarm_);
+  *state.mutable_last_advice() = last_advice_;
   for (uint32_t id = 0; id < tickets_.size(); ++id) {
     const TicketSlot& t = tickets_[id];
     v1::HallState::TicketRecord* r = state.add_tickets();
@@ -1609,6 +1692,7 @@ v1::HallState Hall::Snapshot() const {
     r->set_mean_handling_ms(services_[s].mean_handling_ms);
     r->set_handled_today(services_[s].handled_today);
     r->set_handling_total_ms(services_[s].handling_total_ms);
+    r->set_growing_alarm(services_[s].growing_alarm);
     r->set_wait_alarm(services_[s].wait_alarm);
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
@@ -1643,6 +1727,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.business_day_ = state.business_day();
   hall.min_open_windows_ = state.min_open_windows();
   hall.below_min_alarm_ = state.below_min_alarm();
+  hall.last_advice_ = state.last_advice();
   if (hall.business_day_ != 0) {
     hall.ResetLanes();
     hall.next_day_start_ms_ =
@@ -1703,6 +1788,8 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
         state.services(static_cast<int>(s)).handled_today();
     hall.services_[s].handling_total_ms =
         state.services(static_cast<int>(s)).handling_total_ms();
+    hall.services_[s].growing_alarm =
+        state.services(static_cast<int>(s)).growing_alarm();
     hall.services_[s].wait_alarm =
         state.services(static_cast<int>(s)).wait_alarm();
   }

@@ -147,6 +147,7 @@ class Hall {
     int64_t handled_today = 0;
     int64_t handling_total_ms = 0;
     bool wait_alarm = false;
+    bool growing_alarm = false;
     std::vector<uint32_t> ticket_by_number;  // Today's, at number - 1.
     // Tickets in the service's lanes, kept in step by CountWaiting.
     int32_t waiting = 0;
@@ -201,6 +202,11 @@ class Hall {
 
   // The staffing plan for the load of the last 30 minutes.
   StaffingPlan PlanStaffingAt(int64_t now) const;
+  // Issues per second per service over the last 30 minutes (the day so far,
+  // at least 5 minutes).
+  std::vector<double> ArrivalsPerSecond(int64_t now) const;
+  // On a tick: queue-growing alarms, and the staffing advice when it changes.
+  void CheckLoad(int64_t now, Outcome* out);
 
   // Lookups that turn untrusted input into a precise error.
   absl::StatusOr<int> FindWindow(int32_t number) const;
@@ -271,6 +277,7 @@ class Hall {
   int min_open_windows_ = 0;
   int open_windows_ = 0;
   bool below_min_alarm_ = false;
+  v1::HallEvent::StaffingAdvised last_advice_;
   std::vector<TicketSlot> tickets_;
   std::vector<Lane> lanes_;
   std::vector<WindowSlot> windows_;

@@ -200,6 +200,10 @@ function alarmText(a) {
       return q.t('alarm_handling', w);
     case 'KIND_WINDOW_LOST':
       return q.t('alarm_lost', w);
+    case 'KIND_QUEUE_GROWING': {
+      const s = state.services.get(a.serviceCode);
+      return q.t('alarm_growing', s ? q.shortName(s.name) : a.serviceCode);
+    }
     default:
       return a.message;
   }

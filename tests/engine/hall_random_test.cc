@@ -1306,11 +1306,13 @@ TEST(HallEngineRegression, HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
     h.Ok(CallNext(1));
     h.Ok(Start(1));
     h.Advance(absl::Seconds(301));  // BILL's target handling time is 300 s.
-    const Hall::Outcome& tick = h.Ok(Tick());
-    ASSERT_EQ(tick.events().size(), 1u) << name;
-    ASSERT_EQ(tick.events()[0].alarm().kind(),
-              Alarm::KIND_HANDLING_OVER_TARGET);
-    ASSERT_TRUE(tick.events()[0].alarm().raised());
+    std::vector<v1::HallEvent> tick;
+    for (const v1::HallEvent& e : h.Ok(Tick()).events()) {
+      if (!e.has_staffing_advised()) tick.push_back(e);
+    }
+    ASSERT_EQ(tick.size(), 1u) << name;
+    ASSERT_EQ(tick[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
+    ASSERT_TRUE(tick[0].alarm().raised());
     ASSERT_EQ(h.hall().View(h.now()).alarms_size(), 1) << name;
 
     const Hall::Outcome& out = h.Ok(exit);

@@ -59,6 +59,16 @@ std::vector<v1::HallEvent> EventsOf(const TestHall& h,
   return found;
 }
 
+// A tick's events other than the staffing advice, which a hall with
+// windows to open announces on its first tick.
+std::vector<v1::HallEvent> TickTimers(TestHall& h) {
+  std::vector<v1::HallEvent> events;
+  for (const v1::HallEvent& e : h.Ok(Tick()).events()) {
+    if (!e.has_staffing_advised()) events.push_back(e);
+  }
+  return events;
+}
+
 // --- Rule 1: numbering -----------------------------------------------------
 
 TEST(Numbering, RunsWithoutGapsPerServiceAndSkipsNothingOnErrors) {
@@ -350,9 +360,9 @@ TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
   h.Ok(Tick());
   EXPECT_EQ(EventsOf(h, v1::HallEvent::kAlarm).size(), 0u);
   h.set_now(ShanghaiTime(8, 30));
-  const Hall::Outcome& out = h.Ok(Tick());
-  ASSERT_EQ(out.events().size(), 1);
-  EXPECT_EQ(out.events()[0].alarm().message(),
+  const std::vector<v1::HallEvent> out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].alarm().message(),
             "hall needs 2 open windows, 1 are open");
 }
 
@@ -562,30 +572,30 @@ TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
   h.Ok(CallNext(3));
   h.Ok(Start(3));
   h.Advance(absl::Seconds(119));
-  EXPECT_TRUE(h.Ok(Tick()).events().empty());
+  EXPECT_TRUE(TickTimers(h).empty());
   h.Advance(absl::Seconds(1));
-  const Hall::Outcome& timeout = h.Ok(Tick());
-  ASSERT_EQ(timeout.events().size(), 1);
-  EXPECT_EQ(timeout.events()[0].ticket_state_changed().ticket().state(),
+  const std::vector<v1::HallEvent> timeout = TickTimers(h);
+  ASSERT_EQ(timeout.size(), 1);
+  EXPECT_EQ(timeout[0].ticket_state_changed().ticket().state(),
             v1::TICKET_STATE_NO_SHOW);
   // BILL: target handling 5 min, target wait 15 min.
   h.Advance(absl::Minutes(4));
-  const Hall::Outcome& late = h.Ok(Tick());
-  ASSERT_EQ(late.events().size(), 1);
-  EXPECT_EQ(late.events()[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
-  EXPECT_EQ(late.events()[0].alarm().window(), 3);
+  const std::vector<v1::HallEvent> late = TickTimers(h);
+  ASSERT_EQ(late.size(), 1);
+  EXPECT_EQ(late[0].alarm().kind(), Alarm::KIND_HANDLING_OVER_TARGET);
+  EXPECT_EQ(late[0].alarm().window(), 3);
   h.Advance(absl::Minutes(10));
-  const Hall::Outcome& waiting = h.Ok(Tick());
-  ASSERT_EQ(waiting.events().size(), 1);
-  EXPECT_EQ(waiting.events()[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
-  EXPECT_EQ(waiting.events()[0].alarm().service_code(), "BILL");
-  EXPECT_EQ(waiting.events()[0].alarm().message(),
+  const std::vector<v1::HallEvent> waiting = TickTimers(h);
+  ASSERT_EQ(waiting.size(), 1);
+  EXPECT_EQ(waiting[0].alarm().kind(), Alarm::KIND_WAIT_OVER_TARGET);
+  EXPECT_EQ(waiting[0].alarm().service_code(), "BILL");
+  EXPECT_EQ(waiting[0].alarm().message(),
             "话费缴纳: customers wait longer than the 15-minute target");
-  EXPECT_TRUE(h.Ok(Tick()).events().empty());  // Raised once, not every tick.
+  EXPECT_TRUE(TickTimers(h).empty());  // Raised once, not every tick.
   const Hall::Outcome& done = h.Ok(Complete(3));
   EXPECT_FALSE(done.events().rbegin()->alarm().raised());
   h.Ok(CallNext(3));
-  EXPECT_FALSE(h.Ok(Tick()).events()[0].alarm().raised());
+  EXPECT_FALSE(TickTimers(h)[0].alarm().raised());
 }
 
 TEST(Timers, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
@@ -594,9 +604,9 @@ TEST(Timers, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
   TestHall h(config);
   h.Ok(Issue("BILL"));
   h.Advance(absl::Seconds(31));
-  const Hall::Outcome& out = h.Ok(Tick());
-  ASSERT_EQ(out.events().size(), 1);
-  EXPECT_EQ(out.events()[0].alarm().message(),
+  const std::vector<v1::HallEvent> out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].alarm().message(),
             "话费缴纳: customers wait longer than the 30-second target");
 }
 
@@ -830,6 +840,77 @@ TEST(StaffingView, AQuietHallIsAdvisedTheMinimum) {
   const v1::HallView view = h.hall().View(h.now());
   EXPECT_EQ(view.recommended_open_windows(), 2);
   EXPECT_NE(view.advice().close_window(), 0) << "4 open, 2 needed";
+}
+
+}  // namespace
+}  // namespace qcall::testing
+
+namespace qcall::testing {
+namespace {
+
+std::vector<v1::HallEvent> OfKind(const Hall::Outcome& out,
+                                  v1::HallEvent::KindCase kind) {
+  std::vector<v1::HallEvent> events;
+  for (const v1::HallEvent& e : out.events()) {
+    if (e.kind_case() == kind) events.push_back(e);
+  }
+  return events;
+}
+
+TEST(LoadAlarms, AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(3, "c3"));  // BILL only: one window.
+  h.Ok(OpenWindow(4, "c4"));  // SIM only.
+  for (int i = 0; i < 20; ++i) {  // 120 BILL an hour x 240 s = 8 windows.
+    h.Ok(Issue("BILL"));
+    h.Advance(absl::Seconds(30));
+  }
+  std::vector<v1::HallEvent> alarms =
+      OfKind(h.Ok(Tick()), v1::HallEvent::kAlarm);
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0].alarm().kind(), Alarm::KIND_QUEUE_GROWING);
+  EXPECT_TRUE(alarms[0].alarm().raised());
+  EXPECT_EQ(alarms[0].alarm().service_code(), "BILL");
+  EXPECT_TRUE(OfKind(h.Ok(Tick()), v1::HallEvent::kAlarm).empty())
+      << "raised once";
+  bool shown = false;
+  const v1::HallView view = h.hall().View(h.now());
+  for (const auto& a : view.alarms()) {
+    shown |= a.kind() == Alarm::KIND_QUEUE_GROWING;
+  }
+  EXPECT_TRUE(shown);
+  // The rush ends: half an hour later nobody new has come.
+  h.Advance(absl::Minutes(31));
+  alarms = OfKind(h.Ok(Tick()), v1::HallEvent::kAlarm);
+  bool cleared = false;
+  for (const auto& a : alarms) {
+    cleared |= a.alarm().kind() == Alarm::KIND_QUEUE_GROWING &&
+               !a.alarm().raised();
+  }
+  EXPECT_TRUE(cleared);
+}
+
+TEST(LoadAlarms, AdviceIsAnnouncedWhenItChanges) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  for (int i = 0; i < 60; ++i) {
+    h.Ok(Issue("BILL"));
+    h.Advance(absl::Seconds(30));
+  }
+  std::vector<v1::HallEvent> advised =
+      OfKind(h.Ok(Tick()), v1::HallEvent::kStaffingAdvised);
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].staffing_advised().open_window(), 3);
+  EXPECT_EQ(advised[0].staffing_advised().open_for_service(), "BILL");
+  EXPECT_EQ(advised[0].staffing_advised().text(), "建议开 3 号窗口办理话费缴纳");
+  EXPECT_GT(advised[0].staffing_advised().recommended_open_windows(), 2);
+  EXPECT_TRUE(OfKind(h.Ok(Tick()), v1::HallEvent::kStaffingAdvised).empty())
+      << "the same advice is not announced again";
+  h.Ok(OpenWindow(3, "c3"));
+  advised = OfKind(h.Ok(Tick()), v1::HallEvent::kStaffingAdvised);
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_NE(advised[0].staffing_advised().open_window(), 3);
 }
 
 }  // namespace
