@@ -16,7 +16,7 @@
 namespace qcall {
 namespace {
 
-enum class Kind { kArrival, kServed, kNoShow, kStaffing, kTick };
+enum class Kind { kArrival, kServed, kNoShow, kRecalled, kStaffing, kTick };
 
 struct Event {
   int64_t at_ms;
@@ -61,6 +61,7 @@ class Simulator {
         arrivals_random_(config.seed),
         random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
         windows_(config.hall.windows_size()),
+        serving_(config.hall.windows_size(), 0),
         start_ms_(absl::ToUnixMillis(config.start)),
         slot_ms_(absl::ToInt64Milliseconds(config.slot)) {
     size_t slots = 0;
@@ -97,10 +98,13 @@ class Simulator {
           RETURN_IF_ERROR(OnArrival(e.index));
           break;
         case Kind::kServed:
-          RETURN_IF_ERROR(Done(e.index, Complete(e.index)));
+          RETURN_IF_ERROR(Done(e.index, Finished(e.index)));
           break;
         case Kind::kNoShow:
           RETURN_IF_ERROR(Done(e.index, NoShow(e.index)));
+          break;
+        case Kind::kRecalled:
+          RETURN_IF_ERROR(Recalled(e.index));
           break;
         case Kind::kStaffing:
           RETURN_IF_ERROR(OnStaffing());
@@ -173,17 +177,32 @@ class Simulator {
     v1::Command issue;
     issue.mutable_issue_ticket()->set_service_code(
         c_.hall.services(service).code());
-    issue.mutable_issue_ticket()->set_category(
-        std::bernoulli_distribution(c_.priority_share)(arrivals_random_)
-            ? v1::CATEGORY_GREEN_CHANNEL
-            : v1::CATEGORY_NORMAL);
+    const double kind = std::uniform_real_distribution<double>(0, 1)(
+        arrivals_random_);
+    if (kind < c_.priority_share) {
+      issue.mutable_issue_ticket()->set_category(v1::CATEGORY_GREEN_CHANNEL);
+    } else if (kind < c_.priority_share + c_.appointment_share) {
+      // Booked for a time within 5 minutes of now; the wait counts from it.
+      const int64_t booked_ms =
+          now_ + std::uniform_int_distribution<int64_t>(-300'000, 300'000)(
+                     arrivals_random_);
+      issue.mutable_issue_ticket()->set_category(v1::CATEGORY_APPOINTMENT);
+      issue.mutable_issue_ticket()->set_appointment_unix_seconds(
+          booked_ms / 1000);
+    } else {
+      issue.mutable_issue_ticket()->set_category(v1::CATEGORY_NORMAL);
+    }
     RETURN_IF_ERROR(Apply(issue));
     const v1::CommandResult& r = out_.result();
     const auto [open, idle] = OpenServing(service);
     const double mean = c_.mean_handling_seconds[service];
+    const int64_t waits_from =
+        r.ticket().appointment_unix_seconds() > 0
+            ? std::max(now_, r.ticket().appointment_unix_seconds() * 1000)
+            : now_;
     issued_[r.ticket().number()] = {
         service,
-        now_,
+        waits_from,
         static_cast<double>(r.estimated_wait_seconds()),
         r.people_ahead() * mean / std::max(1, open),
         idle > 0 ? 0.0 : (r.people_ahead() + 1) * mean / std::max(1, open),
@@ -201,12 +220,17 @@ class Simulator {
     call.mutable_call_next()->set_window(c_.hall.windows(w).number());
     RETURN_IF_ERROR(Apply(call));
     if (!out_.result().has_ticket()) return absl::OkStatus();
+    windows_[w].busy = true;
+    const int queue_service = ServiceIndex(out_.result().ticket().service_code());
     const auto it = issued_.find(out_.result().ticket().number());
     if (it == issued_.end()) {
-      return absl::InternalError("called a ticket the simulation never issued");
+      // Called again after a transfer: its wait was counted the first time.
+      return Serve(w, queue_service);
     }
-    const Issued& ticket = it->second;
-    const double wait = static_cast<double>(now_ - ticket.issued_ms) / 1000.0;
+    const Issued ticket = it->second;
+    issued_.erase(it);
+    const double wait =
+        std::max(0.0, static_cast<double>(now_ - ticket.issued_ms) / 1000.0);
     const int slot = SlotOf(now_);
     waits_[slot].push_back(wait);
     const double target =
@@ -216,17 +240,43 @@ class Simulator {
     tickets_.push_back({ticket.service, ticket.predicted, ticket.naive,
                         ticket.queue_length, ticket.les, wait});
     last_called_wait_[ticket.service] = wait;
-    windows_[w].busy = true;
     if (std::bernoulli_distribution(c_.no_show_share)(random_)) {
       Schedule(now_ + absl::ToInt64Milliseconds(c_.no_show_after),
                Kind::kNoShow, w);
       return absl::OkStatus();
     }
+    if (std::bernoulli_distribution(c_.recall_share)(random_)) {
+      serving_[w] = ticket.service;
+      Schedule(now_ + absl::ToInt64Milliseconds(c_.recall_after),
+               Kind::kRecalled, w);
+      return absl::OkStatus();
+    }
+    return Serve(w, ticket.service);
+  }
+
+  int ServiceIndex(const std::string& code) const {
+    for (int s = 0; s < c_.hall.services_size(); ++s) {
+      if (c_.hall.services(s).code() == code) return s;
+    }
+    return 0;
+  }
+
+  // The customer is at the window: serving starts.
+  absl::Status Serve(int w, int service) {
+    serving_[w] = service;
     v1::Command start;
     start.mutable_start_serving()->set_window(c_.hall.windows(w).number());
     RETURN_IF_ERROR(Apply(start));
-    Schedule(now_ + HandlingMs(ticket.service), Kind::kServed, w);
+    Schedule(now_ + HandlingMs(service), Kind::kServed, w);
     return absl::OkStatus();
+  }
+
+  // The window recalls its customer, who comes now.
+  absl::Status Recalled(int w) {
+    v1::Command recall;
+    recall.mutable_recall()->set_window(c_.hall.windows(w).number());
+    RETURN_IF_ERROR(Apply(recall));
+    return Serve(w, serving_[w]);
   }
 
   int64_t HandlingMs(int service) {
@@ -241,6 +291,25 @@ class Simulator {
           std::log(mean) - sigma * sigma / 2, sigma)(random_);
     }
     return std::max<int64_t>(1, std::llround(seconds * 1000.0));
+  }
+
+  // Served: most leave; some are sent on to another service.
+  v1::Command Finished(int w) {
+    if (c_.hall.services_size() > 1 &&
+        std::bernoulli_distribution(c_.transfer_share)(random_)) {
+      const int from = serving_[w];
+      int to = std::uniform_int_distribution<int>(
+          0, c_.hall.services_size() - 2)(random_);
+      if (to >= from) ++to;
+      v1::Command transfer;
+      transfer.mutable_transfer()->set_window(c_.hall.windows(w).number());
+      transfer.mutable_transfer()->set_to_service_code(
+          c_.hall.services(to).code());
+      transfer.mutable_transfer()->set_placement(v1::PLACEMENT_FIRST);
+      ++transfers_;
+      return transfer;
+    }
+    return Complete(w);
   }
 
   v1::Command Complete(int w) {
@@ -413,6 +482,8 @@ class Simulator {
   std::mt19937_64 arrivals_random_;
   std::mt19937_64 random_;
   std::vector<WindowSim> windows_;
+  std::vector<int> serving_;  // The service of each window's customer.
+  int transfers_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t next_order_ = 0;
   const int64_t start_ms_;

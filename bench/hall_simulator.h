@@ -36,6 +36,16 @@ struct SimulationConfig {
   absl::Duration no_show_after = absl::Minutes(2);
   // Customers of a priority category (green channel), issued as such.
   double priority_share = 0;
+  // Customers who come only after a recall (the window recalls them after
+  // `recall_after`).
+  double recall_share = 0;
+  absl::Duration recall_after = absl::Seconds(45);
+  // Customers who, served, are sent on to another service (a transfer)
+  // instead of leaving; they queue again there, first in line.
+  double transfer_share = 0;
+  // Customers with an appointment: they check in within 5 minutes of their
+  // booked time, which is when their wait starts.
+  double appointment_share = 0;
   enum class Staffing { kFixed, kAdvice };
   Staffing staffing = Staffing::kFixed;
   // kFixed: windows open in each slot: the N that serve the most services

@@ -172,7 +172,8 @@ constexpr int kDaySlots = 38;  // 08:30-18:00.
 
 // A business day of `hall`: 08:30-18:00 in 15-minute slots, the day
 // profile and service mix above, log-normal handling at the services'
-// priors, 5 % no-shows, 8 % priority customers; clerks follow the advice.
+// priors, 5 % no-shows, 5 % recalled, 3 % transferred, 8 % priority and 5 %
+// appointment customers; clerks follow the advice.
 absl::StatusOr<SimulationConfig> DayConfig(const v1::HallConfig& hall,
                                            double peak, uint64_t seed) {
   SimulationConfig config;
@@ -195,6 +196,9 @@ absl::StatusOr<SimulationConfig> DayConfig(const v1::HallConfig& hall,
   config.handling = SimulationConfig::Handling::kLogNormal;
   config.no_show_share = 0.05;
   config.priority_share = 0.08;
+  config.recall_share = 0.05;
+  config.transfer_share = 0.03;
+  config.appointment_share = 0.05;
   config.staffing = SimulationConfig::Staffing::kAdvice;
   config.initial_open = hall.min_open_windows();
   config.seed = seed;
@@ -231,7 +235,8 @@ int Day(const std::string& config_path, const std::string& hall_id,
   runs.push_back({"fixed roster, same clerk-hours", *fixed});
 
   std::printf("%s, %s: peak %.0f arrivals/h, log-normal handling, 5 %% "
-              "no-shows, 8 %% priority, seed %llu\n",
+              "no-shows, 5 %% recalls, 3 %% transfers, 8 %% priority, 5 %% "
+              "appointments, seed %llu\n",
               hall->hall_id().c_str(), "08:30-18:00", peak,
               static_cast<unsigned long long>(seed));
   std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s %8s %8s\n", "staffing",
