@@ -19,22 +19,21 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -210,9 +209,10 @@ class EchoService final : public bench::Echo::CallbackService {
         JournalRecord{"echo", ++index_, 0, request->request_id(),
                       request->SerializeAsString(), ""},
         std::nullopt, [reactor](absl::Status status) {
-          reactor->Finish(status.ok() ? grpc::Status::OK
-                                      : grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                                     "journal failed"));
+          reactor->Finish(status.ok()
+                              ? grpc::Status::OK
+                              : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                             "journal failed"));
         });
     return reactor;
   }
@@ -430,14 +430,14 @@ void RunClerk(int32_t window, std::chrono::milliseconds interval,
   std::exponential_distribution<double> gap(1.0);
   std::uniform_real_distribution<double> part(0.1, 0.4);
   auto sleep = [&](double fraction) {
-    const auto until = std::chrono::steady_clock::now() +
-                       std::chrono::microseconds(static_cast<int64_t>(
-                           fraction * 1000.0 *
-                           static_cast<double>(interval.count())));
+    const auto until =
+        std::chrono::steady_clock::now() +
+        std::chrono::microseconds(static_cast<int64_t>(
+            fraction * 1000.0 * static_cast<double>(interval.count())));
     while (!stop->load() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_until(
-          std::min(until, std::chrono::steady_clock::now() +
-                              std::chrono::milliseconds(100)));
+      std::this_thread::sleep_until(std::min(
+          until,
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
     }
   };
   sleep(gap(random));
@@ -538,6 +538,26 @@ class BaselineBoard
   }
 };
 
+// Calls `method` (Echo or DurableEcho) with a request the size of an issue.
+using EchoMethod = void (bench::Echo::Stub::async_interface::*)(
+    grpc::ClientContext*, const bench::EchoMessage*, bench::EchoMessage*,
+    std::function<void(grpc::Status)>);
+ClosedLoop::Start EchoCalls(bench::Echo::Stub* stub, EchoMethod method) {
+  return [stub, method](std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      bench::EchoMessage request, reply;
+    };
+    auto call = std::make_shared<Call>();
+    call->context.AddMetadata("authorization", "Bearer load-kiosk-token");
+    call->request.set_hall_id("load");
+    call->request.set_service_code("SA");
+    call->request.set_request_id("load-0000000");
+    (stub->async()->*method)(&call->context, &call->request, &call->reply,
+                             [call, done](grpc::Status s) { done(s.ok()); });
+  };
+}
+
 struct DisplayFigures {
   Latencies latency;  // Call sent -> received, on every stream.
   int64_t calls = 0;
@@ -550,8 +570,7 @@ void RunDisplayPhase(
     int streams, int windows, double seconds,
     std::chrono::milliseconds interval,
     const std::function<std::unique_ptr<Board>(int, Latencies*)>& make_board,
-    const std::function<ClerkSteps(int32_t)>& make_steps,
-    DisplayFigures* out) {
+    const std::function<ClerkSteps(int32_t)>& make_steps, DisplayFigures* out) {
   std::vector<std::unique_ptr<Board>> boards;
   for (int i = 0; i < streams; ++i) {
     boards.push_back(make_board(i, &out->latency));
@@ -635,36 +654,11 @@ int Run(int argc, char** argv) {
     int64_t failures = 0;
     echo_qps = ClosedLoop::Run(
         concurrency, seconds,
-        [&stub](std::function<void(bool)> done) {
-          struct Call {
-            grpc::ClientContext context;
-            bench::EchoMessage request, reply;
-          };
-          auto call = std::make_shared<Call>();
-          call->context.AddMetadata("authorization", "Bearer load-kiosk-token");
-          call->request.set_hall_id("load");
-          call->request.set_service_code("SA");
-          call->request.set_request_id("load-0000000");
-          stub->async()->Echo(&call->context, &call->request, &call->reply,
-                              [call, done](grpc::Status s) { done(s.ok()); });
-        },
+        EchoCalls(stub.get(), &bench::Echo::Stub::async_interface::Echo),
         &echo_latency, &failures);
     durable_echo_qps = ClosedLoop::Run(
         concurrency, seconds,
-        [&stub](std::function<void(bool)> done) {
-          struct Call {
-            grpc::ClientContext context;
-            bench::EchoMessage request, reply;
-          };
-          auto call = std::make_shared<Call>();
-          call->context.AddMetadata("authorization", "Bearer load-kiosk-token");
-          call->request.set_hall_id("load");
-          call->request.set_service_code("SA");
-          call->request.set_request_id("load-0000000");
-          stub->async()->DurableEcho(
-              &call->context, &call->request, &call->reply,
-              [call, done](grpc::Status s) { done(s.ok()); });
-        },
+        EchoCalls(stub.get(), &bench::Echo::Stub::async_interface::DurableEcho),
         &durable_echo_latency, &failures);
     if (streams > 0) {
       std::vector<std::unique_ptr<bench::Echo::Stub>> board_stubs;
