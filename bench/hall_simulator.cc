@@ -45,9 +45,9 @@ struct WindowSim {
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
-  const size_t k = std::min(
-      values.size() - 1,
-      static_cast<size_t>(std::ceil(p / 100.0 * values.size())) - 1);
+  const size_t k =
+      std::min(values.size() - 1,
+               static_cast<size_t>(std::ceil(p / 100.0 * values.size())) - 1);
   std::nth_element(values.begin(), values.begin() + static_cast<long>(k),
                    values.end());
   return values[k];
@@ -145,9 +145,8 @@ class Simulator {
       if (rate > 0) {
         // Rounded, not cut: cutting every gap would raise the rate.
         const int64_t at =
-            from + std::llround(
-                       std::exponential_distribution<double>(rate)(
-                           arrivals_random_));
+            from + std::llround(std::exponential_distribution<double>(rate)(
+                       arrivals_random_));
         if (at < slot_end) {
           Schedule(at, Kind::kArrival, service);
           return;
@@ -177,18 +176,17 @@ class Simulator {
     v1::Command issue;
     issue.mutable_issue_ticket()->set_service_code(
         c_.hall.services(service).code());
-    const double kind = std::uniform_real_distribution<double>(0, 1)(
-        arrivals_random_);
+    const double kind =
+        std::uniform_real_distribution<double>(0, 1)(arrivals_random_);
     if (kind < c_.priority_share) {
       issue.mutable_issue_ticket()->set_category(v1::CATEGORY_GREEN_CHANNEL);
     } else if (kind < c_.priority_share + c_.appointment_share) {
       // Booked for a time within 5 minutes of now; the wait counts from it.
-      const int64_t booked_ms =
-          now_ + std::uniform_int_distribution<int64_t>(-300'000, 300'000)(
-                     arrivals_random_);
+      const int64_t booked_ms = now_ + std::uniform_int_distribution<int64_t>(
+                                           -300'000, 300'000)(arrivals_random_);
       issue.mutable_issue_ticket()->set_category(v1::CATEGORY_APPOINTMENT);
-      issue.mutable_issue_ticket()->set_appointment_unix_seconds(
-          booked_ms / 1000);
+      issue.mutable_issue_ticket()->set_appointment_unix_seconds(booked_ms /
+                                                                 1000);
     } else {
       issue.mutable_issue_ticket()->set_category(v1::CATEGORY_NORMAL);
     }
@@ -221,7 +219,8 @@ class Simulator {
     RETURN_IF_ERROR(Apply(call));
     if (!out_.result().has_ticket()) return absl::OkStatus();
     windows_[w].busy = true;
-    const int queue_service = ServiceIndex(out_.result().ticket().service_code());
+    const int queue_service =
+        ServiceIndex(out_.result().ticket().service_code());
     const auto it = issued_.find(out_.result().ticket().number());
     if (it == issued_.end()) {
       // Called again after a transfer: its wait was counted the first time.
@@ -233,8 +232,8 @@ class Simulator {
         std::max(0.0, static_cast<double>(now_ - ticket.issued_ms) / 1000.0);
     const int slot = SlotOf(now_);
     waits_[slot].push_back(wait);
-    const double target =
-        static_cast<double>(c_.hall.services(ticket.service).target_wait_seconds());
+    const double target = static_cast<double>(
+        c_.hall.services(ticket.service).target_wait_seconds());
     ++slots_[slot].called;
     if (target <= 0 || wait <= target) ++within_[slot];
     tickets_.push_back({ticket.service, ticket.predicted, ticket.naive,
@@ -364,7 +363,8 @@ class Simulator {
     std::vector<int> order(c_.hall.windows_size());
     for (int w = 0; w < c_.hall.windows_size(); ++w) order[w] = w;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return c_.hall.windows(a).serves_size() > c_.hall.windows(b).serves_size();
+      return c_.hall.windows(a).serves_size() >
+             c_.hall.windows(b).serves_size();
     });
     for (int i = 0; i < c_.hall.windows_size(); ++i) {
       RETURN_IF_ERROR(i < n ? OpenWindow(order[i]) : CloseWindow(order[i]));
@@ -395,7 +395,8 @@ class Simulator {
     slots_[SlotOf(now_)].recommended_open = view.recommended_open_windows();
     if (c_.staffing == SimulationConfig::Staffing::kFixed) {
       const int slot = SlotOf(now_);
-      const int n = c_.fixed_open[std::min<size_t>(slot, c_.fixed_open.size() - 1)];
+      const int n =
+          c_.fixed_open[std::min<size_t>(slot, c_.fixed_open.size() - 1)];
       return SetOpen(n);
     }
     // Clerks follow the advice as it comes: every window it asks to open
@@ -441,8 +442,8 @@ class Simulator {
       SlotFigures& slot = slots_[s];
       const double slot_hours = static_cast<double>(slot_ms_) / 3.6e6;
       slot.mean_open_windows = open_hours_[s] / slot_hours;
-      slot.utilization = open_hours_[s] > 0 ? busy_hours_[s] / open_hours_[s]
-                                            : 0;
+      slot.utilization =
+          open_hours_[s] > 0 ? busy_hours_[s] / open_hours_[s] : 0;
       if (!waits_[s].empty()) {
         double sum = 0;
         for (double w : waits_[s]) sum += w;

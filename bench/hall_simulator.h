@@ -86,7 +86,7 @@ struct TicketFigures {
 struct SimulationResult {
   std::vector<SlotFigures> slots;
   std::vector<TicketFigures> tickets;  // Called customers, in call order.
-  int customers = 0;     // Called.
+  int customers = 0;                   // Called.
   int never_called = 0;  // Still waiting when the simulation ran out.
   double mean_wait_seconds = 0;
   double p90_wait_seconds = 0;

@@ -27,10 +27,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
-#include "google/protobuf/text_format.h"
-#include "qcall/v1/server_config.pb.h"
 #include "bench/hall_simulator.h"
 #include "engine/erlang_c.h"
+#include "google/protobuf/text_format.h"
+#include "qcall/v1/server_config.pb.h"
 
 namespace qcall {
 namespace {
@@ -42,16 +42,16 @@ constexpr int kSlotsPerDay = 47;  // 23.5 hours of half-hour slots.
 int Validate(int days, uint64_t seed) {
   std::printf("M/M/%d, mean handling %.0f s, %d simulated day(s) per load\n",
               kWindows, kHandlingSeconds, days);
-  std::printf("%-6s %12s %14s %14s %8s\n", "rho", "customers",
-              "Erlang C Wq s", "simulated s", "error");
+  std::printf("%-6s %12s %14s %14s %8s\n", "rho", "customers", "Erlang C Wq s",
+              "simulated s", "error");
   bool ok = true;
   for (double rho : {0.5, 0.7, 0.8, 0.9, 0.95}) {
     double waited = 0;
     long customers = 0;
     for (int day = 0; day < days; ++day) {
-      absl::StatusOr<SimulationResult> result =
-          RunSimulation(MmsSimulation(
-              kWindows, kHandlingSeconds, rho, kSlotsPerDay, seed + 1000 * static_cast<uint64_t>(rho * 100 + 0.5) + day));
+      absl::StatusOr<SimulationResult> result = RunSimulation(MmsSimulation(
+          kWindows, kHandlingSeconds, rho, kSlotsPerDay,
+          seed + 1000 * static_cast<uint64_t>(rho * 100 + 0.5) + day));
       if (!result.ok()) {
         std::fprintf(stderr, "qcall-sim: %s\n",
                      result.status().ToString().c_str());
@@ -115,9 +115,12 @@ std::string Svg(const std::vector<DayRun>& runs, int slots) {
     std::function<double(const SlotFigures&)> value;
   };
   const Panel panels[] = {
-      {"arrivals per 15 min", [](const SlotFigures& s) { return double(s.arrivals); }},
-      {"open windows (mean)", [](const SlotFigures& s) { return s.mean_open_windows; }},
-      {"mean wait, minutes", [](const SlotFigures& s) { return s.mean_wait_seconds / 60; }},
+      {"arrivals per 15 min",
+       [](const SlotFigures& s) { return double(s.arrivals); }},
+      {"open windows (mean)",
+       [](const SlotFigures& s) { return s.mean_open_windows; }},
+      {"mean wait, minutes",
+       [](const SlotFigures& s) { return s.mean_wait_seconds / 60; }},
   };
   for (int p = 0; p < 3; ++p) {
     const int top = kTop + p * (kPanel + 40);
@@ -129,8 +132,8 @@ std::string Svg(const std::vector<DayRun>& runs, int slots) {
     }
     svg << "<text x=\"" << kLeft << "\" y=\"" << top - 8 << "\">"
         << panels[p].title << " (max " << absl::StrFormat("%.1f", max)
-        << ")</text>\n<rect x=\"" << kLeft << "\" y=\"" << top
-        << "\" width=\"" << kWidth - kLeft - 20 << "\" height=\"" << kPanel
+        << ")</text>\n<rect x=\"" << kLeft << "\" y=\"" << top << "\" width=\""
+        << kWidth - kLeft - 20 << "\" height=\"" << kPanel
         << "\" fill=\"none\" stroke=\"#999\"/>\n";
     for (size_t r = 0; r < runs.size(); ++r) {
       svg << "<polyline fill=\"none\" stroke-width=\"2\" stroke=\""
@@ -138,15 +141,17 @@ std::string Svg(const std::vector<DayRun>& runs, int slots) {
       for (int i = 0; i < slots; ++i) {
         const double x = kLeft + (kWidth - kLeft - 20) * (i + 0.5) / slots;
         const double y =
-            top + kPanel - kPanel * panels[p].value(runs[r].result.slots[i]) / max;
+            top + kPanel -
+            kPanel * panels[p].value(runs[r].result.slots[i]) / max;
         svg << absl::StrFormat("%.1f,%.1f ", x, y);
       }
       svg << "\"/>\n";
     }
   }
   for (size_t r = 0; r < runs.size(); ++r) {
-    svg << "<text x=\"" << kLeft + 200 * r << "\" y=\"" << kTop + 3 * (kPanel + 40) - 12
-        << "\" fill=\"" << colours[r % 2] << "\">" << runs[r].name << "</text>\n";
+    svg << "<text x=\"" << kLeft + 200 * r << "\" y=\""
+        << kTop + 3 * (kPanel + 40) - 12 << "\" fill=\"" << colours[r % 2]
+        << "\">" << runs[r].name << "</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();
@@ -159,7 +164,8 @@ absl::StatusOr<v1::HallConfig> LoadHall(const std::string& path,
   std::stringstream text;
   text << file.rdbuf();
   v1::ServerConfig server;
-  if (!file || !google::protobuf::TextFormat::ParseFromString(text.str(), &server)) {
+  if (!file ||
+      !google::protobuf::TextFormat::ParseFromString(text.str(), &server)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   }
   for (const v1::HallConfig& h : server.halls()) {
@@ -205,8 +211,8 @@ absl::StatusOr<SimulationConfig> DayConfig(const v1::HallConfig& hall,
   return config;
 }
 
-int Day(const std::string& config_path, const std::string& hall_id,
-        double peak, uint64_t seed, const std::string& csv_path,
+int Day(const std::string& config_path, const std::string& hall_id, double peak,
+        uint64_t seed, const std::string& csv_path,
         const std::string& svg_path) {
   absl::StatusOr<v1::HallConfig> loaded = LoadHall(config_path, hall_id);
   if (!loaded.ok()) {
@@ -228,21 +234,22 @@ int Day(const std::string& config_path, const std::string& hall_id,
   // A fixed roster with the same clerk-hours, spread evenly.
   const double hours = kSlots / 4.0;
   config.staffing = SimulationConfig::Staffing::kFixed;
-  config.fixed_open = {std::max(hall->min_open_windows(),
-                                static_cast<int>(std::lround(advice->window_hours / hours)))};
+  config.fixed_open = {
+      std::max(hall->min_open_windows(),
+               static_cast<int>(std::lround(advice->window_hours / hours)))};
   absl::StatusOr<SimulationResult> fixed = RunSimulation(config);
   if (!fixed.ok()) return 1;
   runs.push_back({"fixed roster, same clerk-hours", *fixed});
 
-  std::printf("%s, %s: peak %.0f arrivals/h, log-normal handling, 5 %% "
-              "no-shows, 5 %% recalls, 3 %% transfers, 8 %% priority, 5 %% "
-              "appointments, seed %llu\n",
-              hall->hall_id().c_str(), "08:30-18:00", peak,
-              static_cast<unsigned long long>(seed));
-  std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s %8s %8s %10s\n",
-              "staffing", "customers", "missed", "mean min", "p90 min",
-              "within tgt", "slots >=80%", "window-hours", "advice", "growing",
-              "over plan");
+  std::printf(
+      "%s, %s: peak %.0f arrivals/h, log-normal handling, 5 %% "
+      "no-shows, 5 %% recalls, 3 %% transfers, 8 %% priority, 5 %% "
+      "appointments, seed %llu\n",
+      hall->hall_id().c_str(), "08:30-18:00", peak,
+      static_cast<unsigned long long>(seed));
+  std::printf("%-32s %9s %7s %9s %9s %12s %12s %12s %8s %8s %10s\n", "staffing",
+              "customers", "missed", "mean min", "p90 min", "within tgt",
+              "slots >=80%", "window-hours", "advice", "growing", "over plan");
   std::ofstream csv;
   if (!csv_path.empty()) {
     csv.open(csv_path);
@@ -265,20 +272,19 @@ int Day(const std::string& config_path, const std::string& hall_id,
         csv << '"' << run.name << "\"," << i << ','
             << absl::StrFormat("%02d:%02d", minute / 60, minute % 60) << ','
             << s.arrivals << ',' << s.called << ','
-            << absl::StrFormat("%.1f,%.1f,%.3f,%.2f,%d,%.3f", s.mean_wait_seconds,
-                               s.p90_wait_seconds, s.within_target,
-                               s.mean_open_windows, s.recommended_open,
-                               s.utilization)
+            << absl::StrFormat("%.1f,%.1f,%.3f,%.2f,%d,%.3f",
+                               s.mean_wait_seconds, s.p90_wait_seconds,
+                               s.within_target, s.mean_open_windows,
+                               s.recommended_open, s.utilization)
             << "\n";
       }
     }
     std::printf(
         "%-32s %9d %7d %9.1f %9.1f %11.1f%% %6d of %-3d %12.1f %8d %8d %10d\n",
-                run.name, run.result.customers, run.result.never_called,
-                run.result.mean_wait_seconds / 60,
-                run.result.p90_wait_seconds / 60, 100 * run.result.within_target,
-                good, counted, run.result.window_hours,
-                run.result.advice_events, run.result.growing_alarms, over);
+        run.name, run.result.customers, run.result.never_called,
+        run.result.mean_wait_seconds / 60, run.result.p90_wait_seconds / 60,
+        100 * run.result.within_target, good, counted, run.result.window_hours,
+        run.result.advice_events, run.result.growing_alarms, over);
   }
   if (!svg_path.empty()) std::ofstream(svg_path) << Svg(runs, kSlots);
   return 0;
@@ -359,8 +365,10 @@ int Run(int argc, char** argv) {
   app.add_option("--seed", seed, "first seed")->capture_default_str();
   std::string day_config, hall_id = "sh-xujiahui", csv, svg;
   double peak = 90;
-  app.add_option("--day", day_config, "simulate a day of a hall of this config");
-  app.add_option("--hall", hall_id, "the hall to simulate")->capture_default_str();
+  app.add_option("--day", day_config,
+                 "simulate a day of a hall of this config");
+  app.add_option("--hall", hall_id, "the hall to simulate")
+      ->capture_default_str();
   app.add_option("--peak", peak, "arrivals per hour at the busiest time")
       ->capture_default_str();
   app.add_option("--csv", csv, "write per-slot figures here");
@@ -371,7 +379,8 @@ int Run(int argc, char** argv) {
     return Estimators(day_config.empty() ? "demo/halls.textproto" : day_config,
                       hall_id, seed);
   }
-  if (!day_config.empty()) return Day(day_config, hall_id, peak, seed, csv, svg);
+  if (!day_config.empty())
+    return Day(day_config, hall_id, peak, seed, csv, svg);
   std::fprintf(stderr, "qcall-sim: say --validate or --day CONFIG\n");
   return 2;
 }

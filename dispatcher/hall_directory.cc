@@ -25,8 +25,7 @@ size_t HallDirectory::size() const {
 
 absl::StatusOr<std::pair<HallRuntime*, bool>> HallDirectory::AddIfAbsent(
     const std::string& hall_id,
-    const std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>()>&
-        make) {
+    const std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>()>& make) {
   std::unique_lock lock(mu_);
   if (auto it = halls_.find(hall_id); it != halls_.end()) {
     return std::make_pair(it->second.get(), false);

@@ -48,8 +48,8 @@ std::string PercentDecode(absl::string_view text, bool plus_is_space) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
         HexValue(text[i + 2]) >= 0) {
-      out.push_back(
-          static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 +
+                                      HexValue(text[i + 2])));
       i += 2;
     } else if (plus_is_space && text[i] == '+') {
       out.push_back(' ');
@@ -78,9 +78,9 @@ std::string Cookie(const HttpRequest& request, absl::string_view name) {
 
 // The token of a read-only GET: the Authorization header, else the cookie,
 // else the query (EventSource and <audio> cannot set headers).
-std::string ReadOnlyToken(const HttpRequest& request, const HttpTarget& target) {
-  const std::string authorization =
-      Header(request, http::field::authorization);
+std::string ReadOnlyToken(const HttpRequest& request,
+                          const HttpTarget& target) {
+  const std::string authorization = Header(request, http::field::authorization);
   absl::string_view header = authorization;
   if (absl::ConsumePrefix(&header, "Bearer ")) return std::string(header);
   std::string cookie = Cookie(request, "qcall_token");
@@ -153,8 +153,7 @@ std::string JsonString(absl::string_view text) {
 
 std::string ErrorJson(const grpc::Status& status) {
   return absl::StrCat("{\"code\":", JsonString(CodeName(status.error_code())),
-                      ",\"message\":", JsonString(status.error_message()),
-                      "}");
+                      ",\"message\":", JsonString(status.error_message()), "}");
 }
 
 void RespondError(const Exchange& exchange, const grpc::Status& status) {
@@ -181,7 +180,8 @@ std::string ToJson(const protobuf::Message& message) {
   return json;
 }
 
-std::unique_ptr<protobuf::Message> NewMessage(const protobuf::Descriptor* type) {
+std::unique_ptr<protobuf::Message> NewMessage(
+    const protobuf::Descriptor* type) {
   return std::unique_ptr<protobuf::Message>(
       protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
 }
@@ -258,9 +258,9 @@ class SseWatch final
     const bool snapshot = message.has_snapshot();
     const uint64_t seq =
         snapshot ? message.snapshot().last_seq() : message.event().seq();
-    if (!exchange_->Send(absl::StrCat("id: ", seq, "\nevent: ",
-                                      snapshot ? "snapshot" : "event",
-                                      "\ndata: ", ToJson(message), "\n\n"))) {
+    if (!exchange_->Send(absl::StrCat(
+            "id: ", seq, "\nevent: ", snapshot ? "snapshot" : "event",
+            "\ndata: ", ToJson(message), "\n\n"))) {
       context_.TryCancel();
       return;
     }
@@ -286,8 +286,8 @@ class SseWatch final
         case grpc::StatusCode::FAILED_PRECONDITION:
         case grpc::StatusCode::OUT_OF_RANGE:
           // Reconnecting cannot help: tell the page, which stops.
-          exchange_->Send(
-              absl::StrCat("event: failure\ndata: ", ErrorJson(status), "\n\n"));
+          exchange_->Send(absl::StrCat(
+              "event: failure\ndata: ", ErrorJson(status), "\n\n"));
           break;
         default:
           // Fell behind, or the server is going: the browser reconnects.
@@ -386,7 +386,8 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
     return;
   }
   if (request.method() != http::verb::get) {
-    exchange->Respond(405, "text/plain", "GET or POST\n", {{"Allow", "GET, POST"}});
+    exchange->Respond(405, "text/plain", "GET or POST\n",
+                      {{"Allow", "GET, POST"}});
     return;
   }
   if (path == "/healthz") {
@@ -439,15 +440,16 @@ void HttpGateway::Unary(const Exchange& exchange, const std::string& path) {
     return;
   }
   if (method->client_streaming() || method->server_streaming()) {
-    RespondError(exchange, grpc::StatusCode::NOT_FOUND,
-                 absl::StrCat(method->full_name(),
-                              " streams: use GET /events"));
+    RespondError(
+        exchange, grpc::StatusCode::NOT_FOUND,
+        absl::StrCat(method->full_name(), " streams: use GET /events"));
     return;
   }
   std::unique_ptr<protobuf::Message> request = NewMessage(method->input_type());
   const std::string& body = exchange->request().body();
   if (!body.empty()) {
-    const auto parsed = protobuf::util::JsonStringToMessage(body, request.get());
+    const auto parsed =
+        protobuf::util::JsonStringToMessage(body, request.get());
     if (!parsed.ok()) {
       RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
                    absl::StrCat("request body is not a ",
@@ -537,24 +539,24 @@ void HttpGateway::Events(const Exchange& exchange, const HttpTarget& target) {
   const std::string token = ReadOnlyToken(exchange->request(), target);
   absl::StatusOr<Caller> caller = auth_->AuthenticateToken(token);
   absl::Status allowed =
-      caller.ok() ? auth_->Authorize(*caller, request.hall_id(),
-                                     detail ? std::initializer_list<v1::Role>{}
-                                            : std::initializer_list<v1::Role>{
-                                                  v1::ROLE_DISPLAY,
-                                                  v1::ROLE_KIOSK,
-                                                  v1::ROLE_COUNTER})
-                  : caller.status();
+      caller.ok()
+          ? auth_->Authorize(
+                *caller, request.hall_id(),
+                detail ? std::initializer_list<v1::Role>{}
+                       : std::initializer_list<v1::Role>{v1::ROLE_DISPLAY,
+                                                         v1::ROLE_KIOSK,
+                                                         v1::ROLE_COUNTER})
+          : caller.status();
   if (!allowed.ok()) {
     RespondError(exchange, ToGrpcStatus(allowed));
     return;
   }
-  exchange->StartStream("text/event-stream; charset=utf-8",
-                        ": keep-alive\n\n");
+  exchange->StartStream("text/event-stream; charset=utf-8", ": keep-alive\n\n");
   exchange->Send("retry: 1000\n\n");
-  SseWatch::Start(&stub_, &in_flight_, exchange,
-                  detail ? "/qcall.v1.Supervisor/Watch"
-                         : "/qcall.v1.Display/Watch",
-                  std::move(request), token);
+  SseWatch::Start(
+      &stub_, &in_flight_, exchange,
+      detail ? "/qcall.v1.Supervisor/Watch" : "/qcall.v1.Display/Watch",
+      std::move(request), token);
 }
 
 void HttpGateway::PublicTicket(const Exchange& exchange,

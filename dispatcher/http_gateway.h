@@ -54,8 +54,8 @@ class HttpGateway {
     std::string public_token;
   };
 
-  HttpGateway(std::shared_ptr<grpc::Channel> channel,
-              const Authenticator* auth, SpeechCache* speech, Options options,
+  HttpGateway(std::shared_ptr<grpc::Channel> channel, const Authenticator* auth,
+              SpeechCache* speech, Options options,
               std::function<bool()> healthy,
               std::function<std::string()> metrics);
 

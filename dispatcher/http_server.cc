@@ -41,24 +41,24 @@ class Connection final : public HttpExchange,
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
     stream_.expires_after(kIdleRequestTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code error,
-                                                 size_t) {
-                       self->OnRead(error);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          self->OnRead(error);
+        });
   }
 
   const HttpRequest& request() const override { return request_; }
 
   void Respond(unsigned status, absl::string_view content_type,
                std::string body, HttpHeaders headers) override {
-    asio::post(stream_.get_executor(),
-               [self = shared_from_this(), status,
-                type = std::string(content_type), body = std::move(body),
-                headers = std::move(headers)]() mutable {
-                 self->WriteResponse(status, type, std::move(body),
-                                     std::move(headers));
-               });
+    asio::post(
+        stream_.get_executor(),
+        [self = shared_from_this(), status, type = std::string(content_type),
+         body = std::move(body), headers = std::move(headers)]() mutable {
+          self->WriteResponse(status, type, std::move(body),
+                              std::move(headers));
+        });
   }
 
   void StartStream(absl::string_view content_type,
@@ -104,14 +104,14 @@ class Connection final : public HttpExchange,
   }
 
   void OnStreamClosed(std::function<void()> on_close) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(),
-                                        on_close = std::move(on_close)] {
-      if (self->closed_.load()) {
-        on_close();
-      } else {
-        self->on_close_ = on_close;
-      }
-    });
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), on_close = std::move(on_close)] {
+                 if (self->closed_.load()) {
+                   on_close();
+                 } else {
+                   self->on_close_ = on_close;
+                 }
+               });
   }
 
  private:
@@ -130,8 +130,8 @@ class Connection final : public HttpExchange,
     handler_(shared_from_this());
   }
 
-  void WriteResponse(unsigned status, const std::string& type,
-                     std::string body, HttpHeaders headers) {
+  void WriteResponse(unsigned status, const std::string& type, std::string body,
+                     HttpHeaders headers) {
     if (closed_.load()) return;
     response_ = {};
     response_.version(request_.version() ? request_.version() : 11);
@@ -142,15 +142,15 @@ class Connection final : public HttpExchange,
     response_.keep_alive(request_.keep_alive());
     response_.body() = std::move(body);
     response_.prepare_payload();
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code error,
-                                                  size_t) {
-                        if (error || !self->response_.keep_alive()) {
-                          self->Close();
-                        } else {
-                          self->ReadNext();
-                        }
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          if (error || !self->response_.keep_alive()) {
+            self->Close();
+          } else {
+            self->ReadNext();
+          }
+        });
   }
 
   void Enqueue(std::string bytes) {

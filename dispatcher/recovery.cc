@@ -24,9 +24,8 @@ absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
     boost::asio::thread_pool* pool, const RuntimeOptions& options) {
   ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
   ASSIGN_OR_RETURN(Hall hall, Hall::Create(config, tz));
-  return std::make_unique<HallRuntime>(std::move(hall), 0,
-                                       boost::asio::make_strand(*pool),
-                                       journal, options);
+  return std::make_unique<HallRuntime>(
+      std::move(hall), 0, boost::asio::make_strand(*pool), journal, options);
 }
 
 absl::StatusOr<RecoveredHall> RecoverHall(
@@ -41,8 +40,9 @@ absl::StatusOr<RecoveredHall> RecoverHall(
   if (snapshot) {
     v1::HallState state;
     if (!state.ParseFromString(snapshot->state)) {
-      return absl::DataLossError(absl::StrCat(
-          "snapshot ", snapshot->index, " of hall ", hall_id, " does not parse"));
+      return absl::DataLossError(absl::StrCat("snapshot ", snapshot->index,
+                                              " of hall ", hall_id,
+                                              " does not parse"));
     }
     ASSIGN_OR_RETURN(const absl::TimeZone tz,
                      LoadZone(state.config().time_zone()));
@@ -51,8 +51,8 @@ absl::StatusOr<RecoveredHall> RecoverHall(
     index = snapshot->index;
   } else {
     std::optional<v1::HallConfig> first;
-    RETURN_IF_ERROR(store->ReadJournal(
-        hall_id, 0, 1, [&](const JournalRecord& record) {
+    RETURN_IF_ERROR(
+        store->ReadJournal(hall_id, 0, 1, [&](const JournalRecord& record) {
           v1::Command command;
           if (command.ParseFromString(record.command) &&
               command.has_configure()) {
@@ -89,9 +89,8 @@ absl::StatusOr<RecoveredHall> RecoverHall(
     // Retries of commands the snapshot covers are answered from the replies
     // the journal kept with them.
     const uint64_t kept = options.request_ids_kept;
-    RETURN_IF_ERROR(store->ReadJournal(hall_id,
-                                       index > kept ? index - kept : 0, index,
-                                       [&](const JournalRecord& record) {
+    RETURN_IF_ERROR(store->ReadJournal(hall_id, index > kept ? index - kept : 0,
+                                       index, [&](const JournalRecord& record) {
                                          runtime->RememberJournaled(record);
                                          return absl::OkStatus();
                                        }));

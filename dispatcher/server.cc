@@ -114,16 +114,15 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   std::vector<const v1::HallConfig*> from_file;
   auto add = [&](std::unique_ptr<HallRuntime> runtime) -> absl::Status {
     const std::string id = runtime->hall_id();
-    return server->halls_
-        .AddIfAbsent(id, [&] { return std::move(runtime); })
+    return server->halls_.AddIfAbsent(id, [&] { return std::move(runtime); })
         .status();
   };
   for (const v1::HallConfig& hall_config : config.halls()) {
-    ASSIGN_OR_RETURN(RecoveredHall hall,
-                     RecoverHall(hall_config.hall_id(), &hall_config,
-                                 server->store_.get(), server->journal_.get(),
-                                 server->pool_.get(), options.runtime,
-                                 &replayed));
+    ASSIGN_OR_RETURN(
+        RecoveredHall hall,
+        RecoverHall(hall_config.hall_id(), &hall_config, server->store_.get(),
+                    server->journal_.get(), server->pool_.get(),
+                    options.runtime, &replayed));
     if (hall.fresh || !google::protobuf::util::MessageDifferencer::Equals(
                           hall.runtime->recovered_config(), hall_config)) {
       from_file.push_back(&hall_config);
@@ -135,10 +134,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                    server->store_->HallIds());
   for (const std::string& id : stored) {
     if (server->halls_.Find(id) != nullptr) continue;
-    ASSIGN_OR_RETURN(RecoveredHall hall,
-                     RecoverHall(id, nullptr, server->store_.get(),
-                                 server->journal_.get(), server->pool_.get(),
-                                 options.runtime, &replayed));
+    ASSIGN_OR_RETURN(
+        RecoveredHall hall,
+        RecoverHall(id, nullptr, server->store_.get(), server->journal_.get(),
+                    server->pool_.get(), options.runtime, &replayed));
     RETURN_IF_ERROR(add(std::move(hall.runtime)));
   }
   for (const v1::HallConfig* hall_config : from_file) {
@@ -158,9 +157,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     } else {
       // The hall keeps running as its journal says; the file waits until
       // what blocks it (say, today's tickets of a removed service) is gone.
-      spdlog::error("hall {}: --config not applied, it runs the "
-                    "configuration in its journal: {}",
-                    hall_config->hall_id(), status.ToString());
+      spdlog::error(
+          "hall {}: --config not applied, it runs the "
+          "configuration in its journal: {}",
+          hall_config->hall_id(), status.ToString());
     }
   }
   const auto recovered = std::chrono::steady_clock::now();
@@ -176,11 +176,13 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   token->set_name("http public ticket page");
   server->auth_ = std::make_unique<Authenticator>(with_public_token);
   const ServiceContext context{
-      server->auth_.get(), &server->halls_,
+      server->auth_.get(),
+      &server->halls_,
       absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
-      &server->open_streams_, options.max_streams,
-      [self = server.get(), runtime_options = options.runtime](
-          const v1::HallConfig& hall_config)
+      &server->open_streams_,
+      options.max_streams,
+      [self = server.get(),
+       runtime_options = options.runtime](const v1::HallConfig& hall_config)
           -> absl::StatusOr<std::unique_ptr<HallRuntime>> {
         ASSIGN_OR_RETURN(std::unique_ptr<HallRuntime> runtime,
                          NewHall(hall_config, self->journal_.get(),
@@ -289,8 +291,8 @@ std::string QcallServer::Metrics() const {
     if (ready.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
       continue;  // A hall too busy to answer within a scrape is skipped.
     }
-    halls.push_back(
-        {runtime->hall_id(), ready.get(), runtime->hub().stats(), &runtime->counters()});
+    halls.push_back({runtime->hall_id(), ready.get(), runtime->hub().stats(),
+                     &runtime->counters()});
   }
   auto per_hall = [&](const char* name, const char* type, const char* help,
                       const std::function<double(const HallFigures&)>& value) {

@@ -21,9 +21,9 @@
 #include "dispatcher/health_service.h"
 #include "dispatcher/http_gateway.h"
 #include "dispatcher/http_server.h"
-#include "dispatcher/speech.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/services.h"
+#include "dispatcher/speech.h"
 #include "qcall/v1/server_config.pb.h"
 
 namespace qcall {

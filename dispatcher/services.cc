@@ -232,16 +232,15 @@ grpc::ServerUnaryReactor* CounterService::CloseWindow(
   close->set_window(request->window());
   close->set_reason(request->reason());
   if (request->has_override()) *close->mutable_override() = request->override();
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response, request->has_override(),
-                    [](Caller caller, v1::Command* c) {
-                      if (c->close_window().has_override()) {
-                        c->mutable_close_window()
-                            ->mutable_override()
-                            ->set_supervisor_id(caller->name());
-                      }
-                    });
+  return RunCommand(
+      c_, context, request->hall_id(), kCounter, request->window(),
+      request->request_id(), std::move(command), response,
+      request->has_override(), [](Caller caller, v1::Command* c) {
+        if (c->close_window().has_override()) {
+          c->mutable_close_window()->mutable_override()->set_supervisor_id(
+              caller->name());
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* CounterService::PauseWindow(
@@ -252,16 +251,15 @@ grpc::ServerUnaryReactor* CounterService::PauseWindow(
   pause->set_window(request->window());
   pause->set_reason(request->reason());
   if (request->has_override()) *pause->mutable_override() = request->override();
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response, request->has_override(),
-                    [](Caller caller, v1::Command* c) {
-                      if (c->pause_window().has_override()) {
-                        c->mutable_pause_window()
-                            ->mutable_override()
-                            ->set_supervisor_id(caller->name());
-                      }
-                    });
+  return RunCommand(
+      c_, context, request->hall_id(), kCounter, request->window(),
+      request->request_id(), std::move(command), response,
+      request->has_override(), [](Caller caller, v1::Command* c) {
+        if (c->pause_window().has_override()) {
+          c->mutable_pause_window()->mutable_override()->set_supervisor_id(
+              caller->name());
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* CounterService::ResumeWindow(
@@ -552,13 +550,12 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
   *command.mutable_configure()->mutable_config() = config;
   command.mutable_configure()->set_supervisor_id((*caller)->name());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  hall->first->Submit(
-      std::move(command), request->request_id(),
-      [reactor, response, created = hall->second](
-          absl::Status status, const v1::CommandReply&) {
-        response->set_created(created);
-        reactor->Finish(ToGrpc(status));
-      });
+  hall->first->Submit(std::move(command), request->request_id(),
+                      [reactor, response, created = hall->second](
+                          absl::Status status, const v1::CommandReply&) {
+                        response->set_created(created);
+                        reactor->Finish(ToGrpc(status));
+                      });
   return reactor;
 }
 

@@ -67,40 +67,40 @@ void SpeechCache::Render(v1::Language language, std::string text, Done done) {
     done(absl::ResourceExhaustedError("too many sentences wait for speech"));
     return;
   }
-  boost::asio::post(worker_, [this, language, text = std::move(text),
-                              key = std::move(key),
-                              done = std::move(done)]() mutable {
-    absl::StatusOr<std::string> wav;
-    // A sentence asked twice while waiting is rendered once.
-    Audio audio;
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = by_key_.find(key); it != by_key_.end()) {
-        audio = it->second->audio;
-      }
-    }
-    const bool render = audio == nullptr;
-    if (render) wav = Synthesize(language, text);
-    {
-      std::lock_guard lock(mu_);
-      --pending_;
-      if (render && wav.ok()) {
-        ++renders_;
-        audio = std::make_shared<const std::string>(*std::move(wav));
-        recent_.push_front({key, audio});
-        by_key_[key] = recent_.begin();
-        if (recent_.size() > capacity_) {
-          by_key_.erase(recent_.back().key);
-          recent_.pop_back();
+  boost::asio::post(
+      worker_, [this, language, text = std::move(text), key = std::move(key),
+                done = std::move(done)]() mutable {
+        absl::StatusOr<std::string> wav;
+        // A sentence asked twice while waiting is rendered once.
+        Audio audio;
+        {
+          std::lock_guard lock(mu_);
+          if (auto it = by_key_.find(key); it != by_key_.end()) {
+            audio = it->second->audio;
+          }
         }
-      }
-    }
-    if (audio != nullptr) {
-      done(std::move(audio));
-    } else {
-      done(wav.status());
-    }
-  });
+        const bool render = audio == nullptr;
+        if (render) wav = Synthesize(language, text);
+        {
+          std::lock_guard lock(mu_);
+          --pending_;
+          if (render && wav.ok()) {
+            ++renders_;
+            audio = std::make_shared<const std::string>(*std::move(wav));
+            recent_.push_front({key, audio});
+            by_key_[key] = recent_.begin();
+            if (recent_.size() > capacity_) {
+              by_key_.erase(recent_.back().key);
+              recent_.pop_back();
+            }
+          }
+        }
+        if (audio != nullptr) {
+          done(std::move(audio));
+        } else {
+          done(wav.status());
+        }
+      });
 }
 
 uint64_t SpeechCache::renders() const {
@@ -125,11 +125,10 @@ absl::StatusOr<std::string> SpeechCache::Synthesize(
   // The leading space keeps a text that starts with '-' from being read as
   // an option.
   const std::string words = " " + text;
-  std::vector<char*> argv = {const_cast<char*>(program_.c_str()),
-                             const_cast<char*>("-v"),
-                             const_cast<char*>(voice.c_str()),
-                             const_cast<char*>("--stdout"),
-                             const_cast<char*>(words.c_str()), nullptr};
+  std::vector<char*> argv = {
+      const_cast<char*>(program_.c_str()), const_cast<char*>("-v"),
+      const_cast<char*>(voice.c_str()),    const_cast<char*>("--stdout"),
+      const_cast<char*>(words.c_str()),    nullptr};
   pid_t pid = 0;
   const int spawned = posix_spawnp(&pid, program_.c_str(), &actions, nullptr,
                                    argv.data(), environ);

@@ -46,7 +46,8 @@ int ErlangC::LeastServers(double seconds, double share) const {
 int ErlangC::SquareRootStaffing(double probability_of_waiting) const {
   // Halfin-Whitt: P(wait) ≈ 1 / (1 + β Φ(β) / φ(β)), decreasing in β.
   auto halfin_whitt = [](double beta) {
-    const double phi = std::exp(-beta * beta / 2) / std::sqrt(2 * std::numbers::pi);
+    const double phi =
+        std::exp(-beta * beta / 2) / std::sqrt(2 * std::numbers::pi);
     const double cdf = 0.5 * std::erfc(-beta / std::sqrt(2.0));
     return 1.0 / (1.0 + beta * cdf / phi);
   };

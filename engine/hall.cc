@@ -1387,12 +1387,11 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
     case Alarm::KIND_WAIT_OVER_TARGET: {
       // Targets under a minute (tests, express services) keep their seconds.
       const int64_t target_ms = rules_.services()[service].target_wait_ms;
-      return absl::StrCat(rules_.services()[service].name,
-                          ": customers wait longer than the ",
-                          target_ms % 60000 == 0
-                              ? absl::StrCat(target_ms / 60000, "-minute")
-                              : absl::StrCat(target_ms / 1000, "-second"),
-                          " target");
+      return absl::StrCat(
+          rules_.services()[service].name, ": customers wait longer than the ",
+          target_ms % 60000 == 0 ? absl::StrCat(target_ms / 60000, "-minute")
+                                 : absl::StrCat(target_ms / 1000, "-second"),
+          " target");
     }
     case Alarm::KIND_HANDLING_OVER_TARGET:
       return absl::StrCat(WindowText(rules_.windows()[w].number),
@@ -1461,15 +1460,14 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
   const std::vector<double> arrivals = ArrivalsPerSecond(now);
   for (size_t s = 0; s < services_.size(); ++s) {
     ServiceSlot& service = services_[s];
-    const double load = arrivals[s] *
-                        static_cast<double>(service.mean_handling_ms) / 1000.0;
+    const double load =
+        arrivals[s] * static_cast<double>(service.mean_handling_ms) / 1000.0;
     const double capacity =
         static_cast<double>(OpenShareNow(static_cast<int>(s))) / 1000.0;
-    const bool growing =
-        service.growing_alarm
-            ? service.waiting > 0 && load >= 0.9 * capacity
-            : service.waiting > std::max(1.0, capacity) && load >= capacity &&
-                  load > 0;
+    const bool growing = service.growing_alarm
+                             ? service.waiting > 0 && load >= 0.9 * capacity
+                             : service.waiting > std::max(1.0, capacity) &&
+                                   load >= capacity && load > 0;
     if (growing != service.growing_alarm) {
       service.growing_alarm = growing;
       EmitAlarm(Alarm::KIND_QUEUE_GROWING, growing, static_cast<int>(s), -1,
@@ -1498,15 +1496,14 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
   const bool chinese = rules_.config().language() != v1::LANGUAGE_EN;
   if (plan.open_window >= 0) {
     const ServiceRules& svc = rules_.services()[plan.open_for_service];
-    advice.set_text(chinese
-                        ? absl::StrCat("建议开 ", advice.open_window(), " 号窗口办理",
-                                       svc.name)
-                        : absl::StrCat("open window ", advice.open_window(),
-                                       " for ", svc.name));
+    advice.set_text(chinese ? absl::StrCat("建议开 ", advice.open_window(),
+                                           " 号窗口办理", svc.name)
+                            : absl::StrCat("open window ", advice.open_window(),
+                                           " for ", svc.name));
   } else if (plan.close_window >= 0) {
-    advice.set_text(chinese ? absl::StrCat(advice.close_window(), " 号窗口可关闭")
-                            : absl::StrCat("window ", advice.close_window(),
-                                           " can close"));
+    advice.set_text(
+        chinese ? absl::StrCat(advice.close_window(), " 号窗口可关闭")
+                : absl::StrCat("window ", advice.close_window(), " can close"));
   } else {
     advice.set_text(chinese ? "人手合适" : "staffing is right");
   }
@@ -1523,8 +1520,8 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
   for (size_t s = 0; s < services_.size(); ++s) {
     int waiting = 0;
     for (int slot = 0; slot < kCategoryCount; ++slot) {
-      waiting += static_cast<int>(
-          lanes_[ServiceLane(static_cast<int>(s), slot)].size);
+      waiting +=
+          static_cast<int>(lanes_[ServiceLane(static_cast<int>(s), slot)].size);
     }
     input.services.push_back(
         {arrivals[s],

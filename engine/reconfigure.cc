@@ -79,12 +79,12 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
       window_map[w] = it->second;
     } else if (window.state() != v1::WINDOW_STATE_CLOSED ||
                window.direct_lane_size() > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "window ", window.number(),
-          window.state() != v1::WINDOW_STATE_CLOSED
-              ? " is not closed"
-              : " has tickets transferred to it",
-          "; close it and clear it before removing it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("window ", window.number(),
+                       window.state() != v1::WINDOW_STATE_CLOSED
+                           ? " is not closed"
+                           : " has tickets transferred to it",
+                       "; close it and clear it before removing it"));
     }
   }
 

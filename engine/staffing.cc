@@ -11,8 +11,7 @@ namespace {
 
 // Windows for `load` to meet the target; a service without a target only
 // has to keep up.
-int Needed(double arrivals, double handling, double target_wait,
-           double share) {
+int Needed(double arrivals, double handling, double target_wait, double share) {
   if (arrivals <= 0 || handling <= 0) return 0;
   const ErlangC queue(arrivals, handling);
   if (target_wait <= 0) {
@@ -88,7 +87,8 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
       arrivals += in.arrivals_per_second;
       work += in.arrivals_per_second * in.mean_handling_seconds;
       if (in.target_wait_seconds > 0) {
-        backlog += in.waiting * in.mean_handling_seconds / in.target_wait_seconds;
+        backlog +=
+            in.waiting * in.mean_handling_seconds / in.target_wait_seconds;
       }
       if (in.target_wait_seconds > 0 && in.arrivals_per_second > 0) {
         target = any ? std::min(target, in.target_wait_seconds)
@@ -98,8 +98,8 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
     }
     int group_need = static_cast<int>(std::ceil(backlog));
     if (arrivals > 0) {
-      group_need = std::max(
-          group_need, Needed(arrivals, work / arrivals, target, input.target_share));
+      group_need = std::max(group_need, Needed(arrivals, work / arrivals,
+                                               target, input.target_share));
     }
     pooled += group_need;
   }
@@ -110,7 +110,8 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
   if (plan.open < plan.recommended_open) {
     double worst = -1e18;
     for (int s = 0; s < n; ++s) {
-      const double gap = plan.services[s].needed - plan.services[s].open_capacity;
+      const double gap =
+          plan.services[s].needed - plan.services[s].open_capacity;
       if (gap > worst) {
         worst = gap;
         plan.open_for_service = s;
@@ -148,8 +149,7 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
       const StaffingInput::Window& window = input.windows[w];
       if (!window.open || !window.idle) continue;
       bool spare = true;
-      for (int s = 0; s < n && s < static_cast<int>(window.share.size());
-           ++s) {
+      for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
         if (window.share[s] > 0 &&
             plan.services[s].open_capacity - window.share[s] <
                 plan.services[s].needed) {

@@ -46,9 +46,9 @@ struct StaffingInput {
 struct StaffingPlan {
   struct Service {
     double arrivals_per_second = 0;
-    double offered_load = 0;    // Windows busy on average (erlangs).
-    int needed = 0;             // Windows it needs alone.
-    double open_capacity = 0;   // Open windows' shares of it.
+    double offered_load = 0;   // Windows busy on average (erlangs).
+    int needed = 0;            // Windows it needs alone.
+    double open_capacity = 0;  // Open windows' shares of it.
   };
   std::vector<Service> services;
   // Pooled need of all groups; at least the minimum of open windows.

@@ -26,8 +26,7 @@ TEST(HallSimulator, MMsMeanWaitIsErlangC) {
       ASSERT_TRUE(result.ok()) << result.status();
       waited += MeanWaitAfterWarmUp(*result) / 2;
     }
-    const double expected =
-        ErlangC(rho * 5 / 2.0, 2.0).MeanWaitSeconds(5);
+    const double expected = ErlangC(rho * 5 / 2.0, 2.0).MeanWaitSeconds(5);
     EXPECT_NEAR(waited / expected, 1.0, 0.10) << "rho " << rho;
   }
 }

@@ -418,8 +418,7 @@ class CommandGenerator {
             ->set_number_width(rng_.Int(3, 4));
         break;
       case 3:
-        config.mutable_services()->SwapElements(0,
-                                                 config.services_size() - 1);
+        config.mutable_services()->SwapElements(0, config.services_size() - 1);
         config.mutable_windows()->SwapElements(0, config.windows_size() - 1);
         break;
       case 4:
@@ -761,8 +760,7 @@ class InvariantChecker {
                               v1::TicketState_Name(t->state()));
         }
       }
-      const std::string next =
-          absl::StrFormat("%s%0*d", prefix, width, n + 1);
+      const std::string next = absl::StrFormat("%s%0*d", prefix, width, n + 1);
       if (hall.TicketStatus(next).status().code() !=
           absl::StatusCode::kNotFound) {
         return absl::StrCat("(c) TicketStatus(", next,
@@ -1086,7 +1084,7 @@ class InvariantChecker {
   std::vector<std::string> phones_;
   std::map<std::pair<int32_t, std::string>, int> issued_;  // (day, prefix)
   std::map<std::string, std::pair<int32_t, size_t>> last_count_;  // code
-  std::map<std::string, bool> callable_;                   // day/number
+  std::map<std::string, bool> callable_;                          // day/number
   std::set<AlarmKey> alarms_;
 };
 

@@ -362,8 +362,7 @@ TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
   h.set_now(ShanghaiTime(8, 30));
   const std::vector<v1::HallEvent> out = TickTimers(h);
   ASSERT_EQ(out.size(), 1);
-  EXPECT_EQ(out[0].alarm().message(),
-            "hall needs 2 open windows, 1 are open");
+  EXPECT_EQ(out[0].alarm().message(), "hall needs 2 open windows, 1 are open");
 }
 
 // --- Rule 4: dispatch --------------------------------------------------------
@@ -859,8 +858,8 @@ std::vector<v1::HallEvent> OfKind(const Hall::Outcome& out,
 
 TEST(LoadAlarms, AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
-  h.Ok(OpenWindow(3, "c3"));  // BILL only: one window.
-  h.Ok(OpenWindow(4, "c4"));  // SIM only.
+  h.Ok(OpenWindow(3, "c3"));      // BILL only: one window.
+  h.Ok(OpenWindow(4, "c4"));      // SIM only.
   for (int i = 0; i < 20; ++i) {  // 120 BILL an hour x 240 s = 8 windows.
     h.Ok(Issue("BILL"));
     h.Advance(absl::Seconds(30));
@@ -884,8 +883,8 @@ TEST(LoadAlarms, AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
   alarms = OfKind(h.Ok(Tick()), v1::HallEvent::kAlarm);
   bool cleared = false;
   for (const auto& a : alarms) {
-    cleared |= a.alarm().kind() == Alarm::KIND_QUEUE_GROWING &&
-               !a.alarm().raised();
+    cleared |=
+        a.alarm().kind() == Alarm::KIND_QUEUE_GROWING && !a.alarm().raised();
   }
   EXPECT_TRUE(cleared);
 }
@@ -903,7 +902,8 @@ TEST(LoadAlarms, AdviceIsAnnouncedWhenItChanges) {
   ASSERT_EQ(advised.size(), 1u);
   EXPECT_EQ(advised[0].staffing_advised().open_window(), 3);
   EXPECT_EQ(advised[0].staffing_advised().open_for_service(), "BILL");
-  EXPECT_EQ(advised[0].staffing_advised().text(), "建议开 3 号窗口办理话费缴纳");
+  EXPECT_EQ(advised[0].staffing_advised().text(),
+            "建议开 3 号窗口办理话费缴纳");
   EXPECT_GT(advised[0].staffing_advised().recommended_open_windows(), 2);
   EXPECT_TRUE(OfKind(h.Ok(Tick()), v1::HallEvent::kStaffingAdvised).empty())
       << "the same advice is not announced again";

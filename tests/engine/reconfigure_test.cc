@@ -45,8 +45,7 @@ class ReconfigureTest : public ::testing::Test {
     const std::string before = State(h_.hall());
     const absl::Status status = h_.Try(Configure(config));
     EXPECT_EQ(status.code(), code) << status;
-    EXPECT_NE(status.message().find(reason), absl::string_view::npos)
-        << status;
+    EXPECT_NE(status.message().find(reason), absl::string_view::npos) << status;
     EXPECT_EQ(State(h_.hall()), before) << "a refused config changed the hall";
   }
 

@@ -58,7 +58,7 @@ TEST(Staffing, NeverBelowTheMinimumAndQuietServicesNeedNothing) {
 TEST(Staffing, ALongLineNeedsTheWindowsThatClearItWithinTheTarget) {
   StaffingInput in;
   in.services = {Load(30, 300, 600)};  // 2.5 erlangs.
-  in.services[0].waiting = 20;          // 20 x 300 s / 600 s = 10 windows.
+  in.services[0].waiting = 20;         // 20 x 300 s / 600 s = 10 windows.
   for (int w = 0; w < 12; ++w) in.windows.push_back(Window({1}, w < 3));
   const StaffingPlan plan = PlanStaffing(in);
   EXPECT_LT(ErlangC(30 / 3600.0, 300).LeastServers(600, 0.8), 10);

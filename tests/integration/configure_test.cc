@@ -5,8 +5,8 @@
 #include <string>
 
 #include "google/protobuf/text_format.h"
-#include "qcall/v1/server_config.pb.h"
 #include "gtest/gtest.h"
+#include "qcall/v1/server_config.pb.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
 
@@ -20,7 +20,11 @@ v1::HallConfig NewHallConfig() {
            name: "新开营业厅"
            time_zone: "Asia/Shanghai"
            services { code: "BILL" name: "缴费" ticket_prefix: "A" }
-           windows { number: 1 name: "1号窗口" serves { service_code: "BILL" } }
+           windows {
+             number: 1
+             name: "1号窗口"
+             serves { service_code: "BILL" }
+           }
            hours { weekday: 1 open_minute: 0 close_minute: 1440 })pb",
       &config));
   return config;
@@ -32,16 +36,16 @@ Result<v1::ConfigureHallResponse> Configure(
   v1::ConfigureHallRequest request;
   *request.mutable_config() = config;
   request.set_request_id(request_id);
-  return api.Call(&api.supervisor, &v1::Supervisor::Stub::ConfigureHall,
-                  token, request);
+  return api.Call(&api.supervisor, &v1::Supervisor::Stub::ConfigureHall, token,
+                  request);
 }
 
 Result<v1::CommandReply> IssueIn(Api& api, const std::string& hall_id) {
   v1::IssueTicketRequest request;
   request.set_hall_id(hall_id);
   request.set_service_code("BILL");
-  return api.Call(&api.kiosk, &v1::Kiosk::Stub::IssueTicket,
-                  kSupervisorToken, request);
+  return api.Call(&api.kiosk, &v1::Kiosk::Stub::IssueTicket, kSupervisorToken,
+                  request);
 }
 
 TEST(ConfigureHallTest, AddedHallServesAndSurvivesKill) {
@@ -82,8 +86,8 @@ TEST(ConfigureHallTest, RunningHallTakesANewWindowAndKeepsItsQueue) {
   ASSERT_OK(view);
   const uint64_t seq = view->last_seq();
   v1::ServerConfig file;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(TestConfig(),
-                                                            &file));
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(TestConfig(), &file));
   v1::HallConfig config = file.halls(0);
   v1::WindowConfig* seven = config.add_windows();
   seven->set_number(7);
@@ -110,8 +114,8 @@ TEST(ConfigureHallTest, RefusalsChangeNothing) {
   Api api(server.NewChannel());
   ASSERT_OK(api.Issue("SIM"));
   v1::ServerConfig file;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(TestConfig(),
-                                                            &file));
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(TestConfig(), &file));
   EXPECT_CODE(Configure(api, NewHallConfig(), "c1", kCounterToken),
               grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(Configure(api, NewHallConfig(), "c2", kOtherSupervisorToken),
@@ -154,8 +158,7 @@ TEST(ConfigureHallTest, ChangedConfigFileIsAppliedAtStart) {
   }
   std::string text = TestConfig();
   const std::string old_name = "name: \"Integration Hall\"";
-  text.replace(text.find(old_name), old_name.size(),
-               "name: \"Renamed Hall\"");
+  text.replace(text.find(old_name), old_name.size(), "name: \"Renamed Hall\"");
   ASSERT_TRUE(server.Stop());
   std::ofstream(server.dir() + "/config.textproto") << text;
   ASSERT_TRUE(server.Start());
