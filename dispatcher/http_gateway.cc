@@ -358,12 +358,13 @@ HttpGateway::HttpGateway(std::shared_ptr<grpc::Channel> channel,
       healthy_(std::move(healthy)),
       metrics_(std::move(metrics)) {}
 
-void HttpGateway::Stop(std::chrono::milliseconds max_wait) {
+bool HttpGateway::Stop(std::chrono::milliseconds max_wait) {
   stopping_ = true;
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
   while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  return in_flight_.load() == 0;
 }
 
 void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
@@ -424,7 +425,24 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
   }
 }
 
+// gRPC metadata values are printable ASCII; anything else in the header
+// would be refused deep inside the in-process call (fatally), so it is
+// refused here.
+bool PrintableAscii(absl::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 void HttpGateway::Unary(const Exchange& exchange, const std::string& path) {
+  const std::string authorization =
+      Header(exchange->request(), http::field::authorization);
+  if (!PrintableAscii(authorization)) {
+    RespondError(exchange, grpc::StatusCode::UNAUTHENTICATED,
+                 "the authorization header has characters no token has");
+    return;
+  }
   const size_t slash = path.find('/', 1);
   const protobuf::ServiceDescriptor* service =
       slash == std::string::npos
@@ -458,8 +476,7 @@ void HttpGateway::Unary(const Exchange& exchange, const std::string& path) {
       return;
     }
   }
-  CallAndRespond(exchange, path, *request,
-                 Header(exchange->request(), http::field::authorization),
+  CallAndRespond(exchange, path, *request, authorization,
                  NewMessage(method->output_type()));
 }
 
@@ -583,15 +600,18 @@ void HttpGateway::Speech(const Exchange& exchange, const HttpTarget& target) {
                  "lang must be zh or en");
     return;
   }
+  ++in_flight_;
   speech_->Render(
       lang == "en" ? v1::LANGUAGE_EN : v1::LANGUAGE_ZH, target.Query("text"),
-      [exchange](absl::StatusOr<SpeechCache::Audio> wav) {
+      [exchange,
+       in_flight = &in_flight_](absl::StatusOr<SpeechCache::Audio> wav) {
         if (!wav.ok()) {
           RespondError(exchange, ToGrpcStatus(wav.status()));
         } else {
           exchange->Respond(200, "audio/wav", **wav,
                             {{"Cache-Control", "private, max-age=86400"}});
         }
+        --*in_flight;
       });
 }
 

@@ -62,8 +62,8 @@ class HttpGateway {
   void Handle(std::shared_ptr<HttpExchange> exchange);
   // Answers new requests with 503 and waits (up to `max_wait`) until no
   // call of the gateway's is in flight, so none answers after the HTTP
-  // server is gone.
-  void Stop(std::chrono::milliseconds max_wait);
+  // server is gone. False when some still are.
+  bool Stop(std::chrono::milliseconds max_wait);
 
  private:
   using Exchange = std::shared_ptr<HttpExchange>;

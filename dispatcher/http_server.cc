@@ -142,6 +142,8 @@ class Connection final : public HttpExchange,
     response_.keep_alive(request_.keep_alive());
     response_.body() = std::move(body);
     response_.prepare_payload();
+    // The read's timer may be nearly spent if the answer took long.
+    stream_.expires_after(kIdleRequestTimeout);
     http::async_write(
         stream_, response_,
         [self = shared_from_this()](beast::error_code error, size_t) {

@@ -184,6 +184,9 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       [self = server.get(),
        runtime_options = options.runtime](const v1::HallConfig& hall_config)
           -> absl::StatusOr<std::unique_ptr<HallRuntime>> {
+        // Its first Configure must be journaled; a hall that only exists
+        // in memory would vanish at the next start.
+        RETURN_IF_ERROR(self->journal_->health());
         ASSIGN_OR_RETURN(std::unique_ptr<HallRuntime> runtime,
                          NewHall(hall_config, self->journal_.get(),
                                  self->pool_.get(), runtime_options));
@@ -365,14 +368,24 @@ void QcallServer::Shutdown() {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
   }
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // A Start that failed half-way leaves some parts unbuilt.
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
+  }
   // The HTTP side goes last: its calls and streams end with the gRPC server's
-  // and answer through it.
-  if (gateway_ != nullptr) gateway_->Stop(std::chrono::seconds(2));
+  // and answer through it. If some have not ended in time, the HTTP side is
+  // left to the process's exit rather than freed under them.
+  if (gateway_ != nullptr && !gateway_->Stop(std::chrono::seconds(2))) {
+    spdlog::warn("qcalld: HTTP calls still running at shutdown");
+    (void)http_.release();
+    (void)speech_.release();
+    (void)gateway_.release();
+  }
   speech_.reset();
   http_.reset();
   for (HallRuntime* runtime : halls_.All()) runtime->Stop();
-  pool_->join();
+  if (pool_ != nullptr) pool_->join();
   journal_.reset();  // Commits what is queued.
 }
 

@@ -245,6 +245,16 @@ TEST(HttpGateway, RefusalsCarryTheGrpcCodeAndMessage) {
       IsError(http.Post(issue, IssueJson("BILL")), 401, "unauthenticated"));
   EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "no-such-token"), 401,
                       "unauthenticated"));
+  // Bytes gRPC metadata cannot carry (a tab, UTF-8) are refused at the
+  // door; passed on, they used to abort the server inside the in-process
+  // call.
+  for (const char* header : {"Bearer a\tb", "Bearer tok\xc3\xa9n"}) {
+    EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "",
+                                  {{"Authorization", header}}),
+                        401, "unauthenticated"))
+        << header;
+  }
+  EXPECT_TRUE(api.ListHalls().ok()) << "the server is still up";
   // A POST never takes the token from a cookie (another site could make
   // the browser send it).
   EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "",
