@@ -401,8 +401,10 @@ class Simulator {
     }
     // Clerks follow the advice as it comes: every window it asks to open
     // opens now; at most one closes a minute.
+    v1::HallView advised = view;
     for (int step = 0; step <= c_.hall.windows_size(); ++step) {
-      const v1::HallView advised = hall_.View(absl::FromUnixMillis(now_));
+      // After an opening the plan is read again: it may want another.
+      if (step > 0) advised = hall_.View(absl::FromUnixMillis(now_));
       int open = -1, close = -1;
       for (int w = 0; w < c_.hall.windows_size(); ++w) {
         const int32_t number = c_.hall.windows(w).number();

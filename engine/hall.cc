@@ -1476,7 +1476,7 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
   }
   // Every tick, so that nothing changes without an event (the journal keeps
   // only ticks that emitted some); announced only when the advice changes.
-  const StaffingPlan plan = PlanStaffingAt(now);
+  const StaffingPlan plan = PlanStaffingAt(now, arrivals);
   v1::HallEvent::StaffingAdvised advice;
   advice.set_recommended_open_windows(plan.recommended_open);
   advice.set_open_windows(open_windows_);
@@ -1512,8 +1512,8 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
       advice;
 }
 
-StaffingPlan Hall::PlanStaffingAt(int64_t now) const {
-  const std::vector<double> arrivals = ArrivalsPerSecond(now);
+StaffingPlan Hall::PlanStaffingAt(int64_t now,
+                                  const std::vector<double>& arrivals) const {
   StaffingInput input;
   input.min_open =
       BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
@@ -1595,7 +1595,7 @@ v1::HallView Hall::View(absl::Time now) const {
     v->set_target_wait_seconds(rules.target_wait_ms / 1000);
     v->set_target_handling_seconds(rules.target_handling_ms / 1000);
   }
-  const StaffingPlan plan = PlanStaffingAt(ms);
+  const StaffingPlan plan = PlanStaffingAt(ms, ArrivalsPerSecond(ms));
   for (size_t s = 0; s < services_.size(); ++s) {
     v1::HallView::ServiceView* v = view.mutable_services(static_cast<int>(s));
     v->set_arrivals_per_hour(plan.services[s].arrivals_per_second * 3600.0);

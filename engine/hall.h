@@ -200,8 +200,10 @@ class Hall {
   void StartDayIfDue(absl::Time now, Outcome* out);
   bool BusinessHours(absl::Time now) const { return calendar_.IsOpen(now); }
 
-  // The staffing plan for the load of the last 30 minutes.
-  StaffingPlan PlanStaffingAt(int64_t now) const;
+  // The staffing plan for `arrivals` (ArrivalsPerSecond, which a tick
+  // already has) and the hall as it is now.
+  StaffingPlan PlanStaffingAt(int64_t now,
+                              const std::vector<double>& arrivals) const;
   // Issues per second per service over the last 30 minutes (the day so far,
   // at least 5 minutes).
   std::vector<double> ArrivalsPerSecond(int64_t now) const;
