@@ -224,6 +224,18 @@ grpc::ServerUnaryReactor* CounterService::OpenWindow(
                     std::move(command), response);
 }
 
+namespace {
+
+// An override is the token holder's, whatever the request says.
+template <typename WindowCommand>
+void SignOverride(Caller caller, WindowCommand* command) {
+  if (command->has_override()) {
+    command->mutable_override()->set_supervisor_id(caller->name());
+  }
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* CounterService::CloseWindow(
     grpc::CallbackServerContext* context, const v1::CloseWindowRequest* request,
     v1::CommandReply* response) {
@@ -232,15 +244,12 @@ grpc::ServerUnaryReactor* CounterService::CloseWindow(
   close->set_window(request->window());
   close->set_reason(request->reason());
   if (request->has_override()) *close->mutable_override() = request->override();
-  return RunCommand(
-      c_, context, request->hall_id(), kCounter, request->window(),
-      request->request_id(), std::move(command), response,
-      request->has_override(), [](Caller caller, v1::Command* c) {
-        if (c->close_window().has_override()) {
-          c->mutable_close_window()->mutable_override()->set_supervisor_id(
-              caller->name());
-        }
-      });
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response, request->has_override(),
+                    [](Caller caller, v1::Command* c) {
+                      SignOverride(caller, c->mutable_close_window());
+                    });
 }
 
 grpc::ServerUnaryReactor* CounterService::PauseWindow(
@@ -251,15 +260,12 @@ grpc::ServerUnaryReactor* CounterService::PauseWindow(
   pause->set_window(request->window());
   pause->set_reason(request->reason());
   if (request->has_override()) *pause->mutable_override() = request->override();
-  return RunCommand(
-      c_, context, request->hall_id(), kCounter, request->window(),
-      request->request_id(), std::move(command), response,
-      request->has_override(), [](Caller caller, v1::Command* c) {
-        if (c->pause_window().has_override()) {
-          c->mutable_pause_window()->mutable_override()->set_supervisor_id(
-              caller->name());
-        }
-      });
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response, request->has_override(),
+                    [](Caller caller, v1::Command* c) {
+                      SignOverride(caller, c->mutable_pause_window());
+                    });
 }
 
 grpc::ServerUnaryReactor* CounterService::ResumeWindow(
