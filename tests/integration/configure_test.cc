@@ -30,6 +30,14 @@ v1::HallConfig NewHallConfig() {
   return config;
 }
 
+// "it-hall" as the test config file declares it.
+v1::HallConfig TestHall() {
+  v1::ServerConfig file;
+  EXPECT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(TestConfig(), &file));
+  return file.halls(0);
+}
+
 Result<v1::ConfigureHallResponse> Configure(
     Api& api, const v1::HallConfig& config, const std::string& request_id,
     const std::string& token = kSupervisorToken) {
@@ -85,10 +93,7 @@ TEST(ConfigureHallTest, RunningHallTakesANewWindowAndKeepsItsQueue) {
   auto view = api.GetHall();
   ASSERT_OK(view);
   const uint64_t seq = view->last_seq();
-  v1::ServerConfig file;
-  ASSERT_TRUE(
-      google::protobuf::TextFormat::ParseFromString(TestConfig(), &file));
-  v1::HallConfig config = file.halls(0);
+  v1::HallConfig config = TestHall();
   v1::WindowConfig* seven = config.add_windows();
   seven->set_number(7);
   seven->set_name("7号窗口");
@@ -113,9 +118,6 @@ TEST(ConfigureHallTest, RefusalsChangeNothing) {
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
   ASSERT_OK(api.Issue("SIM"));
-  v1::ServerConfig file;
-  ASSERT_TRUE(
-      google::protobuf::TextFormat::ParseFromString(TestConfig(), &file));
   EXPECT_CODE(Configure(api, NewHallConfig(), "c1", kCounterToken),
               grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(Configure(api, NewHallConfig(), "c2", kOtherSupervisorToken),
@@ -125,7 +127,7 @@ TEST(ConfigureHallTest, RefusalsChangeNothing) {
   v1::HallConfig broken = NewHallConfig();
   broken.mutable_windows(0)->add_serves()->set_service_code("NOPE");
   EXPECT_CODE(Configure(api, broken, "c4"), grpc::StatusCode::INVALID_ARGUMENT);
-  v1::HallConfig no_sim = file.halls(0);
+  v1::HallConfig no_sim = TestHall();
   no_sim.mutable_services()->DeleteSubrange(1, 1);
   for (v1::WindowConfig& w : *no_sim.mutable_windows()) {
     for (int i = w.serves_size() - 1; i >= 0; --i) {
