@@ -31,6 +31,7 @@ struct Event {
 struct Issued {
   int service;
   int64_t issued_ms;
+  int64_t waits_from_ms;  // An appointment's wait counts from its slot.
   double predicted;
   double naive;
   double queue_length;
@@ -200,6 +201,7 @@ class Simulator {
             : now_;
     issued_[r.ticket().number()] = {
         service,
+        now_,
         waits_from,
         static_cast<double>(r.estimated_wait_seconds()),
         r.people_ahead() * mean / std::max(1, open),
@@ -228,8 +230,11 @@ class Simulator {
     }
     const Issued ticket = it->second;
     issued_.erase(it);
-    const double wait =
-        std::max(0.0, static_cast<double>(now_ - ticket.issued_ms) / 1000.0);
+    const double wait = std::max(
+        0.0, static_cast<double>(now_ - ticket.waits_from_ms) / 1000.0);
+    // What the kiosk estimated: the time from the ticket to the call.
+    const double since_issue =
+        static_cast<double>(now_ - ticket.issued_ms) / 1000.0;
     const int slot = SlotOf(now_);
     waits_[slot].push_back(wait);
     const double target = static_cast<double>(
@@ -237,7 +242,7 @@ class Simulator {
     ++slots_[slot].called;
     if (target <= 0 || wait <= target) ++within_[slot];
     tickets_.push_back({ticket.service, ticket.predicted, ticket.naive,
-                        ticket.queue_length, ticket.les, wait});
+                        ticket.queue_length, ticket.les, since_issue});
     last_called_wait_[ticket.service] = wait;
     if (std::bernoulli_distribution(c_.no_show_share)(random_)) {
       Schedule(now_ + absl::ToInt64Milliseconds(c_.no_show_after),

@@ -304,41 +304,45 @@ void PrintEstimators(const char* scenario,
       {"last to enter service", &TicketFigures::les_wait_seconds},
   };
   std::printf("%s, %zu customers\n", scenario, tickets.size());
-  std::printf("  %-30s %12s %16s\n", "estimator", "MAE s", "under-estimates");
+  std::printf("  %-30s %8s %8s %16s\n", "estimator", "MAE s", "bias s",
+              "under-estimates");
+  const double n = static_cast<double>(tickets.size());
   for (const Estimator& e : estimators) {
-    double error = 0;
+    double error = 0, bias = 0;
     long under = 0;
     for (const TicketFigures& t : tickets) {
       error += std::abs(t.*e.field - t.actual_wait_seconds);
+      bias += t.*e.field - t.actual_wait_seconds;
       if (t.*e.field < t.actual_wait_seconds) ++under;
     }
-    std::printf("  %-30s %12.1f %15.1f%%\n", e.name,
-                error / static_cast<double>(tickets.size()),
-                100.0 * static_cast<double>(under) /
-                    static_cast<double>(tickets.size()));
+    std::printf("  %-30s %8.1f %+8.1f %15.1f%%\n", e.name, error / n, bias / n,
+                100.0 * static_cast<double>(under) / n);
   }
 }
 
 int Estimators(const std::string& config_path, const std::string& hall_id,
-               uint64_t seed) {
-  // (1) One line, M/M/5 at 0.9, handling 3 minutes: 4 days.
+               int days, uint64_t seed) {
+  // (1) One line, M/M/5 at 0.9, handling 3 minutes.
   std::vector<TicketFigures> single;
-  for (uint64_t day = 0; day < 4; ++day) {
+  for (uint64_t day = 0; day < static_cast<uint64_t>(days); ++day) {
     absl::StatusOr<SimulationResult> r =
         RunSimulation(MmsSimulation(5, 180, 0.9, 47, seed + day));
     if (!r.ok()) return 1;
     single.insert(single.end(), r->tickets.begin(), r->tickets.end());
   }
-  PrintEstimators("M/M/5, utilization 0.9, 3 min handling", single);
+  PrintEstimators(
+      absl::StrCat("M/M/5, utilization 0.9, 3 min handling, ", days, " days")
+          .c_str(),
+      single);
   // (2) A hall's day: services sharing windows, priorities, no-shows,
-  // log-normal handling, a changing load, clerks by the advice; 4 days.
+  // log-normal handling, a changing load, clerks by the advice.
   absl::StatusOr<v1::HallConfig> hall = LoadHall(config_path, hall_id);
   if (!hall.ok()) {
     std::fprintf(stderr, "qcall-sim: %s\n", hall.status().ToString().c_str());
     return 2;
   }
   std::vector<TicketFigures> day;
-  for (uint64_t d = 0; d < 4; ++d) {
+  for (uint64_t d = 0; d < static_cast<uint64_t>(days); ++d) {
     absl::StatusOr<SimulationConfig> config = DayConfig(*hall, 90, seed + d);
     if (!config.ok()) return 2;
     absl::StatusOr<SimulationResult> r = RunSimulation(*config);
@@ -346,8 +350,9 @@ int Estimators(const std::string& config_path, const std::string& hall_id,
     day.insert(day.end(), r->tickets.begin(), r->tickets.end());
   }
   std::printf("\n");
-  PrintEstimators(absl::StrCat(hall_id, ", a day with peaks, 4 days").c_str(),
-                  day);
+  PrintEstimators(
+      absl::StrCat(hall_id, ", a day with peaks, ", days, " days").c_str(),
+      day);
   return 0;
 }
 
@@ -377,7 +382,7 @@ int Run(int argc, char** argv) {
   if (validate) return Validate(days, seed);
   if (estimators) {
     return Estimators(day_config.empty() ? "demo/halls.textproto" : day_config,
-                      hall_id, seed);
+                      hall_id, days, seed);
   }
   if (!day_config.empty())
     return Day(day_config, hall_id, peak, seed, csv, svg);

@@ -184,7 +184,8 @@ grpc::ServerUnaryReactor* KioskService::GetTicket(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->Read([reactor, response,
                         ticket = request->ticket()](const Hall& hall) {
-    absl::StatusOr<v1::CommandResult> status = hall.TicketStatus(ticket);
+    absl::StatusOr<v1::CommandResult> status =
+        hall.TicketStatus(ticket, absl::Now());
     if (status.ok()) {
       *response->mutable_ticket() = status->ticket();
       response->set_people_ahead(status->people_ahead());

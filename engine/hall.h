@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,8 +90,8 @@ class Hall {
   // Windows, lanes, waits and alarms for a dashboard.
   v1::HallView View(absl::Time now) const;
   // A ticket of today ("A012") with its place and estimated wait.
-  absl::StatusOr<v1::CommandResult> TicketStatus(
-      absl::string_view ticket) const;
+  absl::StatusOr<v1::CommandResult> TicketStatus(absl::string_view ticket,
+                                                 absl::Time now) const;
 
   const HallRules& rules() const { return rules_; }
   uint64_t last_seq() const { return last_seq_; }
@@ -146,6 +147,7 @@ class Hall {
     // Today's completed customers and their handling time.
     int64_t handled_today = 0;
     int64_t handling_total_ms = 0;
+    int64_t transferred_in_today = 0;
     bool wait_alarm = false;
     bool growing_alarm = false;
     std::vector<uint32_t> ticket_by_number;  // Today's, at number - 1.
@@ -204,9 +206,11 @@ class Hall {
   // already has) and the hall as it is now.
   StaffingPlan PlanStaffingAt(int64_t now,
                               const std::vector<double>& arrivals) const;
-  // Issues per second per service over the last 30 minutes (the day so far,
-  // at least 5 minutes).
-  std::vector<double> ArrivalsPerSecond(int64_t now) const;
+  // Customers joining each service per second: issues over the last 30
+  // minutes (the day so far, at least 5 minutes) plus transfers in. Those
+  // alone go to `transferred_in` when it is given.
+  std::vector<double> ArrivalsPerSecond(
+      int64_t now, std::vector<double>* transferred_in = nullptr) const;
   // On a tick: queue-growing alarms, and the staffing advice when it changes.
   void CheckLoad(int64_t now, Outcome* out);
 
@@ -238,6 +242,11 @@ class Hall {
 
   // Dispatch.
   uint32_t PickNext(int window, int64_t now) const;
+  // The dispatch rule over lanes whose heads come from `head_of(lane)` and
+  // tickets from `slot_of(id)`: the real lanes, or a projection's.
+  template <typename HeadOf, typename SlotOf>
+  uint32_t PickFrom(int window, int64_t now, int priority_streak,
+                    const HeadOf& head_of, const SlotOf& slot_of) const;
   int64_t Score(const TicketSlot& t, int64_t weight, int64_t now) const;
 
   // Windows.
@@ -256,7 +265,16 @@ class Hall {
                                int64_t wait_since, int64_t own_position) const;
   // This service's part of the open windows now, in thousandths.
   int64_t OpenShareNow(int service) const;
-  int64_t EstimateWaitSeconds(int service, int32_t people_ahead) const;
+  class Projection;  // When a ticket would be called; in hall.cc.
+  int64_t EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
+                              const TicketSlot& target_slot,
+                              int32_t people_ahead, int64_t now) const;
+  // A waiting ticket's.
+  int64_t EstimateWaitSeconds(uint32_t id, int32_t people_ahead,
+                              int64_t now) const;
+  // A walk-in's who takes a ticket of `service` now.
+  int64_t EstimateNewTicketWaitSeconds(int service, int32_t people_ahead,
+                                       int64_t now) const;
 
   // Events.
   v1::HallEvent* Emit(v1::HallEvent::KindCase kind, int64_t now, Outcome* out);

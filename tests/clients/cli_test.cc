@@ -279,7 +279,10 @@ class TcpRelay {
       for (int i = 0; i < 2 && open; ++i) {
         if (fds[i].revents == 0) continue;
         const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-        open = n > 0 && write(fds[1 - i].fd, buffer, n) == n;
+        // MSG_NOSIGNAL: after a Cut the other side may be shut down, and a
+        // plain write would kill the test with SIGPIPE.
+        open = n > 0 && send(fds[1 - i].fd, buffer, static_cast<size_t>(n),
+                             MSG_NOSIGNAL) == n;
       }
     }
     std::lock_guard lock(mu_);

@@ -579,7 +579,7 @@ class InvariantChecker {
     const v1::HallView view = hall.View(now);
     std::string error = CheckEvents(now, out);
     if (error.empty()) error = CheckDayStart(out, before, after);
-    if (error.empty()) error = CheckTicketStatus(hall, after);
+    if (error.empty()) error = CheckTicketStatus(hall, after, now);
     if (error.empty())
       error = CheckNothingChanged(status, out, before_bytes, after_bytes);
     if (error.empty()) error = CheckNumbers(after, view);
@@ -729,7 +729,8 @@ class InvariantChecker {
 
   // TicketStatus agrees with the snapshot for the first and last ticket of
   // each service today, and refuses the number after the last.
-  std::string CheckTicketStatus(const Hall& hall, const v1::HallState& state) {
+  std::string CheckTicketStatus(const Hall& hall, const v1::HallState& state,
+                                absl::Time now) {
     for (int s = 0; s < config_->services_size(); ++s) {
       const std::string& prefix = config_->services(s).ticket_prefix();
       const int width = config_->services(s).number_width() > 0
@@ -750,7 +751,8 @@ class InvariantChecker {
         if (t == nullptr) continue;
         const std::string number =
             absl::StrFormat("%s%0*d", prefix, width, t->number());
-        absl::StatusOr<v1::CommandResult> status = hall.TicketStatus(number);
+        absl::StatusOr<v1::CommandResult> status =
+            hall.TicketStatus(number, now);
         if (!status.ok() || status->ticket().state() != t->state() ||
             status->ticket().number() != number) {
           return absl::StrCat("(c) TicketStatus(", number, ") gave ",
@@ -761,11 +763,11 @@ class InvariantChecker {
         }
       }
       const std::string next = absl::StrFormat("%s%0*d", prefix, width, n + 1);
-      if (hall.TicketStatus(next).status().code() !=
+      if (hall.TicketStatus(next, now).status().code() !=
           absl::StatusCode::kNotFound) {
         return absl::StrCat("(c) TicketStatus(", next,
                             ") of a number not issued yet: ",
-                            hall.TicketStatus(next).status().ToString());
+                            hall.TicketStatus(next, now).status().ToString());
       }
     }
     return "";

@@ -474,7 +474,7 @@ TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
               "only a no-show ticket");
   const Hall::Outcome& back = h.Ok(Requeue("A001"));
   EXPECT_EQ(back.result().people_ahead(), 2);  // Behind A002 and A003.
-  EXPECT_EQ(h.hall().TicketStatus("A004")->people_ahead(), 3);
+  EXPECT_EQ(h.hall().TicketStatus("A004", h.now())->people_ahead(), 3);
   std::vector<std::string> order;
   for (int i = 0; i < 4; ++i) {
     order.push_back(Number(h.Ok(CallNext(3))));
@@ -684,40 +684,6 @@ TEST(Events, AReusedOutcomeCarriesNothingFromTheCommandBefore) {
 }
 
 // --- Rule 7: estimates -------------------------------------------------------
-
-TEST(Estimates, QueueLengthOverServiceRate) {
-  TestHall h(SmallHallConfig());
-  // No window open: assume one will, never negative, never absurd.
-  const Hall::Outcome& first = h.Ok(Issue("BILL"));
-  EXPECT_EQ(first.result().people_ahead(), 0);
-  EXPECT_EQ(first.result().estimated_wait_seconds(), 240);  // One prior mean.
-  h.Ok(OpenWindow(3, "c3"));  // A whole window for BILL.
-  h.Ok(OpenWindow(1, "c1"));  // BILL and SIM share it.
-  // Two idle windows and one person ahead: served at once.
-  EXPECT_EQ(h.Ok(Issue("BILL")).result().estimated_wait_seconds(), 0);
-  const Hall::Outcome& third = h.Ok(Issue("BILL"));
-  EXPECT_EQ(third.result().people_ahead(), 2);
-  // Nobody waits for SIM, so window 1 is all BILL's:
-  // (2 ahead - 2 idle + 1) x 240 s / 2 windows.
-  EXPECT_EQ(third.result().estimated_wait_seconds(), 120);
-  // With a SIM customer waiting, window 1 splits its time: 1.5 windows.
-  h.Ok(Issue("SIM"));
-  const Hall::Outcome& fourth = h.Ok(Issue("BILL"));
-  EXPECT_EQ(fourth.result().people_ahead(), 3);
-  // (3 ahead - 2 idle + 1) x 240 s / 1.5 windows.
-  EXPECT_EQ(fourth.result().estimated_wait_seconds(), 320);
-  // Observed handling times move the mean from the prior.
-  h.Ok(CallNext(3));
-  h.Ok(Start(3));
-  h.Advance(absl::Seconds(1040));
-  h.Ok(Complete(3));  // (8 x 240 + 1040) / 9 = 328 s.
-  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 328);
-  h.Ok(CallNext(3));
-  h.Ok(Start(3));
-  h.Advance(absl::Seconds(120));
-  h.Ok(Complete(3));  // (8 x 240 + 1040 + 120) / 10 = 308 s.
-  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 308);
-}
 
 TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
   TestHall h(SmallHallConfig());

@@ -1,0 +1,211 @@
+// Estimated waits: the dispatch replayed forward (Hall::Projection), and the
+// queue-length formula for long lines.
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "engine/hall.h"
+#include "gtest/gtest.h"
+#include "tests/engine/test_hall.h"
+
+namespace qcall {
+namespace {
+
+using ::qcall::testing::CallNext;
+using ::qcall::testing::Cancel;
+using ::qcall::testing::Complete;
+using ::qcall::testing::Issue;
+using ::qcall::testing::OpenWindow;
+using ::qcall::testing::SmallHallConfig;
+using ::qcall::testing::Start;
+using ::qcall::testing::TestHall;
+using ::qcall::testing::TransferToService;
+
+int64_t Estimate(const Hall::Outcome& issued) {
+  return issued.result().estimated_wait_seconds();
+}
+
+// BILL (A, 240 s) and SIM (B, 480 s); windows 1 and 2 serve both, 3 only
+// BILL, 4 only SIM.
+TEST(Estimates, ReplayTheDispatchWithMeanHandlingTimes) {
+  TestHall h(SmallHallConfig());
+  // No window open: assume one will, never negative, never absurd.
+  const Hall::Outcome& first = h.Ok(Issue("BILL"));
+  EXPECT_EQ(first.result().people_ahead(), 0);
+  EXPECT_EQ(Estimate(first), 240);  // One prior mean.
+  h.Ok(OpenWindow(3, "c3"));        // A whole window for BILL.
+  h.Ok(OpenWindow(1, "c1"));        // BILL and SIM share it.
+  // Two idle windows and one person ahead: served at once.
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 0);
+  // The idle windows call A001 and A002 now and free up one after another
+  // at their joint rate: the first in 240 s / 2.
+  const Hall::Outcome& third = h.Ok(Issue("BILL"));
+  EXPECT_EQ(third.result().people_ahead(), 2);
+  EXPECT_EQ(Estimate(third), 120);
+  // B001 waits on window 1 too. At 120 s window 1 takes A003, who waited
+  // longer than B001; at 240 s window 3, which serves only BILL, takes A004.
+  h.Ok(Issue("SIM"));
+  const Hall::Outcome& fourth = h.Ok(Issue("BILL"));
+  EXPECT_EQ(fourth.result().people_ahead(), 3);
+  EXPECT_EQ(Estimate(fourth), 240);
+  // Observed handling times move the mean from the prior.
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(1040));
+  h.Ok(Complete(3));  // (8 x 240 + 1040) / 9 = 328 s.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 328);
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(120));
+  h.Ok(Complete(3));  // (8 x 240 + 1040 + 120) / 10 = 308 s.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 308);
+}
+
+TEST(Estimates, OneLineAtBusyWindowsIsTheQueueLengthEstimate) {
+  // Five windows for one service, all busy, k waiting: the next customer is
+  // called after k + 1 departures, which come at 5 per mean handling time.
+  v1::HallConfig config = SmallHallConfig();
+  config.clear_windows();
+  config.clear_standby_clerks();
+  for (int number = 1; number <= 5; ++number) {
+    v1::WindowConfig* w = config.add_windows();
+    w->set_number(number);
+    w->add_serves()->set_service_code("BILL");
+  }
+  TestHall h(config);
+  for (int w = 1; w <= 5; ++w) {
+    h.Ok(OpenWindow(w, "c" + std::to_string(w)));
+    h.Ok(Issue("BILL"));
+    h.Ok(CallNext(w));
+  }
+  for (int k = 0; k < 7; ++k) {
+    const Hall::Outcome& issued = h.Ok(Issue("BILL"));
+    EXPECT_EQ(issued.result().people_ahead(), k);
+    EXPECT_EQ(Estimate(issued), (k + 1) * 240 / 5) << k << " ahead";
+  }
+}
+
+TEST(Estimates, ASharedWindowGoesToWhoeverWaitedLongest) {
+  // Window 1 alone serves BILL and SIM with equal weights. It is busy with
+  // A001; B001 has waited a minute when A002 comes. Nobody is ahead of A002
+  // in BILL, but window 1 will take B001 first and hold it 480 s: A002 is
+  // called at 240 + 480 s. Giving BILL half the window's time instead
+  // would say 480 s.
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(1));
+  h.Ok(Issue("SIM"));
+  h.Advance(absl::Minutes(1));
+  const Hall::Outcome& issued = h.Ok(Issue("BILL"));
+  EXPECT_EQ(issued.result().people_ahead(), 0);
+  EXPECT_EQ(Estimate(issued), 240 + 480);
+}
+
+// Window 1 alone, BILL weighted 3 and SIM 1, busy with B001 (480 s); B002
+// and then B003 wait.
+v1::HallConfig HeavyBillConfig() {
+  v1::HallConfig config = SmallHallConfig();
+  for (v1::WindowConfig& w : *config.mutable_windows()) {
+    for (auto& served : *w.mutable_serves()) {
+      served.set_weight(served.service_code() == "BILL" ? 300 : 100);
+    }
+  }
+  return config;
+}
+
+TEST(Estimates, LaterCustomersOfAHeavierServiceGoFirst) {
+  // A quiet hall: B003 follows B002 when window 1 frees at 480 s, at 960 s.
+  TestHall quiet(HeavyBillConfig());
+  quiet.Ok(OpenWindow(1, "c1"));
+  quiet.Ok(Issue("SIM"));
+  quiet.Ok(CallNext(1));
+  quiet.Ok(Issue("SIM"));
+  EXPECT_EQ(Estimate(quiet.Ok(Issue("SIM"))), 960);
+
+  // Three BILL customers in the last 30 minutes (each left at once): one is
+  // expected every 600 s. The one of 600 s has waited 360 s at 960 s, and
+  // 3 x 360 > 960: it goes first, for 240 s. At 1200 s the next has just
+  // come: B003.
+  TestHall busy(HeavyBillConfig());
+  for (const char* number : {"A001", "A002", "A003"}) {
+    busy.Ok(Issue("BILL"));
+    busy.Ok(Cancel(number));
+    busy.Advance(absl::Minutes(10));
+  }
+  busy.Ok(OpenWindow(1, "c1"));
+  busy.Ok(Issue("SIM"));
+  busy.Ok(CallNext(1));
+  busy.Ok(Issue("SIM"));
+  const Hall::Outcome& issued = busy.Ok(Issue("SIM"));
+  EXPECT_EQ(issued.result().people_ahead(), 1);
+  EXPECT_EQ(Estimate(issued), 1200);
+}
+
+TEST(Estimates, TransfersIntoAServiceGoAheadOfItsLine) {
+  // Windows 3 (BILL) and 4 (SIM). Three BILL customers were sent on to SIM
+  // today and served there in 480 s each: with 5 tickets issued in the last
+  // 30 minutes, a transfer into SIM is expected every 600 s.
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(OpenWindow(4, "c4"));
+  for (int i = 0; i < 3; ++i) {
+    h.Ok(Issue("BILL"));
+    h.Ok(CallNext(3));
+    h.Ok(TransferToService(3, "SIM", v1::PLACEMENT_FIRST));
+    h.Ok(CallNext(4));
+    h.Ok(Start(4));
+    h.Advance(absl::Seconds(480));
+    h.Ok(Complete(4));
+  }
+  h.Ok(Issue("SIM"));
+  h.Ok(CallNext(4));  // B001, free at 480 s.
+  h.Ok(Issue("SIM"));
+  const Hall::Outcome& issued = h.Ok(Issue("SIM"));
+  EXPECT_EQ(issued.result().people_ahead(), 1);
+  // B002 at 480 s; then the transfers of 600, 1200, 1800 and 2400 s go
+  // first, each 480 s: B003 at 960 + 4 x 480 s. Without them, 960 s.
+  EXPECT_EQ(Estimate(issued), 960 + 4 * 480);
+}
+
+TEST(Estimates, AWalkInIsToldWhatTheBoardSays) {
+  // The per-service estimate a kiosk or board shows before issuing is the
+  // one the ticket then gets.
+  TestHall h(HeavyBillConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(3, "c3"));
+  bool serving[4] = {};
+  for (int step = 0; step < 12; ++step) {
+    for (const char* service : {"BILL", "SIM"}) {
+      const int index = std::string(service) == "BILL" ? 0 : 1;
+      const int64_t shown =
+          h.hall().View(h.now()).services(index).estimated_wait_seconds();
+      EXPECT_EQ(Estimate(h.Ok(Issue(service))), shown)
+          << service << " at step " << step;
+    }
+    if (step % 3 == 0) {  // Windows 1 and 3 take turns.
+      const int w = step % 2 == 0 ? 1 : 3;
+      if (serving[w]) h.Ok(Complete(w));
+      h.Ok(CallNext(w));
+      h.Ok(Start(w));
+      serving[w] = true;
+    }
+    h.Advance(absl::Seconds(50));
+  }
+}
+
+TEST(Estimates, ALongLineIsItsLengthOverTheRate) {
+  // Past 100 people ahead the calls are not replayed one by one: (ahead -
+  // idle + 1) x mean / the window time BILL gets (windows 3 and 1 whole,
+  // nobody waits for SIM).
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(OpenWindow(1, "c1"));
+  for (int i = 0; i < 150; ++i) h.Ok(Issue("BILL"));
+  const Hall::Outcome& issued = h.Ok(Issue("BILL"));
+  EXPECT_EQ(issued.result().people_ahead(), 150);
+  EXPECT_EQ(Estimate(issued), (150 - 2 + 1) * 240 / 2);
+}
+
+}  // namespace
+}  // namespace qcall
