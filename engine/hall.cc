@@ -1842,6 +1842,9 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now,
     }
     window.open = CountsAsOpen(windows_[w].state);
     window.idle = windows_[w].state == v1::WINDOW_STATE_IDLE;
+    if (rules_.windows()[w].number == last_advice_.close_window()) {
+      input.named_to_close = static_cast<int>(w);
+    }
   }
   return PlanStaffing(input);
 }

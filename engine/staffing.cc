@@ -2,12 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "engine/erlang_c.h"
 
 namespace qcall {
 namespace {
+
+// A window closes only if what stays open would also do for this many times
+// the customers: the gap between opening and closing, so a window opened
+// for a load is not closed the moment the load dips. (Measured on the demo
+// day, docs/staffing.md: 1.0 means twice the announcements, 1.25 five
+// window-hours a day more than Erlang C needs.)
+constexpr double kCloseMargin = 1.1;
 
 // Windows for `load` to meet the target; a service without a target only
 // has to keep up.
@@ -51,6 +59,34 @@ int ToClear(int waiting, double handling, double target_wait) {
   return static_cast<int>(std::ceil(waiting * handling / target_wait));
 }
 
+// Windows a group needs: Erlang C for its pooled arrivals (times
+// `load_factor`) at its strictest target, or what clears its line, if more.
+int GroupNeed(const StaffingInput& input, const std::vector<int>& group, int g,
+              double load_factor) {
+  double arrivals = 0, work = 0, target = 0, backlog = 0;
+  bool any = false;
+  for (size_t s = 0; s < input.services.size(); ++s) {
+    if (group[s] != g) continue;
+    const StaffingInput::Service& in = input.services[s];
+    arrivals += load_factor * in.arrivals_per_second;
+    work += load_factor * in.arrivals_per_second * in.mean_handling_seconds;
+    if (in.target_wait_seconds > 0) {
+      backlog += in.waiting * in.mean_handling_seconds / in.target_wait_seconds;
+    }
+    if (in.target_wait_seconds > 0 && in.arrivals_per_second > 0) {
+      target = any ? std::min(target, in.target_wait_seconds)
+                   : in.target_wait_seconds;
+      any = true;
+    }
+  }
+  int need = static_cast<int>(std::ceil(backlog));
+  if (arrivals > 0) {
+    need = std::max(
+        need, Needed(arrivals, work / arrivals, target, input.target_share));
+  }
+  return need;
+}
+
 }  // namespace
 
 StaffingPlan PlanStaffing(const StaffingInput& input) {
@@ -75,35 +111,24 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
     }
   }
 
-  // Pooled need per group of linked services.
+  // Pooled need per group of linked services, for the load as observed and
+  // for a closing margin more.
   const std::vector<int> group = Groups(input);
-  int pooled = 0;
+  std::vector<int> group_need(n, 0), group_keep(n, 0), group_open(n, 0);
   for (int g = 0; g < n; ++g) {
-    double arrivals = 0, work = 0, target = 0, backlog = 0;
-    bool any = false;
-    for (int s = 0; s < n; ++s) {
-      if (group[s] != g) continue;
-      const StaffingInput::Service& in = input.services[s];
-      arrivals += in.arrivals_per_second;
-      work += in.arrivals_per_second * in.mean_handling_seconds;
-      if (in.target_wait_seconds > 0) {
-        backlog +=
-            in.waiting * in.mean_handling_seconds / in.target_wait_seconds;
-      }
-      if (in.target_wait_seconds > 0 && in.arrivals_per_second > 0) {
-        target = any ? std::min(target, in.target_wait_seconds)
-                     : in.target_wait_seconds;
-        any = true;
-      }
-    }
-    int group_need = static_cast<int>(std::ceil(backlog));
-    if (arrivals > 0) {
-      group_need = std::max(group_need, Needed(arrivals, work / arrivals,
-                                               target, input.target_share));
-    }
-    pooled += group_need;
+    group_need[g] = GroupNeed(input, group, g, 1.0);
+    group_keep[g] = GroupNeed(input, group, g, kCloseMargin);
   }
-  plan.recommended_open = std::max(input.min_open, pooled);
+  std::vector<int> window_group(input.windows.size(), -1);
+  for (size_t w = 0; w < input.windows.size(); ++w) {
+    const StaffingInput::Window& window = input.windows[w];
+    for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
+      if (window.share[s] > 0) window_group[w] = group[s];
+    }
+    if (window.open && window_group[w] >= 0) ++group_open[window_group[w]];
+  }
+  plan.recommended_open = std::max(
+      input.min_open, std::accumulate(group_need.begin(), group_need.end(), 0));
 
   // Advice: the service furthest below its need (or, when none is, nearest
   // to it) gets the closed window that gives it the most time.
@@ -143,22 +168,36 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
       }
       if (plan.open_window < 0) plan.open_for_service = -1;
     }
-  } else if (plan.open > plan.recommended_open) {
-    // An idle window whose every service keeps its need without it.
+  } else if (plan.open > input.min_open) {
+    // Close the idle window (or the one named before) whose services keep the
+    // most headroom, if its group would still have what it needs with
+    // kCloseMargin more customers and each of its services would still keep
+    // up with that many. Headroom is relative (windows left per erlang), so
+    // a quiet service's spare window goes before a busy one's.
+    double best = 0;
     for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
       const StaffingInput::Window& window = input.windows[w];
-      if (!window.open || !window.idle) continue;
-      bool spare = true;
+      const int g = window_group[w];
+      const bool named = w == input.named_to_close;
+      if (!window.open || !(window.idle || named) || g < 0 ||
+          group_open[g] - 1 < group_keep[g]) {
+        continue;
+      }
+      double headroom = std::numeric_limits<double>::infinity();
       for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
-        if (window.share[s] > 0 &&
-            plan.services[s].open_capacity - window.share[s] <
-                plan.services[s].needed) {
-          spare = false;
+        if (window.share[s] <= 0) continue;
+        const StaffingInput::Service& in = input.services[s];
+        const double left = plan.services[s].open_capacity - window.share[s];
+        const double load = kCloseMargin * plan.services[s].offered_load;
+        if (left <= 0 && (in.arrivals_per_second > 0 || in.waiting > 0)) {
+          headroom = 0;  // It would leave the service without a window.
+        } else if (load > 0) {
+          headroom = std::min(headroom, left / load);
         }
       }
-      if (spare) {
+      if (headroom >= 1 && (named || headroom > best)) {
+        best = named ? std::numeric_limits<double>::infinity() : headroom;
         plan.close_window = w;
-        break;
       }
     }
   }

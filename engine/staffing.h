@@ -39,6 +39,10 @@ struct StaffingInput {
   std::vector<Service> services;
   std::vector<Window> windows;
   int min_open = 0;
+  // The window the last advice said could close, or -1. While it still may
+  // close it is named again, even as it serves a last customer (its clerk
+  // closes after), so the advice does not hop from window to window.
+  int named_to_close = -1;
   // The share of customers to serve within the target (e.g. 0.8).
   double target_share = 0.8;
 };

@@ -861,10 +861,14 @@ TEST_F(CliTest, BoardResumesAfterTheSeqItSawWhenTheStreamDrops) {
   }
   EXPECT_THAT(board->err(), HasSubstr("watching again after seq "));
 
-  // qcalld restarts (on a new port, which the relay now leads to).
+  // qcalld restarts (on a new port, which the relay then leads to). The
+  // relay refuses meanwhile: the old port is free for another test's qcalld
+  // (ctest runs them side by side), and the board must not reach that one.
+  relay.Cut(/*refuse=*/true);
   server_.Kill();
   ASSERT_TRUE(server_.Restart());
   relay.SetTarget(server_.port());
+  relay.Accept(true);
   Api restarted(server_.NewChannel());
   ASSERT_OK(restarted.Issue("BILL"));
   ASSERT_OK(restarted.Open(2, "wang"));

@@ -97,5 +97,39 @@ TEST(Staffing, AdvisesClosingOnlyAnIdleWindowThatIsNotNeeded) {
   EXPECT_EQ(plan.open_window, -1);
 }
 
+TEST(Staffing, ClosesOnlyWithTenPercentMoreCustomersCovered) {
+  // One service on dedicated windows, at a load where 10 % more customers
+  // need one window more: with that one window over the need nothing
+  // closes (the hysteresis), with two over one does.
+  double per_hour = 10;
+  auto least = [](double arrivals_per_hour) {
+    return ErlangC(arrivals_per_hour / 3600.0, 180).LeastServers(600, 0.8);
+  };
+  while (least(per_hour * 1.1) == least(per_hour)) per_hour += 1;
+  const int need = least(per_hour);
+  for (const int extra : {1, 2}) {
+    StaffingInput in;
+    in.services = {Load(per_hour, 180, 600)};
+    for (int w = 0; w < need + extra; ++w)
+      in.windows.push_back(Window({1}, true));
+    const StaffingPlan plan = PlanStaffing(in);
+    EXPECT_EQ(plan.recommended_open, need);
+    EXPECT_EQ(plan.close_window >= 0, extra == 2) << extra << " over the need";
+  }
+}
+
+TEST(Staffing, ClosesTheWindowWhoseServicesKeepTheMost) {
+  // BILL is busy (4 erlangs), SIM quiet: of the idle windows, one of SIM's
+  // closes, not one of BILL's.
+  StaffingInput in;
+  in.services = {Load(80, 180, 600), Load(2, 180, 600)};
+  for (int w = 0; w < 7; ++w) in.windows.push_back(Window({1, 0}, true));
+  for (int w = 0; w < 3; ++w) in.windows.push_back(Window({0, 1}, true));
+  in.windows.push_back(Window({0.5, 0.5}, true));  // Links the two.
+  const StaffingPlan plan = PlanStaffing(in);
+  ASSERT_GT(plan.open, plan.recommended_open);
+  EXPECT_EQ(plan.close_window, 7);
+}
+
 }  // namespace
 }  // namespace qcall
