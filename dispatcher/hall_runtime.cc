@@ -1,5 +1,6 @@
 #include "dispatcher/hall_runtime.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <utility>
 
@@ -14,6 +15,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
     : hall_id_(hall.rules().config().hall_id()),
       hall_(std::move(hall)),
       journal_index_(journal_index),
+      snapshot_index_(journal_index),
       strand_(std::move(strand)),
       journal_(journal),
       options_(options),
@@ -170,7 +172,9 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       request_id,
       fingerprint.empty() ? command.SerializeAsString() : fingerprint,
       status.ok() && !request_id.empty() ? result.SerializeAsString() : ""};
-  const bool snapshot_due = journal_index_ % options_.snapshot_every == 0;
+  const bool snapshot_due =
+      journal_index_ - snapshot_index_ >=
+      std::max<uint64_t>(options_.snapshot_every, hall_.ticket_count());
   auto events = std::make_shared<std::vector<v1::HallEvent>>(
       outcome_.events().begin(), outcome_.events().end());
   std::shared_ptr<Durability> durability;
@@ -206,6 +210,7 @@ void HallRuntime::SnapshotInBackground() {
   // longer and runs on the pool, off the hall's strand.
   auto copy = std::make_shared<const Hall>(hall_);
   const uint64_t index = journal_index_;
+  snapshot_index_ = index;
   boost::asio::post(strand_.get_inner_executor(), [this, copy, index] {
     journal_->AppendSnapshot(
         SnapshotRecord{hall_id_, index, copy->Snapshot().SerializeAsString()},

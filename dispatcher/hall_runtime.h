@@ -34,7 +34,10 @@
 namespace qcall {
 
 struct RuntimeOptions {
-  // A snapshot is journaled every this many commands.
+  // A snapshot is journaled every this many commands, or, in a hall holding
+  // more tickets than that, every as many commands as it holds tickets: a
+  // snapshot costs time in proportion to the tickets, so it stays O(1) per
+  // command on average, and recovery replays at most that many commands.
   uint64_t snapshot_every = 10'000;
   // Request ids remembered per hall for retries.
   size_t request_ids_kept = 100'000;
@@ -130,6 +133,7 @@ class HallRuntime {
   const std::string hall_id_;
   Hall hall_;
   uint64_t journal_index_;
+  uint64_t snapshot_index_;  // Of the last snapshot (or of the start).
   Strand strand_;
   GroupCommitJournal* journal_;
   const RuntimeOptions options_;

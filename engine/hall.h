@@ -98,6 +98,8 @@ class Hall {
   int32_t business_day() const { return business_day_; }
   int open_windows() const { return open_windows_; }
   int min_open_windows() const { return min_open_windows_; }
+  // Tickets the hall holds: today's, and yesterday's still at a window.
+  size_t ticket_count() const { return tickets_.size(); }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
