@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
   app.add_option("--tls-key", options.tls_key_path, "PEM private key");
-  app.add_option("--snapshot-every", snapshot_every,
-                 "commands between snapshots of a hall")
+  app.add_option(
+         "--snapshot-every", snapshot_every,
+         "commands between snapshots of a hall (at least as many as the "
+         "hall holds tickets)")
       ->capture_default_str();
   app.add_option("--heartbeat-timeout", heartbeat_seconds,
                  "seconds without a counter heartbeat before its window is "
