@@ -144,8 +144,8 @@ BENCHMARK(BM_IssueTicket);
 
 // Issuing in a hall that keeps up: every window busy, 60 people waiting
 // over the 20 services, so each estimate replays the dispatch call by call
-// (Hall::Projection) with walk-ins at the recent rate. Each ticket is
-// cancelled again, in the timing, to keep the line as it is.
+// (Hall::Projection, 48 calls on average) with walk-ins at the recent rate.
+// Each ticket is cancelled again, in the timing, to keep the line as it is.
 void BM_IssueAndCancelShortLines(benchmark::State& state) {
   Driver driver;
   for (int i = 0; i < kWindows + 60; ++i) driver.Issue();

@@ -130,15 +130,23 @@ std::vector<int> ErlangCPlan(const SimulationConfig& config) {
     }
     input.windows.push_back(window);
   }
+  // A rate per service and slot; a row that ends early means none after.
+  auto rate = [&](int s, size_t slot) {
+    const std::vector<double>& row =
+        config.arrivals_per_hour[static_cast<size_t>(s)];
+    return slot < row.size() ? row[slot] : 0.0;
+  };
+  size_t slots = 0;
+  for (const auto& row : config.arrivals_per_hour) {
+    slots = std::max(slots, row.size());
+  }
   std::vector<int> plan;
-  for (size_t slot = 0; slot < config.arrivals_per_hour[0].size(); ++slot) {
+  for (size_t slot = 0; slot < slots; ++slot) {
     double all = 0;
-    for (int s = 0; s < services; ++s) {
-      all += config.arrivals_per_hour[static_cast<size_t>(s)][slot];
-    }
+    for (int s = 0; s < services; ++s) all += rate(s, slot);
     input.services.clear();
     for (int s = 0; s < services; ++s) {
-      const double own = config.arrivals_per_hour[static_cast<size_t>(s)][slot];
+      const double own = rate(s, slot);
       // Transfers go to each other service alike.
       const double transfers =
           services > 1 ? config.transfer_share * (all - own) / (services - 1)

@@ -1333,7 +1333,10 @@ int64_t Hall::OpenShareNow(int service) const {
 // rates, one every 1/rate: walk-ins of the other services, who on a shared
 // window weighted 2:1 go first once they have waited half as long, and
 // customers transferred into the target's service, who go to the head of
-// its line. (Its own walk-ins queue behind the target.)
+// its line. (Its own normal walk-ins queue behind the target. Not modelled:
+// priority walk-ins, which go ahead of normal tickets, and transfers placed
+// other than first; modelling the ticket's own service's priority walk-ins
+// changed nothing measurable on the demo day, docs/staffing.md.)
 class Hall::Projection {
  public:
   // `target` waits in `lane`; kNone: `target_slot`, not issued yet, at the
@@ -1341,9 +1344,14 @@ class Hall::Projection {
   Projection(const Hall& hall, uint32_t lane, uint32_t target,
              const TicketSlot& target_slot, int64_t now);
 
-  // When the target would be called, in ms from now; nullopt when no open
-  // window reaches it within kMaxProjectedCalls calls.
-  std::optional<int64_t> CallMs();
+  struct Projected {
+    // When the target is called, in ms from now; or, when kMaxProjectedCalls
+    // calls did not reach it, how far they went (it waits at least that).
+    int64_t ms = 0;
+    bool called = false;
+  };
+  // nullopt when no open window ever reaches the target.
+  std::optional<Projected> CallMs();
 
  private:
   static constexpr uint32_t kTarget = kNone - 1;  // A ticket not issued yet.
@@ -1395,9 +1403,11 @@ Hall::Projection::Projection(const Hall& hall, uint32_t lane, uint32_t target,
   for (size_t w = 0; w < hall.windows_.size(); ++w) {
     streaks_[w] = hall.windows_[w].priority_streak;
   }
+  // A walk-in not issued yet counts as issued, so the estimate a board
+  // shows for the next walk-in is the one their ticket then gets.
   std::vector<double> transfers_in;
-  const std::vector<double> arrivals =
-      hall.ArrivalsPerSecond(now, &transfers_in);
+  const std::vector<double> arrivals = hall.ArrivalsPerSecond(
+      now, &transfers_in, target == kNone ? target_slot.service : -1);
   const size_t services = hall.services_.size();
   coming_.resize(services);
   gaps_ms_.resize(services);
@@ -1485,7 +1495,7 @@ Hall::Projection::Step Hall::Projection::Call(int w, int64_t at) {
   return {Step::kHolds, hall_.services_[t.queue_service].mean_handling_ms};
 }
 
-std::optional<int64_t> Hall::Projection::CallMs() {
+std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
   struct Free {
     int64_t at_ms;
     int window;
@@ -1506,7 +1516,7 @@ std::optional<int64_t> Hall::Projection::CallMs() {
     const WindowSlot& window = hall_.windows_[w];
     if (window.state == v1::WINDOW_STATE_IDLE) {
       const Step step = Call(w, now_);
-      if (step.kind == Step::kCallsTarget) return 0;
+      if (step.kind == Step::kCallsTarget) return Projected{0, true};
       if (step.kind == Step::kHolds) {
         busy.push_back({ServesTarget(w), 0,
                         1 / static_cast<double>(std::max<int64_t>(1, step.ms)),
@@ -1554,13 +1564,16 @@ std::optional<int64_t> Hall::Projection::CallMs() {
     const Free next = free.back();
     free.pop_back();
     const Step step = Call(next.window, next.at_ms);
-    if (step.kind == Step::kCallsTarget) return next.at_ms - now_;
+    if (step.kind == Step::kCallsTarget) {
+      return Projected{next.at_ms - now_, true};
+    }
     if (step.kind == Step::kStops) continue;
     free.push_back({step.kind == Step::kHolds ? next.at_ms + step.ms : step.ms,
                     next.window});
     std::push_heap(free.begin(), free.end(), std::greater<Free>());
   }
-  return std::nullopt;
+  if (free.empty()) return std::nullopt;
+  return Projected{clock_ms_ - now_, false};
 }
 
 int64_t Hall::EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
@@ -1568,14 +1581,18 @@ int64_t Hall::EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
                                   int32_t people_ahead, int64_t now) const {
   const ServiceSlot& s = services_[service];
   if (people_ahead < s.idle_windows && lane < DirectLane(0)) return 0;
+  int64_t at_least_ms = 0;
   if (people_ahead <= kMaxProjectedAhead) {
-    if (const std::optional<int64_t> ms =
-            Projection(*this, lane, target, target_slot, now).CallMs()) {
-      return std::clamp<int64_t>(*ms / 1000, 0, kMaxEstimateSeconds);
+    const std::optional<Projection::Projected> projected =
+        Projection(*this, lane, target, target_slot, now).CallMs();
+    if (projected && projected->called) {
+      return std::clamp<int64_t>(projected->ms / 1000, 0, kMaxEstimateSeconds);
     }
+    if (projected) at_least_ms = projected->ms;
   }
   // Too many ahead to replay every call (a long line's wait is its length
-  // over the rate anyway), or no open window reaches the lane: the people
+  // over the rate anyway), the replay's calls ran out (then at least as
+  // long as they went), or no open window reaches the lane: the people
   // ahead plus one cleared at the rate of the window time this service
   // gets. With no window open it assumes one window, so the figure stays
   // finite and pessimistic.
@@ -1583,7 +1600,8 @@ int64_t Hall::EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
   const int64_t share = open_share > 0 ? open_share : 1000;
   const int64_t to_clear =
       std::max<int64_t>(0, people_ahead - s.idle_windows) + 1;
-  const int64_t ms = to_clear * s.mean_handling_ms * 1000 / share;
+  const int64_t ms =
+      std::max(at_least_ms, to_clear * s.mean_handling_ms * 1000 / share);
   return std::clamp<int64_t>(ms / 1000, 0, kMaxEstimateSeconds);
 }
 
@@ -1719,8 +1737,9 @@ absl::StatusOr<v1::CommandResult> Hall::TicketStatus(absl::string_view ticket,
   return result;
 }
 
-std::vector<double> Hall::ArrivalsPerSecond(
-    int64_t now, std::vector<double>* transferred_in) const {
+std::vector<double> Hall::ArrivalsPerSecond(int64_t now,
+                                            std::vector<double>* transferred_in,
+                                            int also_issued) const {
   // Issues of the last 30 minutes, or of the day so far (at least 5
   // minutes, so one early ticket does not look like a rush).
   constexpr int64_t kWindowMs = 30 * 60 * 1000;
@@ -1739,9 +1758,10 @@ std::vector<double> Hall::ArrivalsPerSecond(
     const auto first = std::partition_point(
         issued.begin(), issued.end(),
         [&](uint32_t id) { return tickets_[id].issued_at_ms < since; });
-    arrivals[s] = static_cast<double>(issued.end() - first) / seconds;
+    const int64_t also = static_cast<int>(s) == also_issued ? 1 : 0;
+    arrivals[s] = static_cast<double>(issued.end() - first + also) / seconds;
     issued_per_second += arrivals[s];
-    issued_today += static_cast<int64_t>(issued.size());
+    issued_today += static_cast<int64_t>(issued.size()) + also;
   }
   // Transfers come from customers served, so they follow the day's load:
   // today's transfers into a service per ticket issued, at today's rate.

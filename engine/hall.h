@@ -210,9 +210,11 @@ class Hall {
                               const std::vector<double>& arrivals) const;
   // Customers joining each service per second: issues over the last 30
   // minutes (the day so far, at least 5 minutes) plus transfers in. Those
-  // alone go to `transferred_in` when it is given.
+  // alone go to `transferred_in` when it is given. The next ticket of
+  // service `also_issued` counts as issued already.
   std::vector<double> ArrivalsPerSecond(
-      int64_t now, std::vector<double>* transferred_in = nullptr) const;
+      int64_t now, std::vector<double>* transferred_in = nullptr,
+      int also_issued = -1) const;
   // On a tick: queue-growing alarms, and the staffing advice when it changes.
   void CheckLoad(int64_t now, Outcome* out);
 

@@ -34,7 +34,9 @@ struct StaffingInput {
     // This window's share of its time per service (index as `services`).
     std::vector<double> share;
     bool open = false;
-    bool idle = false;  // Open and holding nobody: can close now.
+    // Open and holding nobody. Only idle windows are advised to close, and
+    // the one named before (see named_to_close).
+    bool idle = false;
   };
   std::vector<Service> services;
   std::vector<Window> windows;
@@ -59,8 +61,9 @@ struct StaffingPlan {
   int recommended_open = 0;
   int open = 0;
   // -1 when there is nothing to advise. Open: the closed window that serves
-  // the most short service; close: an idle window whose services keep
-  // enough without it.
+  // the most short service. Close: the idle (or already named) window whose
+  // services keep the most headroom, when its group would still meet the
+  // pooled need with 10 % more customers; ties go to the first window.
   int open_window = -1;
   int open_for_service = -1;
   int close_window = -1;

@@ -804,7 +804,8 @@ TEST(StaffingView, AQuietHallIsAdvisedTheMinimum) {
   for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
   const v1::HallView view = h.hall().View(h.now());
   EXPECT_EQ(view.recommended_open_windows(), 2);
-  // Window 1 leaves both services the most (1.5 windows each).
+  // Nobody comes, so any of them leaves all the headroom there is: the
+  // first is named.
   EXPECT_EQ(view.advice().close_window(), 1) << "4 open, 2 needed";
 }
 

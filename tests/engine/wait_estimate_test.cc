@@ -43,7 +43,9 @@ TEST(Estimates, ReplayTheDispatchWithMeanHandlingTimes) {
   EXPECT_EQ(third.result().people_ahead(), 2);
   EXPECT_EQ(Estimate(third), 120);
   // B001 waits on window 1 too. At 120 s window 1 takes A003, who waited
-  // longer than B001; at 240 s window 3, which serves only BILL, takes A004.
+  // a second longer than B001; at 240 s window 3, which serves only BILL,
+  // takes A004.
+  h.Advance(absl::Seconds(1));
   h.Ok(Issue("SIM"));
   const Hall::Outcome& fourth = h.Ok(Issue("BILL"));
   EXPECT_EQ(fourth.result().people_ahead(), 3);
@@ -164,14 +166,23 @@ TEST(Estimates, TransfersIntoAServiceGoAheadOfItsLine) {
   const Hall::Outcome& issued = h.Ok(Issue("SIM"));
   EXPECT_EQ(issued.result().people_ahead(), 1);
   // B002 at 480 s; then the transfers of 600, 1200, 1800 and 2400 s go
-  // first, each 480 s: B003 at 960 + 4 x 480 s. Without them, 960 s.
+  // first, each 480 s: B003 at 960 + 4 x 480 s. Without them, 960 s. (The
+  // last transfer comes the very millisecond the window frees: a transfer
+  // that has come by then goes first.)
   EXPECT_EQ(Estimate(issued), 960 + 4 * 480);
 }
 
 TEST(Estimates, AWalkInIsToldWhatTheBoardSays) {
   // The per-service estimate a kiosk or board shows before issuing is the
-  // one the ticket then gets.
+  // one the ticket then gets, transfers and all.
   TestHall h(HeavyBillConfig());
+  // Customers of the morning, long gone: today's count and the last half
+  // hour's differ, which the transfer rate depends on.
+  for (const char* number : {"A001", "A002", "A003", "A004", "A005"}) {
+    h.Ok(Issue("BILL"));
+    h.Ok(Cancel(number));
+  }
+  h.Advance(absl::Minutes(40));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(3, "c3"));
   bool serving[4] = {};
@@ -185,13 +196,34 @@ TEST(Estimates, AWalkInIsToldWhatTheBoardSays) {
     }
     if (step % 3 == 0) {  // Windows 1 and 3 take turns.
       const int w = step % 2 == 0 ? 1 : 3;
-      if (serving[w]) h.Ok(Complete(w));
+      if (serving[w]) {
+        h.Ok(w == 1 ? TransferToService(1, "SIM", v1::PLACEMENT_FIRST)
+                    : Complete(w));
+      }
       h.Ok(CallNext(w));
       h.Ok(Start(w));
       serving[w] = true;
     }
     h.Advance(absl::Seconds(50));
   }
+}
+
+TEST(Estimates, AReplayThatRunsOutSaysAtLeastHowFarItWent) {
+  // Window 1 alone. A001 was sent on to SIM ten times today: with two
+  // tickets issued, a transfer into SIM is expected every 180 s, and each
+  // takes the window 480 s. Transfers go first, so the replay never reaches
+  // B001 in its 400 calls (53 hours): the estimate is the 24-hour cap, not
+  // the line-over-rate formula's 480 s.
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(Issue("BILL"));
+  for (int i = 0; i < 10; ++i) {
+    h.Ok(CallNext(1));
+    h.Ok(TransferToService(1, "SIM", v1::PLACEMENT_FIRST));
+  }
+  const Hall::Outcome& issued = h.Ok(Issue("SIM"));
+  EXPECT_EQ(issued.result().people_ahead(), 1);
+  EXPECT_EQ(Estimate(issued), 24 * 3600);
 }
 
 TEST(Estimates, ALongLineIsItsLengthOverTheRate) {
