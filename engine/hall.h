@@ -52,7 +52,8 @@ class Hall {
  public:
   // What one command produced, valid until the Outcome is used again. Reuse
   // one Outcome across calls: its messages and strings keep their memory, so
-  // the hot path allocates nothing.
+  // the hot path allocates nothing but an estimate's replay (a few small
+  // vectors, when at most 100 people are ahead).
   class Outcome {
    public:
     const v1::CommandResult& result() const { return result_; }
