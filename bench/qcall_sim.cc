@@ -417,6 +417,24 @@ int Estimators(const std::string& config_path, const std::string& hall_id,
   PrintEstimators(
       absl::StrCat(hall_id, ", a day with peaks, ", days, " days").c_str(),
       day);
+  // (3) The same days with a roster planned from Erlang C: windows change
+  // every 15 minutes by the plan for the slot's expected customers, not in
+  // answer to the line.
+  std::vector<TicketFigures> planned;
+  for (uint64_t d = 0; d < static_cast<uint64_t>(days); ++d) {
+    absl::StatusOr<SimulationConfig> config = DayConfig(*hall, 90, seed + d);
+    if (!config.ok()) return 2;
+    config->fixed_open = ErlangCPlan(*config);
+    config->staffing = SimulationConfig::Staffing::kFixed;
+    absl::StatusOr<SimulationResult> r = RunSimulation(*config);
+    if (!r.ok()) return 1;
+    planned.insert(planned.end(), r->tickets.begin(), r->tickets.end());
+  }
+  std::printf("\n");
+  PrintEstimators(absl::StrCat(hall_id, ", the same days with a roster ",
+                               "planned from Erlang C")
+                      .c_str(),
+                  planned);
   return 0;
 }
 
