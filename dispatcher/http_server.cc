@@ -32,10 +32,15 @@ constexpr auto kStreamIdleInterval = std::chrono::seconds(15);
 class Connection final : public HttpExchange,
                          public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, const HttpHandler& handler)
+  Connection(tcp::socket socket, const HttpHandler& handler,
+             std::shared_ptr<std::atomic<int>> open_connections)
       : stream_(std::move(socket)),
         handler_(handler),
-        idle_timer_(stream_.get_executor()) {}
+        idle_timer_(stream_.get_executor()),
+        open_connections_(std::move(open_connections)) {
+    ++*open_connections_;
+  }
+  ~Connection() override { --*open_connections_; }
 
   void ReadNext() {
     parser_.emplace();
@@ -234,6 +239,7 @@ class Connection final : public HttpExchange,
   std::function<void()> on_close_;
   asio::steady_timer idle_timer_;
   std::array<char, 64> peer_bytes_;
+  std::shared_ptr<std::atomic<int>> open_connections_;
 };
 
 }  // namespace
@@ -267,9 +273,33 @@ void HttpServer::Accept() {
   acceptor_->async_accept([this](beast::error_code error, tcp::socket socket) {
     if (error) return;  // Stopped.
     socket.set_option(tcp::no_delay(true), error);
-    std::make_shared<Connection>(std::move(socket), handler_)->ReadNext();
+    if (open_connections_->load() >= max_connections_) {
+      Refuse(std::move(socket));
+    } else {
+      std::make_shared<Connection>(std::move(socket), handler_,
+                                   open_connections_)
+          ->ReadNext();
+    }
     Accept();
   });
+}
+
+void HttpServer::Refuse(tcp::socket socket) {
+  auto refused = std::make_shared<tcp::socket>(std::move(socket));
+  const std::string body =
+      absl::StrCat("qcalld serves at most ", max_connections_,
+                   " HTTP connections at once; try again in a moment\n");
+  auto answer = std::make_shared<std::string>(absl::StrCat(
+      "HTTP/1.1 503 Service Unavailable\r\nServer: qcalld\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+      "Connection: close\r\nContent-Length: ",
+      body.size(), "\r\n\r\n", body));
+  asio::async_write(*refused, asio::buffer(*answer),
+                    [refused, answer](beast::error_code, size_t) {
+                      beast::error_code ignored;
+                      refused->shutdown(tcp::socket::shutdown_both, ignored);
+                      refused->close(ignored);
+                    });
 }
 
 HttpServer::~HttpServer() {

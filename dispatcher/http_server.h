@@ -1,6 +1,8 @@
-// HttpServer is qcalld's HTTP/1.1 transport: it accepts connections, reads
-// requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each to
-// a handler as an HttpExchange. The handler answers once, now or later from
+// HttpServer is qcalld's HTTP/1.1 transport: it accepts connections (at most
+// max_connections at once; one more is answered 503 and closed, so a flood
+// of idle connections cannot hold the memory of many bodies and streams),
+// reads requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each
+// to a handler as an HttpExchange. The handler answers once, now or later from
 // any thread, or turns the exchange into a stream (Server-Sent Events).
 // What each path means is HttpGateway's business, not this file's.
 //
@@ -12,6 +14,7 @@
 #ifndef QCALL_DISPATCHER_HTTP_SERVER_H_
 #define QCALL_DISPATCHER_HTTP_SERVER_H_
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -59,21 +62,29 @@ using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
 
 class HttpServer {
  public:
-  HttpServer() = default;
+  explicit HttpServer(int max_connections = 1024)
+      : max_connections_(max_connections) {}
   ~HttpServer();
 
   // Listens on "host:port" (port 0 picks one) and serves until destroyed.
   absl::Status Start(const std::string& listen, HttpHandler handler);
   int port() const { return port_; }
+  int open_connections() const { return open_connections_->load(); }
 
  private:
   void Accept();
+  // Answers 503 on a connection over the limit, and closes it.
+  void Refuse(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   HttpHandler handler_;
   std::thread thread_;
   int port_ = 0;
+  const int max_connections_;
+  // Shared with the connections, which may outlive the server by a moment.
+  std::shared_ptr<std::atomic<int>> open_connections_ =
+      std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace qcall

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-streams", options.max_streams,
                  "Watch streams served at once")
       ->capture_default_str();
+  app.add_option("--http-max-connections", options.max_http_connections,
+                 "HTTP connections held at once; one more is answered 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
   app.add_option("--tls-key", options.tls_key_path, "PEM private key");
   app.add_option(

@@ -43,6 +43,8 @@ struct ServerOptions {
   int max_message_bytes = 1 << 20;
   // Watch streams the server holds at once; more get RESOURCE_EXHAUSTED.
   int64_t max_streams = 10'000;
+  // HTTP connections held at once (pages, JSON calls, event streams).
+  int max_http_connections = 1024;
   RuntimeOptions runtime;
 };
 

@@ -1,6 +1,7 @@
 // HttpServer's streams, through a plain socket: what Send queues reaches the
 // peer whatever its size and whenever it is sent, EndStream ends the response
-// after it, and a peer that does not read is cut off at 1 MiB queued.
+// after it, a peer that does not read is cut off at 1 MiB queued, and a
+// connection over the limit is refused with 503.
 #include "dispatcher/http_server.h"
 
 #include <arpa/inet.h>
@@ -164,6 +165,38 @@ TEST(HttpServerStreamTest, APeerThatDoesNotReadIsCutOff) {
   EXPECT_EQ(closed->get_future().wait_for(std::chrono::seconds(5)),
             std::future_status::ready);
   EXPECT_FALSE(stream->Send("data: late\n\n"));
+}
+
+TEST(HttpServerLimitTest, AConnectionOverTheLimitIsAnswered503AndClosed) {
+  HttpServer server(/*max_connections=*/2);
+  ASSERT_TRUE(server
+                  .Start("127.0.0.1:0",
+                         [](std::shared_ptr<HttpExchange> x) {
+                           x->Respond(200, "text/plain", "ok\n");
+                         })
+                  .ok());
+  auto held = std::make_unique<Client>(server.port());
+  Client second(server.port());
+  // Both are served (and so counted) before the third comes.
+  held->Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  ASSERT_TRUE(held->ReadUntil("ok\n"));
+  second.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  ASSERT_TRUE(second.ReadUntil("ok\n"));
+  EXPECT_EQ(server.open_connections(), 2);
+
+  Client third(server.port());
+  EXPECT_TRUE(third.ReadToEnd()) << "closed after the answer";
+  EXPECT_EQ(third.received.rfind("HTTP/1.1 503 ", 0), 0u) << third.received;
+  EXPECT_NE(third.received.find("Retry-After: 5"), std::string::npos);
+
+  // One of the two goes: a new connection is served again.
+  held.reset();
+  for (int i = 0; i < 100 && server.open_connections() > 1; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  Client fourth(server.port());
+  fourth.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_TRUE(fourth.ReadUntil("ok\n")) << fourth.received;
 }
 
 }  // namespace
