@@ -187,12 +187,49 @@ v1::HallEvent* Hall::Outcome::AddEvent(v1::HallEvent::KindCase kind) {
   }
   v1::HallEvent* e = &events_[count_++];
   SetKind(e, kind);
+  e->clear_waiting();  // Keeps the elements' memory for the next.
   return e;
 }
 
 absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
                          Outcome* out) {
   out->Reset();
+  const absl::Status status = ApplyCommand(command, now, out);
+  // A new configuration may renumber the services: send every count.
+  AttachWaitingCounts(command.has_configure(), out);
+  return status;
+}
+
+void Hall::NoteWaitingChange(int s) {
+  ServiceSlot& service = services_[s];
+  if (service.waiting_before >= 0) return;
+  service.waiting_before = service.waiting;
+  waiting_changed_.push_back(s);
+}
+
+void Hall::AttachWaitingCounts(bool all, Outcome* out) {
+  if (all) {
+    waiting_changed_.clear();
+    for (size_t s = 0; s < services_.size(); ++s) {
+      services_[s].waiting_before = -1;
+      waiting_changed_.push_back(static_cast<int>(s));
+    }
+  }
+  v1::HallEvent* last = out->count_ == 0 ? nullptr : out->last_event();
+  for (const int s : waiting_changed_) {
+    ServiceSlot& service = services_[s];
+    if (last != nullptr && (all || service.waiting != service.waiting_before)) {
+      v1::HallEvent::ServiceWaiting* w = last->add_waiting();
+      w->set_service_code(rules_.services()[s].code);
+      w->set_waiting(service.waiting);
+    }
+    service.waiting_before = -1;
+  }
+  waiting_changed_.clear();
+}
+
+absl::Status Hall::ApplyCommand(const v1::Command& command, absl::Time now,
+                                Outcome* out) {
   StartDayIfDue(now, out);
   const int64_t ms = Millis(now);
   using C = v1::Command;
@@ -1130,7 +1167,9 @@ void Hall::Unlink(uint32_t id) {
 void Hall::CountWaiting(uint32_t lane, uint32_t id, int delta) {
   if (lane < DirectLane(0)) {
     lanes_[lane].waits.Add(tickets_[id].wait_since_ms, delta);
-    services_[lane / kCategoryCount].waiting += delta;
+    const int service = static_cast<int>(lane / kCategoryCount);
+    NoteWaitingChange(service);
+    services_[service].waiting += delta;
   }
 }
 
@@ -1144,7 +1183,10 @@ void Hall::ResetLanes() {
     lane.size = 0;
     lane.waits.Reset(origin);
   }
-  for (ServiceSlot& service : services_) service.waiting = 0;
+  for (size_t s = 0; s < services_.size(); ++s) {
+    if (services_[s].waiting != 0) NoteWaitingChange(static_cast<int>(s));
+    services_[s].waiting = 0;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -2135,6 +2177,11 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
     window.lost = r.lost();
     hall.SetWindowState(static_cast<int>(w), r.state(), r.state_since_ms());
   }
+  // Rebuilding the lanes is no change to announce.
+  for (const int s : hall.waiting_changed_) {
+    hall.services_[s].waiting_before = -1;
+  }
+  hall.waiting_changed_.clear();
   return hall;
 }
 

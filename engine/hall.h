@@ -156,6 +156,9 @@ class Hall {
     std::vector<uint32_t> ticket_by_number;  // Today's, at number - 1.
     // Tickets in the service's lanes, kept in step by CountWaiting.
     int32_t waiting = 0;
+    // `waiting` before the command being applied, once the command changed
+    // it (see NoteWaitingChange); -1 otherwise.
+    int32_t waiting_before = -1;
     // Derived from the windows, kept in step by SetWindowState.
     int64_t open_share_permille = 0;
     int32_t idle_windows = 0;
@@ -200,6 +203,13 @@ class Hall {
   absl::Status WindowLost(const v1::Command::WindowLost& c, absl::Time now,
                           Outcome* out);
   void Tick(absl::Time now, Outcome* out);
+  absl::Status ApplyCommand(const v1::Command& command, absl::Time now,
+                            Outcome* out);
+  // Remembers service `s`'s waiting count before the command changes it.
+  void NoteWaitingChange(int s);
+  // Puts the waiting counts the command changed on its last event (every
+  // count when `all`), and forgets the changes.
+  void AttachWaitingCounts(bool all, Outcome* out);
 
   // Day and time.
   void StartDayIfDue(absl::Time now, Outcome* out);
@@ -307,6 +317,8 @@ class Hall {
   std::vector<Lane> lanes_;
   std::vector<WindowSlot> windows_;
   std::vector<ServiceSlot> services_;
+  // Services whose waiting count the command being applied changed.
+  std::vector<int> waiting_changed_;
   // Kept apart so the hot ticket slots stay small and so it is obvious where
   // the only personal data lives.
   absl::flat_hash_map<uint32_t, std::string> phones_;

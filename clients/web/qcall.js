@@ -258,8 +258,9 @@ export function openEvents(hall, opts, onMessage) {
 // Hall state from a snapshot and events
 
 // The hall as a board, counter or dashboard shows it, kept current by events.
-// Window states and the waiting count of each service follow from the events
-// alone (a call leaves no WindowChanged, a completion none either).
+// Window states follow from the events alone (a call leaves no
+// WindowChanged, a completion none either); the waiting count of each
+// service comes with the last event of every command that changed it.
 export class HallState {
   constructor() {
     this.hallId = '';
@@ -272,9 +273,6 @@ export class HallState {
     this.services = new Map();  // code → ServiceView
     this.alarms = new Map();    // key → Alarm
     this.recent = [];           // the last calls, newest first
-    // What this page knows of tickets it saw: number → state, or 'DIRECT'
-    // for a ticket transferred to a window (it waits in no service's queue).
-    this.tickets = new Map();
   }
 
   applySnapshot(view) {
@@ -287,7 +285,6 @@ export class HallState {
     this.windows = new Map((view.windows || []).map(w => [w.number, {...w}]));
     this.services = new Map((view.services || []).map(s => [s.code, {...s}]));
     this.alarms = new Map((view.alarms || []).map(a => [alarmKey(a), a]));
-    this.tickets = new Map();
     // A snapshot has no call history: the tickets now at windows stand for it.
     const held = [...this.windows.values()]
                      .filter(w => w.ticket && w.ticket.number)
@@ -298,7 +295,6 @@ export class HallState {
       windowName: w.name,
       atUnixMs: w.stateSinceUnixMs,
     }));
-    for (const w of held) this.tickets.set(w.ticket.number, w.ticket.state);
   }
 
   service(code) {
@@ -317,30 +313,16 @@ export class HallState {
     return this.windows.get(number);
   }
 
-  addWaiting(code, delta) {
-    const s = this.service(code);
-    s.waiting = Math.max(0, (s.waiting || 0) + delta);
-  }
-
   // Applies one event; returns what a page may want to react to.
   applyEvent(event) {
     const at = event.atUnixMs;
     if (event.ticketIssued) {
       const t = event.ticketIssued.ticket;
-      this.addWaiting(t.serviceCode, 1);
-      this.tickets.set(t.number, 'TICKET_STATE_WAITING');
       const s = this.service(t.serviceCode);
       s.issuedToday = (s.issuedToday || 0) + 1;
     } else if (event.ticketCalled) {
       const c = event.ticketCalled;
       const t = c.ticket;
-      const before = this.tickets.get(t.number);
-      // A first call takes the ticket out of its service's queue; a recall
-      // and a call from a window's own lane do not.
-      if (!c.recall && before !== 'DIRECT' && before !== 'TICKET_STATE_CALLED') {
-        this.addWaiting(t.serviceCode, -1);
-      }
-      this.tickets.set(t.number, 'TICKET_STATE_CALLED');
       const w = this.window(c.window, c.windowName);
       w.state = 'WINDOW_STATE_CALLING';
       w.ticket = t;
@@ -353,7 +335,6 @@ export class HallState {
     } else if (event.ticketStateChanged) {
       const e = event.ticketStateChanged;
       const t = e.ticket;
-      const before = this.tickets.get(t.number);
       const w = e.window ? this.window(e.window) : null;
       const holds = w && w.ticket && w.ticket.number === t.number;
       switch (t.state) {
@@ -373,19 +354,9 @@ export class HallState {
           }
           break;
         case 'TICKET_STATE_WAITING':  // back in the queue
-          this.addWaiting(t.serviceCode, 1);
           if (holds) w.ticket = null;
           break;
-        case 'TICKET_STATE_CANCELLED':
-        case 'TICKET_STATE_VOIDED':
-        case 'TICKET_STATE_EXPIRED':
-          // Only a waiting ticket leaves a queue (a no-show was out already).
-          if (before === undefined || before === 'TICKET_STATE_WAITING') {
-            this.addWaiting(t.serviceCode, -1);
-          }
-          break;
       }
-      this.tickets.set(t.number, t.state);
     } else if (event.ticketTransferred) {
       const e = event.ticketTransferred;
       const from = this.window(e.fromWindow);
@@ -393,12 +364,6 @@ export class HallState {
         from.ticket = null;
         from.state = 'WINDOW_STATE_IDLE';
         from.stateSinceUnixMs = at;
-      }
-      if (e.toWindow) {
-        this.tickets.set(e.ticket.number, 'DIRECT');
-      } else {
-        this.addWaiting(e.toServiceCode || e.ticket.serviceCode, 1);
-        this.tickets.set(e.ticket.number, 'TICKET_STATE_WAITING');
       }
     } else if (event.windowChanged) {
       const e = event.windowChanged;
@@ -427,8 +392,10 @@ export class HallState {
         s.oldestWaitSeconds = 0;
         s.issuedToday = 0;
       }
-      this.tickets.clear();
       this.recent = [];
+    }
+    for (const w of event.waiting || []) {
+      this.service(w.serviceCode).waiting = w.waiting;
     }
     return event;
   }

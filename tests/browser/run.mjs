@@ -348,10 +348,10 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     const supervisor = (method, body) =>
         api(server, TOKENS.supervisor, 'Supervisor', method, {hallId: HALL, ...body});
     // The board, once it has seen every event, shows what GetHall reads.
-    const matchesHall = async () => {
+    const matchesHall = async (page = board) => {
       const view = await supervisor('GetHall', {});
-      await waitFor(board, seq => window.qcallBoard.connection.lastSeq() >= seq, Number(view.lastSeq));
-      const shown = await board.evaluate(() => ({
+      await waitFor(page, seq => window.qcallBoard.connection.lastSeq() >= seq, Number(view.lastSeq));
+      const shown = await page.evaluate(() => ({
         services: Object.fromEntries([...window.qcallBoard.state.services.values()].map(
             s => [s.code, s.waiting])),
         windows: Object.fromEntries([...window.qcallBoard.state.windows.values()].map(
@@ -386,6 +386,18 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     await counter(server, 'PauseWindow', {window: 2, reason: 'break'});
     await matchesHall();
     noPageErrors(board);
+    // A ticket that was a no-show before a board opened, voided after: the
+    // board never saw it wait, and must not count it out of the queue.
+    await issue(server, 'BILL');
+    const gone = (await counter(server, 'CallNext', {window: 3})).ticket.number;
+    await counter(server, 'NoShow', {window: 3});
+    const late = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
+    await waitFor(late, () => window.qcallBoard?.state.hallId === 'test-hall');
+    await supervisor('VoidTicket', {ticket: gone, reason: 'left the hall'});
+    await issue(server, 'BILL');
+    await matchesHall(late);
+    await matchesHall();
+    noPageErrors(late);
   }));
 
 test('dashboard: a paused window, queues against their targets, alarms and charts', () =>

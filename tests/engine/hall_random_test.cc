@@ -22,7 +22,9 @@
 //   f. no issued phone number appears in an event, a result or the view;
 //   g. lanes and direct lanes hold exactly the waiting tickets, each once, and
 //      the view's waiting counts agree;
-//   j. alarms raised minus alarms cleared by events equal the view's alarms
+//   j. alarms raised minus alarms cleared by events equal the view's alarms;
+//   k. a board that only takes the waiting counts the events carry shows the
+//      view's waiting count of every service after every command;
 //
 // At the end of each sequence:
 //   h. a fresh hall given the same commands at the same times, and one given
@@ -588,6 +590,7 @@ class InvariantChecker {
     if (error.empty()) error = CheckPhones(command, status, out, view);
     if (error.empty()) error = CheckLanes(after, view);
     if (error.empty()) error = CheckAlarms(view);
+    if (error.empty()) error = CheckBoardCounts(out, view);
     return error;
   }
 
@@ -1078,6 +1081,26 @@ class InvariantChecker {
     return "";
   }
 
+  // (k)
+  std::string CheckBoardCounts(const Hall::Outcome& out,
+                               const v1::HallView& view) {
+    for (const v1::HallEvent& e : out.events()) {
+      for (const v1::HallEvent::ServiceWaiting& w : e.waiting()) {
+        board_waiting_[w.service_code()] = w.waiting();
+      }
+    }
+    for (const v1::HallView::ServiceView& s : view.services()) {
+      const auto it = board_waiting_.find(s.code());
+      const int shown = it == board_waiting_.end() ? 0 : it->second;
+      if (shown != s.waiting()) {
+        return absl::StrCat("(k) a board following the events shows ", shown,
+                            " waiting for ", s.code(), ", the view ",
+                            s.waiting());
+      }
+    }
+    return "";
+  }
+
   // The config the hall runs now (a Configure command changes it).
   const v1::HallConfig* config_;
   uint64_t last_seq_ = 0;
@@ -1088,6 +1111,7 @@ class InvariantChecker {
   std::map<std::string, std::pair<int32_t, size_t>> last_count_;  // code
   std::map<std::string, bool> callable_;                          // day/number
   std::set<AlarmKey> alarms_;
+  std::map<std::string, int> board_waiting_;  // service code -> waiting
 };
 
 // ---------------------------------------------------------------------------
