@@ -129,7 +129,17 @@ void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
   std::lock_guard lock(mu_);
   for (const v1::HallEvent& event : events) {
     *response.mutable_event() = event;
-    recent_.push_back({event.seq(), EventWindow(event), Serialize(response)});
+    const int32_t window = EventWindow(event);
+    grpc::Slice counts_only;
+    if (window != 0 && event.waiting_size() > 0) {
+      v1::WatchResponse counts;
+      counts.mutable_event()->set_seq(event.seq());
+      counts.mutable_event()->set_at_unix_ms(event.at_unix_ms());
+      *counts.mutable_event()->mutable_waiting() = event.waiting();
+      counts_only = Serialize(counts);
+    }
+    recent_.push_back(
+        {event.seq(), window, Serialize(response), std::move(counts_only)});
     last_seq_ = event.seq();
     ++published_;
   }
@@ -169,20 +179,25 @@ void EventHub::FanOut(Shard* shard) {
                                  "received"));
     } else {
       for (const Published& p : fresh) {
-        if (p.seq > s.delivered_through && s.stream->Wants(p.window)) {
-          s.stream->Deliver(p.bytes);
-        }
+        if (p.seq > s.delivered_through) DeliverTo(s.stream, p);
       }
     }
     s.delivered_through = last;
   }
 }
 
+void EventHub::DeliverTo(WatchStream* stream, const Published& p) {
+  if (stream->Wants(p.window)) {
+    stream->Deliver(p.bytes);
+  } else if (p.counts_only.size() > 0) {
+    // Queue lengths are hall-wide even when the event is not.
+    stream->Deliver(p.counts_only);
+  }
+}
+
 void EventHub::AddLocked(WatchStream* stream, uint64_t delivered_through) {
   for (const Published& p : recent_) {
-    if (p.seq > delivered_through && stream->Wants(p.window)) {
-      stream->Deliver(p.bytes);
-    }
+    if (p.seq > delivered_through) DeliverTo(stream, p);
   }
   Shard& shard = shards_[next_shard_++ % kShards];
   std::lock_guard shard_lock(shard.mu);

@@ -114,7 +114,12 @@ class EventHub {
     uint64_t seq;
     int32_t window;  // 0 for hall-wide events.
     grpc::Slice bytes;
+    // For a stream that filters the event's window out: the event with its
+    // waiting counts only (no kind), or empty when it carries none.
+    grpc::Slice counts_only;
   };
+  // Delivers `p`, or its counts, to `stream` as its window filter says.
+  static void DeliverTo(WatchStream* stream, const Published& p);
   struct Subscriber {
     WatchStream* stream;
     uint64_t delivered_through;  // Sent, or covered by its snapshot.

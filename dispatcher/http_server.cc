@@ -1,5 +1,6 @@
 #include "dispatcher/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -7,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <deque>
 #include <optional>
 
@@ -284,22 +286,68 @@ void HttpServer::Accept() {
   });
 }
 
+namespace {
+
+// A refused connection: the 503, then what the client sent is read and
+// dropped until it closes or a second passes. Closing with its request still
+// unread would make the kernel reset the connection, and a reset can throw
+// the 503 away before the client reads it.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(tcp::socket socket, std::string answer)
+      : socket_(std::move(socket)),
+        answer_(std::move(answer)),
+        deadline_(socket_.get_executor()) {}
+
+  void Start() {
+    asio::async_write(
+        socket_, asio::buffer(answer_),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          if (error) return self->Close();
+          beast::error_code ignored;
+          self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+          self->deadline_.expires_after(std::chrono::seconds(1));
+          self->deadline_.async_wait(
+              [self](beast::error_code) { self->Close(); });
+          self->Drain();
+        });
+  }
+
+ private:
+  void Drain() {
+    socket_.async_read_some(
+        asio::buffer(scratch_),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          if (error) return self->Close();
+          self->Drain();
+        });
+  }
+  void Close() {
+    beast::error_code ignored;
+    deadline_.cancel();
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  std::string answer_;
+  asio::steady_timer deadline_;
+  std::array<char, 4096> scratch_;
+};
+
+}  // namespace
+
 void HttpServer::Refuse(tcp::socket socket) {
-  auto refused = std::make_shared<tcp::socket>(std::move(socket));
   const std::string body =
       absl::StrCat("qcalld serves at most ", max_connections_,
                    " HTTP connections at once; try again in a moment\n");
-  auto answer = std::make_shared<std::string>(absl::StrCat(
-      "HTTP/1.1 503 Service Unavailable\r\nServer: qcalld\r\n"
-      "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
-      "Connection: close\r\nContent-Length: ",
-      body.size(), "\r\n\r\n", body));
-  asio::async_write(*refused, asio::buffer(*answer),
-                    [refused, answer](beast::error_code, size_t) {
-                      beast::error_code ignored;
-                      refused->shutdown(tcp::socket::shutdown_both, ignored);
-                      refused->close(ignored);
-                    });
+  std::make_shared<Refusal>(
+      std::move(socket),
+      absl::StrCat("HTTP/1.1 503 Service Unavailable\r\nServer: qcalld\r\n"
+                   "Content-Type: text/plain; charset=utf-8\r\n"
+                   "Retry-After: 5\r\nConnection: close\r\n"
+                   "Content-Length: ",
+                   body.size(), "\r\n\r\n", body))
+      ->Start();
 }
 
 HttpServer::~HttpServer() {

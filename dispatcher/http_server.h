@@ -82,7 +82,7 @@ class HttpServer {
   std::thread thread_;
   int port_ = 0;
   const int max_connections_;
-  // Shared with the connections, which may outlive the server by a moment.
+  // Shared with the connections: each holds it until it is destroyed.
   std::shared_ptr<std::atomic<int>> open_connections_ =
       std::make_shared<std::atomic<int>>(0);
 };

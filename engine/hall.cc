@@ -194,9 +194,12 @@ v1::HallEvent* Hall::Outcome::AddEvent(v1::HallEvent::KindCase kind) {
 absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
                          Outcome* out) {
   out->Reset();
+  const int32_t day_before = business_day_;
   const absl::Status status = ApplyCommand(command, now, out);
-  // A new configuration may renumber the services: send every count.
-  AttachWaitingCounts(command.has_configure(), out);
+  // A new configuration may renumber the services, and a new day empties
+  // every queue before the command refills some: send every count.
+  AttachWaitingCounts(command.has_configure() || business_day_ != day_before,
+                      out);
   return status;
 }
 

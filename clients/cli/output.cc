@@ -1,10 +1,13 @@
 #include "clients/cli/output.h"
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
@@ -170,8 +173,16 @@ std::string DescribeEvent(const v1::HallEvent& event) {
                           e.expired(), " tickets of the day before expired");
     }
     default:
-      return absl::StrCat("event ", event.seq());
+      break;
   }
+  if (event.waiting_size() > 0) {  // The counts of a window filtered out.
+    std::vector<std::string> counts;
+    for (const auto& w : event.waiting()) {
+      counts.push_back(absl::StrCat(w.service_code(), " ", w.waiting()));
+    }
+    return absl::StrCat("waiting  ", absl::StrJoin(counts, ", "));
+  }
+  return absl::StrCat("event ", event.seq());
 }
 
 namespace {

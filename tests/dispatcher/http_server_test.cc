@@ -184,14 +184,16 @@ TEST(HttpServerLimitTest, AConnectionOverTheLimitIsAnswered503AndClosed) {
   ASSERT_TRUE(second.ReadUntil("ok\n"));
   EXPECT_EQ(server.open_connections(), 2);
 
+  // A browser sends its request at once; the 503 must still arrive.
   Client third(server.port());
+  third.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
   EXPECT_TRUE(third.ReadToEnd()) << "closed after the answer";
   EXPECT_EQ(third.received.rfind("HTTP/1.1 503 ", 0), 0u) << third.received;
   EXPECT_NE(third.received.find("Retry-After: 5"), std::string::npos);
 
   // One of the two goes: a new connection is served again.
   held.reset();
-  for (int i = 0; i < 100 && server.open_connections() > 1; ++i) {
+  for (int i = 0; i < 500 && server.open_connections() > 1; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   Client fourth(server.port());

@@ -249,9 +249,9 @@ TEST(HttpGateway, RefusalsCarryTheGrpcCodeAndMessage) {
   // door; passed on, they used to abort the server inside the in-process
   // call.
   for (const char* header : {"Bearer a\tb", "Bearer tok\xc3\xa9n"}) {
-    EXPECT_TRUE(IsError(http.Post(issue, IssueJson("BILL"), "",
-                                  {{"Authorization", header}}),
-                        401, "unauthenticated"))
+    EXPECT_TRUE(IsError(
+        http.Post(issue, IssueJson("BILL"), "", {{"Authorization", header}}),
+        401, "unauthenticated"))
         << header;
   }
   EXPECT_TRUE(api.ListHalls().ok()) << "the server is still up";
@@ -498,16 +498,26 @@ TEST(HttpEvents, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
       "/events?hall=it-hall&windows=3&after=" + std::to_string(opened->seq()),
       Bearer(kDisplayToken));
   ASSERT_EQ(only3.status(), 200u) << only3.error() << only3.body();
-  ASSERT_OK(api.CallNext(1));      // A0001 at window 1
+  auto call1 = api.CallNext(1);  // A0001 at window 1
+  ASSERT_OK(call1);
   ASSERT_OK(api.CallNext(3));      // A0002 at window 3
   auto issued = api.Issue("SIM");  // Hall-wide.
   ASSERT_OK(issued);
   bool saw_window_3 = false;
   bool saw_hall_wide = false;
+  bool saw_counts = false;
   for (v1::HallEvent event; !saw_hall_wide;) {
     ASSERT_TRUE(NextEvent(only3, &event));
     EXPECT_TRUE(EventWindow(event) == 0 || EventWindow(event) == 3)
         << event.ShortDebugString();
+    if (event.kind_case() == v1::HallEvent::KIND_NOT_SET) {
+      // Window 1's call, filtered out, still tells how many wait.
+      EXPECT_EQ(event.seq(), call1->seq());
+      ASSERT_EQ(event.waiting_size(), 1) << event.ShortDebugString();
+      EXPECT_EQ(event.waiting(0).service_code(), "BILL");
+      EXPECT_EQ(event.waiting(0).waiting(), 1);
+      saw_counts = true;
+    }
     if (event.has_ticket_called()) {
       EXPECT_EQ(event.ticket_called().window(), 3);
       EXPECT_EQ(event.ticket_called().ticket().number(), "A0002");
@@ -516,6 +526,7 @@ TEST(HttpEvents, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
     saw_hall_wide = event.seq() == issued->seq();
   }
   EXPECT_TRUE(saw_window_3);
+  EXPECT_TRUE(saw_counts);
 
   SseStream bad(server.http_port(), "/events?hall=it-hall&windows=3,x",
                 Bearer(kDisplayToken));
