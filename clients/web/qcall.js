@@ -165,7 +165,9 @@ export async function command(service, method, body,
 // short pause with `after=<last seq>`, so the server sends just what was
 // missed (or a fresh snapshot). `onStatus(connected)` reports the line;
 // `onFailure({code, message})` a refusal no reconnect can mend (a wrong
-// token or hall), after which the stream stays closed.
+// token or hall), after which the stream stays closed. After a HallConfigured
+// event the stream starts over from a fresh snapshot: services and windows
+// may have been added, renamed or removed, which events do not describe.
 //
 // Returns {reconnect(), lastSeq()}.
 export function openEvents(hall, opts, onMessage) {
@@ -212,6 +214,12 @@ export function openEvents(hall, opts, onMessage) {
       if (event.seq <= lastSeq) return;
       lastSeq = event.seq;
       onMessage('event', event);
+      if (event.hallConfigured) {
+        es.close();
+        source = null;
+        lastSeq = 0;
+        connect();
+      }
     });
     es.addEventListener('failure', e => {
       if (source !== es) return;

@@ -479,6 +479,36 @@ test('counter: a close or pause below the minimum is refused and explained in wo
     noPageErrors(desk);
   }));
 
+test('board: a reconfigured hall is shown afresh, a new service by its name', () =>
+  withServer(async server => {
+    const board = await openPage(`${server.base}/board?hall=en-hall&token=${TOKENS.display}&audio=0`);
+    await waitFor(board, () => window.qcallBoard?.state.hallId === 'en-hall');
+    const hours = [1, 2, 3, 4, 5, 6, 7].map(weekday => ({weekday, openMinute: 0, closeMinute: 1440}));
+    const service = (code, name, ticketPrefix) => ({
+      code, name, ticketPrefix, numberWidth: 3, targetWaitSeconds: 600,
+      targetHandlingSeconds: 300, priorHandlingSeconds: 180});
+    await api(server, TOKENS.supervisor, 'Supervisor', 'ConfigureHall', {
+      requestId: 'reconfigure-1',
+      config: {
+        hallId: 'en-hall', name: 'Riverside Service Centre', timeZone: 'Europe/London',
+        language: 'LANGUAGE_EN', minOpenWindows: 0, hours,
+        services: [service('BILL', 'Bill payment', 'A'), service('CARD', 'Bank cards', 'K')],
+        windows: [
+          {number: 1, name: 'Window 1', serves: [{serviceCode: 'BILL'}]},
+          {number: 2, name: 'Window 2', serves: [{serviceCode: 'BILL'}, {serviceCode: 'CARD'}]},
+        ],
+      },
+    });
+    await api(server, TOKENS.kiosk, 'Kiosk', 'IssueTicket',
+              {hallId: 'en-hall', serviceCode: 'CARD', requestId: 'card-1'});
+    // Events say nothing of a service's name: the board took a new snapshot.
+    await waitFor(board, () => {
+      const card = window.qcallBoard.state.services.get('CARD');
+      return card?.name === 'Bank cards' && card.waiting === 1;
+    });
+    noPageErrors(board);
+  }));
+
 test('English: the hall\'s language, and ?lang= overrides it', () =>
   withServer(async server => {
     await api(server, TOKENS.counter, 'Counter', 'OpenWindow',
