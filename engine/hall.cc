@@ -1384,10 +1384,10 @@ int64_t Hall::OpenShareNow(int service) const {
 // changed nothing measurable on the demo day, docs/staffing.md.)
 class Hall::Projection {
  public:
-  // `target` waits in `lane`; kNone: `target_slot`, not issued yet, at the
-  // lane's end.
-  Projection(const Hall& hall, uint32_t lane, uint32_t target,
-             const TicketSlot& target_slot, int64_t now);
+  // `target` waits in `target_slot.lane`; kNone: `target_slot`, not issued
+  // yet, at that lane's end.
+  Projection(const Hall& hall, uint32_t target, const TicketSlot& target_slot,
+             int64_t now);
 
   struct Projected {
     // When the target is called, in ms from now; or, when kMaxProjectedCalls
@@ -1431,10 +1431,10 @@ class Hall::Projection {
   uint32_t first_coming_;
 };
 
-Hall::Projection::Projection(const Hall& hall, uint32_t lane, uint32_t target,
+Hall::Projection::Projection(const Hall& hall, uint32_t target,
                              const TicketSlot& target_slot, int64_t now)
     : hall_(hall),
-      target_lane_(lane),
+      target_lane_(target_slot.lane),
       wanted_(target == kNone ? kTarget : target),
       target_slot_(target_slot),
       now_(now),
@@ -1444,7 +1444,9 @@ Hall::Projection::Projection(const Hall& hall, uint32_t lane, uint32_t target,
   for (size_t l = 0; l < hall.lanes_.size(); ++l) {
     heads_[l] = hall.lanes_[l].head;
   }
-  if (wanted_ == kTarget && heads_[lane] == kNone) heads_[lane] = kTarget;
+  if (wanted_ == kTarget && heads_[target_lane_] == kNone) {
+    heads_[target_lane_] = kTarget;
+  }
   for (size_t w = 0; w < hall.windows_.size(); ++w) {
     streaks_[w] = hall.windows_[w].priority_streak;
   }
@@ -1621,15 +1623,18 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
   return Projected{clock_ms_ - now_, false};
 }
 
-int64_t Hall::EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
+int64_t Hall::EstimateWaitSeconds(uint32_t target,
                                   const TicketSlot& target_slot,
                                   int32_t people_ahead, int64_t now) const {
+  const int service = target_slot.queue_service;
   const ServiceSlot& s = services_[service];
-  if (people_ahead < s.idle_windows && lane < DirectLane(0)) return 0;
+  if (people_ahead < s.idle_windows && target_slot.lane < DirectLane(0)) {
+    return 0;
+  }
   int64_t at_least_ms = 0;
   if (people_ahead <= kMaxProjectedAhead) {
     const std::optional<Projection::Projected> projected =
-        Projection(*this, lane, target, target_slot, now).CallMs();
+        Projection(*this, target, target_slot, now).CallMs();
     if (projected && projected->called) {
       return std::clamp<int64_t>(projected->ms / 1000, 0, kMaxEstimateSeconds);
     }
@@ -1650,12 +1655,6 @@ int64_t Hall::EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
   return std::clamp<int64_t>(ms / 1000, 0, kMaxEstimateSeconds);
 }
 
-int64_t Hall::EstimateWaitSeconds(uint32_t id, int32_t people_ahead,
-                                  int64_t now) const {
-  const TicketSlot& t = tickets_[id];
-  return EstimateWaitSeconds(t.queue_service, t.lane, id, t, people_ahead, now);
-}
-
 int64_t Hall::EstimateNewTicketWaitSeconds(int service, int32_t people_ahead,
                                            int64_t now) const {
   TicketSlot walk_in;
@@ -1665,9 +1664,8 @@ int64_t Hall::EstimateNewTicketWaitSeconds(int service, int32_t people_ahead,
   walk_in.queue_service = walk_in.service;
   walk_in.category_slot =
       static_cast<uint8_t>(CategorySlot(v1::CATEGORY_NORMAL));
-  return EstimateWaitSeconds(service,
-                             ServiceLane(service, walk_in.category_slot), kNone,
-                             walk_in, people_ahead, now);
+  walk_in.lane = ServiceLane(service, walk_in.category_slot);
+  return EstimateWaitSeconds(kNone, walk_in, people_ahead, now);
 }
 
 // ---------------------------------------------------------------------------

@@ -281,12 +281,15 @@ class Hall {
   // This service's part of the open windows now, in thousandths.
   int64_t OpenShareNow(int service) const;
   class Projection;  // When a ticket would be called; in hall.cc.
-  int64_t EstimateWaitSeconds(int service, uint32_t lane, uint32_t target,
-                              const TicketSlot& target_slot,
+  // The wait of ticket `target` (kNone: `target_slot`, not issued yet, at
+  // the end of its lane), in seconds.
+  int64_t EstimateWaitSeconds(uint32_t target, const TicketSlot& target_slot,
                               int32_t people_ahead, int64_t now) const;
   // A waiting ticket's.
   int64_t EstimateWaitSeconds(uint32_t id, int32_t people_ahead,
-                              int64_t now) const;
+                              int64_t now) const {
+    return EstimateWaitSeconds(id, tickets_[id], people_ahead, now);
+  }
   // A walk-in's who takes a ticket of `service` now.
   int64_t EstimateNewTicketWaitSeconds(int service, int32_t people_ahead,
                                        int64_t now) const;
