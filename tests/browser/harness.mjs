@@ -177,6 +177,14 @@ export async function openPage(url, {viewport = {width: 1920, height: 1080}, loc
   return page;
 }
 
+// A silent board (no audio) of `hall` served at `base`, once it shows the
+// hall's snapshot.
+export async function openBoard(base, hall = HALL) {
+  const board = await openPage(`${base}/board?hall=${hall}&token=${TOKENS.display}&audio=0`);
+  await waitFor(board, h => window.qcallBoard?.state.hallId === h, hall);
+  return board;
+}
+
 export async function screenshot(page, name, options = {}) {
   mkdirSync(SCREENSHOTS, {recursive: true});
   const file = path.join(SCREENSHOTS, `${name}.png`);

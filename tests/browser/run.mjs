@@ -8,8 +8,8 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HALL, TOKENS, api, closeBrowser, counter, issue, launchBrowser, openPage,
-  screenshot, sleep, startProxy, startQcalld, waitFor,
+  HALL, TOKENS, api, closeBrowser, counter, issue, launchBrowser, openBoard,
+  openPage, screenshot, sleep, startProxy, startQcalld, waitFor,
 } from './harness.mjs';
 
 before(launchBrowser);
@@ -243,8 +243,7 @@ test('board: calls made while it was offline appear once and are announced once'
     await issue(server, 'PLAN');
     const line = await startProxy(server);
     try {
-      const board = await openPage(`${line.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
-      await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+      const board = await openBoard(line.base);
       line.cut();
       await waitFor(board, () => document.querySelector('#status').classList.contains('offline'));
 
@@ -292,8 +291,7 @@ test('board: a missed call its window has already let go of is not announced', (
     await issue(server, 'BILL');
     const line = await startProxy(server);
     try {
-      const board = await openPage(`${line.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
-      await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+      const board = await openBoard(line.base);
       line.cut();
       await waitFor(board, () => document.querySelector('#status').classList.contains('offline'));
       await counter(server, 'CallNext', {window: 1});
@@ -343,8 +341,7 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
     await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
     for (const service of ['BILL', 'BILL', 'BILL', 'BILL', 'PLAN', 'SIM']) await issue(server, service);
-    const board = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
-    await waitFor(board, () => window.qcallBoard?.state.hallId === 'test-hall');
+    const board = await openBoard(server.base);
     const supervisor = (method, body) =>
         api(server, TOKENS.supervisor, 'Supervisor', method, {hallId: HALL, ...body});
     // The board, once it has seen every event, shows what GetHall reads.
@@ -391,8 +388,7 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     await issue(server, 'BILL');
     const gone = (await counter(server, 'CallNext', {window: 3})).ticket.number;
     await counter(server, 'NoShow', {window: 3});
-    const late = await openPage(`${server.base}/board?hall=${HALL}&token=${TOKENS.display}&audio=0`);
-    await waitFor(late, () => window.qcallBoard?.state.hallId === 'test-hall');
+    const late = await openBoard(server.base);
     await supervisor('VoidTicket', {ticket: gone, reason: 'left the hall'});
     await issue(server, 'BILL');
     await matchesHall(late);
@@ -481,8 +477,7 @@ test('counter: a close or pause below the minimum is refused and explained in wo
 
 test('board: a reconfigured hall is shown afresh, a new service by its name', () =>
   withServer(async server => {
-    const board = await openPage(`${server.base}/board?hall=en-hall&token=${TOKENS.display}&audio=0`);
-    await waitFor(board, () => window.qcallBoard?.state.hallId === 'en-hall');
+    const board = await openBoard(server.base, 'en-hall');
     const hours = [1, 2, 3, 4, 5, 6, 7].map(weekday => ({weekday, openMinute: 0, closeMinute: 1440}));
     const service = (code, name, ticketPrefix) => ({
       code, name, ticketPrefix, numberWidth: 3, targetWaitSeconds: 600,
