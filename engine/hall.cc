@@ -1,6 +1,7 @@
 #include "engine/hall.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -102,6 +103,7 @@ Hall::Hall(HallRules rules, absl::TimeZone tz)
       services_(rules_.services().size()) {
   for (size_t s = 0; s < services_.size(); ++s) {
     services_[s].mean_handling_ms = rules_.services()[s].prior_handling_ms;
+    FitHandling(static_cast<int>(s));
   }
 }
 
@@ -816,10 +818,13 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
   constexpr int64_t kPriorWeight = 8;
   ++service.handled_today;
   service.handling_total_ms += handling;
+  const double handling_s = static_cast<double>(handling) / 1000;
+  service.handling_square_total_s2 += handling_s * handling_s;
   service.mean_handling_ms =
       (kPriorWeight * rules_.services()[t.queue_service].prior_handling_ms +
        service.handling_total_ms) /
       (kPriorWeight + service.handled_today);
+  FitHandling(t.queue_service);
   t.state = v1::TICKET_STATE_COMPLETED;
   t.state_since_ms = now;
   FillTicket(id, out->mutable_result_ticket());
@@ -1001,7 +1006,9 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
     service.mean_handling_ms = rules_.services()[s].prior_handling_ms;
     service.handled_today = 0;
     service.handling_total_ms = 0;
+    service.handling_square_total_s2 = 0;
     service.transferred_in_today = 0;
+    FitHandling(static_cast<int>(s));
     if (service.wait_alarm) {
       service.wait_alarm = false;
       EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, false, static_cast<int>(s), -1,
@@ -1370,8 +1377,30 @@ int64_t Hall::OpenShareNow(int service) const {
   return share;
 }
 
+void Hall::FitHandling(int service) {
+  // The spread as a squared coefficient of variation: the prior's 1 (as
+  // for exponential times), weighted like kPriorWeight customers as the
+  // mean is, and today's customers.
+  constexpr double kPriorWeight = 8;
+  ServiceSlot& s = services_[service];
+  double cv2 = 1;
+  if (s.handled_today > 1 && s.handling_total_ms > 0) {
+    const double n = static_cast<double>(s.handled_today);
+    const double mean_s = static_cast<double>(s.handling_total_ms) / 1000 / n;
+    const double variance =
+        std::max(0.0, s.handling_square_total_s2 / n - mean_s * mean_s);
+    cv2 =
+        (kPriorWeight + n * variance / (mean_s * mean_s)) / (kPriorWeight + n);
+  }
+  s.handling_fit = HandlingFit::FromMoments(
+      static_cast<double>(std::max<int64_t>(1, s.mean_handling_ms)), cv2);
+}
+
 // Replays the dispatch rule forward for one ticket: each window calls when
-// it is free and holds its customer for the service's mean handling time.
+// it is free and holds its customer for the service's mean handling time;
+// a customer already at a window, for the expected rest given how long the
+// handling has lasted and how spread the day's handling times are
+// (HandlingFit).
 // Ageing, weights, priority interleave and transfers to a window then split
 // shared windows the way they will really be split, which no share formula
 // gets right (docs/staffing.md). Customers still to come join at the recent
@@ -1542,84 +1571,117 @@ Hall::Projection::Step Hall::Projection::Call(int w, int64_t at) {
   return {Step::kHolds, hall_.services_[t.queue_service].mean_handling_ms};
 }
 
+namespace {
+
+// Times in the replay are ms since the epoch, so positive.
+int64_t RoundMs(double ms) { return static_cast<int64_t>(ms + 0.5); }
+
+}  // namespace
+
 std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
-  struct Free {
+  // Windows that hold a customer free up one after another at their joint
+  // rate, the sum of 1 / (expected rest of each one's customer): with five
+  // windows busy the first is free after a fifth of a handling time, as in
+  // M/M/s, not after a whole one. The one expected to finish first is the
+  // one that frees up, and takes its next customer back into the pool, so a
+  // window that just started a long customer does not free up again soon.
+  // Windows that can call the target form one pool, the others another.
+  struct Busy {
+    int64_t done_ms;  // When its customer is expected to be done.
+    double rate;      // 1 / the customer's expected rest then, per ms.
+    int window;
+    bool operator>(const Busy& o) const {
+      return done_ms != o.done_ms ? done_ms > o.done_ms : window > o.window;
+    }
+  };
+  struct Pool {
+    std::vector<Busy> windows;  // A min-heap by done_ms.
+    double rate = 0;
+    double next_ms = 0;  // When the next of them frees up.
+  };
+  Pool pools[2];  // [0]: can call the target; [1]: cannot.
+  struct Waiting {
     int64_t at_ms;
     int window;
-    bool operator>(const Free& o) const {
+    bool operator>(const Waiting& o) const {
       return at_ms != o.at_ms ? at_ms > o.at_ms : window > o.window;
     }
   };
-  std::vector<Free> free;
-  struct Busy {
-    bool serves_target;
-    double progress;  // Elapsed share of its mean handling time.
-    double calls_per_ms;
-    int window;
+  std::vector<Waiting> waiting;  // Idle until a customer comes; a min-heap.
+  const auto join = [&](int w, double at_ms, double rest_ms) {
+    Pool& pool = pools[ServesTarget(w) ? 0 : 1];
+    const double rate = 1 / rest_ms;
+    pool.windows.push_back({RoundMs(at_ms + rest_ms), rate, w});
+    std::push_heap(pool.windows.begin(), pool.windows.end(),
+                   std::greater<Busy>());
+    pool.rate += rate;
+    // One more window can only bring the next free one closer.
+    pool.next_ms = pool.windows.size() == 1
+                       ? at_ms + 1 / pool.rate
+                       : std::min(pool.next_ms, at_ms + 1 / pool.rate);
   };
-  std::vector<Busy> busy;
-  // Idle windows call at once; then they are busy like the others.
+  // Idle windows call at once; windows busy now are done in the expected
+  // rest of their customer's handling, given how long it has lasted.
   for (int w = 0; w < static_cast<int>(hall_.windows_.size()); ++w) {
     const WindowSlot& window = hall_.windows_[w];
     if (window.state == v1::WINDOW_STATE_IDLE) {
       const Step step = Call(w, now_);
       if (step.kind == Step::kCallsTarget) return Projected{0, true};
       if (step.kind == Step::kHolds) {
-        busy.push_back({ServesTarget(w), 0,
-                        1 / static_cast<double>(std::max<int64_t>(1, step.ms)),
-                        w});
+        join(w, static_cast<double>(now_),
+             static_cast<double>(std::max<int64_t>(1, step.ms)));
       } else if (step.kind == Step::kWaitsUntil) {
-        free.push_back({step.ms, w});
+        waiting.push_back({step.ms, w});
       }
     } else if (window.ticket != kNone &&
                (window.state == v1::WINDOW_STATE_CALLING ||
                 window.state == v1::WINDOW_STATE_SERVING)) {
-      const double mean = static_cast<double>(std::max<int64_t>(
-          1, hall_.services_[hall_.tickets_[window.ticket].queue_service]
-                 .mean_handling_ms));
-      busy.push_back({ServesTarget(w),
-                      static_cast<double>(now_ - window.since_ms) / mean,
-                      1 / mean, w});
+      join(w, static_cast<double>(now_),
+           hall_.services_[hall_.tickets_[window.ticket].queue_service]
+               .handling_fit.RemainingMs(
+                   window.state == v1::WINDOW_STATE_SERVING
+                       ? static_cast<double>(now_ - window.since_ms)
+                       : 0));
     }
   }
-  // Busy windows that can call the target free up one after another at
-  // their joint rate, the one furthest into its customer first: for a
-  // customer any of five busy windows can serve, the first is free in a
-  // fifth of a handling time on average, not in a whole one. The other
-  // windows do the same among themselves.
-  std::sort(busy.begin(), busy.end(), [](const Busy& a, const Busy& b) {
-    if (a.serves_target != b.serves_target) return a.serves_target;
-    return a.progress != b.progress ? a.progress > b.progress
-                                    : a.window < b.window;
-  });
-  for (size_t first = 0, end; first < busy.size(); first = end) {
-    double calls_per_ms = 0;
-    for (end = first; end < busy.size() &&
-                      busy[end].serves_target == busy[first].serves_target;
-         ++end) {
-      calls_per_ms += busy[end].calls_per_ms;
+  std::make_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
+  for (int calls = 0; calls < kMaxProjectedCalls; ++calls) {
+    // The earliest of: a pool's next free window, a waiting window's wake.
+    Pool* pool = nullptr;
+    for (Pool& p : pools) {
+      if (!p.windows.empty() &&
+          (pool == nullptr || p.next_ms < pool->next_ms)) {
+        pool = &p;
+      }
     }
-    for (size_t j = first; j < end; ++j) {
-      free.push_back({now_ + std::llround(static_cast<double>(j - first + 1) /
-                                          calls_per_ms),
-                      busy[j].window});
+    int w;
+    int64_t at_ms = pool != nullptr ? RoundMs(pool->next_ms) : 0;
+    if (pool != nullptr &&
+        (waiting.empty() || at_ms <= waiting.front().at_ms)) {
+      std::pop_heap(pool->windows.begin(), pool->windows.end(),
+                    std::greater<Busy>());
+      w = pool->windows.back().window;
+      pool->rate -= pool->windows.back().rate;
+      pool->windows.pop_back();
+      if (!pool->windows.empty()) pool->next_ms += 1 / pool->rate;
+    } else if (!waiting.empty()) {
+      std::pop_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
+      w = waiting.back().window;
+      at_ms = waiting.back().at_ms;
+      waiting.pop_back();
+    } else {
+      return std::nullopt;  // Nobody left who can call the target.
+    }
+    const Step step = Call(w, at_ms);
+    if (step.kind == Step::kCallsTarget) return Projected{at_ms - now_, true};
+    if (step.kind == Step::kHolds) {
+      join(w, static_cast<double>(at_ms),
+           static_cast<double>(std::max<int64_t>(1, step.ms)));
+    } else if (step.kind == Step::kWaitsUntil) {
+      waiting.push_back({step.ms, w});
+      std::push_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
     }
   }
-  std::make_heap(free.begin(), free.end(), std::greater<Free>());
-  for (int calls = 0; calls < kMaxProjectedCalls && !free.empty(); ++calls) {
-    std::pop_heap(free.begin(), free.end(), std::greater<Free>());
-    const Free next = free.back();
-    free.pop_back();
-    const Step step = Call(next.window, next.at_ms);
-    if (step.kind == Step::kCallsTarget) {
-      return Projected{next.at_ms - now_, true};
-    }
-    if (step.kind == Step::kStops) continue;
-    free.push_back({step.kind == Step::kHolds ? next.at_ms + step.ms : step.ms,
-                    next.window});
-    std::push_heap(free.begin(), free.end(), std::greater<Free>());
-  }
-  if (free.empty()) return std::nullopt;
   return Projected{clock_ms_ - now_, false};
 }
 
@@ -2059,6 +2121,7 @@ v1::HallState Hall::Snapshot() const {
     r->set_mean_handling_ms(services_[s].mean_handling_ms);
     r->set_handled_today(services_[s].handled_today);
     r->set_handling_total_ms(services_[s].handling_total_ms);
+    r->set_handling_square_total_s2(services_[s].handling_square_total_s2);
     r->set_transferred_in_today(services_[s].transferred_in_today);
     r->set_growing_alarm(services_[s].growing_alarm);
     r->set_wait_alarm(services_[s].wait_alarm);
@@ -2156,6 +2219,9 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
         state.services(static_cast<int>(s)).handled_today();
     hall.services_[s].handling_total_ms =
         state.services(static_cast<int>(s)).handling_total_ms();
+    hall.services_[s].handling_square_total_s2 =
+        state.services(static_cast<int>(s)).handling_square_total_s2();
+    hall.FitHandling(static_cast<int>(s));
     hall.services_[s].transferred_in_today =
         state.services(static_cast<int>(s)).transferred_in_today();
     hall.services_[s].growing_alarm =

@@ -40,6 +40,7 @@
 #include "absl/types/span.h"
 #include "engine/business_calendar.h"
 #include "engine/hall_rules.h"
+#include "engine/handling_fit.h"
 #include "engine/staffing.h"
 #include "engine/wait_histogram.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -150,6 +151,10 @@ class Hall {
     // Today's completed customers and their handling time.
     int64_t handled_today = 0;
     int64_t handling_total_ms = 0;
+    double handling_square_total_s2 = 0;
+    // Today's handling times as a distribution: what a customer already
+    // served for a while still needs. Derived from the figures above.
+    HandlingFit handling_fit;
     int64_t transferred_in_today = 0;
     bool wait_alarm = false;
     bool growing_alarm = false;
@@ -280,6 +285,8 @@ class Hall {
                                int64_t wait_since, int64_t own_position) const;
   // This service's part of the open windows now, in thousandths.
   int64_t OpenShareNow(int service) const;
+  // Refits the service's handling-time distribution to today's figures.
+  void FitHandling(int service);
   class Projection;  // When a ticket would be called; in hall.cc.
   // The wait of ticket `target` (kNone: `target_slot`, not issued yet, at
   // the end of its lane), in seconds.

@@ -87,6 +87,50 @@ TEST(Estimates, OneLineAtBusyWindowsIsTheQueueLengthEstimate) {
   }
 }
 
+TEST(Estimates, ACustomerLongAtTheWindowIsNearlyDoneWhenHandlingIsRegular) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));  // Serves only BILL (prior 240 s).
+  // Before the day has shown how handling times spread, they count as
+  // exponential: memoryless, a customer 200 s in still needs the mean.
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(200));
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 240);
+  h.Advance(absl::Seconds(40));
+  h.Ok(Complete(3));
+  h.Ok(CallNext(3));  // The ticket just estimated.
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(240));
+  h.Ok(Complete(3));
+  // The day's customers each take exactly 240 s: with the prior's spread
+  // (c² = 1, weight 8) c² = 8 / 24 = 1/3 after 16, so Erlang(3) at 80 s a
+  // phase. 200 s in, E[rest] = 80 s × (3 + 2 × 2.5 + 2.5² / 2) /
+  // (1 + 2.5 + 2.5² / 2) = 134.3 s.
+  for (int i = 0; i < 14; ++i) {
+    h.Ok(Issue("BILL"));
+    h.Ok(CallNext(3));
+    h.Ok(Start(3));
+    h.Advance(absl::Seconds(240));
+    h.Ok(Complete(3));
+  }
+  ASSERT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 240);
+  h.Ok(Issue("BILL"));
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Advance(absl::Seconds(200));
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 134);
+  // Window 1 opens and calls that ticket: it needs 240 s. The next ticket
+  // is called when the first of the two frees up, at their joint rate:
+  // 1 / (1/134.3 + 1/240) = 86.1 s. The one after it waits for window 1
+  // or for window 3's next customer, each 240 s from then: half that,
+  // 86.1 + 120 s. (Window 3 does not count as free again soon.)
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(CallNext(1));
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 86);
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 206);
+}
+
 TEST(Estimates, ASharedWindowGoesToWhoeverWaitedLongest) {
   // Window 1 alone serves BILL and SIM with equal weights. It is busy with
   // A001; B001 has waited a minute when A002 comes. Nobody is ahead of A002
