@@ -1,8 +1,12 @@
 #include "engine/hall.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <functional>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -14,6 +18,9 @@ namespace qcall {
 namespace {
 
 using Alarm = v1::HallEvent::Alarm;
+
+// Times in the wait replay are ms since the epoch, so positive.
+int64_t RoundMs(double ms) { return static_cast<int64_t>(ms + 0.5); }
 
 constexpr size_t kMaxTextLength = 200;
 constexpr size_t kMaxIdLength = 64;
@@ -102,8 +109,7 @@ Hall::Hall(HallRules rules, absl::TimeZone tz)
       windows_(rules_.windows().size()),
       services_(rules_.services().size()) {
   for (size_t s = 0; s < services_.size(); ++s) {
-    services_[s].mean_handling_ms = rules_.services()[s].prior_handling_ms;
-    FitHandling(static_cast<int>(s));
+    UpdateHandling(static_cast<int>(s));
   }
 }
 
@@ -809,22 +815,11 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
   TicketSlot& t = tickets_[id];
   const int64_t handling = std::max<int64_t>(0, now - t.state_since_ms);
   ServiceSlot& service = services_[t.queue_service];
-  // The day's mean, starting from the prior as if it had been seen
-  // kPriorWeight times: an early unusual customer moves it little, and by
-  // midday it is the day's true pace. (An exponential average with weight
-  // 1/8 was tried first: its noise, ±26 % for exponential handling, made the
-  // estimated waits 37 % worse than the queue-length estimator in
-  // simulation; see docs/staffing.md.)
-  constexpr int64_t kPriorWeight = 8;
   ++service.handled_today;
   service.handling_total_ms += handling;
   const double handling_s = static_cast<double>(handling) / 1000;
   service.handling_square_total_s2 += handling_s * handling_s;
-  service.mean_handling_ms =
-      (kPriorWeight * rules_.services()[t.queue_service].prior_handling_ms +
-       service.handling_total_ms) /
-      (kPriorWeight + service.handled_today);
-  FitHandling(t.queue_service);
+  UpdateHandling(t.queue_service);
   t.state = v1::TICKET_STATE_COMPLETED;
   t.state_since_ms = now;
   FillTicket(id, out->mutable_result_ticket());
@@ -1003,12 +998,11 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
   for (size_t s = 0; s < services_.size(); ++s) {
     ServiceSlot& service = services_[s];
     service.ticket_by_number.clear();
-    service.mean_handling_ms = rules_.services()[s].prior_handling_ms;
     service.handled_today = 0;
     service.handling_total_ms = 0;
     service.handling_square_total_s2 = 0;
     service.transferred_in_today = 0;
-    FitHandling(static_cast<int>(s));
+    UpdateHandling(static_cast<int>(s));
     if (service.wait_alarm) {
       service.wait_alarm = false;
       EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, false, static_cast<int>(s), -1,
@@ -1377,20 +1371,28 @@ int64_t Hall::OpenShareNow(int service) const {
   return share;
 }
 
-void Hall::FitHandling(int service) {
-  // The spread as a squared coefficient of variation: the prior's 1 (as
-  // for exponential times), weighted like kPriorWeight customers as the
-  // mean is, and today's customers.
-  constexpr double kPriorWeight = 8;
+void Hall::UpdateHandling(int service) {
+  // The day's figures, starting from the prior as if it had been seen
+  // kPriorWeight times: an early unusual customer moves them little, and by
+  // midday they are the day's true pace. (An exponential average with
+  // weight 1/8 was tried first for the mean: its noise, ±26 % for
+  // exponential handling, made the estimated waits 37 % worse than the
+  // queue-length estimator in simulation; see docs/staffing.md.) The
+  // prior's spread is c² = 1, as for exponential times.
+  constexpr int64_t kPriorWeight = 8;
   ServiceSlot& s = services_[service];
+  s.mean_handling_ms =
+      (kPriorWeight * rules_.services()[service].prior_handling_ms +
+       s.handling_total_ms) /
+      (kPriorWeight + s.handled_today);
   double cv2 = 1;
   if (s.handled_today > 1 && s.handling_total_ms > 0) {
     const double n = static_cast<double>(s.handled_today);
     const double mean_s = static_cast<double>(s.handling_total_ms) / 1000 / n;
     const double variance =
         std::max(0.0, s.handling_square_total_s2 / n - mean_s * mean_s);
-    cv2 =
-        (kPriorWeight + n * variance / (mean_s * mean_s)) / (kPriorWeight + n);
+    cv2 = (kPriorWeight + n * variance / (mean_s * mean_s)) /
+          static_cast<double>(kPriorWeight + s.handled_today);
   }
   s.handling_fit = HandlingFit::FromMoments(
       static_cast<double>(std::max<int64_t>(1, s.mean_handling_ms)), cv2);
@@ -1571,18 +1573,13 @@ Hall::Projection::Step Hall::Projection::Call(int w, int64_t at) {
   return {Step::kHolds, hall_.services_[t.queue_service].mean_handling_ms};
 }
 
-namespace {
-
-// Times in the replay are ms since the epoch, so positive.
-int64_t RoundMs(double ms) { return static_cast<int64_t>(ms + 0.5); }
-
-}  // namespace
-
 std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
   // Windows that hold a customer free up one after another at their joint
-  // rate, the sum of 1 / (expected rest of each one's customer): with five
-  // windows busy the first is free after a fifth of a handling time, as in
-  // M/M/s, not after a whole one. The one expected to finish first is the
+  // rate, the sum of 1 / (expected rest of each one's customer), as if each
+  // rest were exponential (exact for c² = 1; with regular handling the
+  // first free window comes somewhat later than this): with five windows
+  // busy the first is free after a fifth of a handling time, as in M/M/s,
+  // not after a whole one. The one expected to finish first is the
   // one that frees up, and takes its next customer back into the pool, so a
   // window that just started a long customer does not free up again soon.
   // Windows that can call the target form one pool, the others another.
@@ -1599,7 +1596,7 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
     double rate = 0;
     double next_ms = 0;  // When the next of them frees up.
   };
-  Pool pools[2];  // [0]: can call the target; [1]: cannot.
+  std::array<Pool, 2> pools;  // [0]: can call the target; [1]: cannot.
   struct Waiting {
     int64_t at_ms;
     int window;
@@ -1621,7 +1618,9 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
                        : std::min(pool.next_ms, at_ms + 1 / pool.rate);
   };
   // Idle windows call at once; windows busy now are done in the expected
-  // rest of their customer's handling, given how long it has lasted.
+  // rest of their customer's handling, given how long it has lasted. (A
+  // window still calling has its customer's whole handling ahead: handling
+  // counts from StartServing.)
   for (int w = 0; w < static_cast<int>(hall_.windows_.size()); ++w) {
     const WindowSlot& window = hall_.windows_[w];
     if (window.state == v1::WINDOW_STATE_IDLE) {
@@ -1654,7 +1653,7 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
         pool = &p;
       }
     }
-    int w;
+    int w = 0;
     int64_t at_ms = pool != nullptr ? RoundMs(pool->next_ms) : 0;
     if (pool != nullptr &&
         (waiting.empty() || at_ms <= waiting.front().at_ms)) {
@@ -1663,7 +1662,11 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
       w = pool->windows.back().window;
       pool->rate -= pool->windows.back().rate;
       pool->windows.pop_back();
-      if (!pool->windows.empty()) pool->next_ms += 1 / pool->rate;
+      if (pool->windows.empty()) {
+        pool->rate = 0;  // No rounding left over for the next to join.
+      } else {
+        pool->next_ms += 1 / pool->rate;
+      }
     } else if (!waiting.empty()) {
       std::pop_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
       w = waiting.back().window;
@@ -1681,6 +1684,9 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
       waiting.push_back({step.ms, w});
       std::push_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
     }
+  }
+  if (pools[0].windows.empty() && pools[1].windows.empty() && waiting.empty()) {
+    return std::nullopt;
   }
   return Projected{clock_ms_ - now_, false};
 }
@@ -2213,15 +2219,27 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
     }
   }
   for (size_t s = 0; s < service_count; ++s) {
-    hall.services_[s].mean_handling_ms =
-        state.services(static_cast<int>(s)).mean_handling_ms();
-    hall.services_[s].handled_today =
-        state.services(static_cast<int>(s)).handled_today();
-    hall.services_[s].handling_total_ms =
-        state.services(static_cast<int>(s)).handling_total_ms();
-    hall.services_[s].handling_square_total_s2 =
-        state.services(static_cast<int>(s)).handling_square_total_s2();
-    hall.FitHandling(static_cast<int>(s));
+    const v1::HallState::ServiceRecord& record =
+        state.services(static_cast<int>(s));
+    ServiceSlot& service = hall.services_[s];
+    service.handled_today = record.handled_today();
+    service.handling_total_ms = record.handling_total_ms();
+    if (record.has_handling_square_total_s2()) {
+      service.handling_square_total_s2 = record.handling_square_total_s2();
+    } else if (service.handled_today > 0) {
+      // A snapshot from before the spread was kept: take the day so far as
+      // exponential (E[X²] = 2 mean²), what the estimates assumed then.
+      const double mean_s = static_cast<double>(service.handling_total_ms) /
+                            1000 / static_cast<double>(service.handled_today);
+      service.handling_square_total_s2 =
+          2 * static_cast<double>(service.handled_today) * mean_s * mean_s;
+    }
+    if (!std::isfinite(service.handling_square_total_s2) ||
+        service.handling_square_total_s2 < 0 || service.handled_today < 0 ||
+        service.handling_total_ms < 0) {
+      return corrupt("service handling figures");
+    }
+    hall.UpdateHandling(static_cast<int>(s));
     hall.services_[s].transferred_in_today =
         state.services(static_cast<int>(s)).transferred_in_today();
     hall.services_[s].growing_alarm =

@@ -285,8 +285,9 @@ class Hall {
                                int64_t wait_since, int64_t own_position) const;
   // This service's part of the open windows now, in thousandths.
   int64_t OpenShareNow(int service) const;
-  // Refits the service's handling-time distribution to today's figures.
-  void FitHandling(int service);
+  // The service's mean handling time and handling-time distribution, from
+  // the prior and today's figures.
+  void UpdateHandling(int service);
   class Projection;  // When a ticket would be called; in hall.cc.
   // The wait of ticket `target` (kNone: `target_slot`, not issued yet, at
   // the end of its lane), in seconds.

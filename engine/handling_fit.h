@@ -17,7 +17,7 @@
 //   const HandlingFit fit = HandlingFit::FromMoments(/*mean_ms=*/600'000,
 //                                                    /*cv_squared=*/0.43);
 //   fit.RemainingMs(0);        // 600'000: the mean.
-//   fit.RemainingMs(540'000);  // Well under the mean: nearly done.
+//   fit.RemainingMs(540'000);  // 375'000: 9 minutes in, about 6 to go.
 #ifndef QCALL_ENGINE_HANDLING_FIT_H_
 #define QCALL_ENGINE_HANDLING_FIT_H_
 
@@ -25,6 +25,9 @@ namespace qcall {
 
 class HandlingFit {
  public:
+  // An exponential with a mean of 1 ms; use FromMoments.
+  HandlingFit() = default;
+
   // The most phases: handling more regular than c² = 1 / kMaxPhases is
   // fitted as if it had that spread.
   static constexpr int kMaxPhases = 20;
@@ -37,7 +40,8 @@ class HandlingFit {
   // elapsed_ms <= 0.
   double RemainingMs(double elapsed_ms) const;
 
-  // Of the fitted distribution: E[X] and E[X²] (in ms, ms²).
+  // Of the fitted distribution, E[X] and E[X²] (in ms, ms²): what the tests
+  // check the fit by.
   double Mean() const;
   double SecondMoment() const;
 

@@ -33,10 +33,13 @@ TEST(HandlingFit, RegularTimesAreNearlyDoneLateIn) {
   EXPECT_NEAR(fit.RemainingMs(0.9 * kMean) / kMean, 0.4711, 1e-4);
   // Far out only the last phase is left.
   EXPECT_NEAR(fit.RemainingMs(100 * kMean) / kMean, 0.25, 0.01);
-  // Spreads given more regular than the fit can hold: 1/20 and no less.
+  // Spreads given more regular than the fit can hold: 1/20 and no less
+  // (1e-6 would otherwise be Erlang(10⁶)).
   EXPECT_DOUBLE_EQ(
-      HandlingFit::FromMoments(kMean, 0).RemainingMs(kMean / 2),
+      HandlingFit::FromMoments(kMean, 1e-6).RemainingMs(kMean / 2),
       HandlingFit::FromMoments(kMean, 0.05).RemainingMs(kMean / 2));
+  EXPECT_NE(HandlingFit::FromMoments(kMean, 0.05).RemainingMs(kMean / 2),
+            HandlingFit::FromMoments(kMean, 0.06).RemainingMs(kMean / 2));
 }
 
 TEST(HandlingFit, IrregularTimesThatLastHaveLongerToGo) {
@@ -47,6 +50,11 @@ TEST(HandlingFit, IrregularTimesThatLastHaveLongerToGo) {
   EXPECT_GT(fit.RemainingMs(kMean), kMean);
   EXPECT_GT(fit.RemainingMs(3 * kMean), fit.RemainingMs(kMean));
   EXPECT_NEAR(fit.RemainingMs(200 * kMean) / kMean, 3.4142, 1e-3);
+  // Spreads beyond c² = 100 are fitted as 100.
+  EXPECT_DOUBLE_EQ(HandlingFit::FromMoments(kMean, 1e6).RemainingMs(kMean),
+                   HandlingFit::FromMoments(kMean, 100).RemainingMs(kMean));
+  EXPECT_NE(HandlingFit::FromMoments(kMean, 100).RemainingMs(kMean),
+            HandlingFit::FromMoments(kMean, 90).RemainingMs(kMean));
 }
 
 }  // namespace

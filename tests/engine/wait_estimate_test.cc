@@ -15,6 +15,7 @@ using ::qcall::testing::CallNext;
 using ::qcall::testing::Cancel;
 using ::qcall::testing::Complete;
 using ::qcall::testing::Issue;
+using ::qcall::testing::LoadZone;
 using ::qcall::testing::OpenWindow;
 using ::qcall::testing::SmallHallConfig;
 using ::qcall::testing::Start;
@@ -120,6 +121,25 @@ TEST(Estimates, ACustomerLongAtTheWindowIsNearlyDoneWhenHandlingIsRegular) {
   h.Ok(Start(3));
   h.Advance(absl::Seconds(200));
   EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 134);
+  {
+    // A snapshot from before the spread was kept takes the day so far as
+    // exponential; a spread that cannot be is refused.
+    v1::HallState state = h.hall().Snapshot();
+    state.mutable_services(0)->clear_handling_square_total_s2();
+    absl::StatusOr<Hall> old =
+        Hall::Restore(state, LoadZone(SmallHallConfig().time_zone()));
+    ASSERT_TRUE(old.ok()) << old.status();
+    Hall::Outcome out;
+    ASSERT_TRUE(old->Apply(Issue("BILL"), h.now(), &out).ok());
+    // The customer at window 3 and the one ahead: 240 s each, nobody
+    // counted as nearly done (with the spread kept: 134 + 240).
+    EXPECT_EQ(Estimate(out), 240 + 240);
+    state.mutable_services(0)->set_handling_square_total_s2(-1);
+    EXPECT_EQ(Hall::Restore(state, LoadZone(SmallHallConfig().time_zone()))
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss);
+  }
   // Window 1 opens and calls that ticket: it needs 240 s. The next ticket
   // is called when the first of the two frees up, at their joint rate:
   // 1 / (1/134.3 + 1/240) = 86.1 s. The one after it waits for window 1
