@@ -487,6 +487,15 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
   window.priority_streak = 0;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
+  if (advice_following_.open_advised_at_ms() > 0 &&
+      c.window() == last_advice_.open_window()) {
+    advice_following_.set_opens_followed(advice_following_.opens_followed() +
+                                         1);
+    advice_following_.set_follow_delay_total_ms(
+        advice_following_.follow_delay_total_ms() +
+        std::max<int64_t>(0, now - advice_following_.open_advised_at_ms()));
+    advice_following_.set_open_advised_at_ms(0);
+  }
   if (window.lost) {
     window.lost = false;
     EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, w, now, out);
@@ -995,6 +1004,11 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
   ResetLanes();
   tickets_ = std::move(kept);
   phones_ = std::move(kept_phones);
+  // How promptly advice is followed is learnt afresh each day, like the
+  // handling times; an advice still waiting carries over.
+  advice_following_.set_opens_advised(0);
+  advice_following_.set_opens_followed(0);
+  advice_following_.set_follow_delay_total_ms(0);
   for (size_t s = 0; s < services_.size(); ++s) {
     ServiceSlot& service = services_[s];
     service.ticket_by_number.clear();
@@ -1398,6 +1412,24 @@ void Hall::UpdateHandling(int service) {
       static_cast<double>(std::max<int64_t>(1, s.mean_handling_ms)), cv2);
 }
 
+std::optional<Hall::Opening> Hall::ExpectedOpening(
+    int64_t now, const std::vector<double>& arrivals, int also_waiting) const {
+  const v1::HallState::AdviceFollowing& f = advice_following_;
+  if (f.opens_followed() < 2 || 2 * f.opens_followed() < f.opens_advised()) {
+    return std::nullopt;
+  }
+  const StaffingPlan plan = PlanStaffingAt(now, arrivals, also_waiting);
+  if (plan.open_window < 0) return std::nullopt;
+  const int64_t delay_ms = f.follow_delay_total_ms() / f.opens_followed();
+  // Advised already: the clerk is on the way.
+  const bool advised =
+      f.open_advised_at_ms() > 0 &&
+      rules_.windows()[plan.open_window].number == last_advice_.open_window();
+  return Opening{plan.open_window,
+                 advised ? std::max(now, f.open_advised_at_ms() + delay_ms)
+                         : now + delay_ms};
+}
+
 // Replays the dispatch rule forward for one ticket: each window calls when
 // it is free and holds its customer for the service's mean handling time;
 // a customer already at a window, for the expected rest given how long the
@@ -1460,6 +1492,8 @@ class Hall::Projection {
   std::vector<TicketSlot> coming_;
   std::vector<int64_t> gaps_ms_;
   uint32_t first_coming_;
+  // A window the advice will have opened, where clerks follow it.
+  std::optional<Opening> opening_;
 };
 
 Hall::Projection::Projection(const Hall& hall, uint32_t target,
@@ -1486,6 +1520,8 @@ Hall::Projection::Projection(const Hall& hall, uint32_t target,
   std::vector<double> transfers_in;
   const std::vector<double> arrivals = hall.ArrivalsPerSecond(
       now, &transfers_in, target == kNone ? target_slot.service : -1);
+  opening_ = hall.ExpectedOpening(now, arrivals,
+                                  target == kNone ? target_slot.service : -1);
   const size_t services = hall.services_.size();
   coming_.resize(services);
   gaps_ms_.resize(services);
@@ -1605,6 +1641,7 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
     }
   };
   std::vector<Waiting> waiting;  // Idle until a customer comes; a min-heap.
+  int waiting_for_target = 0;    // Of those, the ones that can call it.
   const auto join = [&](int w, double at_ms, double rest_ms) {
     Pool& pool = pools[ServesTarget(w) ? 0 : 1];
     const double rate = 1 / rest_ms;
@@ -1631,6 +1668,7 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
              static_cast<double>(std::max<int64_t>(1, step.ms)));
       } else if (step.kind == Step::kWaitsUntil) {
         waiting.push_back({step.ms, w});
+        waiting_for_target += ServesTarget(w) ? 1 : 0;
       }
     } else if (window.ticket != kNone &&
                (window.state == v1::WINDOW_STATE_CALLING ||
@@ -1643,8 +1681,18 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
                        : 0));
     }
   }
+  if (opening_ && !CountsAsOpen(hall_.windows_[opening_->window].state) &&
+      ServesTarget(opening_->window)) {
+    waiting.push_back({opening_->at_ms, opening_->window});
+    ++waiting_for_target;
+  }
   std::make_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
   for (int calls = 0; calls < kMaxProjectedCalls; ++calls) {
+    // With no window left that can call the target, the others calling
+    // their own customers say nothing about it.
+    if (pools[0].windows.empty() && waiting_for_target == 0) {
+      return std::nullopt;
+    }
     // The earliest of: a pool's next free window, a waiting window's wake.
     Pool* pool = nullptr;
     for (Pool& p : pools) {
@@ -1672,8 +1720,7 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
       w = waiting.back().window;
       at_ms = waiting.back().at_ms;
       waiting.pop_back();
-    } else {
-      return std::nullopt;  // Nobody left who can call the target.
+      waiting_for_target -= ServesTarget(w) ? 1 : 0;
     }
     const Step step = Call(w, at_ms);
     if (step.kind == Step::kCallsTarget) return Projected{at_ms - now_, true};
@@ -1683,11 +1730,10 @@ std::optional<Hall::Projection::Projected> Hall::Projection::CallMs() {
     } else if (step.kind == Step::kWaitsUntil) {
       waiting.push_back({step.ms, w});
       std::push_heap(waiting.begin(), waiting.end(), std::greater<Waiting>());
+      waiting_for_target += ServesTarget(w) ? 1 : 0;
     }
   }
-  if (pools[0].windows.empty() && pools[1].windows.empty() && waiting.empty()) {
-    return std::nullopt;
-  }
+  if (pools[0].windows.empty() && waiting_for_target == 0) return std::nullopt;
   return Projected{clock_ms_ - now_, false};
 }
 
@@ -1943,17 +1989,22 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
     advice.set_text(chinese ? "人手合适" : "staffing is right");
   }
   last_advice_ = advice;
+  advice_following_.set_open_advised_at_ms(plan.open_window >= 0 ? now : 0);
+  if (plan.open_window >= 0) {
+    advice_following_.set_opens_advised(advice_following_.opens_advised() + 1);
+  }
   *Emit(v1::HallEvent::kStaffingAdvised, now, out)->mutable_staffing_advised() =
       advice;
 }
 
 StaffingPlan Hall::PlanStaffingAt(int64_t now,
-                                  const std::vector<double>& arrivals) const {
+                                  const std::vector<double>& arrivals,
+                                  int also_waiting) const {
   StaffingInput input;
   input.min_open =
       BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
   for (size_t s = 0; s < services_.size(); ++s) {
-    int waiting = 0;
+    int waiting = static_cast<int>(s) == also_waiting ? 1 : 0;
     for (int slot = 0; slot < kCategoryCount; ++slot) {
       waiting +=
           static_cast<int>(lanes_[ServiceLane(static_cast<int>(s), slot)].size);
@@ -2089,6 +2140,7 @@ v1::HallState Hall::Snapshot() const {
   state.set_min_open_windows(min_open_windows_);
   state.set_below_min_alarm(below_min_alarm_);
   *state.mutable_last_advice() = last_advice_;
+  *state.mutable_advice_following() = advice_following_;
   for (uint32_t id = 0; id < tickets_.size(); ++id) {
     const TicketSlot& t = tickets_[id];
     v1::HallState::TicketRecord* r = state.add_tickets();
@@ -2165,6 +2217,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.min_open_windows_ = state.min_open_windows();
   hall.below_min_alarm_ = state.below_min_alarm();
   hall.last_advice_ = state.last_advice();
+  hall.advice_following_ = state.advice_following();
   if (hall.business_day_ != 0) {
     hall.ResetLanes();
     hall.next_day_start_ms_ =

@@ -222,8 +222,20 @@ class Hall {
 
   // The staffing plan for `arrivals` (ArrivalsPerSecond, which a tick
   // already has) and the hall as it is now.
-  StaffingPlan PlanStaffingAt(int64_t now,
-                              const std::vector<double>& arrivals) const;
+  // A walk-in of service `also_waiting` not issued yet counts as waiting.
+  StaffingPlan PlanStaffingAt(int64_t now, const std::vector<double>& arrivals,
+                              int also_waiting = -1) const;
+  // Where clerks follow the advice to open a window (today at least two
+  // such advices and at least half of them were followed), the window the
+  // advice names now and when it will be open: after the day's mean delay
+  // from the advice.
+  struct Opening {
+    int window = -1;
+    int64_t at_ms = 0;
+  };
+  std::optional<Opening> ExpectedOpening(int64_t now,
+                                         const std::vector<double>& arrivals,
+                                         int also_waiting) const;
   // Customers joining each service per second: issues over the last 30
   // minutes (the day so far, at least 5 minutes) plus transfers in. Those
   // alone go to `transferred_in` when it is given. The next ticket of
@@ -324,6 +336,7 @@ class Hall {
   int open_windows_ = 0;
   bool below_min_alarm_ = false;
   v1::HallEvent::StaffingAdvised last_advice_;
+  v1::HallState::AdviceFollowing advice_following_;
   std::vector<TicketSlot> tickets_;
   std::vector<Lane> lanes_;
   std::vector<WindowSlot> windows_;

@@ -97,6 +97,7 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
                                 : state.min_open_windows());
   next.set_below_min_alarm(state.below_min_alarm());
   *next.mutable_last_advice() = state.last_advice();
+  *next.mutable_advice_following() = state.advice_following();
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

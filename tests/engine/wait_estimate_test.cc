@@ -13,13 +13,16 @@ namespace {
 
 using ::qcall::testing::CallNext;
 using ::qcall::testing::Cancel;
+using ::qcall::testing::CloseWindow;
 using ::qcall::testing::Complete;
 using ::qcall::testing::Issue;
 using ::qcall::testing::LoadZone;
 using ::qcall::testing::OpenWindow;
+using ::qcall::testing::ShanghaiTime;
 using ::qcall::testing::SmallHallConfig;
 using ::qcall::testing::Start;
 using ::qcall::testing::TestHall;
+using ::qcall::testing::Tick;
 using ::qcall::testing::TransferToService;
 
 int64_t Estimate(const Hall::Outcome& issued) {
@@ -149,6 +152,92 @@ TEST(Estimates, ACustomerLongAtTheWindowIsNearlyDoneWhenHandlingIsRegular) {
   h.Ok(CallNext(1));
   EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 86);
   EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 206);
+}
+
+// The advice to open window `window` announced by a tick, if any.
+bool AdvisesToOpen(const Hall::Outcome& tick, int window) {
+  for (const v1::HallEvent& e : tick.events()) {
+    if (e.has_staffing_advised() &&
+        e.staffing_advised().open_window() == window) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
+  // Windows 1 and 2 serve only BILL (240 s), at least 1 open. Forty an
+  // hour come and nobody has been called: the advice is to open window 2.
+  v1::HallConfig config = SmallHallConfig();
+  config.clear_windows();
+  config.clear_standby_clerks();
+  config.set_min_open_windows(1);
+  for (const int number : {1, 2}) {
+    v1::WindowConfig* w = config.add_windows();
+    w->set_number(number);
+    w->add_serves()->set_service_code("BILL");
+  }
+  TestHall h(config, ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  for (int i = 0; i < 20; ++i) {
+    h.Ok(Issue("BILL"));
+    h.Advance(absl::Seconds(90));
+  }
+  // Twice the advice is followed, 40 s and 20 s after it: 30 s on average.
+  for (const int delay_s : {40, 20}) {
+    ASSERT_TRUE(AdvisesToOpen(h.Ok(Tick()), 2));
+    h.Advance(absl::Seconds(delay_s));
+    h.Ok(OpenWindow(2, "c2"));
+    h.Ok(Tick());
+    h.Ok(CloseWindow(2));
+  }
+  ASSERT_TRUE(AdvisesToOpen(h.Ok(Tick()), 2));  // Advised again, now.
+  h.Ok(CallNext(1));
+  h.Ok(Start(1));
+  // 19 wait; window 1 frees up every 240 s. Window 2 is expected to open in
+  // 30 s and call the first; the two then free up at their joint rate, one
+  // every 120 s: the next ticket, twentieth in line, is called at
+  // 30 + 19 × 120 s. Without window 2: 20 × 240 s.
+  const Hall::Outcome& issued = h.Ok(Issue("BILL"));
+  ASSERT_EQ(issued.result().people_ahead(), 19);
+  EXPECT_EQ(Estimate(issued), 30 + 19 * 120);
+  // The board tells the next walk-in the same.
+  EXPECT_EQ(h.hall().View(h.now()).services(0).estimated_wait_seconds(),
+            30 + 20 * 120);
+
+  // The same hall where the advice was followed less: its estimate does not
+  // count on window 2.
+  const auto estimate_if = [&](int advised, int followed, int64_t delay_ms) {
+    v1::HallState state = h.hall().Snapshot();
+    v1::HallState::AdviceFollowing* f = state.mutable_advice_following();
+    f->set_opens_advised(advised);
+    f->set_opens_followed(followed);
+    f->set_follow_delay_total_ms(delay_ms * followed);
+    absl::StatusOr<Hall> hall = Hall::Restore(state, LoadZone("Asia/Shanghai"));
+    EXPECT_TRUE(hall.ok()) << hall.status();
+    Hall::Outcome out;
+    EXPECT_TRUE(hall->Apply(Issue("BILL"), h.now(), &out).ok());
+    return Estimate(out);
+  };
+  EXPECT_EQ(estimate_if(3, 2, 30'000), 30 + 20 * 120);  // As above.
+  EXPECT_EQ(estimate_if(3, 1, 30'000), 21 * 240);       // Once is not a habit.
+  EXPECT_EQ(estimate_if(5, 2, 30'000), 21 * 240);       // Less than half.
+  // Followed after 10 minutes: window 1 calls twice (240, 480 s) before
+  // window 2 opens at 600 s and calls the third; then one every 120 s.
+  EXPECT_EQ(estimate_if(3, 2, 600'000), 600 + 18 * 120);
+}
+
+TEST(Estimates, WindowsThatCannotCallTheTicketSayNothingAboutIt) {
+  // Only window 4 (SIM alone) is open, busy, with SIM customers coming.
+  // Replaying its calls would run on for hours without ever reaching a
+  // BILL ticket; as with no window open, one BILL window is assumed.
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(4, "c4"));
+  for (int i = 0; i < 3; ++i) h.Ok(Issue("SIM"));
+  h.Ok(CallNext(4));
+  h.Ok(Start(4));
+  h.Advance(absl::Minutes(1));
+  EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 240);
 }
 
 TEST(Estimates, ASharedWindowGoesToWhoeverWaitedLongest) {
