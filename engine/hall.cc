@@ -487,15 +487,7 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
   window.priority_streak = 0;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
-  if (advice_following_.open_advised_at_ms() > 0 &&
-      c.window() == last_advice_.open_window()) {
-    advice_following_.set_opens_followed(advice_following_.opens_followed() +
-                                         1);
-    advice_following_.set_follow_delay_total_ms(
-        advice_following_.follow_delay_total_ms() +
-        std::max<int64_t>(0, now - advice_following_.open_advised_at_ms()));
-    advice_following_.set_open_advised_at_ms(0);
-  }
+  NoteWindowOpened(c.window(), now);
   if (window.lost) {
     window.lost = false;
     EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, w, now, out);
@@ -589,8 +581,24 @@ absl::Status Hall::ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
   window.reason.clear();
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
+  NoteWindowOpened(c.window(), now);
   UpdateBelowMinAlarm(absl::FromUnixMillis(now), out);
   return absl::OkStatus();
+}
+
+void Hall::NoteWindowOpened(int number, int64_t now) {
+  v1::HallState::AdviceFollowing& f = advice_following_;
+  if (f.open_advised_at_ms() == 0 || number != last_advice_.open_window()) {
+    return;
+  }
+  // Opened soon enough to be answering the advice: it was followed. Later
+  // it is some other reason (a shift change), and the advice went unheeded.
+  const int64_t delay_ms = std::max<int64_t>(0, now - f.open_advised_at_ms());
+  if (delay_ms <= kAdviceAnswerMs) {
+    f.set_opens_followed(f.opens_followed() + 1);
+    f.set_follow_delay_total_ms(f.follow_delay_total_ms() + delay_ms);
+  }
+  f.set_open_advised_at_ms(0);
 }
 
 absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
@@ -1005,10 +1013,8 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
   tickets_ = std::move(kept);
   phones_ = std::move(kept_phones);
   // How promptly advice is followed is learnt afresh each day, like the
-  // handling times; an advice still waiting carries over.
-  advice_following_.set_opens_advised(0);
-  advice_following_.set_opens_followed(0);
-  advice_following_.set_follow_delay_total_ms(0);
+  // handling times; yesterday's advice is no longer waiting to be followed.
+  advice_following_.Clear();
   for (size_t s = 0; s < services_.size(); ++s) {
     ServiceSlot& service = services_[s];
     service.ticket_by_number.clear();
@@ -1413,21 +1419,32 @@ void Hall::UpdateHandling(int service) {
 }
 
 std::optional<Hall::Opening> Hall::ExpectedOpening(
-    int64_t now, const std::vector<double>& arrivals, int also_waiting) const {
+    int64_t now, const std::vector<double>& arrivals, int service,
+    bool walk_in) const {
   const v1::HallState::AdviceFollowing& f = advice_following_;
   if (f.opens_followed() < 2 || 2 * f.opens_followed() < f.opens_advised()) {
     return std::nullopt;
   }
-  const StaffingPlan plan = PlanStaffingAt(now, arrivals, also_waiting);
+  // Only a window of this service that is not open can be opened for it
+  // (and only then is the plan worth its cost).
+  bool closed = false;
+  for (const int w : rules_.windows_serving(service)) {
+    closed |= !CountsAsOpen(windows_[w].state);
+  }
+  if (!closed) return std::nullopt;
+  const StaffingPlan plan =
+      PlanStaffingAt(now, arrivals, walk_in ? service : -1);
   if (plan.open_window < 0) return std::nullopt;
   const int64_t delay_ms = f.follow_delay_total_ms() / f.opens_followed();
-  // Advised already: the clerk is on the way.
-  const bool advised =
-      f.open_advised_at_ms() > 0 &&
-      rules_.windows()[plan.open_window].number == last_advice_.open_window();
-  return Opening{plan.open_window,
-                 advised ? std::max(now, f.open_advised_at_ms() + delay_ms)
-                         : now + delay_ms};
+  if (f.open_advised_at_ms() > 0 &&
+      rules_.windows()[plan.open_window].number == last_advice_.open_window()) {
+    // Advised already: the clerk is on the way, unless the advice has gone
+    // unanswered for longer than anyone answers one.
+    if (now - f.open_advised_at_ms() > kAdviceAnswerMs) return std::nullopt;
+    return Opening{plan.open_window,
+                   std::max(now, f.open_advised_at_ms() + delay_ms)};
+  }
+  return Opening{plan.open_window, now + delay_ms};
 }
 
 // Replays the dispatch rule forward for one ticket: each window calls when
@@ -1520,8 +1537,10 @@ Hall::Projection::Projection(const Hall& hall, uint32_t target,
   std::vector<double> transfers_in;
   const std::vector<double> arrivals = hall.ArrivalsPerSecond(
       now, &transfers_in, target == kNone ? target_slot.service : -1);
-  opening_ = hall.ExpectedOpening(now, arrivals,
-                                  target == kNone ? target_slot.service : -1);
+  if (target_slot.lane < hall.DirectLane(0)) {
+    opening_ = hall.ExpectedOpening(now, arrivals, target_slot.queue_service,
+                                    target == kNone);
+  }
   const size_t services = hall.services_.size();
   coming_.resize(services);
   gaps_ms_.resize(services);
@@ -1988,11 +2007,17 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
   } else {
     advice.set_text(chinese ? "人手合适" : "staffing is right");
   }
-  last_advice_ = advice;
-  advice_following_.set_open_advised_at_ms(plan.open_window >= 0 ? now : 0);
-  if (plan.open_window >= 0) {
-    advice_following_.set_opens_advised(advice_following_.opens_advised() + 1);
+  // A new window to open is a new advice; the same window for another
+  // service is the same advice, its clock running on.
+  v1::HallState::AdviceFollowing& f = advice_following_;
+  if (plan.open_window < 0) {
+    f.set_open_advised_at_ms(0);
+  } else if (f.open_advised_at_ms() == 0 ||
+             advice.open_window() != last_advice_.open_window()) {
+    f.set_opens_advised(f.opens_advised() + 1);
+    f.set_open_advised_at_ms(now);
   }
+  last_advice_ = advice;
   *Emit(v1::HallEvent::kStaffingAdvised, now, out)->mutable_staffing_advised() =
       advice;
 }
@@ -2218,6 +2243,12 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.below_min_alarm_ = state.below_min_alarm();
   hall.last_advice_ = state.last_advice();
   hall.advice_following_ = state.advice_following();
+  const v1::HallState::AdviceFollowing& f = state.advice_following();
+  if (f.opens_advised() < 0 || f.opens_followed() < 0 ||
+      f.opens_followed() > f.opens_advised() || f.follow_delay_total_ms() < 0 ||
+      f.open_advised_at_ms() < 0) {
+    return corrupt("advice following");
+  }
   if (hall.business_day_ != 0) {
     hall.ResetLanes();
     hall.next_day_start_ms_ =

@@ -233,9 +233,15 @@ class Hall {
     int window = -1;
     int64_t at_ms = 0;
   };
+  // For a ticket of `service` (`walk_in`: not issued yet, so the plan
+  // counts one more waiting); only a window that serves it.
   std::optional<Opening> ExpectedOpening(int64_t now,
                                          const std::vector<double>& arrivals,
-                                         int also_waiting) const;
+                                         int service, bool walk_in) const;
+  // An advice to open a window counts as followed when that window opens
+  // (or resumes) within this long; later it was not.
+  static constexpr int64_t kAdviceAnswerMs = 15 * 60 * 1000;
+  void NoteWindowOpened(int number, int64_t now);
   // Customers joining each service per second: issues over the last 30
   // minutes (the day so far, at least 5 minutes) plus transfers in. Those
   // alone go to `transferred_in` when it is given. The next ticket of

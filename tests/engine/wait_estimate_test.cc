@@ -192,6 +192,12 @@ TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
     h.Ok(CloseWindow(2));
   }
   ASSERT_TRUE(AdvisesToOpen(h.Ok(Tick()), 2));  // Advised again, now.
+  const v1::HallState::AdviceFollowing following =
+      h.hall().Snapshot().advice_following();
+  EXPECT_EQ(following.opens_advised(), 3);
+  EXPECT_EQ(following.opens_followed(), 2);
+  EXPECT_EQ(following.follow_delay_total_ms(), 60'000);
+  EXPECT_EQ(following.open_advised_at_ms(), absl::ToUnixMillis(h.now()));
   h.Ok(CallNext(1));
   h.Ok(Start(1));
   // 19 wait; window 1 frees up every 240 s. Window 2 is expected to open in
@@ -207,12 +213,15 @@ TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
 
   // The same hall where the advice was followed less: its estimate does not
   // count on window 2.
-  const auto estimate_if = [&](int advised, int followed, int64_t delay_ms) {
+  const auto estimate_if = [&](int advised, int followed, int64_t delay_ms,
+                               absl::Duration advised_ago =
+                                   absl::ZeroDuration()) {
     v1::HallState state = h.hall().Snapshot();
     v1::HallState::AdviceFollowing* f = state.mutable_advice_following();
     f->set_opens_advised(advised);
     f->set_opens_followed(followed);
     f->set_follow_delay_total_ms(delay_ms * followed);
+    f->set_open_advised_at_ms(absl::ToUnixMillis(h.now() - advised_ago));
     absl::StatusOr<Hall> hall = Hall::Restore(state, LoadZone("Asia/Shanghai"));
     EXPECT_TRUE(hall.ok()) << hall.status();
     Hall::Outcome out;
@@ -225,6 +234,26 @@ TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
   // Followed after 10 minutes: window 1 calls twice (240, 480 s) before
   // window 2 opens at 600 s and calls the third; then one every 120 s.
   EXPECT_EQ(estimate_if(3, 2, 600'000), 600 + 18 * 120);
+  // Advised 10 s ago: window 2 opens in 20 s. 5 minutes ago: any moment.
+  EXPECT_EQ(estimate_if(3, 2, 30'000, absl::Seconds(10)), 20 + 20 * 120);
+  EXPECT_EQ(estimate_if(3, 2, 30'000, absl::Minutes(5)), 20 * 120);
+  // Unanswered for 16 minutes: nobody is coming.
+  EXPECT_EQ(estimate_if(3, 2, 30'000, absl::Minutes(16)), 21 * 240);
+  // Followed more often than advised cannot be.
+  v1::HallState corrupt = h.hall().Snapshot();
+  corrupt.mutable_advice_following()->set_opens_followed(4);
+  EXPECT_EQ(Hall::Restore(corrupt, LoadZone("Asia/Shanghai")).status().code(),
+            absl::StatusCode::kDataLoss);
+
+  // An answer that comes too late (16 minutes) does not count, and a new
+  // day starts afresh.
+  h.Advance(absl::Minutes(16));
+  h.Ok(OpenWindow(2, "c2"));
+  EXPECT_EQ(h.hall().Snapshot().advice_following().opens_followed(), 2);
+  EXPECT_EQ(h.hall().Snapshot().advice_following().open_advised_at_ms(), 0);
+  h.set_now(ShanghaiTime(10, 0) + absl::Hours(24));
+  h.Ok(Tick());
+  EXPECT_EQ(h.hall().Snapshot().advice_following().opens_followed(), 0);
 }
 
 TEST(Estimates, WindowsThatCannotCallTheTicketSayNothingAboutIt) {
