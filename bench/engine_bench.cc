@@ -57,8 +57,10 @@ v1::HallConfig BigHallConfig() {
 // 70 % normal, 10 % green channel, 10 % VIP, 5 % urgent, 5 % appointments.
 class Driver {
  public:
-  Driver() : hall_(*Hall::Create(BigHallConfig(), absl::UTCTimeZone())) {
-    for (int w = 1; w <= kWindows; ++w) {
+  // Windows 1 to `open_windows` are open.
+  explicit Driver(int open_windows = kWindows)
+      : hall_(*Hall::Create(BigHallConfig(), absl::UTCTimeZone())) {
+    for (int w = 1; w <= open_windows; ++w) {
       v1::Command open;
       open.mutable_open_window()->set_window(w);
       open.mutable_open_window()->set_clerk_id("clerk" + std::to_string(w));
@@ -106,6 +108,15 @@ class Driver {
   void Complete(int w) { Must(complete_[w]); }
   void NoShow(int w) { Must(no_show_[w]); }
   Hall& hall() { return hall_; }
+  // As if clerks had followed the staffing advice today (twice, 30 s
+  // after it): estimates then ask the staffing plan which window opens.
+  void FollowAdvice() {
+    v1::HallState state = hall_.Snapshot();
+    state.mutable_advice_following()->set_opens_advised(2);
+    state.mutable_advice_following()->set_opens_followed(2);
+    state.mutable_advice_following()->set_follow_delay_total_ms(60'000);
+    hall_ = *Hall::Restore(state, absl::UTCTimeZone());
+  }
   int64_t events() const { return events_; }
 
  private:
@@ -157,6 +168,23 @@ void BM_IssueAndCancelShortLines(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_IssueAndCancelShortLines);
+
+// The same with 20 windows closed, where clerks follow the advice: each
+// estimate also runs the staffing plan (Erlang C per group of services,
+// 200 windows) to see which window the advice opens.
+void BM_IssueAndCancelShortLinesAdviceFollowed(benchmark::State& state) {
+  constexpr int kOpen = kWindows - 20;
+  Driver driver(kOpen);
+  for (int i = 0; i < kOpen + 60; ++i) driver.Issue();
+  for (int w = 0; w < kOpen; ++w) driver.CallNext(w);
+  driver.FollowAdvice();
+  for (auto _ : state) {
+    driver.Issue();
+    driver.CancelIssued();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_IssueAndCancelShortLinesAdviceFollowed);
 
 // CallNext on each of the 200 windows in turn; every 200 calls the windows
 // are freed (no-show) and the backlog topped up with the timer stopped.

@@ -1,5 +1,6 @@
 #include "engine/erlang_c.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -35,10 +36,19 @@ double ErlangC::ProbabilityWaitAtMost(int servers, double seconds) const {
 }
 
 int ErlangC::LeastServers(double seconds, double share) const {
-  // Below the load the line grows for ever; start just above it.
-  for (int s = std::max(1, static_cast<int>(std::floor(load_)) + 1);
-       s <= kMaxServers; ++s) {
-    if (ProbabilityWaitAtMost(s, seconds) >= share) return s;
+  // Below the load the line grows for ever; start just above it. Erlang B
+  // is carried from one server count to the next (the same recursion as
+  // ProbabilityOfWaiting), so the search is linear in the answer.
+  if (!(load_ < kMaxServers)) return kMaxServers + 1;
+  const int first = std::max(1, static_cast<int>(std::floor(load_)) + 1);
+  double b = 1.0;
+  for (int k = 1; k < first; ++k) b = load_ * b / (k + load_ * b);
+  for (int s = first; s <= kMaxServers; ++s) {
+    b = load_ * b / (s + load_ * b);
+    const double waiting = s * b / (s - load_ * (1.0 - b));
+    if (1.0 - waiting * std::exp(-(s * mu_ - lambda_) * seconds) >= share) {
+      return s;
+    }
   }
   return kMaxServers + 1;
 }
