@@ -88,5 +88,19 @@ TEST(ErlangC, TargetOutOfReachSaysSo) {
   EXPECT_EQ(q.LeastServers(10, 0.8), ErlangC::kMaxServers + 1);
 }
 
+TEST(ErlangC, LeastServersIsTheFirstCountThatMeetsTheTarget) {
+  for (const double load : {0.3, 1.0, 4.5, 37.2, 180.0, 450.0}) {
+    const ErlangC q(load / 300, 300);
+    for (const double seconds : {0.0, 20.0, 600.0}) {
+      const int least = q.LeastServers(seconds, 0.8);
+      ASSERT_LE(least, ErlangC::kMaxServers) << load;
+      EXPECT_GE(q.ProbabilityWaitAtMost(least, seconds), 0.8) << load;
+      EXPECT_LT(q.ProbabilityWaitAtMost(least - 1, seconds), 0.8) << load;
+    }
+  }
+  // A load beyond any count of servers, however large.
+  EXPECT_EQ(ErlangC(1e15, 300).LeastServers(20, 0.8), ErlangC::kMaxServers + 1);
+}
+
 }  // namespace
 }  // namespace qcall
