@@ -503,6 +503,8 @@ std::string EventTicket(const v1::HallEvent& e) {
 v1::HallView Timeless(v1::HallView view) {
   for (auto& service : *view.mutable_services()) {
     service.clear_oldest_wait_seconds();
+    // Estimates count how long each window's customer has been served.
+    service.clear_estimated_wait_seconds();
   }
   for (auto& lane : *view.mutable_lanes()) lane.clear_oldest_wait_seconds();
   return view;

@@ -225,8 +225,8 @@ int32_t EventWindow(const v1::HallEvent& event);
 std::string EventTicket(const v1::HallEvent& event);
 
 // A view with the fields that change by themselves as time passes (how long
-// the oldest ticket waits) cleared, so two views of an unchanged hall compare
-// equal.
+// the oldest ticket waits, the estimated waits) cleared, so two views of an
+// unchanged hall compare equal.
 v1::HallView Timeless(v1::HallView view);
 ::testing::AssertionResult SameView(const v1::HallView& a,
                                     const v1::HallView& b);
