@@ -687,6 +687,14 @@ absl::Status Hall::Configure(const v1::Command::Configure& c, absl::Time now,
   ASSIGN_OR_RETURN(const v1::HallState state,
                    ReconfigureState(Snapshot(), c.config()));
   ASSIGN_OR_RETURN(Hall next, Restore(state, calendar_.time_zone()));
+  // A lost window may be removed (it is closed); its alarm ends with it.
+  std::vector<int32_t> lost_and_removed;
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    if (windows_[w].lost &&
+        !next.rules_.FindWindow(rules_.windows()[w].number).has_value()) {
+      lost_and_removed.push_back(rules_.windows()[w].number);
+    }
+  }
   *this = std::move(next);
   v1::HallEvent::HallConfigured* e =
       Emit(v1::HallEvent::kHallConfigured, Millis(now), out)
@@ -694,6 +702,15 @@ absl::Status Hall::Configure(const v1::Command::Configure& c, absl::Time now,
   e->set_supervisor_id(c.supervisor_id());
   e->set_services(static_cast<int32_t>(services_.size()));
   e->set_windows(static_cast<int32_t>(windows_.size()));
+  for (const int32_t number : lost_and_removed) {
+    Alarm* alarm =
+        Emit(v1::HallEvent::kAlarm, Millis(now), out)->mutable_alarm();
+    alarm->set_kind(Alarm::KIND_WINDOW_LOST);
+    alarm->set_raised(false);
+    alarm->set_window(number);
+    alarm->set_message(
+        absl::StrCat(WindowText(number), " was removed from the hall"));
+  }
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }

@@ -113,6 +113,27 @@ TEST_F(ReconfigureTest, UnusedServiceAndClosedWindowMayGo) {
   EXPECT_EQ(h.Try(OpenWindow(3, "c3")).code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ReconfigureTest, ARemovedLostWindowTakesItsAlarmAlong) {
+  // Window 2 loses its counter (it is closed and its alarm raised); a
+  // config without window 2 ends the alarm with an event, so boards and
+  // dashboards that follow events do not keep it for ever.
+  h_.Ok(WindowLost(2));
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_windows()->DeleteSubrange(1, 1);  // Window 2.
+  const Hall::Outcome& out = h_.Ok(Configure(config));
+  bool cleared = false;
+  for (const v1::HallEvent& e : out.events()) {
+    cleared |= e.has_alarm() &&
+               e.alarm().kind() == v1::HallEvent::Alarm::KIND_WINDOW_LOST &&
+               !e.alarm().raised() && e.alarm().window() == 2;
+  }
+  EXPECT_TRUE(cleared);
+  const v1::HallView view = h_.hall().View(h_.now());
+  for (const auto& alarm : view.alarms()) {
+    EXPECT_NE(alarm.kind(), v1::HallEvent::Alarm::KIND_WINDOW_LOST);
+  }
+}
+
 TEST_F(ReconfigureTest, ServiceWithTicketsTodayStays) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services()->DeleteSubrange(1, 1);  // SIM has B001.
