@@ -157,15 +157,21 @@ BENCHMARK(BM_IssueTicket);
 // over the 20 services, so each estimate replays the dispatch call by call
 // (Hall::Projection, 48 calls on average) with walk-ins at the recent rate.
 // Each ticket is cancelled again, in the timing, to keep the line as it is.
-void BM_IssueAndCancelShortLines(benchmark::State& state) {
-  Driver driver;
-  for (int i = 0; i < kWindows + 60; ++i) driver.Issue();
-  for (int w = 0; w < kWindows; ++w) driver.CallNext(w);
+void IssueAndCancelShortLines(benchmark::State& state, int open_windows,
+                              bool advice_followed) {
+  Driver driver(open_windows);
+  for (int i = 0; i < open_windows + 60; ++i) driver.Issue();
+  for (int w = 0; w < open_windows; ++w) driver.CallNext(w);
+  if (advice_followed) driver.FollowAdvice();
   for (auto _ : state) {
     driver.Issue();
     driver.CancelIssued();
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_IssueAndCancelShortLines(benchmark::State& state) {
+  IssueAndCancelShortLines(state, kWindows, false);
 }
 BENCHMARK(BM_IssueAndCancelShortLines);
 
@@ -173,16 +179,7 @@ BENCHMARK(BM_IssueAndCancelShortLines);
 // estimate also runs the staffing plan (Erlang C per group of services,
 // 200 windows) to see which window the advice opens.
 void BM_IssueAndCancelShortLinesAdviceFollowed(benchmark::State& state) {
-  constexpr int kOpen = kWindows - 20;
-  Driver driver(kOpen);
-  for (int i = 0; i < kOpen + 60; ++i) driver.Issue();
-  for (int w = 0; w < kOpen; ++w) driver.CallNext(w);
-  driver.FollowAdvice();
-  for (auto _ : state) {
-    driver.Issue();
-    driver.CancelIssued();
-  }
-  state.SetItemsProcessed(state.iterations());
+  IssueAndCancelShortLines(state, kWindows - 20, true);
 }
 BENCHMARK(BM_IssueAndCancelShortLinesAdviceFollowed);
 
