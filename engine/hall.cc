@@ -2218,7 +2218,6 @@ v1::HallState Hall::Snapshot() const {
       lane_ids(lane, r->mutable_tickets());
     }
     v1::HallState::ServiceRecord* r = state.add_services();
-    r->set_mean_handling_ms(services_[s].mean_handling_ms);
     r->set_handled_today(services_[s].handled_today);
     r->set_handling_total_ms(services_[s].handling_total_ms);
     r->set_handling_square_total_s2(services_[s].handling_square_total_s2);

@@ -17,7 +17,8 @@ constexpr uint32_t kGone = UINT32_MAX;
 
 absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
                                                const v1::HallConfig& config) {
-  ASSIGN_OR_RETURN(const HallRules rules, HallRules::FromConfig(config));
+  // Refused by the same rules as a config at start-up.
+  RETURN_IF_ERROR(HallRules::FromConfig(config).status());
   const v1::HallConfig& old = state.config();
   if (config.hall_id() != old.hall_id()) {
     return absl::InvalidArgumentError(
@@ -113,10 +114,8 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
     r->set_service(service_map[lane.service()]);
   }
   // Services and windows in the new config's order.
-  for (int s = 0; s < config.services_size(); ++s) {
-    v1::HallState::ServiceRecord* r = next.add_services();
-    r->set_mean_handling_ms(rules.services()[s].prior_handling_ms);
-  }
+  // A new service starts the day afresh (its mean is the prior).
+  for (int s = 0; s < config.services_size(); ++s) next.add_services();
   for (int w = 0; w < config.windows_size(); ++w) {
     v1::HallState::WindowRecord* r = next.add_windows();
     r->set_number(config.windows(w).number());
