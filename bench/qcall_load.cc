@@ -3,14 +3,16 @@
 // the same run as the baseline.
 //
 //   build/bench/qcall-load --duration 10 --streams 1000
+//   build/bench/qcall-load --duration 4 --rounds 5 --streams 0
 //
-// Phases: (1) baselines on bare gRPC, in a child process with qcalld's
-// settings: a unary echo answered by the same closed-loop client, and a
-// fan-out that writes each published message to every stream the way
-// qcalld's event hub does, driven by the same clerks; (2) durable
-// IssueTicket against a fresh qcalld (child process, temporary data folder);
-// (3) counters calling next while display streams watch: the time from
-// sending CallNext to the TicketCalled event arriving on every stream.
+// The baselines run on bare gRPC, in a child process with qcalld's settings;
+// qcalld is a fresh child process with a temporary data folder. Phases:
+// (1) `--rounds` times in turn: a unary echo, a durable echo (answered once
+// journaled) and durable IssueTicket, each from the same closed-loop client;
+// (2) a baseline fan-out that writes each published message to every stream
+// the way qcalld's event hub does, driven by the same clerks; (3) counters
+// calling next on qcalld while display streams watch: the time from sending
+// CallNext to the TicketCalled event arriving on every stream.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -610,6 +613,7 @@ int Run(int argc, char** argv) {
   int streams = 1000;
   int windows = 12;
   bool baseline = true;
+  int rounds = 1;
   int call_interval_ms = 1000;
   int board_connections = 4;
   app.add_option("--qcalld", qcalld, "the qcalld binary")
@@ -629,7 +633,11 @@ int Run(int argc, char** argv) {
                  "connections the display streams are spread over")
       ->capture_default_str();
   app.add_flag("--baseline,!--no-baseline", baseline,
-               "measure the echo baseline first");
+               "measure the echo baselines too");
+  app.add_option("--rounds", rounds,
+                 "echo, durable echo and IssueTicket, this many times in turn")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   app.add_option("--serve-echo", serve_echo, "(internal) run the echo server");
   CLI11_PARSE(app, argc, argv);
   if (!serve_echo.empty()) return ServeEcho(serve_echo);
@@ -641,43 +649,18 @@ int Run(int argc, char** argv) {
   const std::string self =
       std::filesystem::canonical("/proc/self/exe").string();
 
-  double echo_qps = 0;
-  Latencies echo_latency;
-  double durable_echo_qps = 0;
-  Latencies durable_echo_latency;
-  DisplayFigures fanout_baseline;
+  // Both servers run from the start, and each round measures the echo, the
+  // durable echo and IssueTicket back to back: this shared VM's speed drifts
+  // by tens of percent within a minute, so a ratio is only fair between
+  // phases run close together, and the median over rounds is what we report.
+  std::optional<Child> echo;
+  std::unique_ptr<bench::Echo::Stub> echo_stub;
   if (baseline) {
-    Child echo({self, "--serve-echo", (work / "echo.port").string()},
-               (work / "echo.port").string());
-    auto channel = Connect(echo.target());
-    auto stub = bench::Echo::NewStub(channel);
-    int64_t failures = 0;
-    echo_qps = ClosedLoop::Run(
-        concurrency, seconds,
-        EchoCalls(stub.get(), &bench::Echo::Stub::async_interface::Echo),
-        &echo_latency, &failures);
-    durable_echo_qps = ClosedLoop::Run(
-        concurrency, seconds,
-        EchoCalls(stub.get(), &bench::Echo::Stub::async_interface::DurableEcho),
-        &durable_echo_latency, &failures);
-    if (streams > 0) {
-      std::vector<std::unique_ptr<bench::Echo::Stub>> board_stubs;
-      for (int i = 0; i < board_connections; ++i) {
-        board_stubs.push_back(bench::Echo::NewStub(Connect(echo.target())));
-      }
-      auto publisher = bench::Echo::NewStub(Connect(echo.target()));
-      RunDisplayPhase<BaselineBoard>(
-          streams, windows, seconds,
-          std::chrono::milliseconds(call_interval_ms),
-          [&](int i, Latencies* latencies) {
-            return std::make_unique<BaselineBoard>(
-                board_stubs[i % board_stubs.size()].get(), latencies);
-          },
-          [&](int32_t window) { return PublishSteps(publisher.get(), window); },
-          &fanout_baseline);
-    }
+    echo.emplace(std::vector<std::string>{self, "--serve-echo",
+                                          (work / "echo.port").string()},
+                 (work / "echo.port").string());
+    echo_stub = bench::Echo::NewStub(Connect(echo->target()));
   }
-
   std::ofstream(work / "load.textproto") << BenchConfig(windows);
   Child server({qcalld, "--config", (work / "load.textproto").string(),
                 "--data", (work / "data").string(), "--listen", "127.0.0.1:0",
@@ -686,11 +669,57 @@ int Run(int argc, char** argv) {
   auto channel = Connect(server.target());
   auto kiosk = v1::Kiosk::NewStub(channel);
   std::atomic<int64_t> ids{0};
-  Latencies issue_latency;
+
+  struct Round {
+    double echo_qps = 0, durable_echo_qps = 0, issue_qps = 0;
+  };
+  std::vector<Round> round_figures(rounds);
+  Latencies echo_latency, durable_echo_latency, issue_latency;
   int64_t issue_failures = 0;
-  const double issue_qps =
-      ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
-                      &issue_latency, &issue_failures);
+  for (Round& round : round_figures) {
+    if (baseline) {
+      int64_t echo_failures = 0;
+      round.echo_qps = ClosedLoop::Run(
+          concurrency, seconds,
+          EchoCalls(echo_stub.get(), &bench::Echo::Stub::async_interface::Echo),
+          &echo_latency, &echo_failures);
+      round.durable_echo_qps = ClosedLoop::Run(
+          concurrency, seconds,
+          EchoCalls(echo_stub.get(),
+                    &bench::Echo::Stub::async_interface::DurableEcho),
+          &durable_echo_latency, &echo_failures);
+    }
+    int64_t failures = 0;
+    round.issue_qps =
+        ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
+                        &issue_latency, &failures);
+    issue_failures += failures;
+  }
+  const auto mean = [&](double Round::*figure) {
+    double sum = 0;
+    for (const Round& r : round_figures) sum += r.*figure;
+    return sum / rounds;
+  };
+  const double echo_qps = mean(&Round::echo_qps);
+  const double durable_echo_qps = mean(&Round::durable_echo_qps);
+  const double issue_qps = mean(&Round::issue_qps);
+
+  DisplayFigures fanout_baseline;
+  if (baseline && streams > 0) {
+    std::vector<std::unique_ptr<bench::Echo::Stub>> board_stubs;
+    for (int i = 0; i < board_connections; ++i) {
+      board_stubs.push_back(bench::Echo::NewStub(Connect(echo->target())));
+    }
+    auto publisher = bench::Echo::NewStub(Connect(echo->target()));
+    RunDisplayPhase<BaselineBoard>(
+        streams, windows, seconds, std::chrono::milliseconds(call_interval_ms),
+        [&](int i, Latencies* latencies) {
+          return std::make_unique<BaselineBoard>(
+              board_stubs[i % board_stubs.size()].get(), latencies);
+        },
+        [&](int32_t window) { return PublishSteps(publisher.get(), window); },
+        &fanout_baseline);
+  }
 
   // Display phase: streams on a few channels, counters on their own.
   std::vector<std::unique_ptr<v1::Display::Stub>> board_stubs;
@@ -745,9 +774,29 @@ int Run(int argc, char** argv) {
               display.latency.Percentile(50), display.latency.Percentile(99),
               display.latency.Percentile(99.9));
   if (baseline) {
-    std::printf("IssueTicket / echo: %.0f %%; durable echo / echo: %.0f %%\n",
-                100.0 * issue_qps / echo_qps,
-                100.0 * durable_echo_qps / echo_qps);
+    std::vector<double> issue_ratios, durable_ratios;
+    for (size_t r = 0; r < round_figures.size(); ++r) {
+      const Round& round = round_figures[r];
+      issue_ratios.push_back(100.0 * round.issue_qps / round.echo_qps);
+      durable_ratios.push_back(100.0 * round.durable_echo_qps / round.echo_qps);
+      if (rounds > 1) {
+        std::printf(
+            "round %zu: echo %.0f, durable echo %.0f, IssueTicket %.0f per "
+            "second: %.0f %% of echo\n",
+            r + 1, round.echo_qps, round.durable_echo_qps, round.issue_qps,
+            issue_ratios.back());
+      }
+    }
+    const auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      const size_t n = v.size();
+      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    std::printf(
+        "IssueTicket / echo: %.0f %%; durable echo / echo: %.0f %% (median "
+        "over %d round%s)\n",
+        median(issue_ratios), median(durable_ratios), rounds,
+        rounds == 1 ? "" : "s");
   }
   std::printf(
       "calls made: %lld; streams that saw every call: %lld of %d; "
