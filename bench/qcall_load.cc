@@ -220,6 +220,16 @@ class EchoService final : public bench::Echo::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* HandOffEcho(grpc::CallbackServerContext* context,
+                                        const bench::EchoMessage* request,
+                                        bench::EchoMessage* response) override {
+    *response = *request;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    boost::asio::post(hand_off_,
+                      [reactor] { reactor->Finish(grpc::Status::OK); });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
                                  const bench::EchoMessage* request,
                                  bench::EchoMessage* response) override {
@@ -262,6 +272,7 @@ class EchoService final : public bench::Echo::CallbackService {
   std::array<std::vector<EchoWatch*>, 4> watches_;
   size_t next_shard_ = 0;
   boost::asio::thread_pool pool_{2};
+  boost::asio::thread_pool hand_off_{1};  // One thread, like the journal's.
   GroupCommitJournal* journal_;
   std::atomic<uint64_t> index_{0};
 };
@@ -671,10 +682,12 @@ int Run(int argc, char** argv) {
   std::atomic<int64_t> ids{0};
 
   struct Round {
-    double echo_qps = 0, durable_echo_qps = 0, issue_qps = 0;
+    double echo_qps = 0, hand_off_echo_qps = 0, durable_echo_qps = 0,
+           issue_qps = 0;
   };
   std::vector<Round> round_figures(rounds);
-  Latencies echo_latency, durable_echo_latency, issue_latency;
+  Latencies echo_latency, hand_off_echo_latency, durable_echo_latency,
+      issue_latency;
   int64_t issue_failures = 0;
   for (Round& round : round_figures) {
     if (baseline) {
@@ -683,6 +696,11 @@ int Run(int argc, char** argv) {
           concurrency, seconds,
           EchoCalls(echo_stub.get(), &bench::Echo::Stub::async_interface::Echo),
           &echo_latency, &echo_failures);
+      round.hand_off_echo_qps = ClosedLoop::Run(
+          concurrency, seconds,
+          EchoCalls(echo_stub.get(),
+                    &bench::Echo::Stub::async_interface::HandOffEcho),
+          &hand_off_echo_latency, &echo_failures);
       round.durable_echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(),
@@ -701,6 +719,7 @@ int Run(int argc, char** argv) {
     return sum / rounds;
   };
   const double echo_qps = mean(&Round::echo_qps);
+  const double hand_off_echo_qps = mean(&Round::hand_off_echo_qps);
   const double durable_echo_qps = mean(&Round::durable_echo_qps);
   const double issue_qps = mean(&Round::issue_qps);
 
@@ -752,6 +771,11 @@ int Run(int argc, char** argv) {
                 echo_qps, echo_latency.Percentile(50),
                 echo_latency.Percentile(99), echo_latency.Percentile(99.9));
     std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
+                "hand-off echo (reply off-thread)", hand_off_echo_qps,
+                hand_off_echo_latency.Percentile(50),
+                hand_off_echo_latency.Percentile(99),
+                hand_off_echo_latency.Percentile(99.9));
+    std::printf("%-34s %12.0f %9.3f %9.3f %9.3f\n",
                 "durable echo baseline (journal)", durable_echo_qps,
                 durable_echo_latency.Percentile(50),
                 durable_echo_latency.Percentile(99),
@@ -774,17 +798,19 @@ int Run(int argc, char** argv) {
               display.latency.Percentile(50), display.latency.Percentile(99),
               display.latency.Percentile(99.9));
   if (baseline) {
-    std::vector<double> issue_ratios, durable_ratios;
+    std::vector<double> issue_ratios, hand_off_ratios, durable_ratios;
     for (size_t r = 0; r < round_figures.size(); ++r) {
       const Round& round = round_figures[r];
       issue_ratios.push_back(100.0 * round.issue_qps / round.echo_qps);
+      hand_off_ratios.push_back(100.0 * round.hand_off_echo_qps /
+                                round.echo_qps);
       durable_ratios.push_back(100.0 * round.durable_echo_qps / round.echo_qps);
       if (rounds > 1) {
         std::printf(
-            "round %zu: echo %.0f, durable echo %.0f, IssueTicket %.0f per "
-            "second: %.0f %% of echo\n",
-            r + 1, round.echo_qps, round.durable_echo_qps, round.issue_qps,
-            issue_ratios.back());
+            "round %zu: echo %.0f, hand-off echo %.0f, durable echo %.0f, "
+            "IssueTicket %.0f per second: %.0f %% of echo\n",
+            r + 1, round.echo_qps, round.hand_off_echo_qps,
+            round.durable_echo_qps, round.issue_qps, issue_ratios.back());
       }
     }
     const auto median = [](std::vector<double> v) {
@@ -793,10 +819,10 @@ int Run(int argc, char** argv) {
       return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     };
     std::printf(
-        "IssueTicket / echo: %.0f %%; durable echo / echo: %.0f %% (median "
-        "over %d round%s)\n",
-        median(issue_ratios), median(durable_ratios), rounds,
-        rounds == 1 ? "" : "s");
+        "IssueTicket / echo: %.0f %%; hand-off echo / echo: %.0f %%; durable "
+        "echo / echo: %.0f %% (median over %d round%s)\n",
+        median(issue_ratios), median(hand_off_ratios), median(durable_ratios),
+        rounds, rounds == 1 ? "" : "s");
   }
   std::printf(
       "calls made: %lld; streams that saw every call: %lld of %d; "
