@@ -83,7 +83,8 @@ class Latencies {
 };
 
 // Keeps `concurrency` asynchronous calls in flight until the deadline.
-// `start(done)` begins one call and calls done(ok) when it completes.
+// `start(done)` begins one call and calls done(ok) when it completes. Returns
+// calls per second and adds the failed calls to `*failures`.
 struct ClosedLoop {
   using Start = std::function<void(std::function<void(bool)>)>;
 
@@ -122,7 +123,7 @@ struct ClosedLoop {
     state->cv.wait(lock, [&] { return state->running == 0; });
     const double elapsed =
         std::chrono::duration<double>(Clock::now() - begin).count();
-    *failures = state->failed;
+    *failures += state->failed;
     *issue = nullptr;  // Break the self-reference.
     return static_cast<double>(state->done) / elapsed;
   }
@@ -689,29 +690,27 @@ int Run(int argc, char** argv) {
   Latencies echo_latency, hand_off_echo_latency, durable_echo_latency,
       issue_latency;
   int64_t issue_failures = 0;
+  int64_t baseline_failures = 0;
   for (Round& round : round_figures) {
     if (baseline) {
-      int64_t echo_failures = 0;
       round.echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(), &bench::Echo::Stub::async_interface::Echo),
-          &echo_latency, &echo_failures);
+          &echo_latency, &baseline_failures);
       round.hand_off_echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::HandOffEcho),
-          &hand_off_echo_latency, &echo_failures);
+          &hand_off_echo_latency, &baseline_failures);
       round.durable_echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::DurableEcho),
-          &durable_echo_latency, &echo_failures);
+          &durable_echo_latency, &baseline_failures);
     }
-    int64_t failures = 0;
     round.issue_qps =
         ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
-                        &issue_latency, &failures);
-    issue_failures += failures;
+                        &issue_latency, &issue_failures);
   }
   const auto mean = [&](double Round::*figure) {
     double sum = 0;
@@ -826,11 +825,15 @@ int Run(int argc, char** argv) {
   }
   std::printf(
       "calls made: %lld; streams that saw every call: %lld of %d; "
-      "failed issues: %lld\n",
+      "failed issues: %lld; failed baseline calls: %lld\n",
       static_cast<long long>(display.calls),
       static_cast<long long>(display.complete_boards), streams,
-      static_cast<long long>(issue_failures));
-  return issue_failures == 0 && display.complete_boards == streams ? 0 : 1;
+      static_cast<long long>(issue_failures),
+      static_cast<long long>(baseline_failures));
+  return issue_failures == 0 && baseline_failures == 0 &&
+                 display.complete_boards == streams
+             ? 0
+             : 1;
 }
 
 }  // namespace
