@@ -3,11 +3,33 @@
 #include <algorithm>
 #include <string>
 
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+
 namespace qcall {
 namespace {
 
 grpc::Slice Serialize(const v1::WatchResponse& response) {
   std::string bytes = response.SerializeAsString();
+  return grpc::Slice(std::move(bytes));
+}
+
+// The bytes of a WatchResponse whose `event` is `event`, written around the
+// event's own bytes instead of copying the event into a WatchResponse.
+grpc::Slice SerializeEvent(const v1::HallEvent& event) {
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedOutputStream;
+  const uint32_t tag =
+      WireFormatLite::MakeTag(v1::WatchResponse::kEventFieldNumber,
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  const size_t size = event.ByteSizeLong();
+  std::string bytes(CodedOutputStream::VarintSize32(tag) +
+                        CodedOutputStream::VarintSize64(size) + size,
+                    '\0');
+  uint8_t* out = reinterpret_cast<uint8_t*>(bytes.data());
+  out = CodedOutputStream::WriteVarint32ToArray(tag, out);
+  out = CodedOutputStream::WriteVarint64ToArray(size, out);
+  event.SerializeWithCachedSizesToArray(out);
   return grpc::Slice(std::move(bytes));
 }
 
@@ -124,24 +146,31 @@ EventHub::EventHub(size_t retained, size_t stream_queue, Executor executor)
       stream_queue_(stream_queue),
       executor_(std::move(executor)) {}
 
-void EventHub::Publish(absl::Span<const v1::HallEvent> events) {
-  v1::WatchResponse response;
-  std::lock_guard lock(mu_);
+EventHub::Prepared EventHub::Prepare(absl::Span<const v1::HallEvent> events) {
+  Prepared prepared;
+  prepared.reserve(events.size());
   for (const v1::HallEvent& event : events) {
-    *response.mutable_event() = event;
     const int32_t window = EventWindow(event);
     grpc::Slice counts_only;
     if (window != 0 && event.waiting_size() > 0) {
-      v1::WatchResponse counts;
-      counts.mutable_event()->set_seq(event.seq());
-      counts.mutable_event()->set_at_unix_ms(event.at_unix_ms());
-      *counts.mutable_event()->mutable_waiting() = event.waiting();
-      counts_only = Serialize(counts);
+      v1::HallEvent counts;
+      counts.set_seq(event.seq());
+      counts.set_at_unix_ms(event.at_unix_ms());
+      *counts.mutable_waiting() = event.waiting();
+      counts_only = SerializeEvent(counts);
     }
-    recent_.push_back(
-        {event.seq(), window, Serialize(response), std::move(counts_only)});
-    last_seq_ = event.seq();
+    prepared.push_back(
+        {event.seq(), window, SerializeEvent(event), std::move(counts_only)});
+  }
+  return prepared;
+}
+
+void EventHub::Publish(Prepared events) {
+  std::lock_guard lock(mu_);
+  for (Published& event : events) {
+    last_seq_ = event.seq;
     ++published_;
+    recent_.push_back(std::move(event));
   }
   while (recent_.size() > retained_) recent_.pop_front();
   ReleaseHeldLocked();

@@ -4,7 +4,8 @@
 // bound is ended with RESOURCE_EXHAUSTED (it resumes from its last seq), so a
 // slow board never grows the server's memory or delays the others.
 //
-//   hub.Publish(events);                    // In seq order, once durable.
+//   EventHub::Prepared prepared = EventHub::Prepare(events);  // Any thread.
+//   hub.Publish(std::move(prepared));       // In seq order, once durable.
 //   auto* stream = new WatchStream(&hub, windows);
 //   if (!hub.SubscribeAfter(stream, after_seq)) { ...send a snapshot... }
 #ifndef QCALL_DISPATCHER_EVENT_HUB_H_
@@ -82,9 +83,23 @@ class EventHub {
   // `executor`.
   EventHub(size_t retained, size_t stream_queue, Executor executor);
 
-  // Serializes `events`, which follow the last published seq, and schedules
+  // One event as every stream receives it: a serialized WatchResponse.
+  struct Published {
+    uint64_t seq;
+    int32_t window;  // 0 for hall-wide events.
+    grpc::Slice bytes;
+    // For a stream that filters the event's window out: the event with its
+    // waiting counts only (no kind), or empty when it carries none.
+    grpc::Slice counts_only;
+  };
+  using Prepared = std::vector<Published>;
+
+  // Serializes `events` for Publish. Needs no hub, so the hall's strand does
+  // it and the journal's writer, which every hall shares, only appends.
+  static Prepared Prepare(absl::Span<const v1::HallEvent> events);
+  // Retains `events`, which follow the last published seq, and schedules
   // their delivery; the caller (the journal's writer) never waits for it.
-  void Publish(absl::Span<const v1::HallEvent> events);
+  void Publish(Prepared events);
 
   // Subscribes `stream` and queues the retained events after `after_seq`.
   // Returns false, subscribing nothing, when those events are no longer held,
@@ -110,14 +125,6 @@ class EventHub {
   // tried first: when the server is quiet they fire up to ~100 ms late.)
   static constexpr size_t kShards = 4;
 
-  struct Published {
-    uint64_t seq;
-    int32_t window;  // 0 for hall-wide events.
-    grpc::Slice bytes;
-    // For a stream that filters the event's window out: the event with its
-    // waiting counts only (no kind), or empty when it carries none.
-    grpc::Slice counts_only;
-  };
   // Delivers `p`, or its counts, to `stream` as its window filter says.
   static void DeliverTo(WatchStream* stream, const Published& p);
   struct Subscriber {

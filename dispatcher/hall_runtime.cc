@@ -45,7 +45,7 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
                      " changed nothing on replay; the state has diverged"));
   }
   journal_index_ = record.index;
-  if (publish) hub_.Publish(outcome_.events());
+  if (publish) hub_.Publish(EventHub::Prepare(outcome_.events()));
   if (status.ok() && !record.request_id.empty()) {
     Remember(record.request_id, record.command, ReplyOf(outcome_), nullptr);
   }
@@ -175,8 +175,8 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   const bool snapshot_due =
       journal_index_ - snapshot_index_ >=
       std::max<uint64_t>(options_.snapshot_every, hall_.ticket_count());
-  auto events = std::make_shared<std::vector<v1::HallEvent>>(
-      outcome_.events().begin(), outcome_.events().end());
+  auto events = std::make_shared<EventHub::Prepared>(
+      EventHub::Prepare(outcome_.events()));
   std::shared_ptr<Durability> durability;
   if (status.ok() && !request_id.empty()) {
     durability = std::make_shared<Durability>();
@@ -188,7 +188,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
        applied_micros](absl::Status durable) {
         // On the journal's writer thread, in commit order: events
         // leave in seq order, and only once nothing can undo them.
-        if (durable.ok()) hub_.Publish(*events);
+        if (durable.ok()) hub_.Publish(std::move(*events));
         CountDurable(absl::ToUnixMicros(absl::Now()) - applied_micros);
         reply(durable.ok() ? status : durable, result);
         if (durability != nullptr) {
