@@ -7,8 +7,9 @@
 //
 // The baselines run on bare gRPC, in a child process with qcalld's settings;
 // qcalld is a fresh child process with a temporary data folder. Phases:
-// (1) `--rounds` times in turn: a unary echo, a durable echo (answered once
-// journaled) and durable IssueTicket, each from the same closed-loop client;
+// (1) `--rounds` times in turn: a unary echo, a hand-off echo (answered from
+// a thread of its own), a durable echo (answered once journaled) and durable
+// IssueTicket, each from the same closed-loop client;
 // (2) a baseline fan-out that writes each published message to every stream
 // the way qcalld's event hub does, driven by the same clerks; (3) counters
 // calling next on qcalld while display streams watch: the time from sending
@@ -647,7 +648,7 @@ int Run(int argc, char** argv) {
   app.add_flag("--baseline,!--no-baseline", baseline,
                "measure the echo baselines too");
   app.add_option("--rounds", rounds,
-                 "echo, durable echo and IssueTicket, this many times in turn")
+                 "the four unary phases, this many times in turn")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   app.add_option("--serve-echo", serve_echo, "(internal) run the echo server");
@@ -661,10 +662,10 @@ int Run(int argc, char** argv) {
   const std::string self =
       std::filesystem::canonical("/proc/self/exe").string();
 
-  // Both servers run from the start, and each round measures the echo, the
-  // durable echo and IssueTicket back to back: this shared VM's speed drifts
-  // by tens of percent within a minute, so a ratio is only fair between
-  // phases run close together, and the median over rounds is what we report.
+  // Both servers run from the start, and each round runs the four unary
+  // phases back to back: this shared VM's speed drifts by tens of percent
+  // within a minute, so a ratio is only fair between phases run close
+  // together, and the median over rounds is what we report.
   std::optional<Child> echo;
   std::unique_ptr<bench::Echo::Stub> echo_stub;
   if (baseline) {
