@@ -1085,8 +1085,6 @@ class InvariantChecker {
   std::string CheckBoardCounts(const Hall::Outcome& out,
                                const v1::HallView& view) {
     for (const v1::HallEvent& e : out.events()) {
-      // As the pages do: a new day empties every queue.
-      if (e.has_day_started()) board_waiting_.clear();
       for (const v1::HallEvent::ServiceWaiting& w : e.waiting()) {
         board_waiting_[w.service_code()] = w.waiting();
       }
