@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 
 namespace qcall {
 namespace {
@@ -27,6 +28,7 @@ constexpr size_t kMaxBodyBytes = 1 << 20;
 constexpr size_t kMaxQueuedBytes = 1 << 20;
 constexpr auto kIdleRequestTimeout = std::chrono::seconds(60);
 constexpr auto kStreamIdleInterval = std::chrono::seconds(15);
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
 // One TCP connection: requests one after another, or one stream at the end.
 // Its state is touched only on the server's thread; the HttpExchange methods
@@ -273,7 +275,18 @@ absl::Status HttpServer::Start(const std::string& listen, HttpHandler handler) {
 
 void HttpServer::Accept() {
   acceptor_->async_accept([this](beast::error_code error, tcp::socket socket) {
-    if (error) return;  // Stopped.
+    if (error == asio::error::operation_aborted) return;  // Stopped.
+    if (error) {
+      // Out of file descriptors or memory, or a connection reset before it
+      // was taken: none of these ends the HTTP side. Try again once some
+      // connections may have closed.
+      spdlog::warn("http: cannot accept a connection: {}", error.message());
+      accept_retry_.expires_after(kAcceptRetryDelay);
+      accept_retry_.async_wait([this](beast::error_code stopped) {
+        if (!stopped) Accept();
+      });
+      return;
+    }
     socket.set_option(tcp::no_delay(true), error);
     if (open_connections_->load() >= max_connections_) {
       Refuse(std::move(socket));

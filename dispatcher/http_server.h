@@ -1,6 +1,7 @@
 // HttpServer is qcalld's HTTP/1.1 transport: it accepts connections (at most
 // max_connections at once; one more is answered 503 and closed, so a flood
-// of idle connections cannot hold the memory of many bodies and streams),
+// of idle connections cannot hold the memory of many bodies and streams;
+// when the process is out of file descriptors it tries again every 100 ms),
 // reads requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each
 // to a handler as an HttpExchange. The handler answers once, now or later from
 // any thread, or turns the exchange into a stream (Server-Sent Events).
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
@@ -78,6 +80,7 @@ class HttpServer {
 
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  boost::asio::steady_timer accept_retry_{io_};
   HttpHandler handler_;
   std::thread thread_;
   int port_ = 0;

@@ -1,4 +1,6 @@
 // qcalld: the qcall server. See README.md for a first session.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +64,15 @@ int main(int argc, char** argv) {
   // on each lock (27k -> 34-43k echo QPS when off). Debug builds keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+
+  // Every HTTP and gRPC connection holds a file descriptor, and the
+  // usual soft limit (1,024) is below what --http-max-connections alone may
+  // hold; take what the hard limit allows.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+                      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   // Signals are taken by one thread with sigwait, so shutdown runs normally.
   sigset_t signals;

@@ -1,20 +1,24 @@
 // HttpServer's streams, through a plain socket: what Send queues reaches the
 // peer whatever its size and whenever it is sent, EndStream ends the response
 // after it, a peer that does not read is cut off at 1 MiB queued, and a
-// connection over the limit is refused with 503.
+// connection over the limit is refused with 503, and running out of file
+// descriptors does not stop the server accepting.
 #include "dispatcher/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -199,6 +203,48 @@ TEST(HttpServerLimitTest, AConnectionOverTheLimitIsAnswered503AndClosed) {
   Client fourth(server.port());
   fourth.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
   EXPECT_TRUE(fourth.ReadUntil("ok\n")) << fourth.received;
+}
+
+// A flood of connections can take every file descriptor the process may
+// open, and accepting then fails. Once they close, the server accepts again.
+TEST(HttpServerLimitTest, RunningOutOfFileDescriptorsDoesNotStopAccepting) {
+  HttpServer server(/*max_connections=*/1000);
+  ASSERT_TRUE(server
+                  .Start("127.0.0.1:0",
+                         [](std::shared_ptr<HttpExchange> x) {
+                           x->Respond(200, "text/plain", "ok\n");
+                         })
+                  .ok());
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  const auto open_now = static_cast<rlim_t>(
+      std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                    std::filesystem::directory_iterator()));
+  rlimit tight = before;
+  tight.rlim_cur = open_now + 16;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+
+  // Connect until no descriptor is left; the server's accepts, which need one
+  // too, fail meanwhile.
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<int> flood;
+  while (flood.size() < 64) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    flood.push_back(fd);
+    connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  ASSERT_LT(flood.size(), 64u) << "the descriptor limit was never reached";
+  std::this_thread::sleep_for(milliseconds(300));  // Accepts fail now.
+  for (int fd : flood) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+
+  Client after(server.port());
+  after.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_TRUE(after.ReadUntil("ok\n")) << after.received;
 }
 
 }  // namespace
