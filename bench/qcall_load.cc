@@ -130,6 +130,13 @@ struct ClosedLoop {
   }
 };
 
+double Median(std::vector<double> figures) {
+  std::sort(figures.begin(), figures.end());
+  const size_t n = figures.size();
+  return n % 2 == 1 ? figures[n / 2]
+                    : (figures[n / 2 - 1] + figures[n / 2]) / 2;
+}
+
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetInt("grpc.use_local_subchannel_pool", 1);  // Separate connections.
@@ -665,7 +672,7 @@ int Run(int argc, char** argv) {
   // Both servers run from the start, and each round runs the four unary
   // phases back to back: this shared VM's speed drifts by tens of percent
   // within a minute, so a ratio is only fair between phases run close
-  // together, and the median over rounds is what we report.
+  // together, and medians over rounds are what we report.
   std::optional<Child> echo;
   std::unique_ptr<bench::Echo::Stub> echo_stub;
   if (baseline) {
@@ -692,36 +699,46 @@ int Run(int argc, char** argv) {
       issue_latency;
   int64_t issue_failures = 0;
   int64_t baseline_failures = 0;
+  // Before each phase, a second for the servers' background work (qcalld's
+  // snapshots, SQLite's checkpoints) to end, so it does not fall on the next
+  // phase, which may be the other server's.
+  const auto settle = [] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  };
   for (Round& round : round_figures) {
     if (baseline) {
+      settle();
       round.echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(), &bench::Echo::Stub::async_interface::Echo),
           &echo_latency, &baseline_failures);
+      settle();
       round.hand_off_echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::HandOffEcho),
           &hand_off_echo_latency, &baseline_failures);
+      settle();
       round.durable_echo_qps = ClosedLoop::Run(
           concurrency, seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::DurableEcho),
           &durable_echo_latency, &baseline_failures);
     }
+    settle();
     round.issue_qps =
         ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
                         &issue_latency, &issue_failures);
   }
-  const auto mean = [&](double Round::*figure) {
-    double sum = 0;
-    for (const Round& r : round_figures) sum += r.*figure;
-    return sum / rounds;
+  const auto median_of = [&](double Round::*figure) {
+    std::vector<double> figures;
+    for (const Round& r : round_figures) figures.push_back(r.*figure);
+    return Median(std::move(figures));
   };
-  const double echo_qps = mean(&Round::echo_qps);
-  const double hand_off_echo_qps = mean(&Round::hand_off_echo_qps);
-  const double durable_echo_qps = mean(&Round::durable_echo_qps);
-  const double issue_qps = mean(&Round::issue_qps);
+  const double echo_qps = median_of(&Round::echo_qps);
+  const double hand_off_echo_qps = median_of(&Round::hand_off_echo_qps);
+  const double durable_echo_qps = median_of(&Round::durable_echo_qps);
+  const double issue_qps = median_of(&Round::issue_qps);
 
   DisplayFigures fanout_baseline;
   if (baseline && streams > 0) {
@@ -761,9 +778,10 @@ int Run(int argc, char** argv) {
   std::filesystem::remove_all(work);
 
   std::printf(
-      "qcall-load: %.0f s per phase, %d calls in flight, %d streams, "
-      "%d counters\n",
-      seconds, concurrency, streams, windows);
+      "qcall-load: %.0f s per phase, %d round%s (per second: median over "
+      "rounds; latencies: all rounds), %d calls in flight, %d streams, %d "
+      "counters\n",
+      seconds, rounds, rounds == 1 ? "" : "s", concurrency, streams, windows);
   std::printf("%-34s %12s %9s %9s %9s\n", "phase", "per second", "p50 ms",
               "p99 ms", "p99.9 ms");
   if (baseline) {
@@ -813,15 +831,10 @@ int Run(int argc, char** argv) {
             round.durable_echo_qps, round.issue_qps, issue_ratios.back());
       }
     }
-    const auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      const size_t n = v.size();
-      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    };
     std::printf(
         "IssueTicket / echo: %.0f %%; hand-off echo / echo: %.0f %%; durable "
         "echo / echo: %.0f %% (median over %d round%s)\n",
-        median(issue_ratios), median(hand_off_ratios), median(durable_ratios),
+        Median(issue_ratios), Median(hand_off_ratios), Median(durable_ratios),
         rounds, rounds == 1 ? "" : "s");
   }
   std::printf(
