@@ -54,7 +54,9 @@ class Hall {
   // What one command produced, valid until the Outcome is used again. Reuse
   // one Outcome across calls: its messages and strings keep their memory, so
   // the hot path allocates nothing but an estimate's replay (a few small
-  // vectors, when at most 100 people are ahead).
+  // vectors, when at most 100 people are ahead) and, where clerks follow the
+  // staffing advice and a window serving the ticket is closed, the staffing
+  // plan the replay asks which window opens next.
   class Outcome {
    public:
     const v1::CommandResult& result() const { return result_; }
