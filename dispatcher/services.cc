@@ -44,12 +44,13 @@ grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context,
 }
 
 // Admits the call and submits `command` to the hall; the reply goes out when
-// the command is durable.
+// the command is durable. A non-null `only_supervisor` says why this call
+// needs a supervisor token.
 grpc::ServerUnaryReactor* RunCommand(
     const ServiceContext& c, grpc::CallbackServerContext* context,
     const std::string& hall_id, Roles roles, int32_t window,
     const std::string& request_id, v1::Command command,
-    v1::CommandReply* response, bool needs_supervisor = false,
+    v1::CommandReply* response, const char* only_supervisor = nullptr,
     void (*sign)(Caller, v1::Command*) = nullptr) {
   absl::StatusOr<Admitted> admitted = Admit(c, context, hall_id, roles, window);
   if (!admitted.ok()) return Fail(context, admitted.status());
@@ -58,11 +59,9 @@ grpc::ServerUnaryReactor* RunCommand(
                              absl::StrCat("request_id is longer than ",
                                           kMaxRequestIdLength, " bytes")));
   }
-  if (needs_supervisor && admitted->caller->role() != v1::ROLE_SUPERVISOR) {
-    return Fail(context,
-                absl::PermissionDeniedError(
-                    "going below the hall's minimum of open windows needs a "
-                    "supervisor token"));
+  if (only_supervisor != nullptr &&
+      admitted->caller->role() != v1::ROLE_SUPERVISOR) {
+    return Fail(context, absl::PermissionDeniedError(only_supervisor));
   }
   // Who did it comes from the token, never from the request.
   if (sign != nullptr) sign(admitted->caller, &command);
@@ -202,8 +201,9 @@ grpc::ServerUnaryReactor* KioskService::CancelTicket(
     const v1::CancelTicketRequest* request, v1::CommandReply* response) {
   v1::Command command;
   command.mutable_cancel_ticket()->set_ticket(request->ticket());
-  return RunCommand(c_, context, request->hall_id(),
-                    {v1::ROLE_KIOSK, v1::ROLE_COUNTER}, 0,
+  // A customer gives up at the kiosk; a clerk ends a called ticket with
+  // NoShow, Complete or Transfer instead.
+  return RunCommand(c_, context, request->hall_id(), {v1::ROLE_KIOSK}, 0,
                     request->request_id(), std::move(command), response);
 }
 
@@ -212,6 +212,8 @@ grpc::ServerUnaryReactor* KioskService::CancelTicket(
 
 namespace {
 constexpr Roles kCounter = {v1::ROLE_COUNTER};
+constexpr char kOverrideNeedsSupervisor[] =
+    "going below the hall's minimum of open windows needs a supervisor token";
 }  // namespace
 
 grpc::ServerUnaryReactor* CounterService::OpenWindow(
@@ -247,7 +249,9 @@ grpc::ServerUnaryReactor* CounterService::CloseWindow(
   if (request->has_override()) *close->mutable_override() = request->override();
   return RunCommand(c_, context, request->hall_id(), kCounter,
                     request->window(), request->request_id(),
-                    std::move(command), response, request->has_override(),
+                    std::move(command), response,
+                    request->has_override() ? kOverrideNeedsSupervisor
+                                            : nullptr,
                     [](Caller caller, v1::Command* c) {
                       SignOverride(caller, c->mutable_close_window());
                     });
@@ -263,7 +267,9 @@ grpc::ServerUnaryReactor* CounterService::PauseWindow(
   if (request->has_override()) *pause->mutable_override() = request->override();
   return RunCommand(c_, context, request->hall_id(), kCounter,
                     request->window(), request->request_id(),
-                    std::move(command), response, request->has_override(),
+                    std::move(command), response,
+                    request->has_override() ? kOverrideNeedsSupervisor
+                                            : nullptr,
                     [](Caller caller, v1::Command* c) {
                       SignOverride(caller, c->mutable_pause_window());
                     });
@@ -344,11 +350,19 @@ grpc::ServerUnaryReactor* CounterService::NoShow(
 grpc::ServerUnaryReactor* CounterService::Requeue(
     grpc::CallbackServerContext* context, const v1::RequeueRequest* request,
     v1::CommandReply* response) {
+  // The customer comes back to the window whose call they missed; the engine
+  // checks it is that window.
   v1::Command command;
   command.mutable_requeue()->set_ticket(request->ticket());
-  return RunCommand(c_, context, request->hall_id(),
-                    {v1::ROLE_COUNTER, v1::ROLE_KIOSK}, 0,
-                    request->request_id(), std::move(command), response);
+  command.mutable_requeue()->set_window(request->window());
+  return RunCommand(c_, context, request->hall_id(), kCounter,
+                    request->window(), request->request_id(),
+                    std::move(command), response,
+                    request->window() == 0
+                        ? "a requeue names the window taking the customer "
+                          "back (window); only a supervisor token may leave "
+                          "it out"
+                        : nullptr);
 }
 
 grpc::ServerUnaryReactor* CounterService::Transfer(
@@ -500,7 +514,7 @@ grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
   return RunCommand(
       c_, context, request->hall_id(), {}, 0, request->request_id(),
       std::move(command), response,
-      /*needs_supervisor=*/false, [](Caller caller, v1::Command* c) {
+      /*only_supervisor=*/nullptr, [](Caller caller, v1::Command* c) {
         c->mutable_set_min_open_windows()->set_supervisor_id(caller->name());
       });
 }
@@ -514,7 +528,7 @@ grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
   return RunCommand(
       c_, context, request->hall_id(), {}, 0, request->request_id(),
       std::move(command), response,
-      /*needs_supervisor=*/false, [](Caller caller, v1::Command* c) {
+      /*only_supervisor=*/nullptr, [](Caller caller, v1::Command* c) {
         c->mutable_void_ticket()->set_supervisor_id(caller->name());
       });
 }

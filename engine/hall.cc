@@ -450,6 +450,15 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
         c.ticket(), " has returned ", t.requeues,
         " time(s), the most this hall allows; issue a new ticket"));
   }
+  if (c.window() != 0) {
+    ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
+    if (w != t.window) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          c.ticket(), " missed its call at ",
+          WindowText(rules_.windows()[t.window].number),
+          ", which takes it back, not ", WindowText(c.window())));
+    }
+  }
   ++t.requeues;
   t.recalls = 0;
   t.state = v1::TICKET_STATE_WAITING;

@@ -109,12 +109,10 @@ void AddCounterCommands(CLI::App* app, Cli* cli) {
     CLI::App* command =
         AddAction(counter, cli, name, help, Needs::kHallAndRequestId,
                   [o, run](Client& client) { return run(client, *o); });
-    if (name != "requeue") {
-      command->add_option("window,-w,--window", o->window, "window number")
-          ->envname("QCALL_WINDOW")
-          ->check(CLI::PositiveNumber)
-          ->required();
-    }
+    command->add_option("window,-w,--window", o->window, "window number")
+        ->envname("QCALL_WINDOW")
+        ->check(CLI::PositiveNumber)
+        ->required();
     return command;
   };
   // The commands that only name the window, and what they print.
@@ -220,10 +218,13 @@ void AddCounterCommands(CLI::App* app, Cli* cli) {
       ->add_option("--rating", o->rating, "the customer's rating, 1 to 5")
       ->check(CLI::Range(1, 5));
 
-  add("requeue", "a no-show customer came back: queue the ticket again",
+  add("requeue",
+      "a no-show customer came back to the window that called them: queue "
+      "the ticket again",
       [](Client& client, const CounterOptions& opts) {
         v1::RequeueRequest request;
         request.set_hall_id(client.hall());
+        request.set_window(opts.window);
         request.set_ticket(opts.ticket);
         request.set_request_id(client.RequestId());
         return RunUnary(client, &v1::Counter::Stub::Requeue, request,

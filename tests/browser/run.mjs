@@ -365,7 +365,7 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     await counter(server, 'Complete', {window: 1, rating: 4});
     const noShow = (await counter(server, 'CallNext', {window: 1})).ticket.number;
     await counter(server, 'NoShow', {window: 1});
-    await counter(server, 'Requeue', {ticket: noShow});
+    await counter(server, 'Requeue', {window: 1, ticket: noShow});
     await counter(server, 'CallNext', {window: 2});
     await counter(server, 'Transfer', {window: 2, toServiceCode: 'SIM'});
     await matchesHall();

@@ -539,7 +539,7 @@ TEST_F(CliTest, CallTicketNoShowRequeueTransferPauseResume) {
   EXPECT_EQ(r.out, "window 1 calls A0002  话费缴纳 Bill payment\n") << r;
   r = Counter({"noshow", "1"});
   EXPECT_EQ(r.out, "A0002 did not come to window 1\n") << r;
-  r = Counter({"requeue", "A0002"});
+  r = Counter({"requeue", "1", "A0002"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(r.out, StartsWith("A0002  话费缴纳 Bill payment  1 ahead"));
 

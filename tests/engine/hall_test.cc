@@ -472,7 +472,11 @@ TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
   h.Ok(NoShow(3));
   ExpectError(h.Try(Requeue("A002")), absl::StatusCode::kFailedPrecondition,
               "only a no-show ticket");
-  const Hall::Outcome& back = h.Ok(Requeue("A001"));
+  ExpectError(h.Try(Requeue("A001", 1)), absl::StatusCode::kFailedPrecondition,
+              "missed its call at window 3, which takes it back, not window 1");
+  ExpectError(h.Try(Requeue("A001", 99)), absl::StatusCode::kNotFound,
+              "window 99");
+  const Hall::Outcome& back = h.Ok(Requeue("A001", 3));
   EXPECT_EQ(back.result().people_ahead(), 2);  // Behind A002 and A003.
   EXPECT_EQ(h.hall().TicketStatus("A004", h.now())->people_ahead(), 3);
   std::vector<std::string> order;

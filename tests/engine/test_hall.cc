@@ -143,9 +143,10 @@ v1::Command NoShow(int window) {
   return c;
 }
 
-v1::Command Requeue(absl::string_view ticket) {
+v1::Command Requeue(absl::string_view ticket, int window) {
   v1::Command c;
   c.mutable_requeue()->set_ticket(std::string(ticket));
+  c.mutable_requeue()->set_window(window);
   return c;
 }
 

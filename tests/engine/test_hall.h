@@ -43,7 +43,8 @@ v1::Command Recall(int window);
 v1::Command Start(int window);
 v1::Command Complete(int window, int rating = 0);
 v1::Command NoShow(int window);
-v1::Command Requeue(absl::string_view ticket);
+// `window` 0: any window's no-show may return (a supervisor's requeue).
+v1::Command Requeue(absl::string_view ticket, int window = 0);
 v1::Command TransferToService(int window, absl::string_view service,
                               v1::Placement placement);
 v1::Command TransferToWindow(int window, int to_window,

@@ -93,6 +93,8 @@ TEST(QcalldAuth, RoleMatrixOfTheDemoTokens) {
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.Void("A001", "duplicate", kDemoKiosk),
               StatusCode::PERMISSION_DENIED);
+  EXPECT_CODE(api.Requeue(3, "A001", kDemoKiosk),
+              StatusCode::PERMISSION_DENIED);
   {
     Watcher dashboard(&api.supervisor, kDemoKiosk, WatchFrom(0, {}, kXujiahui));
     v1::WatchResponse response;
@@ -107,7 +109,7 @@ TEST(QcalldAuth, RoleMatrixOfTheDemoTokens) {
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.Open(3, "clerk-3", "", kDemoDisplay),
               StatusCode::PERMISSION_DENIED);
-  EXPECT_CODE(api.Requeue("A001", kDemoDisplay), StatusCode::PERMISSION_DENIED);
+  EXPECT_CODE(api.Requeue(3, "A001", kDemoDisplay), StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.GetHall(kDemoDisplay, kXujiahui),
               StatusCode::PERMISSION_DENIED);
   EXPECT_OK(api.ListServices(kDemoDisplay, kXujiahui));
@@ -131,6 +133,13 @@ TEST(QcalldAuth, RoleMatrixOfTheDemoTokens) {
   EXPECT_CODE(api.Close(4, "", std::nullopt, kDemoCounter3),
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.Issue("BILL", v1::CATEGORY_NORMAL, "", "", kDemoCounter3),
+              StatusCode::PERMISSION_DENIED);
+  // A clerk ends a called ticket; a waiting one is the customer's to cancel.
+  EXPECT_CODE(api.Cancel("A001", "", kDemoCounter),
+              StatusCode::PERMISSION_DENIED);
+  EXPECT_CODE(api.Requeue(4, "A001", kDemoCounter3),
+              StatusCode::PERMISSION_DENIED);
+  EXPECT_CODE(api.Requeue(0, "A001", kDemoCounter3),
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.GetHall(kDemoCounter, kXujiahui),
               StatusCode::PERMISSION_DENIED);

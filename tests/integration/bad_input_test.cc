@@ -163,10 +163,10 @@ TEST(QcalldBadInput, RefusedWithTheFittingStatusAndNothingChanges) {
   EXPECT_CODE(api.GetTicket("B0001"), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.Cancel("A0003"), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.Void("C0001", "never issued"), StatusCode::NOT_FOUND);
-  EXPECT_CODE(api.Requeue("A12x"), StatusCode::INVALID_ARGUMENT);
+  EXPECT_CODE(api.Requeue(1, "A12x"), StatusCode::INVALID_ARGUMENT);
 
   // --- Valid requests at the wrong moment: FAILED_PRECONDITION.
-  EXPECT_CODE(api.Requeue("A0002"), StatusCode::FAILED_PRECONDITION);
+  EXPECT_CODE(api.Requeue(1, "A0002"), StatusCode::FAILED_PRECONDITION);
   EXPECT_CODE(api.Cancel("A0001"), StatusCode::FAILED_PRECONDITION);
   EXPECT_CODE(api.Void("A0001", "at a window"),
               StatusCode::FAILED_PRECONDITION);

@@ -320,9 +320,11 @@ Api::Reply Api::NoShow(int window, const std::string& token) {
               Window(hall, window));
 }
 
-Api::Reply Api::Requeue(const std::string& ticket, const std::string& token) {
+Api::Reply Api::Requeue(int window, const std::string& ticket,
+                        const std::string& token) {
   v1::RequeueRequest r;
   r.set_hall_id(hall);
+  r.set_window(window);
   r.set_ticket(ticket);
   return Call(&counter, &v1::Counter::Stub::Requeue, token, r);
 }

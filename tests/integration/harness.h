@@ -152,7 +152,8 @@ class Api {
   Reply Complete(int window, int rating = 0,
                  const std::string& token = kCounterToken);
   Reply NoShow(int window, const std::string& token = kCounterToken);
-  Reply Requeue(const std::string& ticket,
+  // `window` is the one taking the customer back; 0 names none.
+  Reply Requeue(int window, const std::string& ticket,
                 const std::string& token = kCounterToken);
   Reply TransferToService(int window, const std::string& service,
                           v1::Placement placement = v1::PLACEMENT_UNSPECIFIED,

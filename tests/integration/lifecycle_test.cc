@@ -187,12 +187,16 @@ TEST(QcalldLifeCycle, EveryRpcThroughOneHallsDay) {
     EXPECT_EQ(no_show->ticket().number(), "A0001");
     EXPECT_EQ(no_show->ticket().state(), v1::TICKET_STATE_NO_SHOW);
     EXPECT_CODE(api.NoShow(3), StatusCode::FAILED_PRECONDITION);
-    auto back = api.Requeue("A0001");
+    EXPECT_CODE(api.Requeue(1, "A0001"), StatusCode::FAILED_PRECONDITION)
+        << "only the window whose call was missed takes the customer back";
+    EXPECT_CODE(api.Requeue(0, "A0001"), StatusCode::PERMISSION_DENIED)
+        << "a counter token names its window";
+    auto back = api.Requeue(3, "A0001");
     ASSERT_OK(back);
     EXPECT_EQ(back->ticket().state(), v1::TICKET_STATE_WAITING);
     EXPECT_EQ(back->ticket().requeues(), 1);
     EXPECT_EQ(back->people_ahead(), 2);
-    EXPECT_CODE(api.Requeue("A0001"), StatusCode::FAILED_PRECONDITION)
+    EXPECT_CODE(api.Requeue(3, "A0001"), StatusCode::FAILED_PRECONDITION)
         << "a waiting ticket cannot be requeued";
   }
 
