@@ -1,5 +1,6 @@
 // qcalld: the qcall server. See README.md for a first session.
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
@@ -11,8 +12,32 @@
 #include "dispatcher/server.h"
 #include "spdlog/spdlog.h"
 
+namespace {
+
+// The pages of an installed qcalld sit beside it (/usr/bin/qcalld,
+// /usr/share/qcall/web); a build tree's qcalld serves them from the source.
+std::string DefaultWebRoot() {
+  std::error_code error;
+  const std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const std::filesystem::path installed =
+        exe.parent_path().parent_path() / "share" / "qcall" / "web";
+    if (std::filesystem::is_directory(installed, error)) {
+      return installed.string();
+    }
+  }
+  return QCALL_WEB_ROOT;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  // The journal holds customers' phone numbers: its folder and files are
+  // qcalld's alone (0700, 0600), whoever starts it.
+  umask(077);
   CLI::App app{"qcalld: queue-ticketing and counter-dispatch server"};
+  app.set_version_flag("--version", "qcalld " QCALL_VERSION);
   std::string config_path = "demo/halls.textproto";
   qcall::ServerOptions options;
   int64_t snapshot_every = static_cast<int64_t>(options.runtime.snapshot_every);
@@ -30,7 +55,7 @@ int main(int argc, char** argv) {
                  "host:port of the web pages, JSON API, /healthz and /metrics "
                  "(empty: off)")
       ->capture_default_str();
-  options.web_root = QCALL_WEB_ROOT;
+  options.web_root = DefaultWebRoot();
   app.add_option("--web", options.web_root, "folder of the web pages")
       ->capture_default_str();
   app.add_option("--max-streams", options.max_streams,

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   using namespace qcall::cli;
   CLI::App app{"qcall: talk to qcalld, the queue-ticketing server"};
   app.footer(kExitCodeHelp);
+  app.set_version_flag("--version", "qcall " QCALL_VERSION);
   // Global options may also follow the subcommand: qcall kiosk issue BILL
   // --json.
   app.fallthrough();
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, like every other error of qcall.
