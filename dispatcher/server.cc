@@ -234,6 +234,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         [self] { return self->journal_->health().ok(); },
         [self] { return self->Metrics(); });
     server->http_ = std::make_unique<HttpServer>(options.max_http_connections);
+    spdlog::info("qcalld: web pages from {}", options.web_root);
     RETURN_IF_ERROR(server->http_->Start(
         options.http_listen,
         [gateway = server->gateway_.get()](std::shared_ptr<HttpExchange> x) {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The Debian package as an operator gets it: cpack builds it from the build
+# folder; its file list, modes and dependencies are checked; it is unpacked
+# into a temporary root (dpkg -x), its qcalld is started there with the
+# packaged config and must answer /healthz 200 and serve the packaged pages;
+# its journal folder is 0700 and its files 0600; where systemd-analyze exists
+# the unit is verified against that root.
+#   tests/package/package_test.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+work=$(mktemp -d /tmp/qcall-package-XXXXXX)
+qcalld_pid=""
+cleanup() {
+  [ -n "${qcalld_pid}" ] && kill "${qcalld_pid}" 2>/dev/null && wait "${qcalld_pid}" 2>/dev/null
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "${build}/CPackConfig.cmake")
+[ -n "${version}" ] || fail "no CPACK_PACKAGE_VERSION in ${build}/CPackConfig.cmake"
+cpack --config "${build}/CPackConfig.cmake" -G DEB -B "${work}/out" >"${work}/cpack.log" 2>&1 \
+  || { cat "${work}/cpack.log"; fail "cpack failed"; }
+deb=("${work}"/out/qcall_"${version}"_*.deb)
+[ -f "${deb[0]}" ] || fail "cpack made no qcall_${version}_*.deb"
+echo "package: $(basename "${deb[0]}")"
+
+# --- What it holds: exactly these files, with these modes.
+dpkg-deb --contents "${deb[0]}" | awk '$1 !~ /^d/ {print $1, $6}' | sed 's|^\(\S*\) \./|\1 /|' \
+  | sort -k2 >"${work}/files"
+expected=(
+  "-rw------- /etc/qcall/halls.textproto"
+  "-rw-r--r-- /etc/qcall/qcalld.env"
+  "-rwxr-xr-x /usr/bin/qcall"
+  "-rwxr-xr-x /usr/bin/qcalld"
+  "-rw-r--r-- /usr/lib/systemd/system/qcalld.service"
+  "-rw-r--r-- /usr/share/doc/qcall/README.md"
+  "-rw-r--r-- /usr/share/doc/qcall/examples/halls.textproto"
+  "-rw-r--r-- /usr/share/doc/qcall/http-api.md"
+)
+for page in board.html board.js counter.html dashboard.html kiosk.html qcall.js ticket.html; do
+  expected+=("-rw-r--r-- /usr/share/qcall/web/${page}")
+done
+for line in "${expected[@]}"; do
+  grep -qxF -e "${line}" "${work}/files" || fail "package lacks '${line}'; it holds:
+$(cat "${work}/files")"
+done
+unexpected=$(grep -vE ' /usr/share/qcall/web/[a-z]+\.(html|js|css)$' "${work}/files" \
+  | grep -vxF -f <(printf '%s\n' "${expected[@]}") || true)
+[ -z "${unexpected}" ] || fail "package holds files nobody listed: ${unexpected}"
+
+# --- Control: dependencies come from the libraries, conffiles are the config.
+depends=$(dpkg-deb --field "${deb[0]}" Depends)
+for needed in libgrpc++1.51 libprotobuf32 libsqlite3-0 espeak-ng tzdata; do
+  grep -q "${needed}" <<<"${depends}" || fail "Depends lacks ${needed}: ${depends}"
+done
+dpkg-deb --ctrl-tarfile "${deb[0]}" | tar -xO ./conffiles >"${work}/conffiles"
+printf '/etc/qcall/halls.textproto\n/etc/qcall/qcalld.env\n' | cmp -s - "${work}/conffiles" \
+  || fail "conffiles: $(cat "${work}/conffiles")"
+
+# --- Unpacked into a root of its own, it runs.
+root="${work}/root"
+dpkg -x "${deb[0]}" "${root}"
+[ "$("${root}/usr/bin/qcalld" --version)" = "qcalld ${version}" ] || fail "qcalld --version"
+[ "$("${root}/usr/bin/qcall" --version)" = "qcall ${version}" ] || fail "qcall --version"
+state="${work}/var/lib/qcall"
+"${root}/usr/bin/qcalld" --config "${root}/etc/qcall/halls.textproto" --data "${state}" \
+  --listen 127.0.0.1:0 --http 127.0.0.1:0 --port-file "${work}/ports" >"${work}/qcalld.log" 2>&1 &
+qcalld_pid=$!
+for _ in $(seq 100); do
+  [ -f "${work}/ports" ] && break
+  kill -0 "${qcalld_pid}" 2>/dev/null || { cat "${work}/qcalld.log"; fail "qcalld exited"; }
+  sleep 0.1
+done
+[ -f "${work}/ports" ] || fail "qcalld did not start in 10 s"
+http_port=$(sed -n 2p "${work}/ports")
+health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${http_port}/healthz")
+[ "${health}" = 200 ] || fail "/healthz answered ${health}"
+grep -qF "web pages from ${root}/usr/share/qcall/web" "${work}/qcalld.log" \
+  || fail "qcalld does not serve the packaged pages: $(cat "${work}/qcalld.log")"
+board=$(curl -s -w '%{http_code}' -o "${work}/board.html" \
+  "http://127.0.0.1:${http_port}/board?hall=example-hall")
+[ "${board}" = 200 ] && cmp -s "${work}/board.html" "${root}/usr/share/qcall/web/board.html" \
+  || fail "/board answered ${board}, not the packaged board.html"
+# The packaged config has no tokens: nobody may use the hall until the
+# operator adds some.
+denied=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+  -H 'authorization: Bearer demo-kiosk-token' \
+  -d '{"hallId":"example-hall","serviceCode":"BILL"}' \
+  "http://127.0.0.1:${http_port}/qcall.v1.Kiosk/IssueTicket")
+[ "${denied}" = 401 ] || fail "IssueTicket with a demo token answered ${denied}, not 401"
+[ "$(stat -c %a "${state}")" = 700 ] || fail "journal folder mode $(stat -c %a "${state}")"
+for f in "${state}"/*; do
+  [ "$(stat -c %a "${f}")" = 600 ] || fail "$(basename "${f}") mode $(stat -c %a "${f}")"
+done
+kill "${qcalld_pid}"
+wait "${qcalld_pid}" || fail "qcalld did not stop cleanly on SIGTERM"
+qcalld_pid=""
+
+# --- The unit, checked by systemd against the unpacked root (with the
+# host's own units for the targets it names).
+if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
+  mkdir -p "${root}/tmp"
+  cp -an /usr/lib/systemd/system/. "${root}/usr/lib/systemd/system/"
+  if ! out=$(systemd-analyze verify --man=no --root="${root}" \
+      /usr/lib/systemd/system/qcalld.service 2>&1) || [ -n "${out}" ]; then
+    fail "systemd-analyze verify: ${out}"
+  fi
+  echo "systemd-analyze verify: clean"
+else
+  echo "systemd-analyze not here: unit not verified"
+fi
