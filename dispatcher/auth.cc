@@ -21,12 +21,12 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
     return absl::UnauthenticatedError(
         "missing metadata 'authorization: Bearer <token>'");
   }
-  const absl::string_view value(it->second.data(), it->second.size());
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (!absl::StartsWithIgnoreCase(value, kBearer)) {
+  const absl::optional<absl::string_view> token =
+      BearerToken(absl::string_view(it->second.data(), it->second.size()));
+  if (!token) {
     return absl::UnauthenticatedError("authorization must be 'Bearer <token>'");
   }
-  return AuthenticateToken(value.substr(kBearer.size()));
+  return AuthenticateToken(*token);
 }
 
 absl::StatusOr<Caller> Authenticator::AuthenticateToken(
@@ -36,24 +36,37 @@ absl::StatusOr<Caller> Authenticator::AuthenticateToken(
   return &it->second;
 }
 
-absl::Status Authenticator::Authorize(Caller caller, const std::string& hall_id,
-                                      std::initializer_list<v1::Role> roles,
-                                      int32_t window) const {
-  const bool hall_ok = std::any_of(
+absl::optional<absl::string_view> Authenticator::BearerToken(
+    absl::string_view authorization) {
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (!absl::StartsWithIgnoreCase(authorization, kBearer)) {
+    return absl::nullopt;
+  }
+  return authorization.substr(kBearer.size());
+}
+
+bool Authenticator::InScope(Caller caller, const std::string& hall_id) {
+  return std::any_of(
       caller->halls().begin(), caller->halls().end(),
       [&](const std::string& h) { return h == "*" || h == hall_id; });
-  if (!hall_ok) {
+}
+
+absl::Status Authenticator::Authorize(Caller caller, const MethodPolicy& policy,
+                                      const std::string& hall_id,
+                                      int32_t window) const {
+  if (!InScope(caller, hall_id)) {
     return absl::PermissionDeniedError(
         absl::StrCat("token '", caller->name(), "' may not use hall '",
                      hall_id.substr(0, 64), "'"));
   }
   if (caller->role() == v1::ROLE_SUPERVISOR) return absl::OkStatus();
-  if (std::find(roles.begin(), roles.end(), caller->role()) == roles.end()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "a ", v1::Role_Name(caller->role()), " token may not make this call"));
+  if (!policy.roles.Has(caller->role())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("a ", v1::Role_Name(caller->role()),
+                     " token may not call ", policy.method.substr(1)));
   }
-  if (caller->role() == v1::ROLE_COUNTER && window != 0 &&
-      !caller->windows().empty() &&
+  if (policy.window_scoped && caller->role() == v1::ROLE_COUNTER &&
+      window != 0 && !caller->windows().empty() &&
       std::find(caller->windows().begin(), caller->windows().end(), window) ==
           caller->windows().end()) {
     return absl::PermissionDeniedError(absl::StrCat(

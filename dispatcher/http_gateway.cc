@@ -18,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "dispatcher/grpc_status.h"
+#include "dispatcher/method_policy.h"
 #include "dispatcher/qr_svg.h"
 #include "qcall/v1/api.pb.h"
 
@@ -81,8 +83,10 @@ std::string Cookie(const HttpRequest& request, absl::string_view name) {
 std::string ReadOnlyToken(const HttpRequest& request,
                           const HttpTarget& target) {
   const std::string authorization = Header(request, http::field::authorization);
-  absl::string_view header = authorization;
-  if (absl::ConsumePrefix(&header, "Bearer ")) return std::string(header);
+  if (absl::optional<absl::string_view> token =
+          Authenticator::BearerToken(authorization)) {
+    return std::string(*token);
+  }
   std::string cookie = Cookie(request, "qcall_token");
   return cookie.empty() ? target.Query("token") : cookie;
 }
@@ -164,11 +168,6 @@ void RespondError(const Exchange& exchange, const grpc::Status& status) {
 void RespondError(const Exchange& exchange, grpc::StatusCode code,
                   const std::string& message) {
   RespondError(exchange, grpc::Status(code, message));
-}
-
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
 }
 
 std::string ToJson(const protobuf::Message& message) {
@@ -555,25 +554,22 @@ void HttpGateway::Events(const Exchange& exchange, const HttpTarget& target) {
   const bool detail = target.Query("detail") == "1";
   const std::string token = ReadOnlyToken(exchange->request(), target);
   absl::StatusOr<Caller> caller = auth_->AuthenticateToken(token);
+  const char* method =
+      detail ? "/qcall.v1.Supervisor/Watch" : "/qcall.v1.Display/Watch";
+  // Checked here as well as by the service, so that a refusal is an HTTP
+  // status and not an event stream that ends at once.
   absl::Status allowed =
       caller.ok()
-          ? auth_->Authorize(
-                *caller, request.hall_id(),
-                detail ? std::initializer_list<v1::Role>{}
-                       : std::initializer_list<v1::Role>{v1::ROLE_DISPLAY,
-                                                         v1::ROLE_KIOSK,
-                                                         v1::ROLE_COUNTER})
+          ? auth_->Authorize(*caller, PolicyOf(method), request.hall_id())
           : caller.status();
   if (!allowed.ok()) {
-    RespondError(exchange, ToGrpcStatus(allowed));
+    RespondError(exchange, ToGrpc(allowed));
     return;
   }
   exchange->StartStream("text/event-stream; charset=utf-8", ": keep-alive\n\n");
   exchange->Send("retry: 1000\n\n");
-  SseWatch::Start(
-      &stub_, &in_flight_, exchange,
-      detail ? "/qcall.v1.Supervisor/Watch" : "/qcall.v1.Display/Watch",
-      std::move(request), token);
+  SseWatch::Start(&stub_, &in_flight_, exchange, method, std::move(request),
+                  token);
 }
 
 void HttpGateway::PublicTicket(const Exchange& exchange,
@@ -591,7 +587,7 @@ void HttpGateway::Speech(const Exchange& exchange, const HttpTarget& target) {
   absl::StatusOr<Caller> caller =
       auth_->AuthenticateToken(ReadOnlyToken(exchange->request(), target));
   if (!caller.ok()) {
-    RespondError(exchange, ToGrpcStatus(caller.status()));
+    RespondError(exchange, ToGrpc(caller.status()));
     return;
   }
   const std::string lang = target.Query("lang");
@@ -606,7 +602,7 @@ void HttpGateway::Speech(const Exchange& exchange, const HttpTarget& target) {
       [exchange,
        in_flight = &in_flight_](absl::StatusOr<SpeechCache::Audio> wav) {
         if (!wav.ok()) {
-          RespondError(exchange, ToGrpcStatus(wav.status()));
+          RespondError(exchange, ToGrpc(wav.status()));
         } else {
           exchange->Respond(200, "audio/wav", **wav,
                             {{"Cache-Control", "private, max-age=86400"}});
@@ -618,7 +614,7 @@ void HttpGateway::Speech(const Exchange& exchange, const HttpTarget& target) {
 void HttpGateway::Qr(const Exchange& exchange, const HttpTarget& target) {
   absl::StatusOr<std::string> svg = QrSvg(target.Query("text"));
   if (!svg.ok()) {
-    RespondError(exchange, ToGrpcStatus(svg.status()));
+    RespondError(exchange, ToGrpc(svg.status()));
     return;
   }
   exchange->Respond(200, "image/svg+xml", *std::move(svg),

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/method_policy.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 
@@ -11,7 +12,6 @@ namespace qcall {
 namespace {
 
 constexpr size_t kMaxRequestIdLength = 128;
-using Roles = std::initializer_list<v1::Role>;
 
 // Authenticated caller and the hall it may use.
 struct Admitted {
@@ -21,13 +21,13 @@ struct Admitted {
 
 absl::StatusOr<Admitted> Admit(const ServiceContext& c,
                                grpc::CallbackServerContext* context,
-                               const std::string& hall_id, Roles roles,
-                               int32_t window = 0) {
+                               absl::string_view method,
+                               const std::string& hall_id, int32_t window = 0) {
   ASSIGN_OR_RETURN(const Caller caller, c.auth->Authenticate(context));
   if (hall_id.empty()) {
     return absl::InvalidArgumentError("hall_id is required");
   }
-  RETURN_IF_ERROR(c.auth->Authorize(caller, hall_id, roles, window));
+  RETURN_IF_ERROR(c.auth->Authorize(caller, PolicyOf(method), hall_id, window));
   HallRuntime* hall = c.halls->Find(hall_id);
   if (hall == nullptr) {
     return absl::NotFoundError(
@@ -48,11 +48,12 @@ grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context,
 // needs a supervisor token.
 grpc::ServerUnaryReactor* RunCommand(
     const ServiceContext& c, grpc::CallbackServerContext* context,
-    const std::string& hall_id, Roles roles, int32_t window,
+    absl::string_view method, const std::string& hall_id, int32_t window,
     const std::string& request_id, v1::Command command,
     v1::CommandReply* response, const char* only_supervisor = nullptr,
     void (*sign)(Caller, v1::Command*) = nullptr) {
-  absl::StatusOr<Admitted> admitted = Admit(c, context, hall_id, roles, window);
+  absl::StatusOr<Admitted> admitted =
+      Admit(c, context, method, hall_id, window);
   if (!admitted.ok()) return Fail(context, admitted.status());
   if (request_id.size() > kMaxRequestIdLength) {
     return Fail(context, absl::InvalidArgumentError(
@@ -84,7 +85,7 @@ class RefusedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
     const ServiceContext& c, grpc::CallbackServerContext* context,
-    const grpc::ByteBuffer* raw, Roles roles) {
+    const grpc::ByteBuffer* raw, absl::string_view method) {
   std::vector<grpc::Slice> slices;
   v1::WatchRequest request;
   std::string bytes;
@@ -98,7 +99,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
         absl::InvalidArgumentError("WatchRequest does not parse"));
   }
   absl::StatusOr<Admitted> admitted =
-      Admit(c, context, request.hall_id(), roles);
+      Admit(c, context, method, request.hall_id());
   if (!admitted.ok()) return new RefusedWatch(admitted.status());
   if (c.open_streams->fetch_add(1) >= c.max_streams) {
     c.open_streams->fetch_sub(1);
@@ -125,12 +126,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
 
 }  // namespace
 
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
 // ---------------------------------------------------------------------------
 // Kiosk
 
@@ -139,8 +134,7 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
     const v1::ListServicesRequest* request,
     v1::ListServicesResponse* response) {
   absl::StatusOr<Admitted> admitted =
-      Admit(c_, context, request->hall_id(),
-            {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY});
+      Admit(c_, context, "/qcall.v1.Kiosk/ListServices", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->Read([reactor, response](const Hall& hall) {
@@ -169,16 +163,16 @@ grpc::ServerUnaryReactor* KioskService::IssueTicket(
   issue->set_category(request->category());
   issue->set_phone(request->phone());
   issue->set_appointment_unix_seconds(request->appointment_unix_seconds());
-  return RunCommand(c_, context, request->hall_id(), {v1::ROLE_KIOSK}, 0,
-                    request->request_id(), std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Kiosk/IssueTicket",
+                    request->hall_id(), 0, request->request_id(),
+                    std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* KioskService::GetTicket(
     grpc::CallbackServerContext* context, const v1::GetTicketRequest* request,
     v1::CommandReply* response) {
   absl::StatusOr<Admitted> admitted =
-      Admit(c_, context, request->hall_id(),
-            {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY});
+      Admit(c_, context, "/qcall.v1.Kiosk/GetTicket", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->Read([reactor, response,
@@ -203,15 +197,15 @@ grpc::ServerUnaryReactor* KioskService::CancelTicket(
   command.mutable_cancel_ticket()->set_ticket(request->ticket());
   // A customer gives up at the kiosk; a clerk ends a called ticket with
   // NoShow, Complete or Transfer instead.
-  return RunCommand(c_, context, request->hall_id(), {v1::ROLE_KIOSK}, 0,
-                    request->request_id(), std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Kiosk/CancelTicket",
+                    request->hall_id(), 0, request->request_id(),
+                    std::move(command), response);
 }
 
 // ---------------------------------------------------------------------------
 // Counter
 
 namespace {
-constexpr Roles kCounter = {v1::ROLE_COUNTER};
 constexpr char kOverrideNeedsSupervisor[] =
     "going below the hall's minimum of open windows needs a supervisor token";
 }  // namespace
@@ -222,9 +216,9 @@ grpc::ServerUnaryReactor* CounterService::OpenWindow(
   v1::Command command;
   command.mutable_open_window()->set_window(request->window());
   command.mutable_open_window()->set_clerk_id(request->clerk_id());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/OpenWindow",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 namespace {
@@ -247,14 +241,13 @@ grpc::ServerUnaryReactor* CounterService::CloseWindow(
   close->set_window(request->window());
   close->set_reason(request->reason());
   if (request->has_override()) *close->mutable_override() = request->override();
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response,
-                    request->has_override() ? kOverrideNeedsSupervisor
-                                            : nullptr,
-                    [](Caller caller, v1::Command* c) {
-                      SignOverride(caller, c->mutable_close_window());
-                    });
+  return RunCommand(
+      c_, context, "/qcall.v1.Counter/CloseWindow", request->hall_id(),
+      request->window(), request->request_id(), std::move(command), response,
+      request->has_override() ? kOverrideNeedsSupervisor : nullptr,
+      [](Caller caller, v1::Command* c) {
+        SignOverride(caller, c->mutable_close_window());
+      });
 }
 
 grpc::ServerUnaryReactor* CounterService::PauseWindow(
@@ -265,14 +258,13 @@ grpc::ServerUnaryReactor* CounterService::PauseWindow(
   pause->set_window(request->window());
   pause->set_reason(request->reason());
   if (request->has_override()) *pause->mutable_override() = request->override();
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response,
-                    request->has_override() ? kOverrideNeedsSupervisor
-                                            : nullptr,
-                    [](Caller caller, v1::Command* c) {
-                      SignOverride(caller, c->mutable_pause_window());
-                    });
+  return RunCommand(
+      c_, context, "/qcall.v1.Counter/PauseWindow", request->hall_id(),
+      request->window(), request->request_id(), std::move(command), response,
+      request->has_override() ? kOverrideNeedsSupervisor : nullptr,
+      [](Caller caller, v1::Command* c) {
+        SignOverride(caller, c->mutable_pause_window());
+      });
 }
 
 grpc::ServerUnaryReactor* CounterService::ResumeWindow(
@@ -280,9 +272,9 @@ grpc::ServerUnaryReactor* CounterService::ResumeWindow(
     v1::CommandReply* response) {
   v1::Command command;
   command.mutable_resume_window()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/ResumeWindow",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::CallNext(
@@ -290,9 +282,9 @@ grpc::ServerUnaryReactor* CounterService::CallNext(
     v1::CommandReply* response) {
   v1::Command command;
   command.mutable_call_next()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/CallNext",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::CallTicket(
@@ -301,9 +293,9 @@ grpc::ServerUnaryReactor* CounterService::CallTicket(
   v1::Command command;
   command.mutable_call_ticket()->set_window(request->window());
   command.mutable_call_ticket()->set_ticket(request->ticket());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/CallTicket",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::Recall(
@@ -311,7 +303,7 @@ grpc::ServerUnaryReactor* CounterService::Recall(
     v1::CommandReply* response) {
   v1::Command command;
   command.mutable_recall()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
+  return RunCommand(c_, context, "/qcall.v1.Counter/Recall", request->hall_id(),
                     request->window(), request->request_id(),
                     std::move(command), response);
 }
@@ -321,9 +313,9 @@ grpc::ServerUnaryReactor* CounterService::StartServing(
     v1::CommandReply* response) {
   v1::Command command;
   command.mutable_start_serving()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/StartServing",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::Complete(
@@ -332,9 +324,9 @@ grpc::ServerUnaryReactor* CounterService::Complete(
   v1::Command command;
   command.mutable_complete()->set_window(request->window());
   command.mutable_complete()->set_rating(request->rating());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/Complete",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::NoShow(
@@ -342,7 +334,7 @@ grpc::ServerUnaryReactor* CounterService::NoShow(
     v1::CommandReply* response) {
   v1::Command command;
   command.mutable_no_show()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
+  return RunCommand(c_, context, "/qcall.v1.Counter/NoShow", request->hall_id(),
                     request->window(), request->request_id(),
                     std::move(command), response);
 }
@@ -355,9 +347,9 @@ grpc::ServerUnaryReactor* CounterService::Requeue(
   v1::Command command;
   command.mutable_requeue()->set_ticket(request->ticket());
   command.mutable_requeue()->set_window(request->window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response,
+  return RunCommand(c_, context, "/qcall.v1.Counter/Requeue",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response,
                     request->window() == 0
                         ? "a requeue names the window taking the customer "
                           "back (window); only a supervisor token may leave "
@@ -376,16 +368,17 @@ grpc::ServerUnaryReactor* CounterService::Transfer(
     transfer->set_to_service_code(request->to_service_code());
   }
   if (request->has_to_window()) transfer->set_to_window(request->to_window());
-  return RunCommand(c_, context, request->hall_id(), kCounter,
-                    request->window(), request->request_id(),
-                    std::move(command), response);
+  return RunCommand(c_, context, "/qcall.v1.Counter/Transfer",
+                    request->hall_id(), request->window(),
+                    request->request_id(), std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* CounterService::Heartbeat(
     grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
     v1::HeartbeatResponse* response) {
   absl::StatusOr<Admitted> admitted =
-      Admit(c_, context, request->hall_id(), kCounter, request->window());
+      Admit(c_, context, "/qcall.v1.Counter/Heartbeat", request->hall_id(),
+            request->window());
   if (!admitted.ok()) return Fail(context, admitted.status());
   // A heartbeat names a window of the hall; checked on the hall's strand,
   // where its rules live.
@@ -410,13 +403,12 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* DisplayService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  return StartWatch(c_, context, request,
-                    {v1::ROLE_DISPLAY, v1::ROLE_KIOSK, v1::ROLE_COUNTER});
+  return StartWatch(c_, context, request, "/qcall.v1.Display/Watch");
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  return StartWatch(c_, context, request, {});
+  return StartWatch(c_, context, request, "/qcall.v1.Supervisor/Watch");
 }
 
 grpc::ServerUnaryReactor* SupervisorService::ListHalls(
@@ -426,7 +418,10 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
   if (!caller.ok()) return Fail(context, caller.status());
   std::vector<HallRuntime*> visible;
   for (HallRuntime* runtime : c_.halls->All()) {
-    if (c_.auth->Authorize(*caller, runtime->hall_id(), {}).ok()) {
+    if (c_.auth
+            ->Authorize(*caller, PolicyOf("/qcall.v1.Supervisor/ListHalls"),
+                        runtime->hall_id())
+            .ok()) {
       visible.push_back(runtime);
     }
   }
@@ -480,7 +475,7 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
     grpc::CallbackServerContext* context, const v1::GetHallRequest* request,
     v1::HallView* response) {
   absl::StatusOr<Admitted> admitted =
-      Admit(c_, context, request->hall_id(), {});
+      Admit(c_, context, "/qcall.v1.Supervisor/GetHall", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->Read([reactor, response](const Hall& hall) {
@@ -493,8 +488,8 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
 grpc::ServerUnaryReactor* SupervisorService::GetLoadHistory(
     grpc::CallbackServerContext* context,
     const v1::GetLoadHistoryRequest* request, v1::LoadHistory* response) {
-  absl::StatusOr<Admitted> admitted =
-      Admit(c_, context, request->hall_id(), {});
+  absl::StatusOr<Admitted> admitted = Admit(
+      c_, context, "/qcall.v1.Supervisor/GetLoadHistory", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   admitted->hall->ReadLoadHistory(
@@ -512,8 +507,8 @@ grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
   command.mutable_set_min_open_windows()->set_min_open_windows(
       request->min_open_windows());
   return RunCommand(
-      c_, context, request->hall_id(), {}, 0, request->request_id(),
-      std::move(command), response,
+      c_, context, "/qcall.v1.Supervisor/SetMinOpenWindows", request->hall_id(),
+      0, request->request_id(), std::move(command), response,
       /*only_supervisor=*/nullptr, [](Caller caller, v1::Command* c) {
         c->mutable_set_min_open_windows()->set_supervisor_id(caller->name());
       });
@@ -526,8 +521,8 @@ grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
   command.mutable_void_ticket()->set_ticket(request->ticket());
   command.mutable_void_ticket()->set_reason(request->reason());
   return RunCommand(
-      c_, context, request->hall_id(), {}, 0, request->request_id(),
-      std::move(command), response,
+      c_, context, "/qcall.v1.Supervisor/VoidTicket", request->hall_id(), 0,
+      request->request_id(), std::move(command), response,
       /*only_supervisor=*/nullptr, [](Caller caller, v1::Command* c) {
         c->mutable_void_ticket()->set_supervisor_id(caller->name());
       });
@@ -548,7 +543,9 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
     return Fail(context, absl::PermissionDeniedError(
                              "only a supervisor token may configure a hall"));
   }
-  if (absl::Status allowed = c_.auth->Authorize(*caller, config.hall_id(), {});
+  if (absl::Status allowed = c_.auth->Authorize(
+          *caller, PolicyOf("/qcall.v1.Supervisor/ConfigureHall"),
+          config.hall_id());
       !allowed.ok()) {
     return Fail(context, allowed);
   }

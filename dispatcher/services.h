@@ -11,6 +11,7 @@
 #include <string>
 
 #include "dispatcher/auth.h"
+#include "dispatcher/grpc_status.h"
 #include "dispatcher/hall_directory.h"
 #include "dispatcher/hall_runtime.h"
 #include "qcall/v1/api.grpc.pb.h"
@@ -144,8 +145,6 @@ class SupervisorService final
  private:
   ServiceContext c_;
 };
-
-grpc::Status ToGrpc(const absl::Status& status);
 
 }  // namespace qcall
 

@@ -1,0 +1,24 @@
+// absl::Status to grpc::Status: the codes are the same numbers by design of
+// both libraries, the message goes along.
+//
+//   reactor->Finish(ToGrpc(absl::NotFoundError("no window 9 in this hall")));
+#ifndef QCALL_DISPATCHER_GRPC_STATUS_H_
+#define QCALL_DISPATCHER_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace qcall {
+
+inline grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_GRPC_STATUS_H_

@@ -1,0 +1,62 @@
+#include "dispatcher/method_policy.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace qcall {
+namespace {
+
+constexpr v1::Role kKiosk = v1::ROLE_KIOSK;
+constexpr v1::Role kCounter = v1::ROLE_COUNTER;
+constexpr v1::Role kDisplay = v1::ROLE_DISPLAY;
+constexpr bool kWindow = true;
+constexpr bool kHall = false;
+
+// README.md's "The API in short" says the same; a test compares the two.
+constexpr MethodPolicy kPolicies[] = {
+    // Kiosks issue; boards and counters show what kiosks show. A customer
+    // gives up at the kiosk; a clerk ends a called ticket otherwise.
+    {"/qcall.v1.Kiosk/ListServices", {kKiosk, kCounter, kDisplay}, kHall},
+    {"/qcall.v1.Kiosk/IssueTicket", {kKiosk}, kHall},
+    {"/qcall.v1.Kiosk/GetTicket", {kKiosk, kCounter, kDisplay}, kHall},
+    {"/qcall.v1.Kiosk/CancelTicket", {kKiosk}, kHall},
+    // A counter works only its own windows.
+    {"/qcall.v1.Counter/OpenWindow", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/CloseWindow", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/PauseWindow", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/ResumeWindow", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/CallNext", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/CallTicket", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/Recall", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/StartServing", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/Complete", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/NoShow", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/Requeue", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/Transfer", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/Heartbeat", {kCounter}, kWindow},
+    {"/qcall.v1.Display/Watch", {kDisplay, kKiosk, kCounter}, kHall},
+    // The duty manager's.
+    {"/qcall.v1.Supervisor/ListHalls", {}, kHall},
+    {"/qcall.v1.Supervisor/GetHall", {}, kHall},
+    {"/qcall.v1.Supervisor/GetLoadHistory", {}, kHall},
+    {"/qcall.v1.Supervisor/Watch", {}, kHall},
+    {"/qcall.v1.Supervisor/SetMinOpenWindows", {}, kHall},
+    {"/qcall.v1.Supervisor/VoidTicket", {}, kHall},
+    {"/qcall.v1.Supervisor/ConfigureHall", {}, kHall},
+};
+
+}  // namespace
+
+absl::Span<const MethodPolicy> AllMethodPolicies() { return kPolicies; }
+
+const MethodPolicy& PolicyOf(absl::string_view method) {
+  for (const MethodPolicy& policy : kPolicies) {
+    if (policy.method == method) return policy;
+  }
+  std::fprintf(stderr, "qcalld: no method policy for %s\n",
+               std::string(method).c_str());
+  std::abort();
+}
+
+}  // namespace qcall
