@@ -23,7 +23,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
            [pool = strand_.get_inner_executor()](std::function<void()> task) {
              boost::asio::post(pool, std::move(task));
            }),
-      timer_(strand_) {}
+      timer_(options.clock->NewTimer(strand_)) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   v1::Command command;
@@ -68,7 +68,7 @@ void HallRuntime::Start() {
 void HallRuntime::Stop() {
   boost::asio::post(strand_, [this] {
     stopped_ = true;
-    timer_.cancel();
+    timer_->Cancel();
   });
 }
 
@@ -81,8 +81,10 @@ void HallRuntime::Submit(v1::Command command, std::string request_id,
   });
 }
 
-void HallRuntime::Read(std::function<void(const Hall&)> read) {
-  boost::asio::post(strand_, [this, read = std::move(read)] { read(hall_); });
+void HallRuntime::Read(std::function<void(const Hall&, absl::Time)> read) {
+  boost::asio::post(strand_, [this, read = std::move(read)] {
+    read(hall_, options_.clock->Now());
+  });
 }
 
 void HallRuntime::ReadLoadHistory(
@@ -92,8 +94,8 @@ void HallRuntime::ReadLoadHistory(
 }
 
 void HallRuntime::Heartbeat(int32_t window) {
-  boost::asio::post(strand_,
-                    [this, window] { heartbeats_[window] = absl::Now(); });
+  boost::asio::post(
+      strand_, [this, window] { heartbeats_[window] = options_.clock->Now(); });
 }
 
 void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
@@ -106,7 +108,7 @@ void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
       return;
     }
     if (!hub_.SubscribeAfter(stream, after_seq)) {
-      hub_.SubscribeWithSnapshot(stream, hall_.View(absl::Now()));
+      hub_.SubscribeWithSnapshot(stream, hall_.View(options_.clock->Now()));
     }
   });
 }
@@ -153,7 +155,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
     reply(health, {});
     return;
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = options_.clock->Now();
   const absl::Status status = hall_.Apply(command, now, &outcome_);
   v1::CommandReply result = ReplyOf(outcome_);
   if (outcome_.events().empty()) {
@@ -164,7 +166,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
     return;
   }
   ++counters_.journaled;
-  const int64_t applied_micros = absl::ToUnixMicros(absl::Now());
+  const int64_t applied_micros = absl::ToUnixMicros(now);
   JournalRecord record{
       hall_id_,
       ++journal_index_,
@@ -182,25 +184,25 @@ void HallRuntime::ApplyNow(const v1::Command& command,
     durability = std::make_shared<Durability>();
     Remember(request_id, std::move(fingerprint), result, durability);
   }
-  journal_->Append(
-      std::move(record), std::nullopt,
-      [this, events, status, result, reply = std::move(reply), durability,
-       applied_micros](absl::Status durable) {
-        // On the journal's writer thread, in commit order: events
-        // leave in seq order, and only once nothing can undo them.
-        if (durable.ok()) hub_.Publish(std::move(*events));
-        CountDurable(absl::ToUnixMicros(absl::Now()) - applied_micros);
-        reply(durable.ok() ? status : durable, result);
-        if (durability != nullptr) {
-          std::vector<Reply> waiting;
-          {
-            std::lock_guard lock(durability->mu);
-            durability->settled = durable;
-            waiting.swap(durability->waiting);
-          }
-          for (Reply& r : waiting) r(durable, result);
-        }
-      });
+  journal_->Append(std::move(record), std::nullopt,
+                   [this, events, status, result, reply = std::move(reply),
+                    durability, applied_micros](absl::Status durable) {
+                     // On the journal's writer thread, in commit order: events
+                     // leave in seq order, and only once nothing can undo them.
+                     if (durable.ok()) hub_.Publish(std::move(*events));
+                     CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
+                                  applied_micros);
+                     reply(durable.ok() ? status : durable, result);
+                     if (durability != nullptr) {
+                       std::vector<Reply> waiting;
+                       {
+                         std::lock_guard lock(durability->mu);
+                         durability->settled = durable;
+                         waiting.swap(durability->waiting);
+                       }
+                       for (Reply& r : waiting) r(durable, result);
+                     }
+                   });
   if (snapshot_due) SnapshotInBackground();
 }
 
@@ -250,9 +252,8 @@ void HallRuntime::Remember(const std::string& request_id,
 
 void HallRuntime::ScheduleTick() {
   if (stopped_) return;
-  timer_.expires_after(absl::ToChronoNanoseconds(options_.tick_interval));
-  timer_.async_wait([this](const boost::system::error_code& error) {
-    if (!error && !stopped_) OnTick();
+  timer_->Arm(options_.tick_interval, [this] {
+    if (!stopped_) OnTick();
   });
 }
 
@@ -261,7 +262,7 @@ void HallRuntime::OnTick() {
   v1::Command tick;
   tick.mutable_tick();
   ApplyNow(tick, "", ignore);
-  const absl::Time now = absl::Now();
+  const absl::Time now = options_.clock->Now();
   std::vector<int32_t> lost;
   for (const auto& [window, last] : heartbeats_) {
     if (now - last > options_.heartbeat_timeout) lost.push_back(window);

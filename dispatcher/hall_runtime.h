@@ -12,7 +12,6 @@
 
 #include <array>
 #include <atomic>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdint>
@@ -26,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "dispatcher/clock.h"
 #include "dispatcher/event_hub.h"
 #include "dispatcher/group_commit_journal.h"
 #include "engine/hall.h"
@@ -47,6 +47,8 @@ struct RuntimeOptions {
   absl::Duration heartbeat_timeout = absl::Seconds(30);
   size_t events_retained = 4096;
   size_t stream_queue = 1024;
+  // Where the hall's time and ticks come from; not owned.
+  Clock* clock = RealClock::Get();
 };
 
 class HallRuntime {
@@ -77,8 +79,9 @@ class HallRuntime {
   void Stop();
 
   void Submit(v1::Command command, std::string request_id, Reply reply);
-  // Runs `read` on the hall's strand, in order with its commands.
-  void Read(std::function<void(const Hall&)> read);
+  // Runs `read` on the hall's strand, in order with its commands, with the
+  // clock's time.
+  void Read(std::function<void(const Hall&, absl::Time now)> read);
   // Runs `read` on the strand with the load samples of the day so far.
   void ReadLoadHistory(
       std::function<void(const std::deque<v1::LoadSample>&)> read);
@@ -146,7 +149,7 @@ class HallRuntime {
   std::deque<v1::LoadSample> load_history_;
   int32_t load_history_day_ = 0;
   absl::Time next_load_sample_ = absl::InfinitePast();
-  boost::asio::steady_timer timer_;
+  std::unique_ptr<Timer> timer_;
   bool stopped_ = false;
   Counters counters_;
 };

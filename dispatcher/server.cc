@@ -290,8 +290,9 @@ std::string QcallServer::Metrics() const {
   for (HallRuntime* runtime : halls_.All()) {
     std::promise<v1::HallView> view;
     std::future<v1::HallView> ready = view.get_future();
-    runtime->Read(
-        [&view](const Hall& hall) { view.set_value(hall.View(absl::Now())); });
+    runtime->Read([&view](const Hall& hall, absl::Time now) {
+      view.set_value(hall.View(now));
+    });
     if (ready.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
       continue;  // A hall too busy to answer within a scrape is skipped.
     }

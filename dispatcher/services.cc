@@ -115,10 +115,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
       hall->hub().stream_queue(),
       [hall, open_streams](std::function<void()> reap) {
         // On the hall's strand, behind the subscription queued below.
-        hall->Read([reap = std::move(reap), open_streams](const Hall&) {
-          reap();
-          open_streams->fetch_sub(1);
-        });
+        hall->Read(
+            [reap = std::move(reap), open_streams](const Hall&, absl::Time) {
+              reap();
+              open_streams->fetch_sub(1);
+            });
       });
   hall->Watch(stream, request.after_seq());
   return stream;
@@ -137,8 +138,8 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
       Admit(c_, context, "/qcall.v1.Kiosk/ListServices", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  admitted->hall->Read([reactor, response](const Hall& hall) {
-    const v1::HallView view = hall.View(absl::Now());
+  admitted->hall->Read([reactor, response](const Hall& hall, absl::Time now) {
+    const v1::HallView view = hall.View(now);
     response->set_hall_name(view.name());
     response->set_language(view.language());
     for (const v1::HallView::ServiceView& s : view.services()) {
@@ -175,10 +176,9 @@ grpc::ServerUnaryReactor* KioskService::GetTicket(
       Admit(c_, context, "/qcall.v1.Kiosk/GetTicket", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  admitted->hall->Read([reactor, response,
-                        ticket = request->ticket()](const Hall& hall) {
-    absl::StatusOr<v1::CommandResult> status =
-        hall.TicketStatus(ticket, absl::Now());
+  admitted->hall->Read([reactor, response, ticket = request->ticket()](
+                           const Hall& hall, absl::Time now) {
+    absl::StatusOr<v1::CommandResult> status = hall.TicketStatus(ticket, now);
     if (status.ok()) {
       *response->mutable_ticket() = status->ticket();
       response->set_people_ahead(status->people_ahead());
@@ -383,18 +383,18 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
   // A heartbeat names a window of the hall; checked on the hall's strand,
   // where its rules live.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  admitted->hall->Read([reactor, response, hall = admitted->hall,
-                        window = request->window(),
-                        timeout = c_.heartbeat_timeout_seconds](const Hall& h) {
-    if (!h.rules().FindWindow(window)) {
-      reactor->Finish(ToGrpc(absl::NotFoundError(
-          absl::StrCat("no window ", window, " in this hall"))));
-      return;
-    }
-    hall->Heartbeat(window);
-    response->set_timeout_seconds(timeout);
-    reactor->Finish(grpc::Status::OK);
-  });
+  admitted->hall->Read(
+      [reactor, response, hall = admitted->hall, window = request->window(),
+       timeout = c_.heartbeat_timeout_seconds](const Hall& h, absl::Time) {
+        if (!h.rules().FindWindow(window)) {
+          reactor->Finish(ToGrpc(absl::NotFoundError(
+              absl::StrCat("no window ", window, " in this hall"))));
+          return;
+        }
+        hall->Heartbeat(window);
+        response->set_timeout_seconds(timeout);
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -445,28 +445,29 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
   gather->halls.resize(visible.size());
   gather->left = visible.size();
   for (size_t i = 0; i < visible.size(); ++i) {
-    visible[i]->Read([gather, i, reactor, response](const Hall& hall) {
-      const v1::HallView view = hall.View(absl::Now());
-      v1::HallSummary summary;
-      summary.set_hall_id(view.hall_id());
-      summary.set_name(view.name());
-      for (const auto& s : view.services()) {
-        summary.set_waiting(summary.waiting() + s.waiting());
-      }
-      summary.set_open_windows(view.open_windows());
-      summary.set_min_open_windows(view.min_open_windows());
-      summary.set_alarms(view.alarms_size());
-      {
-        std::lock_guard lock(gather->mu);
-        gather->halls[i] = std::move(summary);
-      }
-      if (--gather->left == 0) {
-        for (v1::HallSummary& h : gather->halls) {
-          *response->add_halls() = std::move(h);
-        }
-        reactor->Finish(grpc::Status::OK);
-      }
-    });
+    visible[i]->Read(
+        [gather, i, reactor, response](const Hall& hall, absl::Time now) {
+          const v1::HallView view = hall.View(now);
+          v1::HallSummary summary;
+          summary.set_hall_id(view.hall_id());
+          summary.set_name(view.name());
+          for (const auto& s : view.services()) {
+            summary.set_waiting(summary.waiting() + s.waiting());
+          }
+          summary.set_open_windows(view.open_windows());
+          summary.set_min_open_windows(view.min_open_windows());
+          summary.set_alarms(view.alarms_size());
+          {
+            std::lock_guard lock(gather->mu);
+            gather->halls[i] = std::move(summary);
+          }
+          if (--gather->left == 0) {
+            for (v1::HallSummary& h : gather->halls) {
+              *response->add_halls() = std::move(h);
+            }
+            reactor->Finish(grpc::Status::OK);
+          }
+        });
   }
   return reactor;
 }
@@ -478,8 +479,8 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
       Admit(c_, context, "/qcall.v1.Supervisor/GetHall", request->hall_id());
   if (!admitted.ok()) return Fail(context, admitted.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  admitted->hall->Read([reactor, response](const Hall& hall) {
-    *response = hall.View(absl::Now());
+  admitted->hall->Read([reactor, response](const Hall& hall, absl::Time now) {
+    *response = hall.View(now);
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;

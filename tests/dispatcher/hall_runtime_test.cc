@@ -1,0 +1,234 @@
+// HallRuntime's timers on simulated time: ticks, lost heartbeats, the day
+// start and the load samples happen as the clock advances, with no sleeping.
+// The hall runs on a real strand and journals into a real SQLite store.
+#include "dispatcher/hall_runtime.h"
+
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "dispatcher/clock.h"
+#include "dispatcher/group_commit_journal.h"
+#include "dispatcher/recovery.h"
+#include "dispatcher/sqlite_journal_store.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace qcall {
+namespace {
+
+constexpr char kConfig[] = R"pb(
+  hall_id: "sim-hall"
+  name: "Simulated hall"
+  time_zone: "Asia/Shanghai"
+  language: LANGUAGE_EN
+  services { code: "BILL" name: "Bills" ticket_prefix: "A" }
+  windows {
+    number: 3
+    name: "Window 3"
+    serves { service_code: "BILL" }
+  }
+  windows {
+    number: 4
+    name: "Window 4"
+    serves { service_code: "BILL" }
+  }
+  policy { no_show_timeout_seconds: 60 }
+)pb";
+
+absl::Time ShanghaiTime(int hour, int minute, int second) {
+  absl::TimeZone shanghai;
+  EXPECT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &shanghai));
+  return absl::FromCivil(absl::CivilSecond(2026, 12, 4, hour, minute, second),
+                         shanghai);
+}
+
+class HallRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Begin(Start()); }
+
+  // Overridden by tests that start at another time of day.
+  virtual absl::Time Start() const { return ShanghaiTime(10, 0, 0); }
+
+  void Begin(absl::Time start) {
+    clock_ = std::make_unique<SimulatedClock>(start);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("qcall-runtime-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    journal_ = std::make_unique<GroupCommitJournal>(store_.get());
+    v1::HallConfig config;
+    ASSERT_TRUE(
+        google::protobuf::TextFormat::ParseFromString(kConfig, &config));
+    RuntimeOptions options;
+    options.clock = clock_.get();
+    options.heartbeat_timeout = absl::Seconds(30);
+    auto runtime = NewHall(config, journal_.get(), &pool_, options);
+    ASSERT_TRUE(runtime.ok()) << runtime.status();
+    runtime_ = *std::move(runtime);
+    v1::Command configure;
+    *configure.mutable_configure()->mutable_config() = config;
+    configure.mutable_configure()->set_supervisor_id("test");
+    const auto configured = Run(configure);
+    ASSERT_TRUE(configured.ok()) << configured.status();
+    runtime_->Start();
+    // Start arms the tick on the strand; a read behind it sees it armed.
+    Read([](const Hall&, absl::Time) { return true; });
+  }
+
+  void TearDown() override {
+    runtime_->Stop();
+    Read([](const Hall&, absl::Time) { return true; });  // After the stop.
+    journal_.reset();  // Runs the callbacks of what it still held.
+    pool_.join();      // And the fan-out they posted.
+    runtime_.reset();
+    store_.reset();
+    clock_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Submits and waits until the command is durable.
+  absl::StatusOr<v1::CommandReply> Run(v1::Command command) {
+    absl::Notification done;
+    absl::Status status;
+    v1::CommandReply reply;
+    runtime_->Submit(std::move(command), "",
+                     [&](absl::Status s, const v1::CommandReply& r) {
+                       status = s;
+                       reply = r;
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+    if (!status.ok()) return status;
+    return reply;
+  }
+
+  template <typename F,
+            typename Result = std::invoke_result_t<F, const Hall&, absl::Time>>
+  Result Read(F read) {
+    std::promise<Result> result;
+    runtime_->Read([&](const Hall& hall, absl::Time now) {
+      result.set_value(read(hall, now));
+    });
+    return result.get_future().get();
+  }
+
+  v1::HallView View() {
+    return Read(
+        [](const Hall& hall, absl::Time now) { return hall.View(now); });
+  }
+
+  static const v1::HallView::WindowView& Window(const v1::HallView& view,
+                                                int32_t number) {
+    for (const auto& w : view.windows()) {
+      if (w.number() == number) return w;
+    }
+    ADD_FAILURE() << "no window " << number;
+    return view.windows(0);
+  }
+
+  static v1::Command Issue() {
+    v1::Command c;
+    c.mutable_issue_ticket()->set_service_code("BILL");
+    return c;
+  }
+  static v1::Command Open(int32_t window) {
+    v1::Command c;
+    c.mutable_open_window()->set_window(window);
+    c.mutable_open_window()->set_clerk_id(absl::StrCat("clerk-", window));
+    return c;
+  }
+  static v1::Command CallNext(int32_t window) {
+    v1::Command c;
+    c.mutable_call_next()->set_window(window);
+    return c;
+  }
+
+  boost::asio::thread_pool pool_{2};
+  std::unique_ptr<SimulatedClock> clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteJournalStore> store_;
+  std::unique_ptr<GroupCommitJournal> journal_;
+  std::unique_ptr<HallRuntime> runtime_;
+};
+
+TEST_F(HallRuntimeTest, TimeStandsStillUntilTheClockMoves) {
+  EXPECT_EQ(Read([](const Hall&, absl::Time now) { return now; }),
+            ShanghaiTime(10, 0, 0));
+  EXPECT_EQ(clock_->Advance(absl::Seconds(5)), 5) << "a tick a second";
+  EXPECT_EQ(Read([](const Hall&, absl::Time now) { return now; }),
+            ShanghaiTime(10, 0, 5));
+}
+
+TEST_F(HallRuntimeTest, TicksMarkACalledCustomerNoShowAfterTheTimeout) {
+  ASSERT_TRUE(Run(Issue()).ok());
+  ASSERT_TRUE(Run(Open(3)).ok());
+  auto called = Run(CallNext(3));
+  ASSERT_TRUE(called.ok()) << called.status();
+  ASSERT_EQ(called->ticket().number(), "A001");
+  auto state = [&] {
+    return Read([](const Hall& hall, absl::Time now) {
+      return hall.TicketStatus("A001", now)->ticket().state();
+    });
+  };
+  clock_->Advance(absl::Seconds(59));
+  EXPECT_EQ(state(), v1::TICKET_STATE_CALLED) << "59 s of a 60 s timeout";
+  clock_->Advance(absl::Seconds(2));
+  EXPECT_EQ(state(), v1::TICKET_STATE_NO_SHOW);
+}
+
+TEST_F(HallRuntimeTest, ASilentCounterLosesItsWindowAfterTheHeartbeatTimeout) {
+  ASSERT_TRUE(Run(Open(3)).ok());
+  ASSERT_TRUE(Run(Open(4)).ok());
+  runtime_->Heartbeat(3);
+  runtime_->Heartbeat(4);
+  for (int i = 0; i < 4; ++i) {
+    clock_->Advance(absl::Seconds(10));
+    runtime_->Heartbeat(4);  // Window 4 keeps beating; window 3 is silent.
+  }
+  const v1::HallView view = View();
+  EXPECT_EQ(Window(view, 3).state(), v1::WINDOW_STATE_CLOSED);
+  EXPECT_EQ(Window(view, 4).state(), v1::WINDOW_STATE_IDLE);
+  ASSERT_EQ(view.alarms_size(), 1);
+  EXPECT_EQ(view.alarms(0).kind(), v1::HallEvent::Alarm::KIND_WINDOW_LOST);
+  EXPECT_EQ(view.alarms(0).window(), 3);
+}
+
+class HallRuntimeAtMidnightTest : public HallRuntimeTest {
+  absl::Time Start() const override { return ShanghaiTime(23, 59, 50); }
+};
+
+TEST_F(HallRuntimeAtMidnightTest, TheFirstTickAfterMidnightStartsTheNewDay) {
+  ASSERT_TRUE(Run(Issue()).ok());
+  const int32_t today = View().business_day();
+  clock_->Advance(absl::Seconds(9));
+  EXPECT_EQ(View().business_day(), today);
+  clock_->Advance(absl::Seconds(2));
+  EXPECT_EQ(View().business_day(), today + 1) << "without any command";
+  auto next = Run(Issue());
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->ticket().number(), "A001") << "numbers restart each day";
+}
+
+TEST_F(HallRuntimeTest, TheLoadHistoryKeepsASampleAMinute) {
+  clock_->Advance(absl::Minutes(3));
+  std::promise<std::vector<int64_t>> at;
+  runtime_->ReadLoadHistory([&](const std::deque<v1::LoadSample>& samples) {
+    std::vector<int64_t> times;
+    for (const v1::LoadSample& s : samples) times.push_back(s.at_unix_ms());
+    at.set_value(times);
+  });
+  const int64_t start = absl::ToUnixMillis(ShanghaiTime(10, 0, 0));
+  EXPECT_EQ(
+      at.get_future().get(),
+      (std::vector<int64_t>{start + 1'000, start + 61'000, start + 121'000}));
+}
+
+}  // namespace
+}  // namespace qcall
