@@ -4,9 +4,15 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <fstream>
+#include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "dispatcher/auth.h"
 #include "gtest/gtest.h"
 #include "qcall/v1/api.grpc.pb.h"
@@ -33,6 +39,90 @@ TEST(MethodPolicy, EveryMethodOfTheApiHasOnePolicy) {
         << policy.method << " is listed twice";
   }
   EXPECT_EQ(from_table, from_proto);
+}
+
+#ifndef README_PATH
+#error "README_PATH must name the project's README.md"
+#endif
+
+// What README.md's "The API in short" says of each method: the roles that
+// open its tokens cell, and whether it says "limited to the token's windows".
+struct Documented {
+  std::set<v1::Role> roles;
+  bool window_scoped = false;
+};
+
+std::map<std::string, Documented> ReadmeApiTable() {
+  std::ifstream in(README_PATH);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const size_t start = readme.find("### The API in short");
+  EXPECT_NE(start, std::string::npos);
+  const std::map<std::string, v1::Role> kRoles = {
+      {"kiosk", v1::ROLE_KIOSK},
+      {"counter", v1::ROLE_COUNTER},
+      {"display", v1::ROLE_DISPLAY},
+      {"supervisor", v1::ROLE_SUPERVISOR}};
+  std::map<std::string, Documented> table;
+  std::string service;
+  std::istringstream lines(readme.substr(start));
+  std::string line;
+  bool in_table = false;
+  while (std::getline(lines, line)) {
+    if (!absl::StartsWith(line, "|")) {
+      if (in_table) break;
+      continue;
+    }
+    in_table = true;
+    std::vector<std::string> cells = absl::StrSplit(line, '|');
+    if (cells.size() < 5 || absl::StartsWith(cells[1], "---") ||
+        absl::StripAsciiWhitespace(cells[1]) == "service") {
+      continue;
+    }
+    absl::string_view named = absl::StripAsciiWhitespace(cells[1]);
+    if (!named.empty())
+      service = std::string(
+          absl::StripPrefix(absl::StripSuffix(named, "`"), "`qcall.v1."));
+    Documented documented;
+    // The roles are the words the cell opens with: "kiosk, counter, ..."
+    for (absl::string_view word :
+         absl::StrSplit(absl::StripAsciiWhitespace(cells[3]),
+                        absl::ByAnyChar(", :"), absl::SkipEmpty())) {
+      auto role = kRoles.find(std::string(word));
+      if (role == kRoles.end()) break;
+      documented.roles.insert(role->second);
+    }
+    documented.window_scoped =
+        cells[3].find("limited to the token's windows") != std::string::npos;
+    for (absl::string_view rpc : absl::StrSplit(cells[2], ',')) {
+      rpc = absl::StripAsciiWhitespace(rpc);
+      rpc = rpc.substr(0, rpc.find(' '));  // "Watch (stream; ...)"
+      table["/qcall.v1." + service + "/" + std::string(rpc)] = documented;
+    }
+  }
+  return table;
+}
+
+TEST(MethodPolicy, TheReadmeSaysWhatTheTableSays) {
+  const std::map<std::string, Documented> readme = ReadmeApiTable();
+  EXPECT_EQ(readme.size(), AllMethodPolicies().size());
+  for (const MethodPolicy& policy : AllMethodPolicies()) {
+    const std::string method(policy.method);
+    auto it = readme.find(method);
+    ASSERT_NE(it, readme.end()) << method << " is not in the README's table";
+    for (v1::Role role : {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY}) {
+      EXPECT_EQ(policy.roles.Has(role), it->second.roles.count(role) == 1)
+          << method << ", " << v1::Role_Name(role);
+    }
+    EXPECT_EQ(policy.window_scoped, it->second.window_scoped) << method;
+    const bool only_supervisors = !policy.roles.Has(v1::ROLE_KIOSK) &&
+                                  !policy.roles.Has(v1::ROLE_COUNTER) &&
+                                  !policy.roles.Has(v1::ROLE_DISPLAY);
+    EXPECT_EQ(only_supervisors,
+              it->second.roles == std::set<v1::Role>{v1::ROLE_SUPERVISOR})
+        << method;
+  }
 }
 
 v1::ServerConfig Tokens() {
