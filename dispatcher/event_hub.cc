@@ -67,7 +67,7 @@ bool WatchStream::Wants(int32_t window) const {
 }
 
 void WatchStream::Deliver(const grpc::Slice& bytes) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (finished_ || end_) return;
   if (queue_.size() >= max_queue_) {
     hub_->CountOverflow();
@@ -85,7 +85,7 @@ void WatchStream::Deliver(const grpc::Slice& bytes) {
 }
 
 void WatchStream::End(const grpc::Status& status) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (finished_ || end_) return;
   end_ = status;
   if (!writing_) {
@@ -100,7 +100,7 @@ void WatchStream::StartNextLocked() {
 }
 
 void WatchStream::OnWriteDone(bool ok) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   writing_ = false;
   queue_.pop_front();
   if (finished_) return;
@@ -118,7 +118,7 @@ void WatchStream::OnWriteDone(bool ok) {
 }
 
 void WatchStream::OnCancel() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (finished_) return;
   end_ = grpc::Status::CANCELLED;
   if (!writing_) {
@@ -166,7 +166,7 @@ EventHub::Prepared EventHub::Prepare(absl::Span<const v1::HallEvent> events) {
 }
 
 void EventHub::Publish(Prepared events) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (Published& event : events) {
     last_seq_ = event.seq;
     ++published_;
@@ -175,7 +175,7 @@ void EventHub::Publish(Prepared events) {
   while (recent_.size() > retained_) recent_.pop_front();
   ReleaseHeldLocked();
   for (Shard& shard : shards_) {
-    std::lock_guard shard_lock(shard.mu);
+    absl::MutexLock shard_lock(&shard.mu);
     if (shard.scheduled || shard.subscribers.empty()) continue;
     shard.scheduled = true;
     executor_([this, &shard] { FanOut(&shard); });
@@ -184,8 +184,8 @@ void EventHub::Publish(Prepared events) {
 
 void EventHub::FanOut(Shard* shard) {
   std::vector<Published> fresh;
-  std::unique_lock lock(mu_);
-  std::lock_guard shard_lock(shard->mu);
+  mu_.Lock();
+  absl::MutexLock shard_lock(&shard->mu);
   shard->scheduled = false;
   uint64_t oldest = last_seq_;
   for (const Subscriber& s : shard->subscribers) {
@@ -197,7 +197,7 @@ void EventHub::FanOut(Shard* shard) {
     fresh.push_back(recent_[i]);
   }
   const uint64_t last = last_seq_;
-  lock.unlock();  // Publishing goes on while this shard delivers.
+  mu_.Unlock();  // Publishing goes on while this shard delivers.
   for (Subscriber& s : shard->subscribers) {
     if (s.delivered_through >= last) continue;
     if (s.delivered_through + 1 < first) {
@@ -229,13 +229,13 @@ void EventHub::AddLocked(WatchStream* stream, uint64_t delivered_through) {
     if (p.seq > delivered_through) DeliverTo(stream, p);
   }
   Shard& shard = shards_[next_shard_++ % kShards];
-  std::lock_guard shard_lock(shard.mu);
+  absl::MutexLock shard_lock(&shard.mu);
   shard.subscribers.push_back({stream, std::max(delivered_through, last_seq_)});
   ++streams_;
 }
 
 bool EventHub::SubscribeAfter(WatchStream* stream, uint64_t after_seq) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (after_seq == 0 || recent_.empty() ||
       after_seq + 1 < recent_.front().seq ||
       last_seq_ - std::min(after_seq, last_seq_) > stream_queue_ / 2) {
@@ -253,18 +253,25 @@ void EventHub::SubscribeWithSnapshot(WatchStream* stream,
   v1::WatchResponse response;
   *response.mutable_snapshot() = snapshot;
   const grpc::Slice bytes = Serialize(response);
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   held_.push_back({stream, snapshot.last_seq(), bytes});
   ReleaseHeldLocked();
 }
 
 void EventHub::ReleaseHeldLocked() {
-  std::erase_if(held_, [this](const HeldSnapshot& h) {
-    if (h.seq > last_seq_) return false;
-    h.stream->Deliver(h.bytes);
-    AddLocked(h.stream, h.seq);
-    return true;
-  });
+  // A loop, not erase_if: the analysis cannot see that a lambda runs under
+  // mu_.
+  size_t kept = 0;
+  for (size_t i = 0; i < held_.size(); ++i) {
+    if (held_[i].seq > last_seq_) {
+      if (kept != i) held_[kept] = std::move(held_[i]);
+      ++kept;
+      continue;
+    }
+    held_[i].stream->Deliver(held_[i].bytes);
+    AddLocked(held_[i].stream, held_[i].seq);
+  }
+  held_.resize(kept);
 }
 
 void EventHub::Unsubscribe(WatchStream* stream) {
@@ -274,14 +281,14 @@ void EventHub::Unsubscribe(WatchStream* stream) {
   // in its shard; otherwise the stream is deleted under AddLocked and a
   // dangling pointer is left in the shard (its events then reach whichever
   // stream reuses the memory, and shutdown ends freed streams).
-  std::lock_guard hub_lock(mu_);
+  absl::MutexLock hub_lock(&mu_);
   if (std::erase_if(held_, [stream](const HeldSnapshot& h) {
         return h.stream == stream;
       }) > 0) {
     return;
   }
   for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    absl::MutexLock lock(&shard.mu);
     auto it =
         std::find_if(shard.subscribers.begin(), shard.subscribers.end(),
                      [&](const Subscriber& s) { return s.stream == stream; });
@@ -294,21 +301,21 @@ void EventHub::Unsubscribe(WatchStream* stream) {
 }
 
 void EventHub::EndAll(const grpc::Status& status) {
-  std::lock_guard hub_lock(mu_);
+  absl::MutexLock hub_lock(&mu_);
   for (const HeldSnapshot& h : held_) h.stream->End(status);
   for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    absl::MutexLock lock(&shard.mu);
     for (const Subscriber& s : shard.subscribers) s.stream->End(status);
   }
 }
 
 uint64_t EventHub::last_seq() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return last_seq_;
 }
 
 EventHub::Stats EventHub::stats() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return {published_, streams_.load(), overflowed_.load()};
 }
 

@@ -18,11 +18,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "qcall/v1/api.pb.h"
 #include "qcall/v1/engine.pb.h"
@@ -55,17 +56,17 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override;
 
  private:
-  void StartNextLocked();  // Requires mu_.
+  void StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   EventHub* hub_;
   const absl::flat_hash_set<int32_t> windows_;
   const size_t max_queue_;
   Reaper reaper_;
-  std::mutex mu_;
-  std::deque<grpc::ByteBuffer> queue_;
-  bool writing_ = false;
-  bool finished_ = false;
-  std::optional<grpc::Status> end_;
+  absl::Mutex mu_;
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
 };
 
 class EventHub {
@@ -132,9 +133,9 @@ class EventHub {
     uint64_t delivered_through;  // Sent, or covered by its snapshot.
   };
   struct Shard {
-    std::mutex mu;  // Taken after mu_ when both are needed.
-    std::vector<Subscriber> subscribers;
-    bool scheduled = false;
+    absl::Mutex mu;  // Taken after the hub's mu_ when both are needed.
+    std::vector<Subscriber> subscribers ABSL_GUARDED_BY(mu);
+    bool scheduled ABSL_GUARDED_BY(mu) = false;
   };
 
   struct HeldSnapshot {
@@ -144,10 +145,11 @@ class EventHub {
   };
 
   // Subscribes `stream` to a shard, delivering retained events after
-  // `delivered_through` first. Requires mu_.
-  void AddLocked(WatchStream* stream, uint64_t delivered_through);
-  // Sends the held snapshots that are now durable. Requires mu_.
-  void ReleaseHeldLocked();
+  // `delivered_through` first.
+  void AddLocked(WatchStream* stream, uint64_t delivered_through)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the held snapshots that are now durable.
+  void ReleaseHeldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers what was published since each of the shard's streams last got
   // an event.
   void FanOut(Shard* shard);
@@ -155,12 +157,12 @@ class EventHub {
   const size_t retained_;
   const size_t stream_queue_;
   const Executor executor_;
-  mutable std::mutex mu_;
-  std::deque<Published> recent_;
-  std::vector<HeldSnapshot> held_;
-  uint64_t last_seq_ = 0;
-  uint64_t published_ = 0;
-  size_t next_shard_ = 0;
+  mutable absl::Mutex mu_;
+  std::deque<Published> recent_ ABSL_GUARDED_BY(mu_);
+  std::vector<HeldSnapshot> held_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t published_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t next_shard_ ABSL_GUARDED_BY(mu_) = 0;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> streams_{0};
   std::atomic<uint64_t> overflowed_{0};

@@ -13,10 +13,9 @@ GroupCommitJournal::GroupCommitJournal(JournalStore* store)
 
 GroupCommitJournal::~GroupCommitJournal() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
   writer_.join();
 }
 
@@ -33,24 +32,20 @@ void GroupCommitJournal::AppendSnapshot(SnapshotRecord snapshot, Done done) {
 void GroupCommitJournal::Enqueue(Pending pending) {
   absl::Status failure;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     failure = failure_;
     if (failure.ok()) queue_.push_back(std::move(pending));
   }
-  if (!failure.ok()) {
-    pending.done(failure);
-    return;
-  }
-  wake_.notify_one();
+  if (!failure.ok()) pending.done(failure);
 }
 
 absl::Status GroupCommitJournal::health() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return failure_;
 }
 
 GroupCommitJournal::Stats GroupCommitJournal::stats() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 
@@ -60,8 +55,8 @@ void GroupCommitJournal::Run() {
   std::vector<SnapshotRecord> snapshots;
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(
+          &mu_, absl::Condition(this, &GroupCommitJournal::HasWorkOrStops));
       if (queue_.empty()) return;  // Stopping with nothing left.
       batch.swap(queue_);
     }
@@ -78,7 +73,7 @@ void GroupCommitJournal::Run() {
                             std::chrono::steady_clock::now() - start)
                             .count();
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!status.ok() && failure_.ok()) {
         failure_ = absl::UnavailableError(absl::StrCat(
             "the journal cannot write (", status.message(),

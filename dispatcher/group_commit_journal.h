@@ -13,15 +13,15 @@
 #define QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "dispatcher/journal_store.h"
 
 namespace qcall {
@@ -58,14 +58,17 @@ class GroupCommitJournal {
   // Queues `pending`, or fails it at once after a write failure.
   void Enqueue(Pending pending);
   void Run();
+  // What wakes the writer.
+  bool HasWorkOrStops() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !queue_.empty();
+  }
 
   JournalStore* store_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<Pending> queue_;
-  bool stopping_ = false;
-  absl::Status failure_;
-  Stats stats_;
+  mutable absl::Mutex mu_;
+  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
 };
 

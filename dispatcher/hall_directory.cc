@@ -1,17 +1,15 @@
 #include "dispatcher/hall_directory.h"
 
-#include <mutex>
-
 namespace qcall {
 
 HallRuntime* HallDirectory::Find(const std::string& hall_id) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = halls_.find(hall_id);
   return it == halls_.end() ? nullptr : it->second.get();
 }
 
 std::vector<HallRuntime*> HallDirectory::All() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<HallRuntime*> all;
   all.reserve(halls_.size());
   for (const auto& [id, runtime] : halls_) all.push_back(runtime.get());
@@ -19,14 +17,14 @@ std::vector<HallRuntime*> HallDirectory::All() const {
 }
 
 size_t HallDirectory::size() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return halls_.size();
 }
 
 absl::StatusOr<std::pair<HallRuntime*, bool>> HallDirectory::AddIfAbsent(
     const std::string& hall_id,
     const std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>()>& make) {
-  std::unique_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (auto it = halls_.find(hall_id); it != halls_.end()) {
     return std::make_pair(it->second.get(), false);
   }

@@ -10,12 +10,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "dispatcher/hall_runtime.h"
 
 namespace qcall {
@@ -37,8 +38,9 @@ class HallDirectory {
           make);
 
  private:
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::unique_ptr<HallRuntime>> halls_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<HallRuntime>> halls_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qcall

@@ -140,7 +140,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       }
       absl::Status settled;
       if (first.durability != nullptr) {
-        std::unique_lock lock(first.durability->mu);
+        absl::MutexLock lock(&first.durability->mu);
         if (!first.durability->settled) {
           first.durability->waiting.push_back(std::move(reply));
           return;
@@ -196,7 +196,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
                      if (durability != nullptr) {
                        std::vector<Reply> waiting;
                        {
-                         std::lock_guard lock(durability->mu);
+                         absl::MutexLock lock(&durability->mu);
                          durability->settled = durable;
                          waiting.swap(durability->waiting);
                        }

@@ -18,12 +18,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatcher/clock.h"
 #include "dispatcher/event_hub.h"
@@ -110,9 +111,9 @@ class HallRuntime {
   // writer, which settles it, so a retry that arrives before the commit
   // waits without another trip through the strand.
   struct Durability {
-    std::mutex mu;
-    std::optional<absl::Status> settled;
-    std::vector<Reply> waiting;
+    absl::Mutex mu;
+    std::optional<absl::Status> settled ABSL_GUARDED_BY(mu);
+    std::vector<Reply> waiting ABSL_GUARDED_BY(mu);
   };
   struct Remembered {
     std::string fingerprint;

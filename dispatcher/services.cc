@@ -437,12 +437,15 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
   }
   // Each hall answers on its own strand; the last one finishes the call.
   struct Gather {
-    std::mutex mu;
-    std::vector<v1::HallSummary> halls;
+    absl::Mutex mu;
+    std::vector<v1::HallSummary> halls ABSL_GUARDED_BY(mu);
     std::atomic<size_t> left;
   };
   auto gather = std::make_shared<Gather>();
-  gather->halls.resize(visible.size());
+  {
+    absl::MutexLock lock(&gather->mu);
+    gather->halls.resize(visible.size());
+  }
   gather->left = visible.size();
   for (size_t i = 0; i < visible.size(); ++i) {
     visible[i]->Read(
@@ -458,10 +461,11 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
           summary.set_min_open_windows(view.min_open_windows());
           summary.set_alarms(view.alarms_size());
           {
-            std::lock_guard lock(gather->mu);
+            absl::MutexLock lock(&gather->mu);
             gather->halls[i] = std::move(summary);
           }
           if (--gather->left == 0) {
+            absl::MutexLock lock(&gather->mu);
             for (v1::HallSummary& h : gather->halls) {
               *response->add_halls() = std::move(h);
             }

@@ -48,7 +48,7 @@ void SpeechCache::Render(v1::Language language, std::string text, Done done) {
   Audio cached;
   bool too_many = false;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (auto it = by_key_.find(key); it != by_key_.end()) {
       recent_.splice(recent_.begin(), recent_, it->second);
       cached = it->second->audio;
@@ -74,7 +74,7 @@ void SpeechCache::Render(v1::Language language, std::string text, Done done) {
         // A sentence asked twice while waiting is rendered once.
         Audio audio;
         {
-          std::lock_guard lock(mu_);
+          absl::MutexLock lock(&mu_);
           if (auto it = by_key_.find(key); it != by_key_.end()) {
             audio = it->second->audio;
           }
@@ -82,7 +82,7 @@ void SpeechCache::Render(v1::Language language, std::string text, Done done) {
         const bool render = audio == nullptr;
         if (render) wav = Synthesize(language, text);
         {
-          std::lock_guard lock(mu_);
+          absl::MutexLock lock(&mu_);
           --pending_;
           if (render && wav.ok()) {
             ++renders_;
@@ -104,7 +104,7 @@ void SpeechCache::Render(v1::Language language, std::string text, Done done) {
 }
 
 uint64_t SpeechCache::renders() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return renders_;
 }
 

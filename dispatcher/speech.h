@@ -14,11 +14,12 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "qcall/v1/hall_config.pb.h"
 
 namespace qcall {
@@ -56,11 +57,12 @@ class SpeechCache {
 
   const std::string program_;
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::list<Entry> recent_;  // Most recently used first.
-  absl::flat_hash_map<std::string, std::list<Entry>::iterator> by_key_;
-  size_t pending_ = 0;
-  uint64_t renders_ = 0;
+  mutable absl::Mutex mu_;
+  std::list<Entry> recent_ ABSL_GUARDED_BY(mu_);  // Most recently used first.
+  absl::flat_hash_map<std::string, std::list<Entry>::iterator> by_key_
+      ABSL_GUARDED_BY(mu_);
+  size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t renders_ ABSL_GUARDED_BY(mu_) = 0;
   boost::asio::thread_pool worker_{1};
 };
 
