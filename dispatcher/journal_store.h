@@ -1,8 +1,12 @@
 // JournalStore is where a hall's journal and snapshots live: an embedded
-// SQLite file by default, PostgreSQL for several nodes later. It is called
-// from one writer thread only.
+// SQLite file by default, PostgreSQL for several nodes later. It is the one
+// seam between qcalld and its storage; OpenJournalStore picks the store a
+// URL names. A store is thread-safe: recovery reads from the starting thread
+// and the journal's writer commits from its own (a store may run calls one
+// at a time).
 //
-//   std::unique_ptr<JournalStore> store = *SqliteJournalStore::Open(path);
+//   ASSIGN_OR_RETURN(std::unique_ptr<JournalStore> store,
+//                    OpenJournalStore("sqlite:data/journal.sqlite"));
 //   RETURN_IF_ERROR(store->Commit(records, snapshots));  // One fsync.
 //   store->ReadJournal("hall-1", after_index, UINT64_MAX,
 //                      [](const JournalRecord& r) { ... });
@@ -11,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +65,14 @@ class JournalStore {
       absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) = 0;
 };
+
+// The store `url` names:
+//   sqlite:PATH       the embedded SQLite file at PATH (its folder is made,
+//                     0700)
+//   postgresql://...  not built yet: UNIMPLEMENTED
+// INVALID_ARGUMENT for anything else; UNAVAILABLE when it cannot be opened.
+absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
+    absl::string_view url);
 
 }  // namespace qcall
 

@@ -45,8 +45,15 @@ int main(int argc, char** argv) {
   std::string port_file;
   app.add_option("--config", config_path, "halls and tokens (textproto)")
       ->capture_default_str();
-  app.add_option("--data", options.data_dir, "folder of the journal")
+  std::string data_dir = "data";
+  app.add_option("--data", data_dir,
+                 "folder of the journal: the same as --store "
+                 "sqlite:DIR/journal.sqlite")
       ->capture_default_str();
+  std::string store;
+  app.add_option("--store", store,
+                 "where the journal lives: sqlite:PATH (postgresql:// is not "
+                 "built yet); overrides --data");
   app.add_option("--listen", options.listen, "gRPC address")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "hall executor threads")
@@ -80,6 +87,8 @@ int main(int argc, char** argv) {
                  "once listening, write the gRPC port and the HTTP port "
                  "here, a line each (for tests that listen on port 0)");
   CLI11_PARSE(app, argc, argv);
+  options.store =
+      store.empty() ? "sqlite:" + data_dir + "/journal.sqlite" : store;
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
   options.runtime.heartbeat_timeout = absl::Seconds(heartbeat_seconds);

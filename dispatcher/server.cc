@@ -3,7 +3,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <random>
@@ -11,8 +10,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "dispatcher/journal_store.h"
 #include "dispatcher/recovery.h"
-#include "dispatcher/sqlite_journal_store.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 #include "google/protobuf/text_format.h"
@@ -97,14 +96,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   RETURN_IF_ERROR(ValidateServerConfig(config));
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<QcallServer> server(new QcallServer());
-  std::error_code error;
-  std::filesystem::create_directories(options.data_dir, error);
-  if (error) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create data folder ", options.data_dir, ": ", error.message()));
-  }
-  ASSIGN_OR_RETURN(server->store_, SqliteJournalStore::Open(options.data_dir +
-                                                            "/journal.sqlite"));
+  ASSIGN_OR_RETURN(server->store_, OpenJournalStore(options.store));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
 

@@ -29,7 +29,8 @@
 namespace qcall {
 
 struct ServerOptions {
-  std::string data_dir = "data";
+  // Where the journal lives, a URL for OpenJournalStore (journal_store.h).
+  std::string store = "sqlite:data/journal.sqlite";
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;

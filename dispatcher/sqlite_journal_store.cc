@@ -53,6 +53,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
         absl::StrCat("cannot open journal ", path, ": ", message));
   }
   std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(db));
+  absl::MutexLock lock(&store->mu_);
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   RETURN_IF_ERROR(store->Exec(
@@ -69,6 +70,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
 }
 
 SqliteJournalStore::~SqliteJournalStore() {
+  absl::MutexLock lock(&mu_);
   sqlite3_finalize(insert_record_);
   sqlite3_finalize(insert_snapshot_);
   sqlite3_close(db_);
@@ -103,6 +105,7 @@ absl::Status SqliteJournalStore::Prepare() {
 absl::Status SqliteJournalStore::Commit(
     absl::Span<const JournalRecord> records,
     absl::Span<const SnapshotRecord> snapshots) {
+  absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](absl::string_view what) {
     absl::Status status = Error(what);
@@ -135,6 +138,7 @@ absl::Status SqliteJournalStore::Commit(
 
 absl::StatusOr<std::optional<SnapshotRecord>>
 SqliteJournalStore::LatestSnapshot(absl::string_view hall_id) {
+  absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT idx, state FROM snapshots WHERE hall_id = ? "
@@ -157,6 +161,7 @@ SqliteJournalStore::LatestSnapshot(absl::string_view hall_id) {
 
 absl::StatusOr<uint64_t> SqliteJournalStore::LastIndex(
     absl::string_view hall_id) {
+  absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT COALESCE(MAX(idx), 0) FROM journal WHERE "
@@ -174,6 +179,7 @@ absl::StatusOr<uint64_t> SqliteJournalStore::LastIndex(
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteJournalStore::HallIds() {
+  absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT DISTINCT hall_id FROM journal UNION SELECT "
@@ -195,6 +201,7 @@ absl::StatusOr<std::vector<std::string>> SqliteJournalStore::HallIds() {
 absl::Status SqliteJournalStore::ReadJournal(
     absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
     const std::function<absl::Status(const JournalRecord&)>& visit) {
+  absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT idx, at_ms, request_id, command, reply FROM "

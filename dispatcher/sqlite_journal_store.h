@@ -1,5 +1,6 @@
 // The embedded journal: one SQLite file in WAL mode with synchronous=FULL, so
-// a committed transaction has been fsynced.
+// a committed transaction has been fsynced. One connection, whose calls a
+// mutex takes in turn.
 #ifndef QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "dispatcher/journal_store.h"
 
 namespace qcall {
@@ -31,13 +34,15 @@ class SqliteJournalStore : public JournalStore {
 
  private:
   explicit SqliteJournalStore(sqlite3* db) : db_(db) {}
-  absl::Status Exec(const char* sql);
-  absl::Status Error(absl::string_view what) const;
-  absl::Status Prepare();
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Error(absl::string_view what) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Prepare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  sqlite3* db_;
-  sqlite3_stmt* insert_record_ = nullptr;
-  sqlite3_stmt* insert_snapshot_ = nullptr;
+  mutable absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  sqlite3_stmt* insert_record_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* insert_snapshot_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace qcall

@@ -1,0 +1,45 @@
+#include "dispatcher/journal_store.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "dispatcher/sqlite_journal_store.h"
+
+namespace qcall {
+
+absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
+    absl::string_view url) {
+  absl::string_view path = url;
+  if (absl::ConsumePrefix(&path, "sqlite:")) {
+    if (path.empty()) {
+      return absl::InvalidArgumentError(
+          "store sqlite: needs a file, e.g. sqlite:data/journal.sqlite");
+    }
+    const std::filesystem::path file{std::string(path)};
+    if (file.has_parent_path()) {
+      std::error_code error;
+      std::filesystem::create_directories(file.parent_path(), error);
+      if (error) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot create the folder of ", path, ": ", error.message()));
+      }
+    }
+    absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
+        SqliteJournalStore::Open(std::string(path));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<JournalStore>(*std::move(store));
+  }
+  if (absl::StartsWith(url, "postgresql://") ||
+      absl::StartsWith(url, "postgres://")) {
+    return absl::UnimplementedError(
+        "the PostgreSQL store is not built yet; use sqlite:PATH");
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("store '", url.substr(0, 64),
+                   "' names no store qcalld knows; use sqlite:PATH"));
+}
+
+}  // namespace qcall

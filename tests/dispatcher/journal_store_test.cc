@@ -1,0 +1,63 @@
+// OpenJournalStore: the store a URL names, and clear refusals otherwise.
+#include "dispatcher/journal_store.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace qcall {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(OpenJournalStore, SqliteMakesItsFolderAndKeepsRecords) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("qcall-store-url-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "nested" / "journal.sqlite").string();
+  {
+    absl::StatusOr<std::unique_ptr<JournalStore>> store =
+        OpenJournalStore("sqlite:" + path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    const JournalRecord record{"hall", 1, 1000, "", "command", ""};
+    ASSERT_TRUE((*store)->Commit({&record, 1}, {}).ok());
+  }
+  absl::StatusOr<std::unique_ptr<JournalStore>> again =
+      OpenJournalStore("sqlite:" + path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*(*again)->LastIndex("hall"), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenJournalStore, RefusesWhatItCannotOpen) {
+  EXPECT_EQ(OpenJournalStore("sqlite:").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::Status postgres =
+      OpenJournalStore("postgresql://qcall@db/qcall").status();
+  EXPECT_EQ(postgres.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(postgres.message(), HasSubstr("not built yet"));
+  const absl::Status unknown = OpenJournalStore("mysql://x").status();
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.message(), HasSubstr("mysql://x"));
+  EXPECT_EQ(OpenJournalStore("data/journal.sqlite").status().code(),
+            absl::StatusCode::kInvalidArgument)
+      << "a bare path is no URL";
+  // A file where the folder must be: even root cannot make it.
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() /
+      ("qcall-store-file-" + std::to_string(::getpid()));
+  { std::ofstream(file.string()) << "x"; }
+  EXPECT_EQ(OpenJournalStore("sqlite:" + (file / "journal.sqlite").string())
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace qcall
