@@ -22,6 +22,7 @@
 #include "dispatcher/method_policy.h"
 #include "dispatcher/qr_svg.h"
 #include "qcall/v1/api.pb.h"
+#include "qcall/v1/http.pb.h"
 
 namespace qcall {
 namespace {
@@ -131,33 +132,20 @@ std::string CodeName(grpc::StatusCode code) {
       absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
 }
 
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
+std::string ToJson(const protobuf::Message& message) {
+  protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  // Cannot fail: every field of a reply or an HttpError has a JSON form.
+  (void)protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
 }
 
 std::string ErrorJson(const grpc::Status& status) {
-  return absl::StrCat("{\"code\":", JsonString(CodeName(status.error_code())),
-                      ",\"message\":", JsonString(status.error_message()), "}");
+  v1::HttpError error;
+  error.set_code(CodeName(status.error_code()));
+  error.set_message(status.error_message());
+  return ToJson(error);
 }
 
 void RespondError(const Exchange& exchange, const grpc::Status& status) {
@@ -168,15 +156,6 @@ void RespondError(const Exchange& exchange, const grpc::Status& status) {
 void RespondError(const Exchange& exchange, grpc::StatusCode code,
                   const std::string& message) {
   RespondError(exchange, grpc::Status(code, message));
-}
-
-std::string ToJson(const protobuf::Message& message) {
-  protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  // Cannot fail for a message that parsed: every field has a JSON form.
-  (void)protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 std::unique_ptr<protobuf::Message> NewMessage(

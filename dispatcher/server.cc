@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,9 @@
 #include "engine/status_macros.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/text_serializer.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -37,6 +42,20 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// One sample of a counter or gauge family.
+prometheus::ClientMetric Sample(
+    prometheus::MetricType type, double value,
+    std::vector<prometheus::ClientMetric::Label> labels) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  return metric;
 }
 
 }  // namespace
@@ -248,29 +267,31 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
 }
 
 std::string QcallServer::Metrics() const {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
-                    type, "\n");
+  // Every figure is read at scrape time from the journal's stats, the halls'
+  // atomics and their views, so the families are built here and handed to
+  // prometheus-cpp's serializer rather than kept in a registry.
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  std::vector<MetricFamily> families;
+  auto single = [&](const char* name, MetricType type, const char* help,
+                    double value) {
+    families.push_back({name, help, type, {Sample(type, value, {})}});
   };
   const GroupCommitJournal::Stats journal = journal_->stats();
-  family("qcall_journal_healthy", "gauge",
-         "1 while the journal writes; 0 after a failure (writes refused)");
-  absl::StrAppend(&out, "qcall_journal_healthy ",
-                  journal_->health().ok() ? 1 : 0, "\n");
-  family("qcall_journal_batches_total", "counter",
-         "group commits, one fsync each");
-  absl::StrAppend(&out, "qcall_journal_batches_total ", journal.batches, "\n");
-  family("qcall_journal_records_total", "counter", "commands journaled");
-  absl::StrAppend(&out, "qcall_journal_records_total ", journal.records, "\n");
-  family("qcall_journal_commit_seconds_total", "counter",
-         "time spent writing and fsyncing batches");
-  absl::StrAppend(&out, "qcall_journal_commit_seconds_total ",
-                  static_cast<double>(journal.commit_micros_total) / 1e6, "\n");
-  family("qcall_journal_last_batch_size", "gauge",
-         "commands in the latest batch");
-  absl::StrAppend(&out, "qcall_journal_last_batch_size ",
-                  journal.last_batch_size, "\n");
+  single("qcall_journal_healthy", MetricType::Gauge,
+         "1 while the journal writes; 0 after a failure (writes refused)",
+         journal_->health().ok() ? 1 : 0);
+  single("qcall_journal_batches_total", MetricType::Counter,
+         "group commits, one fsync each", static_cast<double>(journal.batches));
+  single("qcall_journal_records_total", MetricType::Counter,
+         "commands journaled", static_cast<double>(journal.records));
+  single("qcall_journal_commit_seconds_total", MetricType::Counter,
+         "time spent writing and fsyncing batches",
+         static_cast<double>(journal.commit_micros_total) / 1e6);
+  single("qcall_journal_last_batch_size", MetricType::Gauge,
+         "commands in the latest batch",
+         static_cast<double>(journal.last_batch_size));
 
   struct HallFigures {
     std::string id;
@@ -291,66 +312,71 @@ std::string QcallServer::Metrics() const {
     halls.push_back({runtime->hall_id(), ready.get(), runtime->hub().stats(),
                      &runtime->counters()});
   }
-  auto per_hall = [&](const char* name, const char* type, const char* help,
+  auto per_hall = [&](const char* name, MetricType type, const char* help,
                       const std::function<double(const HallFigures&)>& value) {
-    family(name, type, help);
+    MetricFamily family{name, help, type, {}};
     for (const HallFigures& h : halls) {
-      absl::StrAppend(&out, name, "{hall=\"", h.id, "\"} ", value(h), "\n");
+      family.metric.push_back(Sample(type, value(h), {{"hall", h.id}}));
     }
+    families.push_back(std::move(family));
   };
-  per_hall("qcall_commands_journaled_total", "counter",
+  per_hall("qcall_commands_journaled_total", MetricType::Counter,
            "commands that changed the hall", [](const HallFigures& h) {
              return static_cast<double>(h.counters->journaled.load());
            });
-  per_hall("qcall_commands_unchanged_total", "counter",
+  per_hall("qcall_commands_unchanged_total", MetricType::Counter,
            "commands refused or with nothing to do", [](const HallFigures& h) {
              return static_cast<double>(h.counters->unchanged.load());
            });
-  family("qcall_command_durable_seconds", "histogram",
-         "from applying a command to its journal record being on disk");
+  // The halls count samples into fixed buckets themselves; the serializer
+  // takes them as cumulative counts and adds the +Inf bucket (all samples).
+  MetricFamily durable{
+      "qcall_command_durable_seconds",
+      "from applying a command to its journal record being on disk",
+      MetricType::Histogram,
+      {}};
   for (const HallFigures& h : halls) {
+    ClientMetric metric;
+    metric.label.push_back({"hall", h.id});
+    constexpr auto& kBounds = HallRuntime::Counters::kBucketsMicros;
     uint64_t cumulative = 0;
     for (size_t b = 0; b < h.counters->buckets.size(); ++b) {
       cumulative += h.counters->buckets[b].load();
-      const std::string le =
-          b < HallRuntime::Counters::kBucketsMicros.size()
-              ? absl::StrCat(static_cast<double>(
-                                 HallRuntime::Counters::kBucketsMicros[b]) /
-                             1e6)
-              : "+Inf";
-      absl::StrAppend(&out, "qcall_command_durable_seconds_bucket{hall=\"",
-                      h.id, "\",le=\"", le, "\"} ", cumulative, "\n");
+      if (b < kBounds.size()) {
+        metric.histogram.bucket.push_back(
+            {cumulative, static_cast<double>(kBounds[b]) / 1e6});
+      }
     }
-    absl::StrAppend(
-        &out, "qcall_command_durable_seconds_sum{hall=\"", h.id, "\"} ",
-        static_cast<double>(h.counters->durable_micros_sum.load()) / 1e6, "\n",
-        "qcall_command_durable_seconds_count{hall=\"", h.id, "\"} ", cumulative,
-        "\n");
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum =
+        static_cast<double>(h.counters->durable_micros_sum.load()) / 1e6;
+    durable.metric.push_back(std::move(metric));
   }
-  per_hall("qcall_events_published_total", "counter", "events sent to streams",
-           [](const HallFigures& h) {
+  families.push_back(std::move(durable));
+  per_hall("qcall_events_published_total", MetricType::Counter,
+           "events sent to streams", [](const HallFigures& h) {
              return static_cast<double>(h.hub.published);
            });
   per_hall(
-      "qcall_streams", "gauge", "open Watch streams",
+      "qcall_streams", MetricType::Gauge, "open Watch streams",
       [](const HallFigures& h) { return static_cast<double>(h.hub.streams); });
-  per_hall("qcall_stream_overflows_total", "counter",
+  per_hall("qcall_stream_overflows_total", MetricType::Counter,
            "streams ended for falling behind", [](const HallFigures& h) {
              return static_cast<double>(h.hub.overflowed);
            });
-  per_hall("qcall_waiting_tickets", "gauge", "tickets waiting",
+  per_hall("qcall_waiting_tickets", MetricType::Gauge, "tickets waiting",
            [](const HallFigures& h) {
              double waiting = 0;
              for (const auto& s : h.view.services()) waiting += s.waiting();
              return waiting;
            });
-  per_hall("qcall_open_windows", "gauge", "windows open",
+  per_hall("qcall_open_windows", MetricType::Gauge, "windows open",
            [](const HallFigures& h) { return h.view.open_windows(); });
-  per_hall("qcall_min_open_windows", "gauge", "the hall's minimum",
+  per_hall("qcall_min_open_windows", MetricType::Gauge, "the hall's minimum",
            [](const HallFigures& h) { return h.view.min_open_windows(); });
-  per_hall("qcall_alarms", "gauge", "alarms raised now",
+  per_hall("qcall_alarms", MetricType::Gauge, "alarms raised now",
            [](const HallFigures& h) { return h.view.alarms_size(); });
-  return out;
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 void QcallServer::Wait() { server_->Wait(); }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "utf8proc.h"
 
 namespace qcall::cli {
 
@@ -187,39 +188,21 @@ std::string DescribeEvent(const v1::HallEvent& event) {
 
 namespace {
 
-// Decodes the UTF-8 sequence at `text[*i]` and moves `*i` past it; a broken
-// byte counts as one character.
-char32_t NextCodePoint(absl::string_view text, size_t* i) {
-  const unsigned char lead = static_cast<unsigned char>(text[*i]);
-  int length = 1;
-  char32_t code = lead;
-  if (lead >= 0xF0) {
-    length = 4;
-    code = lead & 0x07;
-  } else if (lead >= 0xE0) {
-    length = 3;
-    code = lead & 0x0F;
-  } else if (lead >= 0xC0) {
-    length = 2;
-    code = lead & 0x1F;
+// The terminal cells of the character at `text[*i]`, by utf8proc's Unicode
+// tables (East Asian wide and fullwidth: 2; combining marks and other zero
+// width characters: 0), and moves `*i` past it. A byte that is not UTF-8
+// takes one cell.
+int NextCells(absl::string_view text, size_t* i) {
+  utf8proc_int32_t code = 0;
+  const utf8proc_ssize_t length = utf8proc_iterate(
+      reinterpret_cast<const utf8proc_uint8_t*>(text.data() + *i),
+      static_cast<utf8proc_ssize_t>(text.size() - *i), &code);
+  if (length <= 0) {
+    ++*i;
+    return 1;
   }
-  if (*i + length > text.size()) length = 1;
-  for (int k = 1; k < length; ++k) {
-    code = (code << 6) | (static_cast<unsigned char>(text[*i + k]) & 0x3F);
-  }
-  *i += length;
-  return length == 1 ? lead : code;
-}
-
-int CellsOf(char32_t c) {
-  if (c < 0x20 || (c >= 0x300 && c < 0x370) || c == 0x200B) return 0;
-  const bool wide =
-      (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) ||
-      (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
-      (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-      (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1FAFF) ||
-      (c >= 0x20000 && c <= 0x3FFFD);
-  return wide ? 2 : 1;
+  *i += static_cast<size_t>(length);
+  return utf8proc_charwidth(code);
 }
 
 // Length of the escape sequence at `text[i]` ("\x1b[1;31m"), 0 if none.
@@ -243,7 +226,7 @@ int DisplayWidth(absl::string_view text) {
       i += escape;
       continue;
     }
-    width += CellsOf(NextCodePoint(text, &i));
+    width += NextCells(text, &i);
   }
   return width;
 }
@@ -267,7 +250,7 @@ std::string FitWidth(absl::string_view line, int width) {
       continue;
     }
     const size_t start = i;
-    const int c = CellsOf(NextCodePoint(line, &i));
+    const int c = NextCells(line, &i);
     if (cells + c > width) {
       if (styled) fitted.append("\x1b[0m");
       return fitted;

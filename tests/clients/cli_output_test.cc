@@ -36,6 +36,19 @@ TEST(DisplayWidthTest, ChineseTakesTwoCellsEscapesNone) {
   EXPECT_EQ(DisplayWidth("A → 3号窗口"), 11);
 }
 
+TEST(DisplayWidthTest, FollowsUnicodeForMarksAndEmoji) {
+  // Vowel signs and viramas take no cell of their own.
+  EXPECT_EQ(DisplayWidth("नमस्ते"), 4);
+  EXPECT_EQ(DisplayWidth("สวัสดี"), 4);
+  EXPECT_EQ(DisplayWidth("e\u0301"), 1);
+  // Emoji outside U+1F300..U+1FAFF are wide too; Yijing hexagrams are not.
+  EXPECT_EQ(DisplayWidth("\u2705 ok"), 5);
+  EXPECT_EQ(DisplayWidth("\u231A\U0001F004"), 4);
+  EXPECT_EQ(DisplayWidth("\u4DC0"), 1);
+  // A byte that is not UTF-8 takes a cell.
+  EXPECT_EQ(DisplayWidth("ab\xff"), 3);
+}
+
 TEST(PadRightTest, AlignsChineseAndLatinColumns) {
   EXPECT_EQ(PadRight("话费", 6), "话费  ");
   EXPECT_EQ(PadRight("SIM", 6), "SIM   ");
@@ -46,6 +59,8 @@ TEST(PadRightTest, AlignsChineseAndLatinColumns) {
 TEST(FitWidthTest, NeverSplitsAWideCharacter) {
   EXPECT_EQ(FitWidth("话费缴纳", 5), "话费");
   EXPECT_EQ(FitWidth("话费缴纳", 8), "话费缴纳");
+  EXPECT_EQ(FitWidth("\u2705 ok", 1), "");
+  EXPECT_EQ(FitWidth("नमस्ते", 2), "नम");
 }
 
 TEST(FitWidthTest, KeepsEscapesWholeAndResetsACutStyledLine) {

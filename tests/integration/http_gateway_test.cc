@@ -635,6 +635,26 @@ TEST(HttpEvents, UnknownHallIsAFailureEventThatEndsTheStream) {
   EXPECT_TRUE(stream.EndsWithin(seconds(2)));
 }
 
+TEST(HttpEvents, AFailureMessageIsEscapedJsonOnOneDataLine) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  // The hall id, and so the message, holds a quote, a backslash, a newline,
+  // a tab, '<' and Chinese.
+  SseStream stream(server.http_port(),
+                   "/events?hall=a%22b%5Cc%0Ad%09%3C%E5%8E%85",
+                   Bearer(kDisplayToken));
+  ASSERT_EQ(stream.status(), 200u) << stream.body();
+  SseMessage message;
+  ASSERT_TRUE(stream.Next(&message)) << stream.raw();
+  EXPECT_EQ(message.event, "failure");
+  EXPECT_EQ(message.data.find('\n'), std::string::npos) << message.data;
+  google::protobuf::Struct body;
+  ASSERT_TRUE(ParseJson(message.data, &body));
+  EXPECT_EQ(body.fields().at("code").string_value(), "not_found");
+  const std::string& text = body.fields().at("message").string_value();
+  EXPECT_NE(text.find("'a\"b\\c\nd\t<厅'"), std::string::npos) << message.data;
+}
+
 TEST(HttpEvents, SigtermEndsOpenStreamsAndExitsCleanly) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());

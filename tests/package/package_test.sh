@@ -51,7 +51,8 @@ unexpected=$(grep -vE ' /usr/share/qcall/web/[a-z]+\.(html|js|css)$' "${work}/fi
 
 # --- Control: dependencies come from the libraries, conffiles are the config.
 depends=$(dpkg-deb --field "${deb[0]}" Depends)
-for needed in libgrpc++1.51 libprotobuf32 libsqlite3-0 espeak-ng tzdata; do
+for needed in libgrpc++1.51 libprotobuf32 libsqlite3-0 libprometheus-cpp-core1.0 \
+    libutf8proc2 espeak-ng tzdata; do
   grep -q "${needed}" <<<"${depends}" || fail "Depends lacks ${needed}: ${depends}"
 done
 dpkg-deb --ctrl-tarfile "${deb[0]}" | tar -xO ./conffiles >"${work}/conffiles"
