@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -134,10 +135,14 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
   // window 1. Window 1 holds A0002 and window 2 B0001, both called.
   {
     Watcher only2(&api->display, kDisplayToken, WatchFrom(m + 2, {2}));
-    ASSERT_OK(api->StartServing(1));   // window 1
-    ASSERT_OK(api->StartServing(2));   // window 2
-    ASSERT_OK(api->Complete(1));       // window 1
-    ASSERT_OK(api->Issue("BILL"));     // hall-wide, A0003
+    auto serving1 = api->StartServing(1);  // window 1
+    ASSERT_OK(serving1);
+    auto serving2 = api->StartServing(2);  // window 2
+    ASSERT_OK(serving2);
+    auto done1 = api->Complete(1);  // window 1
+    ASSERT_OK(done1);
+    auto issued = api->Issue("BILL");  // hall-wide, A0003
+    ASSERT_OK(issued);
     auto done2 = api->Complete(2, 2);  // window 2
     ASSERT_OK(done2);
     std::vector<v1::HallEvent> seen;
@@ -145,11 +150,20 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
       ASSERT_TRUE(only2.NextEvent(&event));
       seen.push_back(event);
     }
-    ASSERT_EQ(seen.size(), 3u);
-    for (const v1::HallEvent& e : seen) {
-      EXPECT_TRUE(EventWindow(e) == 0 || EventWindow(e) == 2)
-          << e.ShortDebugString();
+    // A reply's seq is its command's last event: the stream holds exactly
+    // the events of window 2's commands and of the issue, none of window 1's.
+    std::vector<uint64_t> expected, got;
+    for (const auto& [after, through] :
+         {std::pair{serving1->seq(), serving2->seq()},
+          std::pair{done1->seq(), issued->seq()},
+          std::pair{issued->seq(), done2->seq()}}) {
+      for (uint64_t seq = after + 1; seq <= through; ++seq) {
+        expected.push_back(seq);
+      }
     }
+    for (const v1::HallEvent& e : seen) got.push_back(e.seq());
+    EXPECT_EQ(got, expected);
+    ASSERT_EQ(seen.size(), 3u);
     EXPECT_EQ(seen[0].ticket_state_changed().ticket().state(),
               v1::TICKET_STATE_SERVING);
     EXPECT_EQ(seen[0].ticket_state_changed().window(), 2);
