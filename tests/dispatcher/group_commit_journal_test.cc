@@ -67,7 +67,7 @@ JournalRecord Record(uint64_t index) {
   return {"hall", index, 0, "", "command", ""};
 }
 
-TEST(GroupCommitJournal, ManyCommandsShareOneCommitAndStayInOrder) {
+TEST(GroupCommitJournalTest, ManyCommandsShareOneCommitAndStayInOrder) {
   FakeStore store;
   store.commit_delay = std::chrono::milliseconds(5);
   std::atomic<int> durable{0};
@@ -94,7 +94,8 @@ TEST(GroupCommitJournal, ManyCommandsShareOneCommitAndStayInOrder) {
   EXPECT_LT(store.commits, 100);
 }
 
-TEST(GroupCommitJournal, AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
+TEST(GroupCommitJournalTest,
+     AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
   FakeStore store;
   store.fail_from_commit = 2;
   GroupCommitJournal journal(&store);
@@ -124,7 +125,7 @@ TEST(GroupCommitJournal, AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
   EXPECT_EQ(store.indexes, std::vector<uint64_t>{1});
 }
 
-TEST(GroupCommitJournal, SnapshotsGoInTheSameCommit) {
+TEST(GroupCommitJournalTest, SnapshotsGoInTheSameCommit) {
   FakeStore store;
   GroupCommitJournal journal(&store);
   absl::Notification done;

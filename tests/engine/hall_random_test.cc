@@ -1350,7 +1350,7 @@ void RunSeeds() {
   }
 }
 
-TEST(HallRandom, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
+TEST(HallRandomTest, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
 
 // ---------------------------------------------------------------------------
 // Regression tests for engine bugs the random sequences found, each reduced to
@@ -1359,7 +1359,8 @@ TEST(HallRandom, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
 // A handling-time alarm raised by Tick must be cleared by an event when the
 // ticket leaves the window by Complete, Transfer or WindowLost. (It used to be
 // reset silently, so a dashboard following events kept it for ever.)
-TEST(HallEngineRegression, HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
+TEST(HallEngineRegressionTest,
+     HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
   using namespace ::qcall::testing;  // NOLINT: the command builders.
   const std::vector<std::pair<std::string, v1::Command>> exits = {
       {"complete", Complete(1, 5)},
@@ -1401,7 +1402,7 @@ TEST(HallEngineRegression, HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
 // appointment_unix_seconds becomes milliseconds. A value near
 // (2^64 + now_ms) / 1000, about the year 584,556,000, used to overflow to just
 // before `now` and be accepted as an on-time appointment; it must be refused.
-TEST(HallEngineRegression, AppointmentSecondsThatOverflowAreRefused) {
+TEST(HallEngineRegressionTest, AppointmentSecondsThatOverflowAreRefused) {
   using namespace ::qcall::testing;  // NOLINT: the command builders.
   TestHall h(SmallHallConfig(), ShanghaiTime(9, 0));
   const uint64_t now_ms = static_cast<uint64_t>(absl::ToUnixMillis(h.now()));

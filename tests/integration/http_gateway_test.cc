@@ -149,7 +149,7 @@ std::string ReadFile(const std::string& path) {
 // ---------------------------------------------------------------------------
 // Unary calls
 
-TEST(HttpGateway, IssueTicketAsJsonAndItsRetry) {
+TEST(QcalldHttpGatewayTest, IssueTicketAsJsonAndItsRetry) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   ASSERT_GT(server.http_port(), 0);
@@ -234,7 +234,7 @@ TEST(HttpGateway, IssueTicketAsJsonAndItsRetry) {
   EXPECT_EQ(list.services_size(), 3);
 }
 
-TEST(HttpGateway, RefusalsCarryTheGrpcCodeAndMessage) {
+TEST(QcalldHttpGatewayTest, RefusalsCarryTheGrpcCodeAndMessage) {
   QcalldProcess server(WithHttp(/*min_open_windows=*/1));
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -311,7 +311,7 @@ TEST(HttpGateway, RefusalsCarryTheGrpcCodeAndMessage) {
   EXPECT_EQ(hall->open_windows(), 1);
 }
 
-TEST(HttpGateway, KeepsTheConnectionAliveUnlessAskedToClose) {
+TEST(QcalldHttpGatewayTest, KeepsTheConnectionAliveUnlessAskedToClose) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   HttpClient http(server.http_port());
@@ -341,7 +341,7 @@ TEST(HttpGateway, KeepsTheConnectionAliveUnlessAskedToClose) {
   EXPECT_TRUE(http.ClosedByServer(seconds(2)));
 }
 
-TEST(HttpGateway, BodiesOverOneMebibyteAreRefused) {
+TEST(QcalldHttpGatewayTest, BodiesOverOneMebibyteAreRefused) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   constexpr size_t kLimit = 1 << 20;
@@ -367,7 +367,7 @@ TEST(HttpGateway, BodiesOverOneMebibyteAreRefused) {
   EXPECT_EQ(FindService(*hall, "BILL")->issued_today(), 1);
 }
 
-TEST(HttpGateway, GetLoadHistoryHasASampleAMinute) {
+TEST(QcalldHttpGatewayTest, GetLoadHistoryHasASampleAMinute) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   HttpClient http(server.http_port());
@@ -403,7 +403,7 @@ TEST(HttpGateway, GetLoadHistoryHasASampleAMinute) {
 // ---------------------------------------------------------------------------
 // Events
 
-TEST(HttpEvents, SnapshotLiveEventsAndExactResume) {
+TEST(QcalldHttpEventsTest, SnapshotLiveEventsAndExactResume) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -483,7 +483,7 @@ TEST(HttpEvents, SnapshotLiveEventsAndExactResume) {
   EXPECT_EQ(event.seq(), m + 1);
 }
 
-TEST(HttpEvents, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
+TEST(QcalldHttpEventsTest, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -536,7 +536,7 @@ TEST(HttpEvents, WindowsFilterKeepsTheirEventsAndHallWideOnes) {
   EXPECT_EQ(bad.status(), 400u) << bad.body();
 }
 
-TEST(HttpEvents, TokensAndRefusalsBeforeTheStream) {
+TEST(QcalldHttpEventsTest, TokensAndRefusalsBeforeTheStream) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   const int port = server.http_port();
@@ -592,7 +592,7 @@ TEST(HttpEvents, TokensAndRefusalsBeforeTheStream) {
   EXPECT_EQ(bad_id.status(), 400u) << bad_id.body();
 }
 
-TEST(HttpEvents, LastEventIdBeyondTheHallGetsASnapshot) {
+TEST(QcalldHttpEventsTest, LastEventIdBeyondTheHallGetsASnapshot) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -621,7 +621,7 @@ TEST(HttpEvents, LastEventIdBeyondTheHallGetsASnapshot) {
   EXPECT_EQ(EventTicket(event), "B0001");
 }
 
-TEST(HttpEvents, UnknownHallIsAFailureEventThatEndsTheStream) {
+TEST(QcalldHttpEventsTest, UnknownHallIsAFailureEventThatEndsTheStream) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   SseStream stream(server.http_port(), "/events?hall=nowhere",
@@ -638,7 +638,7 @@ TEST(HttpEvents, UnknownHallIsAFailureEventThatEndsTheStream) {
   EXPECT_TRUE(stream.EndsWithin(seconds(2)));
 }
 
-TEST(HttpEvents, SigtermEndsOpenStreamsAndExitsCleanly) {
+TEST(QcalldHttpEventsTest, SigtermEndsOpenStreamsAndExitsCleanly) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   SseStream stream(server.http_port(), "/events?hall=it-hall",
@@ -656,7 +656,7 @@ TEST(HttpEvents, SigtermEndsOpenStreamsAndExitsCleanly) {
 // ---------------------------------------------------------------------------
 // Public helpers and pages
 
-TEST(HttpPublic, TicketStatusNeedsNoToken) {
+TEST(QcalldHttpPublicTest, TicketStatusNeedsNoToken) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -684,7 +684,7 @@ TEST(HttpPublic, TicketStatusNeedsNoToken) {
   EXPECT_EQ(FindService(*hall, "BILL")->waiting(), 2);
 }
 
-TEST(HttpPublic, QrCodesAndSpeech) {
+TEST(QcalldHttpPublicTest, QrCodesAndSpeech) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   HttpClient http(server.http_port());
@@ -714,7 +714,7 @@ TEST(HttpPublic, QrCodesAndSpeech) {
                       400, "invalid_argument"));
 }
 
-TEST(HttpPages, PagesComeFromTheWebFolder) {
+TEST(QcalldHttpPagesTest, PagesComeFromTheWebFolder) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());
   HttpClient http(server.http_port());
@@ -732,7 +732,7 @@ TEST(HttpPages, PagesComeFromTheWebFolder) {
   EXPECT_EQ(http.Get("/nothing-here").status, 404u);
 }
 
-TEST(HttpPages, NothingOutsideTheWebFolderAndNoHiddenFiles) {
+TEST(QcalldHttpPagesTest, NothingOutsideTheWebFolderAndNoHiddenFiles) {
   // A web folder of our own, with a hidden file in it and a secret next to
   // it.
   std::string root = ::testing::TempDir() + "qcall-web-XXXXXX";

@@ -41,7 +41,7 @@ const v1::HallEvent* FindEvent(
   return nullptr;
 }
 
-TEST(QcalldLifeCycle, EveryRpcThroughOneHallsDay) {
+TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
   QcalldProcess server(
       {.config_text = TestConfig(), .heartbeat_timeout_seconds = 1});
   ASSERT_TRUE(server.Start());

@@ -22,7 +22,7 @@ namespace {
 
 using grpc::StatusCode;
 
-TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
+TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   auto api = std::make_unique<Api>(server.NewChannel());
@@ -207,7 +207,7 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
 // A board that stops reading is ended with RESOURCE_EXHAUSTED once its queue
 // (1024 events) is full, while a board that reads gets every event in order;
 // the cut-off board then resumes from its last event.
-TEST(QcalldWatch, StalledWatcherIsCutOffOthersGetEverything) {
+TEST(QcalldWatchTest, StalledWatcherIsCutOffOthersGetEverything) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -347,7 +347,7 @@ TEST(QcalldWatch, StalledWatcherIsCutOffOthersGetEverything) {
 // Boards that connect and hang up at once, by the hundred, while the hall is
 // busy: every stream the server set up must be torn down cleanly (the server
 // still answers, and shuts down with exit code 0).
-TEST(QcalldWatch, BoardsHangingUpAtOnceLeaveNoTrace) {
+TEST(QcalldWatchTest, BoardsHangingUpAtOnceLeaveNoTrace) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   std::atomic<bool> stop{false};
@@ -401,7 +401,7 @@ TEST(QcalldWatch, BoardsHangingUpAtOnceLeaveNoTrace) {
 // to be queued at once, overflow, and be cut off after a few events.
 // Invariant 4 asks for every later event once, or a snapshot: it now gets a
 // snapshot whenever the backlog exceeds half a stream queue.
-TEST(QcalldWatch, ResumeWithABacklogBeyondTheStreamQueue) {
+TEST(QcalldWatchTest, ResumeWithABacklogBeyondTheStreamQueue) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -430,7 +430,7 @@ TEST(QcalldWatch, ResumeWithABacklogBeyondTheStreamQueue) {
 }  // namespace
 // The server holds at most --max-streams Watch streams; one more is refused
 // with RESOURCE_EXHAUSTED, and a closed stream frees its place.
-TEST(QcalldWatch, StreamLimitRefusesOneMoreAndFreesOnClose) {
+TEST(QcalldWatchTest, StreamLimitRefusesOneMoreAndFreesOnClose) {
   QcalldProcess server(
       {.config_text = TestConfig(), .extra_args = {"--max-streams", "2"}});
   ASSERT_TRUE(server.Start());
