@@ -18,7 +18,7 @@ double MeanWaitAfterWarmUp(const SimulationResult& result) {
   return waited / customers;
 }
 
-TEST(HallSimulator, MMsMeanWaitIsErlangC) {
+TEST(HallSimulatorTest, MMsMeanWaitIsErlangC) {
   for (double rho : {0.7, 0.9}) {
     double waited = 0;
     for (uint64_t day = 0; day < 2; ++day) {
@@ -31,7 +31,7 @@ TEST(HallSimulator, MMsMeanWaitIsErlangC) {
   }
 }
 
-TEST(HallSimulator, TheSameSeedRepeatsTheDay) {
+TEST(HallSimulatorTest, TheSameSeedRepeatsTheDay) {
   const auto a = RunSimulation(MmsSimulation(3, 60, 0.8, 8, 42));
   const auto b = RunSimulation(MmsSimulation(3, 60, 0.8, 8, 42));
   const auto c = RunSimulation(MmsSimulation(3, 60, 0.8, 8, 43));
@@ -41,7 +41,7 @@ TEST(HallSimulator, TheSameSeedRepeatsTheDay) {
   EXPECT_NE(a->mean_wait_seconds, c->mean_wait_seconds);
 }
 
-TEST(HallSimulator, KeepsTheBooksOfAFixedRoster) {
+TEST(HallSimulatorTest, KeepsTheBooksOfAFixedRoster) {
   SimulationConfig config = MmsSimulation(4, 120, 0.5, 8, 3);
   config.fixed_open = {2, 2, 4, 4, 4, 4, 1, 1};
   // Arrivals only in the middle four slots.
@@ -62,7 +62,7 @@ TEST(HallSimulator, KeepsTheBooksOfAFixedRoster) {
   }
 }
 
-TEST(HallSimulator, ClerksFollowingTheAdviceOpenForARush) {
+TEST(HallSimulatorTest, ClerksFollowingTheAdviceOpenForARush) {
   SimulationConfig config = MmsSimulation(8, 120, 0.9, 6, 5);
   config.staffing = SimulationConfig::Staffing::kAdvice;
   config.initial_open = 1;
@@ -74,7 +74,7 @@ TEST(HallSimulator, ClerksFollowingTheAdviceOpenForARush) {
   EXPECT_GT(result->slots.back().recommended_open, 6);
 }
 
-TEST(HallSimulator, RowsMustMatchTheServices) {
+TEST(HallSimulatorTest, RowsMustMatchTheServices) {
   SimulationConfig config = MmsSimulation(2, 60, 0.5, 4, 1);
   config.mean_handling_seconds.clear();
   EXPECT_EQ(RunSimulation(config).status().code(),

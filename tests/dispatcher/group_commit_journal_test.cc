@@ -15,9 +15,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Records what is committed; can be slow, and can fail from a given commit.
+// Records what is committed, commit by commit; can be slow, and can fail from
+// a given commit.
 class FakeStore : public JournalStore {
  public:
+  // One successful Commit call: the record and snapshot indexes it wrote.
+  struct Committed {
+    std::vector<uint64_t> records;
+    std::vector<uint64_t> snapshots;
+  };
+
   absl::Status Commit(absl::Span<const JournalRecord> records,
                       absl::Span<const SnapshotRecord> snapshots) override {
     std::this_thread::sleep_for(commit_delay);
@@ -26,8 +33,12 @@ class FakeStore : public JournalStore {
     if (fail_from_commit > 0 && commits >= fail_from_commit) {
       return absl::InternalError("disk full");
     }
-    for (const JournalRecord& r : records) indexes.push_back(r.index);
-    snapshot_count += snapshots.size();
+    Committed& c = committed.emplace_back();
+    for (const JournalRecord& r : records) {
+      indexes.push_back(r.index);
+      c.records.push_back(r.index);
+    }
+    for (const SnapshotRecord& s : snapshots) c.snapshots.push_back(s.index);
     return absl::OkStatus();
   }
   absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
@@ -48,15 +59,15 @@ class FakeStore : public JournalStore {
   int fail_from_commit = 0;
   std::mutex mu;
   int commits = 0;
-  size_t snapshot_count = 0;
   std::vector<uint64_t> indexes;
+  std::vector<Committed> committed;
 };
 
 JournalRecord Record(uint64_t index) {
   return {"hall", index, 0, "", "command", ""};
 }
 
-TEST(GroupCommitJournal, ManyCommandsShareOneCommitAndStayInOrder) {
+TEST(GroupCommitJournalTest, ManyCommandsShareOneCommitAndStayInOrder) {
   FakeStore store;
   store.commit_delay = std::chrono::milliseconds(5);
   std::atomic<int> durable{0};
@@ -83,7 +94,8 @@ TEST(GroupCommitJournal, ManyCommandsShareOneCommitAndStayInOrder) {
   EXPECT_LT(store.commits, 100);
 }
 
-TEST(GroupCommitJournal, AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
+TEST(GroupCommitJournalTest,
+     AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
   FakeStore store;
   store.fail_from_commit = 2;
   GroupCommitJournal journal(&store);
@@ -113,14 +125,25 @@ TEST(GroupCommitJournal, AFailedWriteIsFinalAndNothingAfterItIsAcknowledged) {
   EXPECT_EQ(store.indexes, std::vector<uint64_t>{1});
 }
 
-TEST(GroupCommitJournal, SnapshotsGoInTheSameCommit) {
+TEST(GroupCommitJournalTest, SnapshotsGoInTheSameCommit) {
   FakeStore store;
-  {
-    GroupCommitJournal journal(&store);
-    journal.Append(Record(1), SnapshotRecord{"hall", 1, "state"},
-                   [](absl::Status status) { EXPECT_TRUE(status.ok()); });
-  }
-  EXPECT_EQ(store.snapshot_count, 1u);
+  GroupCommitJournal journal(&store);
+  absl::Notification done;
+  journal.Append(Record(1), SnapshotRecord{"hall", 1, "state"},
+                 [&](absl::Status status) {
+                   EXPECT_TRUE(status.ok()) << status;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  // One Commit call carried both: a crash cannot keep one without the other.
+  std::lock_guard lock(store.mu);
+  ASSERT_EQ(store.commits, 1);
+  ASSERT_EQ(store.committed.size(), 1u);
+  EXPECT_EQ(store.committed[0].records, std::vector<uint64_t>{1});
+  EXPECT_EQ(store.committed[0].snapshots, std::vector<uint64_t>{1});
+  const GroupCommitJournal::Stats stats = journal.stats();
+  EXPECT_EQ(stats.batches, 1u);
+  EXPECT_EQ(stats.records, 1u);
 }
 
 }  // namespace

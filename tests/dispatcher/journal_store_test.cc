@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(OpenJournalStore, SqliteMakesItsFolderAndKeepsRecords) {
+TEST(OpenJournalStoreTest, SqliteMakesItsFolderAndKeepsRecords) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
       ("qcall-store-url-" + std::to_string(::getpid()));
@@ -34,7 +34,7 @@ TEST(OpenJournalStore, SqliteMakesItsFolderAndKeepsRecords) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(OpenJournalStore, RefusesWhatItCannotOpen) {
+TEST(OpenJournalStoreTest, RefusesWhatItCannotOpen) {
   EXPECT_EQ(OpenJournalStore("sqlite:").status().code(),
             absl::StatusCode::kInvalidArgument);
   const absl::Status postgres =

@@ -20,7 +20,7 @@
 namespace qcall {
 namespace {
 
-TEST(MethodPolicy, EveryMethodOfTheApiHasOnePolicy) {
+TEST(MethodPolicyTest, EveryMethodOfTheApiHasOnePolicy) {
   std::set<std::string> from_proto;
   // api.proto, reached through one of its messages so that it is linked.
   const google::protobuf::FileDescriptor* api =
@@ -104,7 +104,7 @@ std::map<std::string, Documented> ReadmeApiTable() {
   return table;
 }
 
-TEST(MethodPolicy, TheReadmeSaysWhatTheTableSays) {
+TEST(MethodPolicyTest, TheReadmeSaysWhatTheTableSays) {
   const std::map<std::string, Documented> readme = ReadmeApiTable();
   EXPECT_EQ(readme.size(), AllMethodPolicies().size());
   for (const MethodPolicy& policy : AllMethodPolicies()) {
@@ -143,7 +143,7 @@ v1::ServerConfig Tokens() {
   return config;
 }
 
-TEST(MethodPolicy, AuthorizeAppliesRoleHallAndWindow) {
+TEST(MethodPolicyTest, AuthorizeAppliesRoleHallAndWindow) {
   const Authenticator auth(Tokens());
   auto caller = [&](const char* token) {
     return *auth.AuthenticateToken(token);
@@ -173,7 +173,7 @@ TEST(MethodPolicy, AuthorizeAppliesRoleHallAndWindow) {
             "a ROLE_KIOSK token may not call qcall.v1.Counter/Requeue");
 }
 
-TEST(MethodPolicy, BearerSchemeIsCaseInsensitive) {
+TEST(MethodPolicyTest, BearerSchemeIsCaseInsensitive) {
   EXPECT_EQ(Authenticator::BearerToken("Bearer abc"), "abc");
   EXPECT_EQ(Authenticator::BearerToken("bearer abc"), "abc");
   EXPECT_EQ(Authenticator::BearerToken("BEARER abc"), "abc");

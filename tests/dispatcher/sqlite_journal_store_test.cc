@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -92,10 +93,33 @@ TEST_F(SqliteJournalStoreTest, ADuplicateIndexFailsTheWholeCommit) {
   EXPECT_TRUE((*store)->Commit({{"a", 2, 0, "", "two", ""}}, {}).ok());
 }
 
-TEST_F(SqliteJournalStoreTest, AnUnwritableFolderIsUnavailable) {
+// The journal's folder must exist: the store does not create folders.
+TEST_F(SqliteJournalStoreTest, AMissingFolderIsUnavailable) {
   auto store =
       SqliteJournalStore::Open((dir_ / "missing" / "x.sqlite").string());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable)
+      << store.status();
+}
+
+// Places no process can write a journal to, root included (the tests run as
+// root, for whom permission bits stop nothing): a folder on the path that is
+// a regular file (ENOTDIR), and a folder where the journal file should be
+// (EISDIR). Each must be refused as UNAVAILABLE and leave the path as it was.
+TEST_F(SqliteJournalStoreTest, APathNoOneCanWriteIsUnavailable) {
+  const std::filesystem::path file = dir_ / "not-a-folder";
+  { std::ofstream(file) << "a file, not a folder"; }
+  const std::filesystem::path folder = dir_ / "journal.sqlite";
+  std::filesystem::create_directory(folder);
+  for (const std::filesystem::path& path : {file / "x.sqlite", folder}) {
+    SCOPED_TRACE(path.string());
+    auto store = SqliteJournalStore::Open(path.string());
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable)
+        << store.status();
+  }
+  EXPECT_TRUE(std::filesystem::is_regular_file(file));
+  EXPECT_EQ(std::filesystem::file_size(file), 20u);
+  EXPECT_TRUE(std::filesystem::is_directory(folder));
+  EXPECT_TRUE(std::filesystem::is_empty(folder));
 }
 
 }  // namespace

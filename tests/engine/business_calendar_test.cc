@@ -25,7 +25,7 @@ absl::Time At(const absl::TimeZone& tz, int y, int m, int d, int hh, int mm) {
   return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm), tz);
 }
 
-TEST(BusinessCalendar, DayFollowsLocalMidnightNotUtc) {
+TEST(BusinessCalendarTest, DayFollowsLocalMidnightNotUtc) {
   const absl::TimeZone tz = LoadZone("Asia/Shanghai");
   BusinessCalendar calendar(tz, Hours(510, 1080), 0);
   // 23:59 and 00:01 local are different days, although both are 15:59 and
@@ -34,7 +34,7 @@ TEST(BusinessCalendar, DayFollowsLocalMidnightNotUtc) {
   EXPECT_EQ(calendar.BusinessDay(At(tz, 2026, 11, 27, 0, 1)), 20261127);
 }
 
-TEST(BusinessCalendar, DayStartAfterMidnightKeepsANightHallOnOneDay) {
+TEST(BusinessCalendarTest, DayStartAfterMidnightKeepsANightHallOnOneDay) {
   const absl::TimeZone tz = LoadZone("Asia/Shanghai");
   // Open Friday 18:00 to Saturday 02:00; numbering restarts at 06:00.
   google::protobuf::RepeatedPtrField<v1::OpeningHours> hours;
@@ -52,7 +52,7 @@ TEST(BusinessCalendar, DayStartAfterMidnightKeepsANightHallOnOneDay) {
   EXPECT_FALSE(calendar.IsOpen(At(tz, 2026, 11, 27, 17, 59)));
 }
 
-TEST(BusinessCalendar, OpeningHoursFollowWeekdays) {
+TEST(BusinessCalendarTest, OpeningHoursFollowWeekdays) {
   const absl::TimeZone tz = LoadZone("Asia/Shanghai");
   BusinessCalendar calendar(tz, Hours(510, 1080), 0);
   EXPECT_FALSE(calendar.IsOpen(At(tz, 2026, 11, 27, 8, 29)));  // Friday.
@@ -62,7 +62,7 @@ TEST(BusinessCalendar, OpeningHoursFollowWeekdays) {
   EXPECT_FALSE(calendar.IsOpen(At(tz, 2026, 11, 28, 10, 0)));  // Saturday.
 }
 
-TEST(BusinessCalendar, SpringForwardDoesNotMoveTheDayOrHours) {
+TEST(BusinessCalendarTest, SpringForwardDoesNotMoveTheDayOrHours) {
   // New York skips 02:00-03:00 on 2026-03-08 (a Sunday; use all days).
   const absl::TimeZone tz = LoadZone("America/New_York");
   google::protobuf::RepeatedPtrField<v1::OpeningHours> hours;

@@ -488,7 +488,7 @@ constexpr std::array<uint64_t, 30> kSeeds = [] {
 
 // Two services, every window serving both with the same weight, so the order
 // of calls comes from categories and waiting time alone.
-TEST(DispatchProperty, AgeingBoundsEveryNormalWait) {
+TEST(HallDispatchPropertyTest, AgeingBoundsEveryNormalWait) {
   for (uint64_t seed : kSeeds) {
     const SimOptions o = Busy(seed);
     const SimResult r = Simulate(o);
@@ -516,7 +516,7 @@ TEST(DispatchProperty, AgeingBoundsEveryNormalWait) {
 // catch a policy that lets later priority customers starve normal ones. (At
 // 30 % priority and 90 % load strict priority is still stable, so the
 // absolute figures alone would not notice; they only grow.)
-TEST(DispatchProperty, WithoutAgeingTheFairnessChecksFail) {
+TEST(HallDispatchPropertyTest, WithoutAgeingTheFairnessChecksFail) {
   int overtaken = 0, over_bound = 0;
   double mean_normal_s = 0, mean_normal_ageing_s = 0;
   for (uint64_t seed : kSeeds) {
@@ -558,7 +558,7 @@ std::pair<double, double> MeanWaits(SimOptions o, bool expect_priority_first) {
   return {priority_s, normal_s};
 }
 
-TEST(DispatchProperty, PriorityWaitsLessThanNormalOnAverage) {
+TEST(HallDispatchPropertyTest, PriorityWaitsLessThanNormalOnAverage) {
   const auto [priority_s, normal_s] = MeanWaits(Busy(0), true);
   EXPECT_GT(normal_s, 180) << "a hall this busy queues";
   EXPECT_LT(priority_s, 0.5 * normal_s);
@@ -566,14 +566,14 @@ TEST(DispatchProperty, PriorityWaitsLessThanNormalOnAverage) {
 
 // The control: without boosts priority customers are ordinary ones, and the
 // same check fails.
-TEST(DispatchProperty, WithoutBoostsPriorityWaitsAsLong) {
+TEST(HallDispatchPropertyTest, WithoutBoostsPriorityWaitsAsLong) {
   SimOptions o = Busy(0);
   o.priority_boosts = false;
   const auto [priority_s, normal_s] = MeanWaits(o, false);
   EXPECT_GE(priority_s, 0.5 * normal_s);
 }
 
-TEST(DispatchProperty, InterleaveLimitsPriorityStreaksUnderLoad) {
+TEST(HallDispatchPropertyTest, InterleaveLimitsPriorityStreaksUnderLoad) {
   int had_to_act = 0;
   for (uint64_t seed : kSeeds) {
     SimOptions o = Busy(seed);
@@ -600,7 +600,7 @@ TEST(DispatchProperty, InterleaveLimitsPriorityStreaksUnderLoad) {
 // A backlog of both kinds (two windows, 60 tickets issued a second apart, half
 // of them priority): with interleave 2 no window makes a third priority call
 // in a row while a normal ticket waits; with it off the same backlog does.
-TEST(DispatchProperty, InterleaveOnABacklogAndItsControl) {
+TEST(HallDispatchPropertyTest, InterleaveOnABacklogAndItsControl) {
   for (uint64_t seed : kSeeds) {
     SimOptions o;
     o.seed = seed;
@@ -654,7 +654,7 @@ int AppointmentsOutsideTolerance(const SimOptions& o, int* appointments,
   return outside;
 }
 
-TEST(DispatchProperty, AppointmentsAreCalledWithinTheirTolerance) {
+TEST(HallDispatchPropertyTest, AppointmentsAreCalledWithinTheirTolerance) {
   for (std::optional<int64_t> boost :
        {std::optional<int64_t>(), std::optional<int64_t>(1800)}) {
     int appointments = 0;
@@ -676,7 +676,7 @@ TEST(DispatchProperty, AppointmentsAreCalledWithinTheirTolerance) {
 
 // The control: with no boost an appointment only waits from its slot like a
 // walk-in, and in this hall some are called after slot + 10 min.
-TEST(DispatchProperty, AppointmentToleranceCheckFailsWithoutTheBoost) {
+TEST(HallDispatchPropertyTest, AppointmentToleranceCheckFailsWithoutTheBoost) {
   int appointments = 0, outside = 0;
   double mean_normal_s = 0;
   for (uint64_t seed : kSeeds) {
@@ -704,7 +704,8 @@ TEST(DispatchProperty, AppointmentToleranceCheckFailsWithoutTheBoost) {
 //
 // Expected: A004 at 10:06, within [09:45, 10:10]. (The bug gave A002 at
 // 10:06, A003 at 10:11, A004 at 10:16, six minutes past its tolerance.)
-TEST(DispatchProperty, AppointmentBookedEarlierIsNotStuckBehindOneBookedLater) {
+TEST(HallDispatchPropertyTest,
+     AppointmentBookedEarlierIsNotStuckBehindOneBookedLater) {
   v1::HallConfig config = testing::SmallHallConfig();
   v1::CategoryConfig* appointment = config.add_categories();
   appointment->set_category(v1::CATEGORY_APPOINTMENT);

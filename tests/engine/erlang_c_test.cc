@@ -24,7 +24,7 @@ double DirectErlangC(int s, double a) {
   return static_cast<double>(top / (sum + top));
 }
 
-TEST(ErlangC, TextbookExample) {
+TEST(ErlangCTest, TextbookExample) {
   const ErlangC q = TextbookQueue();
   EXPECT_DOUBLE_EQ(q.offered_load(), 10.0);
   EXPECT_NEAR(q.ProbabilityOfWaiting(11), 0.6821, 5e-5);
@@ -37,7 +37,7 @@ TEST(ErlangC, TextbookExample) {
   EXPECT_EQ(q.LeastServers(20, 0.8), 14);
 }
 
-TEST(ErlangC, MatchesTheDefinitionWhereItCanBeComputed) {
+TEST(ErlangCTest, MatchesTheDefinitionWhereItCanBeComputed) {
   for (double a : {0.3, 2.5, 9.0, 40.0}) {
     const ErlangC q(a / 100.0, 100.0);
     for (int s = static_cast<int>(a) + 1; s < static_cast<int>(a) + 15; ++s) {
@@ -47,7 +47,7 @@ TEST(ErlangC, MatchesTheDefinitionWhereItCanBeComputed) {
   }
 }
 
-TEST(ErlangC, SaturatedQueueWaitsForever) {
+TEST(ErlangCTest, SaturatedQueueWaitsForever) {
   const ErlangC q = TextbookQueue();
   EXPECT_EQ(q.ProbabilityOfWaiting(10), 1.0);
   EXPECT_EQ(q.ProbabilityOfWaiting(3), 1.0);
@@ -55,7 +55,7 @@ TEST(ErlangC, SaturatedQueueWaitsForever) {
   EXPECT_EQ(q.ProbabilityWaitAtMost(10, 1e9), 0.0);
 }
 
-TEST(ErlangC, StaysFiniteAndMonotoneForHundredsOfWindows) {
+TEST(ErlangCTest, StaysFiniteAndMonotoneForHundredsOfWindows) {
   // 450 erlangs: 450! overflows a double by far.
   const ErlangC q(4.5, 100.0);
   double previous = 1.0;
@@ -73,7 +73,7 @@ TEST(ErlangC, StaysFiniteAndMonotoneForHundredsOfWindows) {
   EXPECT_LT(q.ProbabilityWaitAtMost(s - 1, 60), 0.8);
 }
 
-TEST(ErlangC, SquareRootStaffingAgreesWithinAWindowOrTwo) {
+TEST(ErlangCTest, SquareRootStaffingAgreesWithinAWindowOrTwo) {
   for (double a : {10.0, 50.0, 200.0, 450.0}) {
     const ErlangC q(a / 100.0, 100.0);
     // The servers Erlang C needs for P(wait) <= 0.2, and Halfin-Whitt's.
@@ -83,12 +83,12 @@ TEST(ErlangC, SquareRootStaffingAgreesWithinAWindowOrTwo) {
   }
 }
 
-TEST(ErlangC, TargetOutOfReachSaysSo) {
+TEST(ErlangCTest, TargetOutOfReachSaysSo) {
   const ErlangC q(1.0, 3000.0);  // 3,000 erlangs.
   EXPECT_EQ(q.LeastServers(10, 0.8), ErlangC::kMaxServers + 1);
 }
 
-TEST(ErlangC, LeastServersIsTheFirstCountThatMeetsTheTarget) {
+TEST(ErlangCTest, LeastServersIsTheFirstCountThatMeetsTheTarget) {
   for (const double load : {0.3, 1.0, 4.5, 37.2, 180.0, 450.0}) {
     const ErlangC q(load / 300, 300);
     for (const double seconds : {0.0, 20.0, 600.0}) {

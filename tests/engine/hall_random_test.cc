@@ -1128,6 +1128,9 @@ struct Step {
 struct Coverage {
   std::map<std::string, int> ok, failed, events;
   std::map<std::string, int> codes;
+  // Events that come in variants, by variant: "alarm KIND_WINDOW_LOST
+  // raised", "staffing_advised close".
+  std::map<std::string, int> variants;
 };
 
 std::string KindName(const v1::Command& command) {
@@ -1140,6 +1143,21 @@ std::string KindName(const v1::HallEvent& event) {
   const auto* field = v1::HallEvent::descriptor()->FindFieldByNumber(
       static_cast<int>(event.kind_case()));
   return field == nullptr ? "none" : std::string(field->name());
+}
+
+// The variant of an alarm or a staffing advice; "" for other events.
+std::string VariantName(const v1::HallEvent& event) {
+  if (event.has_alarm()) {
+    return absl::StrCat("alarm ", Alarm::Kind_Name(event.alarm().kind()),
+                        event.alarm().raised() ? " raised" : " cleared");
+  }
+  if (event.has_staffing_advised()) {
+    const v1::HallEvent::StaffingAdvised& a = event.staffing_advised();
+    return absl::StrCat("staffing_advised ", a.open_window() != 0    ? "open"
+                                             : a.close_window() != 0 ? "close"
+                                                                     : "right");
+  }
+  return "";
 }
 
 struct Sequence {
@@ -1182,7 +1200,12 @@ std::string RunSequence(uint64_t seed, int step_count, Sequence* seq,
     step.journaled = !out.events().empty();
     (status.ok() ? coverage->ok : coverage->failed)[KindName(step.command)]++;
     coverage->codes[absl::StatusCodeToString(status.code())]++;
-    for (const v1::HallEvent& e : out.events()) coverage->events[KindName(e)]++;
+    for (const v1::HallEvent& e : out.events()) {
+      coverage->events[KindName(e)]++;
+      if (const std::string v = VariantName(e); !v.empty()) {
+        coverage->variants[v]++;
+      }
+    }
     for (const v1::HallEvent& e : out.events()) seq->events.push_back(Bytes(e));
     seq->events_after.push_back(seq->events.size());
     v1::HallState next = hall.Snapshot();
@@ -1283,6 +1306,7 @@ void RunSeeds() {
     for (const auto& [name, counts] :
          {std::pair{"ok", &coverage.ok}, std::pair{"failed", &coverage.failed},
           std::pair{"events", &coverage.events},
+          std::pair{"variants", &coverage.variants},
           std::pair{"codes", &coverage.codes}}) {
       std::string line;
       for (const auto& [kind, n] : *counts)
@@ -1301,14 +1325,32 @@ void RunSeeds() {
       EXPECT_GE(coverage.failed[kind], 20) << kind << " rarely failed";
     }
   }
-  for (int k = 10; k <= 17; ++k) {
-    const std::string kind(
-        v1::HallEvent::descriptor()->FindFieldByNumber(k)->name());
+  // Every kind the event oneof has, so a new kind must be reached too.
+  const google::protobuf::OneofDescriptor* kinds =
+      v1::HallEvent::descriptor()->FindOneofByName("kind");
+  ASSERT_NE(kinds, nullptr);
+  ASSERT_GE(kinds->field_count(), 10);
+  for (int k = 0; k < kinds->field_count(); ++k) {
+    const std::string kind(kinds->field(k)->name());
     EXPECT_GE(coverage.events[kind], 50) << kind << " rarely happened";
+  }
+  // Each kind of alarm is raised and cleared; the staffing plan advises to
+  // open a window, to close one, and that staffing is right.
+  for (int k = Alarm::Kind_MIN; k <= Alarm::Kind_MAX; ++k) {
+    if (!Alarm::Kind_IsValid(k) || k == Alarm::KIND_UNSPECIFIED) continue;
+    for (const char* how : {" raised", " cleared"}) {
+      const std::string variant = absl::StrCat(
+          "alarm ", Alarm::Kind_Name(static_cast<Alarm::Kind>(k)), how);
+      EXPECT_GE(coverage.variants[variant], 20) << variant << " was rare";
+    }
+  }
+  for (const char* advice : {"open", "close", "right"}) {
+    const std::string variant = absl::StrCat("staffing_advised ", advice);
+    EXPECT_GE(coverage.variants[variant], 20) << variant << " was rare";
   }
 }
 
-TEST(HallRandom, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
+TEST(HallRandomTest, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
 
 // ---------------------------------------------------------------------------
 // Regression tests for engine bugs the random sequences found, each reduced to
@@ -1317,7 +1359,8 @@ TEST(HallRandom, InvariantsHoldReplayAndRestoreAreExact) { RunSeeds(); }
 // A handling-time alarm raised by Tick must be cleared by an event when the
 // ticket leaves the window by Complete, Transfer or WindowLost. (It used to be
 // reset silently, so a dashboard following events kept it for ever.)
-TEST(HallEngineRegression, HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
+TEST(HallEngineRegressionTest,
+     HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
   using namespace ::qcall::testing;  // NOLINT: the command builders.
   const std::vector<std::pair<std::string, v1::Command>> exits = {
       {"complete", Complete(1, 5)},
@@ -1359,7 +1402,7 @@ TEST(HallEngineRegression, HandlingAlarmIsClearedWhenTheTicketLeavesTheWindow) {
 // appointment_unix_seconds becomes milliseconds. A value near
 // (2^64 + now_ms) / 1000, about the year 584,556,000, used to overflow to just
 // before `now` and be accepted as an on-time appointment; it must be refused.
-TEST(HallEngineRegression, AppointmentSecondsThatOverflowAreRefused) {
+TEST(HallEngineRegressionTest, AppointmentSecondsThatOverflowAreRefused) {
   using namespace ::qcall::testing;  // NOLINT: the command builders.
   TestHall h(SmallHallConfig(), ShanghaiTime(9, 0));
   const uint64_t now_ms = static_cast<uint64_t>(absl::ToUnixMillis(h.now()));

@@ -19,7 +19,7 @@ void ExpectInvalid(const v1::HallConfig& config, absl::string_view message) {
               HasSubstr(std::string(message)));
 }
 
-TEST(HallRules, AcceptsTheSmallHallAndFillsDefaults) {
+TEST(HallRulesTest, AcceptsTheSmallHallAndFillsDefaults) {
   absl::StatusOr<HallRules> rules = HallRules::FromConfig(SmallHallConfig());
   ASSERT_TRUE(rules.ok()) << rules.status();
   EXPECT_EQ(rules->services()[0].daily_cap, 999u);
@@ -35,7 +35,7 @@ TEST(HallRules, AcceptsTheSmallHallAndFillsDefaults) {
   EXPECT_FALSE(rules->FindWindow(99).has_value());
 }
 
-TEST(HallRules, ExplicitZeroPolicyIsKept) {
+TEST(HallRulesTest, ExplicitZeroPolicyIsKept) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_policy()->set_max_recalls(0);
   config.mutable_policy()->set_priority_interleave(0);
@@ -45,7 +45,7 @@ TEST(HallRules, ExplicitZeroPolicyIsKept) {
   EXPECT_EQ(rules->policy().priority_interleave, 0);
 }
 
-TEST(HallRules, ParsesTicketNumbers) {
+TEST(HallRulesTest, ParsesTicketNumbers) {
   absl::StatusOr<HallRules> rules = HallRules::FromConfig(SmallHallConfig());
   ASSERT_TRUE(rules.ok());
   EXPECT_EQ(rules->ParseTicketNumber("A012"),
@@ -59,7 +59,7 @@ TEST(HallRules, ParsesTicketNumbers) {
   EXPECT_FALSE(rules->ParseTicketNumber("A99999999999").has_value());
 }
 
-TEST(HallRules, RefusesBrokenConfigsWithTheField) {
+TEST(HallRulesTest, RefusesBrokenConfigsWithTheField) {
   v1::HallConfig c = SmallHallConfig();
   c.set_hall_id("");
   ExpectInvalid(c, "hall_id");

@@ -71,7 +71,7 @@ std::vector<v1::HallEvent> TickTimers(TestHall& h) {
 
 // --- Rule 1: numbering -----------------------------------------------------
 
-TEST(Numbering, RunsWithoutGapsPerServiceAndSkipsNothingOnErrors) {
+TEST(HallNumberingTest, RunsWithoutGapsPerServiceAndSkipsNothingOnErrors) {
   TestHall h(SmallHallConfig());
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
   EXPECT_EQ(Number(h.Ok(Issue("SIM"))), "B001");
@@ -81,7 +81,7 @@ TEST(Numbering, RunsWithoutGapsPerServiceAndSkipsNothingOnErrors) {
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A003");
 }
 
-TEST(Numbering, RestartsAtLocalMidnightOfTheHall) {
+TEST(HallNumberingTest, RestartsAtLocalMidnightOfTheHall) {
   TestHall h(SmallHallConfig(), ShanghaiTime(23, 50));
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A002");
@@ -97,7 +97,7 @@ TEST(Numbering, RestartsAtLocalMidnightOfTheHall) {
   EXPECT_EQ(h.Try(Cancel("A002")).code(), absl::StatusCode::kNotFound);
 }
 
-TEST(Numbering, DaylightSavingChangeRestartsOnceAtLocalMidnight) {
+TEST(HallNumberingTest, DaylightSavingChangeRestartsOnceAtLocalMidnight) {
   // Berlin leaves summer time at 03:00 on Sunday 2026-10-25: that day has 25
   // hours. Numbering must restart at local midnight on both sides, never at
   // 23:00 or 01:00.
@@ -124,7 +124,7 @@ TEST(Numbering, DaylightSavingChangeRestartsOnceAtLocalMidnight) {
   EXPECT_EQ(h.hall().business_day(), 20261026);
 }
 
-TEST(Numbering, NeverGoesBackWhenTheLocalClockRepeats) {
+TEST(HallNumberingTest, NeverGoesBackWhenTheLocalClockRepeats) {
   // Day start 02:30 in Berlin: on 2026-10-25 local 02:30 happens twice. The
   // second time must not start yet another day.
   v1::HallConfig config = SmallHallConfig();
@@ -144,7 +144,7 @@ TEST(Numbering, NeverGoesBackWhenTheLocalClockRepeats) {
   EXPECT_EQ(h.hall().business_day(), 20261025);
 }
 
-TEST(Numbering, HallOpenAcrossMidnightKeepsOneDay) {
+TEST(HallNumberingTest, HallOpenAcrossMidnightKeepsOneDay) {
   v1::HallConfig config = SmallHallConfig();
   config.clear_hours();
   for (int day = 1; day <= 7; ++day) {
@@ -162,7 +162,7 @@ TEST(Numbering, HallOpenAcrossMidnightKeepsOneDay) {
   EXPECT_EQ(Number(h.Ok(Issue("BILL"))), "A001");
 }
 
-TEST(Numbering, DailyCapIsResourceExhaustedAndSkipsNothing) {
+TEST(HallNumberingTest, DailyCapIsResourceExhaustedAndSkipsNothing) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services(0)->set_number_width(1);  // A1 ... A9.
   TestHall h(config);
@@ -180,7 +180,7 @@ TEST(Numbering, DailyCapIsResourceExhaustedAndSkipsNothing) {
 
 // --- Rule 2: one ticket, one window; precise errors ------------------------
 
-TEST(Windows, CallNextHandsATicketToExactlyOneWindow) {
+TEST(HallWindowsTest, CallNextHandsATicketToExactlyOneWindow) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -194,7 +194,7 @@ TEST(Windows, CallNextHandsATicketToExactlyOneWindow) {
               absl::StatusCode::kFailedPrecondition, "A001 is called");
 }
 
-TEST(Windows, RefusesWhatAClerkCannotDoWithAReason) {
+TEST(HallWindowsTest, RefusesWhatAClerkCannotDoWithAReason) {
   TestHall h(SmallHallConfig());
   ExpectError(h.Try(CallNext(1)), absl::StatusCode::kFailedPrecondition,
               "window 1 is closed; open it first");
@@ -238,7 +238,7 @@ TEST(Windows, RefusesWhatAClerkCannotDoWithAReason) {
               "paused (lunch)");
 }
 
-TEST(Windows, ErrorsChangeNothing) {
+TEST(HallWindowsTest, ErrorsChangeNothing) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(Issue("BILL"));
@@ -257,7 +257,7 @@ TEST(Windows, ErrorsChangeNothing) {
 
 // --- Rule 3: minimum open windows ------------------------------------------
 
-TEST(MinimumOpen, CloseAndPauseBelowTheMinimumNeedAnOverride) {
+TEST(HallMinimumOpenTest, CloseAndPauseBelowTheMinimumNeedAnOverride) {
   TestHall h(SmallHallConfig());  // Minimum 2, 09:00 is business hours.
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -281,7 +281,7 @@ TEST(MinimumOpen, CloseAndPauseBelowTheMinimumNeedAnOverride) {
   EXPECT_FALSE(reopened.events().rbegin()->alarm().raised());
 }
 
-TEST(MinimumOpen, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
+TEST(HallMinimumOpenTest, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
   TestHall h(SmallHallConfig(), ShanghaiTime(8, 0));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -292,7 +292,7 @@ TEST(MinimumOpen, AllowsClosingOutsideBusinessHoursAndAboveTheMinimum) {
   h.Ok(CloseWindow(3));  // After closing time.
 }
 
-TEST(MinimumOpen, OverrideNeedsASupervisorAndAReason) {
+TEST(HallMinimumOpenTest, OverrideNeedsASupervisorAndAReason) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   v1::Command close = CloseWindow(1, "boss");
@@ -301,7 +301,7 @@ TEST(MinimumOpen, OverrideNeedsASupervisorAndAReason) {
               "override.reason is required");
 }
 
-TEST(MinimumOpen, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
+TEST(HallMinimumOpenTest, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -327,7 +327,7 @@ TEST(MinimumOpen, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
   EXPECT_FALSE(h.Ok(OpenWindow(1, "c1")).events().rbegin()->alarm().raised());
 }
 
-TEST(MinimumOpen, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
+TEST(HallMinimumOpenTest, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "standby-1"));  // The only standby clerk is busy.
@@ -339,7 +339,7 @@ TEST(MinimumOpen, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
   EXPECT_EQ(view.alarms_size(), 2);  // Below minimum, window lost.
 }
 
-TEST(MinimumOpen, SupervisorChangesTheMinimum) {
+TEST(HallMinimumOpenTest, SupervisorChangesTheMinimum) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -354,7 +354,7 @@ TEST(MinimumOpen, SupervisorChangesTheMinimum) {
   EXPECT_TRUE(out.events()[1].alarm().raised());
 }
 
-TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
+TEST(HallMinimumOpenTest, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
   TestHall h(SmallHallConfig(), ShanghaiTime(8, 0));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(Tick());
@@ -367,7 +367,7 @@ TEST(MinimumOpen, OpeningTimeWithTooFewWindowsRaisesTheAlarmOnTick) {
 
 // --- Rule 4: dispatch --------------------------------------------------------
 
-TEST(Dispatch, PriorityCategoryGoesFirstUntilWaitingCatchesUp) {
+TEST(HallDispatchTest, PriorityCategoryGoesFirstUntilWaitingCatchesUp) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(3, "c3"));  // BILL only.
   h.Ok(Issue("BILL"));        // A001 normal.
@@ -382,7 +382,7 @@ TEST(Dispatch, PriorityCategoryGoesFirstUntilWaitingCatchesUp) {
   EXPECT_EQ(Number(h.Ok(CallNext(3))), "A001");
 }
 
-TEST(Dispatch, WindowWeightsPreferTheirService) {
+TEST(HallDispatchTest, WindowWeightsPreferTheirService) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_windows(0)->mutable_serves(0)->set_weight(100);  // BILL.
   config.mutable_windows(0)->mutable_serves(1)->set_weight(300);  // SIM.
@@ -401,7 +401,7 @@ TEST(Dispatch, WindowWeightsPreferTheirService) {
   EXPECT_EQ(Number(h.Ok(CallNext(1))), "B001");
 }
 
-TEST(Dispatch, InterleaveCallsANormalTicketAfterNPriorityOnes) {
+TEST(HallDispatchTest, InterleaveCallsANormalTicketAfterNPriorityOnes) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_policy()->set_priority_interleave(2);
   TestHall h(config);
@@ -417,7 +417,7 @@ TEST(Dispatch, InterleaveCallsANormalTicketAfterNPriorityOnes) {
   EXPECT_EQ(called, (std::vector<std::string>{"A002", "A003", "A001", "A004"}));
 }
 
-TEST(Dispatch, OnlyHeadsOfServedLanesAreConsidered) {
+TEST(HallDispatchTest, OnlyHeadsOfServedLanesAreConsidered) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(4, "c4"));  // SIM only.
   h.Ok(Issue("BILL", v1::CATEGORY_URGENT));
@@ -427,7 +427,7 @@ TEST(Dispatch, OnlyHeadsOfServedLanesAreConsidered) {
               "window 4 does not serve 话费缴纳");
 }
 
-TEST(Dispatch,
+TEST(HallDispatchTest,
      AppointmentsAreCheckedInWithinTheirToleranceAndCalledNearTheSlot) {
   TestHall h(SmallHallConfig(), ShanghaiTime(9, 0));
   h.Ok(OpenWindow(3, "c3"));
@@ -455,7 +455,8 @@ TEST(Dispatch,
 
 // --- Ticket life cycle -------------------------------------------------------
 
-TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
+TEST(HallLifecycleTest,
+     RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_policy()->set_max_recalls(1);
   config.mutable_policy()->set_requeue_offset(2);
@@ -489,7 +490,7 @@ TEST(Lifecycle, RecallsAreLimitedThenNoShowAndRequeueGoesBehindTheHead) {
               "the most this hall allows");
 }
 
-TEST(Lifecycle, TransferPlacesFirstLastOrByIssueTime) {
+TEST(HallLifecycleTest, TransferPlacesFirstLastOrByIssueTime) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(4, "c4"));
@@ -522,7 +523,7 @@ TEST(Lifecycle, TransferPlacesFirstLastOrByIssueTime) {
               absl::StatusCode::kNotFound, "no service 'NOPE'");
 }
 
-TEST(Lifecycle, CancelAndVoidRemoveFromTheMiddle) {
+TEST(HallLifecycleTest, CancelAndVoidRemoveFromTheMiddle) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(3, "c3"));
   for (int i = 0; i < 3; ++i) h.Ok(Issue("BILL"));
@@ -542,7 +543,7 @@ TEST(Lifecycle, CancelAndVoidRemoveFromTheMiddle) {
   EXPECT_FALSE(h.Ok(CallNext(3)).result().has_ticket());
 }
 
-TEST(Lifecycle, PauseAndResume) {
+TEST(HallLifecycleTest, PauseAndResume) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -562,7 +563,7 @@ TEST(Lifecycle, PauseAndResume) {
 
 // --- Timers ------------------------------------------------------------------
 
-TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
+TEST(HallTimersTest, NoShowTimeoutAndAlarmsComeFromTick) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_policy()->set_no_show_timeout_seconds(120);
   TestHall h(config);
@@ -601,7 +602,7 @@ TEST(Timers, NoShowTimeoutAndAlarmsComeFromTick) {
   EXPECT_FALSE(TickTimers(h)[0].alarm().raised());
 }
 
-TEST(Timers, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
+TEST(HallTimersTest, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services(0)->set_target_wait_seconds(30);
   TestHall h(config);
@@ -613,7 +614,7 @@ TEST(Timers, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
             "话费缴纳: customers wait longer than the 30-second target");
 }
 
-TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
+TEST(HallTimersTest, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
   TestHall h(SmallHallConfig(), ShanghaiTime(17, 50));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -637,7 +638,7 @@ TEST(Timers, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
 
 // --- Rule 6: events ----------------------------------------------------------
 
-TEST(Events, CarryTheBoardPayloadAndGaplessSequence) {
+TEST(HallEventsTest, CarryTheBoardPayloadAndGaplessSequence) {
   v1::HallConfig config = SmallHallConfig();
   config.set_language(v1::LANGUAGE_EN);
   TestHall h(config);
@@ -663,7 +664,7 @@ TEST(Events, CarryTheBoardPayloadAndGaplessSequence) {
   EXPECT_EQ(h.hall().Snapshot().tickets(0).phone(), "13912345678");
 }
 
-TEST(Events, AReusedOutcomeCarriesNothingFromTheCommandBefore) {
+TEST(HallEventsTest, AReusedOutcomeCarriesNothingFromTheCommandBefore) {
   // Outcome recycles its messages for speed; a voided ticket's reason or a
   // close's override must not leak into the next event of the same kind.
   TestHall h(SmallHallConfig());
@@ -689,7 +690,7 @@ TEST(Events, AReusedOutcomeCarriesNothingFromTheCommandBefore) {
 
 // --- Rule 7: estimates -------------------------------------------------------
 
-TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
+TEST(HallEstimatesTest, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
   TestHall h(SmallHallConfig());
   h.Ok(Issue("BILL"));
   h.Ok(Issue("BILL"));
@@ -709,7 +710,7 @@ TEST(Estimates, PriorityTicketsSeeOnlyThoseWhoGoBeforeThem) {
 
 // --- Rule 5: determinism -----------------------------------------------------
 
-TEST(Determinism, SnapshotRestoreContinueEqualsNeverStopping) {
+TEST(HallDeterminismTest, SnapshotRestoreContinueEqualsNeverStopping) {
   const v1::HallConfig config = SmallHallConfig();
   std::vector<v1::Command> script = {
       OpenWindow(1, "c1"),
@@ -761,7 +762,7 @@ TEST(Determinism, SnapshotRestoreContinueEqualsNeverStopping) {
   }
 }
 
-TEST(Determinism, RestoreRefusesACorruptSnapshot) {
+TEST(HallDeterminismTest, RestoreRefusesACorruptSnapshot) {
   TestHall h(SmallHallConfig());
   h.Ok(Issue("BILL"));
   v1::HallState state = h.hall().Snapshot();
@@ -777,7 +778,7 @@ TEST(Determinism, RestoreRefusesACorruptSnapshot) {
 namespace qcall::testing {
 namespace {
 
-TEST(StaffingView, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
+TEST(HallStaffingViewTest, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -803,7 +804,7 @@ TEST(StaffingView, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
   EXPECT_EQ(view.advice().close_window(), 0);
 }
 
-TEST(StaffingView, AQuietHallIsAdvisedTheMinimum) {
+TEST(HallStaffingViewTest, AQuietHallIsAdvisedTheMinimum) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
   const v1::HallView view = h.hall().View(h.now());
@@ -813,7 +814,7 @@ TEST(StaffingView, AQuietHallIsAdvisedTheMinimum) {
   EXPECT_EQ(view.advice().close_window(), 1) << "4 open, 2 needed";
 }
 
-TEST(StaffingView, AWindowToldToCloseStaysTheOneWhileItFinishes) {
+TEST(HallStaffingViewTest, AWindowToldToCloseStaysTheOneWhileItFinishes) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
   h.Ok(Tick());
@@ -843,7 +844,8 @@ std::vector<v1::HallEvent> OfKind(const Hall::Outcome& out,
   return events;
 }
 
-TEST(LoadAlarms, AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
+TEST(HallLoadAlarmsTest,
+     AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   h.Ok(OpenWindow(3, "c3"));      // BILL only: one window.
   h.Ok(OpenWindow(4, "c4"));      // SIM only.
@@ -876,7 +878,7 @@ TEST(LoadAlarms, AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
   EXPECT_TRUE(cleared);
 }
 
-TEST(LoadAlarms, AdviceIsAnnouncedWhenItChanges) {
+TEST(HallLoadAlarmsTest, AdviceIsAnnouncedWhenItChanges) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));

@@ -9,7 +9,7 @@ namespace {
 
 constexpr double kMean = 600'000;  // 10 minutes, in ms.
 
-TEST(HandlingFit, KeepsTheMeanAndTheSpreadItIsGiven) {
+TEST(HandlingFitTest, KeepsTheMeanAndTheSpreadItIsGiven) {
   for (const double c2 : {0.05, 0.2, 1.0 / 3, 0.43, 0.5, 0.8, 1.0, 2.0, 5.0}) {
     const HandlingFit fit = HandlingFit::FromMoments(kMean, c2);
     EXPECT_NEAR(fit.Mean(), kMean, 1e-6 * kMean) << c2;
@@ -18,14 +18,14 @@ TEST(HandlingFit, KeepsTheMeanAndTheSpreadItIsGiven) {
   }
 }
 
-TEST(HandlingFit, ExponentialTimesAreMemoryless) {
+TEST(HandlingFitTest, ExponentialTimesAreMemoryless) {
   const HandlingFit fit = HandlingFit::FromMoments(kMean, 1);
   for (const double elapsed : {1.0, 0.5 * kMean, 3 * kMean, 40 * kMean}) {
     EXPECT_NEAR(fit.RemainingMs(elapsed), kMean, 1e-6 * kMean) << elapsed;
   }
 }
 
-TEST(HandlingFit, RegularTimesAreNearlyDoneLateIn) {
+TEST(HandlingFitTest, RegularTimesAreNearlyDoneLateIn) {
   // c² = 1/4: Erlang(4) at 4 / mean. 0.9 of a mean in (rate × elapsed =
   // 3.6), the phases left weigh (4 + 3 × 3.6 + 2 × 3.6² / 2 + 3.6³ / 6)
   // against (1 + 3.6 + 3.6² / 2 + 3.6³ / 6): 0.4711 of a mean.
@@ -42,7 +42,7 @@ TEST(HandlingFit, RegularTimesAreNearlyDoneLateIn) {
             HandlingFit::FromMoments(kMean, 0.06).RemainingMs(kMean / 2));
 }
 
-TEST(HandlingFit, IrregularTimesThatLastHaveLongerToGo) {
+TEST(HandlingFitTest, IrregularTimesThatLastHaveLongerToGo) {
   // c² = 3: exponentials with balanced means, the slow one taken with
   // probability 1 - (1 + √(2/4)) / 2 and lasting mean / (2 × that) =
   // 3.414 means. A customer long at the window is likely that kind.

@@ -29,9 +29,9 @@ std::string State(Hall& hall) {
 }
 
 // A hall with A001, A002 and B001 issued, window 1 open holding A001.
-class ReconfigureTest : public ::testing::Test {
+class HallReconfigureTest : public ::testing::Test {
  protected:
-  ReconfigureTest() : h_(SmallHallConfig()) {
+  HallReconfigureTest() : h_(SmallHallConfig()) {
     h_.Ok(OpenWindow(1, "c1"));
     h_.Ok(OpenWindow(2, "c2"));
     h_.Ok(Issue("BILL"));
@@ -52,7 +52,8 @@ class ReconfigureTest : public ::testing::Test {
   TestHall h_;
 };
 
-TEST_F(ReconfigureTest, NewServiceAndWindowJoinWhileTicketsKeepTheirPlaces) {
+TEST_F(HallReconfigureTest,
+       NewServiceAndWindowJoinWhileTicketsKeepTheirPlaces) {
   v1::HallConfig config = SmallHallConfig();
   v1::ServiceConfig* repair = config.add_services();
   repair->set_code("REPAIR");
@@ -85,7 +86,7 @@ TEST_F(ReconfigureTest, NewServiceAndWindowJoinWhileTicketsKeepTheirPlaces) {
   EXPECT_EQ(h_.Ok(Issue("BILL")).result().ticket().number(), "A003");
 }
 
-TEST_F(ReconfigureTest, ReorderedServicesAndWindowsKeepTheirState) {
+TEST_F(HallReconfigureTest, ReorderedServicesAndWindowsKeepTheirState) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services()->SwapElements(0, 1);
   config.mutable_windows()->SwapElements(0, 3);
@@ -97,7 +98,7 @@ TEST_F(ReconfigureTest, ReorderedServicesAndWindowsKeepTheirState) {
   EXPECT_EQ(h_.Ok(Issue("SIM")).result().ticket().number(), "B002");
 }
 
-TEST_F(ReconfigureTest, UnusedServiceAndClosedWindowMayGo) {
+TEST_F(HallReconfigureTest, UnusedServiceAndClosedWindowMayGo) {
   v1::HallConfig start = SmallHallConfig();
   v1::ServiceConfig* extra = start.add_services();
   extra->set_code("EXTRA");
@@ -113,7 +114,7 @@ TEST_F(ReconfigureTest, UnusedServiceAndClosedWindowMayGo) {
   EXPECT_EQ(h.Try(OpenWindow(3, "c3")).code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(ReconfigureTest, ARemovedLostWindowTakesItsAlarmAlong) {
+TEST_F(HallReconfigureTest, ARemovedLostWindowTakesItsAlarmAlong) {
   // Window 2 loses its counter (it is closed and its alarm raised); a
   // config without window 2 ends the alarm with an event, so boards and
   // dashboards that follow events do not keep it for ever.
@@ -134,7 +135,7 @@ TEST_F(ReconfigureTest, ARemovedLostWindowTakesItsAlarmAlong) {
   }
 }
 
-TEST_F(ReconfigureTest, ServiceWithTicketsTodayStays) {
+TEST_F(HallReconfigureTest, ServiceWithTicketsTodayStays) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services()->DeleteSubrange(1, 1);  // SIM has B001.
   for (v1::WindowConfig& w : *config.mutable_windows()) {
@@ -150,21 +151,21 @@ TEST_F(ReconfigureTest, ServiceWithTicketsTodayStays) {
                 "service SIM has 1 tickets today");
 }
 
-TEST_F(ReconfigureTest, IssuedNumbersAreNotRenamed) {
+TEST_F(HallReconfigureTest, IssuedNumbersAreNotRenamed) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services(0)->set_ticket_prefix("Z");
   ExpectRefused(config, absl::StatusCode::kFailedPrecondition,
                 "prefix and number width");
 }
 
-TEST_F(ReconfigureTest, OpenWindowStays) {
+TEST_F(HallReconfigureTest, OpenWindowStays) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_windows()->DeleteSubrange(0, 1);
   ExpectRefused(config, absl::StatusCode::kFailedPrecondition,
                 "window 1 is not closed");
 }
 
-TEST_F(ReconfigureTest, TimeZoneAndHallIdCannotChange) {
+TEST_F(HallReconfigureTest, TimeZoneAndHallIdCannotChange) {
   v1::HallConfig zone = SmallHallConfig();
   zone.set_time_zone("Europe/Berlin");
   ExpectRefused(zone, absl::StatusCode::kFailedPrecondition, "time zone");
@@ -173,13 +174,13 @@ TEST_F(ReconfigureTest, TimeZoneAndHallIdCannotChange) {
   ExpectRefused(other, absl::StatusCode::kInvalidArgument, "other-hall");
 }
 
-TEST_F(ReconfigureTest, InvalidConfigIsRefusedByTheSameRulesAsAtStart) {
+TEST_F(HallReconfigureTest, InvalidConfigIsRefusedByTheSameRulesAsAtStart) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_windows(0)->add_serves()->set_service_code("NOPE");
   ExpectRefused(config, absl::StatusCode::kInvalidArgument, "NOPE");
 }
 
-TEST_F(ReconfigureTest, MinimumFollowsTheConfigOnlyWhenTheConfigChangesIt) {
+TEST_F(HallReconfigureTest, MinimumFollowsTheConfigOnlyWhenTheConfigChangesIt) {
   h_.Ok(SetMin(1, "duty manager"));
   v1::HallConfig same_min = SmallHallConfig();
   same_min.set_name("新名字");
@@ -197,7 +198,7 @@ TEST_F(ReconfigureTest, MinimumFollowsTheConfigOnlyWhenTheConfigChangesIt) {
   EXPECT_TRUE(alarm) << "2 open windows are below the new minimum of 3";
 }
 
-TEST_F(ReconfigureTest, ReplayedConfigureGivesTheSameState) {
+TEST_F(HallReconfigureTest, ReplayedConfigureGivesTheSameState) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services(1)->set_target_wait_seconds(60);
   const v1::HallState before = h_.hall().Snapshot();

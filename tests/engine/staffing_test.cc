@@ -18,7 +18,7 @@ StaffingInput::Window Window(std::vector<double> share, bool open,
   return {std::move(share), open, open && idle};
 }
 
-TEST(Staffing, DedicatedWindowsNeedWhatErlangCSays) {
+TEST(StaffingTest, DedicatedWindowsNeedWhatErlangCSays) {
   StaffingInput in;
   in.services = {Load(120, 180, 600), Load(30, 600, 900)};
   for (int w = 0; w < 8; ++w) in.windows.push_back(Window({1, 0}, w < 2));
@@ -33,7 +33,7 @@ TEST(Staffing, DedicatedWindowsNeedWhatErlangCSays) {
   EXPECT_EQ(plan.open, 3);
 }
 
-TEST(Staffing, SharedWindowsPoolTheirServices) {
+TEST(StaffingTest, SharedWindowsPoolTheirServices) {
   StaffingInput in;
   in.services = {Load(60, 240, 600), Load(60, 240, 600)};
   for (int w = 0; w < 10; ++w) in.windows.push_back(Window({0.5, 0.5}, false));
@@ -44,7 +44,7 @@ TEST(Staffing, SharedWindowsPoolTheirServices) {
   EXPECT_LT(plan.recommended_open, alone) << "one line serves two better";
 }
 
-TEST(Staffing, NeverBelowTheMinimumAndQuietServicesNeedNothing) {
+TEST(StaffingTest, NeverBelowTheMinimumAndQuietServicesNeedNothing) {
   StaffingInput in;
   in.services = {Load(0, 180, 600), Load(2, 180, 600)};
   for (int w = 0; w < 6; ++w) in.windows.push_back(Window({1, 1}, w < 4));
@@ -55,7 +55,7 @@ TEST(Staffing, NeverBelowTheMinimumAndQuietServicesNeedNothing) {
   EXPECT_EQ(plan.close_window, -1) << "at the minimum nothing closes";
 }
 
-TEST(Staffing, ALongLineNeedsTheWindowsThatClearItWithinTheTarget) {
+TEST(StaffingTest, ALongLineNeedsTheWindowsThatClearItWithinTheTarget) {
   StaffingInput in;
   in.services = {Load(30, 300, 600)};  // 2.5 erlangs.
   in.services[0].waiting = 20;         // 20 x 300 s / 600 s = 10 windows.
@@ -66,14 +66,14 @@ TEST(Staffing, ALongLineNeedsTheWindowsThatClearItWithinTheTarget) {
   EXPECT_EQ(plan.recommended_open, 10);
 }
 
-TEST(Staffing, WithoutATargetAServiceOnlyKeepsUp) {
+TEST(StaffingTest, WithoutATargetAServiceOnlyKeepsUp) {
   StaffingInput in;
   in.services = {Load(90, 200, 0)};  // 5 erlangs.
   in.windows.push_back(Window({1}, false));
   EXPECT_EQ(PlanStaffing(in).services[0].needed, 6);
 }
 
-TEST(Staffing, AdvisesTheClosedWindowThatHelpsTheShortestService) {
+TEST(StaffingTest, AdvisesTheClosedWindowThatHelpsTheShortestService) {
   StaffingInput in;
   in.services = {Load(40, 180, 600), Load(100, 300, 300)};
   in.windows = {Window({1, 0}, true), Window({0, 1}, true),
@@ -86,7 +86,7 @@ TEST(Staffing, AdvisesTheClosedWindowThatHelpsTheShortestService) {
   EXPECT_EQ(plan.close_window, -1);
 }
 
-TEST(Staffing, AdvisesClosingOnlyAnIdleWindowThatIsNotNeeded) {
+TEST(StaffingTest, AdvisesClosingOnlyAnIdleWindowThatIsNotNeeded) {
   StaffingInput in;
   in.services = {Load(10, 180, 600), Load(10, 180, 600)};
   in.windows = {Window({1, 0}, true, /*idle=*/false), Window({1, 0}, true),
@@ -97,7 +97,7 @@ TEST(Staffing, AdvisesClosingOnlyAnIdleWindowThatIsNotNeeded) {
   EXPECT_EQ(plan.open_window, -1);
 }
 
-TEST(Staffing, ClosesOnlyWithTenPercentMoreCustomersCovered) {
+TEST(StaffingTest, ClosesOnlyWithTenPercentMoreCustomersCovered) {
   // One service on dedicated windows, at a load where 10 % more customers
   // need one window more: with that one window over the need nothing
   // closes (the hysteresis), with two over one does.
@@ -118,7 +118,7 @@ TEST(Staffing, ClosesOnlyWithTenPercentMoreCustomersCovered) {
   }
 }
 
-TEST(Staffing, ClosesTheWindowWhoseServicesKeepTheMost) {
+TEST(StaffingTest, ClosesTheWindowWhoseServicesKeepTheMost) {
   // BILL is busy (4 erlangs), SIM quiet: of the idle windows, one of SIM's
   // closes, not one of BILL's.
   StaffingInput in;

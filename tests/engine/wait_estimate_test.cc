@@ -31,7 +31,7 @@ int64_t Estimate(const Hall::Outcome& issued) {
 
 // BILL (A, 240 s) and SIM (B, 480 s); windows 1 and 2 serve both, 3 only
 // BILL, 4 only SIM.
-TEST(Estimates, ReplayTheDispatchWithMeanHandlingTimes) {
+TEST(HallWaitEstimateTest, ReplayTheDispatchWithMeanHandlingTimes) {
   TestHall h(SmallHallConfig());
   // No window open: assume one will, never negative, never absurd.
   const Hall::Outcome& first = h.Ok(Issue("BILL"));
@@ -67,7 +67,7 @@ TEST(Estimates, ReplayTheDispatchWithMeanHandlingTimes) {
   EXPECT_EQ(h.hall().View(h.now()).services(0).mean_handling_seconds(), 308);
 }
 
-TEST(Estimates, OneLineAtBusyWindowsIsTheQueueLengthEstimate) {
+TEST(HallWaitEstimateTest, OneLineAtBusyWindowsIsTheQueueLengthEstimate) {
   // Five windows for one service, all busy, k waiting: the next customer is
   // called after k + 1 departures, which come at 5 per mean handling time.
   v1::HallConfig config = SmallHallConfig();
@@ -91,7 +91,8 @@ TEST(Estimates, OneLineAtBusyWindowsIsTheQueueLengthEstimate) {
   }
 }
 
-TEST(Estimates, ACustomerLongAtTheWindowIsNearlyDoneWhenHandlingIsRegular) {
+TEST(HallWaitEstimateTest,
+     ACustomerLongAtTheWindowIsNearlyDoneWhenHandlingIsRegular) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(3, "c3"));  // Serves only BILL (prior 240 s).
   // Before the day has shown how handling times spread, they count as
@@ -165,7 +166,7 @@ bool AdvisesToOpen(const Hall::Outcome& tick, int window) {
   return false;
 }
 
-TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
+TEST(HallWaitEstimateTest, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
   // Windows 1 and 2 serve only BILL (240 s), at least 1 open. Forty an
   // hour come and nobody has been called: the advice is to open window 2.
   v1::HallConfig config = SmallHallConfig();
@@ -256,7 +257,7 @@ TEST(Estimates, WhereClerksFollowTheAdviceTheWindowItOpensCounts) {
   EXPECT_EQ(h.hall().Snapshot().advice_following().opens_followed(), 0);
 }
 
-TEST(Estimates, WindowsThatCannotCallTheTicketSayNothingAboutIt) {
+TEST(HallWaitEstimateTest, WindowsThatCannotCallTheTicketSayNothingAboutIt) {
   // Only window 4 (SIM alone) is open, busy, with SIM customers coming.
   // Replaying its calls would run on for hours without ever reaching a
   // BILL ticket; as with no window open, one BILL window is assumed.
@@ -269,7 +270,7 @@ TEST(Estimates, WindowsThatCannotCallTheTicketSayNothingAboutIt) {
   EXPECT_EQ(Estimate(h.Ok(Issue("BILL"))), 240);
 }
 
-TEST(Estimates, ASharedWindowGoesToWhoeverWaitedLongest) {
+TEST(HallWaitEstimateTest, ASharedWindowGoesToWhoeverWaitedLongest) {
   // Window 1 alone serves BILL and SIM with equal weights. It is busy with
   // A001; B001 has waited a minute when A002 comes. Nobody is ahead of A002
   // in BILL, but window 1 will take B001 first and hold it 480 s: A002 is
@@ -298,7 +299,7 @@ v1::HallConfig HeavyBillConfig() {
   return config;
 }
 
-TEST(Estimates, LaterCustomersOfAHeavierServiceGoFirst) {
+TEST(HallWaitEstimateTest, LaterCustomersOfAHeavierServiceGoFirst) {
   // A quiet hall: B003 follows B002 when window 1 frees at 480 s, at 960 s.
   TestHall quiet(HeavyBillConfig());
   quiet.Ok(OpenWindow(1, "c1"));
@@ -326,7 +327,7 @@ TEST(Estimates, LaterCustomersOfAHeavierServiceGoFirst) {
   EXPECT_EQ(Estimate(issued), 1200);
 }
 
-TEST(Estimates, TransfersIntoAServiceGoAheadOfItsLine) {
+TEST(HallWaitEstimateTest, TransfersIntoAServiceGoAheadOfItsLine) {
   // Windows 3 (BILL) and 4 (SIM). Three BILL customers were sent on to SIM
   // today and served there in 480 s each: with 5 tickets issued in the last
   // 30 minutes, a transfer into SIM is expected every 600 s.
@@ -354,7 +355,7 @@ TEST(Estimates, TransfersIntoAServiceGoAheadOfItsLine) {
   EXPECT_EQ(Estimate(issued), 960 + 4 * 480);
 }
 
-TEST(Estimates, AWalkInIsToldWhatTheBoardSays) {
+TEST(HallWaitEstimateTest, AWalkInIsToldWhatTheBoardSays) {
   // The per-service estimate a kiosk or board shows before issuing is the
   // one the ticket then gets, transfers and all.
   TestHall h(HeavyBillConfig());
@@ -390,7 +391,7 @@ TEST(Estimates, AWalkInIsToldWhatTheBoardSays) {
   }
 }
 
-TEST(Estimates, AReplayThatRunsOutSaysAtLeastHowFarItWent) {
+TEST(HallWaitEstimateTest, AReplayThatRunsOutSaysAtLeastHowFarItWent) {
   // Window 1 alone. A001 was sent on to SIM ten times today: with two
   // tickets issued, a transfer into SIM is expected every 180 s, and each
   // takes the window 480 s. Transfers go first, so the replay never reaches
@@ -408,7 +409,7 @@ TEST(Estimates, AReplayThatRunsOutSaysAtLeastHowFarItWent) {
   EXPECT_EQ(Estimate(issued), 24 * 3600);
 }
 
-TEST(Estimates, ALongLineIsItsLengthOverTheRate) {
+TEST(HallWaitEstimateTest, ALongLineIsItsLengthOverTheRate) {
   // Past 100 people ahead the calls are not replayed one by one: (ahead -
   // idle + 1) x mean / the window time BILL gets (windows 3 and 1 whole,
   // nobody waits for SIM).

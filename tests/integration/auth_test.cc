@@ -35,7 +35,7 @@ grpc::Status ListServicesWithHeader(Api& api, const std::string& value) {
   return api.kiosk.ListServices(&context, request, &response);
 }
 
-TEST(QcalldAuth, RoleMatrixOfTheDemoTokens) {
+TEST(QcalldAuthTest, RoleMatrixOfTheDemoTokens) {
   QcalldProcess server({.config_path = DEMO_CONFIG});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -196,7 +196,7 @@ TEST(QcalldAuth, RoleMatrixOfTheDemoTokens) {
   EXPECT_EQ(after->open_windows(), 1);
 }
 
-TEST(QcalldAuth, HallScopes) {
+TEST(QcalldAuthTest, HallScopes) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());

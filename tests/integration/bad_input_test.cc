@@ -14,7 +14,7 @@ using grpc::StatusCode;
 
 const std::string k100K(100 * 1024, 'x');
 
-TEST(QcalldBadInput, RefusedWithTheFittingStatusAndNothingChanges) {
+TEST(QcalldBadInputTest, RefusedWithTheFittingStatusAndNothingChanges) {
   QcalldProcess server({.config_text = TestConfig(/*min_open_windows=*/1)});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());

@@ -56,7 +56,7 @@ Result<v1::CommandReply> IssueIn(Api& api, const std::string& hall_id) {
                   request);
 }
 
-TEST(ConfigureHallTest, AddedHallServesAndSurvivesKill) {
+TEST(QcalldConfigureHallTest, AddedHallServesAndSurvivesKill) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   {
@@ -85,7 +85,7 @@ TEST(ConfigureHallTest, AddedHallServesAndSurvivesKill) {
   EXPECT_EQ(next->ticket().number(), "A002");
 }
 
-TEST(ConfigureHallTest, RunningHallTakesANewWindowAndKeepsItsQueue) {
+TEST(QcalldConfigureHallTest, RunningHallTakesANewWindowAndKeepsItsQueue) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -113,7 +113,7 @@ TEST(ConfigureHallTest, RunningHallTakesANewWindowAndKeepsItsQueue) {
   EXPECT_EQ(called->ticket().number(), "A0001");
 }
 
-TEST(ConfigureHallTest, RefusalsChangeNothing) {
+TEST(QcalldConfigureHallTest, RefusalsChangeNothing) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -149,7 +149,7 @@ TEST(ConfigureHallTest, RefusalsChangeNothing) {
   EXPECT_EQ(halls->halls_size(), 2) << "no refused hall was added";
 }
 
-TEST(ConfigureHallTest, ChangedConfigFileIsAppliedAtStart) {
+TEST(QcalldConfigureHallTest, ChangedConfigFileIsAppliedAtStart) {
   // A snapshot after every command holds the old configuration, so only
   // applying the file can rename the hall.
   QcalldProcess server({.config_text = TestConfig(), .snapshot_every = 1});

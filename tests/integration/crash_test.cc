@@ -181,7 +181,7 @@ std::string TicketName(const std::string& prefix, int number) {
   return prefix + std::string(4 - digits.size(), '0') + digits;
 }
 
-TEST(QcalldCrash, Kill9UnderLoadLosesNothingAcknowledged) {
+TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
   constexpr int kKills = 22;
   constexpr auto kBudget = std::chrono::seconds(40);
   QcalldProcess server({.config_text = TestConfig(), .snapshot_every = 200});

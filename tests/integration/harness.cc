@@ -470,23 +470,6 @@ v1::WatchRequest WatchFrom(uint64_t after_seq, std::vector<int32_t> windows,
   return request;
 }
 
-int32_t EventWindow(const v1::HallEvent& e) {
-  switch (e.kind_case()) {
-    case v1::HallEvent::kTicketCalled:
-      return e.ticket_called().window();
-    case v1::HallEvent::kTicketStateChanged:
-      return e.ticket_state_changed().window();
-    case v1::HallEvent::kTicketTransferred:
-      return e.ticket_transferred().from_window();
-    case v1::HallEvent::kWindowChanged:
-      return e.window_changed().window();
-    case v1::HallEvent::kAlarm:
-      return e.alarm().window();
-    default:
-      return 0;
-  }
-}
-
 std::string EventTicket(const v1::HallEvent& e) {
   switch (e.kind_case()) {
     case v1::HallEvent::kTicketIssued:

@@ -220,8 +220,6 @@ v1::WatchRequest WatchFrom(uint64_t after_seq,
                            std::vector<int32_t> windows = {},
                            const std::string& hall = kHall);
 
-// The window an event concerns, 0 for hall-wide ones (as the server filters).
-int32_t EventWindow(const v1::HallEvent& event);
 // The ticket number an event carries, "" when it carries none.
 std::string EventTicket(const v1::HallEvent& event);
 

@@ -29,6 +29,9 @@ void NextMillisecond() {
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
+// How long window 1 serves B0001 at least.
+constexpr std::chrono::milliseconds kServedFor(50);
+
 const v1::HallEvent* FindEvent(
     const std::vector<v1::HallEvent>& events,
     const std::function<bool(const v1::HallEvent&)>& match) {
@@ -38,7 +41,7 @@ const v1::HallEvent* FindEvent(
   return nullptr;
 }
 
-TEST(QcalldLifeCycle, EveryRpcThroughOneHallsDay) {
+TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
   QcalldProcess server(
       {.config_text = TestConfig(), .heartbeat_timeout_seconds = 1});
   ASSERT_TRUE(server.Start());
@@ -168,6 +171,8 @@ TEST(QcalldLifeCycle, EveryRpcThroughOneHallsDay) {
     EXPECT_EQ(serving->ticket().state(), v1::TICKET_STATE_SERVING);
     EXPECT_CODE(api.StartServing(1), StatusCode::FAILED_PRECONDITION);
     EXPECT_CODE(api.Recall(1), StatusCode::FAILED_PRECONDITION);
+    // Served for a while: a handling time of 0 would be wrong.
+    std::this_thread::sleep_for(kServedFor);
     auto done = api.Complete(1, 5);
     ASSERT_OK(done);
     EXPECT_EQ(done->ticket().number(), "B0001");
@@ -432,7 +437,19 @@ TEST(QcalldLifeCycle, EveryRpcThroughOneHallsDay) {
   });
   ASSERT_NE(completed, nullptr);
   EXPECT_EQ(completed->ticket_state_changed().rating(), 5);
-  EXPECT_GE(completed->ticket_state_changed().handling_ms(), 0);
+  // Handling runs from StartServing to Complete, both events stamped with
+  // the server's clock.
+  const v1::HallEvent* serving = FindEvent(events, [](const auto& e) {
+    return e.has_ticket_state_changed() &&
+           e.ticket_state_changed().ticket().number() == "B0001" &&
+           e.ticket_state_changed().ticket().state() ==
+               v1::TICKET_STATE_SERVING;
+  });
+  ASSERT_NE(serving, nullptr);
+  EXPECT_EQ(completed->ticket_state_changed().handling_ms(),
+            completed->at_unix_ms() - serving->at_unix_ms());
+  EXPECT_GE(completed->ticket_state_changed().handling_ms(),
+            kServedFor.count());
   const v1::HallEvent* transferred = FindEvent(events, [](const auto& e) {
     return e.has_ticket_transferred() &&
            e.ticket_transferred().to_window() == 4;

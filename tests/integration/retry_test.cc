@@ -22,7 +22,7 @@ using grpc::StatusCode;
          << b.ShortDebugString();
 }
 
-TEST(QcalldRetries, SameRequestIdReturnsTheFirstResultAlsoAfterKill9) {
+TEST(QcalldRetriesTest, SameRequestIdReturnsTheFirstResultAlsoAfterKill9) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   auto api = std::make_unique<Api>(server.NewChannel());
@@ -114,7 +114,7 @@ TEST(QcalldRetries, SameRequestIdReturnsTheFirstResultAlsoAfterKill9) {
 // (Recovery used to forget every request id before the latest snapshot, so
 // such a retry printed a second ticket. The journal now keeps each reply with
 // its request id, and recovery remembers those the snapshot covers.)
-TEST(QcalldRetries, RequestIdsSurviveASnapshotAndKill9) {
+TEST(QcalldRetriesTest, RequestIdsSurviveASnapshotAndKill9) {
   QcalldProcess server({.config_text = TestConfig(), .snapshot_every = 3});
   ASSERT_TRUE(server.Start());
   auto api = std::make_unique<Api>(server.NewChannel());

@@ -13,7 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(QcalldStore, SqliteUrlPutsTheJournalWhereItSays) {
+TEST(QcalldStoreTest, SqliteUrlPutsTheJournalWhereItSays) {
   const std::string path = ::testing::TempDir() + "qcall-store-" +
                            std::to_string(::getpid()) + "/halls.sqlite";
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
@@ -37,7 +37,7 @@ TEST(QcalldStore, SqliteUrlPutsTheJournalWhereItSays) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST(QcalldStore, AStoreNotBuiltRefusesToStart) {
+TEST(QcalldStoreTest, AStoreNotBuiltRefusesToStart) {
   QcalldProcess server({.config_text = TestConfig(),
                         .extra_args = {"--store", "postgresql://db/qcall"}});
   EXPECT_FALSE(server.Start());

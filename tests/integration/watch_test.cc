@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -21,7 +22,7 @@ namespace {
 
 using grpc::StatusCode;
 
-TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
+TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   auto api = std::make_unique<Api>(server.NewChannel());
@@ -134,10 +135,14 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
   // window 1. Window 1 holds A0002 and window 2 B0001, both called.
   {
     Watcher only2(&api->display, kDisplayToken, WatchFrom(m + 2, {2}));
-    ASSERT_OK(api->StartServing(1));   // window 1
-    ASSERT_OK(api->StartServing(2));   // window 2
-    ASSERT_OK(api->Complete(1));       // window 1
-    ASSERT_OK(api->Issue("BILL"));     // hall-wide, A0003
+    auto serving1 = api->StartServing(1);  // window 1
+    ASSERT_OK(serving1);
+    auto serving2 = api->StartServing(2);  // window 2
+    ASSERT_OK(serving2);
+    auto done1 = api->Complete(1);  // window 1
+    ASSERT_OK(done1);
+    auto issued = api->Issue("BILL");  // hall-wide, A0003
+    ASSERT_OK(issued);
     auto done2 = api->Complete(2, 2);  // window 2
     ASSERT_OK(done2);
     std::vector<v1::HallEvent> seen;
@@ -145,11 +150,20 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
       ASSERT_TRUE(only2.NextEvent(&event));
       seen.push_back(event);
     }
-    ASSERT_EQ(seen.size(), 3u);
-    for (const v1::HallEvent& e : seen) {
-      EXPECT_TRUE(EventWindow(e) == 0 || EventWindow(e) == 2)
-          << e.ShortDebugString();
+    // A reply's seq is its command's last event: the stream holds exactly
+    // the events of window 2's commands and of the issue, none of window 1's.
+    std::vector<uint64_t> expected, got;
+    for (const auto& [after, through] :
+         {std::pair{serving1->seq(), serving2->seq()},
+          std::pair{done1->seq(), issued->seq()},
+          std::pair{issued->seq(), done2->seq()}}) {
+      for (uint64_t seq = after + 1; seq <= through; ++seq) {
+        expected.push_back(seq);
+      }
     }
+    for (const v1::HallEvent& e : seen) got.push_back(e.seq());
+    EXPECT_EQ(got, expected);
+    ASSERT_EQ(seen.size(), 3u);
     EXPECT_EQ(seen[0].ticket_state_changed().ticket().state(),
               v1::TICKET_STATE_SERVING);
     EXPECT_EQ(seen[0].ticket_state_changed().window(), 2);
@@ -193,7 +207,7 @@ TEST(QcalldWatch, SnapshotLiveEventsExactResumeAndWindowFilter) {
 // A board that stops reading is ended with RESOURCE_EXHAUSTED once its queue
 // (1024 events) is full, while a board that reads gets every event in order;
 // the cut-off board then resumes from its last event.
-TEST(QcalldWatch, StalledWatcherIsCutOffOthersGetEverything) {
+TEST(QcalldWatchTest, StalledWatcherIsCutOffOthersGetEverything) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -333,7 +347,7 @@ TEST(QcalldWatch, StalledWatcherIsCutOffOthersGetEverything) {
 // Boards that connect and hang up at once, by the hundred, while the hall is
 // busy: every stream the server set up must be torn down cleanly (the server
 // still answers, and shuts down with exit code 0).
-TEST(QcalldWatch, BoardsHangingUpAtOnceLeaveNoTrace) {
+TEST(QcalldWatchTest, BoardsHangingUpAtOnceLeaveNoTrace) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   std::atomic<bool> stop{false};
@@ -387,7 +401,7 @@ TEST(QcalldWatch, BoardsHangingUpAtOnceLeaveNoTrace) {
 // to be queued at once, overflow, and be cut off after a few events.
 // Invariant 4 asks for every later event once, or a snapshot: it now gets a
 // snapshot whenever the backlog exceeds half a stream queue.
-TEST(QcalldWatch, ResumeWithABacklogBeyondTheStreamQueue) {
+TEST(QcalldWatchTest, ResumeWithABacklogBeyondTheStreamQueue) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
@@ -416,7 +430,7 @@ TEST(QcalldWatch, ResumeWithABacklogBeyondTheStreamQueue) {
 }  // namespace
 // The server holds at most --max-streams Watch streams; one more is refused
 // with RESOURCE_EXHAUSTED, and a closed stream frees its place.
-TEST(QcalldWatch, StreamLimitRefusesOneMoreAndFreesOnClose) {
+TEST(QcalldWatchTest, StreamLimitRefusesOneMoreAndFreesOnClose) {
   QcalldProcess server(
       {.config_text = TestConfig(), .extra_args = {"--max-streams", "2"}});
   ASSERT_TRUE(server.Start());
