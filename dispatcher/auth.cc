@@ -65,8 +65,17 @@ absl::Status Authenticator::Authorize(Caller caller, const MethodPolicy& policy,
         absl::StrCat("a ", v1::Role_Name(caller->role()),
                      " token may not call ", policy.method.substr(1)));
   }
-  if (policy.window_scoped && caller->role() == v1::ROLE_COUNTER &&
-      window != 0 && !caller->windows().empty() &&
+  if (caller->role() != v1::ROLE_COUNTER ||
+      policy.scope == WindowScope::kHall) {
+    return absl::OkStatus();
+  }
+  if (policy.scope == WindowScope::kNamedWindow && window == 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        policy.method.substr(1),
+        " names the window (window); only a supervisor token may leave it "
+        "out"));
+  }
+  if (window != 0 && !caller->windows().empty() &&
       std::find(caller->windows().begin(), caller->windows().end(), window) ==
           caller->windows().end()) {
     return absl::PermissionDeniedError(absl::StrCat(

@@ -10,8 +10,8 @@ namespace {
 constexpr v1::Role kKiosk = v1::ROLE_KIOSK;
 constexpr v1::Role kCounter = v1::ROLE_COUNTER;
 constexpr v1::Role kDisplay = v1::ROLE_DISPLAY;
-constexpr bool kWindow = true;
-constexpr bool kHall = false;
+constexpr WindowScope kHall = WindowScope::kHall;
+constexpr WindowScope kWindow = WindowScope::kWindow;
 
 // README.md's "The API in short" says the same; a test compares the two.
 constexpr MethodPolicy kPolicies[] = {
@@ -32,7 +32,8 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Counter/StartServing", {kCounter}, kWindow},
     {"/qcall.v1.Counter/Complete", {kCounter}, kWindow},
     {"/qcall.v1.Counter/NoShow", {kCounter}, kWindow},
-    {"/qcall.v1.Counter/Requeue", {kCounter}, kWindow},
+    // The customer comes back to the window whose call they missed.
+    {"/qcall.v1.Counter/Requeue", {kCounter}, WindowScope::kNamedWindow},
     {"/qcall.v1.Counter/Transfer", {kCounter}, kWindow},
     {"/qcall.v1.Counter/Heartbeat", {kCounter}, kWindow},
     {"/qcall.v1.Display/Watch", {kDisplay, kKiosk, kCounter}, kHall},

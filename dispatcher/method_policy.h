@@ -30,13 +30,19 @@ class RoleSet {
   uint32_t bits_ = 0;
 };
 
+// What a counter token must show of the window a request names.
+enum class WindowScope {
+  kHall,         // Nothing: the call names no window, or any will do.
+  kWindow,       // A window it names must be one of the token's.
+  kNamedWindow,  // It must name one of the token's windows (not 0).
+};
+
 struct MethodPolicy {
   // The full gRPC name, "/qcall.v1.Kiosk/IssueTicket".
   absl::string_view method;
   // Besides supervisors.
   RoleSet roles;
-  // A counter token must hold the window the request names.
-  bool window_scoped;
+  WindowScope scope;
 };
 
 // Every method of the four services, once.

@@ -1,6 +1,8 @@
-// The gRPC services of qcalld: Kiosk, Counter, Display and Supervisor. Each
-// handler authenticates, checks its input, turns the request into an engine
-// command or a read, and hands it to the hall's runtime; none blocks.
+// The gRPC services of qcalld: Kiosk, Counter, Display and Supervisor. Every
+// call takes one path: its bytes parsed, its token checked against the role
+// table (method_policy.h), then an engine command built from the request by
+// name (command_request.h) or a read, handed to the hall's runtime; none
+// blocks.
 #ifndef QCALL_DISPATCHER_SERVICES_H_
 #define QCALL_DISPATCHER_SERVICES_H_
 
@@ -31,69 +33,92 @@ struct ServiceContext {
       new_hall;
 };
 
-class KioskService final : public v1::Kiosk::CallbackService {
+// Every method is a raw one: the request arrives as bytes and is parsed by
+// our one path (services.cc), so a request that does not parse gets
+// INVALID_ARGUMENT with a message, not gRPC's UNIMPLEMENTED, and the typed
+// bases still register the services for reflection.
+class KioskService final
+    : public v1::Kiosk::WithRawCallbackMethod_ListServices<
+          v1::Kiosk::WithRawCallbackMethod_IssueTicket<
+              v1::Kiosk::WithRawCallbackMethod_GetTicket<
+                  v1::Kiosk::WithRawCallbackMethod_CancelTicket<
+                      v1::Kiosk::Service>>>> {
  public:
   explicit KioskService(ServiceContext context) : c_(context) {}
-  grpc::ServerUnaryReactor* ListServices(
-      grpc::CallbackServerContext* context,
-      const v1::ListServicesRequest* request,
-      v1::ListServicesResponse* response) override;
+  grpc::ServerUnaryReactor* ListServices(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* IssueTicket(grpc::CallbackServerContext* context,
-                                        const v1::IssueTicketRequest* request,
-                                        v1::CommandReply* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* context,
-                                      const v1::GetTicketRequest* request,
-                                      v1::CommandReply* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CancelTicket(grpc::CallbackServerContext* context,
-                                         const v1::CancelTicketRequest* request,
-                                         v1::CommandReply* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;
 };
 
-class CounterService final : public v1::Counter::CallbackService {
+class CounterService final
+    : public v1::Counter::WithRawCallbackMethod_OpenWindow<
+          v1::Counter::WithRawCallbackMethod_CloseWindow<v1::Counter::WithRawCallbackMethod_PauseWindow<
+              v1::Counter::WithRawCallbackMethod_ResumeWindow<
+                  v1::Counter::WithRawCallbackMethod_CallNext<
+                      v1::Counter::WithRawCallbackMethod_CallTicket<
+                          v1::Counter::WithRawCallbackMethod_Recall<
+                              v1::Counter::WithRawCallbackMethod_StartServing<
+                                  v1::Counter::WithRawCallbackMethod_Complete<
+                                      v1::Counter::WithRawCallbackMethod_NoShow<
+                                          v1::Counter::WithRawCallbackMethod_Requeue<
+                                              v1::Counter::WithRawCallbackMethod_Transfer<
+                                                  v1::Counter::
+                                                      WithRawCallbackMethod_Heartbeat<
+                                                          v1::Counter::
+                                                              Service>>>>>>>>>>>>> {
  public:
   explicit CounterService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* OpenWindow(grpc::CallbackServerContext* context,
-                                       const v1::OpenWindowRequest* request,
-                                       v1::CommandReply* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CloseWindow(grpc::CallbackServerContext* context,
-                                        const v1::CloseWindowRequest* request,
-                                        v1::CommandReply* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* PauseWindow(grpc::CallbackServerContext* context,
-                                        const v1::PauseWindowRequest* request,
-                                        v1::CommandReply* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ResumeWindow(grpc::CallbackServerContext* context,
-                                         const v1::WindowRequest* request,
-                                         v1::CommandReply* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CallNext(grpc::CallbackServerContext* context,
-                                     const v1::WindowRequest* request,
-                                     v1::CommandReply* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CallTicket(grpc::CallbackServerContext* context,
-                                       const v1::CallTicketRequest* request,
-                                       v1::CommandReply* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Recall(grpc::CallbackServerContext* context,
-                                   const v1::WindowRequest* request,
-                                   v1::CommandReply* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* StartServing(grpc::CallbackServerContext* context,
-                                         const v1::WindowRequest* request,
-                                         v1::CommandReply* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext* context,
-                                     const v1::CompleteRequest* request,
-                                     v1::CommandReply* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* NoShow(grpc::CallbackServerContext* context,
-                                   const v1::WindowRequest* request,
-                                   v1::CommandReply* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Requeue(grpc::CallbackServerContext* context,
-                                    const v1::RequeueRequest* request,
-                                    v1::CommandReply* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Transfer(grpc::CallbackServerContext* context,
-                                     const v1::TransferRequest* request,
-                                     v1::CommandReply* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
-                                      const v1::HeartbeatRequest* request,
-                                      v1::HeartbeatResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;
@@ -113,34 +138,38 @@ class DisplayService final
 };
 
 class SupervisorService final
-    : public v1::Supervisor::WithRawCallbackMethod_Watch<
-          v1::Supervisor::CallbackService> {
+    : public v1::Supervisor::WithRawCallbackMethod_ListHalls<
+          v1::Supervisor::WithRawCallbackMethod_GetHall<
+              v1::Supervisor::WithRawCallbackMethod_Watch<
+                  v1::Supervisor::WithRawCallbackMethod_SetMinOpenWindows<
+                      v1::Supervisor::WithRawCallbackMethod_VoidTicket<
+                          v1::Supervisor::WithRawCallbackMethod_ConfigureHall<
+                              v1::Supervisor::
+                                  WithRawCallbackMethod_GetLoadHistory<
+                                      v1::Supervisor::Service>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
-                                      const v1::ListHallsRequest* request,
-                                      v1::ListHallsResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetHall(grpc::CallbackServerContext* context,
-                                    const v1::GetHallRequest* request,
-                                    v1::HallView* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetMinOpenWindows(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* VoidTicket(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ConfigureHall(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetLoadHistory(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
-  grpc::ServerUnaryReactor* SetMinOpenWindows(
-      grpc::CallbackServerContext* context,
-      const v1::SetMinOpenWindowsRequest* request,
-      v1::CommandReply* response) override;
-  grpc::ServerUnaryReactor* VoidTicket(grpc::CallbackServerContext* context,
-                                       const v1::VoidTicketRequest* request,
-                                       v1::CommandReply* response) override;
-  grpc::ServerUnaryReactor* ConfigureHall(
-      grpc::CallbackServerContext* context,
-      const v1::ConfigureHallRequest* request,
-      v1::ConfigureHallResponse* response) override;
-  grpc::ServerUnaryReactor* GetLoadHistory(
-      grpc::CallbackServerContext* context,
-      const v1::GetLoadHistoryRequest* request,
-      v1::LoadHistory* response) override;
 
  private:
   ServiceContext c_;

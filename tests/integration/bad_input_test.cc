@@ -1,8 +1,13 @@
 // Bad input against a real qcalld: every kind is refused with the fitting
 // status and a message, the server stays up, and the hall is exactly as it
 // was (DESIGN.md invariant 7).
+#include <grpcpp/generic/generic_stub.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
@@ -203,6 +208,64 @@ TEST(QcalldBadInputTest, RefusedWithTheFittingStatusAndNothingChanges) {
   auto next = api.Issue("BILL");
   ASSERT_OK(next);
   EXPECT_EQ(next->ticket().number(), "A0003") << "no number was consumed";
+}
+
+// Bytes sent to a unary method as its request, as a client with the wrong
+// message or a broken encoder would.
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& method,
+                           const std::string& bytes) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", std::string("Bearer ") + kKioskToken);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Slice slice(bytes);
+  const grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status result;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status status) {
+                   std::lock_guard lock(mu);
+                   result = std::move(status);
+                   done = true;
+                   done_cv.notify_one();
+                 });
+  std::unique_lock lock(mu);
+  done_cv.wait(lock, [&] { return done; });
+  return result;
+}
+
+TEST(QcalldBadInputTest, BytesThatAreNotTheRequestAreInvalidArgument) {
+  QcalldProcess server({.config_text = TestConfig()});
+  ASSERT_TRUE(server.Start());
+  auto channel = server.NewChannel();
+  // Field 1 (hall_id in each of these) as a string whose bytes are not
+  // UTF-8.
+  const std::string bad_utf8 = std::string("\x0a\x02\xff\xfe", 4);
+  // A length prefix longer than what follows.
+  const std::string truncated = std::string(
+      "\x0a\x7f"
+      "AB",
+      4);
+  for (const char* method :
+       {"/qcall.v1.Kiosk/IssueTicket", "/qcall.v1.Kiosk/ListServices",
+        "/qcall.v1.Counter/CallNext", "/qcall.v1.Supervisor/GetHall"}) {
+    for (const std::string& bytes : {bad_utf8, truncated}) {
+      const grpc::Status status = CallWithBytes(channel, method, bytes);
+      EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << method;
+      EXPECT_THAT(status.error_message(),
+                  ::testing::HasSubstr("Request does not parse"))
+          << method;
+    }
+  }
+  Api api(channel);
+  auto first = api.Issue("BILL");
+  ASSERT_OK(first);
+  EXPECT_EQ(first->ticket().number(), "A0001") << "no number was consumed";
 }
 
 }  // namespace
