@@ -107,7 +107,7 @@ absl::Status SqliteJournalStore::Commit(
     absl::Span<const SnapshotRecord> snapshots) {
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](absl::string_view what) {
+  auto fail = [&](absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return status;
