@@ -127,83 +127,11 @@ absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
 // ---------------------------------------------------------------------------
 // Apply
 
-void Hall::Outcome::Reset() {
-  if (result_.has_ticket()) spare_ticket_.reset(result_.release_ticket());
-  result_.Clear();
-  count_ = 0;
-}
-
-v1::Ticket* Hall::Outcome::mutable_result_ticket() {
-  if (!result_.has_ticket() && spare_ticket_ != nullptr) {
-    result_.set_allocated_ticket(spare_ticket_.release());
-  }
-  return result_.mutable_ticket();
-}
-
-namespace {
-
-// Clears an event's payload but keeps its ticket and string buffers; the
-// caller rewrites the ticket whole.
-template <typename Payload>
-void ClearKeepingTicket(Payload* payload) {
-  v1::Ticket* ticket = payload->release_ticket();
-  payload->Clear();
-  payload->set_allocated_ticket(ticket);
-}
-
-void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
-  switch (kind) {
-    case v1::HallEvent::kTicketIssued:
-      return ClearKeepingTicket(e->mutable_ticket_issued());
-    case v1::HallEvent::kTicketCalled:
-      return ClearKeepingTicket(e->mutable_ticket_called());
-    case v1::HallEvent::kTicketStateChanged:
-      return ClearKeepingTicket(e->mutable_ticket_state_changed());
-    case v1::HallEvent::kTicketTransferred:
-      return ClearKeepingTicket(e->mutable_ticket_transferred());
-    case v1::HallEvent::kWindowChanged:
-      return e->mutable_window_changed()->Clear();
-    case v1::HallEvent::kMinOpenWindowsChanged:
-      return e->mutable_min_open_windows_changed()->Clear();
-    case v1::HallEvent::kAlarm:
-      return e->mutable_alarm()->Clear();
-    case v1::HallEvent::kDayStarted:
-      return e->mutable_day_started()->Clear();
-    case v1::HallEvent::kHallConfigured:
-      return e->mutable_hall_configured()->Clear();
-    case v1::HallEvent::kStaffingAdvised:
-      return e->mutable_staffing_advised()->Clear();
-    case v1::HallEvent::KIND_NOT_SET:
-      break;
-  }
-  std::abort();  // Every event has a kind.
-}
-
-}  // namespace
-
-v1::HallEvent* Hall::Outcome::AddEvent(v1::HallEvent::KindCase kind) {
-  // Spare events are kept per kind (up to a bound), so a hall that emits
-  // issued, called, started, completed in turn rewrites the same messages.
-  constexpr size_t kMaxSpares = 64;
-  size_t match = count_;
-  while (match < events_.size() && events_[match].kind_case() != kind) ++match;
-  if (match == events_.size() && events_.size() < count_ + kMaxSpares) {
-    events_.emplace_back();
-  }
-  if (match < events_.size() && match != count_) {
-    events_[match].Swap(&events_[count_]);
-  }
-  v1::HallEvent* e = &events_[count_++];
-  SetKind(e, kind);
-  e->clear_waiting();  // Keeps the elements' memory for the next.
-  return e;
-}
-
 absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
                          Outcome* out) {
   out->Reset();
   const int32_t day_before = business_day_;
-  const absl::Status status = ApplyCommand(command, now, out);
+  const absl::Status status = ApplyCommand(command, Millis(now), out);
   // A new configuration may renumber the services, and a new day empties
   // every queue before the command refills some: send every count.
   AttachWaitingCounts(command.has_configure() || business_day_ != day_before,
@@ -226,7 +154,7 @@ void Hall::AttachWaitingCounts(bool all, Outcome* out) {
       waiting_changed_.push_back(static_cast<int>(s));
     }
   }
-  v1::HallEvent* last = out->count_ == 0 ? nullptr : out->last_event();
+  v1::HallEvent* last = out->last_event();
   for (const int s : waiting_changed_) {
     ServiceSlot& service = services_[s];
     if (last != nullptr && (all || service.waiting != service.waiting_before)) {
@@ -239,42 +167,41 @@ void Hall::AttachWaitingCounts(bool all, Outcome* out) {
   waiting_changed_.clear();
 }
 
-absl::Status Hall::ApplyCommand(const v1::Command& command, absl::Time now,
+absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
                                 Outcome* out) {
   StartDayIfDue(now, out);
-  const int64_t ms = Millis(now);
   using C = v1::Command;
   switch (command.kind_case()) {
     case C::kIssueTicket:
-      return IssueTicket(command.issue_ticket(), ms, out);
+      return IssueTicket(command.issue_ticket(), now, out);
     case C::kOpenWindow:
-      return OpenWindow(command.open_window(), ms, out);
+      return OpenWindow(command.open_window(), now, out);
     case C::kCloseWindow:
       return CloseWindow(command.close_window(), now, out);
     case C::kPauseWindow:
       return PauseWindow(command.pause_window(), now, out);
     case C::kResumeWindow:
-      return ResumeWindow(command.resume_window(), ms, out);
+      return ResumeWindow(command.resume_window(), now, out);
     case C::kCallNext:
-      return CallNext(command.call_next(), ms, out);
+      return CallNext(command.call_next(), now, out);
     case C::kCallTicket:
-      return CallTicket(command.call_ticket(), ms, out);
+      return CallTicket(command.call_ticket(), now, out);
     case C::kRecall:
-      return Recall(command.recall(), ms, out);
+      return Recall(command.recall(), now, out);
     case C::kStartServing:
-      return StartServing(command.start_serving(), ms, out);
+      return StartServing(command.start_serving(), now, out);
     case C::kComplete:
-      return Complete(command.complete(), ms, out);
+      return Complete(command.complete(), now, out);
     case C::kNoShow:
-      return NoShow(command.no_show(), ms, out);
+      return NoShow(command.no_show(), now, out);
     case C::kRequeue:
-      return Requeue(command.requeue(), ms, out);
+      return Requeue(command.requeue(), now, out);
     case C::kTransfer:
-      return Transfer(command.transfer(), ms, out);
+      return Transfer(command.transfer(), now, out);
     case C::kCancelTicket:
-      return CancelTicket(command.cancel_ticket(), ms, out);
+      return CancelTicket(command.cancel_ticket(), now, out);
     case C::kVoidTicket:
-      return VoidTicket(command.void_ticket(), ms, out);
+      return VoidTicket(command.void_ticket(), now, out);
     case C::kSetMinOpenWindows:
       return SetMinOpenWindows(command.set_min_open_windows(), now, out);
     case C::kWindowLost:
@@ -379,11 +306,11 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
 
   const int64_t estimate = EstimateWaitSeconds(id, ahead, now);
   FillTicket(id, out->mutable_result_ticket());
-  out->result_.set_people_ahead(ahead);
-  out->result_.set_estimated_wait_seconds(estimate);
+  out->mutable_result()->set_people_ahead(ahead);
+  out->mutable_result()->set_estimated_wait_seconds(estimate);
   v1::HallEvent::TicketIssued* issued =
       Emit(v1::HallEvent::kTicketIssued, now, out)->mutable_ticket_issued();
-  *issued->mutable_ticket() = out->result_.ticket();
+  *issued->mutable_ticket() = out->mutable_result()->ticket();
   issued->set_people_ahead(ahead);
   issued->set_estimated_wait_seconds(estimate);
   return absl::OkStatus();
@@ -453,10 +380,10 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
   if (c.window() != 0) {
     ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
     if (w != t.window) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          c.ticket(), " missed its call at ",
-          WindowText(rules_.windows()[t.window].number),
-          ", which takes it back, not ", WindowText(c.window())));
+      return absl::FailedPreconditionError(
+          absl::StrCat(c.ticket(), " missed its call at ",
+                       WindowText(rules_.windows()[t.window].number),
+                       ", which takes it back, not ", WindowText(c.window())));
     }
   }
   ++t.requeues;
@@ -466,9 +393,9 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
   InsertAtOffset(ServiceLane(t.queue_service, t.category_slot), id,
                  rules_.policy().requeue_offset);
   FillTicket(id, out->mutable_result_ticket());
-  out->result_.set_people_ahead(PeopleAhead(id));
-  out->result_.set_estimated_wait_seconds(
-      EstimateWaitSeconds(id, out->result_.people_ahead(), now));
+  out->mutable_result()->set_people_ahead(PeopleAhead(id));
+  out->mutable_result()->set_estimated_wait_seconds(
+      EstimateWaitSeconds(id, out->mutable_result()->people_ahead(), now));
   EmitTicketState(id, now, out);
   return absl::OkStatus();
 }
@@ -501,12 +428,12 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
     window.lost = false;
     EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, w, now, out);
   }
-  UpdateBelowMinAlarm(absl::FromUnixMillis(now), out);
+  UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
 
 absl::Status Hall::CheckMinimumKept(int w, const v1::Override& override,
-                                    bool has_override, absl::Time now,
+                                    bool has_override, int64_t now,
                                     absl::string_view action) const {
   if (has_override) return CheckOverride(override);
   if (!CountsAsOpen(windows_[w].state) || !BusinessHours(now)) {
@@ -521,8 +448,8 @@ absl::Status Hall::CheckMinimumKept(int w, const v1::Override& override,
   return absl::OkStatus();
 }
 
-absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c,
-                               absl::Time now, Outcome* out) {
+absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c, int64_t now,
+                               Outcome* out) {
   ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
   RETURN_IF_ERROR(CheckText(c.reason(), "reason", false));
   WindowSlot& window = windows_[w];
@@ -537,10 +464,9 @@ absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c,
   }
   RETURN_IF_ERROR(
       CheckMinimumKept(w, c.override(), c.has_override(), now, "closing"));
-  const int64_t ms = Millis(now);
   window.reason = c.reason();
-  SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
-  EmitWindowState(w, ms, out);
+  SetWindowState(w, v1::WINDOW_STATE_CLOSED, now);
+  EmitWindowState(w, now, out);
   v1::HallEvent::WindowChanged* e = out->last_event()->mutable_window_changed();
   if (c.has_override()) *e->mutable_override() = c.override();
   window.clerk.clear();
@@ -548,8 +474,8 @@ absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c,
   return absl::OkStatus();
 }
 
-absl::Status Hall::PauseWindow(const v1::Command::PauseWindow& c,
-                               absl::Time now, Outcome* out) {
+absl::Status Hall::PauseWindow(const v1::Command::PauseWindow& c, int64_t now,
+                               Outcome* out) {
   ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
   RETURN_IF_ERROR(CheckText(c.reason(), "reason", true));
   WindowSlot& window = windows_[w];
@@ -567,10 +493,9 @@ absl::Status Hall::PauseWindow(const v1::Command::PauseWindow& c,
   }
   RETURN_IF_ERROR(
       CheckMinimumKept(w, c.override(), c.has_override(), now, "pausing"));
-  const int64_t ms = Millis(now);
   window.reason = c.reason();
-  SetWindowState(w, v1::WINDOW_STATE_PAUSED, ms);
-  EmitWindowState(w, ms, out);
+  SetWindowState(w, v1::WINDOW_STATE_PAUSED, now);
+  EmitWindowState(w, now, out);
   if (c.has_override()) {
     *out->last_event()->mutable_window_changed()->mutable_override() =
         c.override();
@@ -591,7 +516,7 @@ absl::Status Hall::ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
   NoteWindowOpened(c.window(), now);
-  UpdateBelowMinAlarm(absl::FromUnixMillis(now), out);
+  UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
 
@@ -610,7 +535,7 @@ void Hall::NoteWindowOpened(int number, int64_t now) {
   f.set_open_advised_at_ms(0);
 }
 
-absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
+absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, int64_t now,
                               Outcome* out) {
   ASSIGN_OR_RETURN(const int w, FindWindow(c.window()));
   WindowSlot& window = windows_[w];
@@ -620,25 +545,24 @@ absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, absl::Time now,
   }
   // A lost window is a fact, not a request: it is never refused. Its ticket
   // goes back to the head of its lane so the customer is served next.
-  const int64_t ms = Millis(now);
   const uint32_t held = window.ticket;
   if (held != kNone) {
-    ReleaseTicket(w, ms, out);
+    ReleaseTicket(w, now, out);
     TicketSlot& t = tickets_[held];
     t.state = v1::TICKET_STATE_WAITING;
-    t.state_since_ms = ms;
+    t.state_since_ms = now;
     PushFront(ServiceLane(t.queue_service, t.category_slot), held);
-    EmitTicketState(held, ms, out);
+    EmitTicketState(held, now, out);
   }
   window.reason = "counter lost";
   window.lost = true;
-  SetWindowState(w, v1::WINDOW_STATE_CLOSED, ms);
-  EmitWindowState(w, ms, out);
+  SetWindowState(w, v1::WINDOW_STATE_CLOSED, now);
+  EmitWindowState(w, now, out);
   out->last_event()->mutable_window_changed()->set_lost(true);
   window.clerk.clear();
-  EmitAlarm(Alarm::KIND_WINDOW_LOST, true, -1, w, ms, out);
+  EmitAlarm(Alarm::KIND_WINDOW_LOST, true, -1, w, now, out);
   if (BusinessHours(now) && open_windows_ < min_open_windows_) {
-    OpenStandbyWindow(w, ms, out);
+    OpenStandbyWindow(w, now, out);
   }
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
@@ -667,7 +591,7 @@ void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
 }
 
 absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
-                                     absl::Time now, Outcome* out) {
+                                     int64_t now, Outcome* out) {
   RETURN_IF_ERROR(
       CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
   const int windows = static_cast<int>(windows_.size());
@@ -677,9 +601,8 @@ absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
         " (the windows this hall has), got ", c.min_open_windows()));
   }
   min_open_windows_ = c.min_open_windows();
-  const int64_t ms = Millis(now);
   v1::HallEvent::MinOpenWindowsChanged* e =
-      Emit(v1::HallEvent::kMinOpenWindowsChanged, ms, out)
+      Emit(v1::HallEvent::kMinOpenWindowsChanged, now, out)
           ->mutable_min_open_windows_changed();
   e->set_min_open_windows(min_open_windows_);
   e->set_supervisor_id(c.supervisor_id());
@@ -687,7 +610,7 @@ absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
   return absl::OkStatus();
 }
 
-absl::Status Hall::Configure(const v1::Command::Configure& c, absl::Time now,
+absl::Status Hall::Configure(const v1::Command::Configure& c, int64_t now,
                              Outcome* out) {
   RETURN_IF_ERROR(
       CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
@@ -706,19 +629,14 @@ absl::Status Hall::Configure(const v1::Command::Configure& c, absl::Time now,
   }
   *this = std::move(next);
   v1::HallEvent::HallConfigured* e =
-      Emit(v1::HallEvent::kHallConfigured, Millis(now), out)
-          ->mutable_hall_configured();
+      Emit(v1::HallEvent::kHallConfigured, now, out)->mutable_hall_configured();
   e->set_supervisor_id(c.supervisor_id());
   e->set_services(static_cast<int32_t>(services_.size()));
   e->set_windows(static_cast<int32_t>(windows_.size()));
   for (const int32_t number : lost_and_removed) {
-    Alarm* alarm =
-        Emit(v1::HallEvent::kAlarm, Millis(now), out)->mutable_alarm();
-    alarm->set_kind(Alarm::KIND_WINDOW_LOST);
-    alarm->set_raised(false);
-    alarm->set_window(number);
-    alarm->set_message(
-        absl::StrCat(WindowText(number), " was removed from the hall"));
+    FillAlarm(Alarm::KIND_WINDOW_LOST, false, std::string(), number,
+              absl::StrCat(WindowText(number), " was removed from the hall"),
+              Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm());
   }
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
@@ -806,17 +724,7 @@ absl::Status Hall::Recall(const v1::Command::Recall& c, int64_t now,
                      " time(s), the most this hall allows; mark it no-show"));
   }
   ++t.recalls;
-  const uint32_t id = window.ticket;
-  v1::HallEvent::TicketCalled* called =
-      Emit(v1::HallEvent::kTicketCalled, now, out)->mutable_ticket_called();
-  FillTicket(id, called->mutable_ticket());
-  called->set_window(rules_.windows()[w].number);
-  called->set_window_name(rules_.windows()[w].name);
-  FormatAnnouncement(rules_.config().language(), called->ticket().number(),
-                     rules_.windows()[w].number,
-                     called->mutable_announcement());
-  called->set_recall(t.recalls);
-  *out->mutable_result_ticket() = called->ticket();
+  EmitCall(w, window.ticket, now, out);
   return absl::OkStatus();
 }
 
@@ -883,13 +791,17 @@ absl::Status Hall::NoShow(const v1::Command::NoShow& c, int64_t now,
         WindowText(c.window()),
         " has no called ticket; only a called customer can be a no-show"));
   }
+  FillTicket(MarkNoShow(w, now, out), out->mutable_result_ticket());
+  return absl::OkStatus();
+}
+
+uint32_t Hall::MarkNoShow(int w, int64_t now, Outcome* out) {
   const uint32_t id = windows_[w].ticket;
   tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
   tickets_[id].state_since_ms = now;
   ReleaseTicket(w, now, out);
-  FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
-  return absl::OkStatus();
+  return id;
 }
 
 absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
@@ -953,7 +865,7 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
   v1::HallEvent::TicketTransferred* e =
       Emit(v1::HallEvent::kTicketTransferred, now, out)
           ->mutable_ticket_transferred();
-  *e->mutable_ticket() = out->result_.ticket();
+  *e->mutable_ticket() = out->mutable_result()->ticket();
   e->set_from_window(rules_.windows()[w].number);
   if (c.has_to_service_code()) e->set_to_service_code(c.to_service_code());
   if (c.has_to_window()) e->set_to_window(c.to_window());
@@ -966,28 +878,23 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
 // ---------------------------------------------------------------------------
 // Timers and days
 
-void Hall::Tick(absl::Time now, Outcome* out) {
-  const int64_t ms = Millis(now);
+void Hall::Tick(int64_t now, Outcome* out) {
   const PolicyRules& policy = rules_.policy();
   for (size_t w = 0; w < windows_.size(); ++w) {
     WindowSlot& window = windows_[w];
     if (window.state == v1::WINDOW_STATE_CALLING &&
         policy.no_show_timeout_ms > 0 &&
-        ms - window.since_ms >= policy.no_show_timeout_ms) {
-      const uint32_t id = window.ticket;
-      tickets_[id].state = v1::TICKET_STATE_NO_SHOW;
-      tickets_[id].state_since_ms = ms;
-      ReleaseTicket(static_cast<int>(w), ms, out);
-      EmitTicketState(id, ms, out);
+        now - window.since_ms >= policy.no_show_timeout_ms) {
+      MarkNoShow(static_cast<int>(w), now, out);
     }
     if (window.state == v1::WINDOW_STATE_SERVING && !window.handling_alarm) {
       const int64_t target =
           rules_.services()[tickets_[window.ticket].queue_service]
               .target_handling_ms;
-      if (target > 0 && ms - window.since_ms > target) {
+      if (target > 0 && now - window.since_ms > target) {
         window.handling_alarm = true;
         EmitAlarm(Alarm::KIND_HANDLING_OVER_TARGET, true, -1,
-                  static_cast<int>(w), ms, out);
+                  static_cast<int>(w), now, out);
       }
     }
   }
@@ -998,22 +905,21 @@ void Hall::Tick(absl::Time now, Outcome* out) {
     for (int slot = 0; slot < kCategoryCount; ++slot) {
       const Lane& lane = lanes_[ServiceLane(static_cast<int>(s), slot)];
       over = over || (lane.head != kNone &&
-                      ms - tickets_[lane.head].wait_since_ms > target);
+                      now - tickets_[lane.head].wait_since_ms > target);
     }
     if (over != services_[s].wait_alarm) {
       services_[s].wait_alarm = over;
-      EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, over, static_cast<int>(s), -1, ms,
-                out);
+      EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, over, static_cast<int>(s), -1,
+                now, out);
     }
   }
-  CheckLoad(ms, out);
+  CheckLoad(now, out);
   UpdateBelowMinAlarm(now, out);
 }
 
-void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
-  const int64_t ms = Millis(now);
-  if (ms < next_day_start_ms_) return;
-  const int32_t day = calendar_.BusinessDay(now);
+void Hall::StartDayIfDue(int64_t now, Outcome* out) {
+  if (now < next_day_start_ms_) return;
+  const int32_t day = calendar_.BusinessDay(absl::FromUnixMillis(now));
   // Never backwards: a clock stepped back, or the repeated hour of a DST
   // change, must not reopen a finished day.
   if (day <= business_day_) return;
@@ -1052,23 +958,23 @@ void Hall::StartDayIfDue(absl::Time now, Outcome* out) {
     if (service.wait_alarm) {
       service.wait_alarm = false;
       EmitAlarm(Alarm::KIND_WAIT_OVER_TARGET, false, static_cast<int>(s), -1,
-                ms, out);
+                now, out);
     }
     if (service.growing_alarm) {
       service.growing_alarm = false;
-      EmitAlarm(Alarm::KIND_QUEUE_GROWING, false, static_cast<int>(s), -1, ms,
+      EmitAlarm(Alarm::KIND_QUEUE_GROWING, false, static_cast<int>(s), -1, now,
                 out);
     }
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     if (windows_[w].lost) {
       windows_[w].lost = false;
-      EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, static_cast<int>(w), ms,
+      EmitAlarm(Alarm::KIND_WINDOW_LOST, false, -1, static_cast<int>(w), now,
                 out);
     }
   }
   v1::HallEvent::DayStarted* started =
-      Emit(v1::HallEvent::kDayStarted, ms, out)->mutable_day_started();
+      Emit(v1::HallEvent::kDayStarted, now, out)->mutable_day_started();
   started->set_business_day(day);
   started->set_expired(expired);
   if (first_day) UpdateBelowMinAlarm(now, out);
@@ -1328,6 +1234,10 @@ void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
   t.recalls = 0;
   windows_[w].ticket = id;
   SetWindowState(w, v1::WINDOW_STATE_CALLING, now);
+  EmitCall(w, id, now, out);
+}
+
+void Hall::EmitCall(int w, uint32_t id, int64_t now, Outcome* out) {
   v1::HallEvent::TicketCalled* called =
       Emit(v1::HallEvent::kTicketCalled, now, out)->mutable_ticket_called();
   FillTicket(id, called->mutable_ticket());
@@ -1336,7 +1246,7 @@ void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
   FormatAnnouncement(rules_.config().language(), called->ticket().number(),
                      rules_.windows()[w].number,
                      called->mutable_announcement());
-  called->set_recall(0);
+  called->set_recall(tickets_[id].recalls);
   *out->mutable_result_ticket() = called->ticket();
 }
 
@@ -1350,11 +1260,11 @@ void Hall::ReleaseTicket(int w, int64_t now, Outcome* out) {
   }
 }
 
-void Hall::UpdateBelowMinAlarm(absl::Time now, Outcome* out) {
+void Hall::UpdateBelowMinAlarm(int64_t now, Outcome* out) {
   const bool below = BusinessHours(now) && open_windows_ < min_open_windows_;
   if (below == below_min_alarm_) return;
   below_min_alarm_ = below;
-  EmitAlarm(Alarm::KIND_BELOW_MIN_OPEN, below, -1, -1, Millis(now), out);
+  EmitAlarm(Alarm::KIND_BELOW_MIN_OPEN, below, -1, -1, now, out);
 }
 
 // ---------------------------------------------------------------------------
@@ -1832,10 +1742,7 @@ int64_t Hall::EstimateNewTicketWaitSeconds(int service, int32_t people_ahead,
 
 v1::HallEvent* Hall::Emit(v1::HallEvent::KindCase kind, int64_t now,
                           Outcome* out) {
-  v1::HallEvent* event = out->AddEvent(kind);
-  event->set_seq(++last_seq_);
-  event->set_at_unix_ms(now);
-  return event;
+  return log_.Emit(kind, now, out);
 }
 
 std::string Hall::TicketText(uint32_t id) const {
@@ -1914,12 +1821,27 @@ std::string Hall::AlarmMessage(Alarm::Kind kind, int service, int w) const {
 
 void Hall::EmitAlarm(Alarm::Kind kind, bool raised, int service, int w,
                      int64_t now, Outcome* out) {
-  Alarm* alarm = Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm();
+  FillAlarm(kind, raised, service, w,
+            Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm());
+}
+
+void Hall::FillAlarm(Alarm::Kind kind, bool raised, int service, int w,
+                     Alarm* alarm) const {
+  static const std::string* const kNoService = new std::string();
+  FillAlarm(kind, raised,
+            service >= 0 ? rules_.services()[service].code : *kNoService,
+            w >= 0 ? rules_.windows()[w].number : 0,
+            AlarmMessage(kind, service, w), alarm);
+}
+
+void Hall::FillAlarm(Alarm::Kind kind, bool raised,
+                     const std::string& service_code, int32_t window,
+                     std::string message, Alarm* alarm) {
   alarm->set_kind(kind);
   alarm->set_raised(raised);
-  if (service >= 0) alarm->set_service_code(rules_.services()[service].code);
-  if (w >= 0) alarm->set_window(rules_.windows()[w].number);
-  alarm->set_message(AlarmMessage(kind, service, w));
+  if (!service_code.empty()) alarm->set_service_code(service_code);
+  if (window != 0) alarm->set_window(window);
+  alarm->set_message(std::move(message));
 }
 
 // ---------------------------------------------------------------------------
@@ -1934,7 +1856,7 @@ absl::StatusOr<v1::CommandResult> Hall::TicketStatus(absl::string_view ticket,
     const int32_t ahead = PeopleAhead(id);
     result.set_people_ahead(ahead);
     result.set_estimated_wait_seconds(
-        EstimateWaitSeconds(id, ahead, absl::ToUnixMillis(now)));
+        EstimateWaitSeconds(id, ahead, Millis(now)));
   }
   return result;
 }
@@ -2052,14 +1974,10 @@ StaffingPlan Hall::PlanStaffingAt(int64_t now,
                                   const std::vector<double>& arrivals,
                                   int also_waiting) const {
   StaffingInput input;
-  input.min_open =
-      BusinessHours(absl::FromUnixMillis(now)) ? min_open_windows_ : 0;
+  input.min_open = BusinessHours(now) ? min_open_windows_ : 0;
   for (size_t s = 0; s < services_.size(); ++s) {
-    int waiting = static_cast<int>(s) == also_waiting ? 1 : 0;
-    for (int slot = 0; slot < kCategoryCount; ++slot) {
-      waiting +=
-          static_cast<int>(lanes_[ServiceLane(static_cast<int>(s), slot)].size);
-    }
+    const int waiting =
+        services_[s].waiting + (static_cast<int>(s) == also_waiting ? 1 : 0);
     input.services.push_back(
         {arrivals[s],
          static_cast<double>(services_[s].mean_handling_ms) / 1000.0,
@@ -2089,10 +2007,10 @@ v1::HallView Hall::View(absl::Time now) const {
   view.set_name(rules_.config().name());
   view.set_language(rules_.config().language());
   view.set_business_day(business_day_);
-  view.set_business_hours(BusinessHours(now));
+  view.set_business_hours(BusinessHours(ms));
   view.set_open_windows(open_windows_);
   view.set_min_open_windows(min_open_windows_);
-  view.set_last_seq(last_seq_);
+  view.set_last_seq(log_.last_seq());
   for (size_t w = 0; w < windows_.size(); ++w) {
     const WindowSlot& window = windows_[w];
     v1::HallView::WindowView* v = view.add_windows();
@@ -2109,12 +2027,11 @@ v1::HallView Hall::View(absl::Time now) const {
     v1::HallView::ServiceView* v = view.add_services();
     v->set_code(rules.code);
     v->set_name(rules.name);
-    int32_t waiting = 0;
+    const int32_t waiting = services_[s].waiting;
     int64_t oldest = 0;
     for (int slot = 0; slot < kCategoryCount; ++slot) {
       const Lane& lane = lanes_[ServiceLane(static_cast<int>(s), slot)];
       if (lane.size == 0) continue;
-      waiting += static_cast<int32_t>(lane.size);
       const int64_t wait =
           std::max<int64_t>(0, ms - tickets_[lane.head].wait_since_ms) / 1000;
       oldest = std::max(oldest, wait);
@@ -2153,12 +2070,7 @@ v1::HallView Hall::View(absl::Time now) const {
         rules_.windows()[plan.close_window].number);
   }
   auto add_alarm = [&](Alarm::Kind kind, int service, int w) {
-    Alarm* alarm = view.add_alarms();
-    alarm->set_kind(kind);
-    alarm->set_raised(true);
-    if (service >= 0) alarm->set_service_code(rules_.services()[service].code);
-    if (w >= 0) alarm->set_window(rules_.windows()[w].number);
-    alarm->set_message(AlarmMessage(kind, service, w));
+    FillAlarm(kind, true, service, w, view.add_alarms());
   };
   if (below_min_alarm_) add_alarm(Alarm::KIND_BELOW_MIN_OPEN, -1, -1);
   for (size_t s = 0; s < services_.size(); ++s) {
@@ -2186,7 +2098,7 @@ v1::HallView Hall::View(absl::Time now) const {
 v1::HallState Hall::Snapshot() const {
   v1::HallState state;
   *state.mutable_config() = rules_.config();
-  state.set_last_seq(last_seq_);
+  state.set_last_seq(log_.last_seq());
   state.set_business_day(business_day_);
   state.set_min_open_windows(min_open_windows_);
   state.set_below_min_alarm(below_min_alarm_);
@@ -2262,7 +2174,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
       static_cast<size_t>(state.windows_size()) != hall.windows_.size()) {
     return corrupt("service or window count differs from its config");
   }
-  hall.last_seq_ = state.last_seq();
+  hall.log_ = EventLog(state.last_seq());
   hall.business_day_ = state.business_day();
   hall.min_open_windows_ = state.min_open_windows();
   hall.below_min_alarm_ = state.below_min_alarm();

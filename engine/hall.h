@@ -27,7 +27,6 @@
 #define QCALL_ENGINE_HALL_H_
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,10 +36,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
 #include "engine/business_calendar.h"
 #include "engine/hall_rules.h"
 #include "engine/handling_fit.h"
+#include "engine/outcome.h"
 #include "engine/staffing.h"
 #include "engine/wait_histogram.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -51,33 +50,13 @@ namespace qcall {
 
 class Hall {
  public:
-  // What one command produced, valid until the Outcome is used again. Reuse
-  // one Outcome across calls: its messages and strings keep their memory, so
-  // the hot path allocates nothing but an estimate's replay (a few small
-  // vectors, when at most 100 people are ahead) and, where clerks follow the
-  // staffing advice and a window serving the ticket is closed, the staffing
-  // plan the replay asks which window opens next.
-  class Outcome {
-   public:
-    const v1::CommandResult& result() const { return result_; }
-    absl::Span<const v1::HallEvent> events() const {
-      return absl::MakeConstSpan(events_.data(), count_);
-    }
-
-   private:
-    friend class Hall;
-    void Reset();
-    v1::Ticket* mutable_result_ticket();
-    // The next event, holding a cleared `kind`, reusing an earlier event of
-    // that kind and its strings where there is one.
-    v1::HallEvent* AddEvent(v1::HallEvent::KindCase kind);
-    v1::HallEvent* last_event() { return &events_[count_ - 1]; }
-
-    v1::CommandResult result_;
-    std::unique_ptr<v1::Ticket> spare_ticket_;
-    std::vector<v1::HallEvent> events_;  // The first count_ are current.
-    size_t count_ = 0;
-  };
+  // What one command produced (engine/outcome.h), valid until the Outcome
+  // is used again. Reuse one Outcome across calls: its messages and strings
+  // keep their memory, so the hot path allocates nothing but an estimate's
+  // replay (a few small vectors, when at most 100 people are ahead) and,
+  // where clerks follow the staffing advice and a window serving the ticket
+  // is closed, the staffing plan the replay asks which window opens next.
+  using Outcome = ::qcall::Outcome;
 
   // `tz` must be the zone named by config.time_zone().
   static absl::StatusOr<Hall> Create(const v1::HallConfig& config,
@@ -98,7 +77,7 @@ class Hall {
                                                  absl::Time now) const;
 
   const HallRules& rules() const { return rules_; }
-  uint64_t last_seq() const { return last_seq_; }
+  uint64_t last_seq() const { return log_.last_seq(); }
   int32_t business_day() const { return business_day_; }
   int open_windows() const { return open_windows_; }
   int min_open_windows() const { return min_open_windows_; }
@@ -179,9 +158,9 @@ class Hall {
                            Outcome* out);
   absl::Status OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
                           Outcome* out);
-  absl::Status CloseWindow(const v1::Command::CloseWindow& c, absl::Time now,
+  absl::Status CloseWindow(const v1::Command::CloseWindow& c, int64_t now,
                            Outcome* out);
-  absl::Status PauseWindow(const v1::Command::PauseWindow& c, absl::Time now,
+  absl::Status PauseWindow(const v1::Command::PauseWindow& c, int64_t now,
                            Outcome* out);
   absl::Status ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
                             Outcome* out);
@@ -204,13 +183,13 @@ class Hall {
   absl::Status VoidTicket(const v1::Command::VoidTicket& c, int64_t now,
                           Outcome* out);
   absl::Status SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
-                                 absl::Time now, Outcome* out);
-  absl::Status Configure(const v1::Command::Configure& c, absl::Time now,
+                                 int64_t now, Outcome* out);
+  absl::Status Configure(const v1::Command::Configure& c, int64_t now,
                          Outcome* out);
-  absl::Status WindowLost(const v1::Command::WindowLost& c, absl::Time now,
+  absl::Status WindowLost(const v1::Command::WindowLost& c, int64_t now,
                           Outcome* out);
-  void Tick(absl::Time now, Outcome* out);
-  absl::Status ApplyCommand(const v1::Command& command, absl::Time now,
+  void Tick(int64_t now, Outcome* out);
+  absl::Status ApplyCommand(const v1::Command& command, int64_t now,
                             Outcome* out);
   // Remembers service `s`'s waiting count before the command changes it.
   void NoteWaitingChange(int s);
@@ -219,8 +198,13 @@ class Hall {
   void AttachWaitingCounts(bool all, Outcome* out);
 
   // Day and time.
-  void StartDayIfDue(absl::Time now, Outcome* out);
-  bool BusinessHours(absl::Time now) const { return calendar_.IsOpen(now); }
+  void StartDayIfDue(int64_t now, Outcome* out);
+  // Times inside the engine are ms since the epoch; absl::Time stays at the
+  // public surface. (Flooring to the ms never crosses a calendar boundary:
+  // those fall on whole minutes.)
+  bool BusinessHours(int64_t now) const {
+    return calendar_.IsOpen(absl::FromUnixMillis(now));
+  }
 
   // The staffing plan for `arrivals` (ArrivalsPerSecond, which a tick
   // already has) and the hall as it is now.
@@ -258,7 +242,7 @@ class Hall {
   absl::StatusOr<int> FindWindow(int32_t number) const;
   absl::StatusOr<uint32_t> FindTicket(absl::string_view ticket) const;
   absl::Status CheckMinimumKept(int window, const v1::Override& override,
-                                bool has_override, absl::Time now,
+                                bool has_override, int64_t now,
                                 absl::string_view action) const;
 
   // Lanes.
@@ -292,12 +276,16 @@ class Hall {
   // Windows.
   void SetWindowState(int window, v1::WindowState state, int64_t now);
   void AssignTicket(int window, uint32_t id, int64_t now, Outcome* out);
+  // TicketCalled for the window's ticket: a first call or a recall.
+  void EmitCall(int window, uint32_t id, int64_t now, Outcome* out);
+  // The window's called customer did not come; returns the ticket.
+  uint32_t MarkNoShow(int window, int64_t now, Outcome* out);
   // Frees the window; clears its handling alarm with an event.
   void ReleaseTicket(int window, int64_t now, Outcome* out);
   // The window the clerk is at (open or paused), or -1.
   int ClerkWindow(absl::string_view clerk) const;
   void OpenStandbyWindow(int lost_window, int64_t now, Outcome* out);
-  void UpdateBelowMinAlarm(absl::Time now, Outcome* out);
+  void UpdateBelowMinAlarm(int64_t now, Outcome* out);
 
   // Estimates.
   int32_t PeopleAhead(uint32_t id) const;
@@ -332,11 +320,17 @@ class Hall {
                  int window, int64_t now, Outcome* out);
   std::string AlarmMessage(v1::HallEvent::Alarm::Kind kind, int service,
                            int window) const;
+  // Every alarm, in an event or a view, is built here.
+  void FillAlarm(v1::HallEvent::Alarm::Kind kind, bool raised, int service,
+                 int window, v1::HallEvent::Alarm* alarm) const;
+  static void FillAlarm(v1::HallEvent::Alarm::Kind kind, bool raised,
+                        const std::string& service_code, int32_t window_number,
+                        std::string message, v1::HallEvent::Alarm* alarm);
 
   HallRules rules_;
   BusinessCalendar calendar_;
 
-  uint64_t last_seq_ = 0;
+  EventLog log_;
   int32_t business_day_ = 0;
   // When the next business day begins; saves a time-zone lookup per command.
   int64_t next_day_start_ms_ = INT64_MIN;
