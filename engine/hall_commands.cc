@@ -212,7 +212,7 @@ absl::Status Hall::Requeue(const v1::Command::Requeue& c, int64_t now,
 absl::Status Hall::CallNext(const v1::Command::CallNext& c, int64_t now,
                             Outcome* out) {
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, c.window()));
-  const WindowSlot& window = board_.mutable_window(w);
+  const WindowSlot& window = board_.window(w);
   if (window.state != v1::WINDOW_STATE_IDLE) {
     switch (window.state) {
       case v1::WINDOW_STATE_CLOSED:
@@ -234,12 +234,12 @@ absl::Status Hall::CallNext(const v1::Command::CallNext& c, int64_t now,
     }
   }
   const uint32_t id = PickNext(rules_, queue_, board_, w, now);
-  if (id == kNoTicket)
-    return absl::OkStatus();  // Nobody waits: nothing changes.
+  // Nobody waits: nothing changes.
+  if (id == kNoTicket) return absl::OkStatus();
   const bool priority =
-      rules_.category(queue_.mutable_ticket(id).category_slot).priority;
-  board_.mutable_window(w).priority_streak =
-      priority ? board_.mutable_window(w).priority_streak + 1 : 0;
+      rules_.category(queue_.ticket(id).category_slot).priority;
+  int& streak = board_.mutable_window(w).priority_streak;
+  streak = priority ? streak + 1 : 0;
   queue_.Unlink(id);
   AssignTicket(w, id, now, out);
   return absl::OkStatus();
@@ -249,12 +249,12 @@ absl::Status Hall::CallTicket(const v1::Command::CallTicket& c, int64_t now,
                               Outcome* out) {
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, c.window()));
   ASSIGN_OR_RETURN(const uint32_t id, queue_.Find(rules_, c.ticket()));
-  if (board_.mutable_window(w).state != v1::WINDOW_STATE_IDLE) {
+  if (board_.window(w).state != v1::WINDOW_STATE_IDLE) {
     return absl::FailedPreconditionError(absl::StrCat(
         WindowText(c.window()),
         " is not idle; finish its current ticket or open it first"));
   }
-  const TicketSlot& t = queue_.mutable_ticket(id);
+  const TicketSlot& t = queue_.ticket(id);
   if (t.state != v1::TICKET_STATE_WAITING) {
     return absl::FailedPreconditionError(
         absl::StrCat(c.ticket(), " is ", StateWord(t.state), ", not waiting"));
@@ -279,7 +279,7 @@ absl::Status Hall::CallTicket(const v1::Command::CallTicket& c, int64_t now,
 absl::Status Hall::Recall(const v1::Command::Recall& c, int64_t now,
                           Outcome* out) {
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, c.window()));
-  const WindowSlot& window = board_.mutable_window(w);
+  const WindowSlot& window = board_.window(w);
   if (window.state != v1::WINDOW_STATE_CALLING) {
     return absl::FailedPreconditionError(absl::StrCat(
         WindowText(c.window()), " has no called ticket to recall"));
@@ -298,14 +298,14 @@ absl::Status Hall::Recall(const v1::Command::Recall& c, int64_t now,
 absl::Status Hall::StartServing(const v1::Command::StartServing& c, int64_t now,
                                 Outcome* out) {
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, c.window()));
-  if (board_.mutable_window(w).state != v1::WINDOW_STATE_CALLING) {
+  if (board_.window(w).state != v1::WINDOW_STATE_CALLING) {
     return absl::FailedPreconditionError(
         absl::StrCat(WindowText(c.window()),
-                     board_.mutable_window(w).state == v1::WINDOW_STATE_SERVING
+                     board_.window(w).state == v1::WINDOW_STATE_SERVING
                          ? " is already serving its ticket"
                          : " has called nobody; call next first"));
   }
-  const uint32_t id = board_.mutable_window(w).ticket;
+  const uint32_t id = board_.window(w).ticket;
   queue_.mutable_ticket(id).state = v1::TICKET_STATE_SERVING;
   queue_.mutable_ticket(id).state_since_ms = now;
   SetWindowState(w, v1::WINDOW_STATE_SERVING, now);
@@ -349,7 +349,7 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
 absl::Status Hall::NoShow(const v1::Command::NoShow& c, int64_t now,
                           Outcome* out) {
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, c.window()));
-  if (board_.mutable_window(w).state != v1::WINDOW_STATE_CALLING) {
+  if (board_.window(w).state != v1::WINDOW_STATE_CALLING) {
     return absl::FailedPreconditionError(absl::StrCat(
         WindowText(c.window()),
         " has no called ticket; only a called customer can be a no-show"));
@@ -365,13 +365,13 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
     return absl::InvalidArgumentError(
         absl::StrCat("unknown placement ", static_cast<int>(c.placement())));
   }
-  const uint32_t id = board_.mutable_window(w).ticket;
+  const uint32_t id = board_.window(w).ticket;
   if (id == kNoTicket) {
     return absl::FailedPreconditionError(
         absl::StrCat(WindowText(c.window()), " holds no ticket to transfer"));
   }
   uint32_t lane = kNoTicket;
-  int queue_service = queue_.mutable_ticket(id).queue_service;
+  int queue_service = queue_.ticket(id).queue_service;
   switch (c.target_case()) {
     case v1::Command::Transfer::kToServiceCode: {
       const std::optional<int> s = rules_.FindService(c.to_service_code());
@@ -380,7 +380,7 @@ absl::Status Hall::Transfer(const v1::Command::Transfer& c, int64_t now,
             "no service '", Clipped(c.to_service_code()), "' in this hall"));
       }
       queue_service = *s;
-      lane = queue_.ServiceLane(*s, queue_.mutable_ticket(id).category_slot);
+      lane = queue_.ServiceLane(*s, queue_.ticket(id).category_slot);
       break;
     }
     case v1::Command::Transfer::kToWindow: {
