@@ -1,5 +1,6 @@
 #include "engine/alarm_book.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -84,6 +85,50 @@ void AlarmBook::EmitWindowRemoved(int32_t number, EventLog* log, int64_t now,
   Build(Alarm::KIND_WINDOW_LOST, false, nullptr, number,
         WindowRemovedText(number),
         log->Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm());
+}
+
+void AlarmBook::CheckHandling(int w, const HallRules& rules,
+                              const TicketQueue& queue,
+                              const WindowBoard& board, EventLog* log,
+                              int64_t now, Outcome* out) {
+  const WindowSlot& window = board.window(w);
+  if (window.state != v1::WINDOW_STATE_SERVING || windows_[w].handling) return;
+  const int64_t target =
+      rules.services()[queue.ticket(window.ticket).queue_service]
+          .target_handling_ms;
+  if (target > 0 && now - window.since_ms > target) {
+    Set(Alarm::KIND_HANDLING_OVER_TARGET, w, true, rules, board, log, now, out);
+  }
+}
+
+void AlarmBook::CheckWaits(const HallRules& rules, const TicketQueue& queue,
+                           const WindowBoard& board, EventLog* log, int64_t now,
+                           Outcome* out) {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const int s = static_cast<int>(i);
+    const int64_t target = rules.services()[i].target_wait_ms;
+    if (target <= 0) continue;
+    bool over = false;
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      const Lane& lane = queue.lane(queue.ServiceLane(s, slot));
+      over = over || (lane.head != kNoTicket &&
+                      now - queue.ticket(lane.head).wait_since_ms > target);
+    }
+    Set(Alarm::KIND_WAIT_OVER_TARGET, s, over, rules, board, log, now, out);
+  }
+}
+
+void AlarmBook::CheckGrowing(int service, double load, double capacity,
+                             int32_t waiting, const HallRules& rules,
+                             const WindowBoard& board, EventLog* log,
+                             int64_t now, Outcome* out) {
+  // Cleared below 90 % of the capacity or when nobody waits, so it does not
+  // flicker.
+  const bool growing =
+      services_[service].growing
+          ? waiting > 0 && load >= 0.9 * capacity
+          : waiting > std::max(1.0, capacity) && load >= capacity && load > 0;
+  Set(Alarm::KIND_QUEUE_GROWING, service, growing, rules, board, log, now, out);
 }
 
 void AlarmBook::StartDay(const HallRules& rules, const WindowBoard& board,

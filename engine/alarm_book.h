@@ -7,6 +7,7 @@
 //   AlarmBook alarms(rules);
 //   alarms.Set(Alarm::KIND_WAIT_OVER_TARGET, service, over, rules, board,
 //              &log, now, &out);  // An event only when it changes.
+//   alarms.CheckWaits(rules, queue, board, &log, now, &out);  // On a tick.
 //   if (alarms.window_lost(w)) ...
 #ifndef QCALL_ENGINE_ALARM_BOOK_H_
 #define QCALL_ENGINE_ALARM_BOOK_H_
@@ -17,6 +18,7 @@
 
 #include "engine/hall_rules.h"
 #include "engine/outcome.h"
+#include "engine/ticket_queue.h"
 #include "engine/window_board.h"
 #include "qcall/v1/engine.pb.h"
 
@@ -44,6 +46,22 @@ class AlarmBook {
     Set(Alarm::KIND_BELOW_MIN_OPEN, -1, board.BelowMinimum(business_hours),
         rules, board, log, now, out);
   }
+  // The rules that raise and clear the alarms of targets and load, each
+  // with its event.
+  // Window `w` has served its customer longer than the service's target.
+  void CheckHandling(int w, const HallRules& rules, const TicketQueue& queue,
+                     const WindowBoard& board, EventLog* log, int64_t now,
+                     Outcome* out);
+  // Someone of a service waits longer than its target.
+  void CheckWaits(const HallRules& rules, const TicketQueue& queue,
+                  const WindowBoard& board, EventLog* log, int64_t now,
+                  Outcome* out);
+  // A service's line grows: the offered `load` (arrivals x handling) is at
+  // or above the `capacity` the open windows give it, in windows, and people
+  // queue beyond them.
+  void CheckGrowing(int service, double load, double capacity, int32_t waiting,
+                    const HallRules& rules, const WindowBoard& board,
+                    EventLog* log, int64_t now, Outcome* out);
   // A new day clears the services' alarms and the lost windows'.
   void StartDay(const HallRules& rules, const WindowBoard& board, EventLog* log,
                 int64_t now, Outcome* out);

@@ -158,36 +158,14 @@ void Hall::Tick(int64_t now, Outcome* out) {
         now - window.since_ms >= policy.no_show_timeout_ms) {
       MarkNoShow(w, now, out);
     }
-    if (window.state == v1::WINDOW_STATE_SERVING &&
-        !alarms_.raised(Alarm::KIND_HANDLING_OVER_TARGET, w)) {
-      const int64_t target =
-          rules_.services()[queue_.ticket(window.ticket).queue_service]
-              .target_handling_ms;
-      if (target > 0 && now - window.since_ms > target) {
-        SetAlarm(Alarm::KIND_HANDLING_OVER_TARGET, w, true, now, out);
-      }
-    }
+    alarms_.CheckHandling(w, rules_, queue_, board_, &log_, now, out);
   }
-  for (size_t s = 0; s < rules_.services().size(); ++s) {
-    const int64_t target = rules_.services()[s].target_wait_ms;
-    if (target <= 0) continue;
-    bool over = false;
-    for (int slot = 0; slot < kCategoryCount; ++slot) {
-      const Lane& lane =
-          queue_.lane(queue_.ServiceLane(static_cast<int>(s), slot));
-      over = over || (lane.head != kNoTicket &&
-                      now - queue_.ticket(lane.head).wait_since_ms > target);
-    }
-    SetAlarm(Alarm::KIND_WAIT_OVER_TARGET, static_cast<int>(s), over, now, out);
-  }
+  alarms_.CheckWaits(rules_, queue_, board_, &log_, now, out);
   CheckLoad(now, out);
   UpdateBelowMinAlarm(now, out);
 }
 
 void Hall::CheckLoad(int64_t now, Outcome* out) {
-  // A line grows when the offered load (arrivals x handling) is at or above
-  // what the open windows give the service, and people queue beyond them;
-  // cleared below 90 % of it or when nobody waits, so it does not flicker.
   const std::vector<double> arrivals =
       stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), now);
   for (size_t i = 0; i < rules_.services().size(); ++i) {
@@ -196,12 +174,8 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
         arrivals[i] * static_cast<double>(stats_.mean_handling_ms(s)) / 1000.0;
     const double capacity =
         static_cast<double>(board_.OpenShareNow(rules_, queue_, s)) / 1000.0;
-    const int32_t waiting = queue_.waiting(s);
-    const bool growing =
-        alarms_.raised(Alarm::KIND_QUEUE_GROWING, s)
-            ? waiting > 0 && load >= 0.9 * capacity
-            : waiting > std::max(1.0, capacity) && load >= capacity && load > 0;
-    SetAlarm(Alarm::KIND_QUEUE_GROWING, s, growing, now, out);
+    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), rules_, board_,
+                         &log_, now, out);
   }
   advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals),
                   board_.open_windows(), &log_, now, out);
