@@ -242,20 +242,7 @@ v1::HallView Hall::View(absl::Time now) const {
     v->set_code(rules.code);
     v->set_name(rules.name);
     const int32_t waiting = queue_.waiting(s);
-    int64_t oldest = 0;
-    for (int slot = 0; slot < kCategoryCount; ++slot) {
-      const Lane& lane = queue_.lane(queue_.ServiceLane(s, slot));
-      if (lane.size == 0) continue;
-      const int64_t wait =
-          std::max<int64_t>(0, ms - queue_.ticket(lane.head).wait_since_ms) /
-          1000;
-      oldest = std::max(oldest, wait);
-      v1::HallView::LaneView* l = view.add_lanes();
-      l->set_service_code(rules.code);
-      l->set_category(CategoryAt(slot));
-      l->set_waiting(static_cast<int32_t>(lane.size));
-      l->set_oldest_wait_seconds(wait);
-    }
+    const int64_t oldest = queue_.AddLaneViews(rules_, s, ms, &view);
     v->set_waiting(waiting);
     v->set_oldest_wait_seconds(oldest);
     v->set_open_windows(board_.open_windows(s));

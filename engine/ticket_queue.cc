@@ -1,5 +1,6 @@
 #include "engine/ticket_queue.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -250,6 +251,24 @@ void TicketQueue::AttachWaitingCounts(const HallRules& rules, bool all,
 void TicketQueue::ForgetWaitingChanges() {
   for (const int s : waiting_changed_) waiting_[s].before = -1;
   waiting_changed_.clear();
+}
+
+int64_t TicketQueue::AddLaneViews(const HallRules& rules, int service,
+                                  int64_t now, v1::HallView* view) const {
+  int64_t oldest = 0;
+  for (int slot = 0; slot < kCategoryCount; ++slot) {
+    const Lane& lane = lanes_[ServiceLane(service, slot)];
+    if (lane.size == 0) continue;
+    const int64_t wait =
+        std::max<int64_t>(0, now - tickets_[lane.head].wait_since_ms) / 1000;
+    oldest = std::max(oldest, wait);
+    v1::HallView::LaneView* l = view->add_lanes();
+    l->set_service_code(rules.services()[service].code);
+    l->set_category(CategoryAt(slot));
+    l->set_waiting(static_cast<int32_t>(lane.size));
+    l->set_oldest_wait_seconds(wait);
+  }
+  return oldest;
 }
 
 // ---------------------------------------------------------------------------

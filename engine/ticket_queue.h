@@ -118,6 +118,11 @@ class TicketQueue {
   int32_t StartDay(int64_t lanes_origin_ms, std::vector<uint32_t>* held);
   void ResetLanes(int64_t origin_ms);
 
+  // The lanes of `service` that hold someone, into the view; returns the
+  // longest wait among them at `now`, in seconds.
+  int64_t AddLaneViews(const HallRules& rules, int service, int64_t now,
+                       v1::HallView* view) const;
+
   // Tickets and service lanes into `state`; a window's direct lane into
   // `ids`.
   void SaveTickets(v1::HallState* state) const;
