@@ -6,7 +6,8 @@
 //   WindowBoard board(rules);
 //   ASSIGN_OR_RETURN(const int w, board.Find(rules, c.window()));
 //   RETURN_IF_ERROR(board.CheckMinimumKept(rules, w, c.override(),
-//                                          c.has_override(), open, "closing"));
+//                                          c.has_override(), business_hours,
+//                                          "closing"));
 //   board.SetState(rules, w, v1::WINDOW_STATE_CLOSED, now);
 #ifndef QCALL_ENGINE_WINDOW_BOARD_H_
 #define QCALL_ENGINE_WINDOW_BOARD_H_
