@@ -1,4 +1,4 @@
-#include "engine/announcement.h"
+#include "engine/hall_texts.h"
 
 #include "gtest/gtest.h"
 

@@ -34,7 +34,9 @@
 //      and final snapshot as never stopping.
 //
 // Reproduce one sequence with QCALL_RANDOM_SEED=<seed>; QCALL_RANDOM_SEQUENCES
-// and QCALL_RANDOM_STEPS change the size of the run.
+// and QCALL_RANDOM_STEPS change the size of the run. QCALL_RANDOM_DIGEST=<file>
+// writes every status, event, snapshot and view there, so two builds of the
+// engine (a refactoring) can be compared byte for byte with cmp.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -1170,6 +1172,23 @@ struct Sequence {
   std::string final_snapshot;
 };
 
+// Where QCALL_RANDOM_DIGEST asks every step's output to go; null: nowhere.
+std::FILE* DigestFile() {
+  static std::FILE* const file = [] {
+    const char* path = std::getenv("QCALL_RANDOM_DIGEST");
+    return path == nullptr ? nullptr : std::fopen(path, "wb");
+  }();
+  return file;
+}
+
+void Digest(absl::string_view bytes) {
+  if (std::FILE* file = DigestFile(); file != nullptr) {
+    const std::string line = absl::StrCat(bytes.size(), ":");
+    std::fwrite(line.data(), 1, line.size(), file);
+    std::fwrite(bytes.data(), 1, bytes.size(), file);
+  }
+}
+
 Hall MakeHall(const v1::HallConfig& config) {
   absl::StatusOr<Hall> hall =
       Hall::Create(config, LoadZone(config.time_zone()));
@@ -1210,6 +1229,13 @@ std::string RunSequence(uint64_t seed, int step_count, Sequence* seq,
     seq->events_after.push_back(seq->events.size());
     v1::HallState next = hall.Snapshot();
     std::string next_bytes = Bytes(next);
+    if (DigestFile() != nullptr) {
+      Digest(status.ToString());
+      for (const v1::HallEvent& e : out.events()) Digest(Bytes(e));
+      Digest(Bytes(out.result()));
+      Digest(next_bytes);
+      Digest(Bytes(hall.View(now)));
+    }
     const std::string error =
         checker.After(hall, step.command, now, status, out, state, state_bytes,
                       next, next_bytes);
@@ -1302,6 +1328,7 @@ void RunSeeds() {
     ExpectRestoreContinues(seed, seq);
     if (forced >= 0) break;
   }
+  if (DigestFile() != nullptr) std::fflush(DigestFile());
   if (std::getenv("QCALL_RANDOM_STATS") != nullptr) {
     for (const auto& [name, counts] :
          {std::pair{"ok", &coverage.ok}, std::pair{"failed", &coverage.failed},

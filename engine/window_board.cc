@@ -1,0 +1,148 @@
+#include "engine/window_board.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/hall_texts.h"
+#include "engine/input_checks.h"
+
+namespace qcall {
+
+WindowBoard::WindowBoard(const HallRules& rules)
+    : windows_(rules.windows().size()),
+      services_(rules.services().size()),
+      min_open_windows_(rules.config().min_open_windows()) {}
+
+absl::StatusOr<int> WindowBoard::Find(const HallRules& rules,
+                                      int32_t number) const {
+  const std::optional<int> w = rules.FindWindow(number);
+  if (!w) {
+    return absl::NotFoundError(
+        absl::StrCat("no window ", number, " in this hall"));
+  }
+  return *w;
+}
+
+int WindowBoard::ClerkWindow(absl::string_view clerk) const {
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    if (windows_[w].state != v1::WINDOW_STATE_CLOSED &&
+        windows_[w].clerk == clerk) {
+      return static_cast<int>(w);
+    }
+  }
+  return -1;
+}
+
+void WindowBoard::SetState(const HallRules& rules, int w, v1::WindowState state,
+                           int64_t now) {
+  WindowSlot& window = windows_[w];
+  const bool was_open = CountsAsOpen(window.state);
+  const bool was_idle = window.state == v1::WINDOW_STATE_IDLE;
+  const bool open = CountsAsOpen(state);
+  const bool idle = state == v1::WINDOW_STATE_IDLE;
+  window.state = state;
+  window.since_ms = now;
+  if (was_open == open && was_idle == idle) return;
+  const int opened = static_cast<int>(open) - static_cast<int>(was_open);
+  open_windows_ += opened;
+  for (const ServedService& served : rules.windows()[w].serves) {
+    ServiceCounts& service = services_[served.service];
+    service.open += opened;
+    service.idle += static_cast<int>(idle) - static_cast<int>(was_idle);
+  }
+}
+
+int64_t WindowBoard::OpenShareNow(const HallRules& rules,
+                                  const TicketQueue& queue, int service) const {
+  // With the others' lanes empty a shared window is all this service's. (The
+  // configured share alone made estimates pessimistic whenever the hall was
+  // not full; docs/staffing.md.)
+  int64_t share = 0;
+  for (const int w : rules.windows_serving(service)) {
+    if (!CountsAsOpen(windows_[w].state)) continue;
+    int64_t mine = 0, busy = 0;
+    for (const ServedService& served : rules.windows()[w].serves) {
+      if (served.service == service) {
+        mine = served.weight;
+        busy += served.weight;
+      } else if (queue.waiting(served.service) > 0) {
+        busy += served.weight;
+      }
+    }
+    if (busy > 0) share += 1000 * mine / busy;
+  }
+  return share;
+}
+
+absl::Status WindowBoard::CheckMinimumKept(const HallRules& rules, int w,
+                                           const v1::Override& override,
+                                           bool has_override,
+                                           bool business_hours,
+                                           absl::string_view action) const {
+  if (has_override) return CheckOverride(override);
+  if (!CountsAsOpen(windows_[w].state) || !business_hours) {
+    return absl::OkStatus();
+  }
+  if (open_windows_ - 1 < min_open_windows_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "hall needs ", min_open_windows_, " open windows, ", open_windows_,
+        " are open; ", action, " ", WindowText(rules.windows()[w].number),
+        " needs a supervisor override"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<uint32_t> WindowBoard::HeldTickets() const {
+  std::vector<uint32_t> tickets;
+  tickets.reserve(windows_.size());
+  for (const WindowSlot& window : windows_) tickets.push_back(window.ticket);
+  return tickets;
+}
+
+void WindowBoard::SetHeldTickets(const std::vector<uint32_t>& tickets) {
+  for (size_t w = 0; w < windows_.size(); ++w) windows_[w].ticket = tickets[w];
+}
+
+void WindowBoard::Save(const HallRules& rules, v1::HallState* state) const {
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    const WindowSlot& window = windows_[w];
+    v1::HallState::WindowRecord* r = state->add_windows();
+    r->set_number(rules.windows()[w].number);
+    r->set_state(window.state);
+    r->set_clerk_id(window.clerk);
+    r->set_ticket(window.ticket == kNoTicket ? 0 : window.ticket + 1);
+    r->set_state_since_ms(window.since_ms);
+    r->set_reason(window.reason);
+    r->set_priority_streak(window.priority_streak);
+  }
+}
+
+bool WindowBoard::Restore(const HallRules& rules, int w,
+                          const v1::HallState::WindowRecord& r,
+                          size_t tickets) {
+  if (r.ticket() > tickets) return false;
+  WindowSlot& window = windows_[w];
+  window.clerk = r.clerk_id();
+  window.reason = r.reason();
+  window.ticket = r.ticket() == 0 ? kNoTicket : r.ticket() - 1;
+  window.priority_streak = r.priority_streak();
+  SetState(rules, w, r.state(), r.state_since_ms());
+  return true;
+}
+
+void WindowBoard::AddViews(const HallRules& rules, const TicketQueue& queue,
+                           v1::HallView* view) const {
+  for (size_t w = 0; w < windows_.size(); ++w) {
+    const WindowSlot& window = windows_[w];
+    v1::HallView::WindowView* v = view->add_windows();
+    v->set_number(rules.windows()[w].number);
+    v->set_name(rules.windows()[w].name);
+    v->set_state(window.state);
+    v->set_clerk_id(window.clerk);
+    v->set_state_since_unix_ms(window.since_ms);
+    v->set_reason(window.reason);
+    if (window.ticket != kNoTicket) {
+      queue.FillTicket(rules, window.ticket, v->mutable_ticket());
+    }
+  }
+}
+
+}  // namespace qcall
