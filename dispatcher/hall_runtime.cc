@@ -15,7 +15,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
     : hall_id_(hall.rules().config().hall_id()),
       hall_(std::move(hall)),
       journal_index_(journal_index),
-      snapshot_index_(journal_index),
+      snapshots_(options.snapshot_every, journal_index),
       strand_(std::move(strand)),
       journal_(journal),
       options_(options),
@@ -23,6 +23,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
            [pool = strand_.get_inner_executor()](std::function<void()> task) {
              boost::asio::post(pool, std::move(task));
            }),
+      requests_(options.request_ids_kept),
       timer_(options.clock->NewTimer(strand_)) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
@@ -47,7 +48,8 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   journal_index_ = record.index;
   if (publish) hub_.Publish(EventHub::Prepare(outcome_.events()));
   if (status.ok() && !record.request_id.empty()) {
-    Remember(record.request_id, record.command, ReplyOf(outcome_), nullptr);
+    requests_.RememberDurable(record.request_id, record.command,
+                              ReplyOf(outcome_));
   }
   return absl::OkStatus();
 }
@@ -58,7 +60,7 @@ void HallRuntime::RememberJournaled(const JournalRecord& record) {
       !reply.ParseFromString(record.reply)) {
     return;
   }
-  Remember(record.request_id, record.command, reply, nullptr);
+  requests_.RememberDurable(record.request_id, record.command, reply);
 }
 
 void HallRuntime::Start() {
@@ -128,28 +130,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   std::string fingerprint;
   if (!request_id.empty()) {
     fingerprint = command.SerializeAsString();
-    auto it = remembered_.find(request_id);
-    if (it != remembered_.end()) {
-      Remembered& first = it->second;
-      if (first.fingerprint != fingerprint) {
-        reply(absl::InvalidArgumentError(
-                  absl::StrCat("request_id ", request_id,
-                               " was already used for a different request")),
-              {});
-        return;
-      }
-      absl::Status settled;
-      if (first.durability != nullptr) {
-        absl::MutexLock lock(&first.durability->mu);
-        if (!first.durability->settled) {
-          first.durability->waiting.push_back(std::move(reply));
-          return;
-        }
-        settled = *first.durability->settled;
-      }
-      reply(settled, first.reply);
-      return;
-    }
+    if (requests_.Answer(request_id, fingerprint, reply)) return;
   }
   if (absl::Status health = journal_->health(); !health.ok()) {
     reply(health, {});
@@ -175,33 +156,24 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       fingerprint.empty() ? command.SerializeAsString() : fingerprint,
       status.ok() && !request_id.empty() ? result.SerializeAsString() : ""};
   const bool snapshot_due =
-      journal_index_ - snapshot_index_ >=
-      std::max<uint64_t>(options_.snapshot_every, hall_.ticket_count());
+      snapshots_.Due(journal_index_, hall_.ticket_count());
   auto events = std::make_shared<EventHub::Prepared>(
       EventHub::Prepare(outcome_.events()));
-  std::shared_ptr<Durability> durability;
+  std::shared_ptr<RequestMemory::Pending> pending;
   if (status.ok() && !request_id.empty()) {
-    durability = std::make_shared<Durability>();
-    Remember(request_id, std::move(fingerprint), result, durability);
+    pending = requests_.Remember(request_id, std::move(fingerprint), result);
   }
   journal_->Append(std::move(record), std::nullopt,
                    [this, events, status, result, reply = std::move(reply),
-                    durability, applied_micros](absl::Status durable) {
+                    pending, applied_micros](absl::Status durable) {
                      // On the journal's writer thread, in commit order: events
                      // leave in seq order, and only once nothing can undo them.
                      if (durable.ok()) hub_.Publish(std::move(*events));
                      CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
                                   applied_micros);
                      reply(durable.ok() ? status : durable, result);
-                     if (durability != nullptr) {
-                       std::vector<Reply> waiting;
-                       {
-                         absl::MutexLock lock(&durability->mu);
-                         durability->settled = durable;
-                         waiting.swap(durability->waiting);
-                       }
-                       for (Reply& r : waiting) r(durable, result);
-                     }
+                     if (pending != nullptr)
+                       RequestMemory::Settle(pending, durable, result);
                    });
   if (snapshot_due) SnapshotInBackground();
 }
@@ -212,7 +184,7 @@ void HallRuntime::SnapshotInBackground() {
   // longer and runs on the pool, off the hall's strand.
   auto copy = std::make_shared<const Hall>(hall_);
   const uint64_t index = journal_index_;
-  snapshot_index_ = index;
+  snapshots_.Taken(index);
   boost::asio::post(strand_.get_inner_executor(), [this, copy, index] {
     journal_->AppendSnapshot(
         SnapshotRecord{hall_id_, index, copy->Snapshot().SerializeAsString()},
@@ -233,21 +205,6 @@ void HallRuntime::CountDurable(int64_t micros) {
     ++bucket;
   }
   ++counters_.buckets[bucket];
-}
-
-void HallRuntime::Remember(const std::string& request_id,
-                           std::string fingerprint,
-                           const v1::CommandReply& reply,
-                           std::shared_ptr<Durability> durability) {
-  remembered_[request_id] = {std::move(fingerprint), reply,
-                             std::move(durability)};
-  remembered_order_.push_back(request_id);
-  if (remembered_order_.size() > options_.request_ids_kept) {
-    // A retry still waiting on an evicted entry keeps its Durability alive
-    // and is answered by the journal's writer all the same.
-    remembered_.erase(remembered_order_.front());
-    remembered_order_.pop_front();
-  }
 }
 
 void HallRuntime::ScheduleTick() {

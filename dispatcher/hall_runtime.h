@@ -29,16 +29,15 @@
 #include "dispatcher/clock.h"
 #include "dispatcher/event_hub.h"
 #include "dispatcher/group_commit_journal.h"
+#include "dispatcher/request_memory.h"
+#include "dispatcher/snapshot_schedule.h"
 #include "engine/hall.h"
 #include "qcall/v1/api.pb.h"
 
 namespace qcall {
 
 struct RuntimeOptions {
-  // A snapshot is journaled every this many commands, or, in a hall holding
-  // more tickets than that, every as many commands as it holds tickets: a
-  // snapshot costs time in proportion to the tickets, so it stays O(1) per
-  // command on average, and recovery replays at most that many commands.
+  // Commands between snapshots, at least (SnapshotSchedule says the rule).
   uint64_t snapshot_every = 10'000;
   // Request ids remembered per hall for retries.
   size_t request_ids_kept = 100'000;
@@ -107,25 +106,8 @@ class HallRuntime {
   const std::string& hall_id() const { return hall_id_; }
 
  private:
-  // Whether a remembered command is on disk yet. Shared with the journal's
-  // writer, which settles it, so a retry that arrives before the commit
-  // waits without another trip through the strand.
-  struct Durability {
-    absl::Mutex mu;
-    std::optional<absl::Status> settled ABSL_GUARDED_BY(mu);
-    std::vector<Reply> waiting ABSL_GUARDED_BY(mu);
-  };
-  struct Remembered {
-    std::string fingerprint;
-    v1::CommandReply reply;
-    std::shared_ptr<Durability> durability;  // Null: recovered, so durable.
-  };
-
   void ApplyNow(const v1::Command& command, const std::string& request_id,
                 Reply reply);
-  void Remember(const std::string& request_id, std::string fingerprint,
-                const v1::CommandReply& reply,
-                std::shared_ptr<Durability> durability);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
   void CountDurable(int64_t micros);
   // Journals a snapshot of the hall as it is now, built off the strand.
@@ -137,14 +119,13 @@ class HallRuntime {
   const std::string hall_id_;
   Hall hall_;
   uint64_t journal_index_;
-  uint64_t snapshot_index_;  // Of the last snapshot (or of the start).
+  SnapshotSchedule snapshots_;
   Strand strand_;
   GroupCommitJournal* journal_;
   const RuntimeOptions options_;
   EventHub hub_;
   Hall::Outcome outcome_;
-  absl::flat_hash_map<std::string, Remembered> remembered_;
-  std::deque<std::string> remembered_order_;
+  RequestMemory requests_;
   absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
   // A sample a minute, for the dashboard's charts; cleared at a new day.
   std::deque<v1::LoadSample> load_history_;
