@@ -6,18 +6,15 @@
 #include "engine/status_macros.h"
 
 namespace qcall {
-namespace {
 
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(name, &tz)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown time zone '", name, "' (is tzdata installed?)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown time zone '", name.substr(0, 64), "' (is tzdata installed?)"));
   }
   return tz;
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
     const v1::HallConfig& config, GroupCommitJournal* journal,

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/journal_store.h"
@@ -33,6 +34,11 @@ absl::StatusOr<RecoveredHall> RecoverHall(
     const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
     GroupCommitJournal* journal, boost::asio::thread_pool* pool,
     const RuntimeOptions& options, uint64_t* replayed);
+
+// The time zone a hall's config names (HallRules checked that it is an IANA
+// name, not a path). Loaded zones are cached for the process, so a hall built
+// after this call does no file I/O for its zone.
+absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
 
 // Builds a hall that is not in the store yet; its first command must be a
 // Configure with `config`, so that recovery finds its configuration.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "dispatcher/command_request.h"
 #include "dispatcher/method_policy.h"
+#include "dispatcher/recovery.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 
@@ -554,6 +555,12 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
         if (absl::StatusOr<HallRules> rules = HallRules::FromConfig(config);
             !rules.ok()) {
           return finish(rules.status());
+        }
+        // The zone is loaded here, not under the hall directory's lock,
+        // which every call of every hall takes.
+        if (absl::StatusOr<absl::TimeZone> zone = LoadZone(config.time_zone());
+            !zone.ok()) {
+          return finish(zone.status());
         }
         absl::StatusOr<std::pair<HallRuntime*, bool>> hall =
             c_.halls->AddIfAbsent(config.hall_id(),

@@ -99,6 +99,28 @@ absl::Status CheckHours(const v1::HallConfig& config) {
   return absl::OkStatus();
 }
 
+// An IANA time zone name: "UTC", "Asia/Shanghai", "Etc/GMT+8",
+// "America/Argentina/Buenos_Aires". Never a path: the zone database would
+// load any file (even a FIFO) that a name with '/' at the start or ".." in
+// it reaches.
+bool IsZoneName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  bool component_start = true;
+  for (const char c : name) {
+    if (c == '/') {
+      if (component_start) return false;  // Leading '/' or "//".
+      component_start = true;
+      continue;
+    }
+    const bool allowed = component_start ? absl::ascii_isalpha(c)
+                                         : absl::ascii_isalnum(c) || c == '_' ||
+                                               c == '-' || c == '+';
+    if (!allowed) return false;
+    component_start = false;
+  }
+  return !component_start;  // No trailing '/'.
+}
+
 }  // namespace
 
 absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
@@ -108,8 +130,11 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
     return Invalid(absl::StrCat("hall_id must be 1-64 of [A-Za-z0-9_-], got '",
                                 config.hall_id(), "'"));
   }
-  if (config.time_zone().empty()) {
-    return Invalid("time_zone is required, e.g. \"Asia/Shanghai\"");
+  if (!IsZoneName(config.time_zone())) {
+    return Invalid(absl::StrCat(
+        "time_zone must be an IANA time zone name such as \"Asia/Shanghai\" "
+        "(not a path), got '",
+        config.time_zone().substr(0, 64), "'"));
   }
   if (!v1::Language_IsValid(config.language())) {
     return Invalid("language is not a known language");

@@ -59,6 +59,24 @@ TEST(HallRulesTest, ParsesTicketNumbers) {
   EXPECT_FALSE(rules->ParseTicketNumber("A99999999999").has_value());
 }
 
+TEST(HallRulesTest, TheTimeZoneIsAnIanaNameNeverAPath) {
+  for (const char* name :
+       {"UTC", "Asia/Shanghai", "Etc/GMT+8", "Etc/GMT-14",
+        "America/Argentina/Buenos_Aires", "America/Port-au-Prince"}) {
+    v1::HallConfig c = SmallHallConfig();
+    c.set_time_zone(name);
+    EXPECT_TRUE(HallRules::FromConfig(c).ok()) << name;
+  }
+  for (const char* path :
+       {"", "/usr/share/zoneinfo/Asia/Shanghai", "../../../../usr/share/x",
+        "Asia/../../etc/passwd", "Asia//Shanghai", "Asia/Shanghai/", "./UTC",
+        "Asia/Shang hai", "/tmp/fifo"}) {
+    v1::HallConfig c = SmallHallConfig();
+    c.set_time_zone(path);
+    ExpectInvalid(c, "time_zone must be an IANA time zone name");
+  }
+}
+
 TEST(HallRulesTest, RefusesBrokenConfigsWithTheField) {
   v1::HallConfig c = SmallHallConfig();
   c.set_hall_id("");

@@ -127,6 +127,20 @@ TEST(QcalldConfigureHallTest, RefusalsChangeNothing) {
   v1::HallConfig broken = NewHallConfig();
   broken.mutable_windows(0)->add_serves()->set_service_code("NOPE");
   EXPECT_CODE(Configure(api, broken, "c4"), grpc::StatusCode::INVALID_ARGUMENT);
+  // A time zone is a name from the zone database, never a file to open (a
+  // FIFO there once hung every call of every hall).
+  for (const char* path : {"/usr/share/zoneinfo/Asia/Shanghai",
+                           "../../../../usr/share/zoneinfo/UTC"}) {
+    v1::HallConfig by_path = NewHallConfig();
+    by_path.set_time_zone(path);
+    auto refused = Configure(api, by_path, std::string("tz-") + path);
+    EXPECT_CODE(refused, grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(refused.status.error_message().find("IANA"), std::string::npos);
+  }
+  v1::HallConfig unknown_zone = NewHallConfig();
+  unknown_zone.set_time_zone("Mars/Olympus_Mons");
+  EXPECT_CODE(Configure(api, unknown_zone, "c4b"),
+              grpc::StatusCode::INVALID_ARGUMENT);
   v1::HallConfig no_sim = TestHall();
   no_sim.mutable_services()->DeleteSubrange(1, 1);
   for (v1::WindowConfig& w : *no_sim.mutable_windows()) {
