@@ -4,6 +4,7 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
+#include <utf8proc.h>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -319,6 +320,31 @@ HttpTarget HttpTarget::Parse(absl::string_view target) {
   return out;
 }
 
+namespace {
+
+bool IsUtf8(absl::string_view text) {
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t code_point;
+    const utf8proc_ssize_t n = utf8proc_iterate(bytes, left, &code_point);
+    if (n <= 0) return false;
+    bytes += n;
+    left -= n;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool HttpTarget::IsUtf8() const {
+  if (!qcall::IsUtf8(path)) return false;
+  for (const auto& [name, value] : query) {
+    if (!qcall::IsUtf8(name) || !qcall::IsUtf8(value)) return false;
+  }
+  return true;
+}
+
 std::string HttpTarget::Query(const std::string& name) const {
   auto it = query.find(name);
   return it == query.end() ? "" : it->second;
@@ -355,6 +381,11 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
   const HttpTarget target = HttpTarget::Parse(
       absl::string_view(request.target().data(), request.target().size()));
   const std::string& path = target.path;
+  if (!target.IsUtf8()) {
+    RespondError(exchange, grpc::StatusCode::INVALID_ARGUMENT,
+                 "the address is not UTF-8 once percent-decoded");
+    return;
+  }
   if (request.method() == http::verb::post) {
     if (absl::StartsWith(path, "/qcall.v1.")) {
       Unary(exchange, path);

@@ -39,6 +39,9 @@ struct HttpTarget {
   static HttpTarget Parse(absl::string_view target);
   // The parameter's value, "" when absent.
   std::string Query(const std::string& name) const;
+  // Whether the path and every parameter are UTF-8 once percent-decoded:
+  // what is not could never name a hall, a ticket or a token.
+  bool IsUtf8() const;
 
   std::string path;
   absl::flat_hash_map<std::string, std::string> query;

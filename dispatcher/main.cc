@@ -9,6 +9,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "dispatcher/clock.h"
+#include "dispatcher/log_limiter.h"
 #include "dispatcher/server.h"
 #include "spdlog/spdlog.h"
 
@@ -36,6 +38,8 @@ int main(int argc, char** argv) {
   // The journal holds customers' phone numbers: its folder and files are
   // qcalld's alone (0700, 0600), whoever starts it.
   umask(077);
+  // A client's bad bytes must not write a log line each.
+  qcall::RouteProtobufLogs(qcall::RealClock::Get());
   CLI::App app{"qcalld: queue-ticketing and counter-dispatch server"};
   app.set_version_flag("--version", "qcalld " QCALL_VERSION);
   std::string config_path = "demo/halls.textproto";

@@ -311,6 +311,21 @@ TEST(QcalldHttpGatewayTest, RefusalsCarryTheGrpcCodeAndMessage) {
   EXPECT_EQ(hall->open_windows(), 1);
 }
 
+TEST(QcalldHttpGatewayTest, AnAddressThatIsNotUtf8IsRefusedWithoutALogLine) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  HttpClient http(server.http_port());
+  for (int i = 0; i < 50; ++i) {
+    for (const char* target :
+         {"/ticket/it-%ff/A0001", "/t/it-hall/A%ff", "/events?hall=%c3%28",
+          "/board?hall=it-hall&lang=%fe"}) {
+      ASSERT_TRUE(IsError(http.Get(target), 400, "invalid_argument")) << target;
+    }
+  }
+  EXPECT_EQ(server.Log().find("libprotobuf"), std::string::npos)
+      << server.Log();
+}
+
 TEST(QcalldHttpGatewayTest, KeepsTheConnectionAliveUnlessAskedToClose) {
   QcalldProcess server(WithHttp());
   ASSERT_TRUE(server.Start());

@@ -1,0 +1,56 @@
+// LogLimiter lets one line of a kind through per window and counts the rest,
+// so that input an unauthenticated client controls (a flood of requests that
+// do not parse, say) cannot fill the log: the log says it happened and how
+// often, once a minute.
+//
+//   LogLimiter limiter(RealClock::Get(), absl::Minutes(1));
+//   if (std::optional<int64_t> dropped = limiter.Admit(key)) {
+//     spdlog::warn("{} ({} more like it since the last)", line, *dropped);
+//   }
+#ifndef QCALL_DISPATCHER_LOG_LIMITER_H_
+#define QCALL_DISPATCHER_LOG_LIMITER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "dispatcher/clock.h"
+
+namespace qcall {
+
+class LogLimiter {
+ public:
+  LogLimiter(const Clock* clock, absl::Duration window)
+      : clock_(clock), window_(window) {}
+
+  // The lines of `kind` dropped since the last one let through, when this
+  // one may be written; nullopt when it is to be dropped. Thread-safe.
+  std::optional<int64_t> Admit(const std::string& kind);
+
+ private:
+  struct Seen {
+    absl::Time next_allowed;
+    int64_t dropped = 0;
+  };
+  // Kinds are few (a file and line of the library, say), so the map stays
+  // small; it is bounded all the same.
+  static constexpr size_t kMaxKinds = 1024;
+
+  const Clock* const clock_;
+  const absl::Duration window_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Seen> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+// Sends libprotobuf's log lines (a string field that is not UTF-8 makes it
+// log one per request, before any token is checked) to spdlog through a
+// LogLimiter of one minute per source line. Call once at start-up.
+void RouteProtobufLogs(const Clock* clock);
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_LOG_LIMITER_H_
