@@ -328,7 +328,7 @@ std::string BenchConfig(int windows) {
                     " open_minute: 0 close_minute: 1440 }\n");
   }
   absl::StrAppend(&config, R"(}
-tokens { token: "load-kiosk-token" role: ROLE_KIOSK halls: "load" name: "kiosk" }
+tokens { token: "load-kiosk-token" role: ROLE_KIOSK halls: "load" name: "kiosk" issues_per_minute: 0 }
 tokens { token: "load-counter-token" role: ROLE_COUNTER halls: "load" name: "counter" }
 tokens { token: "load-display-token" role: ROLE_DISPLAY halls: "load" name: "display" }
 )");

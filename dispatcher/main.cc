@@ -76,6 +76,11 @@ int main(int argc, char** argv) {
                  "HTTP connections held at once; one more is answered 503")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--kiosk-issues-per-minute", options.kiosk_issues_per_minute,
+                 "tickets a kiosk token may issue a minute, unless its "
+                 "config sets issues_per_minute (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
   app.add_option("--tls-key", options.tls_key_path, "PEM private key");
   app.add_option(

@@ -95,6 +95,12 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
       return absl::InvalidArgumentError(
           absl::StrCat("token of '", token.name(), "' is not unique"));
     }
+    if (token.has_issues_per_minute() &&
+        (token.role() != v1::ROLE_KIOSK || token.issues_per_minute() < 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token '", token.name(),
+          "': issues_per_minute is for kiosk tokens, 0 (no limit) or more"));
+    }
   }
   return absl::OkStatus();
 }
@@ -186,8 +192,11 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   token->add_halls("*");
   token->set_name("http public ticket page");
   server->auth_ = std::make_unique<Authenticator>(with_public_token);
+  server->issue_limiter_ = std::make_unique<IssueLimiter>(
+      options.runtime.clock, options.kiosk_issues_per_minute);
   const ServiceContext context{
       server->auth_.get(),
+      server->issue_limiter_.get(),
       &server->halls_,
       absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
       &server->open_streams_,

@@ -21,6 +21,7 @@
 #include "dispatcher/health_service.h"
 #include "dispatcher/http_gateway.h"
 #include "dispatcher/http_server.h"
+#include "dispatcher/issue_limiter.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/services.h"
 #include "dispatcher/speech.h"
@@ -46,6 +47,9 @@ struct ServerOptions {
   int64_t max_streams = 10'000;
   // HTTP connections held at once (pages, JSON calls, event streams).
   int max_http_connections = 1024;
+  // Tickets a kiosk token issues a minute, unless its config says; 0: no
+  // limit.
+  int kiosk_issues_per_minute = 60;
   RuntimeOptions runtime;
 };
 
@@ -77,6 +81,7 @@ class QcallServer {
   std::unique_ptr<boost::asio::thread_pool> pool_;
   HallDirectory halls_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<IssueLimiter> issue_limiter_;
   std::unique_ptr<KioskService> kiosk_;
   std::unique_ptr<CounterService> counter_;
   std::unique_ptr<DisplayService> display_;

@@ -132,6 +132,13 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
         if (absl::Status id = CheckRequestId(request.request_id()); !id.ok()) {
           return finish(id);
         }
+        if (kind == v1::Command::kIssueTicket &&
+            admitted->caller->role() == v1::ROLE_KIOSK) {
+          if (absl::Status rate = c.issue_limiter->Admit(admitted->caller);
+              !rate.ok()) {
+            return finish(rate);
+          }
+        }
         v1::Command command = CommandFromRequest(request, kind);
         if (HasOverride(command) &&
             admitted->caller->role() != v1::ROLE_SUPERVISOR) {

@@ -16,12 +16,14 @@
 #include "dispatcher/grpc_status.h"
 #include "dispatcher/hall_directory.h"
 #include "dispatcher/hall_runtime.h"
+#include "dispatcher/issue_limiter.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall {
 
 struct ServiceContext {
   const Authenticator* auth;
+  IssueLimiter* issue_limiter;
   HallDirectory* halls;
   int64_t heartbeat_timeout_seconds;
   // Watch streams open on the whole server, and how many may be.

@@ -109,7 +109,8 @@ TEST(QcalldAuthTest, RoleMatrixOfTheDemoTokens) {
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.Open(3, "clerk-3", "", kDemoDisplay),
               StatusCode::PERMISSION_DENIED);
-  EXPECT_CODE(api.Requeue(3, "A001", kDemoDisplay), StatusCode::PERMISSION_DENIED);
+  EXPECT_CODE(api.Requeue(3, "A001", kDemoDisplay),
+              StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(api.GetHall(kDemoDisplay, kXujiahui),
               StatusCode::PERMISSION_DENIED);
   EXPECT_OK(api.ListServices(kDemoDisplay, kXujiahui));
@@ -240,6 +241,49 @@ TEST(QcalldAuthTest, HallScopes) {
   // A "*" display token reads every hall.
   EXPECT_OK(api.ListServices(kDisplayToken, kOtherHall));
   EXPECT_OK(api.ListServices(kDisplayToken, kHall));
+}
+
+TEST(QcalldAuthTest, AKioskTokenIssuesItsTicketsAMinuteAndNoMore) {
+  std::string config = TestConfig();
+  config += R"pb(
+    tokens {
+      token: "stuck-kiosk-token"
+      role: ROLE_KIOSK
+      halls: [ "it-hall" ]
+      name: "kiosk 7"
+      issues_per_minute: 2
+    }
+    tokens {
+      token: "default-kiosk-token"
+      role: ROLE_KIOSK
+      halls: [ "it-hall" ]
+      name: "kiosk 8"
+    }
+  )pb";
+  QcalldProcess server({.config_text = config,
+                        .extra_args = {"--kiosk-issues-per-minute", "3"}});
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  auto issue = [&](const char* token) {
+    return api.Issue("BILL", v1::CATEGORY_NORMAL, "", "", token);
+  };
+  EXPECT_OK(issue("stuck-kiosk-token"));
+  EXPECT_OK(issue("stuck-kiosk-token"));
+  auto refused = issue("stuck-kiosk-token");
+  EXPECT_CODE(refused, StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.status.error_message().find(
+                "kiosk 'kiosk 7' has issued its 2 tickets a minute"),
+            std::string::npos)
+      << refused.status.error_message();
+  for (int i = 0; i < 3; ++i) EXPECT_OK(issue("default-kiosk-token")) << i;
+  EXPECT_CODE(issue("default-kiosk-token"), StatusCode::RESOURCE_EXHAUSTED)
+      << "--kiosk-issues-per-minute 3";
+  EXPECT_OK(api.Issue("BILL", v1::CATEGORY_NORMAL, "", "", kSupervisorToken))
+      << "a duty manager is not a kiosk";
+  auto hall = api.GetHall();
+  ASSERT_OK(hall);
+  EXPECT_EQ(FindService(*hall, "BILL")->issued_today(), 6)
+      << "the refusals consumed no number";
 }
 
 }  // namespace

@@ -104,12 +104,12 @@ std::string TestConfig(int min_open_windows) {
   services { code: "BILL" name: "Bill payment" ticket_prefix: "A" }
   windows { number: 1 serves { service_code: "BILL" } }
 }
-tokens { token: "it-kiosk-token" role: ROLE_KIOSK halls: ["it-hall"] name: "it kiosks" }
+tokens { token: "it-kiosk-token" role: ROLE_KIOSK halls: ["it-hall"] name: "it kiosks" issues_per_minute: 0 }
 tokens { token: "it-counter-token" role: ROLE_COUNTER halls: ["it-hall"] name: "it counters" }
 tokens { token: "it-counter3-token" role: ROLE_COUNTER halls: ["it-hall"] windows: [3] name: "it window 3" }
 tokens { token: "it-display-token" role: ROLE_DISPLAY halls: ["*"] name: "it boards" }
 tokens { token: "it-supervisor-token" role: ROLE_SUPERVISOR halls: ["*"] name: "it duty manager" }
-tokens { token: "other-kiosk-token" role: ROLE_KIOSK halls: ["other-hall"] name: "other kiosks" }
+tokens { token: "other-kiosk-token" role: ROLE_KIOSK halls: ["other-hall"] name: "other kiosks" issues_per_minute: 0 }
 tokens { token: "other-supervisor-token" role: ROLE_SUPERVISOR halls: ["other-hall"] name: "other duty manager" }
 )pb";
   return c.str();
