@@ -11,7 +11,7 @@
 namespace qcall {
 
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
-    absl::string_view url) {
+    absl::string_view url, const StoreOptions& options) {
   absl::string_view path = url;
   if (absl::ConsumePrefix(&path, "sqlite:")) {
     if (path.empty()) {
@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
       }
     }
     absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
-        SqliteJournalStore::Open(std::string(path));
+        SqliteJournalStore::Open(std::string(path), options);
     if (!store.ok()) return store.status();
     return std::unique_ptr<JournalStore>(*std::move(store));
   }

@@ -66,13 +66,19 @@ class JournalStore {
       const std::function<absl::Status(const JournalRecord&)>& visit) = 0;
 };
 
+struct StoreOptions {
+  // Begin a new, empty journal where one was lost (the operator's decision,
+  // qcalld --start-empty); otherwise a lost journal refuses to open.
+  bool start_empty = false;
+};
+
 // The store `url` names:
 //   sqlite:PATH       the embedded SQLite file at PATH (its folder is made,
 //                     0700)
 //   postgresql://...  not built yet: UNIMPLEMENTED
 // INVALID_ARGUMENT for anything else; UNAVAILABLE when it cannot be opened.
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
-    absl::string_view url);
+    absl::string_view url, const StoreOptions& options = {});
 
 }  // namespace qcall
 

@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
   app.add_option("--store", store,
                  "where the journal lives: sqlite:PATH (postgresql:// is not "
                  "built yet); overrides --data");
+  app.add_flag("--start-empty", options.start_empty,
+               "begin a new, empty journal where the old one is missing or "
+               "empty (its tickets are lost and numbers start again)");
   app.add_option("--listen", options.listen, "gRPC address")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "hall executor threads")

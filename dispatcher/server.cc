@@ -121,7 +121,9 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   RETURN_IF_ERROR(ValidateServerConfig(config));
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<QcallServer> server(new QcallServer());
-  ASSIGN_OR_RETURN(server->store_, OpenJournalStore(options.store));
+  ASSIGN_OR_RETURN(
+      server->store_,
+      OpenJournalStore(options.store, {.start_empty = options.start_empty}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
 

@@ -32,6 +32,8 @@ namespace qcall {
 struct ServerOptions {
   // Where the journal lives, a URL for OpenJournalStore (journal_store.h).
   std::string store = "sqlite:data/journal.sqlite";
+  // Begin an empty journal where one was lost (see StoreOptions).
+  bool start_empty = false;
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;

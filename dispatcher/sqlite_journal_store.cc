@@ -1,6 +1,10 @@
 #include "dispatcher/sqlite_journal_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
@@ -41,7 +45,19 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
-    const std::string& path) {
+    const std::string& path, const StoreOptions& options) {
+  const std::string marker = path + ".created";
+  struct stat file;
+  const bool present = ::stat(path.c_str(), &file) == 0;
+  if (::access(marker.c_str(), F_OK) == 0 && (!present || file.st_size == 0) &&
+      !options.start_empty) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journal ", path, " is ", present ? "empty" : "missing",
+        ", but one was begun here (", marker,
+        "): its tickets would be lost and their numbers given again. Put the "
+        "journal back from a backup, or start qcalld with --start-empty to "
+        "begin a new one"));
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(
           path.c_str(), &db,
@@ -52,7 +68,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot open journal ", path, ": ", message));
   }
-  std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(db));
+  std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(db, path));
   absl::MutexLock lock(&store->mu_);
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
@@ -65,7 +81,29 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
       "CREATE TABLE IF NOT EXISTS snapshots ("
       " hall_id TEXT NOT NULL, idx INTEGER NOT NULL, state BLOB NOT NULL,"
       " PRIMARY KEY (hall_id, idx))"));
+  // A write now, not a second after "listening": a journal on a read-only
+  // file or disk is refused at start-up.
+  if (absl::Status written = store->Exec(
+          "CREATE TABLE IF NOT EXISTS opened (times INTEGER NOT NULL);"
+          "BEGIN IMMEDIATE;"
+          "DELETE FROM opened;"
+          "INSERT INTO opened VALUES (1);"
+          "COMMIT");
+      !written.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "journal ", path, " cannot be written: ", written.message()));
+  }
   RETURN_IF_ERROR(store->Prepare());
+  if (::stat(path.c_str(), &file) != 0) {
+    return absl::UnavailableError(absl::StrCat("journal ", path, " vanished"));
+  }
+  store->device_ = file.st_dev;
+  store->inode_ = file.st_ino;
+  if (::access(marker.c_str(), F_OK) != 0) {
+    std::ofstream(marker) << "A qcall journal was begun beside this file. "
+                             "While this file exists, qcalld refuses to "
+                             "start on a missing or empty journal.\n";
+  }
   return store;
 }
 
@@ -74,6 +112,20 @@ SqliteJournalStore::~SqliteJournalStore() {
   sqlite3_finalize(insert_record_);
   sqlite3_finalize(insert_snapshot_);
   sqlite3_close(db_);
+}
+
+absl::Status SqliteJournalStore::CheckSameFile() const {
+  // A stat a batch (a microsecond or two): acknowledging into a file that
+  // was deleted would lose it all at the next start, and number again from 1.
+  struct stat file;
+  if (::stat(path_.c_str(), &file) != 0 || file.st_dev != device_ ||
+      file.st_ino != inode_) {
+    return absl::UnavailableError(absl::StrCat(
+        "journal file ", path_,
+        " was deleted or replaced while qcalld ran; nothing more is "
+        "acknowledged"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteJournalStore::Error(absl::string_view what) const {
@@ -106,6 +158,7 @@ absl::Status SqliteJournalStore::Commit(
     absl::Span<const JournalRecord> records,
     absl::Span<const SnapshotRecord> snapshots) {
   absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(CheckSameFile());
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);

@@ -5,9 +5,11 @@
 #define QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -18,8 +20,13 @@ namespace qcall {
 
 class SqliteJournalStore : public JournalStore {
  public:
+  // Opens (or creates) the journal at `path` and proves it can write there:
+  // UNAVAILABLE when it cannot (a read-only file or disk). Beside it,
+  // `<path>.created` marks that a journal was begun here; while it exists, a
+  // missing or empty journal is lost data, refused with FAILED_PRECONDITION
+  // unless `options.start_empty`.
   static absl::StatusOr<std::unique_ptr<SqliteJournalStore>> Open(
-      const std::string& path);
+      const std::string& path, const StoreOptions& options = {});
   ~SqliteJournalStore() override;
 
   absl::Status Commit(absl::Span<const JournalRecord> records,
@@ -33,7 +40,10 @@ class SqliteJournalStore : public JournalStore {
       const std::function<absl::Status(const JournalRecord&)>& visit) override;
 
  private:
-  explicit SqliteJournalStore(sqlite3* db) : db_(db) {}
+  SqliteJournalStore(sqlite3* db, std::string path)
+      : db_(db), path_(std::move(path)) {}
+  // The file at path_ is still the one opened: not deleted, not replaced.
+  absl::Status CheckSameFile() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Error(absl::string_view what) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -43,6 +53,10 @@ class SqliteJournalStore : public JournalStore {
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   sqlite3_stmt* insert_record_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* insert_snapshot_ ABSL_GUARDED_BY(mu_) = nullptr;
+  const std::string path_;
+  // The device and inode of the file opened.
+  dev_t device_ ABSL_GUARDED_BY(mu_) = 0;
+  ino_t inode_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace qcall

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -120,6 +121,70 @@ TEST_F(SqliteJournalStoreTest, APathNoOneCanWriteIsUnavailable) {
   EXPECT_EQ(std::filesystem::file_size(file), 20u);
   EXPECT_TRUE(std::filesystem::is_directory(folder));
   EXPECT_TRUE(std::filesystem::is_empty(folder));
+}
+
+JournalRecord Record(uint64_t index) {
+  return {"a", index, 1000, "", "command", ""};
+}
+
+TEST_F(SqliteJournalStoreTest, AJournalThatCannotBeWrittenIsRefusedAtOpen) {
+  { ASSERT_TRUE(SqliteJournalStore::Open(Path()).ok()); }
+  // Immutable: even root cannot write it (mode bits would not stop root).
+  const std::string lock = absl::StrCat("chattr +i ", Path(), " 2>/dev/null");
+  if (std::system(lock.c_str()) != 0) {
+    GTEST_SKIP() << "this file system cannot make a file immutable (chattr)";
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  std::system(absl::StrCat("chattr -i ", Path()).c_str());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(store.status().message().find("cannot be written"),
+            std::string::npos)
+      << store.status();
+}
+
+TEST_F(SqliteJournalStoreTest, ADeletedOrReplacedJournalRefusesCommits) {
+  for (const bool replace : {false, true}) {
+    auto store = SqliteJournalStore::Open(Path(), {.start_empty = true});
+    ASSERT_TRUE(store.ok()) << store.status();
+    const JournalRecord first = Record(1);
+    ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
+    std::filesystem::remove(Path());
+    if (replace) std::ofstream(Path()) << "not the journal";
+    const JournalRecord second = Record(2);
+    const absl::Status refused = (*store)->Commit({&second, 1}, {});
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << replace;
+    EXPECT_NE(refused.message().find("deleted or replaced"), std::string::npos)
+        << refused;
+    store->reset();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+}
+
+TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
+  {
+    auto store = SqliteJournalStore::Open(Path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    const JournalRecord first = Record(1);
+    ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(Path() + ".created"));
+  for (const char* how : {"emptied", "deleted"}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(Path() + suffix);
+    }
+    if (std::string(how) == "emptied") std::ofstream(Path()).close();
+    auto refused = SqliteJournalStore::Open(Path());
+    ASSERT_FALSE(refused.ok()) << how;
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("--start-empty"),
+              std::string::npos)
+        << refused.status();
+  }
+  auto fresh = SqliteJournalStore::Open(Path(), {.start_empty = true});
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(*(*fresh)->LastIndex("a"), 0u) << "the operator chose to";
 }
 
 }  // namespace
