@@ -242,7 +242,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         server->auth_.get(), server->speech_.get(),
         HttpGateway::Options{.web_root = options.web_root,
                              .public_token = public_token},
-        [self] { return self->journal_->health().ok(); },
+        [self] { return self->journal_->health(); },
         [self] { return self->Metrics(); });
     server->http_ = std::make_unique<HttpServer>(options.max_http_connections);
     spdlog::info("qcalld: web pages from {}", options.web_root);
