@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ struct ServerOptions {
   int64_t max_streams = 10'000;
   // HTTP connections held at once (pages, JSON calls, event streams).
   int max_http_connections = 1024;
+  // HTTP connections held at once from one client address (IPv6: /64).
+  int max_http_connections_per_client = 64;
+  // Time for an HTTP request's head to arrive (from the connection's start
+  // or the end of the previous answer); a late connection is closed.
+  std::chrono::milliseconds http_head_timeout = std::chrono::seconds(10);
   RuntimeOptions runtime;
 };
 
