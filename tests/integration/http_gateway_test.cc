@@ -2,7 +2,7 @@
 // as JSON with the gRPC refusals as HTTP statuses, keep-alive and the body
 // limit, Server-Sent Events with Last-Event-ID resumption, the public ticket
 // status, QR codes, speech, the static pages, Supervisor.GetLoadHistory,
-// SIGTERM with a stream open, and a flood of idle connections.
+// SIGTERM with a stream open, a flood of idle connections and a late head.
 #include <arpa/inet.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -421,6 +421,46 @@ TEST(QcalldHttpGatewayTest, AFloodOfIdleConnectionsLeavesOthersServed) {
   ASSERT_TRUE(NextEvent(board, &event)) << board.raw();
   EXPECT_TRUE(event.has_ticket_issued()) << event.ShortDebugString();
   for (int fd : flood) close(fd);
+}
+
+// --http-head-timeout: a request head trickling in a byte every 200 ms is
+// cut at the deadline, without an answer; a prompt request is served.
+TEST(QcalldHttpGatewayTest, AHeadThatIsLateIsCut) {
+  QcalldOptions options = WithHttp();
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--http-head-timeout", "1.2"});
+  QcalldProcess server(options);
+  ASSERT_TRUE(server.Start());
+  const int slow = IdleConnection(server.http_port(), "127.0.0.2");
+  ASSERT_GE(slow, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+  std::string received;
+  bool closed = false;
+  for (size_t sent = 0; !closed && sent < head.size(); ++sent) {
+    if (send(slow, head.data() + sent, 1, MSG_NOSIGNAL) != 1) {
+      closed = true;  // Reset by the server.
+      break;
+    }
+    pollfd readable{slow, POLLIN, 0};
+    if (poll(&readable, 1, 200) == 1) {
+      char buffer[4096];
+      const ssize_t n = read(slow, buffer, sizeof buffer);
+      if (n <= 0) closed = true;
+      if (n > 0) received.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  close(slow);
+  EXPECT_TRUE(closed) << "the whole head went out";
+  EXPECT_EQ(received, "");
+  EXPECT_GE(took, milliseconds(1000));
+  EXPECT_LT(took, milliseconds(3000));
+
+  HttpClient http(server.http_port());
+  HttpReply health = http.Get("/healthz");
+  EXPECT_EQ(health.status, 200u) << health.error;
+  EXPECT_EQ(health.Header("Keep-Alive"), "timeout=1");
 }
 
 TEST(QcalldHttpGatewayTest, BodiesOverOneMebibyteAreRefused) {
