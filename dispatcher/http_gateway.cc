@@ -352,14 +352,14 @@ std::string HttpTarget::Query(const std::string& name) const {
 
 HttpGateway::HttpGateway(std::shared_ptr<grpc::Channel> channel,
                          const Authenticator* auth, SpeechCache* speech,
-                         Options options, std::function<bool()> healthy,
+                         Options options, std::function<absl::Status()> health,
                          std::function<std::string()> metrics)
     : channel_(std::move(channel)),
       stub_(channel_),
       auth_(auth),
       speech_(speech),
       options_(std::move(options)),
-      healthy_(std::move(healthy)),
+      health_(std::move(health)),
       metrics_(std::move(metrics)) {}
 
 bool HttpGateway::Stop(std::chrono::milliseconds max_wait) {
@@ -401,9 +401,15 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
     return;
   }
   if (path == "/healthz") {
-    const bool ok = healthy_();
-    exchange->Respond(ok ? 200 : 503, "text/plain",
-                      ok ? "ok\n" : "journal failed; refusing writes\n");
+    // A probe tells a failed journal from a full HTTP side (whose 503 says
+    // how many connections it serves) by the body.
+    const absl::Status health = health_();
+    if (health.ok()) {
+      exchange->Respond(200, "text/plain", "ok\n");
+    } else {
+      exchange->Respond(503, "text/plain",
+                        absl::StrCat("journal: ", health.message(), "\n"));
+    }
   } else if (path == "/metrics") {
     exchange->Respond(200, "text/plain; version=0.0.4", metrics_());
   } else if (path == "/events") {

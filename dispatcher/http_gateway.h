@@ -8,7 +8,7 @@
 //
 //   HttpGateway gateway(server->InProcessChannel(args), &auth, &speech,
 //                       {.web_root = "clients/web", .public_token = t},
-//                       healthy, metrics);
+//                       health, metrics);
 //   RETURN_IF_ERROR(http.Start(listen, [&](auto x) { gateway.Handle(x); }));
 #ifndef QCALL_DISPATCHER_HTTP_GATEWAY_H_
 #define QCALL_DISPATCHER_HTTP_GATEWAY_H_
@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "dispatcher/auth.h"
 #include "dispatcher/http_server.h"
@@ -59,7 +60,7 @@ class HttpGateway {
 
   HttpGateway(std::shared_ptr<grpc::Channel> channel, const Authenticator* auth,
               SpeechCache* speech, Options options,
-              std::function<bool()> healthy,
+              std::function<absl::Status()> health,
               std::function<std::string()> metrics);
 
   void Handle(std::shared_ptr<HttpExchange> exchange);
@@ -90,7 +91,8 @@ class HttpGateway {
   const Authenticator* auth_;
   SpeechCache* speech_;
   const Options options_;
-  std::function<bool()> healthy_;
+  // OK while the journal writes; then its failure (/healthz says it).
+  std::function<absl::Status()> health_;
   std::function<std::string()> metrics_;
   std::atomic<bool> stopping_{false};
   // Unary calls and event streams under way.

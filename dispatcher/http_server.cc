@@ -1,5 +1,6 @@
 #include "dispatcher/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
@@ -10,10 +11,14 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <optional>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -26,9 +31,106 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxBodyBytes = 1 << 20;
 constexpr size_t kMaxQueuedBytes = 1 << 20;
-constexpr auto kIdleRequestTimeout = std::chrono::seconds(60);
+// A body's deadline: the head's again, and a second more for every 32 KiB
+// it declares (a chunked body counts as the largest), so 1 MiB has 32 s more.
+constexpr size_t kBodyBytesPerSecond = 32 << 10;
+// Writing one answer (not a stream) to a peer that reads.
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kStreamIdleInterval = std::chrono::seconds(15);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// Refusals answering their 503 at once; a connection over this is closed
+// without one, so a flood of refused connections costs nothing either.
+constexpr int kMaxRefusals = 64;
+
+// The address a client's connections are counted under: IPv4 as it is,
+// IPv6 by its /64 (one host's usual share, which it can fill with
+// addresses at will).
+std::string ClientKey(const asio::ip::address& address) {
+  if (address.is_v6()) {
+    const asio::ip::address_v6 v6 = address.to_v6();
+    if (v6.is_v4_mapped()) {
+      return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    }
+    asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return absl::StrCat(asio::ip::address_v6(bytes).to_string(), "/64");
+  }
+  return address.to_string();
+}
+
+}  // namespace
+
+// Who holds the server's slots: the connections per client address, and
+// the connections with no request in flight, oldest first (the ones to
+// close when every slot is taken). A connection counts from its admission
+// to its destruction, which can happen on any thread.
+class ConnectionRegistry {
+ public:
+  enum class Admission { kAdmitted, kOverClientLimit, kFull };
+
+  // Counts a new connection from `client` if the limits allow it. When all
+  // of `max_connections` are taken, takes the connection idle longest out
+  // of the idle ones and hands it back in `evict` to be closed; the new one
+  // takes its place.
+  Admission Admit(const std::string& client, const HttpServer::Limits& limits,
+                  std::shared_ptr<HttpExchange>* evict)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    auto count = per_client_.find(client);
+    if (count != per_client_.end() && count->second >= limits.max_per_client) {
+      return Admission::kOverClientLimit;
+    }
+    if (open_ >= limits.max_connections) {
+      while (!idle_.empty() && *evict == nullptr) {
+        *evict = idle_.begin()->second.lock();
+        idle_.erase(idle_.begin());
+      }
+      if (*evict == nullptr) return Admission::kFull;
+    }
+    ++open_;
+    ++per_client_[client];
+    return Admission::kAdmitted;
+  }
+  // The connection admitted for `client` is gone.
+  void Release(const std::string& client, uint64_t idle_key)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    idle_.erase(idle_key);
+    --open_;
+    if (auto count = per_client_.find(client);
+        count != per_client_.end() && --count->second == 0) {
+      per_client_.erase(count);
+    }
+  }
+  // The connection waits for a request: it may be closed for a new one.
+  // Returns the key to pass to Busy.
+  uint64_t Idle(std::weak_ptr<HttpExchange> connection)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    const uint64_t key = ++last_key_;
+    idle_.emplace(key, std::move(connection));
+    return key;
+  }
+  // The connection has a request in flight.
+  void Busy(uint64_t idle_key) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    idle_.erase(idle_key);
+  }
+  int open() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return open_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int> per_client_ ABSL_GUARDED_BY(mu_);
+  // By the time each became idle.
+  std::map<uint64_t, std::weak_ptr<HttpExchange>> idle_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_key_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+namespace {
 
 // One TCP connection: requests one after another, or one stream at the end.
 // Its state is touched only on the server's thread; the HttpExchange methods
@@ -36,26 +138,52 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 class Connection final : public HttpExchange,
                          public std::enable_shared_from_this<Connection> {
  public:
+  // `registry` has admitted it for `client`.
   Connection(tcp::socket socket, const HttpHandler& handler,
-             std::shared_ptr<std::atomic<int>> open_connections)
+             std::shared_ptr<ConnectionRegistry> registry, std::string client,
+             std::chrono::milliseconds head_timeout)
       : stream_(std::move(socket)),
         handler_(handler),
         idle_timer_(stream_.get_executor()),
-        open_connections_(std::move(open_connections)) {
-    ++*open_connections_;
-  }
-  ~Connection() override { --*open_connections_; }
+        head_deadline_(stream_.get_executor()),
+        registry_(std::move(registry)),
+        client_(std::move(client)),
+        head_timeout_(head_timeout) {}
+  ~Connection() override { registry_->Release(client_, idle_key_); }
 
+  // Waits for the next request; its head must be read within the head
+  // timeout. Until the head is in, the connection is idle: it holds no
+  // request or answer, and may be closed for a new connection.
   void ReadNext() {
-    parser_.emplace();
-    parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kIdleRequestTimeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          self->OnRead(error);
+    request_ = {};
+    response_ = {};
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    idle_key_ = registry_->Idle(weak_from_this());
+    head_deadline_.expires_after(head_timeout_);
+    head_deadline_.async_wait(
+        [self = shared_from_this(), head = ++heads_](beast::error_code error) {
+          // Whether or not bytes trickle in: the head is late.
+          if (!error && head == self->heads_ && !self->head_read_) {
+            self->Close();
+          }
+        });
+    head_read_ = false;
+    stream_.expires_never();
+    if (buffer_.size() > 0) {
+      ReadHead();  // The client sent its next request already.
+      return;
+    }
+    // No parser or buffer is needed before the first byte comes.
+    stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](beast::error_code error) {
+          if (error) return self->Close();
+          self->ReadHead();
         });
   }
+
+  // Closes an idle connection to make room for a new one.
+  void Evict() { Close(); }
 
   const HttpRequest& request() const override { return request_; }
 
@@ -124,18 +252,48 @@ class Connection final : public HttpExchange,
   }
 
  private:
-  void OnRead(beast::error_code error) {
-    if (error == http::error::body_limit) {
-      request_ = {};
-      request_.keep_alive(false);
-      WriteResponse(413, "text/plain", "request body over 1 MiB\n", {});
-      return;
-    }
-    if (error) {
-      Close();
-      return;
-    }
+  void ReadHead() {
+    if (closed_.load()) return;
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          self->OnHead(error);
+        });
+  }
+
+  void OnHead(beast::error_code error) {
+    if (closed_.load()) return;  // Late or evicted.
+    if (error && error != http::error::body_limit) return Close();
+    head_read_ = true;
+    head_deadline_.cancel();
+    registry_->Busy(idle_key_);
+    if (error) return TooLarge();  // Its Content-Length says so.
+    if (parser_->is_done()) return Dispatch();
+    const size_t length = static_cast<size_t>(std::min<uint64_t>(
+        parser_->content_length().value_or(kMaxBodyBytes), kMaxBodyBytes));
+    stream_.expires_after(head_timeout_ +
+                          std::chrono::seconds(length / kBodyBytesPerSecond));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code body_error, size_t) {
+          if (body_error == http::error::body_limit) return self->TooLarge();
+          if (body_error) return self->Close();
+          self->Dispatch();
+        });
+  }
+
+  void TooLarge() {
+    request_ = {};
+    request_.keep_alive(false);
+    WriteResponse(413, "text/plain", "request body over 1 MiB\n", {});
+  }
+
+  void Dispatch() {
+    stream_.expires_never();
     request_ = parser_->release();
+    parser_.reset();
     handler_(shared_from_this());
   }
 
@@ -149,10 +307,20 @@ class Connection final : public HttpExchange,
     response_.set(http::field::content_type, type);
     for (auto& [name, value] : headers) response_.set(name, value);
     response_.keep_alive(request_.keep_alive());
+    if (response_.keep_alive()) {
+      // How long the connection waits for the next request, so that a
+      // client does not send one on a connection about to close.
+      response_.set(
+          http::field::keep_alive,
+          absl::StrCat("timeout=",
+                       std::max<int64_t>(
+                           1, std::chrono::duration_cast<std::chrono::seconds>(
+                                  head_timeout_)
+                                  .count())));
+    }
     response_.body() = std::move(body);
     response_.prepare_payload();
-    // The read's timer may be nearly spent if the answer took long.
-    stream_.expires_after(kIdleRequestTimeout);
+    stream_.expires_after(kWriteTimeout);
     http::async_write(
         stream_, response_,
         [self = shared_from_this()](beast::error_code error, size_t) {
@@ -217,6 +385,7 @@ class Connection final : public HttpExchange,
   void Close() {
     if (closed_.exchange(true)) return;
     idle_timer_.cancel();
+    head_deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -243,7 +412,17 @@ class Connection final : public HttpExchange,
   std::function<void()> on_close_;
   asio::steady_timer idle_timer_;
   std::array<char, 64> peer_bytes_;
-  std::shared_ptr<std::atomic<int>> open_connections_;
+
+  // The head's deadline; heads_ numbers the heads waited for, so a timer
+  // of an earlier one does nothing.
+  asio::steady_timer head_deadline_;
+  uint64_t heads_ = 0;
+  bool head_read_ = false;
+  const std::shared_ptr<ConnectionRegistry> registry_;
+  const std::string client_;
+  const std::chrono::milliseconds head_timeout_;
+  // While idle, its place in the registry's idle connections.
+  uint64_t idle_key_ = 0;
 };
 
 }  // namespace
@@ -288,12 +467,35 @@ void HttpServer::Accept() {
       return;
     }
     socket.set_option(tcp::no_delay(true), error);
-    if (open_connections_->load() >= max_connections_) {
-      Refuse(std::move(socket));
-    } else {
-      std::make_shared<Connection>(std::move(socket), handler_,
-                                   open_connections_)
-          ->ReadNext();
+    const tcp::endpoint peer = socket.remote_endpoint(error);
+    if (error) {
+      Accept();  // Gone already.
+      return;
+    }
+    std::string client = ClientKey(peer.address());
+    std::shared_ptr<HttpExchange> evict;
+    switch (registry_->Admit(client, limits_, &evict)) {
+      case ConnectionRegistry::Admission::kOverClientLimit:
+        Refuse(std::move(socket),
+               absl::StrCat("qcalld serves at most ", limits_.max_per_client,
+                            " HTTP connections from one address at once; "
+                            "try again in a moment\n"));
+        break;
+      case ConnectionRegistry::Admission::kFull:
+        Refuse(std::move(socket),
+               absl::StrCat("qcalld serves at most ", limits_.max_connections,
+                            " HTTP connections at once; try again in a "
+                            "moment\n"));
+        break;
+      case ConnectionRegistry::Admission::kAdmitted:
+        if (evict != nullptr) {
+          // It has no request in flight; the new one takes its slot.
+          std::static_pointer_cast<Connection>(evict)->Evict();
+        }
+        std::make_shared<Connection>(std::move(socket), handler_, registry_,
+                                     std::move(client), limits_.head_timeout)
+            ->ReadNext();
+        break;
     }
     Accept();
   });
@@ -307,10 +509,14 @@ namespace {
 // the 503 away before the client reads it.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
-  Refusal(tcp::socket socket, std::string answer)
+  Refusal(tcp::socket socket, std::string answer, std::shared_ptr<int> refusing)
       : socket_(std::move(socket)),
         answer_(std::move(answer)),
-        deadline_(socket_.get_executor()) {}
+        deadline_(socket_.get_executor()),
+        refusing_(std::move(refusing)) {
+    ++*refusing_;
+  }
+  ~Refusal() { --*refusing_; }
 
   void Start() {
     asio::async_write(
@@ -345,23 +551,33 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   std::string answer_;
   asio::steady_timer deadline_;
   std::array<char, 4096> scratch_;
+  // Refusals under way; touched only on the server's thread.
+  std::shared_ptr<int> refusing_;
 };
 
 }  // namespace
 
-void HttpServer::Refuse(tcp::socket socket) {
-  const std::string body =
-      absl::StrCat("qcalld serves at most ", max_connections_,
-                   " HTTP connections at once; try again in a moment\n");
+void HttpServer::Refuse(tcp::socket socket, const std::string& why) {
+  if (*refusing_ >= kMaxRefusals) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   std::make_shared<Refusal>(
       std::move(socket),
       absl::StrCat("HTTP/1.1 503 Service Unavailable\r\nServer: qcalld\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
                    "Retry-After: 5\r\nConnection: close\r\n"
                    "Content-Length: ",
-                   body.size(), "\r\n\r\n", body))
+                   why.size(), "\r\n\r\n", why),
+      refusing_)
       ->Start();
 }
+
+HttpServer::HttpServer(Limits limits)
+    : limits_(limits), registry_(std::make_shared<ConnectionRegistry>()) {}
+
+int HttpServer::open_connections() const { return registry_->open(); }
 
 HttpServer::~HttpServer() {
   io_.stop();

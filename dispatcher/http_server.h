@@ -1,11 +1,21 @@
-// HttpServer is qcalld's HTTP/1.1 transport: it accepts connections (at most
-// max_connections at once; one more is answered 503 and closed, so a flood
-// of idle connections cannot hold the memory of many bodies and streams;
-// when the process is out of file descriptors it tries again every 100 ms),
-// reads requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each
-// to a handler as an HttpExchange. The handler answers once, now or later from
+// HttpServer is qcalld's HTTP/1.1 transport: it accepts connections, reads
+// requests (keep-alive, bodies up to 1 MiB) on one thread, and hands each to
+// a handler as an HttpExchange. The handler answers once, now or later from
 // any thread, or turns the exchange into a stream (Server-Sent Events).
 // What each path means is HttpGateway's business, not this file's.
+//
+// A connection cannot hold the server by sending nothing or little
+// (Limits): its request head (request line and headers) must arrive within
+// head_timeout of its start or of the end of the previous answer, else it is
+// closed; a body gets a deadline of its own, longer for a longer body. At
+// most max_connections are held at once and at most max_per_client from one
+// address (an IPv6 /64); over the latter, or over the former when every
+// connection has a request in flight or a stream, a new connection is
+// answered 503 and closed. A connection with no request in flight (idle
+// between requests, or still reading a head) is cheap and is the first to
+// go: when all slots are taken, the one idle longest is closed for the new
+// one. When the process is out of file descriptors the server tries again
+// every 100 ms.
 //
 //   HttpServer http;
 //   RETURN_IF_ERROR(http.Start("127.0.0.1:8080",
@@ -21,6 +31,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -62,21 +73,36 @@ class HttpExchange {
 
 using HttpHandler = std::function<void(std::shared_ptr<HttpExchange>)>;
 
+class ConnectionRegistry;
+
 class HttpServer {
  public:
-  explicit HttpServer(int max_connections = 1024)
-      : max_connections_(max_connections) {}
+  struct Limits {
+    // Connections held at once (pages, JSON calls, event streams).
+    int max_connections = 1024;
+    // Connections held at once from one client address.
+    int max_per_client = 64;
+    // Time to read a request's head, from the connection's start or from
+    // the end of the previous answer (keep-alive).
+    std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
+  };
+
+  HttpServer() : HttpServer(Limits{}) {}
+  explicit HttpServer(int max_connections)
+      : HttpServer(Limits{.max_connections = max_connections}) {}
+  explicit HttpServer(Limits limits);
   ~HttpServer();
 
   // Listens on "host:port" (port 0 picks one) and serves until destroyed.
   absl::Status Start(const std::string& listen, HttpHandler handler);
   int port() const { return port_; }
-  int open_connections() const { return open_connections_->load(); }
+  // Connections held (not yet destroyed), refusals not included.
+  int open_connections() const;
 
  private:
   void Accept();
-  // Answers 503 on a connection over the limit, and closes it.
-  void Refuse(boost::asio::ip::tcp::socket socket);
+  // Answers 503 on a connection over a limit, and closes it.
+  void Refuse(boost::asio::ip::tcp::socket socket, const std::string& why);
 
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
@@ -84,10 +110,11 @@ class HttpServer {
   HttpHandler handler_;
   std::thread thread_;
   int port_ = 0;
-  const int max_connections_;
+  const Limits limits_;
   // Shared with the connections: each holds it until it is destroyed.
-  std::shared_ptr<std::atomic<int>> open_connections_ =
-      std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<ConnectionRegistry> registry_;
+  // Refusals still sending their 503 (server thread only).
+  std::shared_ptr<int> refusing_ = std::make_shared<int>(0);
 };
 
 }  // namespace qcall

@@ -2,6 +2,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -76,7 +78,21 @@ int main(int argc, char** argv) {
                  "Watch streams served at once")
       ->capture_default_str();
   app.add_option("--http-max-connections", options.max_http_connections,
-                 "HTTP connections held at once; one more is answered 503")
+                 "HTTP connections held at once; one more takes the place of "
+                 "the one idle longest, or is answered 503 when none is idle")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--http-max-connections-per-client",
+                 options.max_http_connections_per_client,
+                 "HTTP connections held at once from one client address "
+                 "(IPv6: one /64); one more is answered 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  double http_head_timeout = 10;
+  app.add_option("--http-head-timeout", http_head_timeout,
+                 "seconds for an HTTP request's line and headers to arrive, "
+                 "from the connection's start or the previous answer's end; "
+                 "a connection that misses it is closed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--kiosk-issues-per-minute", options.kiosk_issues_per_minute,
@@ -104,6 +120,10 @@ int main(int argc, char** argv) {
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
   options.runtime.heartbeat_timeout = absl::Seconds(heartbeat_seconds);
+  options.http_head_timeout =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::milliseconds(
+                   static_cast<int64_t>(http_head_timeout * 1000)));
 
 #ifdef NDEBUG
   // Debian's Abseil checks every mutex for deadlock cycles; gRPC pays for it

@@ -253,9 +253,12 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         server->auth_.get(), server->speech_.get(),
         HttpGateway::Options{.web_root = options.web_root,
                              .public_token = public_token},
-        [self] { return self->journal_->health().ok(); },
+        [self] { return self->journal_->health(); },
         [self] { return self->Metrics(); });
-    server->http_ = std::make_unique<HttpServer>(options.max_http_connections);
+    server->http_ = std::make_unique<HttpServer>(HttpServer::Limits{
+        .max_connections = options.max_http_connections,
+        .max_per_client = options.max_http_connections_per_client,
+        .head_timeout = options.http_head_timeout});
     spdlog::info("qcalld: web pages from {}", options.web_root);
     RETURN_IF_ERROR(server->http_->Start(
         options.http_listen,

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,11 @@ struct ServerOptions {
   // Tickets a kiosk token issues a minute, unless its config says; 0: no
   // limit.
   int kiosk_issues_per_minute = 60;
+  // HTTP connections held at once from one client address (IPv6: /64).
+  int max_http_connections_per_client = 64;
+  // Time for an HTTP request's head to arrive (from the connection's start
+  // or the end of the previous answer); a late connection is closed.
+  std::chrono::milliseconds http_head_timeout = std::chrono::seconds(10);
   RuntimeOptions runtime;
 };
 

@@ -2,7 +2,11 @@
 // peer whatever its size and whenever it is sent, EndStream ends the response
 // after it, a peer that does not read is cut off at 1 MiB queued, and a
 // connection over the limit is refused with 503, and running out of file
-// descriptors does not stop the server accepting.
+// descriptors does not stop the server accepting. Its defences against
+// connections that send nothing or little: idle connections give way to new
+// ones, one address gets at most its share, and a head that does not arrive
+// in time closes the connection. A flood comes from 127.0.0.2 and up (also
+// loopback on Linux), the good client from 127.0.0.1.
 #include "dispatcher/http_server.h"
 
 #include <arpa/inet.h>
@@ -16,6 +20,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,7 +62,16 @@ class StreamingServer {
 // A blocking client socket whose reads give up after a timeout.
 class Client {
  public:
-  explicit Client(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  // From `from` (an address of the loopback network) when set.
+  explicit Client(int port, const char* from = nullptr)
+      : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    if (from != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      EXPECT_EQ(inet_pton(AF_INET, from, &local.sin_addr), 1);
+      EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local),
+                0);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
@@ -68,8 +82,27 @@ class Client {
   ~Client() { close(fd_); }
 
   void Write(const std::string& bytes) {
-    EXPECT_EQ(write(fd_, bytes.data(), bytes.size()),
+    EXPECT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
+  }
+  // Sends without checking: the server may have closed the connection.
+  bool TryWrite(const std::string& bytes) {
+    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // Whether the peer closed the connection within `wait` (what it sent
+  // before is kept in `received`).
+  bool ClosedWithin(milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!closed) {
+      const auto left = std::chrono::duration_cast<milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd readable{fd_, POLLIN, 0};
+      if (poll(&readable, 1, static_cast<int>(left.count())) != 1) continue;
+      ReadSome();
+    }
+    return true;
   }
   // Reads until `received` contains `text`, the peer closes, or 5 s pass.
   bool ReadUntil(const std::string& text) {
@@ -171,38 +204,189 @@ TEST(HttpServerStreamTest, APeerThatDoesNotReadIsCutOff) {
   EXPECT_FALSE(stream->Send("data: late\n\n"));
 }
 
+constexpr char kGet[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+constexpr char kHold[] = "GET /hold HTTP/1.1\r\nHost: test\r\n\r\n";
+
+// Answers every request "ok\n" but those to /hold, which it keeps
+// unanswered (in flight) until Release.
+class HoldingServer {
+ public:
+  explicit HoldingServer(HttpServer::Limits limits) : server_(limits) {
+    const absl::Status started =
+        server_.Start("127.0.0.1:0", [this](std::shared_ptr<HttpExchange> x) {
+          if (x->request().target() == "/hold") {
+            std::lock_guard lock(mu_);
+            held_.push_back(std::move(x));
+          } else {
+            x->Respond(200, "text/plain", "ok\n");
+          }
+        });
+    EXPECT_TRUE(started.ok()) << started;
+  }
+  int port() const { return server_.port(); }
+  int open_connections() const { return server_.open_connections(); }
+  // Waits until `n` requests are held.
+  bool Holding(size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mu_);
+        if (held_.size() >= n) return true;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+  // Answers the oldest held request.
+  void Release() {
+    std::lock_guard lock(mu_);
+    held_.front()->Respond(200, "text/plain", "ok\n");
+    held_.erase(held_.begin());
+  }
+
+ private:
+  HttpServer server_;
+  // Destroyed first, while the server still runs.
+  std::mutex mu_;
+  std::vector<std::shared_ptr<HttpExchange>> held_;
+};
+
+// Waits until the server holds `n` connections.
+template <typename Server>
+bool Holds(const Server& server, int n) {
+  for (int i = 0; i < 500; ++i) {
+    if (server.open_connections() == n) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return false;
+}
+
 TEST(HttpServerLimitTest, AConnectionOverTheLimitIsAnswered503AndClosed) {
-  HttpServer server(/*max_connections=*/2);
-  ASSERT_TRUE(server
-                  .Start("127.0.0.1:0",
-                         [](std::shared_ptr<HttpExchange> x) {
-                           x->Respond(200, "text/plain", "ok\n");
-                         })
-                  .ok());
-  auto held = std::make_unique<Client>(server.port());
+  // Both slots have a request in flight, so neither can give way.
+  HoldingServer server({.max_connections = 2});
+  Client first(server.port());
   Client second(server.port());
-  // Both are served (and so counted) before the third comes.
-  held->Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
-  ASSERT_TRUE(held->ReadUntil("ok\n"));
-  second.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
-  ASSERT_TRUE(second.ReadUntil("ok\n"));
+  first.Write(kHold);
+  second.Write(kHold);
+  ASSERT_TRUE(server.Holding(2));
   EXPECT_EQ(server.open_connections(), 2);
 
   // A browser sends its request at once; the 503 must still arrive.
   Client third(server.port());
-  third.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  third.Write(kGet);
   EXPECT_TRUE(third.ReadToEnd()) << "closed after the answer";
   EXPECT_EQ(third.received.rfind("HTTP/1.1 503 ", 0), 0u) << third.received;
   EXPECT_NE(third.received.find("Retry-After: 5"), std::string::npos);
+  EXPECT_NE(third.received.find("at most 2 HTTP connections at once"),
+            std::string::npos)
+      << third.received;
 
-  // One of the two goes: a new connection is served again.
-  held.reset();
-  for (int i = 0; i < 500 && server.open_connections() > 1; ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  // One of the two is answered, so it is idle: a new connection is served
+  // in its place.
+  server.Release();
+  ASSERT_TRUE(first.ReadUntil("ok\n"));
   Client fourth(server.port());
-  fourth.Write("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+  fourth.Write(kGet);
   EXPECT_TRUE(fourth.ReadUntil("ok\n")) << fourth.received;
+  EXPECT_TRUE(first.ClosedWithin(milliseconds(2000)))
+      << "the idle one made room";
+  EXPECT_FALSE(second.ClosedWithin(milliseconds(100))) << "in flight";
+}
+
+// Connections that send nothing, from many addresses, fill every slot; each
+// new connection takes the place of the one idle longest, so a real client
+// is served and the flood only churns.
+TEST(HttpServerLimitTest, IdleConnectionsGiveWayToNewOnes) {
+  HoldingServer server({.max_connections = 8});
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 16; ++i) {
+    const std::string from = "127.0.0." + std::to_string(2 + i % 4);
+    flood.push_back(std::make_unique<Client>(server.port(), from.c_str()));
+  }
+  ASSERT_TRUE(Holds(server, 8));
+  for (int round = 0; round < 3; ++round) {
+    Client good(server.port(), "127.0.0.1");
+    good.Write(kGet);
+    EXPECT_TRUE(good.ReadUntil("ok\n")) << good.received;
+  }
+  // The first eight were closed for the next eight, without an answer.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(flood[i]->ClosedWithin(milliseconds(2000))) << i;
+    EXPECT_EQ(flood[i]->received, "") << i;
+  }
+  EXPECT_LE(server.open_connections(), 9);
+}
+
+// One address gets at most max_per_client connections; others are served.
+TEST(HttpServerLimitTest, OneAddressGetsAtMostItsShare) {
+  HoldingServer server({.max_connections = 100, .max_per_client = 4});
+  std::vector<std::unique_ptr<Client>> flood;
+  for (int i = 0; i < 4; ++i) {
+    flood.push_back(std::make_unique<Client>(server.port(), "127.0.0.2"));
+  }
+  ASSERT_TRUE(Holds(server, 4));
+  Client over(server.port(), "127.0.0.2");
+  over.Write(kGet);
+  EXPECT_TRUE(over.ReadToEnd());
+  EXPECT_EQ(over.received.rfind("HTTP/1.1 503 ", 0), 0u) << over.received;
+  EXPECT_NE(over.received.find("Retry-After: 5"), std::string::npos);
+  EXPECT_NE(over.received.find("at most 4 HTTP connections from one address"),
+            std::string::npos)
+      << over.received;
+
+  Client good(server.port(), "127.0.0.1");
+  good.Write(kGet);
+  EXPECT_TRUE(good.ReadUntil("ok\n")) << good.received;
+
+  // When one of its connections goes, the address may open another.
+  flood.pop_back();
+  ASSERT_TRUE(Holds(server, 4));  // Three of the flood and the good one.
+  Client again(server.port(), "127.0.0.2");
+  again.Write(kGet);
+  EXPECT_TRUE(again.ReadUntil("ok\n")) << again.received;
+}
+
+// A head that trickles in a byte every 200 ms is cut at the head deadline,
+// however long the client would go on.
+TEST(HttpServerTimeoutTest, ASlowHeadIsCutAtTheDeadline) {
+  HoldingServer server({.head_timeout = milliseconds(1000)});
+  Client slow(server.port());
+  const std::string head =
+      "GET / HTTP/1.1\r\nHost: test\r\nX-Padding: "
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  size_t sent = 0;
+  while (sent < head.size() && !slow.ClosedWithin(milliseconds(200))) {
+    if (!slow.TryWrite(head.substr(sent++, 1))) break;
+  }
+  EXPECT_TRUE(slow.ClosedWithin(milliseconds(2000)));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(sent, head.size()) << "closed before the head was complete";
+  EXPECT_GE(took, milliseconds(900));
+  EXPECT_LT(took, milliseconds(2500));
+  EXPECT_EQ(slow.received, "") << "closed without an answer";
+}
+
+// Between requests a keep-alive connection waits the head deadline for the
+// next one (and says so), then it is closed.
+TEST(HttpServerTimeoutTest, AnIdleKeepAliveConnectionIsClosedAtTheDeadline) {
+  HoldingServer server({.head_timeout = milliseconds(1000)});
+  Client client(server.port());
+  client.Write(kGet);
+  ASSERT_TRUE(client.ReadUntil("ok\n"));
+  EXPECT_NE(client.received.find("Keep-Alive: timeout=1\r\n"),
+            std::string::npos)
+      << client.received;
+  const auto answered = std::chrono::steady_clock::now();
+  // A second request in time is served on the same connection.
+  std::this_thread::sleep_for(milliseconds(500));
+  client.received.clear();
+  client.Write(kGet);
+  ASSERT_TRUE(client.ReadUntil("ok\n"));
+  EXPECT_FALSE(client.ClosedWithin(milliseconds(700)))
+      << "the deadline starts again after each answer";
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, milliseconds(1400));
+  EXPECT_TRUE(Holds(server, 0));
 }
 
 // A flood of connections can take every file descriptor the process may

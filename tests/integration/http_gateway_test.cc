@@ -1,11 +1,16 @@
 // qcalld's HTTP side against a real qcalld (docs/http-api.md): gRPC methods
 // as JSON with the gRPC refusals as HTTP statuses, keep-alive and the body
 // limit, Server-Sent Events with Last-Event-ID resumption, the public ticket
-// status, QR codes, speech, the static pages, Supervisor.GetLoadHistory, and
-// SIGTERM with a stream open.
+// status, QR codes, speech, the static pages, Supervisor.GetLoadHistory,
+// SIGTERM with a stream open, a flood of idle connections and a late head.
+#include <arpa/inet.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -354,6 +359,123 @@ TEST(QcalldHttpGatewayTest, KeepsTheConnectionAliveUnlessAskedToClose) {
   EXPECT_EQ(last.status, 200u) << last.error;
   EXPECT_FALSE(last.keep_alive);
   EXPECT_TRUE(http.ClosedByServer(seconds(2)));
+}
+
+// A connection from `from` (an address of the loopback network) to
+// 127.0.0.1:<port> that sends nothing; -1 when it cannot be made.
+int IdleConnection(int port, const char* from) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, from, &local.sin_addr);
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(port));
+  server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the server answered `fd` with a 503 and closed it within 3 s.
+bool Refused(int fd) {
+  std::string received;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 100) != 1) continue;
+    char buffer[4096];
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) return received.rfind("HTTP/1.1 503 ", 0) == 0;
+    received.append(buffer, static_cast<size_t>(n));
+  }
+  return false;
+}
+
+// A flood of connections that send nothing, from 127.0.0.2 (also loopback),
+// gets that address's share of connections and no more, and a second flood
+// from 127.0.0.3 that fills every slot only pushes out idle connections: a
+// board's event stream from 127.0.0.1 keeps receiving calls, and a kiosk
+// there issues tickets and gets /healthz 200.
+TEST(QcalldHttpGatewayTest, AFloodOfIdleConnectionsLeavesOthersServed) {
+  QcalldOptions options = WithHttp();
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--http-max-connections", "24",
+                             "--http-max-connections-per-client", "16"});
+  QcalldProcess server(options);
+  ASSERT_TRUE(server.Start());
+  SseStream board(server.http_port(), "/events?hall=it-hall",
+                  Bearer(kDisplayToken));
+  ASSERT_EQ(board.status(), 200u) << board.error() << board.body();
+  SseMessage snapshot;
+  ASSERT_TRUE(board.Next(&snapshot)) << board.raw();
+
+  std::vector<int> flood;
+  for (int i = 0; i < 40; ++i) {
+    flood.push_back(IdleConnection(server.http_port(), "127.0.0.2"));
+    ASSERT_GE(flood.back(), 0) << i;
+  }
+  // The first 16 are held; the other 24 are answered 503 and closed.
+  for (int i = 16; i < 40; ++i) EXPECT_TRUE(Refused(flood[i])) << i;
+  for (int i = 0; i < 40; ++i) {
+    flood.push_back(IdleConnection(server.http_port(), "127.0.0.3"));
+    ASSERT_GE(flood.back(), 0) << i;
+  }
+
+  HttpClient kiosk(server.http_port());
+  HttpReply health = kiosk.Get("/healthz");
+  EXPECT_EQ(health.status, 200u) << health.error << health.body;
+  EXPECT_EQ(health.body, "ok\n");
+  HttpReply issued =
+      kiosk.Post("/qcall.v1.Kiosk/IssueTicket", IssueJson("BILL"), kKioskToken);
+  EXPECT_TRUE(IsOkJson(issued)) << issued.body;
+  v1::HallEvent event;
+  ASSERT_TRUE(NextEvent(board, &event)) << board.raw();
+  EXPECT_TRUE(event.has_ticket_issued()) << event.ShortDebugString();
+  for (int fd : flood) close(fd);
+}
+
+// --http-head-timeout: a request head trickling in a byte every 200 ms is
+// cut at the deadline, without an answer; a prompt request is served.
+TEST(QcalldHttpGatewayTest, AHeadThatIsLateIsCut) {
+  QcalldOptions options = WithHttp();
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--http-head-timeout", "1.2"});
+  QcalldProcess server(options);
+  ASSERT_TRUE(server.Start());
+  const int slow = IdleConnection(server.http_port(), "127.0.0.2");
+  ASSERT_GE(slow, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+  std::string received;
+  bool closed = false;
+  for (size_t sent = 0; !closed && sent < head.size(); ++sent) {
+    if (send(slow, head.data() + sent, 1, MSG_NOSIGNAL) != 1) {
+      closed = true;  // Reset by the server.
+      break;
+    }
+    pollfd readable{slow, POLLIN, 0};
+    if (poll(&readable, 1, 200) == 1) {
+      char buffer[4096];
+      const ssize_t n = read(slow, buffer, sizeof buffer);
+      if (n <= 0) closed = true;
+      if (n > 0) received.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  close(slow);
+  EXPECT_TRUE(closed) << "the whole head went out";
+  EXPECT_EQ(received, "");
+  EXPECT_GE(took, milliseconds(1000));
+  EXPECT_LT(took, milliseconds(3000));
+
+  HttpClient http(server.http_port());
+  HttpReply health = http.Get("/healthz");
+  EXPECT_EQ(health.status, 200u) << health.error;
+  EXPECT_EQ(health.Header("Keep-Alive"), "timeout=1");
 }
 
 TEST(QcalldHttpGatewayTest, BodiesOverOneMebibyteAreRefused) {
