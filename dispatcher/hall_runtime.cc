@@ -24,6 +24,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
              boost::asio::post(pool, std::move(task));
            }),
       requests_(options.request_ids_kept),
+      reads_(journal_index),
       timer_(options.clock->NewTimer(strand_)) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
@@ -46,6 +47,7 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
                      " changed nothing on replay; the state has diverged"));
   }
   journal_index_ = record.index;
+  reads_.Durable(record.index);  // It comes from the journal.
   if (publish) hub_.Publish(EventHub::Prepare(outcome_.events()));
   if (status.ok() && !record.request_id.empty()) {
     requests_.RememberDurable(record.request_id, record.command,
@@ -83,16 +85,22 @@ void HallRuntime::Submit(v1::Command command, std::string request_id,
   });
 }
 
-void HallRuntime::Read(std::function<void(const Hall&, absl::Time)> read) {
+void HallRuntime::Read(std::function<Answer(const Hall&, absl::Time)> read) {
   boost::asio::post(strand_, [this, read = std::move(read)] {
-    read(hall_, options_.clock->Now());
+    reads_.AnswerWhenDurable(journal_index_,
+                             read(hall_, options_.clock->Now()));
   });
 }
 
 void HallRuntime::ReadLoadHistory(
-    std::function<void(const std::deque<v1::LoadSample>&)> read) {
-  boost::asio::post(strand_,
-                    [this, read = std::move(read)] { read(load_history_); });
+    std::function<Answer(const std::deque<v1::LoadSample>&)> read) {
+  boost::asio::post(strand_, [this, read = std::move(read)] {
+    reads_.AnswerWhenDurable(journal_index_, read(load_history_));
+  });
+}
+
+void HallRuntime::RunOnStrand(std::function<void()> task) {
+  boost::asio::post(strand_, std::move(task));
 }
 
 void HallRuntime::Heartbeat(int32_t window) {
@@ -163,18 +171,24 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   if (status.ok() && !request_id.empty()) {
     pending = requests_.Remember(request_id, std::move(fingerprint), result);
   }
-  journal_->Append(std::move(record), std::nullopt,
-                   [this, events, status, result, reply = std::move(reply),
-                    pending, applied_micros](absl::Status durable) {
-                     // On the journal's writer thread, in commit order: events
-                     // leave in seq order, and only once nothing can undo them.
-                     if (durable.ok()) hub_.Publish(std::move(*events));
-                     CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
-                                  applied_micros);
-                     reply(durable.ok() ? status : durable, result);
-                     if (pending != nullptr)
-                       RequestMemory::Settle(pending, durable, result);
-                   });
+  journal_->Append(
+      std::move(record), std::nullopt,
+      [this, events, status, result, reply = std::move(reply), pending,
+       applied_micros, index = journal_index_](absl::Status durable) {
+        // On the journal's writer thread, in commit order: events
+        // leave in seq order, and only once nothing can undo
+        // them; so do the answers of reads that saw it.
+        if (durable.ok()) {
+          hub_.Publish(std::move(*events));
+          reads_.Durable(index);
+        } else {
+          reads_.Failed(durable);
+        }
+        CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
+                     applied_micros);
+        reply(durable.ok() ? status : durable, result);
+        if (pending != nullptr) RequestMemory::Settle(pending, durable, result);
+      });
   if (snapshot_due) SnapshotInBackground();
 }
 

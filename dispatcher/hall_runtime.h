@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dispatcher/clock.h"
+#include "dispatcher/durable_reads.h"
 #include "dispatcher/event_hub.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/request_memory.h"
@@ -80,11 +81,16 @@ class HallRuntime {
 
   void Submit(v1::Command command, std::string request_id, Reply reply);
   // Runs `read` on the hall's strand, in order with its commands, with the
-  // clock's time.
-  void Read(std::function<void(const Hall&, absl::Time now)> read);
-  // Runs `read` on the strand with the load samples of the day so far.
+  // clock's time; the answer it returns runs once every command the read saw
+  // is durable (OK), or with the journal's failure (DurableReads).
+  using Answer = DurableReads::Answer;
+  void Read(std::function<Answer(const Hall&, absl::Time now)> read);
+  // The same with the load samples of the day so far.
   void ReadLoadHistory(
-      std::function<void(const std::deque<v1::LoadSample>&)> read);
+      std::function<Answer(const std::deque<v1::LoadSample>&)> read);
+  // Runs `task` on the hall's strand, in order with its commands (not a read:
+  // nothing waits for durability).
+  void RunOnStrand(std::function<void()> task);
   void Heartbeat(int32_t window);
   // Subscribes a Watch call: retained events after `after_seq`, or a
   // snapshot of the hall first.
@@ -126,6 +132,7 @@ class HallRuntime {
   EventHub hub_;
   Hall::Outcome outcome_;
   RequestMemory requests_;
+  DurableReads reads_;
   absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
   // A sample a minute, for the dashboard's charts; cleared at a new day.
   std::deque<v1::LoadSample> load_history_;

@@ -315,16 +315,23 @@ std::string QcallServer::Metrics() const {
   };
   std::vector<HallFigures> halls;
   for (HallRuntime* runtime : halls_.All()) {
-    std::promise<v1::HallView> view;
-    std::future<v1::HallView> ready = view.get_future();
-    runtime->Read([&view](const Hall& hall, absl::Time now) {
-      view.set_value(hall.View(now));
+    // Shared: a hall too busy to answer within the scrape answers later.
+    auto view = std::make_shared<std::promise<std::optional<v1::HallView>>>();
+    std::future<std::optional<v1::HallView>> ready = view->get_future();
+    runtime->Read([view](const Hall& hall, absl::Time now) {
+      auto shown = std::make_shared<const v1::HallView>(hall.View(now));
+      return [view, shown](absl::Status durable) {
+        view->set_value(durable.ok() ? std::optional<v1::HallView>(*shown)
+                                     : std::nullopt);
+      };
     });
     if (ready.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
       continue;  // A hall too busy to answer within a scrape is skipped.
     }
-    halls.push_back({runtime->hall_id(), ready.get(), runtime->hub().stats(),
-                     &runtime->counters()});
+    std::optional<v1::HallView> shown = ready.get();
+    if (!shown) continue;  // What it holds is not durable: not shown.
+    halls.push_back({runtime->hall_id(), *std::move(shown),
+                     runtime->hub().stats(), &runtime->counters()});
   }
   auto per_hall = [&](const char* name, MetricType type, const char* help,
                       const std::function<double(const HallFigures&)>& value) {

@@ -113,6 +113,25 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// A read's answer: `out` once what the read saw is durable, else the
+// journal's failure.
+template <typename Response>
+DurableReads::Answer Answered(const Finish<Response>& finish,
+                              std::shared_ptr<Response> out) {
+  return [finish, out = std::move(out)](absl::Status durable) {
+    finish(durable, *out);
+  };
+}
+
+// A read's refusal, which depends on the hall's state as much as an answer.
+template <typename Response>
+DurableReads::Answer Refused(const Finish<Response>& finish,
+                             absl::Status refusal) {
+  return [finish, refusal = std::move(refusal)](absl::Status durable) {
+    finish(durable.ok() ? refusal : durable);
+  };
+}
+
 // A call that is one engine command of `kind`: admitted by the method's
 // policy (with the request's window), built from the request by name, signed
 // with the token's name, answered once durable.
@@ -177,20 +196,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
   }
   HallRuntime* hall = admitted->hall;
   std::atomic<int64_t>* open_streams = c.open_streams;
-  auto* stream =
-      new WatchStream(&hall->hub(),
-                      std::vector<int32_t>(request->windows().begin(),
-                                           request->windows().end()),
-                      hall->hub().stream_queue(),
-                      [hall, open_streams](std::function<void()> reap) {
-                        // On the hall's strand, behind the subscription queued
-                        // below.
-                        hall->Read([reap = std::move(reap), open_streams](
-                                       const Hall&, absl::Time) {
-                          reap();
-                          open_streams->fetch_sub(1);
-                        });
-                      });
+  auto* stream = new WatchStream(
+      &hall->hub(),
+      std::vector<int32_t>(request->windows().begin(),
+                           request->windows().end()),
+      hall->hub().stream_queue(),
+      [hall, open_streams](std::function<void()> reap) {
+        // On the hall's strand, behind the subscription queued
+        // below.
+        hall->RunOnStrand([reap = std::move(reap), open_streams] {
+          reap();
+          open_streams->fetch_sub(1);
+        });
+      });
   hall->Watch(stream, request->after_seq());
   return stream;
 }
@@ -212,18 +230,18 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
         if (!admitted.ok()) return finish(admitted.status());
         admitted->hall->Read([finish](const Hall& hall, absl::Time now) {
           const v1::HallView view = hall.View(now);
-          Response out;
-          out.set_hall_name(view.name());
-          out.set_language(view.language());
+          auto out = std::make_shared<Response>();
+          out->set_hall_name(view.name());
+          out->set_language(view.language());
           for (const v1::HallView::ServiceView& s : view.services()) {
-            v1::ServiceStatus* status = out.add_services();
+            v1::ServiceStatus* status = out->add_services();
             status->set_code(s.code());
             status->set_name(s.name());
             status->set_waiting(s.waiting());
             status->set_open_windows(s.open_windows());
             status->set_estimated_wait_seconds(s.estimated_wait_seconds());
           }
-          finish(absl::OkStatus(), out);
+          return Answered(finish, out);
         });
       });
 }
@@ -250,13 +268,13 @@ grpc::ServerUnaryReactor* KioskService::GetTicket(
             [finish, ticket = r.ticket()](const Hall& hall, absl::Time now) {
               absl::StatusOr<v1::CommandResult> status =
                   hall.TicketStatus(ticket, now);
-              if (!status.ok()) return finish(status.status());
-              Response out;
-              *out.mutable_ticket() = status->ticket();
-              out.set_people_ahead(status->people_ahead());
-              out.set_estimated_wait_seconds(status->estimated_wait_seconds());
-              out.set_seq(hall.last_seq());
-              finish(absl::OkStatus(), out);
+              if (!status.ok()) return Refused(finish, status.status());
+              auto out = std::make_shared<Response>();
+              *out->mutable_ticket() = status->ticket();
+              out->set_people_ahead(status->people_ahead());
+              out->set_estimated_wait_seconds(status->estimated_wait_seconds());
+              out->set_seq(hall.last_seq());
+              return Answered(finish, out);
             });
       });
 }
@@ -390,13 +408,13 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
                               timeout = c_.heartbeat_timeout_seconds](
                                  const Hall& h, absl::Time) {
           if (!h.rules().FindWindow(window)) {
-            return finish(absl::NotFoundError(
-                absl::StrCat("no window ", window, " in this hall")));
+            return Refused(finish, absl::NotFoundError(absl::StrCat(
+                                       "no window ", window, " in this hall")));
           }
           hall->Heartbeat(window);
-          Response out;
-          out.set_timeout_seconds(timeout);
-          finish(absl::OkStatus(), out);
+          auto out = std::make_shared<Response>();
+          out->set_timeout_seconds(timeout);
+          return Answered(finish, out);
         });
       });
 }
@@ -444,6 +462,7 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
         struct Gather {
           absl::Mutex mu;
           std::vector<v1::HallSummary> halls ABSL_GUARDED_BY(mu);
+          absl::Status failure ABSL_GUARDED_BY(mu);
           std::atomic<size_t> left;
         };
         auto gather = std::make_shared<Gather>();
@@ -465,19 +484,25 @@ grpc::ServerUnaryReactor* SupervisorService::ListHalls(
                 summary.set_open_windows(view.open_windows());
                 summary.set_min_open_windows(view.min_open_windows());
                 summary.set_alarms(view.alarms_size());
-                {
-                  absl::MutexLock lock(&gather->mu);
-                  gather->halls[i] = std::move(summary);
-                }
-                if (--gather->left > 0) return;
-                Response out;
-                {
-                  absl::MutexLock lock(&gather->mu);
-                  for (v1::HallSummary& h : gather->halls) {
-                    *out.add_halls() = std::move(h);
+                return [gather, i, finish,
+                        summary = std::move(summary)](absl::Status durable) {
+                  {
+                    absl::MutexLock lock(&gather->mu);
+                    gather->halls[i] = summary;
+                    if (!durable.ok()) gather->failure = durable;
                   }
-                }
-                finish(absl::OkStatus(), out);
+                  if (--gather->left > 0) return;
+                  Response out;
+                  absl::Status failure;
+                  {
+                    absl::MutexLock lock(&gather->mu);
+                    for (v1::HallSummary& h : gather->halls) {
+                      *out.add_halls() = std::move(h);
+                    }
+                    failure = gather->failure;
+                  }
+                  finish(failure, out);
+                };
               });
         }
       });
@@ -494,7 +519,7 @@ grpc::ServerUnaryReactor* SupervisorService::GetHall(
             Admit(c_, context, "/qcall.v1.Supervisor/GetHall", r.hall_id());
         if (!admitted.ok()) return finish(admitted.status());
         admitted->hall->Read([finish](const Hall& hall, absl::Time now) {
-          finish(absl::OkStatus(), hall.View(now));
+          return Answered(finish, std::make_shared<Response>(hall.View(now)));
         });
       });
 }
@@ -511,9 +536,9 @@ grpc::ServerUnaryReactor* SupervisorService::GetLoadHistory(
         if (!admitted.ok()) return finish(admitted.status());
         admitted->hall->ReadLoadHistory(
             [finish](const std::deque<v1::LoadSample>& samples) {
-              Response out;
-              out.mutable_samples()->Assign(samples.begin(), samples.end());
-              finish(absl::OkStatus(), out);
+              auto out = std::make_shared<Response>();
+              out->mutable_samples()->Assign(samples.begin(), samples.end());
+              return Answered(finish, out);
             });
       });
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <future>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -45,6 +46,51 @@ absl::Time ShanghaiTime(int hour, int minute, int second) {
                          shanghai);
 }
 
+// The SQLite store, whose commits a test can hold up or fail.
+class ControlledStore : public JournalStore {
+ public:
+  explicit ControlledStore(std::unique_ptr<JournalStore> store)
+      : store_(std::move(store)) {}
+  absl::Status Commit(absl::Span<const JournalRecord> records,
+                      absl::Span<const SnapshotRecord> snapshots) override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](bool* held) { return !*held; }, &held_));
+    if (failing_) return absl::UnavailableError("disk full");
+    return store_->Commit(records, snapshots);
+  }
+  absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
+      absl::string_view hall) override {
+    return store_->LatestSnapshot(hall);
+  }
+  absl::StatusOr<uint64_t> LastIndex(absl::string_view hall) override {
+    return store_->LastIndex(hall);
+  }
+  absl::StatusOr<std::vector<std::string>> HallIds() override {
+    return store_->HallIds();
+  }
+  absl::Status ReadJournal(
+      absl::string_view hall, uint64_t after, uint64_t through,
+      const std::function<absl::Status(const JournalRecord&)>& visit) override {
+    return store_->ReadJournal(hall, after, through, visit);
+  }
+
+  void Hold(bool held) {
+    absl::MutexLock lock(&mu_);
+    held_ = held;
+  }
+  void Fail() {
+    absl::MutexLock lock(&mu_);
+    failing_ = true;
+  }
+
+ private:
+  std::unique_ptr<JournalStore> store_;
+  absl::Mutex mu_;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class HallRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override { Begin(Start()); }
@@ -61,7 +107,7 @@ class HallRuntimeTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string());
     ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
+    store_ = std::make_unique<ControlledStore>(*std::move(store));
     journal_ = std::make_unique<GroupCommitJournal>(store_.get());
     v1::HallConfig config;
     ASSERT_TRUE(
@@ -84,7 +130,8 @@ class HallRuntimeTest : public ::testing::Test {
 
   void TearDown() override {
     runtime_->Stop();
-    Read([](const Hall&, absl::Time) { return true; });  // After the stop.
+    // After the stop (and, where the journal failed, answered so).
+    (void)ReadDurable([](const Hall&, absl::Time) { return true; });
     journal_.reset();  // Runs the callbacks of what it still held.
     pool_.join();      // And the fan-out they posted.
     runtime_.reset();
@@ -109,14 +156,30 @@ class HallRuntimeTest : public ::testing::Test {
     return reply;
   }
 
+  // What `read` saw, once it is durable; or the journal's failure.
+  template <typename F,
+            typename Result = std::invoke_result_t<F, const Hall&, absl::Time>>
+  absl::StatusOr<Result> ReadDurable(F read) {
+    std::promise<absl::StatusOr<Result>> result;
+    runtime_->Read([&](const Hall& hall, absl::Time now) {
+      auto seen = std::make_shared<Result>(read(hall, now));
+      return [&result, seen](absl::Status durable) {
+        if (durable.ok()) {
+          result.set_value(*seen);
+        } else {
+          result.set_value(durable);
+        }
+      };
+    });
+    return result.get_future().get();
+  }
+
   template <typename F,
             typename Result = std::invoke_result_t<F, const Hall&, absl::Time>>
   Result Read(F read) {
-    std::promise<Result> result;
-    runtime_->Read([&](const Hall& hall, absl::Time now) {
-      result.set_value(read(hall, now));
-    });
-    return result.get_future().get();
+    absl::StatusOr<Result> result = ReadDurable(read);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : Result();
   }
 
   v1::HallView View() {
@@ -153,7 +216,7 @@ class HallRuntimeTest : public ::testing::Test {
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<SimulatedClock> clock_;
   std::filesystem::path dir_;
-  std::unique_ptr<SqliteJournalStore> store_;
+  std::unique_ptr<ControlledStore> store_;
   std::unique_ptr<GroupCommitJournal> journal_;
   std::unique_ptr<HallRuntime> runtime_;
 };
@@ -222,12 +285,50 @@ TEST_F(HallRuntimeTest, TheLoadHistoryKeepsASampleAMinute) {
   runtime_->ReadLoadHistory([&](const std::deque<v1::LoadSample>& samples) {
     std::vector<int64_t> times;
     for (const v1::LoadSample& s : samples) times.push_back(s.at_unix_ms());
-    at.set_value(times);
+    return [&at, times](absl::Status) { at.set_value(times); };
   });
   const int64_t start = absl::ToUnixMillis(ShanghaiTime(10, 0, 0));
   EXPECT_EQ(
       at.get_future().get(),
       (std::vector<int64_t>{start + 1'000, start + 61'000, start + 121'000}));
+}
+
+TEST_F(HallRuntimeTest, AReadIsAnsweredOnlyOnceWhatItSawIsDurable) {
+  store_->Hold(true);
+  absl::Notification issued;
+  runtime_->Submit(Issue(), "",
+                   [&](absl::Status status, const v1::CommandReply&) {
+                     EXPECT_TRUE(status.ok()) << status;
+                     issued.Notify();
+                   });
+  auto read = std::async(std::launch::async, [&] {
+    return ReadDurable([](const Hall& hall, absl::Time now) {
+      return hall.TicketStatus("A001", now).ok();
+    });
+  });
+  EXPECT_EQ(read.wait_for(std::chrono::milliseconds(100)),
+            std::future_status::timeout)
+      << "A001 is applied but not on disk: nobody may see it yet";
+  store_->Hold(false);
+  issued.WaitForNotification();
+  const absl::StatusOr<bool> seen = read.get();
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_TRUE(*seen);
+}
+
+TEST_F(HallRuntimeTest, AfterAFailedWriteNothingUndurableIsShown) {
+  ASSERT_TRUE(Run(Issue()).ok());  // A001, durable.
+  store_->Fail();
+  const auto failed = Run(Issue());  // A002 applied, never durable.
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  const auto seen = ReadDurable([](const Hall& hall, absl::Time now) {
+    return hall.TicketStatus("A002", now).ok();
+  });
+  EXPECT_EQ(seen.status().code(), absl::StatusCode::kUnavailable)
+      << "A002 was never acknowledged, so no read may show it";
+  const auto view = ReadDurable(
+      [](const Hall& hall, absl::Time now) { return hall.View(now); });
+  EXPECT_EQ(view.status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
