@@ -190,19 +190,34 @@ void BM_IssueAndCancelShortLinesAdviceFollowed(benchmark::State& state) {
 BENCHMARK(BM_IssueAndCancelShortLinesAdviceFollowed);
 
 // A dashboard's view of the hall of BM_IssueAndCancelShortLinesAdviceFollowed:
-// each service's estimate for its next walk-in, and the staffing plan.
-void BM_ViewAdviceFollowed(benchmark::State& state) {
+// each service's estimate for its next walk-in, and the staffing plan. With
+// `changes`, a ticket is issued and cancelled before each view (in the
+// timing), so no view sees the hall the one before saw.
+void ViewAdviceFollowed(benchmark::State& state, bool changes) {
   constexpr int kOpen = kWindows - 20;
   Driver driver(kOpen);
   for (int i = 0; i < kOpen + 60; ++i) driver.Issue();
   for (int w = 0; w < kOpen; ++w) driver.CallNext(w);
   driver.FollowAdvice();
   for (auto _ : state) {
+    if (changes) {
+      driver.Issue();
+      driver.CancelIssued();
+    }
     benchmark::DoNotOptimize(driver.hall().View(driver.Later()));
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_ViewAdviceFollowed(benchmark::State& state) {
+  ViewAdviceFollowed(state, false);
+}
 BENCHMARK(BM_ViewAdviceFollowed)->Unit(benchmark::kMicrosecond);
+
+void BM_IssueCancelAndViewAdviceFollowed(benchmark::State& state) {
+  ViewAdviceFollowed(state, true);
+}
+BENCHMARK(BM_IssueCancelAndViewAdviceFollowed)->Unit(benchmark::kMicrosecond);
 
 // CallNext on each of the 200 windows in turn; every 200 calls the windows
 // are freed (no-show) and the backlog topped up with the timer stopped.
