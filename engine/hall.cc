@@ -42,7 +42,8 @@ Hall::Hall(HallRules rules, absl::TimeZone tz)
              static_cast<int>(rules_.windows().size())),
       board_(rules_),
       alarms_(rules_),
-      stats_(rules_) {}
+      stats_(rules_),
+      advisor_(rules_) {}
 
 absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
                                   absl::TimeZone tz) {

@@ -1021,6 +1021,62 @@ INSTANTIATE_TEST_SUITE_P(
 namespace qcall::testing {
 namespace {
 
+// Where clerks follow the advice every estimate asks the staffing plan which
+// window opens, and a hall reuses the plans it made for the same input. A
+// hall that has made plans all along, at every command and query, answers
+// exactly as one restored from its snapshot, which has made none.
+std::string Answer(const absl::StatusOr<v1::CommandResult>& result) {
+  return result.ok() ? result->SerializeAsString() : result.status().ToString();
+}
+
+TEST(HallStaffingViewTest, ReusedPlansAnswerAsFreshOnes) {
+  const absl::TimeZone zone = LoadZone("Asia/Shanghai");
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(3, "c3"));
+  v1::HallState state = h.hall().Snapshot();
+  state.mutable_advice_following()->set_opens_advised(2);
+  state.mutable_advice_following()->set_opens_followed(2);
+  state.mutable_advice_following()->set_follow_delay_total_ms(60'000);
+  h.hall() = *Hall::Restore(state, zone);
+  int opening_counted = 0;
+  for (int i = 0; i < 80; ++i) {
+    SCOPED_TRACE(i);
+    const v1::Command command = i % 5 == 4     ? Tick()
+                                : i % 7 == 6   ? CallNext(1)
+                                : i % 11 == 10 ? NoShow(1)
+                                               : Issue(i % 2 ? "SIM" : "BILL");
+    Hall fresh = *Hall::Restore(h.hall().Snapshot(), zone);
+    Hall::Outcome fresh_out;
+    const absl::Status fresh_status = fresh.Apply(command, h.now(), &fresh_out);
+    EXPECT_EQ(h.Try(command), fresh_status);
+    EXPECT_EQ(h.last().result().SerializeAsString(),
+              fresh_out.result().SerializeAsString());
+    ASSERT_EQ(h.last().events().size(), fresh_out.events().size());
+    for (size_t e = 0; e < fresh_out.events().size(); ++e) {
+      EXPECT_EQ(h.last().events()[e].SerializeAsString(),
+                fresh_out.events()[e].SerializeAsString());
+    }
+    // Queries at the time of the command, and a little later.
+    for (const absl::Duration later :
+         {absl::ZeroDuration(), absl::Seconds(7)}) {
+      const absl::Time at = h.now() + later;
+      const v1::HallView view = h.hall().View(at);
+      EXPECT_EQ(view.SerializeAsString(),
+                Hall::Restore(h.hall().Snapshot(), zone)
+                    ->View(at)
+                    .SerializeAsString());
+      EXPECT_EQ(Answer(h.hall().TicketStatus("A004", at)),
+                Answer(Hall::Restore(h.hall().Snapshot(), zone)
+                           ->TicketStatus("A004", at)));
+      opening_counted += view.advice().open_window() != 0 ? 1 : 0;
+    }
+    h.Advance(absl::Seconds(i % 3 == 0 ? 0 : 20));
+  }
+  // The plan had a window to open, which the estimates count on.
+  EXPECT_GT(opening_counted, 0);
+}
+
 TEST(HallStaffingViewTest, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
   h.Ok(OpenWindow(1, "c1"));
