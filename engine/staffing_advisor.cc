@@ -97,7 +97,7 @@ const StaffingPlan& StaffingAdvisor::Plan(const HallParts& hall, int64_t now,
           : 0;
   Made& made = made_[slot];
   if (MadeFrom(made, input)) return made.plan;
-  made.plan = PlanStaffing(input);
+  made.plan = PlanStaffing(input, &memo_);
   made.services = input.services;
   made.windows.resize(input.windows.size());
   for (size_t w = 0; w < input.windows.size(); ++w) {

@@ -96,6 +96,8 @@ class StaffingAdvisor {
   // The last plan made for each `also_waiting` + 1 (the hall's as it is,
   // then each service's walk-in), which a view asks for at every refresh.
   mutable std::vector<Made> made_;
+  // What the plans' queueing had worked out, for the next plan.
+  mutable StaffingMemo memo_;
 };
 
 }  // namespace qcall
