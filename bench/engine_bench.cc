@@ -118,6 +118,12 @@ class Driver {
     hall_ = *Hall::Restore(state, absl::UTCTimeZone());
   }
   int64_t events() const { return events_; }
+  // A millisecond on, for a query: each one at a new time, as a
+  // dashboard's refreshes are.
+  absl::Time Later() {
+    now_ += absl::Milliseconds(1);
+    return now_;
+  }
 
  private:
   void Must(const v1::Command& command) {
@@ -182,6 +188,36 @@ void BM_IssueAndCancelShortLinesAdviceFollowed(benchmark::State& state) {
   IssueAndCancelShortLines(state, kWindows - 20, true);
 }
 BENCHMARK(BM_IssueAndCancelShortLinesAdviceFollowed);
+
+// A dashboard's view of the hall of BM_IssueAndCancelShortLinesAdviceFollowed:
+// each service's estimate for its next walk-in, and the staffing plan. With
+// `changes`, a ticket is issued and cancelled before each view (in the
+// timing), so no view sees the hall the one before saw.
+void ViewAdviceFollowed(benchmark::State& state, bool changes) {
+  constexpr int kOpen = kWindows - 20;
+  Driver driver(kOpen);
+  for (int i = 0; i < kOpen + 60; ++i) driver.Issue();
+  for (int w = 0; w < kOpen; ++w) driver.CallNext(w);
+  driver.FollowAdvice();
+  for (auto _ : state) {
+    if (changes) {
+      driver.Issue();
+      driver.CancelIssued();
+    }
+    benchmark::DoNotOptimize(driver.hall().View(driver.Later()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_ViewAdviceFollowed(benchmark::State& state) {
+  ViewAdviceFollowed(state, false);
+}
+BENCHMARK(BM_ViewAdviceFollowed)->Unit(benchmark::kMicrosecond);
+
+void BM_IssueCancelAndViewAdviceFollowed(benchmark::State& state) {
+  ViewAdviceFollowed(state, true);
+}
+BENCHMARK(BM_IssueCancelAndViewAdviceFollowed)->Unit(benchmark::kMicrosecond);
 
 // CallNext on each of the 200 windows in turn; every 200 calls the windows
 // are freed (no-show) and the backlog topped up with the timer stopped.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "engine/hall_texts.h"
 #include "engine/input_checks.h"
 #include "engine/reconfigure.h"
@@ -23,6 +24,14 @@ int64_t LanesOriginMs(const BusinessCalendar& calendar, int32_t day) {
   return Millis(calendar.DayStart(day) - absl::Hours(2));
 }
 
+// YYYYMMDD of a real date.
+bool IsBusinessDay(int32_t day) {
+  const int year = day / 10000, month = day / 100 % 100, mday = day % 100;
+  const absl::CivilDay civil(year, month, mday);
+  return year >= 1900 && year <= 9999 && civil.year() == year &&
+         civil.month() == month && civil.day() == mday;
+}
+
 }  // namespace
 
 Hall::Hall(HallRules rules, absl::TimeZone tz)
@@ -33,7 +42,8 @@ Hall::Hall(HallRules rules, absl::TimeZone tz)
              static_cast<int>(rules_.windows().size())),
       board_(rules_),
       alarms_(rules_),
-      stats_(rules_) {}
+      stats_(rules_),
+      advisor_(rules_) {}
 
 absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
                                   absl::TimeZone tz) {
@@ -284,6 +294,11 @@ v1::HallState Hall::Snapshot() const {
   return state;
 }
 
+// Every record is checked before the restore trusts it (an index, a link,
+// a count), and what the records say together: each waiting ticket waits in
+// exactly one lane, each called or serving one is held by its window alone.
+// A snapshot that does not hold together is refused (DATA_LOSS, saying what
+// is wrong), never half restored. All of it in O(tickets + windows).
 absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
                                    absl::TimeZone tz) {
   ASSIGN_OR_RETURN(Hall hall, Create(state.config(), tz));
@@ -291,6 +306,16 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
           hall.rules_.services().size() ||
       static_cast<size_t>(state.windows_size()) != hall.board_.size()) {
     return CorruptSnapshot("service or window count differs from its config");
+  }
+  if (state.business_day() != 0 && !IsBusinessDay(state.business_day())) {
+    return CorruptSnapshot(
+        absl::StrCat("business day ", state.business_day(), " is no date"));
+  }
+  if (state.min_open_windows() < 0 ||
+      static_cast<size_t>(state.min_open_windows()) > hall.board_.size()) {
+    return CorruptSnapshot(absl::StrCat("min_open_windows ",
+                                        state.min_open_windows(),
+                                        " is more than the windows there are"));
   }
   hall.log_ = EventLog(state.last_seq());
   hall.business_day_ = state.business_day();
@@ -308,11 +333,12 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   for (size_t i = 0; i < hall.board_.size(); ++i) {
     const int w = static_cast<int>(i);
     const v1::HallState::WindowRecord& r = state.windows(w);
-    if (!hall.board_.Restore(hall.rules_, w, r, hall.queue_.size()) ||
-        !hall.queue_.RestoreLane(hall.queue_.DirectLane(w), r.direct_lane())) {
-      return CorruptSnapshot(absl::StrCat("window record ", r.number()));
-    }
+    RETURN_IF_ERROR(hall.board_.Restore(hall.rules_, w, r, hall.queue_));
+    RETURN_IF_ERROR(hall.queue_.RestoreLane(
+        hall.queue_.DirectLane(w), r.direct_lane(),
+        absl::StrCat("the direct lane of window ", r.number())));
   }
+  RETURN_IF_ERROR(hall.queue_.CheckRestored(hall.board_.HeldTickets()));
   // Rebuilding the lanes is no change to announce.
   hall.queue_.ForgetWaitingChanges();
   return hall;

@@ -19,13 +19,24 @@ constexpr double kCloseMargin = 1.1;
 
 // Windows for `load` to meet the target; a service without a target only
 // has to keep up.
-int Needed(double arrivals, double handling, double target_wait, double share) {
+int ComputeNeeded(double arrivals, double handling, double target_wait,
+                  double share) {
   if (arrivals <= 0 || handling <= 0) return 0;
   const ErlangC queue(arrivals, handling);
   if (target_wait <= 0) {
     return static_cast<int>(std::floor(queue.offered_load())) + 1;
   }
   return queue.LeastServers(target_wait, share);
+}
+
+// The same, from `memo` where it has the answer in `slot`.
+int Needed(StaffingMemo* memo, size_t slot, double arrivals, double handling,
+           double target_wait, double share) {
+  const auto compute = [&] {
+    return ComputeNeeded(arrivals, handling, target_wait, share);
+  };
+  if (memo == nullptr) return compute();
+  return memo->Needed(slot, arrivals, handling, target_wait, share, compute);
 }
 
 // Services linked through a window that serves both share one group.
@@ -62,7 +73,7 @@ int ToClear(int waiting, double handling, double target_wait) {
 // Windows a group needs: Erlang C for its pooled arrivals (times
 // `load_factor`) at its strictest target, or what clears its line, if more.
 int GroupNeed(const StaffingInput& input, const std::vector<int>& group, int g,
-              double load_factor) {
+              double load_factor, StaffingMemo* memo, size_t slot) {
   double arrivals = 0, work = 0, target = 0, backlog = 0;
   bool any = false;
   for (size_t s = 0; s < input.services.size(); ++s) {
@@ -81,15 +92,15 @@ int GroupNeed(const StaffingInput& input, const std::vector<int>& group, int g,
   }
   int need = static_cast<int>(std::ceil(backlog));
   if (arrivals > 0) {
-    need = std::max(
-        need, Needed(arrivals, work / arrivals, target, input.target_share));
+    need = std::max(need, Needed(memo, slot, arrivals, work / arrivals, target,
+                                 input.target_share));
   }
   return need;
 }
 
 }  // namespace
 
-StaffingPlan PlanStaffing(const StaffingInput& input) {
+StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
   const int n = static_cast<int>(input.services.size());
   StaffingPlan plan;
   plan.services.resize(n);
@@ -99,8 +110,9 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
     out.arrivals_per_second = in.arrivals_per_second;
     out.offered_load = in.arrivals_per_second * in.mean_handling_seconds;
     out.needed = std::max(
-        Needed(in.arrivals_per_second, in.mean_handling_seconds,
-               in.target_wait_seconds, input.target_share),
+        Needed(memo, static_cast<size_t>(s), in.arrivals_per_second,
+               in.mean_handling_seconds, in.target_wait_seconds,
+               input.target_share),
         ToClear(in.waiting, in.mean_handling_seconds, in.target_wait_seconds));
   }
   for (const StaffingInput::Window& w : input.windows) {
@@ -116,8 +128,10 @@ StaffingPlan PlanStaffing(const StaffingInput& input) {
   const std::vector<int> group = Groups(input);
   std::vector<int> group_need(n, 0), group_keep(n, 0), group_open(n, 0);
   for (int g = 0; g < n; ++g) {
-    group_need[g] = GroupNeed(input, group, g, 1.0);
-    group_keep[g] = GroupNeed(input, group, g, kCloseMargin);
+    // Memo slots: each service's own need, then each group's two.
+    const size_t slot = static_cast<size_t>(n + 2 * g);
+    group_need[g] = GroupNeed(input, group, g, 1.0, memo, slot);
+    group_keep[g] = GroupNeed(input, group, g, kCloseMargin, memo, slot + 1);
   }
   std::vector<int> window_group(input.windows.size(), -1);
   for (size_t w = 0; w < input.windows.size(); ++w) {

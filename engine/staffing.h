@@ -14,7 +14,9 @@
 #ifndef QCALL_ENGINE_STAFFING_H_
 #define QCALL_ENGINE_STAFFING_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace qcall {
@@ -69,7 +71,48 @@ struct StaffingPlan {
   int close_window = -1;
 };
 
-StaffingPlan PlanStaffing(const StaffingInput& input);
+// What PlanStaffing may remember from one call to the next: the windows a
+// load needs (Erlang C, linear in the load and the costliest part of a
+// plan), by the exact figures they came from. A plan for a hall where one
+// service's load changed then recomputes only that service's and its
+// group's. Only an answer for the same figures, bit for bit, is reused, so
+// a plan is the same with a memo or without.
+class StaffingMemo {
+ public:
+  // The windows `arrivals` at `handling` need to meet `target_wait` for
+  // `share` of them, from the one remembered in `slot` where its figures are
+  // the same; `compute` otherwise.
+  template <typename Compute>
+  int Needed(size_t slot, double arrivals, double handling, double target_wait,
+             double share, const Compute& compute);
+
+ private:
+  struct Need {
+    bool valid = false;
+    double figures[4] = {};
+    int needed = 0;
+  };
+  std::vector<Need> needs_;
+};
+
+StaffingPlan PlanStaffing(const StaffingInput& input,
+                          StaffingMemo* memo = nullptr);
+
+template <typename Compute>
+int StaffingMemo::Needed(size_t slot, double arrivals, double handling,
+                         double target_wait, double share,
+                         const Compute& compute) {
+  if (slot >= needs_.size()) needs_.resize(slot + 1);
+  Need& need = needs_[slot];
+  const double figures[4] = {arrivals, handling, target_wait, share};
+  if (need.valid && std::memcmp(need.figures, figures, sizeof figures) == 0) {
+    return need.needed;
+  }
+  need.needed = compute();
+  std::memcpy(need.figures, figures, sizeof figures);
+  need.valid = true;
+  return need.needed;
+}
 
 }  // namespace qcall
 

@@ -1,6 +1,8 @@
 #include "engine/staffing_advisor.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 
 #include "engine/hall_texts.h"
 #include "engine/input_checks.h"
@@ -10,13 +12,65 @@
 
 namespace qcall {
 
-StaffingPlan StaffingAdvisor::Plan(const HallParts& hall, int64_t now,
-                                   const std::vector<double>& arrivals,
-                                   int also_waiting) const {
+namespace {
+
+// Bit for bit: equal inputs make equal plans, to the last bit of a double.
+bool Same(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
+
+uint8_t WindowBits(const StaffingInput::Window& window) {
+  return static_cast<uint8_t>((window.open ? 1 : 0) | (window.idle ? 2 : 0));
+}
+
+}  // namespace
+
+StaffingAdvisor::StaffingAdvisor(const HallRules& rules)
+    : made_(rules.services().size() + 1) {
+  const size_t services = rules.services().size();
+  input_.windows.resize(rules.windows().size());
+  for (size_t w = 0; w < rules.windows().size(); ++w) {
+    std::vector<double>& share = input_.windows[w].share;
+    share.assign(services, 0.0);
+    for (const ServedService& served : rules.windows()[w].serves) {
+      share[served.service] =
+          static_cast<double>(served.share_permille) / 1000.0;
+    }
+  }
+}
+
+bool StaffingAdvisor::MadeFrom(const Made& made, const StaffingInput& input) {
+  if (!made.valid || made.min_open != input.min_open ||
+      made.named_to_close != input.named_to_close ||
+      made.services.size() != input.services.size() ||
+      made.windows.size() != input.windows.size()) {
+    return false;
+  }
+  for (size_t s = 0; s < input.services.size(); ++s) {
+    const StaffingInput::Service& a = made.services[s];
+    const StaffingInput::Service& b = input.services[s];
+    if (!Same(a.arrivals_per_second, b.arrivals_per_second) ||
+        !Same(a.mean_handling_seconds, b.mean_handling_seconds) ||
+        !Same(a.target_wait_seconds, b.target_wait_seconds) ||
+        a.waiting != b.waiting) {
+      return false;
+    }
+  }
+  for (size_t w = 0; w < input.windows.size(); ++w) {
+    if (made.windows[w] != WindowBits(input.windows[w])) return false;
+  }
+  return true;
+}
+
+const StaffingPlan& StaffingAdvisor::Plan(const HallParts& hall, int64_t now,
+                                          const std::vector<double>& arrivals,
+                                          int also_waiting) const {
   const HallRules& rules = hall.rules;
   const size_t services = rules.services().size();
-  StaffingInput input;
+  StaffingInput& input = input_;
   input.min_open = hall.BusinessHours(now) ? hall.board.min_open_windows() : 0;
+  input.named_to_close = -1;
+  input.services.clear();
   for (size_t s = 0; s < services; ++s) {
     const int service = static_cast<int>(s);
     const int waiting =
@@ -29,19 +83,30 @@ StaffingPlan StaffingAdvisor::Plan(const HallParts& hall, int64_t now,
   }
   for (size_t w = 0; w < hall.board.size(); ++w) {
     const WindowSlot& slot = hall.board.window(static_cast<int>(w));
-    StaffingInput::Window& window = input.windows.emplace_back();
-    window.share.assign(services, 0.0);
-    for (const ServedService& served : rules.windows()[w].serves) {
-      window.share[served.service] =
-          static_cast<double>(served.share_permille) / 1000.0;
-    }
+    StaffingInput::Window& window = input.windows[w];
     window.open = CountsAsOpen(slot.state);
     window.idle = slot.state == v1::WINDOW_STATE_IDLE;
     if (rules.windows()[w].number == last_advice_.close_window()) {
       input.named_to_close = static_cast<int>(w);
     }
   }
-  return PlanStaffing(input);
+  // Any other `also_waiting` shares the first slot: the input decides.
+  const size_t slot =
+      also_waiting >= -1 && static_cast<size_t>(also_waiting + 1) < made_.size()
+          ? static_cast<size_t>(also_waiting + 1)
+          : 0;
+  Made& made = made_[slot];
+  if (MadeFrom(made, input)) return made.plan;
+  made.plan = PlanStaffing(input, &memo_);
+  made.services = input.services;
+  made.windows.resize(input.windows.size());
+  for (size_t w = 0; w < input.windows.size(); ++w) {
+    made.windows[w] = WindowBits(input.windows[w]);
+  }
+  made.min_open = input.min_open;
+  made.named_to_close = input.named_to_close;
+  made.valid = true;
+  return made.plan;
 }
 
 std::optional<StaffingAdvisor::Opening> StaffingAdvisor::ExpectedOpening(
@@ -58,7 +123,7 @@ std::optional<StaffingAdvisor::Opening> StaffingAdvisor::ExpectedOpening(
     closed |= !CountsAsOpen(hall.board.window(w).state);
   }
   if (!closed) return std::nullopt;
-  const StaffingPlan plan = Plan(hall, now, arrivals, walk_in ? service : -1);
+  const StaffingPlan& plan = Plan(hall, now, arrivals, walk_in ? service : -1);
   if (plan.open_window < 0) return std::nullopt;
   const int64_t delay_ms = f.follow_delay_total_ms() / f.opens_followed();
   if (f.open_advised_at_ms() > 0 &&

@@ -30,12 +30,23 @@ class StaffingAdvisor {
   // (or resumes) within this long; later it was not.
   static constexpr int64_t kAdviceAnswerMs = 15 * 60 * 1000;
 
+  // The window shares of `rules`, which stay the advisor's for its life (a
+  // new configuration makes a new hall).
+  explicit StaffingAdvisor(const HallRules& rules);
+
   // The staffing plan for `arrivals` (ServiceStats::ArrivalsPerSecond,
   // which a tick already has) and the hall as it is now. A walk-in of
-  // service `also_waiting` not issued yet counts as waiting.
-  StaffingPlan Plan(const HallParts& hall, int64_t now,
-                    const std::vector<double>& arrivals,
-                    int also_waiting = -1) const;
+  // service `also_waiting` not issued yet counts as waiting. Valid until
+  // the next call.
+  //
+  // A plan depends on nothing but its input, so the plan made last from
+  // the same input (bit for bit) is returned again instead of made anew:
+  // within a command and time the estimates, the view and the tick share
+  // one plan per walk-in service asked about, whatever changed in between
+  // and however they are called. One thread at a time, as the hall.
+  const StaffingPlan& Plan(const HallParts& hall, int64_t now,
+                           const std::vector<double>& arrivals,
+                           int also_waiting = -1) const;
 
   // Where clerks follow the advice to open a window (today at least two
   // such advices and at least half of them were followed), the window the
@@ -66,8 +77,27 @@ class StaffingAdvisor {
                        v1::HallView* view);
 
  private:
+  // A plan with what it was made from but the window shares, which are
+  // the config's and do not change.
+  struct Made {
+    bool valid = false;
+    std::vector<StaffingInput::Service> services;
+    std::vector<uint8_t> windows;  // Bit 0: open, bit 1: idle.
+    int min_open = 0;
+    int named_to_close = -1;
+    StaffingPlan plan;
+  };
+  static bool MadeFrom(const Made& made, const StaffingInput& input);
+
   v1::HallEvent::StaffingAdvised last_advice_;
   v1::HallState::AdviceFollowing following_;
+  // The input of the plan being asked for, its window shares filled once.
+  mutable StaffingInput input_;
+  // The last plan made for each `also_waiting` + 1 (the hall's as it is,
+  // then each service's walk-in), which a view asks for at every refresh.
+  mutable std::vector<Made> made_;
+  // What the plans' queueing had worked out, for the next plan.
+  mutable StaffingMemo memo_;
 };
 
 }  // namespace qcall

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/hall_texts.h"
 #include "engine/input_checks.h"
+#include "engine/status_macros.h"
 
 namespace qcall {
 
@@ -315,23 +316,83 @@ void TicketQueue::SaveTickets(v1::HallState* state) const {
   }
 }
 
-bool TicketQueue::RestoreLane(
-    uint32_t lane, const google::protobuf::RepeatedField<uint32_t>& ids) {
-  for (uint32_t id : ids) {
-    if (id >= tickets_.size()) return false;
+absl::Status TicketQueue::RestoreLane(
+    uint32_t lane, const google::protobuf::RepeatedField<uint32_t>& ids,
+    absl::string_view what) {
+  for (const uint32_t id : ids) {
+    if (id >= tickets_.size()) {
+      return CorruptSnapshot(absl::StrCat(what, " lists ticket id ", id,
+                                          ", and there are only ",
+                                          tickets_.size(), " tickets"));
+    }
+    const TicketSlot& t = tickets_[id];
+    if (t.state != v1::TICKET_STATE_WAITING) {
+      return CorruptSnapshot(absl::StrCat(what, " lists ticket id ", id,
+                                          ", which is ", StateWord(t.state)));
+    }
+    // The lanes restored so far have set the lane of every ticket they list.
+    if (t.lane != kNoTicket) {
+      return CorruptSnapshot(absl::StrCat("ticket id ", id,
+                                          " is listed twice in the lanes, ",
+                                          "the second time in ", what));
+    }
+    if (IsServiceLane(lane) && (t.queue_service != lane / kCategoryCount ||
+                                t.category_slot != lane % kCategoryCount)) {
+      return CorruptSnapshot(
+          absl::StrCat(what, " lists ticket id ", id,
+                       ", which waits for service ", t.queue_service, " as ",
+                       v1::Category_Name(CategoryAt(t.category_slot))));
+    }
     PushBack(lane, id);
   }
-  return true;
+  return absl::OkStatus();
 }
 
 absl::Status TicketQueue::RestoreTickets(const v1::HallState& state,
                                          int32_t business_day, int windows) {
   const uint32_t service_count = static_cast<uint32_t>(services_);
+  if (business_day == 0 && state.tickets_size() > 0) {
+    return CorruptSnapshot("it holds tickets but no business day has begun");
+  }
+  tickets_.reserve(static_cast<size_t>(state.tickets_size()));
   for (const v1::HallState::TicketRecord& r : state.tickets()) {
-    if (r.id() != tickets_.size() || r.service() >= service_count ||
-        r.queue_service() >= service_count || r.window() > windows ||
+    const size_t index = tickets_.size();
+    if (r.id() != index) {
+      return CorruptSnapshot(
+          absl::StrCat("ticket record ", index, " has id ", r.id()));
+    }
+    if (r.service() >= service_count || r.queue_service() >= service_count) {
+      return CorruptSnapshot(absl::StrCat(
+          "ticket id ", r.id(), " names service ", r.service(), " and ",
+          r.queue_service(), "; the hall has ", service_count));
+    }
+    if (r.window() < 0 || r.window() > windows) {
+      return CorruptSnapshot(absl::StrCat("ticket id ", r.id(),
+                                          " names window record ", r.window(),
+                                          "; there are ", windows));
+    }
+    if (!v1::Category_IsValid(r.category()) ||
         r.category() == v1::CATEGORY_UNSPECIFIED) {
-      return CorruptSnapshot(absl::StrCat("ticket record ", r.id()));
+      return CorruptSnapshot(absl::StrCat("ticket id ", r.id(),
+                                          " has no known category (",
+                                          static_cast<int>(r.category()), ")"));
+    }
+    if (!v1::TicketState_IsValid(r.state()) ||
+        r.state() == v1::TICKET_STATE_UNSPECIFIED) {
+      return CorruptSnapshot(absl::StrCat("ticket id ", r.id(),
+                                          " is in no known state (",
+                                          static_cast<int>(r.state()), ")"));
+    }
+    if (r.recalls() < 0 || r.recalls() > UINT8_MAX || r.requeues() < 0 ||
+        r.requeues() > UINT8_MAX) {
+      return CorruptSnapshot(absl::StrCat("ticket id ", r.id(), " has ",
+                                          r.recalls(), " recalls and ",
+                                          r.requeues(), " requeues"));
+    }
+    if (r.business_day() <= 0 || r.business_day() > business_day) {
+      return CorruptSnapshot(
+          absl::StrCat("ticket id ", r.id(), " is of business day ",
+                       r.business_day(), ", the hall's is ", business_day));
     }
     TicketSlot& t = tickets_.emplace_back();
     t.issued_at_ms = r.issued_at_ms();
@@ -357,13 +418,45 @@ absl::Status TicketQueue::RestoreTickets(const v1::HallState& state,
       today.push_back(r.id());
     }
   }
+  std::vector<bool> listed(static_cast<size_t>(services_ * kCategoryCount));
   for (const v1::HallState::LaneRecord& r : state.lanes()) {
-    if (r.service() >= service_count ||
-        r.category() == v1::CATEGORY_UNSPECIFIED ||
-        !RestoreLane(ServiceLane(static_cast<int>(r.service()),
-                                 CategorySlot(r.category())),
-                     r.tickets())) {
-      return CorruptSnapshot("lane record");
+    if (r.service() >= service_count) {
+      return CorruptSnapshot(absl::StrCat("a lane record names service ",
+                                          r.service(), "; the hall has ",
+                                          service_count));
+    }
+    if (!v1::Category_IsValid(r.category()) ||
+        r.category() == v1::CATEGORY_UNSPECIFIED) {
+      return CorruptSnapshot(absl::StrCat(
+          "a lane record of service ", r.service(), " has no known category (",
+          static_cast<int>(r.category()), ")"));
+    }
+    const uint32_t lane =
+        ServiceLane(static_cast<int>(r.service()), CategorySlot(r.category()));
+    const std::string what = absl::StrCat("the lane of service ", r.service(),
+                                          " ", v1::Category_Name(r.category()));
+    if (listed[lane]) return CorruptSnapshot(absl::StrCat(what, " is twice"));
+    listed[lane] = true;
+    RETURN_IF_ERROR(RestoreLane(lane, r.tickets(), what));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TicketQueue::CheckRestored(
+    const std::vector<uint32_t>& held) const {
+  for (uint32_t id = 0; id < tickets_.size(); ++id) {
+    const TicketSlot& t = tickets_[id];
+    if (t.state == v1::TICKET_STATE_WAITING && t.lane == kNoTicket) {
+      return CorruptSnapshot(
+          absl::StrCat("ticket id ", id, " is waiting but in no lane"));
+    }
+    // A ticket's window index was checked against the windows there are.
+    if ((t.state == v1::TICKET_STATE_CALLED ||
+         t.state == v1::TICKET_STATE_SERVING) &&
+        (t.window < 0 || held[static_cast<size_t>(t.window)] != id)) {
+      return CorruptSnapshot(absl::StrCat(
+          "ticket id ", id, " is ", StateWord(t.state),
+          " but its window record (", t.window + 1, ") does not hold it"));
     }
   }
   return absl::OkStatus();

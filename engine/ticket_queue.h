@@ -128,11 +128,21 @@ class TicketQueue {
   void SaveTickets(v1::HallState* state) const;
   void SaveLane(uint32_t lane,
                 google::protobuf::RepeatedField<uint32_t>* ids) const;
-  // The reverse, for a hall whose business day is `business_day`.
+  // The reverse, for a hall whose business day is `business_day` (0: none
+  // begun yet) and which has `windows` windows. Checks each record before
+  // it trusts it: DATA_LOSS saying what does not hold.
   absl::Status RestoreTickets(const v1::HallState& state, int32_t business_day,
                               int windows);
-  bool RestoreLane(uint32_t lane,
-                   const google::protobuf::RepeatedField<uint32_t>& ids);
+  // Appends `ids` to `lane`, which `what` names in an error: each must be a
+  // waiting ticket in no lane yet, and in a service lane one of its service
+  // and category.
+  absl::Status RestoreLane(uint32_t lane,
+                           const google::protobuf::RepeatedField<uint32_t>& ids,
+                           absl::string_view what);
+  // Once the lanes and windows are restored: every waiting ticket waits in
+  // a lane, and every called or serving one is the ticket its window holds
+  // (`held`, by window, as WindowBoard::HeldTickets).
+  absl::Status CheckRestored(const std::vector<uint32_t>& held) const;
   // Rebuilding the lanes is no change to announce.
   void ForgetWaitingChanges();
 

@@ -115,17 +115,62 @@ void WindowBoard::Save(const HallRules& rules, v1::HallState* state) const {
   }
 }
 
-bool WindowBoard::Restore(const HallRules& rules, int w,
-                          const v1::HallState::WindowRecord& r,
-                          size_t tickets) {
-  if (r.ticket() > tickets) return false;
+absl::Status WindowBoard::Restore(const HallRules& rules, int w,
+                                  const v1::HallState::WindowRecord& r,
+                                  const TicketQueue& queue) {
+  const int32_t number = rules.windows()[w].number;
+  if (r.number() != number) {
+    return CorruptSnapshot(absl::StrCat("window record ", w + 1,
+                                        " is of window ", r.number(),
+                                        "; the config has window ", number));
+  }
+  if (!v1::WindowState_IsValid(r.state()) ||
+      r.state() == v1::WINDOW_STATE_UNSPECIFIED) {
+    return CorruptSnapshot(absl::StrCat("window ", number,
+                                        " is in no known state (",
+                                        static_cast<int>(r.state()), ")"));
+  }
+  if (r.priority_streak() < 0) {
+    return CorruptSnapshot(absl::StrCat("window ", number, " has a streak of ",
+                                        r.priority_streak()));
+  }
+  // A window holds a ticket exactly while it calls or serves it, and that
+  // ticket is called or served there. (So no two windows hold one ticket.)
+  const bool calling = r.state() == v1::WINDOW_STATE_CALLING;
+  const bool holds = calling || r.state() == v1::WINDOW_STATE_SERVING;
+  if (r.ticket() == 0 && holds) {
+    return CorruptSnapshot(absl::StrCat("window ", number, " is ",
+                                        v1::WindowState_Name(r.state()),
+                                        " but holds no ticket"));
+  }
+  if (r.ticket() != 0) {
+    const uint32_t id = r.ticket() - 1;
+    if (r.ticket() > queue.size()) {
+      return CorruptSnapshot(
+          absl::StrCat("window ", number, " holds ticket id ", id,
+                       ", and there are only ", queue.size(), " tickets"));
+    }
+    if (!holds) {
+      return CorruptSnapshot(absl::StrCat("window ", number, " is ",
+                                          v1::WindowState_Name(r.state()),
+                                          " but holds ticket id ", id));
+    }
+    const TicketSlot& t = queue.ticket(id);
+    const uint8_t expected =
+        calling ? v1::TICKET_STATE_CALLED : v1::TICKET_STATE_SERVING;
+    if (t.state != expected || t.window != w) {
+      return CorruptSnapshot(absl::StrCat(
+          "window ", number, " holds ticket id ", id, ", which is ",
+          StateWord(t.state), " at window record ", t.window + 1));
+    }
+  }
   WindowSlot& window = windows_[w];
   window.clerk = r.clerk_id();
   window.reason = r.reason();
   window.ticket = r.ticket() == 0 ? kNoTicket : r.ticket() - 1;
   window.priority_streak = r.priority_streak();
   SetState(rules, w, r.state(), r.state_since_ms());
-  return true;
+  return absl::OkStatus();
 }
 
 void WindowBoard::AddViews(const HallRules& rules, const TicketQueue& queue,

@@ -87,10 +87,12 @@ class WindowBoard {
   void SetHeldTickets(const std::vector<uint32_t>& tickets);
 
   // Window records (without alarms and direct lanes) into `state`; the
-  // reverse for window `w`, false where the record does not fit.
+  // reverse for window `w`, checked first against the config and the
+  // tickets restored already: DATA_LOSS saying what does not hold.
   void Save(const HallRules& rules, v1::HallState* state) const;
-  bool Restore(const HallRules& rules, int w,
-               const v1::HallState::WindowRecord& r, size_t tickets);
+  absl::Status Restore(const HallRules& rules, int w,
+                       const v1::HallState::WindowRecord& r,
+                       const TicketQueue& queue);
   void AddViews(const HallRules& rules, const TicketQueue& queue,
                 v1::HallView* view) const;
 

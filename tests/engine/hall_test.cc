@@ -1,6 +1,8 @@
 #include "engine/hall.h"
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -772,11 +774,308 @@ TEST(HallDeterminismTest, RestoreRefusesACorruptSnapshot) {
   EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A small hall's snapshot with a ticket of every kind a restore links up:
+// waiting in three lanes (BILL normal and VIP, SIM normal), called at
+// window 1, served at window 3, completed; window 4 is idle, 2 closed.
+v1::HallState SnapshotWithEveryKindOfTicket() {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(3, "c3"));
+  h.Ok(OpenWindow(4, "c4"));
+  for (int i = 0; i < 4; ++i) h.Ok(Issue("BILL"));
+  h.Ok(Issue("SIM"));
+  h.Ok(Issue("SIM"));
+  h.Ok(CallNext(1));
+  h.Ok(Start(1));
+  h.Advance(absl::Minutes(3));
+  h.Ok(Complete(1));
+  h.Ok(CallNext(1));
+  h.Ok(CallNext(3));
+  h.Ok(Start(3));
+  h.Ok(Issue("BILL", v1::CATEGORY_VIP));
+  return h.hall().Snapshot();
+}
+
+// The first ticket record in `state`.
+uint32_t FirstTicket(const v1::HallState& state, v1::TicketState wanted) {
+  for (const v1::HallState::TicketRecord& r : state.tickets()) {
+    if (r.state() == wanted) return r.id();
+  }
+  ADD_FAILURE() << "no ticket " << v1::TicketState_Name(wanted);
+  return 0;
+}
+
+// The window records, by window number - 1.
+v1::HallState::WindowRecord& WindowRecord(v1::HallState& state, int number) {
+  return *state.mutable_windows(number - 1);
+}
+
+struct Corruption {
+  std::string name;
+  std::function<void(v1::HallState&)> corrupt;
+  std::string message;  // What the refusal says.
+};
+
+void PrintTo(const Corruption& c, std::ostream* os) { *os << c.name; }
+
+class HallRestoreCorruptTest : public ::testing::TestWithParam<Corruption> {};
+
+TEST(HallRestoreTest, TheSnapshotTheCorruptionsBreakRestoresAsItIs) {
+  const v1::HallState state = SnapshotWithEveryKindOfTicket();
+  ASSERT_EQ(state.lanes_size(), 3);
+  EXPECT_EQ(state.windows(0).state(), v1::WINDOW_STATE_CALLING);
+  EXPECT_EQ(state.windows(2).state(), v1::WINDOW_STATE_SERVING);
+  EXPECT_EQ(state.windows(3).state(), v1::WINDOW_STATE_IDLE);
+  FirstTicket(state, v1::TICKET_STATE_COMPLETED);
+  absl::StatusOr<Hall> restored =
+      Hall::Restore(state, LoadZone("Asia/Shanghai"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->Snapshot().SerializeAsString(),
+            state.SerializeAsString());
+}
+
+TEST_P(HallRestoreCorruptTest, IsRefusedSayingWhatIsWrong) {
+  v1::HallState state = SnapshotWithEveryKindOfTicket();
+  GetParam().corrupt(state);
+  absl::StatusOr<Hall> restored =
+      Hall::Restore(state, LoadZone("Asia/Shanghai"));
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss)
+      << restored.status();
+  EXPECT_THAT(std::string(restored.status().message()),
+              HasSubstr(GetParam().message));
+}
+
+using State = v1::HallState;
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, HallRestoreCorruptTest,
+    ::testing::Values(
+        // Lanes.
+        Corruption{"TicketTwiceInOneLane",
+                   [](State& s) {
+                     s.mutable_lanes(0)->add_tickets(s.lanes(0).tickets(0));
+                   },
+                   "is listed twice in the lanes, the second time in the lane "
+                   "of service 0 CATEGORY_NORMAL"},
+        Corruption{"TicketInTwoLanes",
+                   [](State& s) {
+                     s.mutable_lanes(2)->add_tickets(s.lanes(0).tickets(0));
+                   },
+                   "is listed twice in the lanes, the second time in the lane "
+                   "of service 1 CATEGORY_NORMAL"},
+        Corruption{"TicketInALaneAndADirectLane",
+                   [](State& s) {
+                     WindowRecord(s, 4).add_direct_lane(s.lanes(0).tickets(0));
+                   },
+                   "the second time in the direct lane of window 4"},
+        Corruption{"LaneNamesNoTicket",
+                   [](State& s) { s.mutable_lanes(0)->add_tickets(99); },
+                   "lists ticket id 99, and there are only 7 tickets"},
+        Corruption{"LaneNamesACompletedTicket",
+                   [](State& s) {
+                     s.mutable_lanes(0)->add_tickets(
+                         FirstTicket(s, v1::TICKET_STATE_COMPLETED));
+                   },
+                   ", which is completed"},
+        Corruption{"DirectLaneNamesACalledTicket",
+                   [](State& s) {
+                     WindowRecord(s, 4).add_direct_lane(
+                         FirstTicket(s, v1::TICKET_STATE_CALLED));
+                   },
+                   "the direct lane of window 4 lists ticket id"},
+        Corruption{"TicketInTheLaneOfAnotherCategory",
+                   [](State& s) {
+                     s.mutable_lanes(0)->set_category(v1::CATEGORY_URGENT);
+                   },
+                   "which waits for service 0 as CATEGORY_NORMAL"},
+        Corruption{"TicketInTheLaneOfAnotherService",
+                   [](State& s) {
+                     s.mutable_lanes(2)->set_service(0);
+                     s.mutable_lanes(2)->set_category(v1::CATEGORY_URGENT);
+                   },
+                   "which waits for service 1 as CATEGORY_NORMAL"},
+        Corruption{"WaitingTicketInNoLane",
+                   [](State& s) { s.mutable_lanes()->RemoveLast(); },
+                   "is waiting but in no lane"},
+        Corruption{"LaneListedTwice",
+                   [](State& s) {
+                     State::LaneRecord copy = s.lanes(1);
+                     copy.clear_tickets();
+                     *s.add_lanes() = copy;
+                   },
+                   "the lane of service 0 CATEGORY_VIP is twice"},
+        Corruption{"LaneOfNoService",
+                   [](State& s) { s.mutable_lanes(0)->set_service(2); },
+                   "a lane record names service 2; the hall has 2"},
+        Corruption{"LaneOfNoCategory",
+                   [](State& s) {
+                     s.mutable_lanes(0)->set_category(
+                         static_cast<v1::Category>(42));
+                   },
+                   "has no known category (42)"},
+        // Windows and the tickets they hold.
+        Corruption{"WindowHoldsAWaitingTicket",
+                   [](State& s) {
+                     WindowRecord(s, 1).set_ticket(s.lanes(0).tickets(0) + 1);
+                   },
+                   ", which is waiting at window record 0"},
+        Corruption{"TwoWindowsHoldOneTicket",
+                   [](State& s) {
+                     WindowRecord(s, 4).set_state(v1::WINDOW_STATE_CALLING);
+                     WindowRecord(s, 4).set_ticket(WindowRecord(s, 1).ticket());
+                   },
+                   "window 4 holds ticket id"},
+        Corruption{"ServingWindowHoldsACalledTicket",
+                   [](State& s) {
+                     WindowRecord(s, 1).set_state(v1::WINDOW_STATE_SERVING);
+                   },
+                   ", which is called at window record 1"},
+        Corruption{"CalledTicketHeldByNoWindow",
+                   [](State& s) {
+                     WindowRecord(s, 1).set_ticket(0);
+                     WindowRecord(s, 1).set_state(v1::WINDOW_STATE_IDLE);
+                   },
+                   "is called but its window record (1) does not hold it"},
+        Corruption{"CallingWindowWithoutATicket",
+                   [](State& s) { WindowRecord(s, 1).set_ticket(0); },
+                   "window 1 is WINDOW_STATE_CALLING but holds no ticket"},
+        Corruption{"IdleWindowHoldsATicket",
+                   [](State& s) {
+                     WindowRecord(s, 4).set_ticket(
+                         FirstTicket(s, v1::TICKET_STATE_COMPLETED) + 1);
+                   },
+                   "window 4 is WINDOW_STATE_IDLE but holds ticket id"},
+        Corruption{"WindowHoldsNoSuchTicket",
+                   [](State& s) { WindowRecord(s, 1).set_ticket(1000); },
+                   "window 1 holds ticket id 999, and there are only 7"},
+        Corruption{"WindowRecordOfAnotherWindow",
+                   [](State& s) { WindowRecord(s, 2).set_number(9); },
+                   "window record 2 is of window 9; the config has window 2"},
+        Corruption{"WindowInNoKnownState",
+                   [](State& s) {
+                     WindowRecord(s, 2).set_state(
+                         static_cast<v1::WindowState>(42));
+                   },
+                   "window 2 is in no known state (42)"},
+        Corruption{"NegativeStreak",
+                   [](State& s) { WindowRecord(s, 3).set_priority_streak(-1); },
+                   "window 3 has a streak of -1"},
+        // Ticket records.
+        Corruption{"TicketIdsOutOfOrder",
+                   [](State& s) { s.mutable_tickets(1)->set_id(5); },
+                   "ticket record 1 has id 5"},
+        Corruption{"TicketOfNoService",
+                   [](State& s) { s.mutable_tickets(0)->set_queue_service(7); },
+                   "ticket id 0 names service 0 and 7; the hall has 2"},
+        Corruption{"TicketAtNoWindow",
+                   [](State& s) { s.mutable_tickets(0)->set_window(5); },
+                   "ticket id 0 names window record 5; there are 4"},
+        Corruption{"TicketAtANegativeWindow",
+                   [](State& s) { s.mutable_tickets(0)->set_window(-1); },
+                   "ticket id 0 names window record -1"},
+        Corruption{"TicketInNoKnownState",
+                   [](State& s) {
+                     s.mutable_tickets(0)->set_state(
+                         static_cast<v1::TicketState>(42));
+                   },
+                   "ticket id 0 is in no known state (42)"},
+        Corruption{"TicketOfNoCategory",
+                   [](State& s) {
+                     s.mutable_tickets(0)->set_category(
+                         v1::CATEGORY_UNSPECIFIED);
+                   },
+                   "ticket id 0 has no known category (0)"},
+        Corruption{"TicketRecalledPastItsCounter",
+                   [](State& s) { s.mutable_tickets(0)->set_recalls(256); },
+                   "ticket id 0 has 256 recalls"},
+        Corruption{"TicketOfALaterDay",
+                   [](State& s) {
+                     s.mutable_tickets(0)->set_business_day(s.business_day() +
+                                                            1);
+                   },
+                   "ticket id 0 is of business day 20261128"},
+        Corruption{"TicketNumbersWithAGap",
+                   [](State& s) { s.mutable_tickets(1)->set_number(7); },
+                   "ticket numbers of service 0 are not contiguous"},
+        // The hall's own records and counts.
+        Corruption{"TicketsButNoDay", [](State& s) { s.set_business_day(0); },
+                   "it holds tickets but no business day has begun"},
+        Corruption{"BusinessDayNoDate",
+                   [](State& s) { s.set_business_day(20261399); },
+                   "business day 20261399 is no date"},
+        Corruption{"MinimumAboveTheWindows",
+                   [](State& s) { s.set_min_open_windows(5); },
+                   "min_open_windows 5 is more than the windows there are"},
+        Corruption{"ServiceRecordsDisagreeWithTheConfig",
+                   [](State& s) { s.add_services(); },
+                   "service or window count differs from its config"},
+        Corruption{
+            "NegativeHandledCount",
+            [](State& s) { s.mutable_services(0)->set_handled_today(-1); },
+            "service handling figures"}),
+    [](const ::testing::TestParamInfo<Corruption>& p) { return p.param.name; });
+
 }  // namespace
 }  // namespace qcall
 
 namespace qcall::testing {
 namespace {
+
+// Where clerks follow the advice every estimate asks the staffing plan which
+// window opens, and a hall reuses the plans it made for the same input. A
+// hall that has made plans all along, at every command and query, answers
+// exactly as one restored from its snapshot, which has made none.
+std::string Answer(const absl::StatusOr<v1::CommandResult>& result) {
+  return result.ok() ? result->SerializeAsString() : result.status().ToString();
+}
+
+TEST(HallStaffingViewTest, ReusedPlansAnswerAsFreshOnes) {
+  const absl::TimeZone zone = LoadZone("Asia/Shanghai");
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(3, "c3"));
+  v1::HallState state = h.hall().Snapshot();
+  state.mutable_advice_following()->set_opens_advised(2);
+  state.mutable_advice_following()->set_opens_followed(2);
+  state.mutable_advice_following()->set_follow_delay_total_ms(60'000);
+  h.hall() = *Hall::Restore(state, zone);
+  int opening_counted = 0;
+  for (int i = 0; i < 80; ++i) {
+    SCOPED_TRACE(i);
+    const v1::Command command = i % 5 == 4     ? Tick()
+                                : i % 7 == 6   ? CallNext(1)
+                                : i % 11 == 10 ? NoShow(1)
+                                               : Issue(i % 2 ? "SIM" : "BILL");
+    Hall fresh = *Hall::Restore(h.hall().Snapshot(), zone);
+    Hall::Outcome fresh_out;
+    const absl::Status fresh_status = fresh.Apply(command, h.now(), &fresh_out);
+    EXPECT_EQ(h.Try(command), fresh_status);
+    EXPECT_EQ(h.last().result().SerializeAsString(),
+              fresh_out.result().SerializeAsString());
+    ASSERT_EQ(h.last().events().size(), fresh_out.events().size());
+    for (size_t e = 0; e < fresh_out.events().size(); ++e) {
+      EXPECT_EQ(h.last().events()[e].SerializeAsString(),
+                fresh_out.events()[e].SerializeAsString());
+    }
+    // Queries at the time of the command, and a little later.
+    for (const absl::Duration later :
+         {absl::ZeroDuration(), absl::Seconds(7)}) {
+      const absl::Time at = h.now() + later;
+      const v1::HallView view = h.hall().View(at);
+      EXPECT_EQ(view.SerializeAsString(),
+                Hall::Restore(h.hall().Snapshot(), zone)
+                    ->View(at)
+                    .SerializeAsString());
+      EXPECT_EQ(Answer(h.hall().TicketStatus("A004", at)),
+                Answer(Hall::Restore(h.hall().Snapshot(), zone)
+                           ->TicketStatus("A004", at)));
+      opening_counted += view.advice().open_window() != 0 ? 1 : 0;
+    }
+    h.Advance(absl::Seconds(i % 3 == 0 ? 0 : 20));
+  }
+  // The plan had a window to open, which the estimates count on.
+  EXPECT_GT(opening_counted, 0);
+}
 
 TEST(HallStaffingViewTest, NeedsFollowTheLastHalfHourAndAdviseAWindow) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));

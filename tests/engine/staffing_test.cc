@@ -131,5 +131,35 @@ TEST(StaffingTest, ClosesTheWindowWhoseServicesKeepTheMost) {
   EXPECT_EQ(plan.close_window, 7);
 }
 
+// A memo changes no plan: one memo through plans whose loads change one
+// service at a time, back and forth, gives each the plan made without one.
+TEST(StaffingTest, AMemoChangesNoPlan) {
+  StaffingMemo memo;
+  for (int step = 0; step < 60; ++step) {
+    StaffingInput in;
+    in.min_open = step % 3;
+    in.services = {Load(60 + step % 4 * 30, 240, 600),
+                   Load(30 + step % 2 * 90, 400, 900), Load(10, 300, 0),
+                   Load(step % 5 == 0 ? 0 : 200, 180, 300)};
+    in.services[step % 4].waiting = step % 7;
+    for (int w = 0; w < 12; ++w) {
+      in.windows.push_back(
+          Window({w % 3 == 0 ? 0.5 : 0.0, w % 3 == 1 ? 1.0 : 0.0,
+                  w % 3 == 0 ? 0.5 : 0.0, w % 4 == 3 ? 1.0 : 0.0},
+                 (w + step) % 3 != 0, w % 2 == 0));
+    }
+    const StaffingPlan without = PlanStaffing(in);
+    const StaffingPlan with = PlanStaffing(in, &memo);
+    SCOPED_TRACE(step);
+    EXPECT_EQ(with.recommended_open, without.recommended_open);
+    EXPECT_EQ(with.open_window, without.open_window);
+    EXPECT_EQ(with.open_for_service, without.open_for_service);
+    EXPECT_EQ(with.close_window, without.close_window);
+    for (size_t s = 0; s < in.services.size(); ++s) {
+      EXPECT_EQ(with.services[s].needed, without.services[s].needed);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qcall
