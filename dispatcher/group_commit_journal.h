@@ -47,6 +47,8 @@ class GroupCommitJournal {
   void AppendSnapshot(SnapshotRecord snapshot, Done done);
   // OK until a write failed; then the failure.
   absl::Status health() const;
+  // The store it writes to, for reading what is durable.
+  JournalStore* store() const { return store_; }
   Stats stats() const;
 
  private:

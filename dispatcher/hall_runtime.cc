@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/recovery.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -120,6 +121,11 @@ void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
     if (!hub_.SubscribeAfter(stream, after_seq)) {
       hub_.SubscribeWithSnapshot(stream, hall_.View(options_.clock->Now()));
     }
+    if (absl::Status health = journal_->health(); !health.ok()) {
+      // What it got is the durable state; say why nothing more will come.
+      stream->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               std::string(health.message())));
+    }
   });
 }
 
@@ -183,6 +189,9 @@ void HallRuntime::ApplyNow(const v1::Command& command,
           reads_.Durable(index);
         } else {
           reads_.Failed(durable);
+          if (!rolled_back_.exchange(true)) {
+            boost::asio::post(strand_, [this] { RollBackToDurable(); });
+          }
         }
         CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
                      applied_micros);
@@ -190,6 +199,23 @@ void HallRuntime::ApplyNow(const v1::Command& command,
         if (pending != nullptr) RequestMemory::Settle(pending, durable, result);
       });
   if (snapshot_due) SnapshotInBackground();
+}
+
+void HallRuntime::RollBackToDurable() {
+  const v1::HallConfig seed = hall_.rules().config();
+  absl::StatusOr<StoredHall> durable =
+      RebuildHall(hall_id_, &seed, journal_->store());
+  if (!durable.ok()) {
+    // The store cannot be read either: reads stay refused (DurableReads).
+    spdlog::error("hall {}: its durable state cannot be read back: {}",
+                  hall_id_, durable.status().ToString());
+    return;
+  }
+  spdlog::warn("hall {}: back to its durable state, record {} (was {})",
+               hall_id_, durable->index, journal_index_);
+  hall_ = std::move(durable->hall);
+  journal_index_ = durable->index;
+  reads_.Durable(journal_index_);
 }
 
 void HallRuntime::SnapshotInBackground() {

@@ -118,6 +118,9 @@ class HallRuntime {
   void CountDurable(int64_t micros);
   // Journals a snapshot of the hall as it is now, built off the strand.
   void SnapshotInBackground();
+  // After a failed write: the hall as its journal holds it, so that reads
+  // and new boards see the durable state, never the refused commands.
+  void RollBackToDurable();
   void ScheduleTick();
   void OnTick();
   void SampleLoad(absl::Time now);
@@ -140,6 +143,7 @@ class HallRuntime {
   absl::Time next_load_sample_ = absl::InfinitePast();
   std::unique_ptr<Timer> timer_;
   bool stopped_ = false;
+  std::atomic<bool> rolled_back_{false};
   Counters counters_;
 };
 

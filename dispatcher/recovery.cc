@@ -25,15 +25,11 @@ absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
       std::move(hall), 0, boost::asio::make_strand(*pool), journal, options);
 }
 
-absl::StatusOr<RecoveredHall> RecoverHall(
-    const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
-    GroupCommitJournal* journal, boost::asio::thread_pool* pool,
-    const RuntimeOptions& options, uint64_t* replayed) {
+absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
+                                    const v1::HallConfig* seed,
+                                    JournalStore* store) {
   ASSIGN_OR_RETURN(std::optional<SnapshotRecord> snapshot,
                    store->LatestSnapshot(hall_id));
-  std::optional<Hall> hall;
-  uint64_t index = 0;
-  bool fresh = false;
   if (snapshot) {
     v1::HallState state;
     if (!state.ParseFromString(snapshot->state)) {
@@ -44,38 +40,67 @@ absl::StatusOr<RecoveredHall> RecoverHall(
     ASSIGN_OR_RETURN(const absl::TimeZone tz,
                      LoadZone(state.config().time_zone()));
     ASSIGN_OR_RETURN(Hall restored, Hall::Restore(state, tz));
-    hall.emplace(std::move(restored));
-    index = snapshot->index;
-  } else {
-    std::optional<v1::HallConfig> first;
-    RETURN_IF_ERROR(
-        store->ReadJournal(hall_id, 0, 1, [&](const JournalRecord& record) {
-          v1::Command command;
-          if (command.ParseFromString(record.command) &&
-              command.has_configure()) {
-            first = command.configure().config();
-          }
-          return absl::OkStatus();
-        }));
-    ASSIGN_OR_RETURN(const uint64_t records, store->LastIndex(hall_id));
-    if (!first && records > 0 && seed == nullptr) {
-      return absl::DataLossError(absl::StrCat(
-          "hall ", hall_id,
-          " has no snapshot and its journal does not begin with its "
-          "configuration"));
-    }
-    if (!first && seed == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no hall ", hall_id));
-    }
-    // A journal written before halls began with a Configure runs on `seed`.
-    const v1::HallConfig& config = first ? *first : *seed;
-    ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
-    ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
-    hall.emplace(std::move(created));
-    fresh = records == 0;
+    return StoredHall{std::move(restored), snapshot->index, false};
   }
+  std::optional<v1::HallConfig> first;
+  RETURN_IF_ERROR(
+      store->ReadJournal(hall_id, 0, 1, [&](const JournalRecord& record) {
+        v1::Command command;
+        if (command.ParseFromString(record.command) &&
+            command.has_configure()) {
+          first = command.configure().config();
+        }
+        return absl::OkStatus();
+      }));
+  ASSIGN_OR_RETURN(const uint64_t records, store->LastIndex(hall_id));
+  if (!first && records > 0 && seed == nullptr) {
+    return absl::DataLossError(
+        absl::StrCat("hall ", hall_id,
+                     " has no snapshot and its journal does not begin with its "
+                     "configuration"));
+  }
+  if (!first && seed == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no hall ", hall_id));
+  }
+  // A journal written before halls began with a Configure runs on `seed`.
+  const v1::HallConfig& config = first ? *first : *seed;
+  ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
+  ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
+  return StoredHall{std::move(created), 0, records == 0};
+}
+
+absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
+                                       const v1::HallConfig* seed,
+                                       JournalStore* store) {
+  ASSIGN_OR_RETURN(StoredHall stored, LoadBase(hall_id, seed, store));
+  Hall::Outcome outcome;
+  RETURN_IF_ERROR(store->ReadJournal(
+      hall_id, stored.index, UINT64_MAX, [&](const JournalRecord& record) {
+        v1::Command command;
+        if (record.index != stored.index + 1 ||
+            !command.ParseFromString(record.command)) {
+          return absl::DataLossError(absl::StrCat(
+              "journal record ", record.index, " of hall ", hall_id,
+              " does not follow ", stored.index, " or does not parse"));
+        }
+        // Its status is what the command answered live; only what it did
+        // matters here.
+        (void)stored.hall.Apply(
+            command, absl::FromUnixMillis(record.at_unix_ms), &outcome);
+        stored.index = record.index;
+        return absl::OkStatus();
+      }));
+  return stored;
+}
+
+absl::StatusOr<RecoveredHall> RecoverHall(
+    const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
+    GroupCommitJournal* journal, boost::asio::thread_pool* pool,
+    const RuntimeOptions& options, uint64_t* replayed) {
+  ASSIGN_OR_RETURN(StoredHall base, LoadBase(hall_id, seed, store));
+  const uint64_t index = base.index;
   ASSIGN_OR_RETURN(const uint64_t last, store->LastIndex(hall_id));
-  auto runtime = std::make_unique<HallRuntime>(*std::move(hall), index,
+  auto runtime = std::make_unique<HallRuntime>(std::move(base.hall), index,
                                                boost::asio::make_strand(*pool),
                                                journal, options);
   // Only the newest events are kept for resuming streams, so only the
@@ -97,7 +122,7 @@ absl::StatusOr<RecoveredHall> RecoverHall(
         ++*replayed;
         return runtime->Replay(record, record.index > publish_from);
       }));
-  return RecoveredHall{std::move(runtime), fresh};
+  return RecoveredHall{std::move(runtime), base.fresh};
 }
 
 }  // namespace qcall

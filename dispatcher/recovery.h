@@ -27,6 +27,24 @@ struct RecoveredHall {
   bool fresh = false;
 };
 
+// A hall as its store holds it, and the index of the last record applied.
+struct StoredHall {
+  Hall hall;
+  uint64_t index = 0;
+  bool fresh = false;  // The store held nothing of it.
+};
+
+// The latest snapshot, or else the configuration the hall's journal begins
+// with, or else `seed` (null: NOT_FOUND); no record applied yet.
+absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
+                                    const v1::HallConfig* seed,
+                                    JournalStore* store);
+// The same with every record after it applied: the hall's durable state
+// (what a failed write leaves behind).
+absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
+                                       const v1::HallConfig* seed,
+                                       JournalStore* store);
+
 // The hall starts from its latest snapshot, or else from the configuration
 // its journal begins with (each hall's first record is a Configure), or else,
 // for a hall the store does not know, from `seed` (null: NOT_FOUND).
