@@ -78,12 +78,13 @@ void HallRuntime::Stop() {
 }
 
 void HallRuntime::Submit(v1::Command command, std::string request_id,
-                         Reply reply) {
-  boost::asio::post(strand_, [this, command = std::move(command),
-                              request_id = std::move(request_id),
-                              reply = std::move(reply)]() mutable {
-    ApplyNow(command, request_id, std::move(reply));
-  });
+                         Reply reply, Admit admit) {
+  boost::asio::post(
+      strand_,
+      [this, command = std::move(command), request_id = std::move(request_id),
+       reply = std::move(reply), admit = std::move(admit)]() mutable {
+        ApplyNow(command, request_id, std::move(reply), admit);
+      });
 }
 
 void HallRuntime::Read(std::function<Answer(const Hall&, absl::Time)> read) {
@@ -140,11 +141,18 @@ v1::CommandReply HallRuntime::ReplyOf(const Hall::Outcome& out) const {
 }
 
 void HallRuntime::ApplyNow(const v1::Command& command,
-                           const std::string& request_id, Reply reply) {
+                           const std::string& request_id, Reply reply,
+                           const Admit& admit) {
   std::string fingerprint;
   if (!request_id.empty()) {
     fingerprint = command.SerializeAsString();
     if (requests_.Answer(request_id, fingerprint, reply)) return;
+  }
+  if (admit != nullptr) {
+    if (absl::Status admitted = admit(); !admitted.ok()) {
+      reply(admitted, {});
+      return;
+    }
   }
   if (absl::Status health = journal_->health(); !health.ok()) {
     reply(health, {});
@@ -202,9 +210,10 @@ void HallRuntime::ApplyNow(const v1::Command& command,
 }
 
 void HallRuntime::RollBackToDurable() {
-  const v1::HallConfig seed = hall_.rules().config();
+  // No seed: a hall whose first Configure never reached the store is not a
+  // hall, and reads of it stay refused.
   absl::StatusOr<StoredHall> durable =
-      RebuildHall(hall_id_, &seed, journal_->store());
+      RebuildHall(hall_id_, nullptr, journal_->store());
   if (!durable.ok()) {
     // The store cannot be read either: reads stay refused (DurableReads).
     spdlog::error("hall {}: its durable state cannot be read back: {}",
@@ -215,6 +224,11 @@ void HallRuntime::RollBackToDurable() {
                hall_id_, durable->index, journal_index_);
   hall_ = std::move(durable->hall);
   journal_index_ = durable->index;
+  // Samples taken since the last durable command may show refused ones.
+  while (!load_history_.empty() &&
+         load_history_.back().at_unix_ms() > durable->at_unix_ms) {
+    load_history_.pop_back();
+  }
   reads_.Durable(journal_index_);
 }
 

@@ -79,7 +79,13 @@ class HallRuntime {
   // Stops the timers; pending commands still finish.
   void Stop();
 
-  void Submit(v1::Command command, std::string request_id, Reply reply);
+  // Applies `command` on the strand and replies once it is durable. A retry
+  // of a remembered request_id is answered from memory; otherwise `admit`,
+  // when given, may refuse the command first (a kiosk over its rate: so a
+  // retry never costs what the first call did).
+  using Admit = std::function<absl::Status()>;
+  void Submit(v1::Command command, std::string request_id, Reply reply,
+              Admit admit = nullptr);
   // Runs `read` on the hall's strand, in order with its commands, with the
   // clock's time; the answer it returns runs once every command the read saw
   // is durable (OK), or with the journal's failure (DurableReads).
@@ -113,7 +119,7 @@ class HallRuntime {
 
  private:
   void ApplyNow(const v1::Command& command, const std::string& request_id,
-                Reply reply);
+                Reply reply, const Admit& admit = nullptr);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
   void CountDurable(int64_t micros);
   // Journals a snapshot of the hall as it is now, built off the strand.

@@ -40,7 +40,7 @@ absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
     ASSIGN_OR_RETURN(const absl::TimeZone tz,
                      LoadZone(state.config().time_zone()));
     ASSIGN_OR_RETURN(Hall restored, Hall::Restore(state, tz));
-    return StoredHall{std::move(restored), snapshot->index, false};
+    return StoredHall{std::move(restored), snapshot->index, 0, false};
   }
   std::optional<v1::HallConfig> first;
   RETURN_IF_ERROR(
@@ -66,7 +66,7 @@ absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
   const v1::HallConfig& config = first ? *first : *seed;
   ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
   ASSIGN_OR_RETURN(Hall created, Hall::Create(config, tz));
-  return StoredHall{std::move(created), 0, records == 0};
+  return StoredHall{std::move(created), 0, 0, records == 0};
 }
 
 absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
@@ -88,6 +88,7 @@ absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
         (void)stored.hall.Apply(
             command, absl::FromUnixMillis(record.at_unix_ms), &outcome);
         stored.index = record.index;
+        stored.at_unix_ms = record.at_unix_ms;
         return absl::OkStatus();
       }));
   return stored;

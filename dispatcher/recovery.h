@@ -31,7 +31,8 @@ struct RecoveredHall {
 struct StoredHall {
   Hall hall;
   uint64_t index = 0;
-  bool fresh = false;  // The store held nothing of it.
+  int64_t at_unix_ms = 0;  // Of the last record applied (RebuildHall).
+  bool fresh = false;      // The store held nothing of it.
 };
 
 // The latest snapshot, or else the configuration the hall's journal begins

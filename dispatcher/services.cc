@@ -151,12 +151,14 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
         if (absl::Status id = CheckRequestId(request.request_id()); !id.ok()) {
           return finish(id);
         }
+        // A kiosk is held to its rate on the hall's strand, after a retry
+        // has been answered from memory: a retry never costs a ticket.
+        HallRuntime::Admit admit;
         if (kind == v1::Command::kIssueTicket &&
             admitted->caller->role() == v1::ROLE_KIOSK) {
-          if (absl::Status rate = c.issue_limiter->Admit(admitted->caller);
-              !rate.ok()) {
-            return finish(rate);
-          }
+          admit = [limiter = c.issue_limiter, caller = admitted->caller] {
+            return limiter->Admit(caller);
+          };
         }
         v1::Command command = CommandFromRequest(request, kind);
         if (HasOverride(command) &&
@@ -169,7 +171,8 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
             std::move(command), request.request_id(),
             [finish](absl::Status status, const v1::CommandReply& reply) {
               finish(status, reply);
-            });
+            },
+            std::move(admit));
       });
 }
 

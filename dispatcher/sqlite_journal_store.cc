@@ -70,6 +70,27 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   }
   std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(db, path));
   absl::MutexLock lock(&store->mu_);
+  // A main file without the journal table (the -wal lost before a
+  // checkpoint, a fresh file put in its place) is as lost as a missing one.
+  if (::access(marker.c_str(), F_OK) == 0 && !options.start_empty) {
+    sqlite3_stmt* probe = nullptr;
+    bool has_journal = false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                           "AND name = 'journal'",
+                           -1, &probe, nullptr) == SQLITE_OK) {
+      has_journal = sqlite3_step(probe) == SQLITE_ROW;
+    }
+    sqlite3_finalize(probe);
+    if (!has_journal) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journal ", path, " holds no journal, but one was begun here (",
+          marker,
+          "): its tickets would be lost and their numbers given again. Put "
+          "the journal back from a backup, or start qcalld with "
+          "--start-empty to begin a new one"));
+    }
+  }
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   RETURN_IF_ERROR(store->Exec(
@@ -100,9 +121,13 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   store->device_ = file.st_dev;
   store->inode_ = file.st_ino;
   if (::access(marker.c_str(), F_OK) != 0) {
-    std::ofstream(marker) << "A qcall journal was begun beside this file. "
-                             "While this file exists, qcalld refuses to "
-                             "start on a missing or empty journal.\n";
+    std::ofstream out(marker);
+    out << "A qcall journal was begun beside this file. While this file "
+           "exists, qcalld refuses to start on a missing or empty journal.\n";
+    if (!out.flush()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot write ", marker, " beside the journal"));
+    }
   }
   return store;
 }

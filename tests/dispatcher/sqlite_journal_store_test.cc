@@ -1,5 +1,6 @@
 #include "dispatcher/sqlite_journal_store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -182,6 +183,27 @@ TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
               std::string::npos)
         << refused.status();
   }
+  // A valid SQLite file without the journal (the -wal lost before a
+  // checkpoint, say) is lost as well.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(Path() + suffix);
+  }
+  {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(Path().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other,
+                           "CREATE TABLE other (x); PRAGMA "
+                           "journal_mode=WAL",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(other);
+  }
+  auto replaced = SqliteJournalStore::Open(Path());
+  ASSERT_FALSE(replaced.ok());
+  EXPECT_EQ(replaced.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(replaced.status().message().find("holds no journal"),
+            std::string::npos)
+      << replaced.status();
   auto fresh = SqliteJournalStore::Open(Path(), {.start_empty = true});
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(*(*fresh)->LastIndex("a"), 0u) << "the operator chose to";
