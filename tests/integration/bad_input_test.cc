@@ -1,10 +1,6 @@
 // Bad input against a real qcalld: every kind is refused with the fitting
 // status and a message, the server stays up, and the hall is exactly as it
 // was (DESIGN.md invariant 7).
-#include <grpcpp/generic/generic_stub.h>
-
-#include <condition_variable>
-#include <mutex>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -210,35 +206,6 @@ TEST(QcalldBadInputTest, RefusedWithTheFittingStatusAndNothingChanges) {
   EXPECT_EQ(next->ticket().number(), "A0003") << "no number was consumed";
 }
 
-// Bytes sent to a unary method as its request, as a client with the wrong
-// message or a broken encoder would.
-grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
-                           const std::string& method,
-                           const std::string& bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", std::string("Bearer ") + kKioskToken);
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  grpc::Slice slice(bytes);
-  const grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  grpc::Status result;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status status) {
-                   std::lock_guard lock(mu);
-                   result = std::move(status);
-                   done = true;
-                   done_cv.notify_one();
-                 });
-  std::unique_lock lock(mu);
-  done_cv.wait(lock, [&] { return done; });
-  return result;
-}
-
 TEST(QcalldBadInputTest, BytesThatAreNotTheRequestAreInvalidArgument) {
   QcalldProcess server({.config_text = TestConfig()});
   ASSERT_TRUE(server.Start());
@@ -255,7 +222,8 @@ TEST(QcalldBadInputTest, BytesThatAreNotTheRequestAreInvalidArgument) {
        {"/qcall.v1.Kiosk/IssueTicket", "/qcall.v1.Kiosk/ListServices",
         "/qcall.v1.Counter/CallNext", "/qcall.v1.Supervisor/GetHall"}) {
     for (const std::string& bytes : {bad_utf8, truncated}) {
-      const grpc::Status status = CallWithBytes(channel, method, bytes);
+      const grpc::Status status =
+          CallWithBytes(channel, method, bytes, kKioskToken);
       EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << method;
       EXPECT_THAT(status.error_message(),
                   ::testing::HasSubstr("Request does not parse"))
@@ -265,7 +233,8 @@ TEST(QcalldBadInputTest, BytesThatAreNotTheRequestAreInvalidArgument) {
   // A flood of them: libprotobuf complains of each string that is not
   // UTF-8, but the log gets one line a minute.
   for (int i = 0; i < 200; ++i) {
-    ASSERT_EQ(CallWithBytes(channel, "/qcall.v1.Kiosk/IssueTicket", bad_utf8)
+    ASSERT_EQ(CallWithBytes(channel, "/qcall.v1.Kiosk/IssueTicket", bad_utf8,
+                            kKioskToken)
                   .error_code(),
               StatusCode::INVALID_ARGUMENT);
   }

@@ -1,8 +1,11 @@
 #include "tests/integration/harness.h"
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <ctime>
 #include <sstream>
 
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace qcall::testing {
@@ -459,6 +462,28 @@ grpc::Status Watcher::Finish() {
   if (finished_) return grpc::Status(grpc::StatusCode::INTERNAL, "finished");
   finished_ = true;
   return reader_->Finish();
+}
+
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& method, const std::string& bytes,
+                           const std::string& token) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Slice slice(bytes);
+  const grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::Status result;
+  absl::Notification done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status status) {
+                   result = std::move(status);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  return result;
 }
 
 v1::WatchRequest WatchFrom(uint64_t after_seq, std::vector<int32_t> windows,

@@ -216,6 +216,13 @@ class Watcher {
   bool finished_ = false;
 };
 
+// A unary call of `method` ("/qcall.v1.Kiosk/IssueTicket") with `bytes` as
+// its request, whatever they are: for requests built from descriptors, or
+// bytes that are no request at all.
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& method, const std::string& bytes,
+                           const std::string& token);
+
 v1::WatchRequest WatchFrom(uint64_t after_seq,
                            std::vector<int32_t> windows = {},
                            const std::string& hall = kHall);

@@ -9,12 +9,9 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
-#include <grpcpp/generic/generic_stub.h>
 
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 
@@ -119,33 +116,6 @@ std::unique_ptr<Message> RequestFor(const MethodDescriptor* method,
   return request;
 }
 
-grpc::Status CallUnary(const std::shared_ptr<grpc::Channel>& channel,
-                       const std::string& method, const Message& request,
-                       const std::string& token) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token);
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  grpc::Slice slice(request.SerializeAsString());
-  const grpc::ByteBuffer bytes(&slice, 1);
-  grpc::ByteBuffer response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status result;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &bytes, &response,
-                 [&](grpc::Status status) {
-                   std::lock_guard lock(mu);
-                   result = std::move(status);
-                   done = true;
-                   cv.notify_one();
-                 });
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
-}
-
 grpc::Status CallWatch(Api& api, const std::string& method,
                        const std::string& token, const std::string& hall) {
   v1::WatchRequest request;
@@ -203,10 +173,11 @@ TEST(QcalldRoleMatrixTest, EveryMethodEveryTokenInAndOutOfScope) {
           const bool allowed = Allowed(c.method, who, hall, window);
           const bool streaming = c.descriptor->server_streaming();
           const grpc::Status status =
-              streaming
-                  ? CallWatch(api, c.method, token, hall)
-                  : CallUnary(channel, "/qcall.v1." + c.method,
-                              *RequestFor(c.descriptor, hall, window), token);
+              streaming ? CallWatch(api, c.method, token, hall)
+                        : CallWithBytes(channel, "/qcall.v1." + c.method,
+                                        RequestFor(c.descriptor, hall, window)
+                                            ->SerializeAsString(),
+                                        token);
           const bool refused =
               status.error_code() == grpc::StatusCode::PERMISSION_DENIED;
           EXPECT_EQ(refused, !allowed)
