@@ -1,7 +1,8 @@
 // LogLimiter lets one line of a kind through per window and counts the rest,
 // so that input an unauthenticated client controls (a flood of requests that
-// do not parse, say) cannot fill the log: the log says it happened and how
-// often, once a minute.
+// do not parse, say) cannot fill the log: the first line of a kind is
+// written, then at most one a minute, each with the count of those dropped
+// since the last (so a flood that stops leaves its last count unwritten).
 //
 //   LogLimiter limiter(RealClock::Get(), absl::Minutes(1));
 //   if (std::optional<int64_t> dropped = limiter.Admit(key)) {

@@ -314,10 +314,17 @@ std::string QcallServer::Metrics() const {
     const HallRuntime::Counters* counters;
   };
   std::vector<HallFigures> halls;
-  for (HallRuntime* runtime : halls_.All()) {
+  // Every hall is asked at once; one deadline covers them all, so a scrape
+  // never waits a second per busy hall.
+  struct Asked {
+    HallRuntime* runtime;
     // Shared: a hall too busy to answer within the scrape answers later.
+    std::future<std::optional<v1::HallView>> ready;
+  };
+  std::vector<Asked> asked;
+  for (HallRuntime* runtime : halls_.All()) {
     auto view = std::make_shared<std::promise<std::optional<v1::HallView>>>();
-    std::future<std::optional<v1::HallView>> ready = view->get_future();
+    asked.push_back({runtime, view->get_future()});
     runtime->Read([view](const Hall& hall, absl::Time now) {
       auto shown = std::make_shared<const v1::HallView>(hall.View(now));
       return [view, shown](absl::Status durable) {
@@ -325,13 +332,17 @@ std::string QcallServer::Metrics() const {
                                      : std::nullopt);
       };
     });
-    if (ready.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (Asked& a : asked) {
+    if (a.ready.wait_until(deadline) != std::future_status::ready) {
       continue;  // A hall too busy to answer within a scrape is skipped.
     }
-    std::optional<v1::HallView> shown = ready.get();
+    std::optional<v1::HallView> shown = a.ready.get();
     if (!shown) continue;  // What it holds is not durable: not shown.
-    halls.push_back({runtime->hall_id(), *std::move(shown),
-                     runtime->hub().stats(), &runtime->counters()});
+    halls.push_back({a.runtime->hall_id(), *std::move(shown),
+                     a.runtime->hub().stats(), &a.runtime->counters()});
   }
   auto per_hall = [&](const char* name, MetricType type, const char* help,
                       const std::function<double(const HallFigures&)>& value) {
