@@ -17,12 +17,20 @@ absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
 }
 
 absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
-    const v1::HallConfig& config, GroupCommitJournal* journal,
+    const v1::Command& configure, std::string request_id,
+    HallRuntime::Reply reply, GroupCommitJournal* journal,
     boost::asio::thread_pool* pool, const RuntimeOptions& options) {
+  if (!configure.has_configure()) {
+    return absl::InternalError("a new hall begins with a Configure command");
+  }
+  const v1::HallConfig& config = configure.configure().config();
   ASSIGN_OR_RETURN(const absl::TimeZone tz, LoadZone(config.time_zone()));
   ASSIGN_OR_RETURN(Hall hall, Hall::Create(config, tz));
-  return std::make_unique<HallRuntime>(
+  auto runtime = std::make_unique<HallRuntime>(
       std::move(hall), 0, boost::asio::make_strand(*pool), journal, options);
+  // Queued on the strand before anyone else can find the runtime.
+  runtime->Submit(configure, std::move(request_id), std::move(reply));
+  return runtime;
 }
 
 absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,

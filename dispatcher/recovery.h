@@ -59,10 +59,13 @@ absl::StatusOr<RecoveredHall> RecoverHall(
 // after this call does no file I/O for its zone.
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
 
-// Builds a hall that is not in the store yet; its first command must be a
-// Configure with `config`, so that recovery finds its configuration.
+// Builds a hall that is not in the store yet from `configure` (a Configure
+// command) and submits that command before returning, so it is the hall's
+// first record whatever is submitted next: recovery finds the hall's
+// configuration there. `reply` runs once it is durable.
 absl::StatusOr<std::unique_ptr<HallRuntime>> NewHall(
-    const v1::HallConfig& config, GroupCommitJournal* journal,
+    const v1::Command& configure, std::string request_id,
+    HallRuntime::Reply reply, GroupCommitJournal* journal,
     boost::asio::thread_pool* pool, const RuntimeOptions& options);
 
 }  // namespace qcall

@@ -203,15 +203,17 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       absl::ToInt64Seconds(options.runtime.heartbeat_timeout),
       &server->open_streams_,
       options.max_streams,
-      [self = server.get(),
-       runtime_options = options.runtime](const v1::HallConfig& hall_config)
+      [self = server.get(), runtime_options = options.runtime](
+          const v1::Command& configure, const std::string& request_id,
+          HallRuntime::Reply reply)
           -> absl::StatusOr<std::unique_ptr<HallRuntime>> {
         // Its first Configure must be journaled; a hall that only exists
         // in memory would vanish at the next start.
         RETURN_IF_ERROR(self->journal_->health());
-        ASSIGN_OR_RETURN(std::unique_ptr<HallRuntime> runtime,
-                         NewHall(hall_config, self->journal_.get(),
-                                 self->pool_.get(), runtime_options));
+        ASSIGN_OR_RETURN(
+            std::unique_ptr<HallRuntime> runtime,
+            NewHall(configure, request_id, std::move(reply),
+                    self->journal_.get(), self->pool_.get(), runtime_options));
         runtime->Start();
         return runtime;
       }};

@@ -597,23 +597,30 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
             !zone.ok()) {
           return finish(zone.status());
         }
-        absl::StatusOr<std::pair<HallRuntime*, bool>> hall =
-            c_.halls->AddIfAbsent(config.hall_id(),
-                                  [&] { return c_.new_hall(config); });
-        if (!hall.ok()) return finish(hall.status());
         // A new hall's journal begins with this Configure, which is how
-        // recovery finds its configuration; an existing hall takes it as a
-        // command.
+        // recovery finds its configuration: it is submitted before the hall
+        // is published, so no other command can come first. An existing
+        // hall takes it as a command.
         v1::Command command;
         *command.mutable_configure()->mutable_config() = config;
         SignCommand((*caller)->name(), &command);
-        hall->first->Submit(std::move(command), r.request_id(),
-                            [finish, created = hall->second](
-                                absl::Status status, const v1::CommandReply&) {
-                              Response out;
-                              out.set_created(created);
-                              finish(status, out);
-                            });
+        auto reply_created = [finish](bool created) {
+          return
+              [finish, created](absl::Status status, const v1::CommandReply&) {
+                Response out;
+                out.set_created(created);
+                finish(status, out);
+              };
+        };
+        absl::StatusOr<std::pair<HallRuntime*, bool>> hall =
+            c_.halls->AddIfAbsent(config.hall_id(), [&] {
+              return c_.new_hall(command, r.request_id(), reply_created(true));
+            });
+        if (!hall.ok()) return finish(hall.status());
+        if (!hall->second) {
+          hall->first->Submit(std::move(command), r.request_id(),
+                              reply_created(false));
+        }
       });
 }
 

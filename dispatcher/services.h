@@ -29,9 +29,11 @@ struct ServiceContext {
   // Watch streams open on the whole server, and how many may be.
   std::atomic<int64_t>* open_streams;
   int64_t max_streams;
-  // Builds and starts a hall that ConfigureHall adds.
+  // Builds and starts a hall that ConfigureHall adds, its Configure command
+  // already submitted (NewHall).
   std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>(
-      const v1::HallConfig&)>
+      const v1::Command& configure, const std::string& request_id,
+      HallRuntime::Reply reply)>
       new_hall;
 };
 

@@ -115,14 +115,22 @@ class HallRuntimeTest : public ::testing::Test {
     RuntimeOptions options;
     options.clock = clock_.get();
     options.heartbeat_timeout = absl::Seconds(30);
-    auto runtime = NewHall(config, journal_.get(), &pool_, options);
-    ASSERT_TRUE(runtime.ok()) << runtime.status();
-    runtime_ = *std::move(runtime);
     v1::Command configure;
     *configure.mutable_configure()->mutable_config() = config;
     configure.mutable_configure()->set_supervisor_id("test");
-    const auto configured = Run(configure);
-    ASSERT_TRUE(configured.ok()) << configured.status();
+    absl::Notification configured;
+    absl::Status configure_status;
+    auto runtime = NewHall(
+        configure, "",
+        [&](absl::Status status, const v1::CommandReply&) {
+          configure_status = status;
+          configured.Notify();
+        },
+        journal_.get(), &pool_, options);
+    ASSERT_TRUE(runtime.ok()) << runtime.status();
+    runtime_ = *std::move(runtime);
+    configured.WaitForNotification();
+    ASSERT_TRUE(configure_status.ok()) << configure_status;
     runtime_->Start();
     // Start arms the tick on the strand; a read behind it sees it armed.
     Read([](const Hall&, absl::Time) { return true; });
@@ -135,6 +143,7 @@ class HallRuntimeTest : public ::testing::Test {
     journal_.reset();  // Runs the callbacks of what it still held.
     pool_.join();      // And the fan-out they posted.
     runtime_.reset();
+    other_halls_.clear();
     store_.reset();
     clock_.reset();
     std::filesystem::remove_all(dir_);
@@ -219,7 +228,45 @@ class HallRuntimeTest : public ::testing::Test {
   std::unique_ptr<ControlledStore> store_;
   std::unique_ptr<GroupCommitJournal> journal_;
   std::unique_ptr<HallRuntime> runtime_;
+  std::vector<std::unique_ptr<HallRuntime>> other_halls_;
 };
+
+// ConfigureHall publishes a new hall as soon as NewHall returns; a command
+// that reaches it at once must not become its first record, or the next
+// start finds a journal that does not begin with the hall's configuration.
+TEST_F(HallRuntimeTest, ANewHallsConfigureIsItsFirstRecordWhateverFollows) {
+  v1::Command configure;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      kConfig, configure.mutable_configure()->mutable_config()));
+  configure.mutable_configure()->mutable_config()->set_hall_id("second");
+  auto second = NewHall(
+      configure, "", [](absl::Status, const v1::CommandReply&) {},
+      journal_.get(), &pool_, RuntimeOptions{.clock = clock_.get()});
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::Notification issued;
+  (*second)->Submit(Issue(), "",
+                    [&](absl::Status status, const v1::CommandReply&) {
+                      EXPECT_TRUE(status.ok()) << status;
+                      issued.Notify();
+                    });
+  // The journal keeps the strand's order: what came before is durable too.
+  issued.WaitForNotification();
+
+  std::vector<std::string> kinds;
+  ASSERT_TRUE(
+      store_
+          ->ReadJournal("second", 0, UINT64_MAX,
+                        [&](const JournalRecord& record) {
+                          v1::Command command;
+                          EXPECT_TRUE(command.ParseFromString(record.command));
+                          kinds.push_back(command.has_configure() ? "configure"
+                                                                  : "other");
+                          return absl::OkStatus();
+                        })
+          .ok());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"configure", "other"}));
+  other_halls_.push_back(*std::move(second));  // Freed after the pool.
+}
 
 TEST_F(HallRuntimeTest, TimeStandsStillUntilTheClockMoves) {
   EXPECT_EQ(Read([](const Hall&, absl::Time now) { return now; }),
