@@ -37,6 +37,9 @@ struct JournalRecord {
   // Serialized v1::CommandReply when request_id is set and the command
   // succeeded: a retry after a restart gets it back.
   std::string reply;
+  // The hash chain up to this record (journal_chain.h), as the store holds
+  // it: filled in by ReadJournal; Commit computes it and ignores this one.
+  std::string chain = {};
 };
 
 // The hall's state after the record `index`.
@@ -44,7 +47,13 @@ struct SnapshotRecord {
   std::string hall_id;
   uint64_t index = 0;
   std::string state;  // Serialized v1::HallState.
+  // The chain of record `index` and the checksum over (hall_id, index,
+  // chain, state): filled in by LatestSnapshot; Commit computes both.
+  std::string chain = {};
+  std::string checksum = {};
 };
+
+class JournalChain;
 
 class JournalStore {
  public:
@@ -60,16 +69,32 @@ class JournalStore {
   // Every hall with a record or a snapshot, by id.
   virtual absl::StatusOr<std::vector<std::string>> HallIds() = 0;
   // Calls `visit` for each record of the hall after `after_index` and up to
-  // `through_index`, in order.
+  // `through_index`, in order. `visit` must not call the store.
   virtual absl::Status ReadJournal(
       absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) = 0;
+  // Calls `visit` for each snapshot of the hall, oldest first (as
+  // ReadJournal, `visit` must not call the store).
+  virtual absl::Status ReadSnapshots(
+      absl::string_view hall_id,
+      const std::function<absl::Status(const SnapshotRecord&)>& visit) = 0;
+  // How this store chains its records (keyed or not).
+  virtual const JournalChain& chain() const = 0;
 };
 
 struct StoreOptions {
   // Begin a new, empty journal where one was lost (the operator's decision,
   // qcalld --start-empty); otherwise a lost journal refuses to open.
   bool start_empty = false;
+  // The journal's chain is keyed with these bytes (16 to 64; empty:
+  // unkeyed), qcalld --journal-key-file.
+  std::string chain_key = {};
+  // Start although the SQLite write-ahead log is damaged (wal_check.h), the
+  // operator's decision after the ERROR it logs: qcalld
+  // --accept-journal-damage. Otherwise such a journal refuses to open.
+  bool accept_damage = false;
+  // Read only, for an audit: nothing is written, created or migrated.
+  bool read_only = false;
 };
 
 // The store `url` names:

@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/clock.h"
+#include "dispatcher/journal_chain.h"
 #include "dispatcher/log_limiter.h"
 #include "dispatcher/server.h"
 #include "spdlog/spdlog.h"
@@ -63,6 +64,15 @@ int main(int argc, char** argv) {
   app.add_flag("--start-empty", options.start_empty,
                "begin a new, empty journal where the old one is missing or "
                "empty (its tickets are lost and numbers start again)");
+  std::string journal_key_file;
+  app.add_option("--journal-key-file", journal_key_file,
+                 "a secret of 16 to 64 bytes, kept apart from the data "
+                 "folder: the journal's hash chain becomes a keyed MAC that "
+                 "only its holder can forge (qcall audit verify needs it too)");
+  app.add_flag("--accept-journal-damage", options.accept_journal_damage,
+               "start although the journal's write-ahead log is damaged "
+               "(the transactions from the damage on are lost; an ERROR "
+               "says where)");
   app.add_option("--listen", options.listen, "gRPC address")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "hall executor threads")
@@ -117,6 +127,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.store =
       store.empty() ? "sqlite:" + data_dir + "/journal.sqlite" : store;
+  if (!journal_key_file.empty()) {
+    absl::StatusOr<std::string> key = qcall::ReadJournalKey(journal_key_file);
+    if (!key.ok()) {
+      spdlog::error("{}", key.status().ToString());
+      return 2;
+    }
+    options.journal_key = *std::move(key);
+  }
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
   options.runtime.heartbeat_timeout = absl::Seconds(heartbeat_seconds);

@@ -33,22 +33,27 @@ struct StoredHall {
   uint64_t index = 0;
   int64_t at_unix_ms = 0;  // Of the last record applied (RebuildHall).
   bool fresh = false;      // The store held nothing of it.
+  std::string chain;       // The journal's chain at `index`.
 };
 
-// The latest snapshot, or else the configuration the hall's journal begins
-// with, or else `seed` (null: NOT_FOUND); no record applied yet.
+// The latest snapshot (its checksum and chain checked: DATA_LOSS when they
+// fail), or else the configuration the hall's journal begins with, or else
+// `seed` (null: NOT_FOUND); no record applied yet.
 absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
                                     const v1::HallConfig* seed,
                                     JournalStore* store);
-// The same with every record after it applied: the hall's durable state
-// (what a failed write leaves behind).
+// The same with every record after it applied, each checked against the
+// hash chain (journal_verify.h): the hall's durable state (what a failed
+// write leaves behind).
 absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
                                        const v1::HallConfig* seed,
                                        JournalStore* store);
 
 // The hall starts from its latest snapshot, or else from the configuration
 // its journal begins with (each hall's first record is a Configure), or else,
-// for a hall the store does not know, from `seed` (null: NOT_FOUND).
+// for a hall the store does not know, from `seed` (null: NOT_FOUND). The
+// records replayed are checked against the chain from the snapshot's head on:
+// a break is DATA_LOSS naming the hall, the record and what is wrong.
 absl::StatusOr<RecoveredHall> RecoverHall(
     const std::string& hall_id, const v1::HallConfig* seed, JournalStore* store,
     GroupCommitJournal* journal, boost::asio::thread_pool* pool,

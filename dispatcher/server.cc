@@ -123,7 +123,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   std::unique_ptr<QcallServer> server(new QcallServer());
   ASSIGN_OR_RETURN(
       server->store_,
-      OpenJournalStore(options.store, {.start_empty = options.start_empty}));
+      OpenJournalStore(options.store,
+                       {.start_empty = options.start_empty,
+                        .chain_key = options.journal_key,
+                        .accept_damage = options.accept_journal_damage}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
 

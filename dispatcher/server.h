@@ -35,6 +35,10 @@ struct ServerOptions {
   std::string store = "sqlite:data/journal.sqlite";
   // Begin an empty journal where one was lost (see StoreOptions).
   bool start_empty = false;
+  // The journal's chain key (StoreOptions::chain_key); empty: unkeyed.
+  std::string journal_key;
+  // Start on a journal whose write-ahead log is damaged (StoreOptions).
+  bool accept_journal_damage = false;
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;

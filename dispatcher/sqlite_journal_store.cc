@@ -7,7 +7,9 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/wal_check.h"
 #include "engine/status_macros.h"
+#include "spdlog/spdlog.h"
 
 namespace qcall {
 namespace {
@@ -46,9 +48,57 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
 
 absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     const std::string& path, const StoreOptions& options) {
+  JournalChain chain;
+  if (!options.chain_key.empty()) {
+    ASSIGN_OR_RETURN(chain, JournalChain::WithKey(options.chain_key));
+  }
+  // SQLite drops a damaged log's frames without a word, and checkpoints
+  // what is left: look at it first.
+  const WalReport wal = CheckWal(path);
+  if (wal.verdict == WalReport::kDamaged) {
+    spdlog::error("journal {}: {}{}", path, wal.message,
+                  options.accept_damage
+                      ? "; starting anyway (--accept-journal-damage): the "
+                        "transactions from there on are lost"
+                      : "");
+    if (!options.accept_damage) {
+      return absl::DataLossError(absl::StrCat(
+          wal.message,
+          ". Acknowledged commands from there on would be lost. Keep a copy "
+          "of the journal's files; to start with what precedes the damage, "
+          "pass --accept-journal-damage"));
+    }
+  } else if (wal.verdict == WalReport::kTornTail) {
+    spdlog::info("journal {}: {}", path, wal.message);
+  }
   const std::string marker = path + ".created";
   struct stat file;
   const bool present = ::stat(path.c_str(), &file) == 0;
+  if (options.read_only) {
+    if (!present) {
+      return absl::NotFoundError(absl::StrCat("no journal at ", path));
+    }
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return absl::UnavailableError(
+          absl::StrCat("cannot open journal ", path, ": ", message));
+    }
+    std::unique_ptr<SqliteJournalStore> store(
+        new SqliteJournalStore(db, path, std::move(chain)));
+    absl::MutexLock lock(&store->mu_);
+    ASSIGN_OR_RETURN(const bool chained, store->HasColumn("journal", "chain"));
+    if (!chained) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journal ", path,
+          " has no hash chain (written before qcall 0.12, or not a qcall "
+          "journal); start qcalld on it once to chain it"));
+    }
+    return store;
+  }
   if (::access(marker.c_str(), F_OK) == 0 && (!present || file.st_size == 0) &&
       !options.start_empty) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -68,7 +118,8 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot open journal ", path, ": ", message));
   }
-  std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(db, path));
+  std::unique_ptr<SqliteJournalStore> store(
+      new SqliteJournalStore(db, path, std::move(chain)));
   absl::MutexLock lock(&store->mu_);
   // A main file without the journal table (the -wal lost before a
   // checkpoint, a fresh file put in its place) is as lost as a missing one.
@@ -97,11 +148,18 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
       "CREATE TABLE IF NOT EXISTS journal ("
       " hall_id TEXT NOT NULL, idx INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
       " request_id TEXT NOT NULL, command BLOB NOT NULL, reply BLOB NOT NULL,"
-      " PRIMARY KEY (hall_id, idx)) WITHOUT ROWID"));
+      " chain BLOB NOT NULL, PRIMARY KEY (hall_id, idx)) WITHOUT ROWID"));
   RETURN_IF_ERROR(store->Exec(
       "CREATE TABLE IF NOT EXISTS snapshots ("
       " hall_id TEXT NOT NULL, idx INTEGER NOT NULL, state BLOB NOT NULL,"
+      " chain BLOB NOT NULL, checksum BLOB NOT NULL,"
       " PRIMARY KEY (hall_id, idx))"));
+  bool migrated = false;
+  if (absl::Status chained = store->Migrate(&migrated); !chained.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("journal ", path,
+                     " cannot be given its hash chain: ", chained.message()));
+  }
   // A write now, not a second after "listening": a journal on a read-only
   // file or disk is refused at start-up.
   if (absl::Status written = store->Exec(
@@ -169,11 +227,12 @@ absl::Status SqliteJournalStore::Prepare() {
   if (sqlite3_prepare_v2(
           db_,
           "INSERT INTO journal (hall_id, idx, at_ms, "
-          "request_id, command, reply) VALUES (?, ?, ?, ?, ?, ?)",
+          "request_id, command, reply, chain) VALUES (?, ?, ?, ?, ?, ?, ?)",
           -1, &insert_record_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(
-          db_, "INSERT INTO snapshots (hall_id, idx, state) VALUES (?, ?, ?)",
-          -1, &insert_snapshot_, nullptr) != SQLITE_OK) {
+      sqlite3_prepare_v2(db_,
+                         "INSERT INTO snapshots (hall_id, idx, state, chain, "
+                         "checksum) VALUES (?, ?, ?, ?, ?)",
+                         -1, &insert_snapshot_, nullptr) != SQLITE_OK) {
     return Error("prepare");
   }
   return absl::OkStatus();
@@ -184,6 +243,17 @@ absl::Status SqliteJournalStore::Commit(
     absl::Span<const SnapshotRecord> snapshots) {
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(CheckSameFile());
+  // The heads this batch moves, kept apart until it is committed.
+  absl::flat_hash_map<std::string, Head> moved;
+  for (const JournalRecord& r : records) {
+    if (moved.contains(r.hall_id)) continue;
+    if (auto it = heads_.find(r.hall_id); it != heads_.end()) {
+      moved.emplace(r.hall_id, it->second);
+    } else {
+      ASSIGN_OR_RETURN(Head head, ReadHead(r.hall_id));
+      moved.emplace(r.hall_id, std::move(head));
+    }
+  }
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [&](absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);
@@ -191,6 +261,9 @@ absl::Status SqliteJournalStore::Commit(
     return status;
   };
   for (const JournalRecord& r : records) {
+    Head& head = moved[r.hall_id];
+    head.chain = chain_.Next(head.chain, r);
+    head.index = r.index;
     StatementReset reset(insert_record_);
     BindText(insert_record_, 1, r.hall_id);
     sqlite3_bind_int64(insert_record_, 2, static_cast<sqlite3_int64>(r.index));
@@ -198,20 +271,194 @@ absl::Status SqliteJournalStore::Commit(
     BindText(insert_record_, 4, r.request_id);
     BindBlob(insert_record_, 5, r.command);
     BindBlob(insert_record_, 6, r.reply);
+    BindBlob(insert_record_, 7, head.chain);
     if (sqlite3_step(insert_record_) != SQLITE_DONE) return fail("append");
   }
-  for (const SnapshotRecord& s : snapshots) {
+  for (const SnapshotRecord& given : snapshots) {
+    SnapshotRecord s = given;
+    absl::StatusOr<std::string> chain = ChainAt(s.hall_id, s.index);
+    if (!chain.ok()) return fail("snapshot");
+    s.chain = *std::move(chain);
+    s.checksum = chain_.SnapshotChecksum(s);
     StatementReset reset(insert_snapshot_);
     BindText(insert_snapshot_, 1, s.hall_id);
     sqlite3_bind_int64(insert_snapshot_, 2,
                        static_cast<sqlite3_int64>(s.index));
     BindBlob(insert_snapshot_, 3, s.state);
+    BindBlob(insert_snapshot_, 4, s.chain);
+    BindBlob(insert_snapshot_, 5, s.checksum);
     if (sqlite3_step(insert_snapshot_) != SQLITE_DONE) return fail("snapshot");
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail("commit");
   }
+  for (auto& [hall_id, head] : moved) heads_[hall_id] = std::move(head);
   return absl::OkStatus();
+}
+
+absl::StatusOr<SqliteJournalStore::Head> SqliteJournalStore::ReadHead(
+    absl::string_view hall_id) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT idx, chain FROM journal WHERE hall_id = ? "
+                         "ORDER BY idx DESC LIMIT 1",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read journal head");
+  }
+  BindText(s, 1, hall_id);
+  Head head{0, chain_.Genesis(hall_id)};
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    head.index = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+    head.chain = ColumnBytes(s, 1);
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read journal head");
+  return head;
+}
+
+absl::StatusOr<std::string> SqliteJournalStore::ChainAt(
+    absl::string_view hall_id, uint64_t index) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(
+          db_, "SELECT chain FROM journal WHERE hall_id = ? AND idx = ?", -1,
+          &s, nullptr) != SQLITE_OK) {
+    return Error("read chain");
+  }
+  BindText(s, 1, hall_id);
+  sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(index));
+  std::string chain;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) chain = ColumnBytes(s, 0);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read chain");
+  return chain;
+}
+
+absl::StatusOr<bool> SqliteJournalStore::HasColumn(const char* table,
+                                                   const char* column) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read schema");
+  }
+  sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+  const int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read schema");
+  return rc == SQLITE_ROW;
+}
+
+absl::Status SqliteJournalStore::Migrate(bool* migrated) {
+  ASSIGN_OR_RETURN(const bool journal_chained, HasColumn("journal", "chain"));
+  ASSIGN_OR_RETURN(const bool snapshots_chained,
+                   HasColumn("snapshots", "checksum"));
+  *migrated = !journal_chained || !snapshots_chained;
+  if (!*migrated) return absl::OkStatus();
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto body = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    if (!journal_chained) {
+      RETURN_IF_ERROR(Exec(
+          "ALTER TABLE journal ADD COLUMN chain BLOB NOT NULL DEFAULT x''"));
+    }
+    if (!snapshots_chained) {
+      RETURN_IF_ERROR(Exec(
+          "ALTER TABLE snapshots ADD COLUMN chain BLOB NOT NULL DEFAULT x'';"
+          "ALTER TABLE snapshots ADD COLUMN checksum BLOB NOT NULL "
+          "DEFAULT x''"));
+    }
+    // Every record, hall by hall in index order, chained; then every
+    // snapshot given the chain at its index.
+    sqlite3_stmt* read = nullptr;
+    sqlite3_stmt* write = nullptr;
+    uint64_t count = 0;
+    absl::Status status;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT hall_id, idx, at_ms, request_id, command, "
+                           "reply FROM journal ORDER BY hall_id, idx",
+                           -1, &read, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_,
+                           "UPDATE journal SET chain = ? WHERE hall_id = ? "
+                           "AND idx = ?",
+                           -1, &write, nullptr) != SQLITE_OK) {
+      status = Error("chain the journal");
+    }
+    JournalRecord r;
+    std::string chain;
+    int rc = SQLITE_DONE;
+    while (status.ok() && (rc = sqlite3_step(read)) == SQLITE_ROW) {
+      std::string hall_id = ColumnBytes(read, 0);
+      if (hall_id != r.hall_id || count == 0) chain = chain_.Genesis(hall_id);
+      r.hall_id = std::move(hall_id);
+      r.index = static_cast<uint64_t>(sqlite3_column_int64(read, 1));
+      r.at_unix_ms = sqlite3_column_int64(read, 2);
+      r.request_id = ColumnBytes(read, 3);
+      r.command = ColumnBytes(read, 4);
+      r.reply = ColumnBytes(read, 5);
+      chain = chain_.Next(chain, r);
+      BindBlob(write, 1, chain);
+      BindText(write, 2, r.hall_id);
+      sqlite3_bind_int64(write, 3, static_cast<sqlite3_int64>(r.index));
+      if (sqlite3_step(write) != SQLITE_DONE) status = Error("chain a record");
+      sqlite3_reset(write);
+      ++count;
+    }
+    if (status.ok() && rc != SQLITE_DONE) status = Error("chain the journal");
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    RETURN_IF_ERROR(status);
+    std::vector<SnapshotRecord> snapshots;
+    if (sqlite3_prepare_v2(db_, "SELECT hall_id, idx, state FROM snapshots", -1,
+                           &read, nullptr) != SQLITE_OK) {
+      return Error("read snapshots");
+    }
+    while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+      snapshots.push_back({ColumnBytes(read, 0),
+                           static_cast<uint64_t>(sqlite3_column_int64(read, 1)),
+                           ColumnBytes(read, 2)});
+    }
+    sqlite3_finalize(read);
+    if (rc != SQLITE_DONE) return Error("read snapshots");
+    if (sqlite3_prepare_v2(db_,
+                           "UPDATE snapshots SET chain = ?, checksum = ? "
+                           "WHERE hall_id = ? AND idx = ?",
+                           -1, &write, nullptr) != SQLITE_OK) {
+      return Error("checksum snapshots");
+    }
+    for (SnapshotRecord& s : snapshots) {
+      absl::StatusOr<std::string> at = ChainAt(s.hall_id, s.index);
+      if (!at.ok()) {
+        status = at.status();
+        break;
+      }
+      s.chain = *std::move(at);
+      s.checksum = chain_.SnapshotChecksum(s);
+      BindBlob(write, 1, s.chain);
+      BindBlob(write, 2, s.checksum);
+      BindText(write, 3, s.hall_id);
+      sqlite3_bind_int64(write, 4, static_cast<sqlite3_int64>(s.index));
+      if (sqlite3_step(write) != SQLITE_DONE) {
+        status = Error("checksum a snapshot");
+        break;
+      }
+      sqlite3_reset(write);
+    }
+    sqlite3_finalize(write);
+    RETURN_IF_ERROR(status);
+    spdlog::warn(
+        "journal {} was written before the hash chain: its {} records and {} "
+        "snapshots are chained from their first record now{}; changes made "
+        "to it before today cannot be detected",
+        path_, count, snapshots.size(), chain_.keyed() ? ", keyed" : "");
+    return absl::OkStatus();
+  };
+  if (absl::Status status = body(); !status.ok()) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return status;
+  }
+  return Exec("COMMIT");
 }
 
 absl::StatusOr<std::optional<SnapshotRecord>>
@@ -219,8 +466,8 @@ SqliteJournalStore::LatestSnapshot(absl::string_view hall_id) {
   absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT idx, state FROM snapshots WHERE hall_id = ? "
-                         "ORDER BY idx DESC LIMIT 1",
+                         "SELECT idx, state, chain, checksum FROM snapshots "
+                         "WHERE hall_id = ? ORDER BY idx DESC LIMIT 1",
                          -1, &s, nullptr) != SQLITE_OK) {
     return Error("read snapshot");
   }
@@ -228,9 +475,9 @@ SqliteJournalStore::LatestSnapshot(absl::string_view hall_id) {
   std::optional<SnapshotRecord> latest;
   const int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
-    latest = SnapshotRecord{std::string(hall_id),
-                            static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
-                            ColumnBytes(s, 1)};
+    latest = SnapshotRecord{
+        std::string(hall_id), static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
+        ColumnBytes(s, 1), ColumnBytes(s, 2), ColumnBytes(s, 3)};
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read snapshot");
@@ -282,9 +529,9 @@ absl::Status SqliteJournalStore::ReadJournal(
   absl::MutexLock lock(&mu_);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT idx, at_ms, request_id, command, reply FROM "
-                         "journal WHERE hall_id = ? AND idx > ? AND idx <= ? "
-                         "ORDER BY idx",
+                         "SELECT idx, at_ms, request_id, command, reply, "
+                         "chain FROM journal WHERE hall_id = ? AND idx > ? "
+                         "AND idx <= ? ORDER BY idx",
                          -1, &s, nullptr) != SQLITE_OK) {
     return Error("read journal");
   }
@@ -303,11 +550,37 @@ absl::Status SqliteJournalStore::ReadJournal(
     record.request_id = ColumnBytes(s, 2);
     record.command = ColumnBytes(s, 3);
     record.reply = ColumnBytes(s, 4);
+    record.chain = ColumnBytes(s, 5);
     status = visit(record);
   }
   sqlite3_finalize(s);
   if (!status.ok()) return status;
   if (rc != SQLITE_DONE) return Error("read journal");
+  return absl::OkStatus();
+}
+
+absl::Status SqliteJournalStore::ReadSnapshots(
+    absl::string_view hall_id,
+    const std::function<absl::Status(const SnapshotRecord&)>& visit) {
+  absl::MutexLock lock(&mu_);
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT idx, state, chain, checksum FROM snapshots "
+                         "WHERE hall_id = ? ORDER BY idx",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read snapshots");
+  }
+  BindText(s, 1, hall_id);
+  int rc;
+  absl::Status status;
+  while (status.ok() && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    status = visit({std::string(hall_id),
+                    static_cast<uint64_t>(sqlite3_column_int64(s, 0)),
+                    ColumnBytes(s, 1), ColumnBytes(s, 2), ColumnBytes(s, 3)});
+  }
+  sqlite3_finalize(s);
+  if (!status.ok()) return status;
+  if (rc != SQLITE_DONE) return Error("read snapshots");
   return absl::OkStatus();
 }
 

@@ -1,6 +1,8 @@
 // The embedded journal: one SQLite file in WAL mode with synchronous=FULL, so
 // a committed transaction has been fsynced. One connection, whose calls a
-// mutex takes in turn.
+// mutex takes in turn. Commit chains each record to the one before it of its
+// hall (journal_chain.h) on the caller's thread (the journal's writer), and
+// gives each snapshot the chain at its index and a checksum.
 #ifndef QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
 
 namespace qcall {
@@ -24,7 +28,11 @@ class SqliteJournalStore : public JournalStore {
   // UNAVAILABLE when it cannot (a read-only file or disk). Beside it,
   // `<path>.created` marks that a journal was begun here; while it exists, a
   // missing or empty journal is lost data, refused with FAILED_PRECONDITION
-  // unless `options.start_empty`.
+  // unless `options.start_empty`. Before SQLite reads it, its write-ahead
+  // log is checked (wal_check.h): damage is DATA_LOSS naming the file and
+  // byte, unless `options.accept_damage`, and an ERROR in the log either way.
+  // A journal written before the hash chain existed is chained from its
+  // first record, once, here (a WARNING says so).
   static absl::StatusOr<std::unique_ptr<SqliteJournalStore>> Open(
       const std::string& path, const StoreOptions& options = {});
   ~SqliteJournalStore() override;
@@ -38,10 +46,31 @@ class SqliteJournalStore : public JournalStore {
   absl::Status ReadJournal(
       absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
       const std::function<absl::Status(const JournalRecord&)>& visit) override;
+  absl::Status ReadSnapshots(
+      absl::string_view hall_id,
+      const std::function<absl::Status(const SnapshotRecord&)>& visit) override;
+  const JournalChain& chain() const override { return chain_; }
 
  private:
-  SqliteJournalStore(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)) {}
+  // A hall's newest record as committed.
+  struct Head {
+    uint64_t index = 0;
+    std::string chain;
+  };
+  SqliteJournalStore(sqlite3* db, std::string path, JournalChain chain)
+      : db_(db), path_(std::move(path)), chain_(std::move(chain)) {}
+  // Adds the chain columns to a journal written before them and chains its
+  // records; false in `*migrated` when it had them.
+  absl::Status Migrate(bool* migrated) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> HasColumn(const char* table, const char* column)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The hall's head as the file holds it (index 0 and the genesis when it
+  // has no record).
+  absl::StatusOr<Head> ReadHead(absl::string_view hall_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The chain of the hall's record `index`, empty when there is none.
+  absl::StatusOr<std::string> ChainAt(absl::string_view hall_id, uint64_t index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The file at path_ is still the one opened: not deleted, not replaced.
   absl::Status CheckSameFile() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -54,6 +83,10 @@ class SqliteJournalStore : public JournalStore {
   sqlite3_stmt* insert_record_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* insert_snapshot_ ABSL_GUARDED_BY(mu_) = nullptr;
   const std::string path_;
+  const JournalChain chain_;
+  // Each hall's newest committed record, read from the file at its first
+  // commit.
+  absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);
   // The device and inode of the file opened.
   dev_t device_ ABSL_GUARDED_BY(mu_) = 0;
   ino_t inode_ ABSL_GUARDED_BY(mu_) = 0;

@@ -49,6 +49,8 @@ void AddAdminCommands(CLI::App* app, Cli* cli);
 void AddBoardCommand(CLI::App* app, Cli* cli);
 // top: the live dashboard (top.cc).
 void AddTopCommand(CLI::App* app, Cli* cli);
+// audit verify: a journal file checked offline (audit.cc).
+void AddAuditCommand(CLI::App* app, Cli* cli);
 
 }  // namespace qcall::cli
 

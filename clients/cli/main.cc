@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   AddBoardCommand(&app, &cli);
   AddTopCommand(&app, &cli);
   AddAdminCommands(&app, &cli);
+  AddAuditCommand(&app, &cli);
 
   try {
     app.parse(argc, argv);

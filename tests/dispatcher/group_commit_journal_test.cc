@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "dispatcher/journal_chain.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -54,6 +55,13 @@ class FakeStore : public JournalStore {
       const std::function<absl::Status(const JournalRecord&)>&) override {
     return absl::OkStatus();
   }
+  absl::Status ReadSnapshots(
+      absl::string_view,
+      const std::function<absl::Status(const SnapshotRecord&)>&) override {
+    return absl::OkStatus();
+  }
+  const JournalChain& chain() const override { return chain_; }
+  JournalChain chain_;
 
   std::chrono::milliseconds commit_delay{0};
   int fail_from_commit = 0;

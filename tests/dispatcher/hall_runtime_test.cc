@@ -74,6 +74,13 @@ class ControlledStore : public JournalStore {
       const std::function<absl::Status(const JournalRecord&)>& visit) override {
     return store_->ReadJournal(hall, after, through, visit);
   }
+  absl::Status ReadSnapshots(
+      absl::string_view hall,
+      const std::function<absl::Status(const SnapshotRecord&)>& visit)
+      override {
+    return store_->ReadSnapshots(hall, visit);
+  }
+  const JournalChain& chain() const override { return store_->chain(); }
 
   void Hold(bool held) {
     absl::MutexLock lock(&mu_);

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/journal_chain.h"
+#include "dispatcher/journal_verify.h"
 #include "gtest/gtest.h"
 
 namespace qcall {
@@ -207,6 +209,86 @@ TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
   auto fresh = SqliteJournalStore::Open(Path(), {.start_empty = true});
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(*(*fresh)->LastIndex("a"), 0u) << "the operator chose to";
+}
+
+// Each record carries the chain over the one before it, computed at commit
+// from the head kept in memory or read back after reopening; a failed commit
+// moves no head.
+TEST_F(SqliteJournalStoreTest, RecordsAreChainedAcrossFailuresAndReopening) {
+  const JournalChain chain;
+  std::vector<JournalRecord> written = {{"a", 1, 10, "r1", "one", "reply"},
+                                        {"a", 2, 20, "", "two", ""},
+                                        {"a", 3, 30, "", "three", ""}};
+  {
+    auto store = SqliteJournalStore::Open(Path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Commit({written[0]}, {}).ok());
+    ASSERT_FALSE(
+        (*store)->Commit({written[1], {"a", 1, 0, "", "again", ""}}, {}).ok());
+    ASSERT_TRUE((*store)->Commit({written[1]}, {}).ok());
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Commit({written[2]}, {{"a", 3, "state"}}).ok());
+  std::string expected = chain.Genesis("a");
+  const std::vector<JournalRecord> read = Read(store->get(), "a", 0, 3);
+  ASSERT_EQ(read.size(), 3u);
+  for (size_t i = 0; i < read.size(); ++i) {
+    expected = chain.Next(expected, written[i]);
+    EXPECT_EQ(read[i].chain, expected) << "record " << i + 1;
+  }
+  auto snapshot = (*store)->LatestSnapshot("a");
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_EQ((*snapshot)->chain, expected);
+  EXPECT_EQ((*snapshot)->checksum, chain.SnapshotChecksum(**snapshot));
+}
+
+// A journal written before the chain existed (the tables as qcall 0.11 made
+// them) is chained from its first record when it is opened, snapshots too,
+// and then verifies.
+TEST_F(SqliteJournalStoreTest, AJournalFromBeforeTheChainIsChainedAtOpen) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            "PRAGMA journal_mode=WAL;"
+            "CREATE TABLE journal (hall_id TEXT NOT NULL, idx INTEGER NOT "
+            "NULL, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL, command "
+            "BLOB NOT NULL, reply BLOB NOT NULL, PRIMARY KEY (hall_id, idx)) "
+            "WITHOUT ROWID;"
+            "CREATE TABLE snapshots (hall_id TEXT NOT NULL, idx INTEGER NOT "
+            "NULL, state BLOB NOT NULL, PRIMARY KEY (hall_id, idx));"
+            "INSERT INTO journal VALUES ('a', 1, 10, '', x'01', x''),"
+            " ('a', 2, 20, 'r', x'02', x'aa'), ('b', 1, 5, '', x'03', x'');"
+            "INSERT INTO snapshots VALUES ('a', 2, x'0102');",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const std::string& hall : std::vector<std::string>{"a", "b"}) {
+    uint64_t last = 0;
+    EXPECT_TRUE(VerifiedRecords(
+                    store->get(), hall, 0, (*store)->chain().Genesis(hall),
+                    [](const JournalRecord&) { return absl::OkStatus(); },
+                    &last)
+                    .ok());
+    EXPECT_EQ(last, hall == "a" ? 2u : 1u);
+  }
+  auto snapshot = (*store)->LatestSnapshot("a");
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_TRUE(VerifySnapshot(store->get(), **snapshot).ok());
+  // And new records follow the chained ones.
+  ASSERT_TRUE((*store)->Commit({{"a", 3, 30, "", "x", ""}}, {}).ok());
+  uint64_t last = 0;
+  EXPECT_TRUE(VerifiedRecords(
+                  store->get(), "a", 0, (*store)->chain().Genesis("a"),
+                  [](const JournalRecord&) { return absl::OkStatus(); }, &last)
+                  .ok());
+  EXPECT_EQ(last, 3u);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // qcalld's --store: the journal lives where the URL says, across restarts;
 // a store that is not built refuses to start with a word on why.
+#include <sqlite3.h>
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +17,7 @@
 namespace qcall::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 TEST(QcalldStoreTest, SqliteUrlPutsTheJournalWhereItSays) {
@@ -68,6 +72,56 @@ TEST(QcalldStoreTest,
   std::ofstream(journal).close();
   EXPECT_FALSE(server.Start());
   EXPECT_THAT(server.Log(), HasSubstr("--start-empty"));
+}
+
+// `qcall audit verify` on `journal`: its exit code and what it printed.
+std::pair<int, std::string> Audit(const std::string& journal) {
+  const std::string command = std::string(QCALL_CLI_PATH) +
+                              " audit verify --store sqlite:" + journal +
+                              " 2>&1";
+  FILE* out = popen(command.c_str(), "r");
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), out)) > 0)
+    text.append(buffer, n);
+  const int status = pclose(out);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+TEST(QcalldStoreTest, AnEditedJournalRefusesToStartAndTheAuditNamesTheRecord) {
+  QcalldProcess server({.config_text = TestConfig()});
+  ASSERT_TRUE(server.Start());
+  {
+    Api api(server.NewChannel());
+    for (int i = 0; i < 3; ++i) ASSERT_OK(api.Issue("BILL"));
+  }
+  ASSERT_TRUE(server.Stop());
+  const std::string journal = server.data_dir() + "/journal.sqlite";
+  const auto [good, good_text] = Audit(journal);
+  EXPECT_EQ(good, 0) << good_text;
+  EXPECT_THAT(good_text, HasSubstr("BILL: 1..3 contiguous")) << good_text;
+
+  // The sqlite3 shell's way: the next-to-last record a day earlier.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(journal.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE journal SET at_ms = at_ms - 86400000 WHERE "
+                         "(hall_id, idx) = (SELECT hall_id, MAX(idx) - 1 "
+                         "FROM journal)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+
+  EXPECT_FALSE(server.Start()) << "an edited journal must not start";
+  EXPECT_THAT(server.Log(),
+              HasSubstr(": edited: its contents no longer match"));
+  const auto [broken, broken_text] = Audit(journal);
+  EXPECT_EQ(broken, 1) << broken_text;
+  EXPECT_THAT(broken_text, AllOf(HasSubstr("BROKEN"),
+                                 HasSubstr("first problem: journal of hall"),
+                                 HasSubstr("edited")));
 }
 
 // A disk that fills up under a running qcalld: a tmpfs of 512 KiB.
