@@ -138,9 +138,12 @@ std::string FormatAudit(const HallAudit& audit) {
       audit.snapshots, " snapshots, ", audit.problem.ok() ? "OK" : "BROKEN",
       "\n");
   if (!audit.numbers_checked) {
-    absl::StrAppend(&out,
-                    "  numbers not checked: the journal does not begin with "
-                    "the hall's configuration\n");
+    absl::StrAppend(&out, "  numbers not checked: ",
+                    audit.records == 0 && !audit.problem.ok()
+                        ? "no record verifies"
+                        : "the journal does not begin with the hall's "
+                          "configuration",
+                    "\n");
   }
   for (const HallAudit::Numbers& day : audit.last_day) {
     absl::StrAppend(&out, "  ", day.business_day, " ", day.service_code, ": ",
