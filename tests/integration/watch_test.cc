@@ -436,7 +436,9 @@ TEST(QcalldWatchTest, StalledWatcherIsEndedWithinTheStallDeadline) {
   EXPECT_EQ(read_events.back().seq(), last);
   EXPECT_EQ(read_events.size(), last - stalled_from);
   for (const v1::HallEvent& e : read_events) {
-    if (call_seqs.contains(e.seq())) EXPECT_TRUE(e.has_ticket_called());
+    if (call_seqs.contains(e.seq())) {
+      EXPECT_TRUE(e.has_ticket_called());
+    }
   }
   reader->Cancel();
   reader.reset();
