@@ -30,6 +30,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -171,10 +172,46 @@ class Child {
     waitpid(pid_, nullptr, 0);
   }
   std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+};
+
+// A process's resident memory, in KiB (0 if it cannot be read).
+int64_t RssKib(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
+}
+
+// Samples a process's resident memory every 100 ms and keeps the peak.
+class RssPeak {
+ public:
+  explicit RssPeak(pid_t pid) : pid_(pid) {
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        peak_ = std::max(peak_.load(), RssKib(pid_));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  ~RssPeak() { Stop(); }
+  int64_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return peak_;
+  }
+
+ private:
+  const pid_t pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> peak_{0};
+  std::thread thread_;
 };
 
 // --serve-echo: the baseline server, with qcalld's settings.
@@ -305,6 +342,108 @@ int ServeEcho(const std::string& port_file) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   std::ofstream(port_file) << port << "\n";
   server->Wait();
+  return 0;
+}
+
+// --serve-stalled-boards: boards that stop reading. Each watches on a
+// connection of its own (as separate screens do), reads its snapshot, and
+// then the whole process stops itself (SIGSTOP), as a frozen board would.
+// Once continued (SIGCONT) every board reads what was sent to it and its
+// end; the count of each final status goes to `result_file`.
+class StalledBoard final : public grpc::ClientReadReactor<v1::WatchResponse> {
+ public:
+  StalledBoard(const std::string& target, std::atomic<int>* ready)
+      : ready_(ready) {
+    // A fixed receive window (no BDP probing, 64 KiB a stream), as a
+    // frozen board would have had; with BDP the window a client reached
+    // before it froze first lets the kernel's socket buffers fill.
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    stub_ = v1::Display::NewStub(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+    context_.AddMetadata("authorization", "Bearer load-display-token");
+    request_.set_hall_id("load");
+    stub_->async()->Watch(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    const uint64_t seq = response_.has_snapshot()
+                             ? response_.snapshot().last_seq()
+                             : response_.event().seq();
+    if (last_seq_ != 0 && seq != last_seq_ + 1) ++gaps_;
+    last_seq_ = seq;
+    if (!subscribed_) {
+      subscribed_ = true;
+      ++*ready_;
+      return;  // Reads no more until Resume.
+    }
+    StartRead(&response_);
+  }
+  void Resume() { StartRead(&response_); }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    cv_.notify_all();
+  }
+  // The final status, or nullopt if none came within `wait`.
+  std::optional<grpc::Status> Wait(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return status_.has_value(); });
+    return status_;
+  }
+  void Cancel() { context_.TryCancel(); }
+  int gaps() const { return gaps_; }
+
+ private:
+  std::unique_ptr<v1::Display::Stub> stub_;
+  grpc::ClientContext context_;
+  v1::WatchRequest request_;
+  v1::WatchResponse response_;
+  std::atomic<int>* ready_;
+  bool subscribed_ = false;
+  uint64_t last_seq_ = 0;
+  int gaps_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<grpc::Status> status_;
+};
+
+int ServeStalledBoards(int count, const std::string& target,
+                       const std::string& result_file) {
+  std::atomic<int> ready{0};
+  std::vector<std::unique_ptr<StalledBoard>> boards;
+  for (int i = 0; i < count; ++i) {
+    boards.push_back(std::make_unique<StalledBoard>(target, &ready));
+  }
+  for (int i = 0; i < 600 && ready.load() < count; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::ofstream(result_file + ".ready") << ready.load() << "\n";
+  raise(SIGSTOP);  // Frozen until qcall-load sends SIGCONT.
+  for (auto& board : boards) board->Resume();
+  std::map<std::string, int> ends;
+  int gaps = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (auto& board : boards) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    std::optional<grpc::Status> status =
+        board->Wait(std::max(left, std::chrono::milliseconds(1)));
+    if (!status) {
+      board->Cancel();
+      ++ends["still open"];
+      board->Wait(std::chrono::seconds(5));
+      continue;
+    }
+    gaps += board->gaps();
+    ++ends[absl::StrCat(status->error_code(), " ", status->error_message())];
+  }
+  std::ofstream out(result_file);
+  for (const auto& [end, n] : ends) out << n << " ended with " << end << "\n";
+  out << gaps << " gaps in sequence numbers\n";
   return 0;
 }
 
@@ -593,12 +732,15 @@ void RunDisplayPhase(
     int streams, int windows, double seconds,
     std::chrono::milliseconds interval,
     const std::function<std::unique_ptr<Board>(int, Latencies*)>& make_board,
-    const std::function<ClerkSteps(int32_t)>& make_steps, DisplayFigures* out) {
+    const std::function<ClerkSteps(int32_t)>& make_steps, DisplayFigures* out,
+    const std::function<void()>& subscribed = [] {},
+    const std::function<void()>& called = [] {}) {
   std::vector<std::unique_ptr<Board>> boards;
   for (int i = 0; i < streams; ++i) {
     boards.push_back(make_board(i, &out->latency));
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));  // Streams settle.
+  subscribed();
   std::atomic<bool> stop{false};
   std::atomic<int64_t> calls{0};
   std::vector<ClerkSteps> steps;
@@ -613,6 +755,7 @@ void RunDisplayPhase(
   stop = true;
   for (std::thread& t : clerks) t.join();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // Stragglers.
+  called();
   out->calls = calls.load();
   for (auto& board : boards) {
     if (board->calls_seen() == out->calls) ++out->complete_boards;
@@ -636,10 +779,29 @@ int Run(int argc, char** argv) {
   int rounds = 1;
   int call_interval_ms = 1000;
   int board_connections = 4;
+  int stalled_boards = 0;
+  std::vector<std::string> qcalld_args;
+  int serve_stalled = 0;
+  std::string stalled_target, stalled_result;
   app.add_option("--qcalld", qcalld, "the qcalld binary")
       ->capture_default_str();
+  app.add_option("--qcalld-arg", qcalld_args,
+                 "a further argument for qcalld (repeat it for each)");
+  app.add_option("--stalled-boards", stalled_boards,
+                 "of the --streams boards, how many stop reading after "
+                 "their snapshot (a process of their own, stopped with "
+                 "SIGSTOP; a connection each)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--serve-stalled-boards", serve_stalled,
+                 "(internal) run the stalled boards");
+  app.add_option("--stalled-target", stalled_target, "(internal)");
+  app.add_option("--stalled-result", stalled_result, "(internal)");
   app.add_option("--duration", seconds, "seconds per phase")
       ->capture_default_str();
+  double unary_seconds = -1;
+  app.add_option("--unary-duration", unary_seconds,
+                 "seconds of each unary phase, if not --duration");
   app.add_option("--concurrency", concurrency, "calls in flight (kiosks)")
       ->capture_default_str();
   app.add_option("--streams", streams, "display streams watching")
@@ -661,6 +823,14 @@ int Run(int argc, char** argv) {
   app.add_option("--serve-echo", serve_echo, "(internal) run the echo server");
   CLI11_PARSE(app, argc, argv);
   if (!serve_echo.empty()) return ServeEcho(serve_echo);
+  if (serve_stalled > 0) {
+    return ServeStalledBoards(serve_stalled, stalled_target, stalled_result);
+  }
+  if (unary_seconds < 0) unary_seconds = seconds;
+  if (stalled_boards > streams) {
+    std::fprintf(stderr, "qcall-load: --stalled-boards is over --streams\n");
+    return 2;
+  }
 
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::filesystem::path work = std::filesystem::temp_directory_path() /
@@ -682,10 +852,14 @@ int Run(int argc, char** argv) {
     echo_stub = bench::Echo::NewStub(Connect(echo->target()));
   }
   std::ofstream(work / "load.textproto") << BenchConfig(windows);
-  Child server({qcalld, "--config", (work / "load.textproto").string(),
-                "--data", (work / "data").string(), "--listen", "127.0.0.1:0",
-                "--port-file", (work / "qcalld.port").string()},
-               (work / "qcalld.port").string());
+  std::vector<std::string> qcalld_argv = {
+      qcalld,         "--config",      (work / "load.textproto").string(),
+      "--data",       (work / "data").string(),
+      "--listen",     "127.0.0.1:0",
+      "--port-file",  (work / "qcalld.port").string()};
+  qcalld_argv.insert(qcalld_argv.end(), qcalld_args.begin(),
+                     qcalld_args.end());
+  Child server(qcalld_argv, (work / "qcalld.port").string());
   auto channel = Connect(server.target());
   auto kiosk = v1::Kiosk::NewStub(channel);
   std::atomic<int64_t> ids{0};
@@ -709,25 +883,26 @@ int Run(int argc, char** argv) {
     if (baseline) {
       settle();
       round.echo_qps = ClosedLoop::Run(
-          concurrency, seconds,
+          concurrency, unary_seconds,
           EchoCalls(echo_stub.get(), &bench::Echo::Stub::async_interface::Echo),
           &echo_latency, &baseline_failures);
       settle();
       round.hand_off_echo_qps = ClosedLoop::Run(
-          concurrency, seconds,
+          concurrency, unary_seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::HandOffEcho),
           &hand_off_echo_latency, &baseline_failures);
       settle();
       round.durable_echo_qps = ClosedLoop::Run(
-          concurrency, seconds,
+          concurrency, unary_seconds,
           EchoCalls(echo_stub.get(),
                     &bench::Echo::Stub::async_interface::DurableEcho),
           &durable_echo_latency, &baseline_failures);
     }
     settle();
     round.issue_qps =
-        ClosedLoop::Run(concurrency, seconds, IssueCalls(kiosk.get(), &ids),
+        ClosedLoop::Run(concurrency, unary_seconds,
+                        IssueCalls(kiosk.get(), &ids),
                         &issue_latency, &issue_failures);
   }
   const auto median_of = [&](double Round::*figure) {
@@ -757,7 +932,8 @@ int Run(int argc, char** argv) {
         &fanout_baseline);
   }
 
-  // Display phase: streams on a few channels, counters on their own.
+  // Display phase: streams on a few channels, counters on their own; the
+  // stalled boards in a process of their own, stopped once subscribed.
   std::vector<std::unique_ptr<v1::Display::Stub>> board_stubs;
   for (int i = 0; i < board_connections; ++i) {
     board_stubs.push_back(v1::Display::NewStub(Connect(server.target())));
@@ -765,8 +941,41 @@ int Run(int argc, char** argv) {
   std::vector<std::atomic<int64_t>> sent(windows + 1);
   auto counter = v1::Counter::NewStub(Connect(server.target()));
   DisplayFigures display;
+  struct Memory {
+    int64_t rest = 0, subscribed = 0, peak = 0, end = 0;
+  } memory;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  memory.rest = RssKib(server.pid());
+  pid_t stalled_pid = -1;
+  const std::string stalled_file = (work / "stalled.txt").string();
+  if (stalled_boards > 0) {
+    stalled_pid = fork();
+    if (stalled_pid == 0) {
+      std::vector<std::string> child_argv = {self,
+                                       "--serve-stalled-boards",
+                                       std::to_string(stalled_boards),
+                                       "--stalled-target",
+                                       server.target(),
+                                       "--stalled-result",
+                                       stalled_file};
+      std::vector<char*> args;
+      for (std::string& a : child_argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    // Subscribed and stopped.
+    int status = 0;
+    waitpid(stalled_pid, &status, WUNTRACED);
+    if (!WIFSTOPPED(status)) {
+      std::fprintf(stderr, "qcall-load: the stalled boards did not start\n");
+      return 1;
+    }
+  }
+  std::optional<RssPeak> peak;
   RunDisplayPhase<BoardStream>(
-      streams, windows, seconds, std::chrono::milliseconds(call_interval_ms),
+      streams - stalled_boards, windows, seconds,
+      std::chrono::milliseconds(call_interval_ms),
       [&](int i, Latencies* latencies) {
         return std::make_unique<BoardStream>(
             board_stubs[i % board_stubs.size()].get(), &sent, latencies);
@@ -774,7 +983,25 @@ int Run(int argc, char** argv) {
       [&](int32_t window) {
         return CounterSteps(counter.get(), window, &sent);
       },
-      &display);
+      &display,
+      [&] {
+        memory.subscribed = RssKib(server.pid());
+        peak.emplace(server.pid());
+      },
+      [&] {
+        memory.peak = peak->Stop();
+        memory.end = RssKib(server.pid());
+      });
+  std::string stalled_report;
+  if (stalled_pid > 0) {
+    kill(stalled_pid, SIGCONT);
+    waitpid(stalled_pid, nullptr, 0);
+    std::ifstream in(stalled_file);
+    std::string line;
+    while (std::getline(in, line)) {
+      absl::StrAppend(&stalled_report, "  stalled boards: ", line, "\n");
+    }
+  }
   std::filesystem::remove_all(work);
 
   std::printf(
@@ -841,11 +1068,21 @@ int Run(int argc, char** argv) {
       "calls made: %lld; streams that saw every call: %lld of %d; "
       "failed issues: %lld; failed baseline calls: %lld\n",
       static_cast<long long>(display.calls),
-      static_cast<long long>(display.complete_boards), streams,
-      static_cast<long long>(issue_failures),
+      static_cast<long long>(display.complete_boards),
+      streams - stalled_boards, static_cast<long long>(issue_failures),
       static_cast<long long>(baseline_failures));
+  if (streams > 0) {
+    std::printf(
+        "qcalld RSS: %.1f MB at rest, %.1f MB with %d boards subscribed "
+        "(%d stalled), peak %.1f MB during the calls, %.1f MB after them\n",
+        static_cast<double>(memory.rest) / 1024,
+        static_cast<double>(memory.subscribed) / 1024, streams,
+        stalled_boards, static_cast<double>(memory.peak) / 1024,
+        static_cast<double>(memory.end) / 1024);
+  }
+  std::printf("%s", stalled_report.c_str());
   return issue_failures == 0 && baseline_failures == 0 &&
-                 display.complete_boards == streams
+                 display.complete_boards == streams - stalled_boards
              ? 0
              : 1;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -55,11 +56,30 @@ int32_t EventWindow(const v1::HallEvent& e) {
 // ---------------------------------------------------------------------------
 // WatchStream
 
+namespace {
+
+grpc::Status FellBehind() {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "this watcher fell too far behind; reconnect with "
+                      "after_seq set to the last event received");
+}
+
+grpc::Status Stalled(absl::Duration timeout) {
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("this watcher read nothing for ",
+                   absl::FormatDuration(timeout),
+                   "; reconnect with after_seq set to the last event "
+                   "received"));
+}
+
+}  // namespace
+
 WatchStream::WatchStream(EventHub* hub, std::vector<int32_t> windows,
-                         size_t max_queue, Reaper reaper)
+                         Abort abort, Reaper reaper)
     : hub_(hub),
       windows_(windows.begin(), windows.end()),
-      max_queue_(max_queue),
+      abort_(std::move(abort)),
       reaper_(std::move(reaper)) {}
 
 bool WatchStream::Wants(int32_t window) const {
@@ -67,64 +87,122 @@ bool WatchStream::Wants(int32_t window) const {
 }
 
 void WatchStream::Deliver(const grpc::Slice& bytes) {
-  absl::MutexLock lock(&mu_);
-  if (finished_ || end_) return;
-  if (queue_.size() >= max_queue_) {
-    hub_->CountOverflow();
-    end_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "this watcher fell too far behind; reconnect with "
-                        "after_seq set to the last event received");
-    if (!writing_) {
-      finished_ = true;
-      Finish(*end_);
+  bool abort = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || end_) return;
+    if (!queue_.empty() &&
+        queued_bytes_ + bytes.size() > hub_->options().stream_queue_bytes) {
+      hub_->CountOverflow();
+      abort = CutLocked(FellBehind());
+    } else {
+      queue_.push_back(bytes);
+      queued_bytes_ += bytes.size();
+      if (!writing_) StartNextLocked();
     }
-    return;
   }
-  queue_.emplace_back(&bytes, 1);
-  if (!writing_) StartNextLocked();
+  // Deliver runs under the hub's locks: the abort runs on the pool.
+  if (abort) hub_->Run([this] { RunAbort(); });
 }
 
 void WatchStream::End(const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
   if (finished_ || end_) return;
   end_ = status;
-  if (!writing_) {
-    finished_ = true;
-    Finish(status);
+  MaybeFinishLocked();
+}
+
+bool WatchStream::EndIfStalled(absl::Time now) {
+  const absl::Duration timeout = hub_->options().stall_timeout;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || aborted_ || !writing_ ||
+        timeout <= absl::ZeroDuration() || now - write_started_ < timeout) {
+      return false;
+    }
+    hub_->CountStall();
+    // A stream already ending (say, UNAVAILABLE after a journal failure)
+    // keeps its reason.
+    if (!CutLocked(end_.value_or(Stalled(timeout)))) return true;
   }
+  hub_->Run([this] { RunAbort(); });
+  return true;
+}
+
+bool WatchStream::CutLocked(const grpc::Status& status) {
+  end_ = status;
+  queue_.clear();
+  queued_bytes_ = 0;
+  if (!writing_) {
+    MaybeFinishLocked();
+    return false;
+  }
+  aborting_ = true;
+  aborted_ = true;
+  return true;
+}
+
+void WatchStream::RunAbort() {
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = *end_;
+  }
+  // Finish waits for aborting_, so OnDone cannot have run: the call lives.
+  abort_(status);
+  absl::MutexLock lock(&mu_);
+  aborting_ = false;
+  MaybeFinishLocked();
+}
+
+void WatchStream::MaybeFinishLocked() {
+  if (finished_ || !end_ || writing_ || aborting_ || !queue_.empty()) return;
+  finished_ = true;
+  finish_status_ = *end_;
+  Finish(*end_);
 }
 
 void WatchStream::StartNextLocked() {
+  grpc::Slice next = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= next.size();
+  in_flight_ = grpc::ByteBuffer(&next, 1);
   writing_ = true;
-  StartWrite(&queue_.front());
+  write_started_ = hub_->options().clock->Now();
+  StartWrite(&in_flight_);
 }
 
 void WatchStream::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   writing_ = false;
-  queue_.pop_front();
+  in_flight_.Clear();
   if (finished_) return;
   if (!ok) {
-    finished_ = true;
-    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream broken"));
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (!end_) {
+      end_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream broken");
+    }
+  }
+  if (!queue_.empty()) {
+    StartNextLocked();
     return;
   }
-  if (end_) {
-    finished_ = true;
-    Finish(*end_);
-    return;
-  }
-  if (!queue_.empty()) StartNextLocked();
+  MaybeFinishLocked();
 }
 
 void WatchStream::OnCancel() {
   absl::MutexLock lock(&mu_);
   if (finished_) return;
-  end_ = grpc::Status::CANCELLED;
-  if (!writing_) {
-    finished_ = true;
-    Finish(grpc::Status::CANCELLED);
-  }
+  queue_.clear();
+  queued_bytes_ = 0;
+  if (!end_) end_ = grpc::Status::CANCELLED;
+  MaybeFinishLocked();
+}
+
+WatchStream::State WatchStream::state() const {
+  absl::MutexLock lock(&mu_);
+  return {writing_, queue_.size(), queued_bytes_, finish_status_};
 }
 
 void WatchStream::OnDone() {
@@ -141,10 +219,8 @@ void WatchStream::OnDone() {
 // ---------------------------------------------------------------------------
 // EventHub
 
-EventHub::EventHub(size_t retained, size_t stream_queue, Executor executor)
-    : retained_(retained),
-      stream_queue_(stream_queue),
-      executor_(std::move(executor)) {}
+EventHub::EventHub(const Options& options, Executor executor)
+    : options_(options), executor_(std::move(executor)) {}
 
 EventHub::Prepared EventHub::Prepare(absl::Span<const v1::HallEvent> events) {
   Prepared prepared;
@@ -172,7 +248,7 @@ void EventHub::Publish(Prepared events) {
     ++published_;
     recent_.push_back(std::move(event));
   }
-  while (recent_.size() > retained_) recent_.pop_front();
+  while (recent_.size() > options_.retained) recent_.pop_front();
   ReleaseHeldLocked();
   for (Shard& shard : shards_) {
     absl::MutexLock shard_lock(&shard.mu);
@@ -202,10 +278,7 @@ void EventHub::FanOut(Shard* shard) {
     if (s.delivered_through >= last) continue;
     if (s.delivered_through + 1 < first) {
       ++overflowed_;
-      s.stream->End(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "this watcher fell too far behind; reconnect "
-                                 "with after_seq set to the last event "
-                                 "received"));
+      s.stream->End(FellBehind());
     } else {
       for (const Published& p : fresh) {
         if (p.seq > s.delivered_through) DeliverTo(s.stream, p);
@@ -237,12 +310,18 @@ void EventHub::AddLocked(WatchStream* stream, uint64_t delivered_through) {
 bool EventHub::SubscribeAfter(WatchStream* stream, uint64_t after_seq) {
   absl::MutexLock lock(&mu_);
   if (after_seq == 0 || recent_.empty() ||
-      after_seq + 1 < recent_.front().seq ||
-      last_seq_ - std::min(after_seq, last_seq_) > stream_queue_ / 2) {
-    // Nothing retained that far back, or more than half a stream queue of
-    // backlog (queued at once it would overflow the stream): a snapshot is
-    // needed. An empty hall (no events at all) also starts with a snapshot.
+      after_seq + 1 < recent_.front().seq) {
+    // Nothing retained that far back: a snapshot is needed. An empty hall
+    // (no events at all) also starts with a snapshot.
     return false;
+  }
+  // More than half a stream queue of backlog would be queued at once and
+  // leave little room for what follows: a snapshot instead.
+  size_t backlog = 0;
+  for (auto it = recent_.rbegin(); it != recent_.rend() && it->seq > after_seq;
+       ++it) {
+    backlog += it->bytes.size();
+    if (backlog > options_.stream_queue_bytes / 2) return false;
   }
   AddLocked(stream, after_seq);
   return true;
@@ -309,6 +388,18 @@ void EventHub::EndAll(const grpc::Status& status) {
   }
 }
 
+size_t EventHub::EndStalled() {
+  const absl::Time now = options_.clock->Now();
+  size_t ended = 0;
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (const Subscriber& s : shard.subscribers) {
+      if (s.stream->EndIfStalled(now)) ++ended;
+    }
+  }
+  return ended;
+}
+
 uint64_t EventHub::last_seq() const {
   absl::MutexLock lock(&mu_);
   return last_seq_;
@@ -316,7 +407,7 @@ uint64_t EventHub::last_seq() const {
 
 EventHub::Stats EventHub::stats() const {
   absl::MutexLock lock(&mu_);
-  return {published_, streams_.load(), overflowed_.load()};
+  return {published_, streams_.load(), overflowed_.load(), stalled_.load()};
 }
 
 }  // namespace qcall

@@ -20,7 +20,10 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
       strand_(std::move(strand)),
       journal_(journal),
       options_(options),
-      hub_(options.events_retained, options.stream_queue,
+      hub_({.retained = options.events_retained,
+            .stream_queue_bytes = options.stream_queue_bytes,
+            .stall_timeout = options.stream_stall_timeout,
+            .clock = options.clock},
            [pool = strand_.get_inner_executor()](std::function<void()> task) {
              boost::asio::post(pool, std::move(task));
            }),
@@ -287,6 +290,12 @@ void HallRuntime::OnTick() {
     ApplyNow(command, "", ignore);
   }
   if (now >= next_load_sample_) SampleLoad(now);
+  // Boards that stopped reading give their memory and place back.
+  if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
+    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
+                 hall_id_, stalled,
+                 absl::FormatDuration(options_.stream_stall_timeout));
+  }
   ScheduleTick();
 }
 

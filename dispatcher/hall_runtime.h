@@ -47,7 +47,10 @@ struct RuntimeOptions {
   // is lost.
   absl::Duration heartbeat_timeout = absl::Seconds(30);
   size_t events_retained = 4096;
-  size_t stream_queue = 1024;
+  // A Watch stream's queue, in bytes of messages waiting behind its write,
+  // and how long a write may wait (EventHub::Options).
+  size_t stream_queue_bytes = 32 << 10;
+  absl::Duration stream_stall_timeout = absl::Seconds(10);
   // Where the hall's time and ticks come from; not owned.
   Clock* clock = RealClock::Get();
 };

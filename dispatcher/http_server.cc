@@ -30,7 +30,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxBodyBytes = 1 << 20;
-constexpr size_t kMaxQueuedBytes = 1 << 20;
 // A body's deadline: the head's again, and a second more for every 32 KiB
 // it declares (a chunked body counts as the largest), so 1 MiB has 32 s more.
 constexpr size_t kBodyBytesPerSecond = 32 << 10;
@@ -141,14 +140,17 @@ class Connection final : public HttpExchange,
   // `registry` has admitted it for `client`.
   Connection(tcp::socket socket, const HttpHandler& handler,
              std::shared_ptr<ConnectionRegistry> registry, std::string client,
-             std::chrono::milliseconds head_timeout)
+             const HttpServer::Limits& limits)
       : stream_(std::move(socket)),
         handler_(handler),
         idle_timer_(stream_.get_executor()),
+        stall_timer_(stream_.get_executor()),
         head_deadline_(stream_.get_executor()),
         registry_(std::move(registry)),
         client_(std::move(client)),
-        head_timeout_(head_timeout) {}
+        head_timeout_(limits.head_timeout),
+        stream_queue_bytes_(limits.stream_queue_bytes),
+        stream_stall_timeout_(limits.stream_stall_timeout) {}
   ~Connection() override { registry_->Release(client_, idle_key_); }
 
   // Waits for the next request; its head must be read within the head
@@ -221,7 +223,7 @@ class Connection final : public HttpExchange,
   bool Send(std::string bytes) override {
     if (closed_.load()) return false;
     if (queued_bytes_.fetch_add(bytes.size()) + bytes.size() >
-        kMaxQueuedBytes) {
+        stream_queue_bytes_) {
       asio::post(stream_.get_executor(),
                  [self = shared_from_this()] { self->Close(); });
       return false;
@@ -341,6 +343,10 @@ class Connection final : public HttpExchange,
   void WriteNext() {
     if (writing_ || out_.empty()) return;
     writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
+    if (!stall_timer_armed_ && stream_stall_timeout_.count() > 0) {
+      ArmStallTimer(stream_stall_timeout_);
+    }
     asio::async_write(
         stream_, asio::buffer(out_.front()),
         [self = shared_from_this()](beast::error_code error, size_t) {
@@ -369,6 +375,31 @@ class Connection final : public HttpExchange,
         });
   }
 
+  // A write that waits longer than the stall timeout (the peer reads
+  // nothing) closes the stream: a Finish-like end cannot pass the bytes
+  // stuck before it. The browser reconnects with Last-Event-ID.
+  void ArmStallTimer(std::chrono::steady_clock::duration after) {
+    stall_timer_armed_ = true;
+    stall_timer_.expires_after(after);
+    stall_timer_.async_wait([self = shared_from_this()](beast::error_code) {
+      self->stall_timer_armed_ = false;
+      if (self->closed_.load() || !self->writing_) return;
+      const auto waited = std::chrono::steady_clock::now() -
+                          self->write_started_;
+      if (waited >= self->stream_stall_timeout_) {
+        spdlog::info("http: an event stream to {} read nothing for {} ms; "
+                     "closed",
+                     self->client_,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         waited)
+                         .count());
+        self->Close();
+      } else {
+        self->ArmStallTimer(self->stream_stall_timeout_ - waited);
+      }
+    });
+  }
+
   void ArmIdleTimer() {
     idle_timer_.expires_after(kStreamIdleInterval);
     idle_timer_.async_wait([self = shared_from_this()](beast::error_code) {
@@ -385,6 +416,7 @@ class Connection final : public HttpExchange,
   void Close() {
     if (closed_.exchange(true)) return;
     idle_timer_.cancel();
+    stall_timer_.cancel();
     head_deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -412,6 +444,9 @@ class Connection final : public HttpExchange,
   std::function<void()> on_close_;
   asio::steady_timer idle_timer_;
   std::array<char, 64> peer_bytes_;
+  asio::steady_timer stall_timer_;
+  bool stall_timer_armed_ = false;
+  std::chrono::steady_clock::time_point write_started_;
 
   // The head's deadline; heads_ numbers the heads waited for, so a timer
   // of an earlier one does nothing.
@@ -421,6 +456,8 @@ class Connection final : public HttpExchange,
   const std::shared_ptr<ConnectionRegistry> registry_;
   const std::string client_;
   const std::chrono::milliseconds head_timeout_;
+  const size_t stream_queue_bytes_;
+  const std::chrono::milliseconds stream_stall_timeout_;
   // While idle, its place in the registry's idle connections.
   uint64_t idle_key_ = 0;
 };
@@ -493,7 +530,7 @@ void HttpServer::Accept() {
           std::static_pointer_cast<Connection>(evict)->Evict();
         }
         std::make_shared<Connection>(std::move(socket), handler_, registry_,
-                                     std::move(client), limits_.head_timeout)
+                                     std::move(client), limits_)
             ->ReadNext();
         break;
     }

@@ -64,7 +64,9 @@ class HttpExchange {
   virtual void StartStream(absl::string_view content_type,
                            std::string idle_bytes) = 0;
   // Queues bytes on a started stream. Returns false, and ends the stream,
-  // when the peer is gone or more than 1 MiB waits to be sent.
+  // when the peer is gone or more than the stream queue (Limits) waits to be
+  // sent. A stream whose write waits longer than the stall timeout (the
+  // peer reads nothing) is closed too.
   virtual bool Send(std::string bytes) = 0;
   virtual void EndStream() = 0;
   // Runs `on_close` once when a stream ends, for whatever reason.
@@ -85,6 +87,11 @@ class HttpServer {
     // Time to read a request's head, from the connection's start or from
     // the end of the previous answer (keep-alive).
     std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
+    // Bytes a stream may have waiting to be sent, the write in flight
+    // included; more closes it.
+    size_t stream_queue_bytes = 64 << 10;
+    // A stream's write not completed for this long closes it; zero: never.
+    std::chrono::milliseconds stream_stall_timeout = std::chrono::seconds(10);
   };
 
   HttpServer() : HttpServer(Limits{}) {}

@@ -87,6 +87,20 @@ int main(int argc, char** argv) {
   app.add_option("--max-streams", options.max_streams,
                  "Watch streams served at once")
       ->capture_default_str();
+  app.add_option("--watch-queue-bytes", options.runtime.stream_queue_bytes,
+                 "bytes of events a Watch stream may hold waiting for its "
+                 "reader; one further behind is ended with "
+                 "RESOURCE_EXHAUSTED and resumes from its last event")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
+  double watch_stall_seconds = 10;
+  app.add_option("--watch-stall-seconds", watch_stall_seconds,
+                 "seconds a Watch stream's write may wait for a reader that "
+                 "does not read before the stream is ended with "
+                 "RESOURCE_EXHAUSTED (0: never); the HTTP side's event "
+                 "streams are closed the same way")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--http-max-connections", options.max_http_connections,
                  "HTTP connections held at once; one more takes the place of "
                  "the one idle longest, or is answered 503 when none is idle")
@@ -138,6 +152,7 @@ int main(int argc, char** argv) {
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));
   options.runtime.heartbeat_timeout = absl::Seconds(heartbeat_seconds);
+  options.runtime.stream_stall_timeout = absl::Seconds(watch_stall_seconds);
   options.http_head_timeout =
       std::max(std::chrono::milliseconds(1),
                std::chrono::milliseconds(

@@ -263,7 +263,11 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     server->http_ = std::make_unique<HttpServer>(HttpServer::Limits{
         .max_connections = options.max_http_connections,
         .max_per_client = options.max_http_connections_per_client,
-        .head_timeout = options.http_head_timeout});
+        .head_timeout = options.http_head_timeout,
+        // An event's JSON text is about twice its protobuf bytes.
+        .stream_queue_bytes = 2 * options.runtime.stream_queue_bytes,
+        .stream_stall_timeout = std::chrono::milliseconds(
+            absl::ToInt64Milliseconds(options.runtime.stream_stall_timeout))});
     spdlog::info("qcalld: web pages from {}", options.web_root);
     RETURN_IF_ERROR(server->http_->Start(
         options.http_listen,

@@ -1,5 +1,6 @@
 #include "dispatcher/services.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
@@ -203,7 +204,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
       &hall->hub(),
       std::vector<int32_t>(request->windows().begin(),
                            request->windows().end()),
-      hall->hub().stream_queue(),
+      [context](const grpc::Status& status) {
+        // Sent as trailers, which flow control does not hold back: the
+        // board sees this status once it reads what was already sent
+        // (ServerContext::TryCancel would reset the stream: CANCELLED).
+        grpc_call_cancel_with_status(
+            context->c_call(),
+            static_cast<grpc_status_code>(status.error_code()),
+            status.error_message().c_str(), nullptr);
+      },
       [hall, open_streams](std::function<void()> reap) {
         // On the hall's strand, behind the subscription queued
         // below.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatcher/clock.h"
 #include "gtest/gtest.h"
 
 namespace qcall {
@@ -195,6 +196,259 @@ TEST(EventHubPrepareTest, EachKindOfEventGoesToTheWindowItConcerns) {
   v1::HallEvent counts_only;
   counts_only.add_waiting()->set_service_code("BILL");
   EXPECT_EQ(EventWindow(counts_only), 0);
+}
+
+
+// ---------------------------------------------------------------------------
+// Streams that stop reading. The WatchStream is not bound to a gRPC call:
+// the test plays gRPC's part, completing each write with OnWriteDone as a
+// reader that reads would, or not at all as one that stopped. Time is a
+// SimulatedClock; the hub's tasks run when the test says.
+
+// The hub's executor, run by hand.
+class ManualExecutor {
+ public:
+  EventHub::Executor executor() {
+    return [this](std::function<void()> task) {
+      tasks_.push_back(std::move(task));
+    };
+  }
+  // Runs what was queued, and what that queues, until nothing is left.
+  void RunAll() {
+    while (!tasks_.empty()) {
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.erase(tasks_.begin());
+      task();
+    }
+  }
+  void RunOne() {
+    std::function<void()> task = std::move(tasks_.front());
+    tasks_.erase(tasks_.begin());
+    task();
+  }
+  size_t pending() const { return tasks_.size(); }
+
+ private:
+  std::vector<std::function<void()>> tasks_;
+};
+
+class WatchStreamTest : public ::testing::Test {
+ protected:
+  static constexpr size_t kQueueBytes = 4096;
+
+  WatchStreamTest()
+      : clock_(absl::FromUnixSeconds(1'800'000'000)),
+        hub_({.retained = 100,
+              .stream_queue_bytes = kQueueBytes,
+              .stall_timeout = absl::Seconds(10),
+              .clock = &clock_},
+             executor_.executor()) {}
+
+  // A stream subscribed from the start (an empty snapshot), whose aborts are
+  // recorded in `aborts_`.
+  WatchStream* Subscribe() {
+    auto* stream =
+        new WatchStream(&hub_, {}, [this](const grpc::Status& status) {
+          aborts_.push_back(status);
+        });
+    v1::HallView empty;
+    empty.set_last_seq(hub_.last_seq());
+    hub_.SubscribeWithSnapshot(stream, empty);
+    return stream;
+  }
+
+  // Publishes one event of about `bytes` bytes and fans it out.
+  void Publish(size_t bytes) {
+    hub_.Publish(EventHub::Prepare({Called(hub_.last_seq() + 1, 1, bytes)}));
+    executor_.RunAll();
+  }
+
+  // What gRPC does once a call is cancelled: the write in flight fails,
+  // OnCancel follows.
+  static void GrpcCancels(WatchStream* stream) {
+    stream->OnWriteDone(false);
+    stream->OnCancel();
+  }
+
+  // gRPC is done with the call: the stream unsubscribes and is freed.
+  static void Done(WatchStream* stream) { stream->OnDone(); }
+
+  SimulatedClock clock_;
+  ManualExecutor executor_;
+  EventHub hub_;
+  std::vector<grpc::Status> aborts_;
+};
+
+// A stream whose reader does not read holds at most the queue's bytes behind
+// its write; one message more ends it at once with RESOURCE_EXHAUSTED (an
+// abort: Finish would wait behind the stuck write), and nothing is queued
+// after that.
+TEST_F(WatchStreamTest, AQueueFullOfBytesEndsTheStreamAtOnce) {
+  WatchStream* stream = Subscribe();
+  EXPECT_TRUE(stream->state().writing);  // The snapshot.
+  const size_t event_bytes =
+      EventHub::Prepare({Called(1, 1, 1000)})[0].bytes.size();
+  size_t delivered = 0;
+  while (aborts_.empty() && delivered < 100) {
+    Publish(1000);
+    ++delivered;
+    EXPECT_LE(stream->state().queued_bytes, kQueueBytes);
+  }
+  // As many events as fit behind the snapshot, and one more.
+  EXPECT_EQ(delivered, kQueueBytes / event_bytes + 1);
+  ASSERT_EQ(aborts_.size(), 1u);
+  EXPECT_EQ(aborts_[0].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(aborts_[0].error_message().find("after_seq"), std::string::npos);
+  WatchStream::State state = stream->state();
+  EXPECT_EQ(state.queued, 0u) << "the queue is dropped at once";
+  EXPECT_EQ(state.queued_bytes, 0u);
+  // Finish comes after gRPC has failed the stuck write.
+  EXPECT_FALSE(state.finished.has_value());
+  GrpcCancels(stream);
+  state = stream->state();
+  ASSERT_TRUE(state.finished.has_value());
+  EXPECT_EQ(state.finished->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(state.writing);
+  EXPECT_EQ(hub_.stats().overflowed, 1u);
+  Publish(100);  // Nothing more is queued or written.
+  EXPECT_EQ(stream->state().queued, 0u);
+  EXPECT_FALSE(stream->state().writing);
+  Done(stream);
+  EXPECT_EQ(hub_.stats().streams, 0u);
+}
+
+// A reader that keeps up gets any number of bytes, and a first message larger
+// than the whole queue (a big hall's snapshot) is taken.
+TEST_F(WatchStreamTest, AReaderThatKeepsUpIsNeverCut) {
+  auto* stream = new WatchStream(&hub_, {}, [this](const grpc::Status& s) {
+    aborts_.push_back(s);
+  });
+  v1::HallView big;
+  big.set_hall_id(std::string(3 * kQueueBytes, 'h'));
+  hub_.SubscribeWithSnapshot(stream, big);
+  EXPECT_TRUE(stream->state().writing);
+  for (int i = 0; i < 200; ++i) {
+    Publish(900);
+    Publish(900);
+    // Two events behind: the reader catches up.
+    stream->OnWriteDone(true);
+    stream->OnWriteDone(true);
+    clock_.Advance(absl::Seconds(1));
+    EXPECT_EQ(hub_.EndStalled(), 0u);
+  }
+  EXPECT_TRUE(aborts_.empty());
+  EXPECT_FALSE(stream->state().finished.has_value());
+  EXPECT_EQ(hub_.stats().overflowed, 0u);
+  stream->End(grpc::Status::OK);
+  stream->OnWriteDone(true);
+  ASSERT_TRUE(stream->state().finished.has_value());
+  EXPECT_TRUE(stream->state().finished->ok());
+  Done(stream);
+}
+
+// A write that has not completed for the stall timeout ends the stream with
+// RESOURCE_EXHAUSTED even when its queue is far from full; a stream whose
+// writes complete, however slowly, or that has nothing to write, stays.
+TEST_F(WatchStreamTest, AWriteStuckPastTheStallTimeoutEndsTheStream) {
+  WatchStream* stalled = Subscribe();
+  WatchStream* slow = Subscribe();
+  WatchStream* idle = Subscribe();
+  idle->OnWriteDone(true);  // Its snapshot is sent; nothing more comes.
+  clock_.Advance(absl::Seconds(2));
+  Publish(100);  // Written to `stalled` and `slow`, queued behind snapshots.
+  slow->OnWriteDone(true);  // Its snapshot went; the event is in flight.
+  idle->OnWriteDone(true);
+
+  for (int second = 3; second <= 9; ++second) {
+    clock_.Advance(absl::Seconds(1));
+    EXPECT_EQ(hub_.EndStalled(), 0u) << "at " << second << " s";
+    if (second == 8) slow->OnWriteDone(true);  // 6 s for one write: slow.
+  }
+  EXPECT_TRUE(aborts_.empty());
+  // The snapshot of `stalled` has waited 10 s.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(hub_.EndStalled(), 1u);
+  executor_.RunAll();
+  ASSERT_EQ(aborts_.size(), 1u);
+  EXPECT_EQ(aborts_[0].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(aborts_[0].error_message().find("10s"), std::string::npos)
+      << aborts_[0].error_message();
+  EXPECT_EQ(hub_.stats().stalled, 1u);
+  // Once: the sweep does not abort it again while gRPC has not answered.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(hub_.EndStalled(), 0u);
+  GrpcCancels(stalled);
+  ASSERT_TRUE(stalled->state().finished.has_value());
+  EXPECT_EQ(stalled->state().finished->error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  Done(stalled);
+
+  // The others stay, and get what follows.
+  clock_.Advance(absl::Seconds(60));
+  EXPECT_EQ(hub_.EndStalled(), 0u);
+  Publish(100);
+  EXPECT_TRUE(slow->state().writing);
+  EXPECT_TRUE(idle->state().writing);
+  EXPECT_FALSE(slow->state().finished.has_value());
+  EXPECT_FALSE(idle->state().finished.has_value());
+  EXPECT_EQ(aborts_.size(), 1u);
+  for (WatchStream* stream : {slow, idle}) {
+    stream->OnCancel();
+    stream->OnWriteDone(false);
+    Done(stream);
+  }
+}
+
+// The abort and gRPC race: the stuck write may complete after the stream was
+// cut but before the abort ran. Nothing more is written, and Finish waits
+// for the abort (the call must still be alive when it runs).
+TEST_F(WatchStreamTest, AWriteCompletingDuringTheAbortWritesNothingMore) {
+  WatchStream* stream = Subscribe();  // The snapshot is in flight.
+  Publish(3000);                      // Queued behind it.
+  hub_.Publish(EventHub::Prepare({Called(hub_.last_seq() + 1, 1, 3000)}));
+  ASSERT_EQ(executor_.pending(), 1u);
+  executor_.RunOne();  // The fan-out: the stream is cut, its abort queued.
+  ASSERT_EQ(executor_.pending(), 1u);
+  EXPECT_TRUE(aborts_.empty());
+  stream->OnWriteDone(true);  // The stuck write went after all.
+  EXPECT_FALSE(stream->state().writing) << "wrote after being cut";
+  EXPECT_FALSE(stream->state().finished.has_value())
+      << "finished before the abort ran";
+  executor_.RunOne();  // The abort.
+  ASSERT_EQ(aborts_.size(), 1u);
+  ASSERT_TRUE(stream->state().finished.has_value());
+  EXPECT_EQ(stream->state().finished->error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  stream->OnCancel();  // What the abort makes gRPC report: no change.
+  EXPECT_EQ(stream->state().finished->error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  Done(stream);
+}
+
+// A resume is sent its backlog only when that is at most half a stream queue
+// of bytes; more gets a snapshot.
+TEST_F(WatchStreamTest, AResumeWithMoreThanHalfAQueueOfBytesGetsASnapshot) {
+  for (int i = 0; i < 10; ++i) Publish(500);
+  const size_t event_bytes =
+      EventHub::Prepare({Called(1, 1, 500)})[0].bytes.size();
+  ASSERT_LE(3 * event_bytes, kQueueBytes / 2);
+  ASSERT_GT(4 * event_bytes, kQueueBytes / 2);
+  const uint64_t last = hub_.last_seq();
+  auto resume = [&](uint64_t after) {
+    auto* stream = new WatchStream(&hub_, {}, [](const grpc::Status&) {});
+    const bool subscribed = hub_.SubscribeAfter(stream, after);
+    if (subscribed) {
+      stream->OnCancel();
+      stream->OnWriteDone(false);
+      Done(stream);
+    } else {
+      delete stream;
+    }
+    return subscribed;
+  };
+  EXPECT_TRUE(resume(last - 3));
+  EXPECT_FALSE(resume(last - 4));
+  EXPECT_TRUE(resume(last));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // HttpServer's streams, through a plain socket: what Send queues reaches the
 // peer whatever its size and whenever it is sent, EndStream ends the response
-// after it, a peer that does not read is cut off at 1 MiB queued, and a
+// after it, a peer that does not read is cut off when its queue is full or
+// its write has waited past the stall timeout, and a
 // connection over the limit is refused with 503, and running out of file
 // descriptors does not stop the server accepting. Its defences against
 // connections that send nothing or little: idle connections give way to new
@@ -35,7 +36,7 @@ using std::chrono::milliseconds;
 // A server whose every request becomes an event stream, handed to the test.
 class StreamingServer {
  public:
-  StreamingServer() {
+  explicit StreamingServer(HttpServer::Limits limits = {}) : server_(limits) {
     const absl::Status started =
         server_.Start("127.0.0.1:0", [this](std::shared_ptr<HttpExchange> x) {
           x->StartStream("text/event-stream", ": keep-alive\n\n");
@@ -165,7 +166,7 @@ TEST(HttpServerStreamTest, SmallMessagesAfterTheHeadAreDelivered) {
 }
 
 TEST(HttpServerStreamTest, EndStreamSendsEverythingQueuedFirst) {
-  StreamingServer server;
+  StreamingServer server({.stream_queue_bytes = 1 << 20});
   Client client(server.port());
   client.Write(kRequest);
   std::shared_ptr<HttpExchange> stream = server.Exchange();
@@ -195,12 +196,44 @@ TEST(HttpServerStreamTest, APeerThatDoesNotReadIsCutOff) {
   stream->OnStreamClosed([closed] { closed->set_value(); });
   // The client reads nothing: the socket buffers fill, then the queue.
   bool refused = false;
-  for (int i = 0; i < 1000 && !refused; ++i) {
-    refused = !stream->Send(std::string(64 << 10, 'x'));
+  for (int i = 0; i < 64 * 1024 && !refused; ++i) {
+    refused = !stream->Send(std::string(1 << 10, 'x'));
   }
   EXPECT_TRUE(refused) << "64 MiB queued for a peer that reads nothing";
   EXPECT_EQ(closed->get_future().wait_for(std::chrono::seconds(5)),
             std::future_status::ready);
+  EXPECT_FALSE(stream->Send("data: late\n\n"));
+}
+
+// A stream whose write waits past the stall timeout (the peer stopped
+// reading) is closed even though its queue has room.
+TEST(HttpServerStreamTest, AWriteStuckPastTheStallTimeoutClosesTheStream) {
+  StreamingServer server(
+      {.stream_queue_bytes = 64 << 20, .stream_stall_timeout = milliseconds(300)});
+  Client client(server.port());
+  client.Write(kRequest);
+  std::shared_ptr<HttpExchange> stream = server.Exchange();
+  ASSERT_NE(stream, nullptr);
+  auto closed = std::make_shared<std::promise<void>>();
+  stream->OnStreamClosed([closed] { closed->set_value(); });
+  auto ended = closed->get_future();
+  // A reader that reads now and then keeps the stream.
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(stream->Send("data: " + std::to_string(i) + "\n\n"));
+    ASSERT_TRUE(client.ReadUntil("data: " + std::to_string(i) + "\n\n"));
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(ended.wait_for(milliseconds(0)), std::future_status::timeout);
+  // Then it stops: more than the socket buffers hold, far less than the
+  // queue.
+  for (int i = 0; i < 32; ++i) {
+    ASSERT_TRUE(stream->Send(std::string(1 << 20, 'x'))) << i;
+  }
+  const auto stopped = std::chrono::steady_clock::now();
+  ASSERT_EQ(ended.wait_for(std::chrono::seconds(5)),
+            std::future_status::ready)
+      << "a stuck stream stays open";
+  EXPECT_GE(std::chrono::steady_clock::now() - stopped, milliseconds(200));
   EXPECT_FALSE(stream->Send("data: late\n\n"));
 }
 

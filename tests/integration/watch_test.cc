@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -342,6 +343,149 @@ TEST(QcalldWatchTest, StalledWatcherIsCutOffOthersGetEverything) {
   v1::HallEvent event;
   ASSERT_TRUE(rest.NextEvent(&event));
   EXPECT_EQ(event.seq(), last + 1);
+}
+
+// A board that stops reading with room left in its queue (16 MiB here) is
+// ended within the stall deadline (2 s here, checked every second): its place
+// is free again (the server holds at most two streams), the other board
+// keeps getting every call, and the stalled board, once it reads, gets what
+// was sent, RESOURCE_EXHAUSTED, and resumes from its last event without
+// missing a call.
+TEST(QcalldWatchTest, StalledWatcherIsEndedWithinTheStallDeadline) {
+  QcalldProcess server(
+      {.config_text = TestConfig(),
+       .extra_args = {"--max-streams", "2", "--watch-stall-seconds", "2",
+                      "--watch-queue-bytes", "16777216"}});
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Open(1, "clerk-1"));
+
+  // The stalled board: its own connection and a fixed 64 KiB window.
+  grpc::ChannelArguments stalled_args;
+  stalled_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  v1::Display::Stub stalled_stub(server.NewChannel(stalled_args));
+  grpc::ClientContext stalled_context;
+  Prepare(&stalled_context, kDisplayToken, std::chrono::seconds(120));
+  std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> stalled =
+      stalled_stub.Watch(&stalled_context, WatchFrom(0));
+  v1::WatchResponse response;
+  ASSERT_TRUE(stalled->Read(&response));
+  ASSERT_TRUE(response.has_snapshot());
+  const uint64_t stalled_from = response.snapshot().last_seq();
+
+  // The reading board, on its own thread, until the event `target`.
+  std::atomic<uint64_t> target{0};
+  std::vector<v1::HallEvent> read_events;
+  Api reader_api(server.NewChannel());
+  auto reader = std::make_unique<Watcher>(&reader_api.display, kDisplayToken,
+                                          WatchFrom(stalled_from));
+  std::thread reading([&] {
+    v1::WatchResponse r;
+    while (reader->Read(&r)) {
+      if (r.has_event()) read_events.push_back(r.event());
+      const uint64_t t = target.load();
+      if (t != 0 && !read_events.empty() && read_events.back().seq() >= t) {
+        return;
+      }
+    }
+  });
+
+  // Far more than the stalled board's window: tickets, and a call of one
+  // every 20.
+  std::set<uint64_t> call_seqs;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_OK(api.Issue(i % 2 == 0 ? "SIM" : "PLAN"));
+    if (i % 20 == 19) {
+      auto called = api.CallNext(1);
+      ASSERT_OK(called);
+      call_seqs.insert(called->seq());
+      ASSERT_OK(api.StartServing(1));
+      ASSERT_OK(api.Complete(1));
+    }
+  }
+  const auto sent = std::chrono::steady_clock::now();
+
+  // Its place comes free within the deadline and a tick.
+  bool admitted = false;
+  while (!admitted &&
+         std::chrono::steady_clock::now() - sent < std::chrono::seconds(10)) {
+    Watcher third(&api.display, kDisplayToken, WatchFrom(0));
+    admitted = third.Read(&response);
+    if (!admitted) {
+      EXPECT_CODE(third.Finish(), StatusCode::RESOURCE_EXHAUSTED);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  const double freed_after = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - sent)
+                                 .count();
+  ASSERT_TRUE(admitted) << "the stalled stream kept its place";
+  EXPECT_LT(freed_after, 6.0);
+  std::printf("stalled board's place free %.1f s after the last event\n",
+              freed_after);
+
+  // The other board got every event and every call, and one more call.
+  auto later = api.CallNext(1);
+  ASSERT_OK(later);
+  call_seqs.insert(later->seq());
+  const uint64_t last = later->seq();
+  target = last;
+  reading.join();
+  ASSERT_FALSE(read_events.empty());
+  EXPECT_EQ(read_events.front().seq(), stalled_from + 1);
+  EXPECT_EQ(read_events.back().seq(), last);
+  EXPECT_EQ(read_events.size(), last - stalled_from);
+  for (const v1::HallEvent& e : read_events) {
+    if (call_seqs.contains(e.seq())) {
+      EXPECT_TRUE(e.has_ticket_called());
+    }
+  }
+  reader->Cancel();
+  reader.reset();
+
+  // The stalled board: what was sent, in order, then RESOURCE_EXHAUSTED.
+  std::map<uint64_t, v1::HallEvent> seen;
+  uint64_t stalled_last = stalled_from;
+  while (stalled->Read(&response)) {
+    ASSERT_TRUE(response.has_event());
+    ASSERT_EQ(response.event().seq(), stalled_last + 1);
+    stalled_last = response.event().seq();
+    seen[stalled_last] = response.event();
+  }
+  const grpc::Status cut = stalled->Finish();
+  EXPECT_CODE(cut, StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(cut.error_message().find("read nothing for 2s"), std::string::npos)
+      << cut.error_message();
+  EXPECT_LT(stalled_last, last);
+  EXPECT_GT(stalled_last, stalled_from);
+
+  // It resumes from its last event (once the server has seen the others
+  // go): the rest, then live events, and every call is there once.
+  std::unique_ptr<Watcher> resumed;
+  for (int attempt = 0; attempt < 50 && resumed == nullptr; ++attempt) {
+    auto w = std::make_unique<Watcher>(&api.display, kDisplayToken,
+                                       WatchFrom(stalled_last));
+    if (w->Read(&response)) {
+      resumed = std::move(w);
+    } else {
+      EXPECT_CODE(w->Finish(), StatusCode::RESOURCE_EXHAUSTED);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_NE(resumed, nullptr);
+  ASSERT_TRUE(response.has_event()) << "a snapshot, not the backlog";
+  ASSERT_EQ(response.event().seq(), stalled_last + 1);
+  seen[response.event().seq()] = response.event();
+  std::vector<v1::HallEvent> rest;
+  if (stalled_last + 1 < last) {
+    ASSERT_TRUE(resumed->EventsThrough(last, &rest));
+  }
+  for (const v1::HallEvent& e : rest) seen[e.seq()] = e;
+  EXPECT_EQ(seen.size(), last - stalled_from);
+  for (uint64_t seq : call_seqs) {
+    ASSERT_TRUE(seen.contains(seq)) << "call " << seq << " missed";
+    EXPECT_TRUE(seen[seq].has_ticket_called());
+  }
 }
 
 // Boards that connect and hang up at once, by the hundred, while the hall is
