@@ -35,19 +35,22 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeContext(
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
   context->set_options(ssl::context::default_workarounds |
                        ssl::context::no_compression);
+  // The key first: OpenSSL refuses a key that does not match a certificate
+  // already set with a bare "key values mismatch", but drops a mismatched
+  // key when the certificate comes second, which the check below names.
   boost::system::error_code error;
+  context->use_private_key(boost::asio::buffer(pair.private_key_pem),
+                           ssl::context::pem, error);
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS key", key_where, " holds no PEM private key: ", error.message()));
+  }
   context->use_certificate_chain(
       boost::asio::buffer(pair.certificate_chain_pem), error);
   if (error) {
     return absl::InvalidArgumentError(
         absl::StrCat("TLS certificate", certificate_where,
                      " holds no PEM certificate: ", error.message()));
-  }
-  context->use_private_key(boost::asio::buffer(pair.private_key_pem),
-                           ssl::context::pem, error);
-  if (error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "TLS key", key_where, " holds no PEM private key: ", error.message()));
   }
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
     return absl::InvalidArgumentError(

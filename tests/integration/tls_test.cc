@@ -174,5 +174,33 @@ TEST_F(QcalldTlsTest, FailedHandshakesDoNotFloodTheLog) {
   EXPECT_LE(lines, 3) << log;
 }
 
+// A certificate with another's key, or without a key, stops start-up with
+// a message before anything listens.
+TEST(QcalldTlsStartTest, KeyThatIsNotTheCertificatesStopsStartUp) {
+  TestCertificates certificates;
+  ASSERT_TRUE(certificates.ok()) << certificates.error();
+  const std::string other_key =
+      certificates.other_ca_path().substr(
+          0, certificates.other_ca_path().size() - 4) +
+      ".key";
+  QcalldProcess mismatched(
+      {.config_text = TestConfig(),
+       .extra_args = {"--http", "127.0.0.1:0", "--tls-cert",
+                      certificates.cert_path(), "--tls-key", other_key}});
+  EXPECT_FALSE(mismatched.Start());
+  EXPECT_TRUE(absl::StrContains(mismatched.Log(),
+                                "TLS key " + other_key + " is not the key of "))
+      << mismatched.Log();
+  EXPECT_FALSE(absl::StrContains(mismatched.Log(), "listening"));
+
+  QcalldProcess no_key(
+      {.config_text = TestConfig(),
+       .extra_args = {"--tls-cert", certificates.cert_path()}});
+  EXPECT_FALSE(no_key.Start());
+  EXPECT_TRUE(absl::StrContains(no_key.Log(),
+                                "TLS needs both --tls-cert and --tls-key"))
+      << no_key.Log();
+}
+
 }  // namespace
 }  // namespace qcall::testing
