@@ -1,7 +1,9 @@
 // Authenticator checks the bearer token of each call against the configured
 // tokens: who the caller is (UNAUTHENTICATED when unknown), and whether the
 // method's policy, the hall and the window allow the call (PERMISSION_DENIED
-// otherwise).
+// otherwise). It keeps each token as its SHA-256 (token_hash.h; a config's
+// token_sha256 as it is, a plain token hashed at start) and finds a
+// request's token by its hash.
 //
 //   ASSIGN_OR_RETURN(const Caller caller, auth.Authenticate(context));
 //   RETURN_IF_ERROR(auth.Authorize(
@@ -46,6 +48,7 @@ class Authenticator {
       absl::string_view authorization);
 
  private:
+  // By the token's SHA-256 (32 bytes); the entries hold no token.
   absl::flat_hash_map<std::string, v1::TokenConfig> tokens_;
 };
 

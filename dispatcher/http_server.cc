@@ -5,10 +5,12 @@
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -28,6 +30,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 
 constexpr size_t kMaxBodyBytes = 1 << 20;
 // A body's deadline: the head's again, and a second more for every 32 KiB
@@ -138,9 +141,11 @@ class Connection final : public HttpExchange,
                          public std::enable_shared_from_this<Connection> {
  public:
   // `registry` has admitted it for `client`.
+  // With `tls`, the connection speaks TLS: its handshake must end within
+  // the first head's deadline.
   Connection(tcp::socket socket, const HttpHandler& handler,
              std::shared_ptr<ConnectionRegistry> registry, std::string client,
-             const HttpServer::Limits& limits)
+             const HttpServer::Limits& limits, ssl::context* tls)
       : stream_(std::move(socket)),
         handler_(handler),
         idle_timer_(stream_.get_executor()),
@@ -150,7 +155,9 @@ class Connection final : public HttpExchange,
         client_(std::move(client)),
         head_timeout_(limits.head_timeout),
         stream_queue_bytes_(limits.stream_queue_bytes),
-        stream_stall_timeout_(limits.stream_stall_timeout) {}
+        stream_stall_timeout_(limits.stream_stall_timeout) {
+    if (tls != nullptr) tls_.emplace(stream_, *tls);
+  }
   ~Connection() override { registry_->Release(client_, idle_key_); }
 
   // Waits for the next request; its head must be read within the head
@@ -171,7 +178,19 @@ class Connection final : public HttpExchange,
         });
     head_read_ = false;
     stream_.expires_never();
-    if (buffer_.size() > 0) {
+    if (tls_ && !handshaken_) {
+      tls_->async_handshake(
+          ssl::stream_base::server,
+          [self = shared_from_this()](beast::error_code error) {
+            if (error) return self->Close();  // Not TLS, or not trusted.
+            self->handshaken_ = true;
+            self->ReadHead();
+          });
+      return;
+    }
+    // Over TLS the next request may wait decrypted inside the TLS layer,
+    // where the socket's readiness cannot see it.
+    if (buffer_.size() > 0 || tls_) {
       ReadHead();  // The client sent its next request already.
       return;
     }
@@ -258,11 +277,13 @@ class Connection final : public HttpExchange,
     if (closed_.load()) return;
     parser_.emplace();
     parser_->body_limit(kMaxBodyBytes);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          self->OnHead(error);
-        });
+    WithStream([&](auto& stream) {
+      http::async_read_header(
+          stream, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code error, size_t) {
+            self->OnHead(error);
+          });
+    });
   }
 
   void OnHead(beast::error_code error) {
@@ -277,13 +298,15 @@ class Connection final : public HttpExchange,
         parser_->content_length().value_or(kMaxBodyBytes), kMaxBodyBytes));
     stream_.expires_after(head_timeout_ +
                           std::chrono::seconds(length / kBodyBytesPerSecond));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code body_error, size_t) {
-          if (body_error == http::error::body_limit) return self->TooLarge();
-          if (body_error) return self->Close();
-          self->Dispatch();
-        });
+    WithStream([&](auto& stream) {
+      http::async_read(
+          stream, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code body_error, size_t) {
+            if (body_error == http::error::body_limit) return self->TooLarge();
+            if (body_error) return self->Close();
+            self->Dispatch();
+          });
+    });
   }
 
   void TooLarge() {
@@ -323,15 +346,17 @@ class Connection final : public HttpExchange,
     response_.body() = std::move(body);
     response_.prepare_payload();
     stream_.expires_after(kWriteTimeout);
-    http::async_write(
-        stream_, response_,
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          if (error || !self->response_.keep_alive()) {
-            self->Close();
-          } else {
-            self->ReadNext();
-          }
-        });
+    WithStream([&](auto& stream) {
+      http::async_write(
+          stream, response_,
+          [self = shared_from_this()](beast::error_code error, size_t) {
+            if (error || !self->response_.keep_alive()) {
+              self->Close();
+            } else {
+              self->ReadNext();
+            }
+          });
+    });
   }
 
   void Enqueue(std::string bytes) {
@@ -347,32 +372,47 @@ class Connection final : public HttpExchange,
     if (!stall_timer_armed_ && stream_stall_timeout_.count() > 0) {
       ArmStallTimer(stream_stall_timeout_);
     }
-    asio::async_write(
-        stream_, asio::buffer(out_.front()),
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          self->writing_ = false;
-          self->queued_bytes_ -= self->out_.front().size();
-          self->out_.pop_front();
-          self->sent_since_timer_ = true;
-          if (error || (self->ending_ && self->out_.empty())) {
-            self->Close();
-          } else {
-            self->WriteNext();
-          }
-        });
+    WithStream([&](auto& stream) {
+      asio::async_write(
+          stream, asio::buffer(out_.front()),
+          [self = shared_from_this()](beast::error_code error, size_t) {
+            self->writing_ = false;
+            self->queued_bytes_ -= self->out_.front().size();
+            self->out_.pop_front();
+            self->sent_since_timer_ = true;
+            if (error || (self->ending_ && self->out_.empty())) {
+              self->Close();
+            } else {
+              self->WriteNext();
+            }
+          });
+    });
   }
 
   // A stream's peer sends nothing; a read that ends means it has gone.
   void WatchPeer() {
-    stream_.async_read_some(
-        asio::buffer(peer_bytes_),
-        [self = shared_from_this()](beast::error_code error, size_t) {
-          if (error) {
-            self->Close();
-          } else {
-            self->WatchPeer();
-          }
-        });
+    WithStream([&](auto& stream) {
+      stream.async_read_some(
+          asio::buffer(peer_bytes_),
+          [self = shared_from_this()](beast::error_code error, size_t) {
+            if (error) {
+              self->Close();
+            } else {
+              self->WatchPeer();
+            }
+          });
+    });
+  }
+
+  // Runs `io(stream)` on the TLS stream when the connection has one, else
+  // on the TCP stream. (Timeouts stay on the TCP stream, under both.)
+  template <typename Io>
+  void WithStream(Io io) {
+    if (tls_) {
+      io(*tls_);
+    } else {
+      io(stream_);
+    }
   }
 
   // A write that waits longer than the stall timeout (the peer reads
@@ -427,6 +467,9 @@ class Connection final : public HttpExchange,
   }
 
   beast::tcp_stream stream_;
+  // Over TLS: the TLS layer on stream_, and whether its handshake is done.
+  std::optional<beast::ssl_stream<beast::tcp_stream&>> tls_;
+  bool handshaken_ = false;
   const HttpHandler& handler_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -530,7 +573,7 @@ void HttpServer::Accept() {
           std::static_pointer_cast<Connection>(evict)->Evict();
         }
         std::make_shared<Connection>(std::move(socket), handler_, registry_,
-                                     std::move(client), limits_)
+                                     std::move(client), limits_, tls_.get())
             ->ReadNext();
         break;
     }
@@ -595,7 +638,9 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
 }  // namespace
 
 void HttpServer::Refuse(tcp::socket socket, const std::string& why) {
-  if (*refusing_ >= kMaxRefusals) {
+  // A 503 in plain text means nothing to a TLS client, and a TLS handshake
+  // for a refusal would cost what the refusal saves: closed at once.
+  if (*refusing_ >= kMaxRefusals || tls_ != nullptr) {
     beast::error_code ignored;
     socket.close(ignored);
     return;
@@ -609,6 +654,12 @@ void HttpServer::Refuse(tcp::socket socket, const std::string& why) {
                    why.size(), "\r\n\r\n", why),
       refusing_)
       ->Start();
+}
+
+absl::Status HttpServer::UseTls(std::unique_ptr<ssl::context> context) {
+  if (context == nullptr) return absl::InvalidArgumentError("no TLS context");
+  tls_ = std::move(context);
+  return absl::OkStatus();
 }
 
 HttpServer::HttpServer(Limits limits)

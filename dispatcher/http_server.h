@@ -17,6 +17,11 @@
 // one. When the process is out of file descriptors the server tries again
 // every 100 ms.
 //
+// With UseTls, every connection speaks TLS (1.2 or 1.3): its handshake
+// counts against the first head's deadline, a client that does not speak
+// TLS or does not finish the handshake is closed, and a connection over a
+// limit is closed without the 503 (plain text means nothing to it).
+//
 //   HttpServer http;
 //   RETURN_IF_ERROR(http.Start("127.0.0.1:8080",
 //       [](std::shared_ptr<HttpExchange> exchange) {
@@ -41,6 +46,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace qcall {
 
@@ -100,6 +109,9 @@ class HttpServer {
   explicit HttpServer(Limits limits);
   ~HttpServer();
 
+  // Serves HTTPS with this context (tls.h's MakeTlsServerContext); call
+  // before Start.
+  absl::Status UseTls(std::unique_ptr<boost::asio::ssl::context> context);
   // Listens on "host:port" (port 0 picks one) and serves until destroyed.
   absl::Status Start(const std::string& listen, HttpHandler handler);
   int port() const { return port_; }
@@ -118,6 +130,8 @@ class HttpServer {
   std::thread thread_;
   int port_ = 0;
   const Limits limits_;
+  // Set by UseTls: the connections' TLS settings and certificate.
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   // Shared with the connections: each holds it until it is destroyed.
   std::shared_ptr<ConnectionRegistry> registry_;
   // Refusals still sending their 503 (server thread only).

@@ -1,6 +1,7 @@
 #include "dispatcher/log_limiter.h"
 
 #include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -51,7 +52,34 @@ void ProtobufLog(google::protobuf::LogLevel level, const char* filename,
   }
 }
 
+LogLimiter* grpc_limiter = nullptr;
+
+void GrpcLog(gpr_log_func_args* args) {
+  const std::optional<int64_t> dropped =
+      grpc_limiter->Admit(absl::StrCat(args->file, ":", args->line));
+  if (!dropped) return;
+  const std::string text =
+      *dropped == 0 ? absl::StrCat("grpc: ", args->message)
+                    : absl::StrCat("grpc: ", args->message, " (", *dropped,
+                                   " more like it in the last minute)");
+  switch (args->severity) {
+    case GPR_LOG_SEVERITY_DEBUG:
+      spdlog::debug("{}", text);
+      break;
+    case GPR_LOG_SEVERITY_INFO:
+      spdlog::info("{}", text);
+      break;
+    default:
+      spdlog::error("{}", text);
+  }
+}
+
 }  // namespace
+
+void RouteGrpcLogs(const Clock* clock) {
+  grpc_limiter = new LogLimiter(clock, absl::Minutes(1));
+  gpr_set_log_function(&GrpcLog);
+}
 
 void RouteProtobufLogs(const Clock* clock) {
   protobuf_limiter = new LogLimiter(clock, absl::Minutes(1));

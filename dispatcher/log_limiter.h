@@ -52,6 +52,11 @@ class LogLimiter {
 // LogLimiter of one minute per source line. Call once at start-up.
 void RouteProtobufLogs(const Clock* clock);
 
+// Sends gRPC's own log lines (gpr_log; with TLS, one per failed handshake,
+// which any client that does not speak TLS causes) to spdlog the same way.
+// Call once at start-up.
+void RouteGrpcLogs(const Clock* clock);
+
 }  // namespace qcall
 
 #endif  // QCALL_DISPATCHER_LOG_LIMITER_H_

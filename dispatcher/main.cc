@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   umask(077);
   // A client's bad bytes must not write a log line each.
   qcall::RouteProtobufLogs(qcall::RealClock::Get());
+  qcall::RouteGrpcLogs(qcall::RealClock::Get());
   CLI::App app{"qcalld: queue-ticketing and counter-dispatch server"};
   app.set_version_flag("--version", "qcalld " QCALL_VERSION);
   std::string config_path = "demo/halls.textproto";
@@ -124,8 +126,13 @@ int main(int argc, char** argv) {
                  "config sets issues_per_minute (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--tls-cert", options.tls_cert_path, "PEM certificate");
-  app.add_option("--tls-key", options.tls_key_path, "PEM private key");
+  app.add_option("--tls-cert", options.tls_cert_path,
+                 "PEM certificate chain (the server's first): gRPC and HTTP "
+                 "then speak TLS only. A relative path is taken from "
+                 "$CREDENTIALS_DIRECTORY when systemd sets it "
+                 "(LoadCredential=)");
+  app.add_option("--tls-key", options.tls_key_path,
+                 "PEM private key of --tls-cert (read like it)");
   app.add_option(
          "--snapshot-every", snapshot_every,
          "commands between snapshots of a hall (at least as many as the "
@@ -148,6 +155,16 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.journal_key = *std::move(key);
+  }
+  // Under systemd the TLS certificate and key arrive as credentials, readable
+  // by qcalld's dynamic user only.
+  if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+      credentials != nullptr && *credentials != '\0') {
+    for (std::string* path : {&options.tls_cert_path, &options.tls_key_path}) {
+      if (!path->empty() && !std::filesystem::path(*path).is_absolute()) {
+        *path = (std::filesystem::path(credentials) / *path).string();
+      }
+    }
   }
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));

@@ -2,10 +2,12 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <future>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -14,8 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/recovery.h"
+#include "dispatcher/tls.h"
+#include "dispatcher/token_hash.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
+#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "prometheus/client_metric.h"
@@ -60,65 +65,155 @@ prometheus::ClientMetric Sample(
 
 }  // namespace
 
-absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
+namespace {
+
+// Where the i-th hall or token of a config file begins, "PATH:LINE: ", for
+// messages; "" for a config that comes from no file.
+struct ConfigPlaces {
+  std::function<std::string(int)> hall = [](int) { return std::string(); };
+  std::function<std::string(int)> token = [](int) { return std::string(); };
+};
+
+absl::Status ValidateToken(const v1::TokenConfig& token) {
+  const std::string who = token.name().empty()
+                              ? std::string("token")
+                              : absl::StrCat("token '", token.name(), "'");
+  if (token.name().empty()) {
+    return absl::InvalidArgumentError("every token needs a name");
+  }
+  if (!token.token().empty() && !token.token_sha256().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        who, " gives both token and token_sha256; keep token_sha256 only"));
+  }
+  if (token.token().empty() && token.token_sha256().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        who, " needs token_sha256 (qcall admin hash-token prints it)"));
+  }
+  if (!token.token_sha256().empty()) {
+    if (absl::Status hex = Sha256FromHex(token.token_sha256()).status();
+        !hex.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(who, ": token_sha256 is not a SHA-256: ", hex.message(),
+                       " (qcall admin hash-token prints the line to use)"));
+    }
+  } else if (token.token().size() < 8) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token of '", token.name(), "' must be at least 8 characters"));
+  }
+  if (token.role() == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(token.role())) {
+    return absl::InvalidArgumentError(absl::StrCat(who, " needs a role"));
+  }
+  if (token.halls().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, " names no hall (use \"*\" for all)"));
+  }
+  if (token.has_issues_per_minute() &&
+      (token.role() != v1::ROLE_KIOSK || token.issues_per_minute() < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        who, ": issues_per_minute is for kiosk tokens, 0 (no limit) or more"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateServerConfig(const v1::ServerConfig& config,
+                                  const ConfigPlaces& places) {
   absl::flat_hash_set<std::string> hall_ids;
-  for (const v1::HallConfig& hall : config.halls()) {
+  for (int i = 0; i < config.halls_size(); ++i) {
+    const v1::HallConfig& hall = config.halls(i);
     absl::StatusOr<HallRules> rules = HallRules::FromConfig(hall);
     if (!rules.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "hall '", hall.hall_id(), "': ", rules.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(places.hall(i), "hall '", hall.hall_id(),
+                       "': ", rules.status().message()));
     }
     if (!hall_ids.insert(hall.hall_id()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("hall '", hall.hall_id(), "' appears twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          places.hall(i), "hall '", hall.hall_id(), "' appears twice"));
     }
   }
-  absl::flat_hash_set<std::string> tokens;
-  for (const v1::TokenConfig& token : config.tokens()) {
-    if (token.token().size() < 8) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token of '", token.name(), "' must be at least 8 characters"));
-    }
-    if (token.name().empty()) {
-      return absl::InvalidArgumentError("every token needs a name");
-    }
-    if (token.role() == v1::ROLE_UNSPECIFIED ||
-        !v1::Role_IsValid(token.role())) {
+  // By hash: a token given plain once and hashed once is the same token.
+  absl::flat_hash_set<std::string> digests;
+  for (int i = 0; i < config.tokens_size(); ++i) {
+    const v1::TokenConfig& token = config.tokens(i);
+    if (absl::Status valid = ValidateToken(token); !valid.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("token '", token.name(), "' needs a role"));
+          absl::StrCat(places.token(i), valid.message()));
     }
-    if (token.halls().empty()) {
+    const std::string digest = token.token_sha256().empty()
+                                   ? TokenSha256(token.token())
+                                   : *Sha256FromHex(token.token_sha256());
+    if (!digests.insert(digest).second) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "token '", token.name(), "' names no hall (use \"*\" for all)"));
-    }
-    if (!tokens.insert(token.token()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token of '", token.name(), "' is not unique"));
-    }
-    if (token.has_issues_per_minute() &&
-        (token.role() != v1::ROLE_KIOSK || token.issues_per_minute() < 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token '", token.name(),
-          "': issues_per_minute is for kiosk tokens, 0 (no limit) or more"));
+          places.token(i), "token of '", token.name(), "' is not unique"));
     }
   }
   return absl::OkStatus();
 }
 
+// The first error of a textproto parse, with its line.
+class FirstParseError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (error_.empty()) {
+      error_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace
+
+absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
+  return ValidateServerConfig(config, ConfigPlaces());
+}
+
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
   ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
   v1::ServerConfig config;
-  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) {
+  google::protobuf::TextFormat::Parser parser;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  FirstParseError error;
+  parser.WriteLocationsTo(&tree);
+  parser.RecordErrorsTo(&error);
+  if (!parser.ParseFromString(text, &config)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, " is not a valid qcall.v1.ServerConfig textproto"));
+        absl::StrCat(path, ":", error.error(),
+                     " (not a valid qcall.v1.ServerConfig textproto)"));
   }
-  RETURN_IF_ERROR(ValidateServerConfig(config));
+  const google::protobuf::Descriptor* descriptor = config.GetDescriptor();
+  auto place = [&](const char* field) {
+    return [&tree, &path, f = descriptor->FindFieldByName(field)](int i) {
+      const google::protobuf::TextFormat::ParseLocation at =
+          tree.GetLocation(f, i);
+      return at.line < 0 ? absl::StrCat(path, ": ")
+                         : absl::StrCat(path, ":", at.line + 1, ": ");
+    };
+  };
+  RETURN_IF_ERROR(ValidateServerConfig(
+      config, ConfigPlaces{.hall = place("halls"), .token = place("tokens")}));
   return config;
 }
 
 absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     const v1::ServerConfig& config, const ServerOptions& options) {
   RETURN_IF_ERROR(ValidateServerConfig(config));
+  if (config.demo()) {
+    spdlog::warn(
+        "qcalld: a demo config (demo: true): its tokens are published with "
+        "qcall's sources; never serve a real hall with it");
+  } else {
+    for (const v1::TokenConfig& token : config.tokens()) {
+      if (token.token().empty()) continue;
+      spdlog::warn(
+          "token '{}' is in the config in plain text: whoever reads the file "
+          "can use it; store its hash instead (token_sha256, which `qcall "
+          "admin hash-token` prints)",
+          token.name());
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<QcallServer> server(new QcallServer());
   ASSIGN_OR_RETURN(
@@ -230,11 +325,18 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
+  // With a certificate, both sides speak TLS only: gRPC and HTTP.
+  std::optional<TlsKeyPair> tls;
   if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
-    ASSIGN_OR_RETURN(const std::string cert, ReadFile(options.tls_cert_path));
-    ASSIGN_OR_RETURN(const std::string key, ReadFile(options.tls_key_path));
+    if (options.tls_cert_path.empty() || options.tls_key_path.empty()) {
+      return absl::InvalidArgumentError(
+          "TLS needs both --tls-cert and --tls-key");
+    }
+    ASSIGN_OR_RETURN(
+        tls, LoadTlsKeyPair(options.tls_cert_path, options.tls_key_path));
     grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({key, cert});
+    ssl.pem_key_cert_pairs.push_back(
+        {tls->private_key_pem, tls->certificate_chain_pem});
     credentials = grpc::SslServerCredentials(ssl);
   }
   grpc::ServerBuilder builder;
@@ -268,6 +370,11 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         .stream_queue_bytes = 2 * options.runtime.stream_queue_bytes,
         .stream_stall_timeout = std::chrono::milliseconds(
             absl::ToInt64Milliseconds(options.runtime.stream_stall_timeout))});
+    if (tls) {
+      ASSIGN_OR_RETURN(std::unique_ptr<boost::asio::ssl::context> tls_context,
+                       MakeTlsServerContext(*tls));
+      RETURN_IF_ERROR(server->http_->UseTls(std::move(tls_context)));
+    }
     spdlog::info("qcalld: web pages from {}", options.web_root);
     RETURN_IF_ERROR(server->http_->Start(
         options.http_listen,
@@ -278,14 +385,14 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   for (HallRuntime* runtime : server->halls_.All()) runtime->Start();
   spdlog::info(
       "qcalld: {} halls recovered ({} journal records replayed) in {} ms, "
-      "started in {} ms, listening on port {}",
+      "started in {} ms, listening on port {}{}",
       server->halls_.size(), replayed,
       std::chrono::duration_cast<std::chrono::milliseconds>(recovered - start)
           .count(),
       std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - start)
           .count(),
-      server->port_);
+      server->port_, tls ? ", TLS only (gRPC and HTTP)" : "");
   return server;
 }
 

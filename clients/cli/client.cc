@@ -22,12 +22,20 @@ grpc::ChannelArguments ChannelArgs() {
   return args;
 }
 
+std::shared_ptr<grpc::ChannelCredentials> Credentials(
+    const GlobalOptions& options) {
+  if (!options.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_ca_pem;  // Empty: the system's roots.
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace
 
 Client::Client(GlobalOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateCustomChannel(
-          options_.server, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      channel_(grpc::CreateCustomChannel(options_.server, Credentials(options_),
+                                         ChannelArgs())),
       stubs_(channel_, channel_, channel_, channel_) {}
 
 void Client::Authorize(grpc::ClientContext* context) const {
@@ -59,8 +67,14 @@ std::string Client::Explain(const grpc::Status& status) const {
   // so its channel is ready and its message is kept.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       channel_->GetState(false) != GRPC_CHANNEL_READY) {
-    what = absl::StrCat("cannot reach qcalld at ", options_.server,
-                        " (is it running? see --server)");
+    what = options_.tls
+               ? absl::StrCat("cannot reach qcalld at ", options_.server,
+                              " over TLS (is it running, with TLS? is its "
+                              "certificate for this name and signed by a CA "
+                              "you trust? see --server and --tls-ca)")
+               : absl::StrCat("cannot reach qcalld at ", options_.server,
+                              " (is it running? see --server; if it uses "
+                              "TLS, --tls or --tls-ca)");
   } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     what =
         absl::StrCat("no answer from qcalld at ", options_.server, " within ",

@@ -29,6 +29,11 @@ namespace qcall::cli {
 // The options every command takes (see main.cc for their flags).
 struct GlobalOptions {
   std::string server = "127.0.0.1:50051";
+  // TLS: on with --tls or --tls-ca; the server's certificate is checked
+  // against the CA certificates of --tls-ca (PEM text here), or the
+  // system's when that is empty.
+  bool tls = false;
+  std::string tls_ca_pem;
   std::string token;
   std::string hall;
   bool json = false;

@@ -43,7 +43,7 @@ void AddKioskCommands(CLI::App* app, Cli* cli);
 // counter open|close|pause|resume|call|recall|start|complete|noshow|requeue|
 // transfer.
 void AddCounterCommands(CLI::App* app, Cli* cli);
-// admin halls|hall|set-min|void.
+// admin halls|hall|set-min|void|hash-token.
 void AddAdminCommands(CLI::App* app, Cli* cli);
 // board: the calls as they happen (terminal_board.cc).
 void AddBoardCommand(CLI::App* app, Cli* cli);

@@ -1,10 +1,20 @@
 // qcall admin ...: what a duty manager does besides watching `qcall top`.
-#include <memory>
+#include <sys/random.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/dashboard.h"
+#include "dispatcher/token_hash.h"
+#include "qcall/v1/server_config.pb.h"
 
 namespace qcall::cli {
 namespace {
@@ -72,6 +82,81 @@ int Void(Client& client, const AdminOptions& o) {
       });
 }
 
+struct HashTokenOptions {
+  std::string token;
+  bool make_new = false;
+};
+
+// Shorter tokens could be guessed from their hash, which is unsalted.
+constexpr size_t kMinHashedTokenLength = 16;
+
+// 32 bytes from the kernel's random source, URL-safe base64 (43
+// characters): fits a header and a page's address as it is.
+absl::StatusOr<std::string> NewToken() {
+  unsigned char bytes[32];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::InternalError("no random bytes from getrandom");
+    got += static_cast<size_t>(n);
+  }
+  return absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+int HashToken(Client& client, const HashTokenOptions& o) {
+  std::string token = o.token;
+  if (o.make_new) {
+    if (!token.empty()) {
+      std::fprintf(stderr,
+                   "qcall: give a token or --new, not both (see --help)\n");
+      return kExitUsage;
+    }
+    absl::StatusOr<std::string> made = NewToken();
+    if (!made.ok()) {
+      std::fprintf(stderr, "qcall: %s\n",
+                   std::string(made.status().message()).c_str());
+      return kExitFailed;
+    }
+    token = *std::move(made);
+  } else if (token.empty()) {
+    // From stdin, so the token stays out of the shell's history and ps.
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    token = in.str();
+    if (absl::EndsWith(token, "\n")) token.pop_back();
+    if (absl::EndsWith(token, "\r")) token.pop_back();
+  }
+  if (token.size() < kMinHashedTokenLength) {
+    std::fprintf(stderr,
+                 "qcall: a token must be at least %zu characters, long and "
+                 "random (qcall admin hash-token --new makes one)\n",
+                 kMinHashedTokenLength);
+    return kExitUsage;
+  }
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      std::fprintf(stderr,
+                   "qcall: a token is printable ASCII without spaces (it "
+                   "travels in a header and in page addresses)\n");
+      return kExitUsage;
+    }
+  }
+  const std::string hash = Sha256Hex(TokenSha256(token));
+  if (client.json()) {
+    v1::TokenConfig shown;
+    if (o.make_new) shown.set_token(token);
+    shown.set_token_sha256(hash);
+    PrintLine(ToJson(shown));
+  } else {
+    // With --new the token first: it is shown this once and stored nowhere.
+    if (o.make_new) PrintLine(token);
+    PrintLine(absl::StrCat("token_sha256: \"", hash, "\""));
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App* app, Cli* cli) {
@@ -97,6 +182,19 @@ void AddAdminCommands(CLI::App* app, Cli* cli) {
   void_command->add_option("ticket", o->ticket, "ticket number, e.g. A012")
       ->required();
   void_command->add_option("--reason", o->reason, "why, recorded")->required();
+
+  auto h = std::make_shared<HashTokenOptions>();
+  CLI::App* hash = AddAction(
+      admin, cli, "hash-token",
+      "print the token_sha256 line of a token for qcalld's config (the token "
+      "from stdin or the argument; --new makes one); needs no server",
+      Needs::kNothing, [h](Client& client) { return HashToken(client, *h); });
+  hash->add_option("token", h->token,
+                   "the token (default: read from stdin, which keeps it out "
+                   "of the shell's history)");
+  hash->add_flag("--new", h->make_new,
+                 "make a new random token (256 bits) and print it, then its "
+                 "line");
 }
 
 }  // namespace qcall::cli

@@ -5,7 +5,11 @@
 //   export QCALL_TOKEN=demo-counter-token QCALL_HALL=sh-xujiahui
 //   qcall counter open 3 --clerk zhang
 //   qcall counter call 3          # window 3 calls A012
+#include <grpc/support/log.h>
+
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "clients/cli/commands.h"
@@ -37,6 +41,9 @@ CLI::App* AddAction(CLI::App* parent, Cli* cli, const std::string& name,
 
 int main(int argc, char** argv) {
   using namespace qcall::cli;
+  // gRPC's own lines ("Handshake failed with fatal error ...") would come
+  // before qcall's one-line error, which already says what to check.
+  gpr_set_log_function([](gpr_log_func_args*) {});
   CLI::App app{"qcall: talk to qcalld, the queue-ticketing server"};
   app.footer(kExitCodeHelp);
   app.set_version_flag("--version", "qcall " QCALL_VERSION);
@@ -49,6 +56,15 @@ int main(int argc, char** argv) {
   app.add_option("--server", o.server, "qcalld's gRPC address, host:port")
       ->envname("QCALL_SERVER")
       ->capture_default_str();
+  app.add_flag("--tls", o.tls,
+               "speak TLS, trusting the system's CA certificates (qcalld "
+               "with --tls-cert)")
+      ->envname("QCALL_TLS");
+  std::string tls_ca_path;
+  app.add_option("--tls-ca", tls_ca_path,
+                 "speak TLS, trusting the CA certificates in this PEM file "
+                 "(the hall's own CA)")
+      ->envname("QCALL_TLS_CA");
   app.add_option("--token", o.token, "bearer token of your role")
       ->envname("QCALL_TOKEN");
   app.add_option("--hall", o.hall, "hall id, e.g. sh-xujiahui")
@@ -83,6 +99,21 @@ int main(int argc, char** argv) {
   if (!cli.action) {
     std::fprintf(stderr, "qcall: choose a subcommand (see --help)\n");
     return kExitUsage;
+  }
+  if (!tls_ca_path.empty()) {
+    std::ifstream in(tls_ca_path, std::ios::binary);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    if (!in ||
+        pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      std::fprintf(stderr,
+                   "qcall: --tls-ca %s is not a readable PEM file of CA "
+                   "certificates\n",
+                   tls_ca_path.c_str());
+      return kExitUsage;
+    }
+    o.tls = true;
+    o.tls_ca_pem = pem.str();
   }
   Client client(cli.options);
   return cli.action(client);

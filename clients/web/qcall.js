@@ -16,9 +16,11 @@ export const params = new URLSearchParams(location.search);
 
 const TOKEN_KEY = 'qcall_token';
 
+// Over HTTPS the cookie is Secure: a browser never sends it in plain text.
 function setCookie(token) {
-  document.cookie =
-      `${TOKEN_KEY}=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  document.cookie = `${TOKEN_KEY}=${encodeURIComponent(token)}; path=/; ` +
+      `SameSite=Strict${secure}`;
 }
 
 // Moves `token` from the address bar into sessionStorage and the cookie the

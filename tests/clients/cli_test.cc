@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
+#include "tests/integration/test_certificates.h"
 
 #ifndef QCALL_PATH
 #error "QCALL_PATH must name the qcall binary"
@@ -68,12 +70,15 @@ class QcallProcess {
  public:
   // `env` is added to this process's environment without its QCALL_*
   // variables, so the developer's own settings never leak into a test.
+  // `input` is its stdin (else this process's).
   QcallProcess(const std::string& dir, std::vector<std::string> args,
-               const Env& env = {}) {
+               const Env& env = {},
+               const std::optional<std::string>& input = std::nullopt) {
     static std::atomic<int> next = 0;
     const std::string name = dir + "/qcall-" + std::to_string(next++);
     out_path_ = name + ".out";
     err_path_ = name + ".err";
+    if (input) std::ofstream(name + ".in") << *input;
     std::vector<std::string> argv_text = {QCALL_PATH};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<std::string> env_text;
@@ -92,6 +97,8 @@ class QcallProcess {
         open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int err =
         open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int in =
+        input ? open((name + ".in").c_str(), O_RDONLY | O_CLOEXEC) : -1;
     const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ == 0) {
@@ -99,11 +106,13 @@ class QcallProcess {
       if (getppid() != parent) _exit(126);
       dup2(out, STDOUT_FILENO);
       dup2(err, STDERR_FILENO);
+      if (in >= 0) dup2(in, STDIN_FILENO);
       execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(out);
     close(err);
+    if (in >= 0) close(in);
   }
   ~QcallProcess() {
     if (pid_ > 0) Signal(SIGKILL);
@@ -309,7 +318,8 @@ class TcpRelay {
 class CliTest : public ::testing::Test {
  protected:
   explicit CliTest(int min_open_windows = 0)
-      : server_({.config_text = TestConfig(min_open_windows)}) {}
+      : CliTest(QcalldOptions{.config_text = TestConfig(min_open_windows)}) {}
+  explicit CliTest(QcalldOptions options) : server_(std::move(options)) {}
 
   void SetUp() override {
     ASSERT_TRUE(server_.Start());
@@ -325,8 +335,9 @@ class CliTest : public ::testing::Test {
     return all;
   }
 
-  Ran Run(std::vector<std::string> args, const Env& env = {}) const {
-    QcallProcess qcall(server_.dir(), std::move(args), env);
+  Ran Run(std::vector<std::string> args, const Env& env = {},
+          const std::optional<std::string>& input = std::nullopt) const {
+    QcallProcess qcall(server_.dir(), std::move(args), env, input);
     const int code = qcall.Wait();
     return {code, qcall.out(), qcall.err()};
   }
@@ -620,8 +631,9 @@ TEST_F(CliTest, UnreachableServerExitsSevenQuickly) {
   EXPECT_LT(steady_clock::now() - start, seconds(5));
   EXPECT_EQ(r.code, 7) << r;
   EXPECT_EQ(r.err, "qcall: UNAVAILABLE: cannot reach qcalld at " + address +
-                       " (is it running? see --server); to retry without "
-                       "acting twice add --request-id k-9\n");
+                       " (is it running? see --server; if it uses TLS, --tls "
+                       "or --tls-ca); to retry without acting twice add "
+                       "--request-id k-9\n");
 }
 
 TEST_F(CliTest, SilentServerRunsIntoTheTimeout) {
@@ -885,6 +897,172 @@ TEST_F(CliTest, BoardWithAnUnknownTokenStopsWithExitSix) {
   auto board = Start(As("no-such-token", {"board"}));
   EXPECT_EQ(board->Wait(seconds(10)), 6);
   EXPECT_EQ(board->err(), "qcall: UNAUTHENTICATED: unknown token\n");
+}
+
+// ---------------------------------------------------------------------------
+// admin hash-token
+
+// The lines of `qcall admin hash-token --new`: the token, then its config
+// line.
+TEST_F(CliTest, HashTokenNewMakesATokenQcalldAccepts) {
+  Ran made = Run({"admin", "hash-token", "--new"});
+  ASSERT_EQ(made.code, 0) << made;
+  const std::vector<std::string> lines = Lines(made.out);
+  ASSERT_EQ(lines.size(), 2u) << made;
+  const std::string& token = lines[0];
+  EXPECT_THAT(token, ContainsRegex("^[A-Za-z0-9_-]{43}$"));
+  EXPECT_THAT(lines[1], ContainsRegex("^token_sha256: \"[0-9a-f]{64}\"$"));
+  // Another run, another token.
+  EXPECT_NE(Lines(Run({"admin", "hash-token", "--new"}).out)[0], token);
+
+  // The same token from stdin, or as the argument, gives the same line.
+  Ran piped = Run({"admin", "hash-token"}, {}, token + "\n");
+  ASSERT_EQ(piped.code, 0) << piped;
+  EXPECT_EQ(piped.out, lines[1] + "\n");
+  EXPECT_EQ(Run({"admin", "hash-token", token}).out, lines[1] + "\n");
+
+  // qcalld takes the line as it is, and the token then works.
+  QcalldProcess hashed({.config_text = TestConfig() + "\ntokens { " + lines[1] +
+                                       " role: ROLE_KIOSK halls: [\"*\"] "
+                                       "name: \"new kiosk\" }\n"});
+  ASSERT_TRUE(hashed.Start());
+  auto as = [&](const std::string& t) {
+    return Run({"--server", hashed.address(), "--hall", kHall, "--token", t,
+                "kiosk", "issue", "BILL"});
+  };
+  Ran issued = as(token);
+  EXPECT_EQ(issued.code, 0) << issued;
+  EXPECT_THAT(issued.out, StartsWith("A0001 "));
+  std::string wrong = token;
+  wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(as(wrong).code, 6);
+  EXPECT_EQ(as(lines[1]).code, 6);
+}
+
+TEST_F(CliTest, HashTokenRefusesShortOrOddTokens) {
+  Ran r = Run({"admin", "hash-token", "short-token"});
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("at least 16")));
+  r = Run({"admin", "hash-token"}, {}, "");
+  EXPECT_EQ(r.code, 2) << r;
+  r = Run({"admin", "hash-token"}, {}, "a token with spaces in it\n");
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("without spaces")));
+  r = Run({"admin", "hash-token", "--new", "some-token-0123456789"});
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(CliTest, HashTokenJson) {
+  Ran r =
+      Run({"--json", "admin", "hash-token", "it-hashed-kiosk-token-2f9c1e"});
+  ASSERT_EQ(r.code, 0) << r;
+  // printf %s it-hashed-kiosk-token-2f9c1e | sha256sum
+  EXPECT_EQ(r.out,
+            "{\"tokenSha256\":\"e47fc17861481b4a56cbe499768281cf2d2220a5cf4c82"
+            "66a8ae4636de1fb6f5\"}\n");
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+
+// qcalld with a certificate for localhost, signed by a CA made for the run.
+class CliTlsTest : public CliTest {
+ protected:
+  static void SetUpTestSuite() { certificates_ = new TestCertificates(); }
+  static void TearDownTestSuite() {
+    delete certificates_;
+    certificates_ = nullptr;
+  }
+
+  CliTlsTest()
+      : CliTest(QcalldOptions{.config_text = TestConfig(),
+                              .extra_args = certificates_->QcalldArgs()}) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(certificates_->ok()) << certificates_->error();
+    ASSERT_TRUE(server_.Start());
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    api_ = std::make_unique<Api>(grpc::CreateCustomChannel(
+        server_.address(), certificates_->ChannelCredentials(), args));
+  }
+
+  // By host name, as a hall's machines would name it.
+  std::string Server() const {
+    return "localhost:" + std::to_string(server_.port());
+  }
+  std::vector<std::string> OverTls(const std::string& token,
+                                   std::vector<std::string> args,
+                                   const std::string& ca = "") const {
+    std::vector<std::string> all = {
+        "--server", Server(),
+        "--hall",   kHall,
+        "--token",  token,
+        "--tls-ca", ca.empty() ? certificates_->ca_path() : ca};
+    all.insert(all.end(), args.begin(), args.end());
+    return all;
+  }
+
+  static TestCertificates* certificates_;
+};
+
+TestCertificates* CliTlsTest::certificates_ = nullptr;
+
+TEST_F(CliTlsTest, KioskIssuesAndBoardWatchesOverTls) {
+  auto board = Start(OverTls(kDisplayToken, {"board"}));
+  ASSERT_TRUE(board->WaitForOutput("Integration Hall: 0 windows open"));
+  Ran issued = Run(OverTls(kKioskToken, {"kiosk", "issue", "BILL"}));
+  ASSERT_EQ(issued.code, 0) << issued;
+  EXPECT_THAT(issued.out, StartsWith("A0001 "));
+  // QCALL_TLS_CA does the same as --tls-ca.
+  Ran opened = Run({"--server", Server(), "--hall", kHall, "--token",
+                    kCounterToken, "counter", "open", "3", "--clerk", "li"},
+                   {{"QCALL_TLS_CA", certificates_->ca_path()}});
+  ASSERT_EQ(opened.code, 0) << opened;
+  ASSERT_EQ(Run(OverTls(kCounterToken, {"counter", "call", "3"})).code, 0);
+  ASSERT_TRUE(
+      board->WaitForOutput("A0001 → 3号窗口  请 A0001 号到 3 号窗口办理"));
+  board->Signal(SIGTERM);
+}
+
+TEST_F(CliTlsTest, PlaintextOrUntrustedClientIsRefused) {
+  Ran plain =
+      Run({"--server", Server(), "--hall", kHall, "--token", kKioskToken,
+           "--timeout", "3", "kiosk", "issue", "BILL", "--request-id", "k-1"});
+  EXPECT_EQ(plain.code, 7) << plain;
+  EXPECT_EQ(plain.err, "qcall: UNAVAILABLE: cannot reach qcalld at " +
+                           Server() +
+                           " (is it running? see --server; if it uses TLS, "
+                           "--tls or --tls-ca); to retry without acting twice "
+                           "add --request-id k-1\n");
+
+  // The system's CAs do not know the hall's CA, nor does another CA.
+  for (const std::vector<std::string>& trust :
+       {std::vector<std::string>{"--tls"},
+        std::vector<std::string>{"--tls-ca", certificates_->other_ca_path()}}) {
+    std::vector<std::string> args = {"--server",  Server(),  "--hall",
+                                     kHall,       "--token", kKioskToken,
+                                     "--timeout", "3"};
+    args.insert(args.end(), trust.begin(), trust.end());
+    args.insert(args.end(), {"kiosk", "services"});
+    Ran r = Run(args);
+    EXPECT_EQ(r.code, 7) << r;
+    EXPECT_THAT(r.err,
+                AllOf(IsOneErrorLine(), HasSubstr("cannot reach qcalld at " +
+                                                  Server() + " over TLS")));
+  }
+  // Nothing was issued by the refused calls.
+  Api::Reply issued = api_->Issue("BILL");
+  ASSERT_OK(issued);
+  EXPECT_EQ(issued->ticket().number(), "A0001");
+}
+
+TEST_F(CliTlsTest, UnreadableCaFileIsAUsageError) {
+  Ran r = Run(OverTls(kKioskToken, {"kiosk", "services"},
+                      server_.dir() + "/no-such-ca.pem"));
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("--tls-ca")));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
@@ -18,6 +19,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 using Clock = std::chrono::steady_clock;
 
 bool SameName(const std::string& a, const std::string& b) {
@@ -42,13 +44,70 @@ bool RunUntil(asio::io_context& io, tcp::socket& socket, const bool& done,
   return false;
 }
 
-bool Connect(tcp::socket& socket, int port, std::string* error) {
+// One connection to the server, plain or TLS.
+struct Connection {
+  asio::io_context io;
+  tcp::socket socket{io};
+  std::optional<ssl::context> context;
+  std::optional<ssl::stream<tcp::socket&>> tls;
+
+  // Runs `io(stream)` on the TLS stream when there is one, else the socket.
+  template <typename Io>
+  void With(Io io_on) {
+    if (tls) {
+      io_on(*tls);
+    } else {
+      io_on(socket);
+    }
+  }
+};
+
+// Connects to 127.0.0.1:<port> and, with `tls`, shakes hands (within
+// `deadline`) checking the server's certificate.
+bool Connect(Connection& connection, int port,
+             const std::optional<HttpTls>& tls, Clock::time_point deadline,
+             std::string* error) {
   beast::error_code ec;
-  socket.connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"),
-                               static_cast<uint16_t>(port)),
-                 ec);
-  if (ec) *error = "connect: " + ec.message();
-  return !ec;
+  connection.socket.connect(
+      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"),
+                    static_cast<uint16_t>(port)),
+      ec);
+  if (ec) {
+    *error = "connect: " + ec.message();
+    return false;
+  }
+  if (!tls) return true;
+  connection.context.emplace(ssl::context::tls_client);
+  connection.context->load_verify_file(tls->ca_path, ec);
+  if (ec) {
+    *error = "CA file " + tls->ca_path + ": " + ec.message();
+    return false;
+  }
+  connection.context->set_verify_mode(ssl::verify_peer);
+  connection.tls.emplace(connection.socket, *connection.context);
+  SSL_set_tlsext_host_name(connection.tls->native_handle(), tls->host.c_str());
+  connection.tls->set_verify_callback(ssl::host_name_verification(tls->host));
+  bool done = false;
+  connection.tls->async_handshake(ssl::stream_base::client,
+                                  [&](beast::error_code handshake) {
+                                    ec = handshake;
+                                    done = true;
+                                  });
+  connection.io.restart();
+  connection.io.run_until(deadline);
+  if (!done) {
+    beast::error_code ignored;
+    connection.socket.cancel(ignored);
+    connection.io.restart();
+    connection.io.run();
+    *error = "TLS handshake: no answer in time";
+    return false;
+  }
+  if (ec) {
+    *error = "TLS handshake: " + ec.message();
+    return false;
+  }
+  return true;
 }
 
 http::request<http::string_body> MakeRequest(const std::string& method,
@@ -94,19 +153,19 @@ std::string HttpReply::Header(const std::string& name) const {
 // ---------------------------------------------------------------------------
 // HttpClient
 
-struct HttpClient::Impl {
-  asio::io_context io;
-  tcp::socket socket{io};
+struct HttpClient::Impl : Connection {
   beast::flat_buffer buffer;
   std::chrono::milliseconds deadline;
   std::string connect_error;
   bool connected = false;
 };
 
-HttpClient::HttpClient(int port, std::chrono::milliseconds deadline)
+HttpClient::HttpClient(int port, std::chrono::milliseconds deadline,
+                       std::optional<HttpTls> tls)
     : impl_(std::make_unique<Impl>()) {
   impl_->deadline = deadline;
-  impl_->connected = Connect(impl_->socket, port, &impl_->connect_error);
+  impl_->connected = Connect(*impl_, port, tls, Clock::now() + deadline,
+                             &impl_->connect_error);
 }
 
 HttpClient::~HttpClient() = default;
@@ -135,9 +194,11 @@ HttpReply HttpClient::Send(const std::string& method, const std::string& target,
       MakeRequest(method, target, body, fields);
   bool written = false;
   beast::error_code write_error;
-  http::async_write(impl_->socket, request, [&](beast::error_code ec, size_t) {
-    write_error = ec;
-    written = true;
+  impl_->With([&](auto& stream) {
+    http::async_write(stream, request, [&](beast::error_code ec, size_t) {
+      write_error = ec;
+      written = true;
+    });
   });
   if (!RunUntil(impl_->io, impl_->socket, written, deadline)) {
     reply.error = "the request was not sent in time";
@@ -147,11 +208,13 @@ HttpReply HttpClient::Send(const std::string& method, const std::string& target,
   parser.body_limit(64 << 20);
   bool read = false;
   beast::error_code read_error;
-  http::async_read(impl_->socket, impl_->buffer, parser,
-                   [&](beast::error_code ec, size_t) {
-                     read_error = ec;
-                     read = true;
-                   });
+  impl_->With([&](auto& stream) {
+    http::async_read(stream, impl_->buffer, parser,
+                     [&](beast::error_code ec, size_t) {
+                       read_error = ec;
+                       read = true;
+                     });
+  });
   if (!RunUntil(impl_->io, impl_->socket, read, deadline)) {
     reply.error = "no answer in time";
     return reply;
@@ -176,12 +239,14 @@ bool HttpClient::ClosedByServer(std::chrono::milliseconds wait) {
   bool done = false;
   beast::error_code error;
   size_t got = 0;
-  impl_->socket.async_read_some(asio::buffer(byte),
-                                [&](beast::error_code ec, size_t n) {
-                                  error = ec;
-                                  got = n;
-                                  done = true;
-                                });
+  impl_->With([&](auto& stream) {
+    stream.async_read_some(asio::buffer(byte),
+                           [&](beast::error_code ec, size_t n) {
+                             error = ec;
+                             got = n;
+                             done = true;
+                           });
+  });
   if (!RunUntil(impl_->io, impl_->socket, done, Clock::now() + wait)) {
     return false;
   }
@@ -191,28 +256,29 @@ bool HttpClient::ClosedByServer(std::chrono::milliseconds wait) {
 // ---------------------------------------------------------------------------
 // SseStream
 
-struct SseStream::Impl {
-  asio::io_context io;
-  tcp::socket socket{io};
+struct SseStream::Impl : Connection {
   beast::flat_buffer buffer;
 };
 
 SseStream::SseStream(int port, const std::string& target,
                      const HttpFields& fields,
-                     std::chrono::milliseconds deadline_after)
+                     std::chrono::milliseconds deadline_after,
+                     std::optional<HttpTls> tls)
     : impl_(std::make_unique<Impl>()) {
-  if (!Connect(impl_->socket, port, &error_)) {
+  const Clock::time_point deadline = Clock::now() + deadline_after;
+  if (!Connect(*impl_, port, tls, deadline, &error_)) {
     ended_ = true;
     return;
   }
-  const Clock::time_point deadline = Clock::now() + deadline_after;
   http::request<http::string_body> request =
       MakeRequest("GET", target, "", fields);
   bool written = false;
   beast::error_code error;
-  http::async_write(impl_->socket, request, [&](beast::error_code ec, size_t) {
-    error = ec;
-    written = true;
+  impl_->With([&](auto& stream) {
+    http::async_write(stream, request, [&](beast::error_code ec, size_t) {
+      error = ec;
+      written = true;
+    });
   });
   if (!RunUntil(impl_->io, impl_->socket, written, deadline) || error) {
     error_ = "the request was not sent: " + error.message();
@@ -221,11 +287,13 @@ SseStream::SseStream(int port, const std::string& target,
   }
   http::response_parser<http::string_body> parser;
   bool read = false;
-  http::async_read_header(impl_->socket, impl_->buffer, parser,
-                          [&](beast::error_code ec, size_t) {
-                            error = ec;
-                            read = true;
-                          });
+  impl_->With([&](auto& stream) {
+    http::async_read_header(stream, impl_->buffer, parser,
+                            [&](beast::error_code ec, size_t) {
+                              error = ec;
+                              read = true;
+                            });
+  });
   if (!RunUntil(impl_->io, impl_->socket, read, deadline) || error) {
     error_ = "no answer: " + error.message();
     ended_ = true;
@@ -237,11 +305,13 @@ SseStream::SseStream(int port, const std::string& target,
   if (status_ != 200) {
     // An ordinary answer with a length: read all of it.
     read = false;
-    http::async_read(impl_->socket, impl_->buffer, parser,
-                     [&](beast::error_code ec, size_t) {
-                       error = ec;
-                       read = true;
-                     });
+    impl_->With([&](auto& stream) {
+      http::async_read(stream, impl_->buffer, parser,
+                       [&](beast::error_code ec, size_t) {
+                         error = ec;
+                         read = true;
+                       });
+    });
     if (!RunUntil(impl_->io, impl_->socket, read, deadline) || error) {
       error_ = "the answer's body did not come: " + error.message();
     }
@@ -265,12 +335,14 @@ bool SseStream::ReadMore(Clock::time_point deadline) {
   bool done = false;
   beast::error_code error;
   size_t got = 0;
-  impl_->socket.async_read_some(asio::buffer(bytes),
-                                [&](beast::error_code ec, size_t n) {
-                                  error = ec;
-                                  got = n;
-                                  done = true;
-                                });
+  impl_->With([&](auto& stream) {
+    stream.async_read_some(asio::buffer(bytes),
+                           [&](beast::error_code ec, size_t n) {
+                             error = ec;
+                             got = n;
+                             done = true;
+                           });
+  });
   if (!RunUntil(impl_->io, impl_->socket, done, deadline)) return false;
   pending_.append(bytes.data(), got);
   raw_.append(bytes.data(), got);

@@ -7,6 +7,9 @@
 //                               R"({"hallId": "it-hall"})", kKioskToken);
 //   EXPECT_EQ(reply.status, 200) << reply.body;
 //
+//   HttpClient https(server.http_port(), std::chrono::seconds(5),
+//                    HttpTls{.ca_path = certificates.ca_path()});
+//
 //   SseStream events(server.http_port(), "/events?hall=it-hall",
 //                    {{"Authorization", "Bearer it-display-token"}});
 //   ASSERT_EQ(events.status(), 200) << events.body();
@@ -18,6 +21,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +31,13 @@
 namespace qcall::testing {
 
 using HttpFields = std::vector<std::pair<std::string, std::string>>;
+
+// HTTPS: the server's certificate must be signed by a CA of `ca_path` (PEM)
+// and name `host`, which is also sent as the TLS server name (SNI).
+struct HttpTls {
+  std::string ca_path;
+  std::string host = "localhost";
+};
 
 struct HttpReply {
   // 0 when no answer came; `error` then says why.
@@ -46,8 +57,11 @@ struct HttpReply {
 // request succeeds only when the server kept the connection alive.
 class HttpClient {
  public:
+  // With `tls`, over HTTPS; a failed handshake leaves every request failed
+  // with `error` saying why.
   explicit HttpClient(
-      int port, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+      int port, std::chrono::milliseconds deadline = std::chrono::seconds(5),
+      std::optional<HttpTls> tls = std::nullopt);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -83,7 +97,8 @@ class SseStream {
   // Connects, sends GET `target` with `fields` and reads the answer's head
   // (for an answer other than 200, the whole answer).
   SseStream(int port, const std::string& target, const HttpFields& fields = {},
-            std::chrono::milliseconds deadline = std::chrono::seconds(5));
+            std::chrono::milliseconds deadline = std::chrono::seconds(5),
+            std::optional<HttpTls> tls = std::nullopt);
   ~SseStream();
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;

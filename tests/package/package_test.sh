@@ -98,6 +98,56 @@ kill "${qcalld_pid}"
 wait "${qcalld_pid}" || fail "qcalld did not stop cleanly on SIGTERM"
 qcalld_pid=""
 
+# --- As the operator is told to run it: a token made by the packaged qcall
+# and stored as its hash, TLS from /etc/qcall/tls handed over as systemd
+# credentials (relative --tls-cert/--tls-key in $CREDENTIALS_DIRECTORY).
+[ "$(stat -c %a "${root}/etc/qcall/tls")" = 700 ] \
+  || fail "/etc/qcall/tls mode $(stat -c %a "${root}/etc/qcall/tls")"
+"${root}/usr/bin/qcall" admin hash-token --new >"${work}/token" || fail "qcall admin hash-token --new"
+token=$(sed -n 1p "${work}/token")
+cp "${root}/etc/qcall/halls.textproto" "${work}/halls.textproto"
+echo "tokens { $(sed -n 2p "${work}/token") role: ROLE_KIOSK halls: \"example-hall\" name: \"kiosk 1\" }" \
+  >>"${work}/halls.textproto"
+(cd "${work}" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+   -keyout ca.key -out ca.pem -subj '/CN=package test CA' \
+ && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+   -out server.csr -subj '/CN=localhost' \
+ && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext \
+ && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+   -extfile server.ext -out server.pem) >"${work}/openssl.log" 2>&1 \
+  || fail "openssl: $(cat "${work}/openssl.log")"
+credentials="${work}/credentials"
+mkdir -m 700 "${credentials}"
+cp "${work}/server.pem" "${credentials}/tls_cert.pem"
+cp "${work}/server.key" "${credentials}/tls_key.pem"
+rm -f "${work}/ports"
+CREDENTIALS_DIRECTORY="${credentials}" "${root}/usr/bin/qcalld" --config "${work}/halls.textproto" \
+  --data "${state}" --listen 127.0.0.1:0 --http 127.0.0.1:0 --port-file "${work}/ports" \
+  --tls-cert tls_cert.pem --tls-key tls_key.pem >"${work}/qcalld-tls.log" 2>&1 &
+qcalld_pid=$!
+for _ in $(seq 100); do
+  [ -f "${work}/ports" ] && break
+  kill -0 "${qcalld_pid}" 2>/dev/null || { cat "${work}/qcalld-tls.log"; fail "qcalld with TLS exited"; }
+  sleep 0.1
+done
+[ -f "${work}/ports" ] || fail "qcalld with TLS did not start in 10 s"
+grpc_port=$(sed -n 1p "${work}/ports")
+http_port=$(sed -n 2p "${work}/ports")
+! grep -q "plain text" "${work}/qcalld-tls.log" \
+  || fail "qcalld warns about a plain-text token: $(cat "${work}/qcalld-tls.log")"
+health=$(curl -s --cacert "${work}/ca.pem" -o /dev/null -w '%{http_code}' \
+  "https://localhost:${http_port}/healthz")
+[ "${health}" = 200 ] || fail "https /healthz answered ${health}"
+plain=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${http_port}/healthz" || true)
+[ "${plain}" = 000 ] || fail "plain http /healthz answered ${plain} on the TLS port"
+issued=$("${root}/usr/bin/qcall" --server "localhost:${grpc_port}" --tls-ca "${work}/ca.pem" \
+  --hall example-hall --token "${token}" kiosk issue BILL) || fail "qcall kiosk issue over TLS: ${issued}"
+grep -q '^A001 ' <<<"${issued}" || fail "qcall kiosk issue printed ${issued}"
+kill "${qcalld_pid}"
+wait "${qcalld_pid}" || fail "qcalld with TLS did not stop cleanly on SIGTERM"
+qcalld_pid=""
+echo "hashed token over TLS, from credentials: ok"
+
 # --- The unit, checked by systemd against the unpacked root (with the
 # host's own units for the targets it names).
 if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
