@@ -217,36 +217,38 @@ void CounterLoop(int window, unsigned seed, Target* target,
               return Step(a, window, rid, &v1::Counter::Stub::CallNext);
             },
             &called)) {
-      continue;
+      return;  // Stopping, or refused: the window's state is unknown.
     }
     if (!called.has_ticket()) {
       Pause(10);  // Nobody waits.
       continue;
     }
     const int choice = std::uniform_int_distribution<int>(0, 99)(random);
+    bool ok = true;
     if (choice < 60) {
       if (!Acknowledge(target, &api, &generation, stop, record, "StartServing",
                        id + "serve", [&](Api& a, const std::string& rid) {
                          return Step(a, window, rid,
                                      &v1::Counter::Stub::StartServing);
                        })) {
-        continue;
+        return;
       }
-      Acknowledge(target, &api, &generation, stop, record, "Complete",
-                  id + "complete", [&](Api& a, const std::string& rid) {
-                    v1::CompleteRequest r;
-                    r.set_hall_id(kHall);
-                    r.set_window(window);
-                    r.set_rating(5);
-                    r.set_request_id(rid);
-                    return a.Call(&a.counter, &v1::Counter::Stub::Complete,
-                                  kCounterToken, r);
-                  });
+      ok = Acknowledge(target, &api, &generation, stop, record, "Complete",
+                       id + "complete", [&](Api& a, const std::string& rid) {
+                         v1::CompleteRequest r;
+                         r.set_hall_id(kHall);
+                         r.set_window(window);
+                         r.set_rating(5);
+                         r.set_request_id(rid);
+                         return a.Call(&a.counter, &v1::Counter::Stub::Complete,
+                                       kCounterToken, r);
+                       });
     } else if (choice < 75) {
-      Acknowledge(target, &api, &generation, stop, record, "NoShow",
-                  id + "noshow", [&](Api& a, const std::string& rid) {
-                    return Step(a, window, rid, &v1::Counter::Stub::NoShow);
-                  });
+      ok =
+          Acknowledge(target, &api, &generation, stop, record, "NoShow",
+                      id + "noshow", [&](Api& a, const std::string& rid) {
+                        return Step(a, window, rid, &v1::Counter::Stub::NoShow);
+                      });
     } else {
       // To another service, or to another window's own line.
       v1::TransferRequest r;
@@ -265,13 +267,14 @@ void CounterLoop(int window, unsigned seed, Target* target,
         }
         r.set_to_window(to);
       }
-      Acknowledge(target, &api, &generation, stop, record, "Transfer",
-                  id + "transfer", [&](Api& a, const std::string& rid) {
-                    r.set_request_id(rid);
-                    return a.Call(&a.counter, &v1::Counter::Stub::Transfer,
-                                  kCounterToken, r);
-                  });
+      ok = Acknowledge(target, &api, &generation, stop, record, "Transfer",
+                       id + "transfer", [&](Api& a, const std::string& rid) {
+                         r.set_request_id(rid);
+                         return a.Call(&a.counter, &v1::Counter::Stub::Transfer,
+                                       kCounterToken, r);
+                       });
     }
+    if (!ok) return;  // The window's state is unknown.
   }
 }
 
