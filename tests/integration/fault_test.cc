@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -39,6 +40,15 @@ struct Fault {
   std::string what;   // What the refusal's message names.
 };
 
+// ASAN_OPTIONS for a server built with AddressSanitizer, whose runtime
+// must otherwise come first in the list of libraries, before the shim.
+std::string AsanOptions() {
+  const char* options = std::getenv("ASAN_OPTIONS");
+  std::string value = options != nullptr ? options : "";
+  if (!value.empty()) value += ":";
+  return "ASAN_OPTIONS=" + value + "verify_asan_link_order=0";
+}
+
 // A qcalld whose journal files fail as `fault` says while `control()`
 // exists.
 class FaultyServer {
@@ -52,7 +62,7 @@ class FaultyServer {
                          "QCALL_FAULT_PATH=journal.sqlite",
                          "QCALL_FAULT_OPS=" + fault.ops,
                          "QCALL_FAULT_ERRNO=" + fault.error,
-                         "QCALL_FAULT_CONTROL=" + control_}}) {
+                         "QCALL_FAULT_CONTROL=" + control_, AsanOptions()}}) {
     std::filesystem::remove(control_);
   }
   ~FaultyServer() { std::filesystem::remove(control_); }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #ifndef QCALLD_PATH
@@ -120,7 +122,16 @@ std::string QcalldProcess::Log() const {
   argv.push_back(nullptr);
   std::vector<std::string> env_entries = options_.env;
   std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view variable(*e);
+    const bool replaced = std::any_of(
+        env_entries.begin(), env_entries.end(), [&](const std::string& entry) {
+          const size_t name = entry.find('=');
+          return variable.substr(0, variable.find('=')) ==
+                 std::string_view(entry).substr(0, name);
+        });
+    if (!replaced) envp.push_back(*e);
+  }
   for (std::string& entry : env_entries) envp.push_back(entry.data());
   envp.push_back(nullptr);
   const int log = open((dir_ + "/qcalld.log").c_str(),

@@ -43,7 +43,7 @@ struct QcalldOptions {
   int heartbeat_timeout_seconds = 0;
   std::vector<std::string> extra_args = {};
   // "NAME=VALUE" entries added to the server's environment
-  // ("LD_PRELOAD=...").
+  // ("LD_PRELOAD=..."), each replacing the variable of that name.
   std::vector<std::string> env = {};
 };
 
