@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #ifndef QCALLD_PATH
@@ -118,6 +120,20 @@ std::string QcalldProcess::Log() const {
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_entries = options_.env;
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view variable(*e);
+    const bool replaced = std::any_of(
+        env_entries.begin(), env_entries.end(), [&](const std::string& entry) {
+          const size_t name = entry.find('=');
+          return variable.substr(0, variable.find('=')) ==
+                 std::string_view(entry).substr(0, name);
+        });
+    if (!replaced) envp.push_back(*e);
+  }
+  for (std::string& entry : env_entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const int log = open((dir_ + "/qcalld.log").c_str(),
                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) return ::testing::AssertionFailure() << "cannot open the log";
@@ -135,7 +151,7 @@ std::string QcalldProcess::Log() const {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(log);

@@ -42,6 +42,9 @@ struct QcalldOptions {
   int snapshot_every = 0;
   int heartbeat_timeout_seconds = 0;
   std::vector<std::string> extra_args = {};
+  // "NAME=VALUE" entries added to the server's environment
+  // ("LD_PRELOAD=..."), each replacing the variable of that name.
+  std::vector<std::string> env = {};
 };
 
 class QcalldProcess {
