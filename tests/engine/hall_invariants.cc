@@ -428,10 +428,15 @@ class InvariantChecker::Impl {
                             t.window() - 1);
       }
     }
+    // A Configure may lower a limit below what a ticket already used, so
+    // the bound is the highest limit in force since the checker began.
     const v1::Policy& policy = config_->policy();
-    const int max_recalls = policy.has_max_recalls() ? policy.max_recalls() : 2;
-    const int max_requeues =
-        policy.has_max_requeues() ? policy.max_requeues() : 1;
+    recall_limit_ = std::max(
+        recall_limit_, policy.has_max_recalls() ? policy.max_recalls() : 2);
+    requeue_limit_ = std::max(
+        requeue_limit_, policy.has_max_requeues() ? policy.max_requeues() : 1);
+    const int max_recalls = recall_limit_;
+    const int max_requeues = requeue_limit_;
     for (const auto& t : state.tickets()) {
       if (t.recalls() > max_recalls || t.requeues() > max_requeues) {
         return absl::StrCat("(d) ticket id ", t.id(), " was recalled ",
@@ -642,6 +647,8 @@ class InvariantChecker::Impl {
   std::map<std::string, bool> callable_;                          // day/number
   std::set<AlarmKey> alarms_;
   std::map<std::string, int> board_waiting_;  // service code -> waiting
+  int recall_limit_ = 0;
+  int requeue_limit_ = 0;
 };
 
 InvariantChecker::InvariantChecker(const v1::HallConfig& config)

@@ -52,8 +52,8 @@ class InvariantChecker {
   std::string After(const Hall& hall, const v1::Command& command,
                     absl::Time now, const absl::Status& status,
                     const Hall::Outcome& out, const v1::HallState& before,
-                    const std::string& before_bytes,
-                    const v1::HallState& after, const std::string& after_bytes);
+                    const std::string& before_bytes, const v1::HallState& after,
+                    const std::string& after_bytes);
 
  private:
   class Impl;
