@@ -105,15 +105,21 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
+                                                   absl::string_view origin) {
   v1::ServerConfig config;
-  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is not a valid qcall.v1.ServerConfig textproto"));
+  if (!google::protobuf::TextFormat::ParseFromString(std::string(text),
+                                                     &config)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, " is not a valid qcall.v1.ServerConfig textproto"));
   }
   RETURN_IF_ERROR(ValidateServerConfig(config));
   return config;
+}
+
+absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  return ParseServerConfig(text, path);
 }
 
 absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
