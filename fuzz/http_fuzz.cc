@@ -76,7 +76,17 @@ void Exchange(const uint8_t* data, size_t size) {
   address.sin_port = htons(static_cast<uint16_t>(http_port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    Fail(std::string("connect: ") + std::strerror(errno));
+    // A signal (the speech cache's espeak-ng ending: SIGCHLD) may cut the
+    // wait short; the connection then completes on its own.
+    int error = errno;
+    if (error == EINTR) {
+      pollfd w{.fd = fd, .events = POLLOUT, .revents = 0};
+      while (poll(&w, 1, 1000) < 0 && errno == EINTR) {
+      }
+      socklen_t size = sizeof error;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    }
+    if (error != 0) Fail(std::string("connect: ") + std::strerror(error));
   }
   // Closed with a reset, so the thousands of connections a second leave no
   // TIME_WAIT behind to use up the loopback's ports.

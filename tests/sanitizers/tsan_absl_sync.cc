@@ -9,8 +9,12 @@
 // the PLT). Each calls the library's method (dlsym RTLD_NEXT) and tells TSan
 // what it did: __tsan_release on the object before it lets go (unlock,
 // notify, the unlock inside a wait), __tsan_acquire after it takes hold
-// (lock, the relock after a wait, a notification seen). So TSan sees exactly
-// the happens-before edges the primitives give, and nothing more.
+// (lock, the relock after a wait, a notification seen). So TSan sees the
+// happens-before edges the primitives give. Conditions (LockWhen, Await) are
+// evaluated inside the library with the mutex held, by the waiter or by
+// whoever unlocks: each is wrapped in one that first acquires the mutex,
+// and a waiter releases the mutex before it starts to wait, so its Condition
+// (built on its stack) is seen by whoever evaluates it.
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
 
@@ -47,6 +51,20 @@ using absl::Duration;
 using absl::Mutex;
 using absl::Notification;
 using absl::Time;
+
+// A waiter's Condition, evaluated only after acquiring its mutex.
+struct Guarded {
+  const Condition* condition;
+  Mutex* mu;
+};
+
+// This file is built without -fsanitize=thread (CMakeLists.txt): the
+// evaluator reads the Guarded and its Condition, built on the waiter's
+// stack, before the acquire that orders them.
+bool EvalGuarded(Guarded* guarded) {
+  __tsan_acquire(guarded->mu);
+  return guarded->condition->Eval();
+}
 
 }  // namespace
 
@@ -93,14 +111,18 @@ bool Mutex::ReaderTryLock() {
 void Mutex::LockWhen(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>(
       QCALL_ABSL("5Mutex8LockWhenERKNS0_9ConditionE"));
-  real(this, cond);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  real(this, Condition(&EvalGuarded, &guarded));
   __tsan_acquire(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>(
       QCALL_ABSL("5Mutex14ReaderLockWhenERKNS0_9ConditionE"));
-  real(this, cond);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  real(this, Condition(&EvalGuarded, &guarded));
   __tsan_acquire(this);
 }
 
@@ -108,7 +130,9 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static auto real =
       Real<bool (*)(Mutex*, const Condition&, Duration)>(QCALL_ABSL(
           "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE"));
-  const bool met = real(this, cond, timeout);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), timeout);
   __tsan_acquire(this);  // Held either way.
   return met;
 }
@@ -116,7 +140,9 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       QCALL_ABSL("5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE"));
-  const bool met = real(this, cond, deadline);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), deadline);
   __tsan_acquire(this);
   return met;
 }
@@ -125,7 +151,9 @@ bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       QCALL_ABSL("5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_"
                  "8DurationE"));
-  const bool met = real(this, cond, timeout);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), timeout);
   __tsan_acquire(this);
   return met;
 }
@@ -134,7 +162,9 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       QCALL_ABSL("5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_"
                  "4TimeE"));
-  const bool met = real(this, cond, deadline);
+  __tsan_release(this);  // Unlockers evaluate its Condition.
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), deadline);
   __tsan_acquire(this);
   return met;
 }
@@ -142,16 +172,20 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
 void Mutex::Await(const Condition& cond) {
   static auto real = Real<void (*)(Mutex*, const Condition&)>(
       QCALL_ABSL("5Mutex5AwaitERKNS0_9ConditionE"));
+  Guarded guarded{&cond, this};
+  const Condition guarded_condition(&EvalGuarded, &guarded);
   __tsan_release(this);
-  real(this, cond);
+  real(this, guarded_condition);
   __tsan_acquire(this);
 }
 
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       QCALL_ABSL("5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE"));
+  Guarded guarded{&cond, this};
+  const Condition guarded_condition(&EvalGuarded, &guarded);
   __tsan_release(this);
-  const bool met = real(this, cond, timeout);
+  const bool met = real(this, guarded_condition, timeout);
   __tsan_acquire(this);
   return met;
 }
@@ -159,8 +193,10 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       QCALL_ABSL("5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE"));
+  Guarded guarded{&cond, this};
+  const Condition guarded_condition(&EvalGuarded, &guarded);
   __tsan_release(this);
-  const bool met = real(this, cond, deadline);
+  const bool met = real(this, guarded_condition, deadline);
   __tsan_acquire(this);
   return met;
 }
