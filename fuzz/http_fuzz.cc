@@ -83,8 +83,8 @@ void Exchange(const uint8_t* data, size_t size) {
       pollfd w{.fd = fd, .events = POLLOUT, .revents = 0};
       while (poll(&w, 1, 1000) < 0 && errno == EINTR) {
       }
-      socklen_t size = sizeof error;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
+      socklen_t length = sizeof error;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
     }
     if (error != 0) Fail(std::string("connect: ") + std::strerror(error));
   }
