@@ -62,8 +62,13 @@ struct Guarded {
 // evaluator reads the Guarded and its Condition, built on the waiter's
 // stack, before the acquire that orders them.
 bool EvalGuarded(Guarded* guarded) {
+  // The evaluation is a critical section of its own: the mutex is held, and
+  // whoever takes it next must see the reads (the waiter may then sleep
+  // without another release).
   __tsan_acquire(guarded->mu);
-  return guarded->condition->Eval();
+  const bool met = guarded->condition->Eval();
+  __tsan_release(guarded->mu);
+  return met;
 }
 
 }  // namespace
