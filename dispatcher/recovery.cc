@@ -97,9 +97,16 @@ absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
                                                   hall_id, " does not parse"));
         }
         // Its status is what the command answered live; only what it did
-        // matters here.
+        // matters here. Only commands that did something are journaled, so
+        // one that does nothing now means the state diverged, as start-up
+        // (HallRuntime::Replay) says too.
         (void)stored.hall.Apply(
             command, absl::FromUnixMillis(record.at_unix_ms), &outcome);
+        if (outcome.events().empty()) {
+          return absl::DataLossError(absl::StrCat(
+              "journal record ", record.index, " of hall ", hall_id,
+              " changed nothing on replay; the state has diverged"));
+        }
         stored.index = record.index;
         stored.at_unix_ms = record.at_unix_ms;
         return absl::OkStatus();

@@ -170,15 +170,16 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   return ValidateServerConfig(config, ConfigPlaces());
 }
 
-absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
+                                                   absl::string_view origin) {
+  const std::string path(origin);
   v1::ServerConfig config;
   google::protobuf::TextFormat::Parser parser;
   google::protobuf::TextFormat::ParseInfoTree tree;
   FirstParseError error;
   parser.WriteLocationsTo(&tree);
   parser.RecordErrorsTo(&error);
-  if (!parser.ParseFromString(text, &config)) {
+  if (!parser.ParseFromString(std::string(text), &config)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":", error.error(),
                      " (not a valid qcall.v1.ServerConfig textproto)"));
@@ -195,6 +196,11 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
   RETURN_IF_ERROR(ValidateServerConfig(
       config, ConfigPlaces{.hall = place("halls"), .token = place("tokens")}));
   return config;
+}
+
+absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  return ParseServerConfig(text, path);
 }
 
 absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(

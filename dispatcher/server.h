@@ -68,6 +68,9 @@ struct ServerOptions {
 // Reads and checks a textproto ServerConfig: halls valid, hall ids and
 // tokens unique, every token with a role, a name and halls.
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path);
+// The same for the text of one; `origin` names it in the error.
+absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
+                                                   absl::string_view origin);
 absl::Status ValidateServerConfig(const v1::ServerConfig& config);
 
 class QcallServer {

@@ -53,6 +53,38 @@ v1::HallConfig SmallHallConfig() {
   return c;
 }
 
+v1::HallConfig VariedHallConfig(uint64_t seed) {
+  v1::HallConfig config = SmallHallConfig();
+  switch (seed % 3) {
+    case 1: {
+      v1::Policy* p = config.mutable_policy();
+      p->set_no_show_timeout_seconds(90);
+      p->set_max_requeues(2);
+      p->set_requeue_offset(1);
+      p->set_max_recalls(1);
+      p->set_priority_interleave(1);
+      break;
+    }
+    case 2: {
+      v1::Policy* p = config.mutable_policy();
+      p->set_ageing_percent(50);
+      p->set_requeue_offset(0);
+      p->set_priority_interleave(0);
+      config.mutable_windows(0)->mutable_serves(0)->set_weight(300);
+      config.mutable_windows(1)->mutable_serves(1)->set_weight(700);
+      v1::StandbyClerk* standby = config.add_standby_clerks();
+      standby->set_clerk_id("standby-2");
+      standby->add_windows(1);
+      standby->add_windows(2);
+      config.set_min_open_windows(3);
+      break;
+    }
+    default:
+      break;
+  }
+  return config;
+}
+
 absl::Time ShanghaiTime(int hour, int minute, int second) {
   return absl::FromCivil(absl::CivilSecond(2026, 11, 27, hour, minute, second),
                          LoadZone("Asia/Shanghai"));

@@ -7,6 +7,7 @@
 #ifndef QCALL_TESTS_ENGINE_TEST_HALL_H_
 #define QCALL_TESTS_ENGINE_TEST_HALL_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ absl::TimeZone LoadZone(absl::string_view name);
 // Two services (BILL "A", SIM "B"), windows 1-4 (1, 2 serve both, 3 only
 // BILL, 4 only SIM), minimum 2 open, open 08:30-18:00 every day, Shanghai.
 v1::HallConfig SmallHallConfig();
+
+// SmallHallConfig varied by `seed % 3`: 0 as is; 1 with a no-show timeout
+// and tighter requeue, recall and interleave limits; 2 with ageing, weights,
+// a second standby clerk and a minimum of 3 (the random sequences and the
+// command fuzzer cover each).
+v1::HallConfig VariedHallConfig(uint64_t seed);
 
 // The given local time on Friday 2026-11-27 in Shanghai.
 absl::Time ShanghaiTime(int hour, int minute, int second = 0);
