@@ -121,6 +121,13 @@ int main(int argc, char** argv) {
                  "a connection that misses it is closed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  double grpc_handshake_timeout = 10;
+  app.add_option("--grpc-handshake-timeout", grpc_handshake_timeout,
+                 "seconds for a gRPC connection's handshake (TLS, HTTP/2 "
+                 "preface and settings); a connection that misses it is "
+                 "closed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--kiosk-issues-per-minute", options.kiosk_issues_per_minute,
                  "tickets a kiosk token may issue a minute, unless its "
                  "config sets issues_per_minute (0: no limit)")
@@ -174,6 +181,10 @@ int main(int argc, char** argv) {
       std::max(std::chrono::milliseconds(1),
                std::chrono::milliseconds(
                    static_cast<int64_t>(http_head_timeout * 1000)));
+  options.grpc_handshake_timeout =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::milliseconds(
+                   static_cast<int64_t>(grpc_handshake_timeout * 1000)));
 
 #ifdef NDEBUG
   // Debian's Abseil checks every mutex for deadlock cycles; gRPC pays for it

@@ -348,6 +348,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(std::min<int64_t>(options.grpc_handshake_timeout.count(),
+                                         INT32_MAX)));
   builder.RegisterService(server->kiosk_.get());
   builder.RegisterService(server->counter_.get());
   builder.RegisterService(server->display_.get());

@@ -62,6 +62,10 @@ struct ServerOptions {
   // Time for an HTTP request's head to arrive (from the connection's start
   // or the end of the previous answer); a late connection is closed.
   std::chrono::milliseconds http_head_timeout = std::chrono::seconds(10);
+  // Time for a gRPC connection's handshake (TLS, and the client's HTTP/2
+  // preface and settings); a connection that sends nothing is closed then
+  // instead of after gRPC's default two minutes.
+  std::chrono::milliseconds grpc_handshake_timeout = std::chrono::seconds(10);
   RuntimeOptions runtime;
 };
 

@@ -380,6 +380,40 @@ int IdleConnection(int port, const char* from) {
   return fd;
 }
 
+// Whether the server closes `fd` within `within` (whatever it sent first:
+// a gRPC server sends its HTTP/2 settings at once).
+bool ClosedWithin(int fd, milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 100) != 1) continue;
+    char buffer[4096];
+    if (read(fd, buffer, sizeof buffer) <= 0) return true;
+  }
+  return false;
+}
+
+// --grpc-handshake-timeout: a TCP connection to the gRPC port that never
+// sends the HTTP/2 preface is closed at the deadline (gRPC's default is two
+// minutes, so a flood of them would hold the server's sockets that long),
+// while a client that connected properly before it keeps working after it.
+TEST(QcalldGrpcPortTest, ASilentConnectionIsClosedAtTheHandshakeDeadline) {
+  QcalldOptions options = WithHttp();
+  options.extra_args.insert(options.extra_args.end(),
+                            {"--grpc-handshake-timeout", "1"});
+  QcalldProcess server(options);
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  ASSERT_OK(api.Issue("BILL"));
+  const int silent = IdleConnection(server.port(), "127.0.0.2");
+  ASSERT_GE(silent, 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClosedWithin(silent, milliseconds(4000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(800));
+  close(silent);
+  EXPECT_OK(api.Issue("BILL"));
+}
+
 // Whether the server answered `fd` with a 503 and closed it within 3 s.
 bool Refused(int fd) {
   std::string received;
