@@ -59,45 +59,6 @@ void Pause(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-// The channel to the current server; a restart swaps it.
-class Target {
- public:
-  void Set(std::shared_ptr<grpc::Channel> channel) {
-    std::lock_guard lock(mu_);
-    channel_ = std::move(channel);
-    ++generation_;
-  }
-  // The caller's Api, renewed when the server was restarted.
-  Api& Current(std::unique_ptr<Api>* api, uint64_t* generation) {
-    std::lock_guard lock(mu_);
-    if (*api == nullptr || *generation != generation_) {
-      *api = std::make_unique<Api>(channel_);
-      (*api)->deadline = std::chrono::seconds(3);
-      *generation = generation_;
-    }
-    return **api;
-  }
-
- private:
-  std::mutex mu_;
-  std::shared_ptr<grpc::Channel> channel_;
-  uint64_t generation_ = 0;
-};
-
-// The server went away mid-call: not acknowledged, retried.
-bool Unacknowledged(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case StatusCode::UNAVAILABLE:
-    case StatusCode::DEADLINE_EXCEEDED:
-    case StatusCode::CANCELLED:
-    case StatusCode::INTERNAL:
-    case StatusCode::UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // One acknowledged command: its request id and the reply the client got.
 struct Ack {
   std::string request_id;
@@ -141,7 +102,7 @@ class Record {
 // the retries of one command apply it at most once, so an answer other
 // than OK is a finding.
 template <typename Call>
-bool Acknowledge(Target* target, std::unique_ptr<Api>* api,
+bool Acknowledge(ServerTarget* target, std::unique_ptr<Api>* api,
                  uint64_t* generation, const std::atomic<bool>* stop,
                  Record* record, const std::string& method,
                  const std::string& request_id, Call call,
@@ -174,7 +135,7 @@ const std::map<std::string, std::string> kPrefix = {
 // Windows 1, 2 (BILL+SIM), 4 (SIM+PLAN), 5 (all): every service is served.
 const int kWindows[] = {1, 2, 4, 5};
 
-void KioskLoop(int kiosk, Target* target, const std::atomic<bool>* stop,
+void KioskLoop(int kiosk, ServerTarget* target, const std::atomic<bool>* stop,
                Record* record) {
   std::unique_ptr<Api> api;
   uint64_t generation = 0;
@@ -202,7 +163,7 @@ Api::Reply Step(Api& a, int window, const std::string& id,
   return a.Call(&a.counter, method, kCounterToken, r);
 }
 
-void CounterLoop(int window, unsigned seed, Target* target,
+void CounterLoop(int window, unsigned seed, ServerTarget* target,
                  const std::atomic<bool>* stop, Record* record) {
   std::unique_ptr<Api> api;
   uint64_t generation = 0;
@@ -282,7 +243,7 @@ void CounterLoop(int window, unsigned seed, Target* target,
 // last seq it saw.
 class Board {
  public:
-  Board(int id, Target* target) : id_(id), target_(target) {}
+  Board(int id, ServerTarget* target) : id_(id), target_(target) {}
 
   void Run() {
     std::unique_ptr<Api> api;
@@ -373,7 +334,7 @@ class Board {
   }
 
   const int id_;
-  Target* const target_;
+  ServerTarget* const target_;
   mutable std::mutex mu_;
   bool stop_ = false;
   std::unique_ptr<Watcher> watcher_;
@@ -590,7 +551,7 @@ TEST(QcalldCrashLoopTest, KillsUnderLoadLoseNothingAndBoardsMissNothing) {
       ASSERT_OK(setup.Open(w, "clerk-" + std::to_string(w)));
     }
   }
-  Target target;
+  ServerTarget target;
   target.Set(server.NewChannel());
   std::mt19937 random(g_seed);
 

@@ -26,45 +26,6 @@ namespace {
 using grpc::StatusCode;
 using Clock = std::chrono::steady_clock;
 
-// The channel to the current server; a restart swaps it.
-class Target {
- public:
-  void Set(std::shared_ptr<grpc::Channel> channel) {
-    std::lock_guard lock(mu_);
-    channel_ = std::move(channel);
-    ++generation_;
-  }
-  // The caller's Api, renewed when the server was restarted.
-  Api& Current(std::unique_ptr<Api>* api, uint64_t* generation) {
-    std::lock_guard lock(mu_);
-    if (*api == nullptr || *generation != generation_) {
-      *api = std::make_unique<Api>(channel_);
-      (*api)->deadline = std::chrono::seconds(3);
-      *generation = generation_;
-    }
-    return **api;
-  }
-
- private:
-  std::mutex mu_;
-  std::shared_ptr<grpc::Channel> channel_;
-  uint64_t generation_ = 0;
-};
-
-// The server went away mid-call: not acknowledged, may be retried.
-bool Unacknowledged(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case StatusCode::UNAVAILABLE:
-    case StatusCode::DEADLINE_EXCEEDED:
-    case StatusCode::CANCELLED:
-    case StatusCode::INTERNAL:
-    case StatusCode::UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
-}
-
 struct Issued {
   std::string request_id;
   std::string service;
@@ -94,7 +55,7 @@ void Pause(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-void KioskLoop(int kiosk, Target* target, const std::atomic<bool>* stop,
+void KioskLoop(int kiosk, ServerTarget* target, const std::atomic<bool>* stop,
                ThreadLog* log) {
   std::unique_ptr<Api> api;
   uint64_t generation = 0;
@@ -124,7 +85,7 @@ void KioskLoop(int kiosk, Target* target, const std::atomic<bool>* stop,
 
 // Runs `call` until it is acknowledged or refused; returns its last result.
 template <typename Call>
-Api::Reply Retried(Target* target, std::unique_ptr<Api>* api,
+Api::Reply Retried(ServerTarget* target, std::unique_ptr<Api>* api,
                    uint64_t* generation, const std::atomic<bool>* stop,
                    ThreadLog* log, Call call) {
   Api::Reply reply;
@@ -137,8 +98,8 @@ Api::Reply Retried(Target* target, std::unique_ptr<Api>* api,
   return reply;
 }
 
-void CounterLoop(int window, Target* target, const std::atomic<bool>* stop,
-                 ThreadLog* log) {
+void CounterLoop(int window, ServerTarget* target,
+                 const std::atomic<bool>* stop, ThreadLog* log) {
   std::unique_ptr<Api> api;
   uint64_t generation = 0;
   auto expect_done = [&](const Api::Reply& reply, const char* what) {
@@ -191,7 +152,7 @@ TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
     ASSERT_OK(setup.Open(1, "clerk-1"));
     ASSERT_OK(setup.Open(2, "clerk-2"));
   }
-  Target target;
+  ServerTarget target;
   target.Set(server.NewChannel());
 
   const unsigned seed = static_cast<unsigned>(

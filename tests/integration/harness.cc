@@ -555,4 +555,33 @@ v1::Override MakeOverride(const std::string& supervisor,
   return o;
 }
 
+void ServerTarget::Set(std::shared_ptr<grpc::Channel> channel) {
+  std::lock_guard lock(mu_);
+  channel_ = std::move(channel);
+  ++generation_;
+}
+
+Api& ServerTarget::Current(std::unique_ptr<Api>* api, uint64_t* generation) {
+  std::lock_guard lock(mu_);
+  if (*api == nullptr || *generation != generation_) {
+    *api = std::make_unique<Api>(channel_);
+    (*api)->deadline = std::chrono::seconds(3);
+    *generation = generation_;
+  }
+  return **api;
+}
+
+bool Unacknowledged(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace qcall::testing

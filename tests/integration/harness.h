@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -244,6 +245,24 @@ const v1::HallView::ServiceView* FindService(const v1::HallView& view,
 
 v1::Override MakeOverride(const std::string& supervisor,
                           const std::string& reason);
+
+// The channel to the current qcalld, for tests that kill and restart it: a
+// restart swaps it, and each thread's Api is renewed on its next call.
+class ServerTarget {
+ public:
+  void Set(std::shared_ptr<grpc::Channel> channel);
+  // The caller's Api (3 s deadline), renewed when the server was restarted.
+  Api& Current(std::unique_ptr<Api>* api, uint64_t* generation);
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_;
+  uint64_t generation_ = 0;
+};
+
+// The server went away mid-call: not acknowledged, so retried with its
+// request id.
+bool Unacknowledged(const grpc::Status& status);
 
 }  // namespace qcall::testing
 
