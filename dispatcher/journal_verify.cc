@@ -67,10 +67,18 @@ absl::Status VerifiedRecords(
                   "forged: it carries no chain value (a row written by hand)");
   }
   if (next && next->index == r.index + 1) {
+    // Swapped only if the pair, put back in order, gives both chain values:
+    // two records alike but for their index (tickets issued within one
+    // millisecond) would otherwise make an edit of the first look like a
+    // swap.
     JournalRecord moved = *next;
     moved.index = r.index;
     const std::string if_moved = chain.Next(previous, moved);
-    if (if_moved == r.chain || if_moved == next->chain) {
+    JournalRecord moved_back = r;
+    moved_back.index = next->index;
+    const std::string then = chain.Next(if_moved, moved_back);
+    if ((if_moved == r.chain && then == next->chain) ||
+        (if_moved == next->chain && then == r.chain)) {
       return Broken(hall_id, r.index,
                     absl::StrCat("out of order: it and record ", next->index,
                                  " were swapped"));

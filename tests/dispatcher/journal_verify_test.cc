@@ -317,6 +317,32 @@ TEST_F(JournalVerifyTest, TwoRowsContentsSwappedAreOutOfOrder) {
               HasSubstr("broken at record 5: out of order"));
 }
 
+// Tickets issued within one millisecond make records alike but for their
+// index; an edit of the first of two such is an edit, not a swap.
+TEST_F(JournalVerifyTest, AnEditBeforeATwinRecordIsAnEditNotASwap) {
+  {
+    auto store = SqliteJournalStore::Open(Path(), {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    v1::Command configure;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        kConfig, configure.mutable_configure()->mutable_config()));
+    v1::Command issue;
+    issue.mutable_issue_ticket()->set_service_code("BILL");
+    constexpr int64_t kAt = 1'796'000'000'000;
+    for (uint64_t i = 1; i <= 4; ++i) {
+      const v1::Command& command = i == 1 ? configure : issue;
+      ASSERT_TRUE(
+          (*store)
+              ->Commit({{"h1", i, kAt, "", command.SerializeAsString(), ""}},
+                       {})
+              .ok());
+    }
+  }
+  Sql(Path(), "UPDATE journal SET at_ms = at_ms - 86400000 WHERE idx = 2");
+  EXPECT_THAT(Audit().problem.message(),
+              HasSubstr("broken at record 2: edited"));
+}
+
 TEST_F(JournalVerifyTest, ASnapshotTruncatedAtAFieldBoundaryFailsItsChecksum) {
   Write();
   const std::string state =
