@@ -101,8 +101,12 @@ absl::StatusOr<std::string> NewToken() {
     if (n <= 0) return absl::InternalError("no random bytes from getrandom");
     got += static_cast<size_t>(n);
   }
-  return absl::WebSafeBase64Escape(
+  std::string token = absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  // One token in 64 would begin with '-', and every command line (qcall's
+  // own --token, hash-token's argument) would read it as an option.
+  if (token.front() == '-') token.front() = 'A';
+  return token;
 }
 
 int HashToken(Client& client, const HashTokenOptions& o) {
