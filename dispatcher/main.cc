@@ -133,6 +133,10 @@ int main(int argc, char** argv) {
                  "config sets issues_per_minute (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--public-url", options.public_url,
+                 "where customers reach the pages, e.g. https://q.example.cn: "
+                 "the QR code on tickets points there (a hall's public_url "
+                 "in --config wins)");
   app.add_option("--tls-cert", options.tls_cert_path,
                  "PEM certificate chain (the server's first): gRPC and HTTP "
                  "then speak TLS only. A relative path is taken from "

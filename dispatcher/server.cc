@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/recovery.h"
 #include "dispatcher/tls.h"
@@ -206,6 +207,20 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
 absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     const v1::ServerConfig& config, const ServerOptions& options) {
   RETURN_IF_ERROR(ValidateServerConfig(config));
+  if (absl::Status url = CheckPublicUrl(options.public_url); !url.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--public-url: ", url.message()));
+  }
+  if (!options.http_listen.empty() && options.public_url.empty()) {
+    for (const v1::HallConfig& hall : config.halls()) {
+      if (!hall.public_url().empty()) continue;
+      spdlog::warn(
+          "hall {}: no public_url in its config and no --public-url: the QR "
+          "code on its tickets points at the address each kiosk uses, which "
+          "a customer's phone may not reach",
+          hall.hall_id());
+    }
+  }
   if (config.demo()) {
     spdlog::warn(
         "qcalld: a demo config (demo: true): its tokens are published with "
@@ -320,7 +335,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                     self->journal_.get(), self->pool_.get(), runtime_options));
         runtime->Start();
         return runtime;
-      }};
+      },
+      std::string(absl::StripSuffix(options.public_url, "/"))};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);

@@ -57,6 +57,9 @@ struct ServerOptions {
   // Tickets a kiosk token issues a minute, unless its config says; 0: no
   // limit.
   int kiosk_issues_per_minute = 60;
+  // Where customers reach the pages ("https://q.example.cn"), for the QR
+  // code on tickets of halls whose config has no public_url of its own.
+  std::string public_url;
   // HTTP connections held at once from one client address (IPv6: /64).
   int max_http_connections_per_client = 64;
   // Time for an HTTP request's head to arrive (from the connection's start

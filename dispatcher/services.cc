@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "dispatcher/command_request.h"
 #include "dispatcher/method_policy.h"
 #include "dispatcher/recovery.h"
@@ -240,11 +241,16 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
         absl::StatusOr<Admitted> admitted =
             Admit(c_, context, "/qcall.v1.Kiosk/ListServices", r.hall_id());
         if (!admitted.ok()) return finish(admitted.status());
-        admitted->hall->Read([finish](const Hall& hall, absl::Time now) {
+        admitted->hall->Read([finish, default_url = c_.public_url](
+                                 const Hall& hall, absl::Time now) {
           const v1::HallView view = hall.View(now);
           auto out = std::make_shared<Response>();
           out->set_hall_name(view.name());
           out->set_language(view.language());
+          const std::string& own_url = hall.rules().config().public_url();
+          out->set_public_url(
+              own_url.empty() ? default_url
+                              : std::string(absl::StripSuffix(own_url, "/")));
           for (const v1::HallView::ServiceView& s : view.services()) {
             v1::ServiceStatus* status = out->add_services();
             status->set_code(s.code());

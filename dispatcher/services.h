@@ -35,6 +35,9 @@ struct ServiceContext {
       const v1::Command& configure, const std::string& request_id,
       HallRuntime::Reply reply)>
       new_hall;
+  // The default base of customer links (--public-url), for halls without
+  // one in their config.
+  std::string public_url;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
@@ -140,6 +141,7 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
     return Invalid("language is not a known language");
   }
   RETURN_IF_ERROR(CheckHours(config));
+  RETURN_IF_ERROR(CheckPublicUrl(config.public_url()));
 
   if (config.services().empty() || config.services_size() > kMaxServices) {
     return Invalid(absl::StrCat("a hall needs 1-", kMaxServices, " services"));
@@ -158,9 +160,14 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
     if (!rules.service_by_code_.emplace(s.code(), index).second) {
       return Invalid(absl::StrCat("service code ", s.code(), " appears twice"));
     }
-    if (!rules.service_by_prefix_.emplace(s.ticket_prefix(), index).second) {
+    // Keyed in upper case: a customer who types or reads "a003" means
+    // A003, so two prefixes that differ only in case would be one.
+    if (!rules.service_by_prefix_
+             .emplace(absl::AsciiStrToUpper(s.ticket_prefix()), index)
+             .second) {
       return Invalid(absl::StrCat("ticket_prefix ", s.ticket_prefix(),
-                                  " is used by two services"));
+                                  " is used by two services (ticket numbers "
+                                  "are read without regard to case)"));
     }
     ServiceRules service;
     service.code = s.code();
@@ -374,11 +381,31 @@ std::optional<std::pair<int, uint32_t>> HallRules::ParseTicketNumber(
   for (char c : digits) {
     if (!absl::ascii_isdigit(c)) return std::nullopt;
   }
-  auto it = service_by_prefix_.find(ticket.substr(0, letters));
+  auto it =
+      service_by_prefix_.find(absl::AsciiStrToUpper(ticket.substr(0, letters)));
   if (it == service_by_prefix_.end()) return std::nullopt;
   uint32_t number = 0;
   if (!absl::SimpleAtoi(digits, &number) || number == 0) return std::nullopt;
   return std::pair{it->second, number};
+}
+
+// A page is built by appending "/t/<hall>/<number>", so a query, a fragment
+// or a space would break it.
+absl::Status CheckPublicUrl(absl::string_view url) {
+  if (url.empty()) return absl::OkStatus();
+  const bool scheme =
+      absl::StartsWith(url, "https://") || absl::StartsWith(url, "http://");
+  const bool clean = url.size() <= 200 &&
+                     url.find_first_of("?# \t\r\n") == absl::string_view::npos;
+  const bool host = scheme && url.size() > url.find("://") + 3;
+  if (!scheme || !clean || !host) {
+    return Invalid(absl::StrCat(
+        "public_url must be an http:// or https:// address of at most 200 "
+        "characters without a query or fragment, e.g. "
+        "\"https://q.example.cn\", got '",
+        url, "'"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace qcall

@@ -103,10 +103,15 @@ class HallRules {
   std::array<CategoryRules, kCategoryCount> categories_;
   PolicyRules policy_;
   absl::flat_hash_map<std::string, int> service_by_code_;
-  absl::flat_hash_map<std::string, int> service_by_prefix_;
+  absl::flat_hash_map<std::string, int> service_by_prefix_;  // Upper case.
   std::vector<int16_t> window_by_number_;  // -1 where no window has it.
   std::vector<std::vector<int>> windows_serving_;
 };
+
+// Checks a base address for customer links (HallConfig.public_url, qcalld's
+// --public-url): empty, or http(s)://host[...] of at most 200 characters
+// without a query, fragment or space. INVALID_ARGUMENT says what is wrong.
+absl::Status CheckPublicUrl(absl::string_view url);
 
 }  // namespace qcall
 

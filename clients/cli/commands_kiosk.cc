@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "clients/cli/appointment.h"
 #include "clients/cli/commands.h"
@@ -25,10 +26,15 @@ struct IssueOptions {
   std::string escpos_file;
 };
 
-std::string StatusUrl(const IssueOptions& o, const std::string& hall,
-                      const std::string& number) {
-  if (o.status_base.empty()) return "";
-  return absl::StrCat(o.status_base, "/t/", hall, "/", number);
+// --status-base, else the hall's public address (known once ListServices
+// was asked, which printing does).
+std::string StatusUrl(const IssueOptions& o,
+                      const v1::ListServicesResponse& hall_info,
+                      const std::string& hall, const std::string& number) {
+  const std::string& base =
+      o.status_base.empty() ? hall_info.public_url() : o.status_base;
+  if (base.empty()) return "";
+  return absl::StrCat(absl::StripSuffix(base, "/"), "/t/", hall, "/", number);
 }
 
 // Prints the ticket to --print and --escpos. The ticket exists already, so a
@@ -46,7 +52,7 @@ int PrintTicket(const IssueOptions& o, const std::string& hall,
   printout.issued_at = absl::FromUnixMillis(reply.ticket().issued_at_unix_ms());
   // The API does not carry the hall's zone; the kiosk stands in the hall.
   printout.zone = absl::LocalTimeZone();
-  printout.status_url = StatusUrl(o, hall, printout.number);
+  printout.status_url = StatusUrl(o, hall_info, hall, printout.number);
   const std::string bytes = RenderEscPos(printout);
   for (const std::string& path : {o.printer, o.escpos_file}) {
     if (path.empty()) continue;
@@ -116,7 +122,7 @@ int Issue(Client& client, const IssueOptions& o) {
       [&](const v1::CommandReply& issued) {
         reply = issued;
         const std::string url =
-            StatusUrl(o, client.hall(), issued.ticket().number());
+            StatusUrl(o, hall_info, client.hall(), issued.ticket().number());
         return Shown{url.empty()
                          ? DescribeTicket(issued)
                          : absl::StrCat(DescribeTicket(issued), "\n", url)};
@@ -172,8 +178,9 @@ void AddKioskCommands(CLI::App* app, Cli* cli) {
       "time); makes the category appointment");
   issue_command->add_option(
       "--status-base", issue->status_base,
-      "qcalld's web address, e.g. http://host:8080: also prints the "
-      "ticket's status page (and puts it in the printout's QR code)");
+      "qcalld's web address for customers, e.g. https://q.example.cn: also "
+      "prints the ticket's status page (and puts it in the printout's QR "
+      "code); when printing, the hall's public address is the default");
   issue_command->add_option("--print", issue->printer,
                             "print the ticket on this ESC/POS printer, e.g. "
                             "/dev/usb/lp0");

@@ -87,6 +87,7 @@ function showFailure(error) {
   const el = document.getElementById('status');
   el.textContent = error.message;
   el.classList.add('offline');
+  q.showStop(error);
 }
 
 function render() {
@@ -150,8 +151,7 @@ function tick() {
 }
 
 if (!hall) {
-  document.getElementById('windows').replaceChildren(
-      q.h('div', {class: 'empty'}, 'missing ?hall=<hall id>'));
+  q.showStop({code: 'missing_hall', message: 'missing ?hall=<hall id>'});
 } else {
   setStatus(false);
   document.getElementById('status').textContent = q.t('connecting');

@@ -248,6 +248,12 @@ function onMessage(kind, message) {
   if (kind === 'snapshot') {
     state.applySnapshot(message);
     snapshotSeen = true;
+    if (!state.windows.has(windowNumber)) {
+      // A window the hall does not have would leave a blank page.
+      q.showStop({code: 'not_found',
+                  message: `hall ${hall} has no window ${windowNumber}`},
+                 {window: windowNumber});
+    }
     if (!languageSet) {
       languageSet = true;
       q.chooseLanguage(state.language);
@@ -298,12 +304,13 @@ buildStars();
 setInterval(tick, 500);
 
 if (!hall || !windowNumber) {
-  $('window-label').textContent = 'missing ?hall=<hall id>&window=<number>';
+  q.showStop({code: 'missing_hall', setting: 'hall, window',
+              message: 'missing ?hall=<hall id>&window=<number>'});
 } else {
   setStatus(true);
   $('status').textContent = q.t('connecting');
   q.openEvents(hall, {windows: [windowNumber], onStatus: setStatus,
-                     onFailure: e => { $('status').textContent = e.message; }},
+                     onFailure: e => q.showStop(e)},
                onMessage);
 }
 

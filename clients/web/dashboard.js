@@ -62,6 +62,7 @@ async function refresh() {
     }
     render();
   } catch (e) {
+    if (q.isSetupError(e)) q.showStop(e);
     $('status').textContent = e.code === 'network' ? q.t('offline') : e.message;
   } finally {
     refreshing = false;
@@ -254,12 +255,12 @@ function setStatus(connected) {
 tick();
 setInterval(tick, 1000);
 if (!hall) {
-  $('hall-name').textContent = 'missing ?hall=<hall id>';
+  q.showStop({code: 'missing_hall', message: 'missing ?hall=<hall id>'});
 } else {
   refresh();
   loadHistory();
   q.openEvents(hall, {detail: true, onStatus: setStatus,
-                     onFailure: e => { $('status').textContent = e.message; }},
+                     onFailure: e => q.showStop(e)},
                onMessage);
   setInterval(refresh, REFRESH_MS);
   setInterval(loadHistory, HISTORY_MS);

@@ -18,8 +18,15 @@ const GUIDE_CATEGORIES = ['CATEGORY_NORMAL', 'CATEGORY_GREEN_CHANNEL', 'CATEGORY
 let category = 'CATEGORY_NORMAL';
 let services = [];
 let hallName = '';
+// Where a customer's phone reaches the ticket page: the hall's public
+// address (qcalld's --public-url or the hall's public_url), else this
+// kiosk's own, which a phone may not reach.
+let publicUrl = '';
 let languageSet = false;
 let issuing = false;
+// No reply from qcalld: the buttons are blocked (their figures are stale and
+// a touch could not issue) until a refresh gets through again.
+let offline = false;
 let backTimer = 0;
 
 async function refresh() {
@@ -31,22 +38,39 @@ async function refresh() {
       q.translate();
       languageSet = true;
     }
+    setOffline(false);
     hallName = reply.hallName;
+    publicUrl = reply.publicUrl || '';
     services = reply.services || [];
     $('status').textContent = '';
     $('status').classList.remove('offline');
     render();
   } catch (e) {
-    $('status').textContent = e.code === 'network' ? q.t('offline') : e.message;
-    $('status').classList.add('offline');
+    if (q.isSetupError(e)) {
+      q.showStop(e);
+    } else {
+      setOffline(true);
+    }
   }
+}
+
+function setOffline(value) {
+  if (offline === value) return;
+  offline = value;
+  document.body.classList.toggle('offline', offline);
+  $('offline').hidden = !offline;
+  $('status').textContent = offline ? q.t('kiosk_offline') : '';
+  $('status').classList.toggle('offline', offline);
+  // A failure shown while the line was down has passed with it.
+  if (!offline && $('error').dataset.transient === 'yes') $('error').hidden = true;
+  render();
 }
 
 function render() {
   $('hall-name').replaceChildren(q.nameBlock(hallName || hall));
   $('services').classList.toggle('many', services.length > 6);
   $('services').replaceChildren(...services.map(s => q.h('button', {
-      class: 'service-button', dataset: {service: s.code},
+      class: 'service-button', dataset: {service: s.code}, disabled: offline,
       onclick: () => issue(s)},
     q.nameBlock(s.name),
     q.h('span', {class: 'facts'},
@@ -66,7 +90,7 @@ function showBusy(text) {
 }
 
 async function issue(service) {
-  if (issuing) return;
+  if (issuing || offline) return;
   issuing = true;
   showBusy(q.t('issuing'));
   try {
@@ -79,8 +103,11 @@ async function issue(service) {
     await showTicket(reply);
   } catch (e) {
     $('busy').hidden = true;
-    $('error-text').textContent = e.message;
+    const transient = ['network', 'unavailable', 'deadline_exceeded'].includes(e.code);
+    $('error-text').textContent = transient ? q.t('kiosk_offline') : e.message;
+    $('error').dataset.transient = transient ? 'yes' : 'no';
     $('error').hidden = false;
+    if (transient) setOffline(true);
   } finally {
     issuing = false;
     refresh();
@@ -88,7 +115,7 @@ async function issue(service) {
 }
 
 function ticketUrl(number) {
-  return `${location.origin}/t/${encodeURIComponent(hall)}/${encodeURIComponent(number)}?lang=${q.language()}`;
+  return `${publicUrl || location.origin}/t/${encodeURIComponent(hall)}/${encodeURIComponent(number)}?lang=${q.language()}`;
 }
 
 async function showTicket(reply) {
@@ -155,8 +182,16 @@ tick();
 setInterval(tick, 1000);
 
 if (!hall) {
-  $('services').replaceChildren(q.h('p', {}, 'missing ?hall=<hall id>'));
+  q.showStop({code: 'missing_hall', message: 'missing ?hall=<hall id>'});
 } else {
   refresh();
-  setInterval(() => { if (!issuing) refresh(); }, 5000);
+  // Every 5 s, every 2 s while offline, so that it comes back soon.
+  let since = 0;
+  setInterval(() => {
+    since += 1;
+    if (!issuing && (offline || since >= 5)) {
+      since = 0;
+      refresh();
+    }
+  }, 1000);
 }

@@ -237,7 +237,9 @@ export function openEvents(hall, opts, onMessage) {
       }
       onFailure(error);
     });
-    es.onerror = () => {
+    let opened = false;
+    es.addEventListener('open', () => { opened = true; });
+    es.onerror = async () => {
       if (source !== es) return;
       // EventSource retries by itself, but not after an HTTP error, and then
       // with Last-Event-ID of the last message; this page decides instead,
@@ -245,6 +247,18 @@ export function openEvents(hall, opts, onMessage) {
       es.close();
       source = null;
       onStatus(false);
+      // A stream refused before it opened may be refused for good (a wrong
+      // token or hall answers 401/403/404, whose body EventSource hides):
+      // ask once more with fetch, which shows the answer.
+      if (!opened) {
+        const refusal = await whyRefused(url());
+        if (closed) return;
+        if (refusal) {
+          closed = true;
+          onFailure(refusal);
+          return;
+        }
+      }
       retryTimer = setTimeout(connect, delay);
       delay = Math.min(delay * 2, 8000);
     };
@@ -262,6 +276,67 @@ export function openEvents(hall, opts, onMessage) {
     },
     lastSeq: () => lastSeq,
   };
+}
+
+// The refusal of `path` that no retry can mend ({code, message}), or null
+// when the server accepts it, cannot be reached or is only busy (a stream
+// that opens is dropped at once).
+async function whyRefused(path) {
+  const abort = new AbortController();
+  try {
+    const response = await fetch(path, {signal: abort.signal, cache: 'no-store'});
+    if (response.ok || !FINAL_HTTP.has(response.status)) return null;
+    const body = await response.json().catch(() => null);
+    return {code: body?.code || `http_${response.status}`,
+            message: body?.message || response.statusText};
+  } catch {
+    return null;
+  } finally {
+    abort.abort();
+  }
+}
+
+const FINAL_HTTP = new Set([400, 401, 403, 404]);
+
+// The gRPC codes (lower case, as CallError has them) that mean this screen is
+// set up wrongly: a retry gets the same answer.
+const FINAL_CODES = new Set(['unauthenticated', 'permission_denied', 'not_found',
+                             'invalid_argument']);
+
+export function isSetupError(e) { return FINAL_CODES.has(e?.code); }
+
+// A screen that cannot work as set up (a wrong or missing token, a hall or
+// window that does not exist) says so over the whole page, in the page's
+// language, with what to do and the server's own words for staff. It
+// replaces a page that would otherwise reconnect for ever or stay blank.
+//   q.showStop({code: 'unauthenticated', message: 'unknown token'});
+//   q.showStop({code: 'not_found', message: ..}, {window: 99});
+//   q.showStop({code: 'missing_hall', setting: 'hall, window'});
+export function showStop(error, {window: windowNumber = 0} = {}) {
+  const code = error?.code || '';
+  const message = error?.message || '';
+  let what;
+  if (code === 'missing_hall') {
+    what = t('stop_missing', error.setting || 'hall');
+  } else if (code === 'unauthenticated') {
+    what = t('stop_token');
+  } else if (code === 'permission_denied') {
+    what = t('stop_denied');
+  } else if (windowNumber) {
+    what = t('stop_no_window', windowNumber);
+  } else if (code === 'not_found' || /no hall/.test(message)) {
+    what = t('stop_no_hall', params.get('hall') || '');
+  } else {
+    what = t('stop_other');
+  }
+  document.getElementById('stop')?.remove();
+  document.body.append(h('div', {id: 'stop', class: 'stop', role: 'alert',
+                                 dataset: {code}},
+      h('div', {class: 'stop-card'},
+          h('h2', {}, t('stop_title')),
+          h('p', {class: 'stop-what'}, what),
+          h('p', {class: 'stop-ask'}, t('stop_ask')),
+          message ? h('p', {class: 'stop-detail'}, message) : null)));
 }
 
 // ---------------------------------------------------------------------------
@@ -532,6 +607,17 @@ const TEXTS = {
     alarm_growing: name => `${name}：来的人比开放窗口办得快，队伍在变长`,
     minutes_n: n => `${n} 分钟`,
     seconds_n: n => `${n} 秒`,
+    // A screen set up wrongly
+    stop_title: '此屏幕暂时不能使用',
+    stop_token: '这台设备的访问令牌无效或已停用。',
+    stop_denied: '这台设备无权使用这个大厅或窗口。',
+    stop_no_hall: hall => `没有编号为“${hall}”的大厅。`,
+    stop_no_window: n => `本厅没有 ${n} 号窗口。`,
+    stop_missing: what => `这台设备的网址缺少参数（${what}）。`,
+    stop_other: '服务器拒绝了这台设备的请求。',
+    stop_ask: '请联系工作人员检查这台设备的设置。',
+    // Kiosk offline
+    kiosk_offline: '网络中断，暂停取号，正在重新连接…',
   },
   en: {
     connecting: 'Connecting…',
@@ -642,6 +728,15 @@ const TEXTS = {
     alarm_growing: name => `${name}: customers arrive faster than the open windows serve them`,
     minutes_n: n => `${n} min`,
     seconds_n: n => `${n} s`,
+    stop_title: 'This screen cannot be used right now',
+    stop_token: 'The access token of this device is not valid or was withdrawn.',
+    stop_denied: 'This device may not use this hall or window.',
+    stop_no_hall: hall => `There is no hall "${hall}".`,
+    stop_no_window: n => `This hall has no window ${n}.`,
+    stop_missing: what => `The address of this screen lacks a setting (${what}).`,
+    stop_other: 'The server refused the requests of this device.',
+    stop_ask: 'Please ask a member of staff to check how this device is set up.',
+    kiosk_offline: 'Network lost: tickets paused, reconnecting…',
   },
 };
 

@@ -16,8 +16,8 @@ before(launchBrowser);
 after(closeBrowser);
 
 // Runs `body(server)` with a fresh qcalld and stops it however body ends.
-async function withServer(body) {
-  const server = await startQcalld();
+async function withServer(body, options = {}) {
+  const server = await startQcalld(options);
   try {
     await body(server);
   } catch (e) {
@@ -60,8 +60,10 @@ test('kiosk: a touch issues a ticket, shows it with its QR code and prints it', 
     await page.waitForSelector('#ticket-view:not([hidden]) #ticket-number');
     assert.equal(await text(page, '#ticket-number'), 'A001');
     assert.equal(await text(page, '#ticket-ahead'), '0');
+    // The QR code leads a phone to the hall's public address, not to the
+    // kiosk's own (127.0.0.1 here).
     const qrSrc = await page.getAttribute('.t-qr', 'src');
-    assert.ok(decodeURIComponent(qrSrc).includes(`/t/${HALL}/A001`), qrSrc);
+    assert.ok(decodeURIComponent(qrSrc).includes(`text=https://q.example.cn/t/${HALL}/A001`), qrSrc);
     await waitFor(page, () => window.printed.length === 1);
     assert.deepEqual(await page.evaluate(() => window.printed), [true], 'printed after the QR code loaded');
     await screenshot(page, 'kiosk-ticket');
@@ -89,7 +91,7 @@ test('kiosk: a touch issues a ticket, shows it with its QR code and prints it', 
     await page.click('#done');
     assert.equal(await page.locator('#category-note').isVisible(), false);
     noPageErrors(page);
-  }));
+  }, {extraArgs: ['--public-url', 'https://q.example.cn/']}));
 
 test('kiosk: a lost reply is retried with the same request id, not a second ticket', () =>
   withServer(async server => {
@@ -524,4 +526,69 @@ test('English: the hall\'s language, and ?lang= overrides it', () =>
     const lost = await openPage(`${server.base}/board?hall=nope&token=${TOKENS.display}&audio=0`);
     await lost.waitForFunction(() => /no hall 'nope'/.test(document.querySelector('#status').textContent));
     noPageErrors(board, kiosk, lost);
+  }));
+
+test('screens set up wrongly say so in words, and ticket numbers ignore case', () =>
+  withServer(async server => {
+    const stopOf = async page => {
+      await page.waitForSelector('#stop', {timeout: 8000});
+      return {code: await page.getAttribute('#stop', 'data-code'),
+              text: await text(page, '#stop')};
+    };
+    // A wrong token: not "reconnecting" for ever over 401s.
+    const board = await openPage(`${server.base}/board?hall=${HALL}&token=not-a-token&audio=0`);
+    let stop = await stopOf(board);
+    assert.equal(stop.code, 'unauthenticated');
+    assert.match(stop.text, /访问令牌无效/);
+    assert.match(stop.text, /请联系工作人员/);
+    await screenshot(board, 'stop-token');
+    const kiosk = await openPage(`${server.base}/kiosk?hall=${HALL}&token=not-a-token`);
+    stop = await stopOf(kiosk);
+    assert.equal(stop.code, 'unauthenticated');
+    // A hall that does not exist.
+    const dashboard = await openPage(`${server.base}/dashboard?hall=nope&token=${TOKENS.supervisor}`);
+    stop = await stopOf(dashboard);
+    assert.match(stop.text, /没有编号为“nope”的大厅/);
+    // A window the hall does not have: not a blank page.
+    const desk = await openPage(`${server.base}/counter?hall=${HALL}&window=99&token=${TOKENS.counter}`);
+    stop = await stopOf(desk);
+    assert.match(stop.text, /本厅没有 99 号窗口/);
+    await screenshot(desk, 'stop-window');
+    // No hall in the address.
+    const bare = await openPage(`${server.base}/board?token=${TOKENS.display}&audio=0`);
+    stop = await stopOf(bare);
+    assert.match(stop.text, /缺少参数/);
+    noPageErrors(board, kiosk, dashboard, desk, bare);
+    // A customer types a003 for A003.
+    await issue(server, 'BILL');
+    const lower = await fetch(`${server.base}/ticket/${HALL}/a001`);
+    assert.equal(lower.status, 200);
+    assert.equal((await lower.json()).ticket.number, 'A001');
+  }));
+
+test('kiosk: offline, its buttons are blocked and it says so; they come back with the line', () =>
+  withServer(async server => {
+    const proxy = await startProxy(server);
+    try {
+      const page = await openPage(`${proxy.base}/kiosk?hall=${HALL}&token=${TOKENS.kiosk}&print=0`,
+                                  {viewport: {width: 1920, height: 1080}});
+      await page.waitForSelector('.service-button[data-service="BILL"]:not([disabled])');
+      assert.equal(await page.locator('#offline').isVisible(), false);
+      proxy.cut();
+      await page.waitForSelector('.service-button[data-service="BILL"][disabled]', {timeout: 8000});
+      assert.equal(await page.locator('#offline').isVisible(), true);
+      assert.match(await text(page, '#offline'), /暂停取号/);
+      await screenshot(page, 'kiosk-offline');
+      // A touch while offline issues nothing, now or later.
+      await page.click('.service-button[data-service="BILL"]', {force: true});
+      proxy.restore();
+      await page.waitForSelector('.service-button[data-service="BILL"]:not([disabled])', {timeout: 8000});
+      assert.equal(await page.locator('#offline').isVisible(), false);
+      assert.equal(await page.locator('#ticket-view').isVisible(), false);
+      const first = await issue(server, 'BILL');
+      assert.equal(first.ticket.number, 'A001', 'the touch while offline issued nothing');
+      noPageErrors(page);
+    } finally {
+      await proxy.close();
+    }
   }));

@@ -45,12 +45,31 @@ TEST(HallRulesTest, ExplicitZeroPolicyIsKept) {
   EXPECT_EQ(rules->policy().priority_interleave, 0);
 }
 
+TEST(HallRulesTest, APublicUrlIsABaseAddressForCustomerLinks) {
+  for (const char* url : {"", "https://q.example.cn", "http://10.0.0.5:8080",
+                          "https://example.cn/hall/"}) {
+    v1::HallConfig c = SmallHallConfig();
+    c.set_public_url(url);
+    EXPECT_TRUE(HallRules::FromConfig(c).ok()) << url;
+  }
+  for (const char* url :
+       {"q.example.cn", "ftp://q.example.cn", "https://", "https://a.cn/?x=1",
+        "https://a.cn/#top", "https://a .cn", "javascript:alert(1)"}) {
+    v1::HallConfig c = SmallHallConfig();
+    c.set_public_url(url);
+    ExpectInvalid(c, "public_url must be an http:// or https:// address");
+  }
+}
+
 TEST(HallRulesTest, ParsesTicketNumbers) {
   absl::StatusOr<HallRules> rules = HallRules::FromConfig(SmallHallConfig());
   ASSERT_TRUE(rules.ok());
   EXPECT_EQ(rules->ParseTicketNumber("A012"),
             (std::pair<int, uint32_t>{0, 12}));
   EXPECT_EQ(rules->ParseTicketNumber("B7"), (std::pair<int, uint32_t>{1, 7}));
+  // Customers type and read numbers in either case.
+  EXPECT_EQ(rules->ParseTicketNumber("a012"),
+            (std::pair<int, uint32_t>{0, 12}));
   EXPECT_FALSE(rules->ParseTicketNumber("C001").has_value());
   EXPECT_FALSE(rules->ParseTicketNumber("A000").has_value());
   EXPECT_FALSE(rules->ParseTicketNumber("A").has_value());
@@ -85,6 +104,8 @@ TEST(HallRulesTest, RefusesBrokenConfigsWithTheField) {
   c = SmallHallConfig();
   c.mutable_services(1)->set_ticket_prefix("A");
   ExpectInvalid(c, "ticket_prefix A is used by two services");
+  c.mutable_services(1)->set_ticket_prefix("a");
+  ExpectInvalid(c, "ticket_prefix a is used by two services");
 
   c = SmallHallConfig();
   c.mutable_services(1)->set_ticket_prefix("AB");
