@@ -292,6 +292,12 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     if (status.ok()) {
       spdlog::info("hall {}: configuration from --config applied",
                    hall_config->hall_id());
+      if (absl::StatusOr<HallRules> rules = HallRules::FromConfig(*hall_config);
+          rules.ok()) {
+        for (const std::string& warning : rules->Warnings()) {
+          spdlog::warn("hall {}: {}", hall_config->hall_id(), warning);
+        }
+      }
     } else {
       // The hall keeps running as its journal says; the file waits until
       // what blocks it (say, today's tickets of a removed service) is gone.

@@ -602,10 +602,9 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
           return finish(id);
         }
         // A hall is only ever built from a config the engine accepts.
-        if (absl::StatusOr<HallRules> rules = HallRules::FromConfig(config);
-            !rules.ok()) {
-          return finish(rules.status());
-        }
+        absl::StatusOr<HallRules> rules = HallRules::FromConfig(config);
+        if (!rules.ok()) return finish(rules.status());
+        std::vector<std::string> warnings = rules->Warnings();
         // The zone is loaded here, not under the hall directory's lock,
         // which every call of every hall takes.
         if (absl::StatusOr<absl::TimeZone> zone = LoadZone(config.time_zone());
@@ -619,13 +618,16 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
         v1::Command command;
         *command.mutable_configure()->mutable_config() = config;
         SignCommand((*caller)->name(), &command);
-        auto reply_created = [finish](bool created) {
-          return
-              [finish, created](absl::Status status, const v1::CommandReply&) {
-                Response out;
-                out.set_created(created);
-                finish(status, out);
-              };
+        auto reply_created = [finish, warnings](bool created) {
+          return [finish, created, warnings](absl::Status status,
+                                             const v1::CommandReply&) {
+            Response out;
+            out.set_created(created);
+            for (const std::string& warning : warnings) {
+              out.add_warnings(warning);
+            }
+            finish(status, out);
+          };
         };
         absl::StatusOr<std::pair<HallRuntime*, bool>> hall =
             c_.halls->AddIfAbsent(config.hall_id(), [&] {

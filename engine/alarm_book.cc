@@ -13,12 +13,36 @@ using Alarm = v1::HallEvent::Alarm;
 
 bool IsServiceAlarm(Alarm::Kind kind) {
   return kind == Alarm::KIND_WAIT_OVER_TARGET ||
-         kind == Alarm::KIND_QUEUE_GROWING;
+         kind == Alarm::KIND_QUEUE_GROWING ||
+         kind == Alarm::KIND_NO_WINDOW_SERVES;
 }
 
 bool IsWindowAlarm(Alarm::Kind kind) {
   return kind == Alarm::KIND_HANDLING_OVER_TARGET ||
-         kind == Alarm::KIND_WINDOW_LOST;
+         kind == Alarm::KIND_WINDOW_LOST || kind == Alarm::KIND_WINDOW_IDLE;
+}
+
+// Since when window `w` could have called someone: the later of its
+// becoming idle and the oldest wait among the lanes it serves; -1 when
+// nobody it serves waits.
+int64_t IdleWithCustomersSince(int w, const HallRules& rules,
+                               const TicketQueue& queue,
+                               const WindowBoard& board) {
+  int64_t oldest = -1;
+  const auto consider = [&](uint32_t lane_index) {
+    const Lane& lane = queue.lane(lane_index);
+    if (lane.head == kNoTicket) return;
+    const int64_t since = queue.ticket(lane.head).wait_since_ms;
+    if (oldest < 0 || since < oldest) oldest = since;
+  };
+  consider(queue.DirectLane(w));
+  for (const ServedService& served : rules.windows()[w].serves) {
+    for (int slot = 0; slot < kCategoryCount; ++slot) {
+      consider(queue.ServiceLane(served.service, slot));
+    }
+  }
+  if (oldest < 0) return -1;
+  return std::max(oldest, board.window(w).since_ms);
 }
 
 }  // namespace
@@ -38,6 +62,10 @@ bool* AlarmBook::flag(Alarm::Kind kind, int index) {
       return &windows_[index].handling;
     case Alarm::KIND_WINDOW_LOST:
       return &windows_[index].lost;
+    case Alarm::KIND_NO_WINDOW_SERVES:
+      return &services_[index].no_window;
+    case Alarm::KIND_WINDOW_IDLE:
+      return &windows_[index].idle;
     default:
       break;
   }
@@ -131,15 +159,51 @@ void AlarmBook::CheckGrowing(int service, double load, double capacity,
   Set(Alarm::KIND_QUEUE_GROWING, service, growing, rules, board, log, now, out);
 }
 
+void AlarmBook::CheckServed(const HallRules& rules, const TicketQueue& queue,
+                            const WindowBoard& board, EventLog* log,
+                            int64_t now, Outcome* out) {
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const int s = static_cast<int>(i);
+    bool served = false;
+    for (const int w : rules.windows_serving(s)) {
+      served = served || CountsAsOpen(board.window(w).state);
+    }
+    Set(Alarm::KIND_NO_WINDOW_SERVES, s, !served && queue.waiting(s) > 0, rules,
+        board, log, now, out);
+  }
+  const int64_t idle_limit = rules.policy().idle_window_alarm_ms;
+  for (size_t i = 0; i < windows_.size(); ++i) {
+    const int w = static_cast<int>(i);
+    bool idle = false;
+    if (idle_limit > 0 && board.window(w).state == v1::WINDOW_STATE_IDLE) {
+      const int64_t since = IdleWithCustomersSince(w, rules, queue, board);
+      idle = since >= 0 && now - since >= idle_limit;
+    }
+    Set(Alarm::KIND_WINDOW_IDLE, w, idle, rules, board, log, now, out);
+  }
+}
+
+void AlarmBook::WindowOpened(int w, const HallRules& rules,
+                             const WindowBoard& board, EventLog* log,
+                             int64_t now, Outcome* out) {
+  for (const ServedService& served : rules.windows()[w].serves) {
+    Set(Alarm::KIND_NO_WINDOW_SERVES, served.service, false, rules, board, log,
+        now, out);
+  }
+}
+
 void AlarmBook::StartDay(const HallRules& rules, const WindowBoard& board,
                          EventLog* log, int64_t now, Outcome* out) {
   for (size_t s = 0; s < services_.size(); ++s) {
     const int i = static_cast<int>(s);
     Set(Alarm::KIND_WAIT_OVER_TARGET, i, false, rules, board, log, now, out);
     Set(Alarm::KIND_QUEUE_GROWING, i, false, rules, board, log, now, out);
+    Set(Alarm::KIND_NO_WINDOW_SERVES, i, false, rules, board, log, now, out);
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     Set(Alarm::KIND_WINDOW_LOST, static_cast<int>(w), false, rules, board, log,
+        now, out);
+    Set(Alarm::KIND_WINDOW_IDLE, static_cast<int>(w), false, rules, board, log,
         now, out);
   }
 }
@@ -151,12 +215,14 @@ void AlarmBook::Save(v1::HallState* state) const {
         state->mutable_services(static_cast<int>(s));
     r->set_growing_alarm(services_[s].growing);
     r->set_wait_alarm(services_[s].wait);
+    r->set_no_window_alarm(services_[s].no_window);
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     v1::HallState::WindowRecord* r =
         state->mutable_windows(static_cast<int>(w));
     r->set_handling_alarm(windows_[w].handling);
     r->set_lost(windows_[w].lost);
+    r->set_idle_alarm(windows_[w].idle);
   }
 }
 
@@ -166,11 +232,13 @@ void AlarmBook::Restore(const v1::HallState& state) {
     const v1::HallState::ServiceRecord& r = state.services(static_cast<int>(s));
     services_[s].growing = r.growing_alarm();
     services_[s].wait = r.wait_alarm();
+    services_[s].no_window = r.no_window_alarm();
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     const v1::HallState::WindowRecord& r = state.windows(static_cast<int>(w));
     windows_[w].handling = r.handling_alarm();
     windows_[w].lost = r.lost();
+    windows_[w].idle = r.idle_alarm();
   }
 }
 
@@ -190,6 +258,10 @@ void AlarmBook::AddViews(const HallRules& rules, const WindowBoard& board,
       Fill(Alarm::KIND_QUEUE_GROWING, true, rules, board, i,
            view->add_alarms());
     }
+    if (services_[s].no_window) {
+      Fill(Alarm::KIND_NO_WINDOW_SERVES, true, rules, board, i,
+           view->add_alarms());
+    }
   }
   for (size_t w = 0; w < windows_.size(); ++w) {
     const int i = static_cast<int>(w);
@@ -199,6 +271,9 @@ void AlarmBook::AddViews(const HallRules& rules, const WindowBoard& board,
     }
     if (windows_[w].lost) {
       Fill(Alarm::KIND_WINDOW_LOST, true, rules, board, i, view->add_alarms());
+    }
+    if (windows_[w].idle) {
+      Fill(Alarm::KIND_WINDOW_IDLE, true, rules, board, i, view->add_alarms());
     }
   }
 }

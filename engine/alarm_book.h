@@ -1,6 +1,8 @@
-// AlarmBook owns the hall's five kinds of alarm: below the minimum of open
-// windows, a service's wait over its target, its queue growing, a window's
-// handling over target, a window that lost its counter. It raises and clears
+// AlarmBook owns the hall's seven kinds of alarm: below the minimum of open
+// windows, a service's wait over its target, its queue growing, people
+// waiting for a service no open window serves, a window's handling over
+// target, a window that lost its counter, an open window idle while people it
+// serves wait. It raises and clears
 // each with an event, keeps which are raised for the snapshot and the view,
 // and builds every alarm message there is.
 //
@@ -62,6 +64,16 @@ class AlarmBook {
   void CheckGrowing(int service, double load, double capacity, int32_t waiting,
                     const HallRules& rules, const WindowBoard& board,
                     EventLog* log, int64_t now, Outcome* out);
+  // People wait for a service that no open window serves (raised and cleared
+  // on a tick; a window that opens for it clears it at once), and an open
+  // window has called nobody for the policy's idle time while people it
+  // serves wait (cleared when it calls, at AssignTicket's ClearIdle).
+  void CheckServed(const HallRules& rules, const TicketQueue& queue,
+                   const WindowBoard& board, EventLog* log, int64_t now,
+                   Outcome* out);
+  // A window that opened or resumed: its services are served again.
+  void WindowOpened(int w, const HallRules& rules, const WindowBoard& board,
+                    EventLog* log, int64_t now, Outcome* out);
   // A new day clears the services' alarms and the lost windows'.
   void StartDay(const HallRules& rules, const WindowBoard& board, EventLog* log,
                 int64_t now, Outcome* out);
@@ -82,10 +94,12 @@ class AlarmBook {
   struct ServiceAlarms {
     bool wait = false;
     bool growing = false;
+    bool no_window = false;
   };
   struct WindowAlarms {
     bool handling = false;
     bool lost = false;
+    bool idle = false;
   };
 
   bool* flag(Alarm::Kind kind, int index);

@@ -171,6 +171,7 @@ void Hall::Tick(int64_t now, Outcome* out) {
     alarms_.CheckHandling(w, rules_, queue_, board_, &log_, now, out);
   }
   alarms_.CheckWaits(rules_, queue_, board_, &log_, now, out);
+  alarms_.CheckServed(rules_, queue_, board_, &log_, now, out);
   CheckLoad(now, out);
   UpdateBelowMinAlarm(now, out);
 }
@@ -228,8 +229,21 @@ absl::StatusOr<v1::CommandResult> Hall::TicketStatus(absl::string_view ticket,
     result.set_people_ahead(ahead);
     result.set_estimated_wait_seconds(
         estimator.EstimateWaitSeconds(id, ahead, Millis(now)));
+    result.set_no_open_window(NoOpenWindowFor(id));
   }
   return result;
+}
+
+bool Hall::NoOpenWindowFor(uint32_t id) const {
+  const TicketSlot& t = queue_.ticket(id);
+  if (!queue_.IsServiceLane(t.lane)) {
+    const int w = static_cast<int>(t.lane - queue_.DirectLane(0));
+    return !CountsAsOpen(board_.window(w).state);
+  }
+  for (const int w : rules_.windows_serving(t.queue_service)) {
+    if (CountsAsOpen(board_.window(w).state)) return false;
+  }
+  return true;
 }
 
 v1::HallView Hall::View(absl::Time now) const {

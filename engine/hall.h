@@ -169,6 +169,9 @@ class Hall {
                 int64_t now, Outcome* out) {
     alarms_.Set(kind, index, raised, rules_, board_, &log_, now, out);
   }
+  // No open window would call waiting ticket `id` now: none serves its
+  // service, or the window it was transferred to is not open.
+  bool NoOpenWindowFor(uint32_t id) const;
   void FillTicket(uint32_t id, v1::Ticket* ticket) const {
     queue_.FillTicket(rules_, id, ticket);
   }

@@ -112,6 +112,7 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
   FillTicket(id, out->mutable_result_ticket());
   out->mutable_result()->set_people_ahead(ahead);
   out->mutable_result()->set_estimated_wait_seconds(estimate);
+  out->mutable_result()->set_no_open_window(NoOpenWindowFor(id));
   v1::HallEvent::TicketIssued* issued =
       log_.Emit(v1::HallEvent::kTicketIssued, now, out)
           ->mutable_ticket_issued();
@@ -441,6 +442,7 @@ void Hall::AssignTicket(int w, uint32_t id, int64_t now, Outcome* out) {
   board_.mutable_window(w).ticket = id;
   SetWindowState(w, v1::WINDOW_STATE_CALLING, now);
   EmitCall(w, id, now, out);
+  SetAlarm(v1::HallEvent::Alarm::KIND_WINDOW_IDLE, w, false, now, out);
 }
 
 void Hall::EmitCall(int w, uint32_t id, int64_t now, Outcome* out) {

@@ -342,6 +342,11 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
                                  "policy.appointment_late_seconds"));
     policy.appointment_late_ms = p.appointment_late_seconds() * 1000;
   }
+  if (p.has_idle_window_alarm_seconds()) {
+    RETURN_IF_ERROR(CheckSeconds(p.idle_window_alarm_seconds(),
+                                 "policy.idle_window_alarm_seconds"));
+    policy.idle_window_alarm_ms = p.idle_window_alarm_seconds() * 1000;
+  }
   if (p.has_no_show_timeout_seconds()) {
     RETURN_IF_ERROR(CheckSeconds(p.no_show_timeout_seconds(),
                                  "policy.no_show_timeout_seconds"));
@@ -387,6 +392,18 @@ std::optional<std::pair<int, uint32_t>> HallRules::ParseTicketNumber(
   uint32_t number = 0;
   if (!absl::SimpleAtoi(digits, &number) || number == 0) return std::nullopt;
   return std::pair{it->second, number};
+}
+
+std::vector<std::string> HallRules::Warnings() const {
+  std::vector<std::string> warnings;
+  for (size_t s = 0; s < services_.size(); ++s) {
+    if (windows_serving_[s].empty()) {
+      warnings.push_back(absl::StrCat(
+          "service ", services_[s].code,
+          ": no window serves it, so its tickets could only wait"));
+    }
+  }
+  return warnings;
 }
 
 // A page is built by appending "/t/<hall>/<number>", so a query, a fragment

@@ -69,6 +69,7 @@ struct PolicyRules {
   int64_t appointment_early_ms = 900'000;
   int64_t appointment_late_ms = 600'000;
   int64_t no_show_timeout_ms = 0;
+  int64_t idle_window_alarm_ms = 120'000;  // 0: off.
 };
 
 class HallRules {
@@ -76,6 +77,9 @@ class HallRules {
   // Validates everything a hall needs to run; INVALID_ARGUMENT names the
   // offending field.
   static absl::StatusOr<HallRules> FromConfig(const v1::HallConfig& config);
+  // What a valid config may still get wrong, for the operator: a service
+  // that no window serves, whose tickets could only wait.
+  std::vector<std::string> Warnings() const;
 
   const v1::HallConfig& config() const { return config_; }
   const std::vector<ServiceRules>& services() const { return services_; }

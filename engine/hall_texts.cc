@@ -87,6 +87,12 @@ std::string AlarmText(Alarm::Kind kind, const HallRules& rules, int service,
       return absl::StrCat(rules.services()[service].name,
                           ": customers arrive faster than the open windows "
                           "serve them");
+    case Alarm::KIND_NO_WINDOW_SERVES:
+      return absl::StrCat(rules.services()[service].name,
+                          ": customers wait and no open window serves it");
+    case Alarm::KIND_WINDOW_IDLE:
+      return absl::StrCat(WindowText(rules.windows()[w].number),
+                          " is open and calls nobody while customers wait");
     default:
       return "";
   }

@@ -37,6 +37,7 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
   EmitWindowState(w, now, out);
   advisor_.NoteWindowOpened(c.window(), now);
   SetAlarm(Alarm::KIND_WINDOW_LOST, w, false, now, out);
+  alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
@@ -112,6 +113,7 @@ absl::Status Hall::ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
   advisor_.NoteWindowOpened(c.window(), now);
+  alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
@@ -162,6 +164,7 @@ void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
   out->last_event()->mutable_window_changed()->set_standby(true);
+  alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
 }
 
 absl::Status Hall::SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,

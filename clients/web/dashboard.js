@@ -205,6 +205,12 @@ function alarmText(a) {
       const s = state.services.get(a.serviceCode);
       return q.t('alarm_growing', s ? q.shortName(s.name) : a.serviceCode);
     }
+    case 'KIND_NO_WINDOW_SERVES': {
+      const s = state.services.get(a.serviceCode);
+      return q.t('alarm_no_window', s ? q.shortName(s.name) : a.serviceCode);
+    }
+    case 'KIND_WINDOW_IDLE':
+      return q.t('alarm_idle', w);
     default:
       return a.message;
   }

@@ -75,10 +75,13 @@ function render() {
     q.nameBlock(s.name),
     q.h('span', {class: 'facts'},
         q.h('span', {}, q.h('b', {class: 'waiting'}, s.waiting), ` ${q.t('waiting_suffix')}`),
-        q.h('span', {}, `${q.t('est_wait')} `,
-            q.h('b', {class: 'estimate'}, q.minutesText(s.estimatedWaitSeconds)))),
-    q.h('span', {class: 'note'},
-        s.openWindows > 0 ? q.t('open_windows_n', s.openWindows) : q.t('no_window_now')))));
+        // No open window: an estimate would promise what nobody keeps.
+        s.openWindows > 0
+            ? q.h('span', {}, `${q.t('est_wait')} `,
+                  q.h('b', {class: 'estimate'}, q.minutesText(s.estimatedWaitSeconds)))
+            : null),
+    q.h('span', {class: `note${s.openWindows > 0 ? '' : ' unserved'}`},
+        s.openWindows > 0 ? q.t('open_windows_n', s.openWindows) : q.t('no_window_serves')))));
   const note = $('category-note');
   note.hidden = category === 'CATEGORY_NORMAL';
   note.textContent = q.categoryName(category);

@@ -49,10 +49,17 @@ function show(reply) {
   const where = q.windowLabel(t.window);
   switch (t.state) {
     case 'TICKET_STATE_WAITING':
-      if (reply.peopleAhead === 0) headline('soon', q.t('next_soon'));
+      // With no window open for it, neither "you are next" nor an estimate
+      // would be true.
+      if (reply.noOpenWindow) {
+        headline('unserved', q.t('no_window_serves'));
+      } else if (reply.peopleAhead === 0) {
+        headline('soon', q.t('next_soon'));
+      }
       $('facts').replaceChildren(
           fact('people_ahead', reply.peopleAhead, 'ahead'),
-          fact('est_wait', q.minutesText(reply.estimatedWaitSeconds), 'wait'));
+          fact('est_wait', reply.noOpenWindow ? '—' : q.minutesText(reply.estimatedWaitSeconds),
+               'wait'));
       break;
     case 'TICKET_STATE_CALLED':
       headline('called', q.h('span', {class: 'big'}, q.t('your_turn')),

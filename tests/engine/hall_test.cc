@@ -568,6 +568,9 @@ TEST(HallLifecycleTest, PauseAndResume) {
 TEST(HallTimersTest, NoShowTimeoutAndAlarmsComeFromTick) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_policy()->set_no_show_timeout_seconds(120);
+  // Window 1 idles after the no-show while A003 waits; that alarm has its
+  // own test.
+  config.mutable_policy()->set_idle_window_alarm_seconds(0);
   TestHall h(config);
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(3, "c3"));
@@ -608,12 +611,97 @@ TEST(HallTimersTest, WaitAlarmNamesATargetUnderAMinuteInSeconds) {
   v1::HallConfig config = SmallHallConfig();
   config.mutable_services(0)->set_target_wait_seconds(30);
   TestHall h(config);
+  h.Ok(OpenWindow(1, "c1"));
   h.Ok(Issue("BILL"));
   h.Advance(absl::Seconds(31));
   const std::vector<v1::HallEvent> out = TickTimers(h);
   ASSERT_EQ(out.size(), 1);
   EXPECT_EQ(out[0].alarm().message(),
             "话费缴纳: customers wait longer than the 30-second target");
+}
+
+TEST(HallTimersTest, PeopleWaitingForAServiceNoOpenWindowServesRaiseAnAlarm) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(3, "c3"));  // BILL only; 1, 2 and 4 serve SIM.
+  const Hall::Outcome& issued = h.Ok(Issue("SIM"));
+  EXPECT_TRUE(issued.result().no_open_window());
+  EXPECT_FALSE(h.Ok(Issue("BILL")).result().no_open_window());
+  std::vector<v1::HallEvent> out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].alarm().kind(), Alarm::KIND_NO_WINDOW_SERVES);
+  EXPECT_TRUE(out[0].alarm().raised());
+  EXPECT_EQ(out[0].alarm().service_code(), "SIM");
+  EXPECT_TRUE(TickTimers(h).empty());  // Raised once.
+  absl::StatusOr<v1::CommandResult> status = h.hall().TicketStatus("B001", h.now());
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->no_open_window());
+  // A window that serves SIM opens: cleared in the same command.
+  bool cleared = false;
+  for (const v1::HallEvent& e : h.Ok(OpenWindow(4, "c4")).events()) {
+    cleared |= e.alarm().kind() == Alarm::KIND_NO_WINDOW_SERVES &&
+               !e.alarm().raised() && e.alarm().service_code() == "SIM";
+  }
+  EXPECT_TRUE(cleared);
+  EXPECT_FALSE(h.hall().TicketStatus("B001", h.now())->no_open_window());
+  // It closes again with B001 waiting: raised at the next tick.
+  h.Ok(CloseWindow(4, "duty manager"));
+  out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_TRUE(out[0].alarm().raised());
+  // Nobody waits any more: cleared.
+  h.Ok(Cancel("B001"));
+  out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_FALSE(out[0].alarm().raised());
+}
+
+TEST(HallTimersTest, AnOpenWindowIdleWhilePeopleItServesWaitRaisesAnAlarm) {
+  v1::HallConfig config = SmallHallConfig();
+  config.mutable_policy()->set_idle_window_alarm_seconds(120);
+  TestHall h(config);
+  h.Ok(OpenWindow(3, "c3"));  // BILL only.
+  h.Ok(OpenWindow(4, "c4"));  // SIM only.
+  h.Advance(absl::Minutes(10));
+  // Idle for ten minutes with nobody waiting: no alarm. The clock of a
+  // window that could have called starts when someone waits.
+  h.Ok(Issue("BILL"));
+  h.Advance(absl::Seconds(119));
+  EXPECT_TRUE(TickTimers(h).empty());
+  h.Advance(absl::Seconds(1));
+  std::vector<v1::HallEvent> out = TickTimers(h);
+  ASSERT_EQ(out.size(), 1);
+  EXPECT_EQ(out[0].alarm().kind(), Alarm::KIND_WINDOW_IDLE);
+  EXPECT_EQ(out[0].alarm().window(), 3);  // Window 4 does not serve BILL.
+  EXPECT_TRUE(out[0].alarm().raised());
+  EXPECT_EQ(out[0].alarm().message(),
+            "window 3 is open and calls nobody while customers wait");
+  EXPECT_TRUE(TickTimers(h).empty());
+  // It calls: cleared by the call itself.
+  const Hall::Outcome& called = h.Ok(CallNext(3));
+  ASSERT_TRUE(called.events().rbegin()->has_alarm());
+  EXPECT_EQ(called.events().rbegin()->alarm().kind(), Alarm::KIND_WINDOW_IDLE);
+  EXPECT_FALSE(called.events().rbegin()->alarm().raised());
+  // Survives a snapshot: restored raised, cleared once.
+  h.Ok(Start(3));
+  h.Ok(Complete(3));
+  h.Ok(Issue("BILL"));
+  h.Advance(absl::Seconds(121));
+  ASSERT_EQ(TickTimers(h).size(), 1);
+  absl::StatusOr<Hall> copy =
+      Hall::Restore(h.hall().Snapshot(), LoadZone("Asia/Shanghai"));
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  const v1::HallView view = copy->View(h.now());
+  ASSERT_EQ(view.alarms_size(), 1);
+  EXPECT_EQ(view.alarms(0).kind(), Alarm::KIND_WINDOW_IDLE);
+  // A policy of 0 turns it off.
+  config.mutable_policy()->set_idle_window_alarm_seconds(0);
+  TestHall off(config);
+  off.Ok(OpenWindow(3, "c3"));
+  off.Ok(Issue("BILL"));
+  off.Advance(absl::Hours(1));
+  for (const v1::HallEvent& e : TickTimers(off)) {
+    EXPECT_NE(e.alarm().kind(), Alarm::KIND_WINDOW_IDLE);
+  }
 }
 
 TEST(HallTimersTest, NewDayExpiresWaitingTicketsAndKeepsThoseAtAWindow) {
@@ -1145,7 +1233,10 @@ std::vector<v1::HallEvent> OfKind(const Hall::Outcome& out,
 
 TEST(HallLoadAlarmsTest,
      AQueueGrowingFasterThanItsWindowsServeIsAnAlarmUntilItIsNot) {
-  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  v1::HallConfig config = SmallHallConfig();
+  // Window 3 calls nobody here; that alarm has its own test.
+  config.mutable_policy()->set_idle_window_alarm_seconds(0);
+  TestHall h(config, ShanghaiTime(10, 0));
   h.Ok(OpenWindow(3, "c3"));      // BILL only: one window.
   h.Ok(OpenWindow(4, "c4"));      // SIM only.
   for (int i = 0; i < 20; ++i) {  // 120 BILL an hour x 240 s = 8 windows.
