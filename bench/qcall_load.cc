@@ -327,7 +327,7 @@ int ServeEcho(const std::string& port_file) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // The journal file sits next to the port file, in qcall-load's work dir.
   absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
-      SqliteJournalStore::Open(port_file + ".sqlite");
+      SqliteJournalStore::Open(port_file + ".sqlite", {.create = true});
   if (!store.ok()) {
     std::fprintf(stderr, "qcall-load: %s\n", store.status().ToString().c_str());
     return 1;
