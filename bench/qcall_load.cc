@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/echo.grpc.pb.h"
@@ -178,6 +179,21 @@ class Child {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// Runs `argv` to its end; its exit code (-1 when it did not exit).
+int RunToEnd(std::vector<std::string> argv) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 // A process's resident memory, in KiB (0 if it cannot be read).
 int64_t RssKib(pid_t pid) {
@@ -327,7 +343,7 @@ int ServeEcho(const std::string& port_file) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // The journal file sits next to the port file, in qcall-load's work dir.
   absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
-      SqliteJournalStore::Open(port_file + ".sqlite");
+      SqliteJournalStore::Open(port_file + ".sqlite", {.create = true});
   if (!store.ok()) {
     std::fprintf(stderr, "qcall-load: %s\n", store.status().ToString().c_str());
     return 1;
@@ -852,6 +868,27 @@ int Run(int argc, char** argv) {
     echo_stub = bench::Echo::NewStub(Connect(echo->target()));
   }
   std::ofstream(work / "load.textproto") << BenchConfig(windows);
+  // A new installation's journal, made once as an operator makes it (with
+  // the store flags qcalld is given, if any).
+  std::vector<std::string> init_argv = {qcalld, "--init-store", "--data",
+                                        (work / "data").string()};
+  for (size_t i = 0; i < qcalld_args.size(); ++i) {
+    const std::string& arg = qcalld_args[i];
+    if (absl::StartsWith(arg, "--store=") ||
+        absl::StartsWith(arg, "--journal-key-file=")) {
+      init_argv.push_back(arg);
+    } else if ((arg == "--store" || arg == "--journal-key-file") &&
+               i + 1 < qcalld_args.size()) {
+      init_argv.push_back(arg);
+      init_argv.push_back(qcalld_args[i + 1]);
+    }
+  }
+  if (RunToEnd(init_argv) != 0) {
+    // A qcalld from before --init-store makes its journal at start.
+    std::fprintf(stderr,
+                 "qcall-load: qcalld --init-store failed (a qcalld older "
+                 "than it?); starting qcalld anyway\n");
+  }
   std::vector<std::string> qcalld_argv = {
       qcalld,         "--config",      (work / "load.textproto").string(),
       "--data",       (work / "data").string(),

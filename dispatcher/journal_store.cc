@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
           "store sqlite: needs a file, e.g. sqlite:data/journal.sqlite");
     }
     const std::filesystem::path file{std::string(path)};
-    if (file.has_parent_path()) {
+    if (options.create && file.has_parent_path()) {
       std::error_code error;
       std::filesystem::create_directories(file.parent_path(), error);
       if (error) {

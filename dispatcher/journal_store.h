@@ -5,6 +5,9 @@
 // and the journal's writer commits from its own (a store may run calls one
 // at a time).
 //
+//   // Once, at installation (qcalld --init-store):
+//   RETURN_IF_ERROR(OpenJournalStore(url, {.create = true}).status());
+//   // Every start:
 //   ASSIGN_OR_RETURN(std::unique_ptr<JournalStore> store,
 //                    OpenJournalStore("sqlite:data/journal.sqlite"));
 //   RETURN_IF_ERROR(store->Commit(records, snapshots));  // One fsync.
@@ -83,9 +86,11 @@ class JournalStore {
 };
 
 struct StoreOptions {
-  // Begin a new, empty journal where one was lost (the operator's decision,
-  // qcalld --start-empty); otherwise a lost journal refuses to open.
-  bool start_empty = false;
+  // Make a new, empty journal, the operator's one-off act (qcalld
+  // --init-store): refused where a journal already is. Without it, a store
+  // with no journal refuses to open, so a lost one never silently restarts
+  // the numbers.
+  bool create = false;
   // The journal's chain is keyed with these bytes (16 to 64; empty:
   // unkeyed), qcalld --journal-key-file.
   std::string chain_key = {};
@@ -98,8 +103,8 @@ struct StoreOptions {
 };
 
 // The store `url` names:
-//   sqlite:PATH       the embedded SQLite file at PATH (its folder is made,
-//                     0700)
+//   sqlite:PATH       the embedded SQLite file at PATH (with `create`, its
+//                     folder is made, 0700)
 //   postgresql://...  not built yet: UNIMPLEMENTED
 // INVALID_ARGUMENT for anything else; UNAVAILABLE when it cannot be opened.
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/clock.h"
 #include "dispatcher/journal_chain.h"
+#include "dispatcher/journal_store.h"
 #include "dispatcher/log_limiter.h"
 #include "dispatcher/server.h"
 #include "spdlog/spdlog.h"
@@ -63,9 +65,13 @@ int main(int argc, char** argv) {
   app.add_option("--store", store,
                  "where the journal lives: sqlite:PATH (postgresql:// is not "
                  "built yet); overrides --data");
-  app.add_flag("--start-empty", options.start_empty,
-               "begin a new, empty journal where the old one is missing or "
-               "empty (its tickets are lost and numbers start again)");
+  bool init_store = false;
+  app.add_flag("--init-store", init_store,
+               "make the new, empty journal of --data/--store (checking "
+               "--config when given) and exit: once, at installation. "
+               "Refused where a journal already is; where one was lost, "
+               "numbers restart at 1 (a WARNING says so). A start without "
+               "a journal is refused");
   std::string journal_key_file;
   app.add_option("--journal-key-file", journal_key_file,
                  "a secret of 16 to 64 bytes, kept apart from the data "
@@ -166,6 +172,32 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.journal_key = *std::move(key);
+  }
+  if (init_store) {
+    if (app.count("--config") > 0) {
+      absl::StatusOr<qcall::v1::ServerConfig> config =
+          qcall::LoadServerConfig(config_path);
+      if (!config.ok()) {
+        spdlog::error("{}", config.status().ToString());
+        return 2;
+      }
+    }
+    absl::StatusOr<std::unique_ptr<qcall::JournalStore>> made =
+        qcall::OpenJournalStore(options.store,
+                                {.create = true,
+                                 .chain_key = options.journal_key,
+                                 .accept_damage = false});
+    if (!made.ok()) {
+      spdlog::error("qcalld --init-store: {}", made.status().ToString());
+      return 1;
+    }
+    made->reset();
+    std::printf(
+        "qcalld: made a new, empty journal at %s. Start qcalld with the same "
+        "--data (or --store) to serve it; from now on a start without this "
+        "journal is refused.\n",
+        options.store.c_str());
+    return 0;
   }
   // Under systemd the TLS certificate and key arrive as credentials, readable
   // by qcalld's dynamic user only.

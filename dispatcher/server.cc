@@ -240,8 +240,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   ASSIGN_OR_RETURN(
       server->store_,
       OpenJournalStore(options.store,
-                       {.start_empty = options.start_empty,
-                        .chain_key = options.journal_key,
+                       {.chain_key = options.journal_key,
                         .accept_damage = options.accept_journal_damage}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);

@@ -32,9 +32,9 @@ namespace qcall {
 
 struct ServerOptions {
   // Where the journal lives, a URL for OpenJournalStore (journal_store.h).
+  // Its journal must exist: a new one is made apart, once (qcalld
+  // --init-store, OpenJournalStore with `create`).
   std::string store = "sqlite:data/journal.sqlite";
-  // Begin an empty journal where one was lost (see StoreOptions).
-  bool start_empty = false;
   // The journal's chain key (StoreOptions::chain_key); empty: unkeyed.
   std::string journal_key;
   // Start on a journal whose write-ahead log is damaged (StoreOptions).

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,26 @@ std::string ColumnBytes(sqlite3_stmt* s, int i) {
   const int size = sqlite3_column_bytes(s, i);
   return data == nullptr ? std::string()
                          : std::string(static_cast<const char*>(data), size);
+}
+
+// A start where there is no journal: a new installation, or a lost journal.
+// Only the operator can tell which, so neither is guessed.
+absl::Status NoJournalError(const std::string& path, const std::string& marker,
+                            bool begun) {
+  const std::filesystem::path file(path);
+  const std::string init =
+      file.filename() == "journal.sqlite"
+          ? absl::StrCat("qcalld --data ",
+                         file.has_parent_path() ? file.parent_path().string()
+                                                : std::string("."),
+                         " --init-store")
+          : absl::StrCat("qcalld --store sqlite:", path, " --init-store");
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no journal at ", path,
+      begun ? absl::StrCat(" (but one was begun here: ", marker, ")") : "",
+      ". A new installation: run `", init,
+      "` once. If the journal was lost: restore it from a backup; starting "
+      "empty restarts today's numbers at 1"));
 }
 
 }  // namespace
@@ -99,20 +120,15 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     }
     return store;
   }
-  if (::access(marker.c_str(), F_OK) == 0 && (!present || file.st_size == 0) &&
-      !options.start_empty) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "journal ", path, " is ", present ? "empty" : "missing",
-        ", but one was begun here (", marker,
-        "): its tickets would be lost and their numbers given again. Put the "
-        "journal back from a backup, or start qcalld with --start-empty to "
-        "begin a new one"));
+  const bool begun = ::access(marker.c_str(), F_OK) == 0;
+  if (!options.create && (!present || file.st_size == 0)) {
+    return NoJournalError(path, marker, begun);
   }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(
-          path.c_str(), &db,
-          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-          nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                          (options.create ? SQLITE_OPEN_CREATE : 0),
+                      nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return absl::UnavailableError(
@@ -123,24 +139,30 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   absl::MutexLock lock(&store->mu_);
   // A main file without the journal table (the -wal lost before a
   // checkpoint, a fresh file put in its place) is as lost as a missing one.
-  if (::access(marker.c_str(), F_OK) == 0 && !options.start_empty) {
-    sqlite3_stmt* probe = nullptr;
-    bool has_journal = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                           "AND name = 'journal'",
-                           -1, &probe, nullptr) == SQLITE_OK) {
-      has_journal = sqlite3_step(probe) == SQLITE_ROW;
-    }
-    sqlite3_finalize(probe);
-    if (!has_journal) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "journal ", path, " holds no journal, but one was begun here (",
-          marker,
-          "): its tickets would be lost and their numbers given again. Put "
-          "the journal back from a backup, or start qcalld with "
-          "--start-empty to begin a new one"));
-    }
+  sqlite3_stmt* probe = nullptr;
+  bool has_journal = false;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                         "AND name = 'journal'",
+                         -1, &probe, nullptr) == SQLITE_OK) {
+    has_journal = sqlite3_step(probe) == SQLITE_ROW;
+  }
+  sqlite3_finalize(probe);
+  if (options.create && has_journal) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "a journal already exists at ", path,
+        "; --init-store only makes a new one where there is none. Start "
+        "qcalld without --init-store to serve it"));
+  }
+  if (!options.create && !has_journal) {
+    return NoJournalError(path, marker, begun);
+  }
+  if (options.create && begun) {
+    spdlog::warn(
+        "journal {}: one was begun here before ({}) and is gone; the new, "
+        "empty journal restarts today's numbers at 1, and tickets already "
+        "given out will be given again",
+        path, marker);
   }
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
@@ -180,8 +202,8 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   store->inode_ = file.st_ino;
   if (::access(marker.c_str(), F_OK) != 0) {
     std::ofstream out(marker);
-    out << "A qcall journal was begun beside this file. While this file "
-           "exists, qcalld refuses to start on a missing or empty journal.\n";
+    out << "A qcall journal was begun beside this file. qcalld --init-store "
+           "warns before it makes a new one here.\n";
     if (!out.flush()) {
       return absl::UnavailableError(
           absl::StrCat("cannot write ", marker, " beside the journal"));

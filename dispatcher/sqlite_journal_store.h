@@ -24,11 +24,14 @@ namespace qcall {
 
 class SqliteJournalStore : public JournalStore {
  public:
-  // Opens (or creates) the journal at `path` and proves it can write there:
-  // UNAVAILABLE when it cannot (a read-only file or disk). Beside it,
-  // `<path>.created` marks that a journal was begun here; while it exists, a
-  // missing or empty journal is lost data, refused with FAILED_PRECONDITION
-  // unless `options.start_empty`. Before SQLite reads it, its write-ahead
+  // Opens the journal at `path` and proves it can write there: UNAVAILABLE
+  // when it cannot (a read-only file or disk). No journal there (no file, an
+  // empty one, one without the journal table) is FAILED_PRECONDITION naming
+  // both cases, a new installation and a lost journal: only
+  // `options.create` (qcalld --init-store) makes one, and it refuses with
+  // ALREADY_EXISTS where a journal is. Beside it, `<path>.created` marks that
+  // a journal was begun here: creating one again then logs a WARNING that
+  // numbers restart. Before SQLite reads it, its write-ahead
   // log is checked (wal_check.h): damage is DATA_LOSS naming the file and
   // byte, unless `options.accept_damage`, and an ERROR in the log either way.
   // A journal written before the hash chain existed is chained from its

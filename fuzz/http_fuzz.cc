@@ -57,6 +57,11 @@ void StartServer() {
   if (mkdtemp(dir) == nullptr) Fail("mkdtemp in /dev/shm");
   ServerOptions options;
   options.store = std::string("sqlite:") + dir + "/journal.sqlite";
+  if (absl::Status made =
+          OpenJournalStore(options.store, {.create = true}).status();
+      !made.ok()) {
+    Fail(made.ToString());
+  }
   options.listen = "127.0.0.1:0";
   options.http_listen = "127.0.0.1:0";
   options.web_root = QCALL_SOURCE_DIR "/clients/web";

@@ -58,6 +58,10 @@ class KioskToBoard(unittest.TestCase):
         with open(config, "w") as f:
             f.write(CONFIG)
         port_file = os.path.join(WORK, "port")
+        # A new installation: the journal is made once, explicitly.
+        subprocess.run([QCALLD, "--config", config, "--data",
+                        os.path.join(WORK, "data"), "--init-store"],
+                       check=True, stdout=subprocess.DEVNULL)
         cls.server = subprocess.Popen(
             [QCALLD, "--config", config, "--data", os.path.join(WORK, "data"),
              "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",

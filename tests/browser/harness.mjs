@@ -7,7 +7,7 @@
 //   await api(server, 'counter-token', 'Counter', 'CallNext', {...});
 //   await screenshot(page, 'board');
 //   await server.stop();
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import net from 'node:net';
 import {mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -32,12 +32,15 @@ export const TOKENS = {
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-// Starts qcalld on free ports with a fresh data folder; resolves when its
-// HTTP side answers /healthz.
+// Starts qcalld on free ports with a fresh data folder (qcalld --init-store
+// first); resolves when its HTTP side answers /healthz.
 export async function startQcalld({config = CONFIG, extraArgs = []} = {}) {
   if (!existsSync(QCALLD)) throw new Error(`qcalld not found at ${QCALLD} (set QCALLD)`);
   const data = mkdtempSync(path.join(tmpdir(), 'qcall-browser-'));
   const portFile = path.join(data, 'ports');
+  // A new installation: the journal is made once, explicitly.
+  execFileSync(QCALLD, ['--data', path.join(data, 'journal'), '--init-store'],
+               {stdio: ['ignore', 'ignore', 'inherit']});
   const child = spawn(QCALLD, [
     '--config', config, '--data', path.join(data, 'journal'),
     '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0',

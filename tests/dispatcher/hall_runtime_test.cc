@@ -112,7 +112,8 @@ class HallRuntimeTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string());
+    auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string(),
+                                          {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::make_unique<ControlledStore>(*std::move(store));
     journal_ = std::make_unique<GroupCommitJournal>(store_.get());

@@ -14,15 +14,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(OpenJournalStoreTest, SqliteMakesItsFolderAndKeepsRecords) {
+TEST(OpenJournalStoreTest, SqliteCreateMakesItsFolderAndKeepsRecords) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
       ("qcall-store-url-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const std::string path = (dir / "nested" / "journal.sqlite").string();
+  // Without `create`, a missing folder is a missing journal: refused, and
+  // not made.
+  EXPECT_EQ(OpenJournalStore("sqlite:" + path).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(dir));
   {
     absl::StatusOr<std::unique_ptr<JournalStore>> store =
-        OpenJournalStore("sqlite:" + path);
+        OpenJournalStore("sqlite:" + path, {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     const JournalRecord record{"hall", 1, 1000, "", "command", ""};
     ASSERT_TRUE((*store)->Commit({&record, 1}, {}).ok());
@@ -52,7 +57,8 @@ TEST(OpenJournalStoreTest, RefusesWhatItCannotOpen) {
       std::filesystem::temp_directory_path() /
       ("qcall-store-file-" + std::to_string(::getpid()));
   { std::ofstream(file.string()) << "x"; }
-  EXPECT_EQ(OpenJournalStore("sqlite:" + (file / "journal.sqlite").string())
+  EXPECT_EQ(OpenJournalStore("sqlite:" + (file / "journal.sqlite").string(),
+                             {.create = true})
                 .status()
                 .code(),
             absl::StatusCode::kUnavailable);

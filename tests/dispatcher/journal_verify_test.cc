@@ -97,7 +97,8 @@ class JournalVerifyTest : public ::testing::Test {
   // channel one), a second apart, as the engine applied them; snapshots
   // after record kSnapshotAt and, when `snapshot_last`, after the last.
   void Write(bool snapshot_last = false, const std::string& key = "") {
-    auto store = SqliteJournalStore::Open(Path(), {.chain_key = key});
+    auto store = SqliteJournalStore::Open(
+        Path(), {.create = true, .chain_key = key});
     ASSERT_TRUE(store.ok()) << store.status();
     v1::HallConfig config;
     ASSERT_TRUE(
@@ -321,7 +322,7 @@ TEST_F(JournalVerifyTest, TwoRowsContentsSwappedAreOutOfOrder) {
 // index; an edit of the first of two such is an edit, not a swap.
 TEST_F(JournalVerifyTest, AnEditBeforeATwinRecordIsAnEditNotASwap) {
   {
-    auto store = SqliteJournalStore::Open(Path(), {});
+    auto store = SqliteJournalStore::Open(Path(), {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     v1::Command configure;
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(

@@ -43,7 +43,8 @@ class RebuildHallTest : public ::testing::Test {
            ("qcall-rebuild-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     absl::StatusOr<std::unique_ptr<JournalStore>> store =
-        OpenJournalStore("sqlite:" + (dir_ / "journal.sqlite").string());
+        OpenJournalStore("sqlite:" + (dir_ / "journal.sqlite").string(),
+                         {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     v1::Command configure;

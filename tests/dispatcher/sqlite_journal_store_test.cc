@@ -26,6 +26,10 @@ class SqliteJournalStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Path() const { return (dir_ / "journal.sqlite").string(); }
+  // A new journal, as qcalld --init-store makes it.
+  absl::StatusOr<std::unique_ptr<SqliteJournalStore>> Create() const {
+    return SqliteJournalStore::Open(Path(), {.create = true});
+  }
 
   std::filesystem::path dir_;
 };
@@ -45,7 +49,7 @@ std::vector<JournalRecord> Read(JournalStore* store, const std::string& hall,
 
 TEST_F(SqliteJournalStoreTest, WhatIsCommittedSurvivesReopening) {
   {
-    auto store = SqliteJournalStore::Open(Path());
+    auto store = Create();
     ASSERT_TRUE(store.ok()) << store.status();
     std::vector<JournalRecord> records;
     for (uint64_t i = 1; i <= 5; ++i) {
@@ -86,7 +90,7 @@ TEST_F(SqliteJournalStoreTest, WhatIsCommittedSurvivesReopening) {
 }
 
 TEST_F(SqliteJournalStoreTest, ADuplicateIndexFailsTheWholeCommit) {
-  auto store = SqliteJournalStore::Open(Path());
+  auto store = Create();
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->Commit({{"a", 1, 0, "", "one", ""}}, {}).ok());
   const absl::Status status = (*store)->Commit(
@@ -99,8 +103,8 @@ TEST_F(SqliteJournalStoreTest, ADuplicateIndexFailsTheWholeCommit) {
 
 // The journal's folder must exist: the store does not create folders.
 TEST_F(SqliteJournalStoreTest, AMissingFolderIsUnavailable) {
-  auto store =
-      SqliteJournalStore::Open((dir_ / "missing" / "x.sqlite").string());
+  auto store = SqliteJournalStore::Open(
+      (dir_ / "missing" / "x.sqlite").string(), {.create = true});
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable)
       << store.status();
 }
@@ -116,7 +120,7 @@ TEST_F(SqliteJournalStoreTest, APathNoOneCanWriteIsUnavailable) {
   std::filesystem::create_directory(folder);
   for (const std::filesystem::path& path : {file / "x.sqlite", folder}) {
     SCOPED_TRACE(path.string());
-    auto store = SqliteJournalStore::Open(path.string());
+    auto store = SqliteJournalStore::Open(path.string(), {.create = true});
     EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable)
         << store.status();
   }
@@ -131,7 +135,7 @@ JournalRecord Record(uint64_t index) {
 }
 
 TEST_F(SqliteJournalStoreTest, AJournalThatCannotBeWrittenIsRefusedAtOpen) {
-  { ASSERT_TRUE(SqliteJournalStore::Open(Path()).ok()); }
+  { ASSERT_TRUE(Create().ok()); }
   // Immutable: even root cannot write it (mode bits would not stop root).
   const std::string lock = absl::StrCat("chattr +i ", Path(), " 2>/dev/null");
   if (std::system(lock.c_str()) != 0) {
@@ -148,7 +152,7 @@ TEST_F(SqliteJournalStoreTest, AJournalThatCannotBeWrittenIsRefusedAtOpen) {
 
 TEST_F(SqliteJournalStoreTest, ADeletedOrReplacedJournalRefusesCommits) {
   for (const bool replace : {false, true}) {
-    auto store = SqliteJournalStore::Open(Path(), {.start_empty = true});
+    auto store = Create();
     ASSERT_TRUE(store.ok()) << store.status();
     const JournalRecord first = Record(1);
     ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
@@ -165,9 +169,57 @@ TEST_F(SqliteJournalStoreTest, ADeletedOrReplacedJournalRefusesCommits) {
   }
 }
 
-TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
+// A folder without a journal: nothing opens it, and nothing is made there.
+TEST_F(SqliteJournalStoreTest, NoJournalIsRefusedAndNothingIsMade) {
+  auto refused = SqliteJournalStore::Open(Path());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(refused.status().message());
+  EXPECT_NE(message.find("no journal at " + Path()), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("A new installation: run `qcalld --data " +
+                         dir_.string() + " --init-store` once"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("restore it from a backup; starting empty restarts "
+                         "today's numbers at 1"),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
+  // A journal of another name is named by its URL.
+  const std::string other = (dir_ / "halls.sqlite").string();
+  EXPECT_NE(SqliteJournalStore::Open(other).status().message().find(
+                "`qcalld --store sqlite:" + other + " --init-store`"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
+}
+
+TEST_F(SqliteJournalStoreTest, CreateIsRefusedWhereAJournalIs) {
+  {
+    auto store = Create();
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  auto again = Create();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(again.status().message().find("a journal already exists at"),
+            std::string::npos)
+      << again.status();
   {
     auto store = SqliteJournalStore::Open(Path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    const JournalRecord first = Record(1);
+    ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
+  }
+  EXPECT_EQ(Create().status().code(), absl::StatusCode::kAlreadyExists);
+  auto kept = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*(*kept)->LastIndex("a"), 1u) << "a refused create changes nothing";
+}
+
+TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUntilCreatedAgain) {
+  {
+    auto store = Create();
     ASSERT_TRUE(store.ok()) << store.status();
     const JournalRecord first = Record(1);
     ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
@@ -181,7 +233,10 @@ TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
     auto refused = SqliteJournalStore::Open(Path());
     ASSERT_FALSE(refused.ok()) << how;
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_NE(refused.status().message().find("--start-empty"),
+    EXPECT_NE(refused.status().message().find("--init-store"),
+              std::string::npos)
+        << refused.status();
+    EXPECT_NE(refused.status().message().find("one was begun here"),
               std::string::npos)
         << refused.status();
   }
@@ -203,10 +258,10 @@ TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUnlessStartingEmpty) {
   auto replaced = SqliteJournalStore::Open(Path());
   ASSERT_FALSE(replaced.ok());
   EXPECT_EQ(replaced.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(replaced.status().message().find("holds no journal"),
+  EXPECT_NE(replaced.status().message().find("no journal at"),
             std::string::npos)
       << replaced.status();
-  auto fresh = SqliteJournalStore::Open(Path(), {.start_empty = true});
+  auto fresh = Create();
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(*(*fresh)->LastIndex("a"), 0u) << "the operator chose to";
 }
@@ -220,7 +275,7 @@ TEST_F(SqliteJournalStoreTest, RecordsAreChainedAcrossFailuresAndReopening) {
                                         {"a", 2, 20, "", "two", ""},
                                         {"a", 3, 30, "", "three", ""}};
   {
-    auto store = SqliteJournalStore::Open(Path());
+    auto store = Create();
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->Commit({written[0]}, {}).ok());
     ASSERT_FALSE(

@@ -59,7 +59,7 @@ class WalCheckTest : public ::testing::Test {
   // `restart_after` > 0, the WAL is checkpointed and begun again after that
   // many records, so older frames lie behind the newer ones).
   void WriteAndCopy(uint64_t restart_after = 0) {
-    auto store = SqliteJournalStore::Open(Live());
+    auto store = SqliteJournalStore::Open(Live(), {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     if (restart_after > 0) {
       CommitRecords(store->get(), 1, restart_after);

@@ -85,42 +85,14 @@ std::string QcalldProcess::Log() const {
   return text.str();
 }
 
-::testing::AssertionResult QcalldProcess::Start() {
-  if (running()) return ::testing::AssertionFailure() << "already running";
-  if (dir_.empty()) return ::testing::AssertionFailure() << "no temp folder";
-  const std::string port_file = dir_ + "/port";
-  std::remove(port_file.c_str());
-  port_ = 0;
-  http_port_ = 0;
-
-  // QCALLD_BINARY runs the tests against another build of the server.
-  const char* binary = std::getenv("QCALLD_BINARY");
-  std::vector<std::string> args = {
-      binary != nullptr && *binary != '\0' ? binary : QCALLD_PATH,
-      "--config",
-      config_path_,
-      "--data",
-      data_dir(),
-      "--listen",
-      "127.0.0.1:0",
-      "--port-file",
-      port_file};
-  if (options_.snapshot_every > 0) {
-    args.push_back("--snapshot-every");
-    args.push_back(std::to_string(options_.snapshot_every));
-  }
-  if (options_.heartbeat_timeout_seconds > 0) {
-    args.push_back("--heartbeat-timeout");
-    args.push_back(std::to_string(options_.heartbeat_timeout_seconds));
-  }
-  args.insert(args.end(), options_.extra_args.begin(),
-              options_.extra_args.end());
+pid_t QcalldProcess::Spawn(std::vector<std::string> args, bool with_env) {
   // Everything the child needs is prepared before fork: between fork and
   // exec only async-signal-safe calls are allowed (gRPC threads exist).
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  std::vector<std::string> env_entries = options_.env;
+  std::vector<std::string> env_entries;
+  if (with_env) env_entries = options_.env;
   std::vector<char*> envp;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view variable(*e);
@@ -136,12 +108,12 @@ std::string QcalldProcess::Log() const {
   envp.push_back(nullptr);
   const int log = open((dir_ + "/qcalld.log").c_str(),
                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) return ::testing::AssertionFailure() << "cannot open the log";
+  if (log < 0) return -1;
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     close(log);
-    return ::testing::AssertionFailure() << "fork failed";
+    return -1;
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -155,6 +127,78 @@ std::string QcalldProcess::Log() const {
     _exit(127);
   }
   close(log);
+  return pid;
+}
+
+std::string QcalldProcess::Binary() {
+  // QCALLD_BINARY runs the tests against another build of the server.
+  const char* binary = std::getenv("QCALLD_BINARY");
+  return binary != nullptr && *binary != '\0' ? binary : QCALLD_PATH;
+}
+
+::testing::AssertionResult QcalldProcess::InitStore() {
+  if (dir_.empty()) return ::testing::AssertionFailure() << "no temp folder";
+  std::vector<std::string> args = {Binary(), "--init-store", "--config",
+                                   config_path_, "--data", data_dir()};
+  // The store's own flags, as the server is started with them.
+  for (size_t i = 0; i + 1 < options_.extra_args.size(); ++i) {
+    const std::string& flag = options_.extra_args[i];
+    if (flag == "--store" || flag == "--journal-key-file") {
+      args.push_back(flag);
+      args.push_back(options_.extra_args[i + 1]);
+    }
+  }
+  // As an installation would: without the test's environment (a fault
+  // shim is for the server).
+  const pid_t pid = Spawn(std::move(args), /*with_env=*/false);
+  if (pid < 0) {
+    return ::testing::AssertionFailure() << "cannot run qcalld --init-store";
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  initialized_ = true;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "qcalld --init-store ended with " << DescribeExit(status)
+         << "; its log:\n"
+         << Log();
+}
+
+::testing::AssertionResult QcalldProcess::Start() {
+  if (running()) return ::testing::AssertionFailure() << "already running";
+  if (dir_.empty()) return ::testing::AssertionFailure() << "no temp folder";
+  if (options_.init_store && !initialized_) {
+    if (::testing::AssertionResult made = InitStore(); !made) return made;
+  }
+  const std::string port_file = dir_ + "/port";
+  std::remove(port_file.c_str());
+  port_ = 0;
+  http_port_ = 0;
+
+  std::vector<std::string> args = {Binary(),
+                                   "--config",
+                                   config_path_,
+                                   "--data",
+                                   data_dir(),
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--port-file",
+                                   port_file};
+  if (options_.snapshot_every > 0) {
+    args.push_back("--snapshot-every");
+    args.push_back(std::to_string(options_.snapshot_every));
+  }
+  if (options_.heartbeat_timeout_seconds > 0) {
+    args.push_back("--heartbeat-timeout");
+    args.push_back(std::to_string(options_.heartbeat_timeout_seconds));
+  }
+  args.insert(args.end(), options_.extra_args.begin(),
+              options_.extra_args.end());
+  const pid_t pid = Spawn(std::move(args), /*with_env=*/true);
+  if (pid < 0) return ::testing::AssertionFailure() << "cannot run qcalld";
   pid_ = pid;
   ++starts_;
 

@@ -6,7 +6,7 @@
 // each start listens on a new port, so take a new channel after Restart().
 //
 //   QcalldProcess server({.config_text = TestConfig()});
-//   ASSERT_TRUE(server.Start());
+//   ASSERT_TRUE(server.Start());      // qcalld --init-store first, once
 //   auto channel = server.NewChannel();
 //   ...
 //   server.Kill();                    // kill -9
@@ -45,6 +45,11 @@ struct QcalldOptions {
   // "NAME=VALUE" entries added to the server's environment
   // ("LD_PRELOAD=..."), each replacing the variable of that name.
   std::vector<std::string> env = {};
+  // The first Start runs `qcalld --init-store` (with the --config, --data
+  // and the --store and --journal-key-file of extra_args, without `env`)
+  // before it, as an installation does; false starts on the data folder as
+  // it is.
+  bool init_store = true;
 };
 
 class QcalldProcess {
@@ -56,8 +61,12 @@ class QcalldProcess {
   QcalldProcess(const QcalldProcess&) = delete;
   QcalldProcess& operator=(const QcalldProcess&) = delete;
 
-  // Starts qcalld and waits (up to 20 s) until it listens.
+  // Starts qcalld and waits (up to 20 s) until it listens. The first start
+  // runs InitStore() before, unless options.init_store is false.
   ::testing::AssertionResult Start();
+  // Runs `qcalld --init-store` on the data folder (or extra_args' --store)
+  // and waits for it; success means exit code 0. Its output goes to Log().
+  ::testing::AssertionResult InitStore();
   // Sends `signal` and waits for the process to end.
   void Kill(int signal = SIGKILL);
   // kill -9 (when running), then Start on the same data folder.
@@ -82,6 +91,11 @@ class QcalldProcess {
       grpc::ChannelArguments args = grpc::ChannelArguments()) const;
 
  private:
+  // Forks and execs `args` (with options.env when `with_env`), its output
+  // appended to the log; the child's pid, or -1.
+  pid_t Spawn(std::vector<std::string> args, bool with_env);
+  static std::string Binary();
+
   QcalldOptions options_;
   std::string dir_;
   std::string config_path_;
@@ -89,6 +103,7 @@ class QcalldProcess {
   int port_ = 0;
   int http_port_ = 0;
   int starts_ = 0;
+  bool initialized_ = false;
 };
 
 }  // namespace qcall::testing

@@ -63,15 +63,81 @@ TEST(QcalldStoreTest,
         << "nothing is acknowledged into a deleted file";
     EXPECT_CODE(api.Issue("BILL"), grpc::StatusCode::UNAVAILABLE);
   }
-  // Restarted on a folder whose journal was begun and then emptied: refused,
-  // unless the operator says to start empty.
+  // Restarted on the folder removed: refused, and nothing made there.
   server.Kill();
+  EXPECT_FALSE(server.Start());
+  EXPECT_THAT(server.Log(),
+              AllOf(HasSubstr("no journal at " + server.data_dir() +
+                              "/journal.sqlite"),
+                    HasSubstr("--init-store` once"),
+                    HasSubstr("restore it from a backup")));
+  EXPECT_FALSE(std::filesystem::exists(server.data_dir()));
+  // Or on a folder whose journal was begun and then emptied.
   std::filesystem::create_directories(server.data_dir());
   const std::string journal = server.data_dir() + "/journal.sqlite";
   std::ofstream(journal + ".created") << "begun";
   std::ofstream(journal).close();
   EXPECT_FALSE(server.Start());
-  EXPECT_THAT(server.Log(), HasSubstr("--start-empty"));
+  EXPECT_THAT(server.Log(), HasSubstr("(but one was begun here: "));
+  // The operator's decision to begin again: numbers restart, and a WARNING
+  // says so.
+  ASSERT_TRUE(server.InitStore());
+  EXPECT_THAT(server.Log(), HasSubstr("restarts today's numbers at 1"));
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  auto first = api.Issue("BILL");
+  ASSERT_OK(first);
+  EXPECT_EQ(first->ticket().number(), "A0001");
+}
+
+TEST(QcalldStoreTest, AFolderWithoutAJournalIsRefusedAndNothingIsMade) {
+  QcalldProcess server({.config_text = TestConfig(), .init_store = false});
+  EXPECT_FALSE(server.Start());
+  EXPECT_THAT(server.Log(),
+              AllOf(HasSubstr("no journal at " + server.data_dir() +
+                              "/journal.sqlite. A new installation: run "
+                              "`qcalld --data " +
+                              server.data_dir() + " --init-store` once"),
+                    HasSubstr("If the journal was lost: restore it from a "
+                              "backup; starting empty restarts today's "
+                              "numbers at 1")));
+  EXPECT_FALSE(std::filesystem::exists(server.data_dir()));
+  // An empty folder is no journal either.
+  std::filesystem::create_directories(server.data_dir());
+  EXPECT_FALSE(server.Start());
+  EXPECT_TRUE(std::filesystem::is_empty(server.data_dir()));
+}
+
+TEST(QcalldStoreTest, InitStoreMakesTheJournalOnceAndTheServerStartsOnIt) {
+  QcalldProcess server({.config_text = TestConfig(), .init_store = false});
+  ASSERT_TRUE(server.InitStore());
+  EXPECT_THAT(server.Log(), HasSubstr("made a new, empty journal at sqlite:" +
+                                      server.data_dir() + "/journal.sqlite"));
+  EXPECT_TRUE(std::filesystem::exists(server.data_dir() + "/journal.sqlite"));
+  ASSERT_TRUE(server.Start());
+  {
+    Api api(server.NewChannel());
+    auto first = api.Issue("BILL");
+    ASSERT_OK(first);
+    EXPECT_EQ(first->ticket().number(), "A0001");
+  }
+  ASSERT_TRUE(server.Stop());
+  // A second --init-store is refused and changes nothing.
+  EXPECT_FALSE(server.InitStore());
+  EXPECT_THAT(server.Log(), HasSubstr("a journal already exists at"));
+  ASSERT_TRUE(server.Start());
+  Api api(server.NewChannel());
+  auto second = api.Issue("BILL");
+  ASSERT_OK(second);
+  EXPECT_EQ(second->ticket().number(), "A0002") << "the journal was kept";
+}
+
+TEST(QcalldStoreTest, InitStoreChecksTheConfigItIsGiven) {
+  QcalldProcess server({.config_text = "halls { this is not a config",
+                        .init_store = false});
+  EXPECT_FALSE(server.InitStore());
+  EXPECT_FALSE(std::filesystem::exists(server.data_dir()))
+      << "nothing is made with a bad config";
 }
 
 // `qcall audit verify` on `journal`: its exit code and what it printed.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Debian package as an operator gets it: cpack builds it from the build
 # folder; its file list, modes and dependencies are checked; it is unpacked
-# into a temporary root (dpkg -x), its qcalld is started there with the
-# packaged config and must answer /healthz 200 and serve the packaged pages;
-# its journal folder is 0700 and its files 0600; where systemd-analyze exists
-# the unit is verified against that root.
+# into a temporary root (dpkg -x), its qcalld refuses a folder without a
+# journal, makes one with --init-store (once: a second is refused), is
+# started there with the packaged config and must answer /healthz 200 and
+# serve the packaged pages; its journal folder is 0700 and its files 0600;
+# where systemd-analyze exists both units are verified against that root.
 #   tests/package/package_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -34,6 +35,7 @@ expected=(
   "-rwxr-xr-x /usr/bin/qcall"
   "-rwxr-xr-x /usr/bin/qcalld"
   "-rw-r--r-- /usr/lib/systemd/system/qcalld.service"
+  "-rw-r--r-- /usr/lib/systemd/system/qcalld-init-store.service"
   "-rw-r--r-- /usr/share/doc/qcall/README.md"
   "-rw-r--r-- /usr/share/doc/qcall/examples/halls.textproto"
   "-rw-r--r-- /usr/share/doc/qcall/http-api.md"
@@ -65,6 +67,23 @@ dpkg -x "${deb[0]}" "${root}"
 [ "$("${root}/usr/bin/qcalld" --version)" = "qcalld ${version}" ] || fail "qcalld --version"
 [ "$("${root}/usr/bin/qcall" --version)" = "qcall ${version}" ] || fail "qcall --version"
 state="${work}/var/lib/qcall"
+# As the unit qcalld-init-store.service runs it, and as postinst starts that
+# on a first install: the packaged qcalld refuses a folder with no journal,
+# and makes one once.
+if "${root}/usr/bin/qcalld" --data "${state}" >"${work}/refused.log" 2>&1; then
+  fail "qcalld started without a journal"
+fi
+grep -qF -- "--init-store" "${work}/refused.log" || fail "no --init-store hint: $(cat "${work}/refused.log")"
+[ ! -e "${state}" ] || fail "a refused start made ${state}"
+dpkg-deb --ctrl-tarfile "${deb[0]}" | tar -xO ./postinst >"${work}/postinst"
+grep -qxF 'ExecStart=/usr/bin/qcalld --data /var/lib/qcall --init-store' \
+  "${root}/usr/lib/systemd/system/qcalld-init-store.service" || fail "qcalld-init-store.service"
+grep -qF 'systemctl start qcalld-init-store.service' "${work}/postinst" || fail "postinst does not make the journal"
+"${root}/usr/bin/qcalld" --data "${state}" --init-store >"${work}/init.log" 2>&1 \
+  || fail "qcalld --init-store: $(cat "${work}/init.log")"
+if "${root}/usr/bin/qcalld" --data "${state}" --init-store >>"${work}/init.log" 2>&1; then
+  fail "a second --init-store was not refused"
+fi
 "${root}/usr/bin/qcalld" --config "${root}/etc/qcall/halls.textproto" --data "${state}" \
   --listen 127.0.0.1:0 --http 127.0.0.1:0 --port-file "${work}/ports" >"${work}/qcalld.log" 2>&1 &
 qcalld_pid=$!
@@ -154,10 +173,11 @@ if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
   mkdir -p "${root}/tmp"
   cp -an /usr/lib/systemd/system/. "${root}/usr/lib/systemd/system/"
   if ! out=$(systemd-analyze verify --man=no --root="${root}" \
-      /usr/lib/systemd/system/qcalld.service 2>&1) || [ -n "${out}" ]; then
+      /usr/lib/systemd/system/qcalld.service \
+      /usr/lib/systemd/system/qcalld-init-store.service 2>&1) || [ -n "${out}" ]; then
     fail "systemd-analyze verify: ${out}"
   fi
-  echo "systemd-analyze verify: clean"
+  echo "systemd-analyze verify (both units): clean"
 else
   echo "systemd-analyze not here: unit not verified"
 fi

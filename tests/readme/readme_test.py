@@ -187,6 +187,10 @@ def parse_commands(block):
 def start_qcalld(work):
     port_file = os.path.join(work, "ports")
     log = open(os.path.join(work, "qcalld.log"), "w")
+    # As README's first session does: the journal is made once, explicitly.
+    subprocess.run([QCALLD, "--data", os.path.join(work, "data"),
+                    "--init-store"], check=True, stdout=log,
+                   stderr=subprocess.STDOUT)
     server = subprocess.Popen(
         [QCALLD, "--config", os.path.join(ROOT, "demo", "halls.textproto"),
          "--data", os.path.join(work, "data"), "--listen", "127.0.0.1:0",
