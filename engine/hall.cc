@@ -281,6 +281,9 @@ v1::HallView Hall::View(absl::Time now) const {
       &view);
   alarms_.AddViews(rules_, board_, &view);
   feedback_.AddViews(calendar_.time_zone(), &view);
+  for (const std::string& reason : rules_.feedback().bad_rating_reasons) {
+    view.add_bad_rating_reasons(reason);
+  }
   return view;
 }
 
