@@ -142,15 +142,6 @@ absl::Status FeedbackBook::CloseFollowUp(const v1::Command::CloseFollowUp& c,
 // ---------------------------------------------------------------------------
 // Complaint cases
 
-bool FeedbackBook::HasCase(absl::string_view ticket,
-                           int32_t business_day) const {
-  return std::any_of(cases_.begin(), cases_.end(),
-                     [&](const v1::ComplaintCase& c) {
-                       return c.business_day() == business_day &&
-                              c.ticket() == ticket;
-                     });
-}
-
 void FeedbackBook::OpenCase(v1::ComplaintCase c, EventLog* log, int64_t now,
                             Outcome* out) {
   c.set_state(v1::ComplaintCase::STATE_OPEN);

@@ -44,8 +44,7 @@ class FeedbackBook {
   absl::Status CloseFollowUp(const v1::Command::CloseFollowUp& c,
                              EventLog* log, int64_t now, Outcome* out);
 
-  bool HasCase(absl::string_view ticket, int32_t business_day) const;
-  // A case that does not exist yet (HasCase), state OPEN.
+  // A case of a ticket that had none, state OPEN.
   void OpenCase(v1::ComplaintCase c, EventLog* log, int64_t now, Outcome* out);
   // `window_clerk`: the clerk now at the window the command names, or null
   // when it names none. The owner at a window, or a supervisor, may act.

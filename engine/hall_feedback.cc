@@ -47,10 +47,14 @@ void Hall::NoteCompleted(int w, uint32_t id, int64_t handling, int64_t now) {
 }
 
 void Hall::OpenCaseIfComplaint(int w, uint32_t id, int64_t now, Outcome* out) {
-  const TicketSlot& t = queue_.ticket(id);
-  if (!rules_.services()[t.queue_service].complaint) return;
+  TicketSlot& t = queue_.mutable_ticket(id);
+  // Only the first clerk who serves it: a case resolved stays resolved when
+  // the ticket is served again.
+  if (!rules_.services()[t.queue_service].complaint || t.complaint_opened) {
+    return;
+  }
+  t.complaint_opened = true;
   std::string ticket = queue_.TicketText(rules_, id);
-  if (feedback_.HasCase(ticket, t.business_day)) return;
   v1::ComplaintCase c;
   c.set_ticket(std::move(ticket));
   c.set_business_day(t.business_day);

@@ -291,12 +291,19 @@ TEST(ComplaintTest, FirstClerkWhoServesOwnsTheCase) {
   h.Ok(Start(1));
   EXPECT_TRUE(h.last().events().size() == 1u);
   EXPECT_EQ(h.hall().View(h.now()).complaints_size(), 1);
+  // Resolved, then served again: the case stays resolved, none opens.
+  h.Ok(Resolve("T001", 1, "explained the bill"));
+  h.Ok(TransferToService(1, "CMPL", v1::PLACEMENT_FIRST));
+  h.Ok(CallNext(1));
+  EXPECT_EQ(h.Ok(Start(1)).events().size(), 1u);
+  EXPECT_TRUE(h.hall().View(h.now()).complaints().empty());
+  ExpectSnapshotRoundTrip(h.hall());
   // A ticket of another service opens none.
   h.Ok(Complete(1));
   h.Ok(Issue("BILL"));
   h.Ok(CallNext(2));
-  h.Ok(Start(2));
-  EXPECT_EQ(h.hall().View(h.now()).complaints_size(), 1);
+  EXPECT_EQ(h.Ok(Start(2)).events().size(), 1u);
+  EXPECT_TRUE(h.hall().View(h.now()).complaints().empty());
 }
 
 // Serves T001 at window 1 (clerk c1) at 09:00.

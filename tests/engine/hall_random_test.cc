@@ -154,7 +154,7 @@ class CommandGenerator {
   v1::Command Next(const v1::HallState& state, absl::Time now) {
     config_ = &state.config();
     v1::Command c;
-    if (rng_.Chance(8)) return Feedback(state);
+    if (rng_.Chance(14)) return Feedback(state);
     const int r = rng_.Int(0, 999);
     if (r < 150) {
       Issue(now, c.mutable_issue_ticket());
@@ -385,7 +385,7 @@ class CommandGenerator {
   v1::Command Feedback(const v1::HallState& state) {
     v1::Command c;
     const int r = rng_.Int(0, 99);
-    if (r < 55) {
+    if (r < 50) {
       auto* m = c.mutable_rate_ticket();
       if (state.ratables_size() > 0 && rng_.Chance(80)) {
         const auto& ratable =
@@ -396,7 +396,9 @@ class CommandGenerator {
         m->set_window(WindowRef(state, {v1::WINDOW_STATE_IDLE}));
         m->set_ticket(TicketRef(state, v1::TICKET_STATE_COMPLETED));
       }
-      m->set_level(rng_.Chance(8) ? rng_.Pick(kBadLevels) : rng_.Int(1, 5));
+      m->set_level(rng_.Chance(8)    ? rng_.Pick(kBadLevels)
+                   : rng_.Chance(50) ? rng_.Int(1, 2)
+                                     : rng_.Int(3, 5));
       const std::vector<std::string> reasons =
           state.config().feedback().bad_rating_reasons().empty()
               ? DefaultBadRatingReasons()
@@ -408,7 +410,7 @@ class CommandGenerator {
       } else if (rng_.Chance(20)) {
         m->set_reason(Garbage());
       }
-    } else if (r < 70) {
+    } else if (r < 72) {
       auto* m = c.mutable_close_follow_up();
       m->set_id(state.follow_ups_size() > 0 && rng_.Chance(80)
                     ? state.follow_ups(rng_.Int(0, state.follow_ups_size() - 1))
@@ -428,7 +430,7 @@ class CommandGenerator {
         if (rng_.Chance(60)) window = k.window();
       }
       const std::string supervisor = rng_.Chance(30) ? Supervisor() : "";
-      if (r < 85) {
+      if (r < 86) {
         auto* m = c.mutable_call_back_complaint();
         m->set_ticket(ticket);
         m->set_business_day(day);

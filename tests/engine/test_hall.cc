@@ -82,7 +82,7 @@ v1::HallConfig VariedHallConfig(uint64_t seed) {
       // short time to rate.
       config.mutable_services(1)->set_complaint(true);
       v1::FeedbackConfig* feedback = config.mutable_feedback();
-      feedback->set_rating_seconds(60);
+      feedback->set_rating_seconds(600);
       feedback->set_complaint_deadline_seconds(3600);
       feedback->set_complaint_warning_seconds(900);
       feedback->add_bad_rating_reasons("rude");
