@@ -8,15 +8,17 @@
 // are shown together, so every customer can read it.
 import * as q from '/web/qcall.js';
 
-const ASK_MS = 60000;     // Well inside the hall's rating_seconds (180 s).
+// How long the question waits (?ask=<seconds>, default 60: well inside the
+// hall's rating_seconds, 180 by default), and the thanks stay.
+const ASK_MS = Number(q.params.get('ask') || 60) * 1000;
 const THANKS_MS = 4000;
 
 const LEVELS = [
-  {level: 5, zh: '非常满意', en: 'Very satisfied', face: '😄'},
-  {level: 4, zh: '满意', en: 'Satisfied', face: '🙂'},
-  {level: 3, zh: '基本满意', en: 'Fairly satisfied', face: '😐'},
-  {level: 2, zh: '不满意', en: 'Dissatisfied', face: '🙁'},
-  {level: 1, zh: '非常不满意', en: 'Very dissatisfied', face: '😠'},
+  {level: 5, zh: '非常满意', en: 'Very satisfied'},
+  {level: 4, zh: '满意', en: 'Satisfied'},
+  {level: 3, zh: '基本满意', en: 'Fairly satisfied'},
+  {level: 2, zh: '不满意', en: 'Dissatisfied'},
+  {level: 1, zh: '非常不满意', en: 'Very dissatisfied'},
 ];
 
 const hall = q.params.get('hall') || '';
@@ -108,7 +110,7 @@ function onMessage(kind, message) {
 
 $('levels').replaceChildren(...LEVELS.map(l =>
     q.h('button', {dataset: {level: l.level}, onclick: () => choose(l.level)},
-        q.h('span', {class: 'face'}, l.face), l.zh, q.h('small', {}, l.en))));
+        q.h('span', {class: 'stars'}, '★'.repeat(l.level)), l.zh, q.h('small', {}, l.en))));
 idle();
 q.openEvents(hall, {
   windows: [windowNumber],
