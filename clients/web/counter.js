@@ -269,7 +269,6 @@ $('pause').addEventListener('click', () => reasonDialog(
 $('resume').addEventListener('click', () => act('ResumeWindow'));
 $('close').addEventListener('click', () => act('CloseWindow', {}, {refusedTitle: q.t('close_refused')}));
 
-buildStars();
 setInterval(tick, 500);
 
 if (!hall || !windowNumber) {
