@@ -45,15 +45,14 @@ absl::Status FeedbackBook::Rate(const v1::Command::RateTicket& c, int w,
         c.level()));
   }
   RETURN_IF_ERROR(CheckText(c.ticket(), "ticket", true, kMaxIdLength));
-  const std::vector<std::string>& reasons =
-      rules.feedback().bad_rating_reasons;
+  const std::vector<std::string>& reasons = rules.feedback().bad_rating_reasons;
   if (c.level() <= 2) {
     if (std::find(reasons.begin(), reasons.end(), c.reason()) ==
         reasons.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          c.reason().empty() ? "a rating of 1 or 2 needs a reason"
-                             : "unknown reason for a bad rating",
-          "; one of: ", absl::StrJoin(reasons, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.reason().empty() ? "a rating of 1 or 2 needs a reason"
+                                          : "unknown reason for a bad rating",
+                       "; one of: ", absl::StrJoin(reasons, ", ")));
     }
   } else if (!c.reason().empty()) {
     return absl::InvalidArgumentError(
@@ -65,10 +64,10 @@ absl::Status FeedbackBook::Rate(const v1::Command::RateTicket& c, int w,
         WindowText(c.window()), " has completed no ticket to rate"));
   }
   if (r.ticket() != c.ticket()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ticket ", Clipped(c.ticket()), " is not the one ",
-        WindowText(c.window()), " completed last (", r.ticket(),
-        "); only that one may be rated there"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket ", Clipped(c.ticket()), " is not the one ",
+                     WindowText(c.window()), " completed last (", r.ticket(),
+                     "); only that one may be rated there"));
   }
   if (r.rated()) {
     return absl::FailedPreconditionError(
@@ -117,15 +116,14 @@ absl::Status FeedbackBook::CloseFollowUp(const v1::Command::CloseFollowUp& c,
   RETURN_IF_ERROR(
       CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
   RETURN_IF_ERROR(CheckText(c.text(), "text", true));
-  auto it = std::find_if(
-      follow_ups_.begin(), follow_ups_.end(),
-      [&](const v1::FollowUp& f) { return f.id() == c.id(); });
+  auto it =
+      std::find_if(follow_ups_.begin(), follow_ups_.end(),
+                   [&](const v1::FollowUp& f) { return f.id() == c.id(); });
   if (it == follow_ups_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("no open follow-up ", c.id(),
-                     c.id() <= last_follow_up_id_ && c.id() > 0
-                         ? " (it is closed already)"
-                         : ""));
+    return absl::NotFoundError(absl::StrCat(
+        "no open follow-up ", c.id(),
+        c.id() <= last_follow_up_id_ && c.id() > 0 ? " (it is closed already)"
+                                                   : ""));
   }
   v1::FollowUp f = std::move(*it);
   follow_ups_.erase(it);
@@ -173,10 +171,10 @@ absl::Status FeedbackBook::MayAct(size_t i, absl::string_view supervisor_id,
         "supervisor");
   }
   if (*window_clerk != c.owner_clerk_id()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        CaseName(c), " belongs to clerk ", c.owner_clerk_id(),
-        " (首问责任制); the clerk at that window is ",
-        window_clerk->empty() ? "nobody" : *window_clerk));
+    return absl::PermissionDeniedError(
+        absl::StrCat(CaseName(c), " belongs to clerk ", c.owner_clerk_id(),
+                     " (首问责任制); the clerk at that window is ",
+                     window_clerk->empty() ? "nobody" : *window_clerk));
   }
   return absl::OkStatus();
 }
@@ -215,8 +213,8 @@ absl::Status FeedbackBook::Resolve(const v1::Command::ResolveComplaint& c,
   cases_.erase(cases_.begin() + static_cast<ptrdiff_t>(i));
   for (const Alarm::Kind kind :
        {Alarm::KIND_COMPLAINT_DUE_SOON, Alarm::KIND_COMPLAINT_OVERDUE}) {
-    const bool raised = kind == Alarm::KIND_COMPLAINT_DUE_SOON ? k.due_soon()
-                                                               : k.overdue();
+    const bool raised =
+        kind == Alarm::KIND_COMPLAINT_DUE_SOON ? k.due_soon() : k.overdue();
     if (raised) {
       FillAlarm(kind, false, k, absl::UTCTimeZone(),
                 log->Emit(v1::HallEvent::kAlarm, now, out)->mutable_alarm());
@@ -294,9 +292,9 @@ absl::Status FeedbackBook::Restore(const HallRules& rules,
   for (const Ratable& r : state.ratables()) {
     const std::optional<int> w = rules.FindWindow(r.window());
     if (!w || r.ticket().empty() || !ratables_[*w].ticket().empty()) {
-      return CorruptSnapshot(absl::StrCat(
-          "the ratable ticket of window ", r.window(),
-          " names no window, no ticket, or a window twice"));
+      return CorruptSnapshot(
+          absl::StrCat("the ratable ticket of window ", r.window(),
+                       " names no window, no ticket, or a window twice"));
     }
     ratables_[*w] = r;
   }
@@ -305,9 +303,9 @@ absl::Status FeedbackBook::Restore(const HallRules& rules,
   for (const v1::FollowUp& f : state.follow_ups()) {
     if (f.id() <= previous || f.id() > last_follow_up_id_ ||
         f.state() != v1::FollowUp::STATE_OPEN) {
-      return CorruptSnapshot(absl::StrCat(
-          "follow-up ", f.id(),
-          " is out of order, beyond the last id, or not open"));
+      return CorruptSnapshot(
+          absl::StrCat("follow-up ", f.id(),
+                       " is out of order, beyond the last id, or not open"));
     }
     previous = f.id();
     follow_ups_.push_back(f);
@@ -328,8 +326,7 @@ absl::Status FeedbackBook::Restore(const HallRules& rules,
   return absl::OkStatus();
 }
 
-void FeedbackBook::AddViews(absl::TimeZone tz,
-                            v1::HallView* view) const {
+void FeedbackBook::AddViews(absl::TimeZone tz, v1::HallView* view) const {
   for (const v1::FollowUp& f : follow_ups_) *view->add_follow_ups() = f;
   for (const v1::ComplaintCase& c : cases_) {
     *view->add_complaints() = c;
@@ -338,8 +335,7 @@ void FeedbackBook::AddViews(absl::TimeZone tz,
                 view->add_alarms());
     }
     if (c.overdue()) {
-      FillAlarm(Alarm::KIND_COMPLAINT_OVERDUE, true, c, tz,
-                view->add_alarms());
+      FillAlarm(Alarm::KIND_COMPLAINT_OVERDUE, true, c, tz, view->add_alarms());
     }
   }
 }

@@ -41,16 +41,16 @@ class FeedbackBook {
   absl::Status Rate(const v1::Command::RateTicket& c, int w,
                     const HallRules& rules, EventLog* log, int64_t now,
                     Outcome* out);
-  absl::Status CloseFollowUp(const v1::Command::CloseFollowUp& c,
-                             EventLog* log, int64_t now, Outcome* out);
+  absl::Status CloseFollowUp(const v1::Command::CloseFollowUp& c, EventLog* log,
+                             int64_t now, Outcome* out);
 
   // A case of a ticket that had none, state OPEN.
   void OpenCase(v1::ComplaintCase c, EventLog* log, int64_t now, Outcome* out);
   // `window_clerk`: the clerk now at the window the command names, or null
   // when it names none. The owner at a window, or a supervisor, may act.
-  absl::Status CallBack(const v1::Command::CallBackComplaint& c,
-                        int32_t today, const std::string* window_clerk,
-                        EventLog* log, int64_t now, Outcome* out);
+  absl::Status CallBack(const v1::Command::CallBackComplaint& c, int32_t today,
+                        const std::string* window_clerk, EventLog* log,
+                        int64_t now, Outcome* out);
   absl::Status Resolve(const v1::Command::ResolveComplaint& c, int32_t today,
                        const std::string* window_clerk, EventLog* log,
                        int64_t now, Outcome* out);

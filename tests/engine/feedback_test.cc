@@ -100,27 +100,26 @@ TEST(RatingTest, OnlyTheTicketCompletedLastAtThatWindowIsRated) {
   h.Ok(OpenWindow(2, "c2"));
   h.Ok(Issue("BILL"));
   h.Ok(Issue("BILL"));
-  ExpectError(h.Try(Rate(1, "A001", 5)),
-              absl::StatusCode::kFailedPrecondition, "completed no ticket");
+  ExpectError(h.Try(Rate(1, "A001", 5)), absl::StatusCode::kFailedPrecondition,
+              "completed no ticket");
   h.Ok(CallNext(1));
   h.Ok(Start(1));
   // Being served is not completed.
-  ExpectError(h.Try(Rate(1, "A001", 5)),
-              absl::StatusCode::kFailedPrecondition, "completed no ticket");
+  ExpectError(h.Try(Rate(1, "A001", 5)), absl::StatusCode::kFailedPrecondition,
+              "completed no ticket");
   h.Ok(Complete(1));
   // Another window's pad cannot rate it.
-  ExpectError(h.Try(Rate(2, "A001", 5)),
-              absl::StatusCode::kFailedPrecondition, "completed no ticket");
-  ExpectError(h.Try(Rate(1, "A002", 5)),
-              absl::StatusCode::kFailedPrecondition,
+  ExpectError(h.Try(Rate(2, "A001", 5)), absl::StatusCode::kFailedPrecondition,
+              "completed no ticket");
+  ExpectError(h.Try(Rate(1, "A002", 5)), absl::StatusCode::kFailedPrecondition,
               "is not the one window 1 completed last (A001)");
   ExpectError(h.Try(Rate(9, "A001", 5)), absl::StatusCode::kNotFound, "9");
   // Once window 1 completed A002, A001 can no longer be rated there.
   h.Ok(CallNext(1));
   h.Ok(Start(1));
   h.Ok(Complete(1));
-  ExpectError(h.Try(Rate(1, "A001", 5)),
-              absl::StatusCode::kFailedPrecondition, "(A002)");
+  ExpectError(h.Try(Rate(1, "A001", 5)), absl::StatusCode::kFailedPrecondition,
+              "(A002)");
   h.Ok(Rate(1, "A002", 3));
 }
 
@@ -147,8 +146,8 @@ TEST(RatingTest, TheLimitIsTheHallsRatingSeconds) {
   config.mutable_feedback()->set_rating_seconds(30);
   TestHall h = ServedHall(config);
   h.Advance(absl::Seconds(31));
-  ExpectError(h.Try(Rate(1, "A001", 5)),
-              absl::StatusCode::kFailedPrecondition, "within 30 seconds");
+  ExpectError(h.Try(Rate(1, "A001", 5)), absl::StatusCode::kFailedPrecondition,
+              "within 30 seconds");
 }
 
 TEST(RatingTest, BadRatingNeedsAReasonFromTheHallsList) {
@@ -195,7 +194,8 @@ TEST(FollowUpTest, BadRatingOpensOneThatASupervisorClosesWithAText) {
   TestHall h = ServedHall();
   const Hall::Outcome& rated = h.Ok(Rate(1, "A001", 2, kLongWait));
   ASSERT_EQ(rated.events().size(), 2u);
-  const v1::FollowUp& opened = rated.events()[1].follow_up_changed().follow_up();
+  const v1::FollowUp& opened =
+      rated.events()[1].follow_up_changed().follow_up();
   EXPECT_EQ(opened.id(), 1u);
   EXPECT_EQ(opened.state(), v1::FollowUp::STATE_OPEN);
   EXPECT_EQ(opened.ticket(), "A001");
@@ -214,7 +214,8 @@ TEST(FollowUpTest, BadRatingOpensOneThatASupervisorClosesWithAText) {
               absl::StatusCode::kNotFound, "no open follow-up 7");
   EXPECT_EQ(h.hall().View(h.now()).follow_ups_size(), 1);
 
-  const Hall::Outcome& closed = h.Ok(CloseFollowUp(1, "talked to c1", "duty-1"));
+  const Hall::Outcome& closed =
+      h.Ok(CloseFollowUp(1, "talked to c1", "duty-1"));
   const v1::FollowUp& f = closed.events()[0].follow_up_changed().follow_up();
   EXPECT_EQ(f.state(), v1::FollowUp::STATE_CLOSED);
   EXPECT_EQ(f.closing_text(), "talked to c1");
@@ -277,7 +278,8 @@ TEST(ComplaintTest, FirstClerkWhoServesOwnsTheCase) {
   EXPECT_TRUE(h.hall().View(h.now()).complaints().empty());  // Called only.
   const Hall::Outcome& served = h.Ok(Start(1));
   ASSERT_EQ(served.events().size(), 2u);
-  const v1::ComplaintCase& c = served.events()[1].complaint_changed().complaint();
+  const v1::ComplaintCase& c =
+      served.events()[1].complaint_changed().complaint();
   EXPECT_EQ(c.ticket(), "T001");
   EXPECT_EQ(c.business_day(), 20261127);
   EXPECT_EQ(c.owner_clerk_id(), "c1");
@@ -329,7 +331,8 @@ TEST(ComplaintTest, OwnerCallsBackAndResolvesWithAText) {
   ExpectError(h.Try(CallBack("T009", 1)), absl::StatusCode::kNotFound,
               "no unresolved complaint case of T009");
   const Hall::Outcome& called = h.Ok(CallBack("T001", 1));
-  const v1::ComplaintCase& c = called.events()[0].complaint_changed().complaint();
+  const v1::ComplaintCase& c =
+      called.events()[0].complaint_changed().complaint();
   EXPECT_EQ(c.state(), v1::ComplaintCase::STATE_CALLED_BACK);
   EXPECT_EQ(c.called_back_by(), "c1");
   ExpectError(h.Try(CallBack("T001", 1)), absl::StatusCode::kFailedPrecondition,

@@ -51,10 +51,10 @@ class Hall {
     r.set_service_code(service);
     return api_.Call(&api_.kiosk, &v1::Kiosk::Stub::IssueTicket, kKiosk, r);
   }
-  Api::Reply OnWindow(
-      grpc::Status (v1::Counter::Stub::*method)(
-          grpc::ClientContext*, const v1::WindowRequest&, v1::CommandReply*),
-      int window) {
+  Api::Reply OnWindow(grpc::Status (v1::Counter::Stub::*method)(
+                          grpc::ClientContext*, const v1::WindowRequest&,
+                          v1::CommandReply*),
+                      int window) {
     v1::WindowRequest r;
     r.set_hall_id(kXujiahui);
     r.set_window(window);
@@ -74,8 +74,7 @@ class Hall {
     r.set_hall_id(kXujiahui);
     r.set_window(window);
     r.set_rating(rating);
-    return api_.Call(&api_.counter, &v1::Counter::Stub::Complete, kCounter,
-                     r);
+    return api_.Call(&api_.counter, &v1::Counter::Stub::Complete, kCounter, r);
   }
   Api::Reply Rate(int window, const std::string& ticket, int level,
                   const std::string& reason = "",
@@ -115,8 +114,8 @@ class Hall {
     r.set_ticket(ticket);
     r.set_window(window);
     r.set_resolution(resolution);
-    return api_.Call(&api_.counter, &v1::Counter::Stub::ResolveComplaint,
-                     token, r);
+    return api_.Call(&api_.counter, &v1::Counter::Stub::ResolveComplaint, token,
+                     r);
   }
   v1::HallView View() {
     v1::GetHallRequest r;
@@ -226,8 +225,7 @@ TEST(QcalldFeedbackTest, TheClerkWhoFirstServesAComplaintOwnsItsCase) {
               StatusCode::PERMISSION_DENIED);
   EXPECT_CODE(hall.CallBack(ticket, 10, kCounter3),
               StatusCode::PERMISSION_DENIED);
-  EXPECT_CODE(hall.CallBack(ticket, 0, kCounter),
-              StatusCode::INVALID_ARGUMENT);
+  EXPECT_CODE(hall.CallBack(ticket, 0, kCounter), StatusCode::INVALID_ARGUMENT);
   EXPECT_CODE(hall.CallBack("E999", 10, kCounter), StatusCode::NOT_FOUND);
   ASSERT_OK(hall.CallBack(ticket, 10, kCounter));
   EXPECT_EQ(hall.View().complaints(0).state(),
@@ -245,19 +243,19 @@ TEST(QcalldFeedbackTest, AnEvaluatorTokenNamesOneHallAndOneWindow) {
        {"halls: [\"it-hall\"] windows: [1, 2]", "halls: [\"it-hall\"]",
         "halls: [\"*\"] windows: [1]",
         "halls: [\"it-hall\", \"other-hall\"] windows: [1]"}) {
-    QcalldProcess server({.config_text = absl::StrCat(
-                              TestConfig(),
-                              "\ntokens { token: \"it-pad-token\" "
-                              "role: ROLE_EVALUATOR name: \"pad\" ",
-                              scope, " }\n")});
+    QcalldProcess server(
+        {.config_text = absl::StrCat(TestConfig(),
+                                     "\ntokens { token: \"it-pad-token\" "
+                                     "role: ROLE_EVALUATOR name: \"pad\" ",
+                                     scope, " }\n")});
     EXPECT_FALSE(server.Start()) << scope;
     EXPECT_THAT(server.Log(), HasSubstr("exactly one hall")) << scope;
   }
-  QcalldProcess server({.config_text = absl::StrCat(
-                            TestConfig(),
-                            "\ntokens { token: \"it-pad-token\" role: "
-                            "ROLE_EVALUATOR name: \"pad\" halls: "
-                            "[\"it-hall\"] windows: [1] }\n")});
+  QcalldProcess server(
+      {.config_text = absl::StrCat(TestConfig(),
+                                   "\ntokens { token: \"it-pad-token\" role: "
+                                   "ROLE_EVALUATOR name: \"pad\" halls: "
+                                   "[\"it-hall\"] windows: [1] }\n")});
   EXPECT_TRUE(server.Start());
 }
 
