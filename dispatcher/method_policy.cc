@@ -42,7 +42,8 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Counter/CallBackComplaint", {kCounter}, kWindow},
     {"/qcall.v1.Counter/ResolveComplaint", {kCounter}, kWindow},
     // The evaluator pad watches its window to know when to ask.
-    {"/qcall.v1.Display/Watch", {kDisplay, kKiosk, kCounter, kEvaluator},
+    {"/qcall.v1.Display/Watch",
+     {kDisplay, kKiosk, kCounter, kEvaluator},
      kHall},
     // The duty manager's.
     {"/qcall.v1.Supervisor/ListHalls", {}, kHall},

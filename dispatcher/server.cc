@@ -111,8 +111,9 @@ absl::Status ValidateToken(const v1::TokenConfig& token) {
       (token.halls_size() != 1 || token.halls(0) == "*" ||
        token.windows_size() != 1 || token.windows(0) <= 0)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        who, ": an evaluator pad's token names exactly one hall (not \"*\") "
-             "and exactly one window, the one it faces"));
+        who,
+        ": an evaluator pad's token names exactly one hall (not \"*\") "
+        "and exactly one window, the one it faces"));
   }
   if (token.has_issues_per_minute() &&
       (token.role() != v1::ROLE_KIOSK || token.issues_per_minute() < 0)) {

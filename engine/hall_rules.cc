@@ -148,8 +148,7 @@ absl::Status CheckFeedback(const v1::FeedbackConfig& f, FeedbackRules* out) {
           ? DefaultBadRatingReasons()
           : std::vector<std::string>(f.bad_rating_reasons().begin(),
                                      f.bad_rating_reasons().end());
-  RETURN_IF_ERROR(
-      CheckSeconds(f.rating_seconds(), "feedback.rating_seconds"));
+  RETURN_IF_ERROR(CheckSeconds(f.rating_seconds(), "feedback.rating_seconds"));
   RETURN_IF_ERROR(CheckSeconds(f.complaint_deadline_seconds(),
                                "feedback.complaint_deadline_seconds"));
   RETURN_IF_ERROR(CheckSeconds(f.complaint_warning_seconds(),
@@ -162,11 +161,11 @@ absl::Status CheckFeedback(const v1::FeedbackConfig& f, FeedbackRules* out) {
     out->complaint_warning_ms = f.complaint_warning_seconds() * 1000;
   }
   if (out->complaint_warning_ms >= out->complaint_deadline_ms) {
-    return Invalid(absl::StrCat(
-        "feedback.complaint_warning_seconds (",
-        out->complaint_warning_ms / 1000,
-        ") must be shorter than complaint_deadline_seconds (",
-        out->complaint_deadline_ms / 1000, ")"));
+    return Invalid(
+        absl::StrCat("feedback.complaint_warning_seconds (",
+                     out->complaint_warning_ms / 1000,
+                     ") must be shorter than complaint_deadline_seconds (",
+                     out->complaint_deadline_ms / 1000, ")"));
   }
   return absl::OkStatus();
 }

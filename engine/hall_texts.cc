@@ -95,11 +95,11 @@ std::string AlarmText(Alarm::Kind kind, const HallRules& rules, int service,
 std::string ComplaintAlarmText(Alarm::Kind kind, absl::string_view ticket,
                                absl::string_view owner,
                                absl::string_view due_local) {
-  return absl::StrCat(
-      "complaint ", ticket, " (owner ", owner, ") ",
-      kind == Alarm::KIND_COMPLAINT_OVERDUE ? "is overdue: it was due "
-                                            : "is due ",
-      due_local, " and is not resolved");
+  return absl::StrCat("complaint ", ticket, " (owner ", owner, ") ",
+                      kind == Alarm::KIND_COMPLAINT_OVERDUE
+                          ? "is overdue: it was due "
+                          : "is due ",
+                      due_local, " and is not resolved");
 }
 
 std::string WindowRemovedText(int32_t number) {

@@ -14,8 +14,8 @@
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/recovery.h"
 #include "dispatcher/sqlite_journal_store.h"
-#include "google/protobuf/text_format.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
 namespace qcall {

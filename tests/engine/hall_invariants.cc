@@ -665,8 +665,8 @@ class InvariantChecker::Impl {
         const std::string key = TicketKey(r.business_day(), r.ticket());
         if (completed_last_[r.window()] != key) {
           return absl::StrCat("(l) ", key, " rated at window ", r.window(),
-                              " which completed ",
-                              completed_last_[r.window()], " last");
+                              " which completed ", completed_last_[r.window()],
+                              " last");
         }
         if (!rated_.insert(key).second || r.level() < 1 || r.level() > 5) {
           return absl::StrCat("(l) ", key, " rated twice or out of 1-5: ",
@@ -677,17 +677,19 @@ class InvariantChecker::Impl {
         const v1::FollowUp& f = e.follow_up_changed().follow_up();
         if (f.state() == v1::FollowUp::STATE_OPEN) {
           if (--bad_ratings < 0 || f.id() != last_follow_up_ + 1) {
-            return absl::StrCat("(l) follow-up opened without a bad rating or "
-                                "out of turn: ",
-                                f.ShortDebugString());
+            return absl::StrCat(
+                "(l) follow-up opened without a bad rating or "
+                "out of turn: ",
+                f.ShortDebugString());
           }
           last_follow_up_ = f.id();
           open_follow_ups_.insert(f.id());
         } else if (open_follow_ups_.erase(f.id()) == 0 ||
                    f.closing_text().empty()) {
-          return absl::StrCat("(l) follow-up closed that was not open, or "
-                              "without a text: ",
-                              f.ShortDebugString());
+          return absl::StrCat(
+              "(l) follow-up closed that was not open, or "
+              "without a text: ",
+              f.ShortDebugString());
         }
       } else if (e.has_complaint_changed()) {
         const v1::ComplaintCase& c = e.complaint_changed().complaint();

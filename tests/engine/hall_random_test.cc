@@ -412,10 +412,10 @@ class CommandGenerator {
       }
     } else if (r < 72) {
       auto* m = c.mutable_close_follow_up();
-      m->set_id(state.follow_ups_size() > 0 && rng_.Chance(80)
-                    ? state.follow_ups(rng_.Int(0, state.follow_ups_size() - 1))
-                          .id()
-                    : static_cast<uint32_t>(rng_.Int(0, 5)));
+      m->set_id(
+          state.follow_ups_size() > 0 && rng_.Chance(80)
+              ? state.follow_ups(rng_.Int(0, state.follow_ups_size() - 1)).id()
+              : static_cast<uint32_t>(rng_.Int(0, 5)));
       m->set_text(rng_.Chance(85) ? "talked with the clerk" : Reason(false));
       m->set_supervisor_id(Supervisor());
     } else {
