@@ -48,6 +48,12 @@ int32_t EventWindow(const v1::HallEvent& e) {
       return e.window_changed().window();
     case v1::HallEvent::kAlarm:
       return e.alarm().window();
+    case v1::HallEvent::kTicketRated:
+      return e.ticket_rated().window();
+    case v1::HallEvent::kFollowUpChanged:
+      return e.follow_up_changed().follow_up().window();
+    case v1::HallEvent::kComplaintChanged:
+      return e.complaint_changed().complaint().window();
     default:
       return 0;
   }

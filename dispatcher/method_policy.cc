@@ -10,6 +10,7 @@ namespace {
 constexpr v1::Role kKiosk = v1::ROLE_KIOSK;
 constexpr v1::Role kCounter = v1::ROLE_COUNTER;
 constexpr v1::Role kDisplay = v1::ROLE_DISPLAY;
+constexpr v1::Role kEvaluator = v1::ROLE_EVALUATOR;
 constexpr WindowScope kHall = WindowScope::kHall;
 constexpr WindowScope kWindow = WindowScope::kWindow;
 
@@ -36,7 +37,14 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Counter/Requeue", {kCounter}, WindowScope::kNamedWindow},
     {"/qcall.v1.Counter/Transfer", {kCounter}, kWindow},
     {"/qcall.v1.Counter/Heartbeat", {kCounter}, kWindow},
-    {"/qcall.v1.Display/Watch", {kDisplay, kKiosk, kCounter}, kHall},
+    // A complaint's owner acts from a window of theirs; a supervisor from
+    // anywhere.
+    {"/qcall.v1.Counter/CallBackComplaint", {kCounter}, kWindow},
+    {"/qcall.v1.Counter/ResolveComplaint", {kCounter}, kWindow},
+    // The evaluator pad watches its window to know when to ask.
+    {"/qcall.v1.Display/Watch",
+     {kDisplay, kKiosk, kCounter, kEvaluator},
+     kHall},
     // The duty manager's.
     {"/qcall.v1.Supervisor/ListHalls", {}, kHall},
     {"/qcall.v1.Supervisor/GetHall", {}, kHall},
@@ -45,6 +53,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Supervisor/SetMinOpenWindows", {}, kHall},
     {"/qcall.v1.Supervisor/VoidTicket", {}, kHall},
     {"/qcall.v1.Supervisor/ConfigureHall", {}, kHall},
+    {"/qcall.v1.Supervisor/CloseFollowUp", {}, kHall},
+    // The customer rates at the pad of the window that served them.
+    {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
 };
 
 }  // namespace

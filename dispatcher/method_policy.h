@@ -30,7 +30,7 @@ class RoleSet {
   uint32_t bits_ = 0;
 };
 
-// What a counter token must show of the window a request names.
+// What a counter or evaluator token must show of the window a request names.
 enum class WindowScope {
   kHall,         // Nothing: the call names no window, or any will do.
   kWindow,       // A window it names must be one of the token's.

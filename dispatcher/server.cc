@@ -108,6 +108,14 @@ absl::Status ValidateToken(const v1::TokenConfig& token) {
     return absl::InvalidArgumentError(
         absl::StrCat(who, " names no hall (use \"*\" for all)"));
   }
+  if (token.role() == v1::ROLE_EVALUATOR &&
+      (token.halls_size() != 1 || token.halls(0) == "*" ||
+       token.windows_size() != 1 || token.windows(0) <= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        who,
+        ": an evaluator pad's token names exactly one hall (not \"*\") "
+        "and exactly one window, the one it faces"));
+  }
   if (token.has_issues_per_minute() &&
       (token.role() != v1::ROLE_KIOSK || token.issues_per_minute() < 0)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -346,6 +354,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);
   server->supervisor_ = std::make_unique<SupervisorService>(context);
+  server->evaluator_ = std::make_unique<EvaluatorService>(context);
 
   server->health_ = std::make_unique<HealthService>(
       [journal = server->journal_.get()] { return journal->health().ok(); });
@@ -377,6 +386,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   builder.RegisterService(server->counter_.get());
   builder.RegisterService(server->display_.get());
   builder.RegisterService(server->supervisor_.get());
+  builder.RegisterService(server->evaluator_.get());
   builder.RegisterService(server->health_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {

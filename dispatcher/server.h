@@ -108,6 +108,7 @@ class QcallServer {
   std::unique_ptr<CounterService> counter_;
   std::unique_ptr<DisplayService> display_;
   std::unique_ptr<SupervisorService> supervisor_;
+  std::unique_ptr<EvaluatorService> evaluator_;
   std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<SpeechCache> speech_;

@@ -5,6 +5,7 @@
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include <atomic>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -162,13 +163,25 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
             return limiter->Admit(caller);
           };
         }
+        if constexpr (std::is_same_v<Request, v1::CompleteRequest>) {
+          if (request.rating() != 0) {
+            return finish(absl::InvalidArgumentError(
+                "ratings come from the evaluator pad (Evaluator.RateTicket); "
+                "complete with rating 0"));
+          }
+        }
         v1::Command command = CommandFromRequest(request, kind);
         if (HasOverride(command) &&
             admitted->caller->role() != v1::ROLE_SUPERVISOR) {
           return finish(absl::PermissionDeniedError(kOverrideNeedsSupervisor));
         }
-        // Who did it comes from the token, never from the request.
-        SignCommand(admitted->caller->name(), &command);
+        // Who did it comes from the token, never from the request; only a
+        // supervisor's name goes into supervisor_id (a complaint case tells
+        // its owner clerk from a supervisor by it).
+        SignCommand(admitted->caller->role() == v1::ROLE_SUPERVISOR
+                        ? admitted->caller->name()
+                        : "",
+                    &command);
         admitted->hall->Submit(
             std::move(command), request.request_id(),
             [finish](absl::Status status, const v1::CommandReply& reply) {
@@ -437,6 +450,33 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
       });
 }
 
+grpc::ServerUnaryReactor* CounterService::CallBackComplaint(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::CallBackComplaintRequest>(
+      c_, context, request, response, "/qcall.v1.Counter/CallBackComplaint",
+      v1::Command::kCallBackComplaint);
+}
+
+grpc::ServerUnaryReactor* CounterService::ResolveComplaint(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::ResolveComplaintRequest>(
+      c_, context, request, response, "/qcall.v1.Counter/ResolveComplaint",
+      v1::Command::kResolveComplaint);
+}
+
+// ---------------------------------------------------------------------------
+// Evaluator
+
+grpc::ServerUnaryReactor* EvaluatorService::RateTicket(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::RateTicketRequest>(c_, context, request, response,
+                                            "/qcall.v1.Evaluator/RateTicket",
+                                            v1::Command::kRateTicket);
+}
+
 // ---------------------------------------------------------------------------
 // Display and Supervisor
 
@@ -575,6 +615,14 @@ grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
   return CommandCall<v1::VoidTicketRequest>(c_, context, request, response,
                                             "/qcall.v1.Supervisor/VoidTicket",
                                             v1::Command::kVoidTicket);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::CloseFollowUp(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::CloseFollowUpRequest>(
+      c_, context, request, response, "/qcall.v1.Supervisor/CloseFollowUp",
+      v1::Command::kCloseFollowUp);
 }
 
 grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(

@@ -1,4 +1,5 @@
-// The gRPC services of qcalld: Kiosk, Counter, Display and Supervisor. Every
+// The gRPC services of qcalld: Kiosk, Counter, Display, Supervisor and
+// Evaluator. Every
 // call takes one path: its bytes parsed, its token checked against the role
 // table (method_policy.h), then an engine command built from the request by
 // name (command_request.h) or a read, handed to the hall's runtime; none
@@ -83,8 +84,10 @@ class CounterService final
                                               v1::Counter::WithRawCallbackMethod_Transfer<
                                                   v1::Counter::
                                                       WithRawCallbackMethod_Heartbeat<
-                                                          v1::Counter::
-                                                              Service>>>>>>>>>>>>> {
+                                                          v1::Counter::WithRawCallbackMethod_CallBackComplaint<
+                                                              v1::Counter::WithRawCallbackMethod_ResolveComplaint<
+                                                                  v1::Counter::
+                                                                      Service>>>>>>>>>>>>>>> {
  public:
   explicit CounterService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* OpenWindow(grpc::CallbackServerContext* context,
@@ -126,6 +129,12 @@ class CounterService final
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CallBackComplaint(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResolveComplaint(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;
@@ -153,7 +162,8 @@ class SupervisorService final
                           v1::Supervisor::WithRawCallbackMethod_ConfigureHall<
                               v1::Supervisor::
                                   WithRawCallbackMethod_GetLoadHistory<
-                                      v1::Supervisor::Service>>>>>>> {
+                                      v1::Supervisor::WithRawCallbackMethod_CloseFollowUp<
+                                          v1::Supervisor::Service>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -174,9 +184,26 @@ class SupervisorService final
   grpc::ServerUnaryReactor* GetLoadHistory(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CloseFollowUp(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+
+ private:
+  ServiceContext c_;
+};
+
+// The evaluator pad's one call.
+class EvaluatorService final
+    : public v1::Evaluator::WithRawCallbackMethod_RateTicket<
+          v1::Evaluator::Service> {
+ public:
+  explicit EvaluatorService(ServiceContext context) : c_(context) {}
+  grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;

@@ -43,7 +43,8 @@ Hall::Hall(HallRules rules, absl::TimeZone tz)
       board_(rules_),
       alarms_(rules_),
       stats_(rules_),
-      advisor_(rules_) {}
+      advisor_(rules_),
+      feedback_(rules_) {}
 
 absl::StatusOr<Hall> Hall::Create(const v1::HallConfig& config,
                                   absl::TimeZone tz) {
@@ -117,6 +118,15 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
       return absl::OkStatus();
     case C::kConfigure:
       return Configure(command.configure(), now, out);
+    case C::kRateTicket:
+      return RateTicket(command.rate_ticket(), now, out);
+    case C::kCloseFollowUp:
+      return feedback_.CloseFollowUp(command.close_follow_up(), &log_, now,
+                                     out);
+    case C::kCallBackComplaint:
+      return CallBackComplaint(command.call_back_complaint(), now, out);
+    case C::kResolveComplaint:
+      return ResolveComplaint(command.resolve_complaint(), now, out);
     case C::KIND_NOT_SET:
       break;
   }
@@ -172,6 +182,7 @@ void Hall::Tick(int64_t now, Outcome* out) {
   }
   alarms_.CheckWaits(rules_, queue_, board_, &log_, now, out);
   alarms_.CheckServed(rules_, queue_, board_, &log_, now, out);
+  feedback_.CheckCases(rules_, calendar_.time_zone(), &log_, now, out);
   CheckLoad(now, out);
   UpdateBelowMinAlarm(now, out);
 }
@@ -283,6 +294,10 @@ v1::HallView Hall::View(absl::Time now) const {
                     stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), ms)),
       &view);
   alarms_.AddViews(rules_, board_, &view);
+  feedback_.AddViews(calendar_.time_zone(), &view);
+  for (const std::string& reason : rules_.feedback().bad_rating_reasons) {
+    view.add_bad_rating_reasons(reason);
+  }
   return view;
 }
 
@@ -300,6 +315,7 @@ v1::HallState Hall::Snapshot() const {
   stats_.Save(&state);
   board_.Save(rules_, &state);
   alarms_.Save(&state);
+  feedback_.Save(rules_, &state);
   for (size_t w = 0; w < board_.size(); ++w) {
     queue_.SaveLane(
         queue_.DirectLane(static_cast<int>(w)),
@@ -336,6 +352,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.board_.set_min_open_windows(state.min_open_windows());
   hall.alarms_.Restore(state);
   RETURN_IF_ERROR(hall.advisor_.Restore(state));
+  RETURN_IF_ERROR(hall.feedback_.Restore(hall.rules_, state));
   if (hall.business_day_ != 0) {
     hall.queue_.ResetLanes(LanesOriginMs(hall.calendar_, hall.business_day_));
     hall.next_day_start_ms_ =

@@ -5,6 +5,7 @@
 //   TicketQueue      tickets, numbering, lanes, waiting counts (ticket_queue.h)
 //   WindowBoard      windows, the minimum-open rule, standby (window_board.h)
 //   AlarmBook        every alarm, its events and texts (alarm_book.h)
+//   FeedbackBook     ratings, follow-ups, complaint cases (feedback_book.h)
 //   ServiceStats     handling times and arrival rates (service_stats.h)
 //   StaffingAdvisor  the plan, the advice, its following (staffing_advisor.h)
 //   WaitEstimator    people ahead and the replay (wait_estimator.h)
@@ -44,6 +45,7 @@
 #include "absl/time/time.h"
 #include "engine/alarm_book.h"
 #include "engine/business_calendar.h"
+#include "engine/feedback_book.h"
 #include "engine/hall_parts.h"
 #include "engine/hall_rules.h"
 #include "engine/outcome.h"
@@ -127,6 +129,19 @@ class Hall {
   absl::Status Complete(const v1::Command::Complete& c, int64_t now,
                         Outcome* out);
   absl::Status NoShow(const v1::Command::NoShow& c, int64_t now, Outcome* out);
+  // Ratings, follow-ups and complaint cases (hall_feedback.cc).
+  absl::Status RateTicket(const v1::Command::RateTicket& c, int64_t now,
+                          Outcome* out);
+  absl::Status CallBackComplaint(const v1::Command::CallBackComplaint& c,
+                                 int64_t now, Outcome* out);
+  absl::Status ResolveComplaint(const v1::Command::ResolveComplaint& c,
+                                int64_t now, Outcome* out);
+  // The clerk now at window `number` (empty if none), or null for 0.
+  absl::StatusOr<const std::string*> ClerkAt(int32_t number) const;
+  // On Complete: the pad may rate it. On StartServing: a complaint service's
+  // ticket opens its case, owned by the window's clerk, if none is open.
+  void NoteCompleted(int w, uint32_t id, int64_t handling, int64_t now);
+  void OpenCaseIfComplaint(int w, uint32_t id, int64_t now, Outcome* out);
   // Window commands (hall_windows.cc).
   absl::Status OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
                           Outcome* out);
@@ -189,6 +204,7 @@ class Hall {
   AlarmBook alarms_;
   ServiceStats stats_;
   StaffingAdvisor advisor_;
+  FeedbackBook feedback_;
 };
 
 }  // namespace qcall

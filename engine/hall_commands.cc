@@ -312,6 +312,7 @@ absl::Status Hall::StartServing(const v1::Command::StartServing& c, int64_t now,
   SetWindowState(w, v1::WINDOW_STATE_SERVING, now);
   FillTicket(id, out->mutable_result_ticket());
   EmitTicketState(id, now, out);
+  OpenCaseIfComplaint(w, id, now, out);
   return absl::OkStatus();
 }
 
@@ -343,6 +344,7 @@ absl::Status Hall::Complete(const v1::Command::Complete& c, int64_t now,
       out->last_event()->mutable_ticket_state_changed();
   e->set_handling_ms(handling);
   e->set_rating(c.rating());
+  NoteCompleted(w, id, handling, now);
   ReleaseTicket(w, now, out);
   return absl::OkStatus();
 }

@@ -122,7 +122,64 @@ bool IsZoneName(absl::string_view name) {
   return !component_start;  // No trailing '/'.
 }
 
+constexpr int kMaxReasons = 12;
+constexpr size_t kMaxReasonLength = 100;
+
+absl::Status CheckFeedback(const v1::FeedbackConfig& f, FeedbackRules* out) {
+  if (f.bad_rating_reasons_size() > kMaxReasons) {
+    return Invalid(absl::StrCat("feedback.bad_rating_reasons holds at most ",
+                                kMaxReasons, " reasons, got ",
+                                f.bad_rating_reasons_size()));
+  }
+  for (int i = 0; i < f.bad_rating_reasons_size(); ++i) {
+    const std::string& reason = f.bad_rating_reasons(i);
+    if (reason.empty() || reason.size() > kMaxReasonLength) {
+      return Invalid(absl::StrCat("feedback.bad_rating_reasons: each is 1-",
+                                  kMaxReasonLength, " bytes"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (f.bad_rating_reasons(j) == reason) {
+        return Invalid(absl::StrCat("feedback.bad_rating_reasons lists '",
+                                    reason, "' twice"));
+      }
+    }
+  }
+  out->bad_rating_reasons =
+      f.bad_rating_reasons().empty()
+          ? DefaultBadRatingReasons()
+          : std::vector<std::string>(f.bad_rating_reasons().begin(),
+                                     f.bad_rating_reasons().end());
+  RETURN_IF_ERROR(CheckSeconds(f.rating_seconds(), "feedback.rating_seconds"));
+  RETURN_IF_ERROR(CheckSeconds(f.complaint_deadline_seconds(),
+                               "feedback.complaint_deadline_seconds"));
+  RETURN_IF_ERROR(CheckSeconds(f.complaint_warning_seconds(),
+                               "feedback.complaint_warning_seconds"));
+  if (f.rating_seconds() > 0) out->rating_ms = f.rating_seconds() * 1000;
+  if (f.complaint_deadline_seconds() > 0) {
+    out->complaint_deadline_ms = f.complaint_deadline_seconds() * 1000;
+  }
+  if (f.complaint_warning_seconds() > 0) {
+    out->complaint_warning_ms = f.complaint_warning_seconds() * 1000;
+  }
+  if (out->complaint_warning_ms >= out->complaint_deadline_ms) {
+    return Invalid(
+        absl::StrCat("feedback.complaint_warning_seconds (",
+                     out->complaint_warning_ms / 1000,
+                     ") must be shorter than complaint_deadline_seconds (",
+                     out->complaint_deadline_ms / 1000, ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+const std::vector<std::string>& DefaultBadRatingReasons() {
+  static const auto* const kReasons = new std::vector<std::string>{
+      "服务态度差 Poor attitude",      "等候时间长 Long wait",
+      "业务不熟练 Not competent",      "办理时间长 Took too long",
+      "问题未解决 Problem not solved", "其他 Other"};
+  return *kReasons;
+}
 
 absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
   HallRules rules;
@@ -204,6 +261,7 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
     service.prior_handling_ms =
         (s.prior_handling_seconds() == 0 ? 300 : s.prior_handling_seconds()) *
         1000;
+    service.complaint = s.complaint();
     rules.services_.push_back(std::move(service));
   }
   // A prefix that is the start of another ("A" and "AB") would make "AB12"
@@ -352,6 +410,7 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
                                  "policy.no_show_timeout_seconds"));
     policy.no_show_timeout_ms = p.no_show_timeout_seconds() * 1000;
   }
+  RETURN_IF_ERROR(CheckFeedback(config.feedback(), &rules.feedback_));
   rules.windows_serving_.resize(rules.services_.size());
   for (size_t w = 0; w < rules.windows_.size(); ++w) {
     for (const ServedService& served : rules.windows_[w].serves) {

@@ -39,6 +39,7 @@ struct ServiceRules {
   int64_t target_wait_ms = 0;
   int64_t target_handling_ms = 0;
   int64_t prior_handling_ms = 0;
+  bool complaint = false;  // Its tickets open complaint cases.
 };
 
 struct CategoryRules {
@@ -72,6 +73,17 @@ struct PolicyRules {
   int64_t idle_window_alarm_ms = 120'000;  // 0: off.
 };
 
+// Ratings and complaint cases (FeedbackConfig), defaults filled.
+struct FeedbackRules {
+  std::vector<std::string> bad_rating_reasons;
+  int64_t rating_ms = 180'000;
+  int64_t complaint_deadline_ms = 86'400'000;
+  int64_t complaint_warning_ms = 7'200'000;
+};
+
+// The reasons a bad rating offers when the hall lists none.
+const std::vector<std::string>& DefaultBadRatingReasons();
+
 class HallRules {
  public:
   // Validates everything a hall needs to run; INVALID_ARGUMENT names the
@@ -86,6 +98,7 @@ class HallRules {
   const std::vector<WindowRules>& windows() const { return windows_; }
   const CategoryRules& category(int slot) const { return categories_[slot]; }
   const PolicyRules& policy() const { return policy_; }
+  const FeedbackRules& feedback() const { return feedback_; }
 
   // The windows serving a service, by index.
   const std::vector<int>& windows_serving(int service) const {
@@ -106,6 +119,7 @@ class HallRules {
   std::vector<WindowRules> windows_;
   std::array<CategoryRules, kCategoryCount> categories_;
   PolicyRules policy_;
+  FeedbackRules feedback_;
   absl::flat_hash_map<std::string, int> service_by_code_;
   absl::flat_hash_map<std::string, int> service_by_prefix_;  // Upper case.
   std::vector<int16_t> window_by_number_;  // -1 where no window has it.

@@ -98,6 +98,16 @@ std::string AlarmText(Alarm::Kind kind, const HallRules& rules, int service,
   }
 }
 
+std::string ComplaintAlarmText(Alarm::Kind kind, absl::string_view ticket,
+                               absl::string_view owner,
+                               absl::string_view due_local) {
+  return absl::StrCat("complaint ", ticket, " (owner ", owner, ") ",
+                      kind == Alarm::KIND_COMPLAINT_OVERDUE
+                          ? "is overdue: it was due "
+                          : "is due ",
+                      due_local, " and is not resolved");
+}
+
 std::string WindowRemovedText(int32_t number) {
   return absl::StrCat(WindowText(number), " was removed from the hall");
 }

@@ -41,6 +41,12 @@ absl::string_view StateWord(uint8_t state);
 // `min_open` and `open` are the hall's minimum and open windows now.
 std::string AlarmText(v1::HallEvent::Alarm::Kind kind, const HallRules& rules,
                       int service, int window, int min_open, int open);
+// A complaint case's alarm (due soon or overdue): ticket, owner, deadline as
+// local time "2026-01-05 14:30".
+std::string ComplaintAlarmText(v1::HallEvent::Alarm::Kind kind,
+                               absl::string_view ticket,
+                               absl::string_view owner,
+                               absl::string_view due_local);
 // The lost-window alarm's end when its window left the configuration.
 std::string WindowRemovedText(int32_t number);
 // A standby clerk's window's reason: "standby for window 2".

@@ -36,6 +36,12 @@ void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
       return e->mutable_hall_configured()->Clear();
     case v1::HallEvent::kStaffingAdvised:
       return e->mutable_staffing_advised()->Clear();
+    case v1::HallEvent::kTicketRated:
+      return e->mutable_ticket_rated()->Clear();
+    case v1::HallEvent::kFollowUpChanged:
+      return e->mutable_follow_up_changed()->Clear();
+    case v1::HallEvent::kComplaintChanged:
+      return e->mutable_complaint_changed()->Clear();
     case v1::HallEvent::KIND_NOT_SET:
       break;
   }

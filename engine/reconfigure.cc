@@ -99,6 +99,16 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   next.set_below_min_alarm(state.below_min_alarm());
   *next.mutable_last_advice() = state.last_advice();
   *next.mutable_advice_following() = state.advice_following();
+  // Ratings, follow-ups and cases name windows by number and services by
+  // code; a removed window's ticket can no longer be rated.
+  for (const v1::HallState::Ratable& r : state.ratables()) {
+    for (const v1::WindowConfig& w : config.windows()) {
+      if (w.number() == r.window()) *next.add_ratables() = r;
+    }
+  }
+  *next.mutable_follow_ups() = state.follow_ups();
+  next.set_last_follow_up_id(state.last_follow_up_id());
+  *next.mutable_complaints() = state.complaints();
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

@@ -300,6 +300,7 @@ void TicketQueue::SaveTickets(v1::HallState* state) const {
     r->set_recalls(t.recalls);
     r->set_requeues(t.requeues);
     r->set_business_day(t.business_day);
+    r->set_complaint_opened(t.complaint_opened);
     if (auto it = phones_.find(id); it != phones_.end()) {
       r->set_phone(it->second);
     }
@@ -408,6 +409,7 @@ absl::Status TicketQueue::RestoreTickets(const v1::HallState& state,
     t.state = static_cast<uint8_t>(r.state());
     t.recalls = static_cast<uint8_t>(r.recalls());
     t.requeues = static_cast<uint8_t>(r.requeues());
+    t.complaint_opened = r.complaint_opened();
     if (!r.phone().empty()) phones_[r.id()] = r.phone();
     if (t.business_day == business_day) {
       std::vector<uint32_t>& today = ticket_by_number_[t.service];

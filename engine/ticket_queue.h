@@ -51,6 +51,8 @@ struct TicketSlot {
   uint8_t state = v1::TICKET_STATE_WAITING;
   uint8_t recalls = 0;
   uint8_t requeues = 0;
+  // Its complaint case was opened (it fits in the padding).
+  bool complaint_opened = false;
 };
 
 // A FIFO of waiting tickets linked through TicketSlot::prev/next, so

@@ -73,7 +73,8 @@ class Decoder {
   v1::Command Next(const v1::HallState& state) {
     const v1::HallConfig& config = state.config();
     v1::Command c;
-    switch (in_.ConsumeIntegralInRange(0, 20)) {
+    const int kind = in_.ConsumeIntegralInRange(0, 24);
+    switch (kind) {
       case 0:
       case 1: {
         auto* m = c.mutable_issue_ticket();
@@ -178,6 +179,59 @@ class Decoder {
           c.mutable_roll_over_day();
         }
         break;
+      case 21: {  // The evaluator pad: mostly the ticket a window completed.
+        auto* m = c.mutable_rate_ticket();
+        if (state.ratables_size() > 0 && in_.ConsumeBool()) {
+          const auto& r = state.ratables(
+              in_.ConsumeIntegralInRange(0, state.ratables_size() - 1));
+          m->set_window(r.window());
+          m->set_ticket(r.ticket());
+        } else {
+          m->set_window(Window(state));
+          m->set_ticket(Ticket(state));
+        }
+        m->set_level(in_.ConsumeIntegralInRange(-1, 6));
+        m->set_reason(Text({"", "等候时间长 Long wait", "rude", "slow"}));
+        break;
+      }
+      case 22: {
+        auto* m = c.mutable_close_follow_up();
+        m->set_id(state.follow_ups_size() > 0 && in_.ConsumeBool()
+                      ? state.follow_ups(0).id()
+                      : in_.ConsumeIntegral<uint32_t>());
+        m->set_text(Text({"coached", ""}));
+        m->set_supervisor_id(Text({"sup1", ""}));
+        break;
+      }
+      case 23:
+      case 24: {
+        std::string ticket = Ticket(state);
+        int32_t day = 0;
+        int32_t window = Window(state);
+        if (state.complaints_size() > 0 && in_.ConsumeBool()) {
+          const auto& k = state.complaints(
+              in_.ConsumeIntegralInRange(0, state.complaints_size() - 1));
+          ticket = k.ticket();
+          day = k.business_day();
+          if (in_.ConsumeBool()) window = k.window();
+        }
+        const std::string supervisor = Text({"", "sup1"});
+        if (kind == 23) {
+          auto* m = c.mutable_call_back_complaint();
+          m->set_ticket(ticket);
+          m->set_business_day(day);
+          m->set_window(window);
+          m->set_supervisor_id(supervisor);
+        } else {
+          auto* m = c.mutable_resolve_complaint();
+          m->set_ticket(ticket);
+          m->set_business_day(day);
+          m->set_window(window);
+          m->set_resolution(Text({"refunded", ""}));
+          m->set_supervisor_id(supervisor);
+        }
+        break;
+      }
       default: {
         auto* m = c.mutable_configure();
         *m->mutable_config() = Reconfigured(config);

@@ -23,6 +23,8 @@ struct AdminOptions {
   int32_t min_open_windows = 0;
   std::string ticket;
   std::string reason;
+  uint32_t follow_up = 0;
+  std::string text;
 };
 
 int ListHalls(Client& client) {
@@ -79,6 +81,20 @@ int Void(Client& client, const AdminOptions& o) {
       client, &v1::Supervisor::Stub::VoidTicket, request,
       [](const v1::CommandReply& reply) {
         return Shown{absl::StrCat(reply.ticket().number(), " voided")};
+      });
+}
+
+// A bad rating's follow-up item (整改), closed with what was done.
+int CloseFollowUp(Client& client, const AdminOptions& o) {
+  v1::CloseFollowUpRequest request;
+  request.set_hall_id(client.hall());
+  request.set_id(o.follow_up);
+  request.set_text(o.text);
+  request.set_request_id(client.RequestId());
+  return RunUnary(
+      client, &v1::Supervisor::Stub::CloseFollowUp, request,
+      [&](const v1::CommandReply&) {
+        return Shown{absl::StrCat("follow-up ", o.follow_up, " closed")};
       });
 }
 
@@ -186,6 +202,14 @@ void AddAdminCommands(CLI::App* app, Cli* cli) {
   void_command->add_option("ticket", o->ticket, "ticket number, e.g. A012")
       ->required();
   void_command->add_option("--reason", o->reason, "why, recorded")->required();
+  CLI::App* close = AddAction(
+      admin, cli, "close-follow-up",
+      "close the follow-up item (整改) a bad rating opened, saying what was "
+      "done (the open ones are in `admin hall` and on the dashboard)",
+      Needs::kHallAndRequestId,
+      [o](Client& client) { return CloseFollowUp(client, *o); });
+  close->add_option("id", o->follow_up, "the follow-up's number")->required();
+  close->add_option("--text", o->text, "what was done, recorded")->required();
 
   auto h = std::make_shared<HashTokenOptions>();
   CLI::App* hash = AddAction(

@@ -26,7 +26,6 @@ struct CounterOptions {
   std::string reason;
   std::string override_reason;
   std::string supervisor = UserName();
-  int32_t rating = 0;
   std::string to_service;
   int32_t to_window = 0;
   v1::Placement placement = v1::PLACEMENT_UNSPECIFIED;
@@ -204,19 +203,17 @@ void AddCounterCommands(CLI::App* app, Cli* cli) {
       ->add_option("--ticket", o->ticket,
                    "call this ticket instead of the next one");
 
+  // The customer rates on the window's evaluator pad (/pad), not here.
   add("complete", "the customer is served",
       [](Client& client, const CounterOptions& opts) {
         auto request = ForWindow<v1::CompleteRequest>(client, opts.window);
-        request.set_rating(opts.rating);
         return RunUnary(
             client, &v1::Counter::Stub::Complete, request,
             [&](const v1::CommandReply& reply) {
               return Shown{absl::StrCat(WindowText(opts.window), " completed ",
                                         reply.ticket().number())};
             });
-      })
-      ->add_option("--rating", o->rating, "the customer's rating, 1 to 5")
-      ->check(CLI::Range(1, 5));
+      });
 
   add("requeue",
       "a no-show customer came back to the window that called them: queue "

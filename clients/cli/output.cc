@@ -168,6 +168,37 @@ std::string DescribeEvent(const v1::HallEvent& event) {
       return absl::StrCat(e.raised() ? "ALARM: " : "alarm cleared: ",
                           e.message());
     }
+    case Event::kTicketRated: {
+      const Event::TicketRated& e = event.ticket_rated();
+      std::string text =
+          absl::StrCat(e.ticket(), " rated ", e.level(), " of 5 at window ",
+                       e.window(), " (clerk ", e.clerk_id(), ")");
+      if (!e.reason().empty()) absl::StrAppend(&text, ": ", e.reason());
+      return text;
+    }
+    case Event::kFollowUpChanged: {
+      const v1::FollowUp& f = event.follow_up_changed().follow_up();
+      return f.state() == v1::FollowUp::STATE_OPEN
+                 ? absl::StrCat("follow-up ", f.id(), " opened: ", f.ticket(),
+                                " rated ", f.level(), " (clerk ", f.clerk_id(),
+                                "): ", f.reason())
+                 : absl::StrCat("follow-up ", f.id(), " closed by ",
+                                f.closed_by(), ": ", f.closing_text());
+    }
+    case Event::kComplaintChanged: {
+      const v1::ComplaintCase& c = event.complaint_changed().complaint();
+      switch (c.state()) {
+        case v1::ComplaintCase::STATE_OPEN:
+          return absl::StrCat("complaint ", c.ticket(), " opened, owner ",
+                              c.owner_clerk_id());
+        case v1::ComplaintCase::STATE_CALLED_BACK:
+          return absl::StrCat("complaint ", c.ticket(), " called back by ",
+                              c.called_back_by());
+        default:
+          return absl::StrCat("complaint ", c.ticket(), " resolved by ",
+                              c.resolved_by(), ": ", c.resolution());
+      }
+    }
     case Event::kDayStarted: {
       const Event::DayStarted& e = event.day_started();
       return absl::StrCat("business day ", e.business_day(), " started, ",

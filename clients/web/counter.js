@@ -1,13 +1,13 @@
 // A window's counter: /counter?hall=<id>&token=<counter token>&window=<n>
 // [&lang=zh|en]. The clerk opens the window, calls the next customer, recalls,
-// starts, completes (the customer rates 1-5 on the evaluator side of the
-// screen), marks a no-show, transfers, pauses, resumes and closes. While the
+// starts, completes (the customer rates on the window's evaluator pad, /pad:
+// never on the clerk's screen), marks a no-show, transfers, pauses, resumes
+// and closes. While the
 // window is open a heartbeat goes out every 10 s. The window's own events
 // (/events?windows=<n>) keep the screen current.
 import * as q from '/web/qcall.js';
 
 const HEARTBEAT_MS = 10000;
-const RATING_TIMEOUT_MS = 30000;
 
 const hall = q.params.get('hall') || '';
 const windowNumber = Number(q.params.get('window') || 0);
@@ -21,7 +21,6 @@ let busy = false;
 let snapshotSeen = false;
 let languageSet = false;
 let heartbeatTimer = 0;
-let ratingTimer = 0;
 let heartbeats = 0;
 
 function myWindow() { return state.windows.get(windowNumber); }
@@ -118,23 +117,9 @@ async function callNext() {
   if (reply && !reply.ticket) q.toast(q.t('nobody_waiting'));
 }
 
-function askRating() {
-  $('eval-idle').hidden = true;
-  $('eval-thanks').hidden = true;
-  $('eval-rate').hidden = false;
-  clearTimeout(ratingTimer);
-  // A customer who walks away without rating leaves the ticket unrated.
-  ratingTimer = setTimeout(() => complete(0), RATING_TIMEOUT_MS);
-}
-
-async function complete(rating) {
-  clearTimeout(ratingTimer);
-  $('eval-rate').hidden = true;
-  const reply = await act('Complete', {rating});
-  if (reply && rating > 0) {
-    $('eval-thanks').hidden = false;
-    setTimeout(() => { $('eval-thanks').hidden = true; render(); }, 2500);
-  }
+// The customer rates on the window's own evaluator pad, never here.
+async function complete() {
+  await act('Complete', {}, {refusedTitle: q.t('complete')});
   render();
 }
 
@@ -220,8 +205,7 @@ function render() {
   const idle = w.state === 'WINDOW_STATE_IDLE';
   const calling = w.state === 'WINDOW_STATE_CALLING';
   const serving = w.state === 'WINDOW_STATE_SERVING';
-  const rating = !$('eval-rate').hidden;
-  const enable = (id, on) => { $(id).disabled = busy || rating || !on; };
+  const enable = (id, on) => { $(id).disabled = busy || !on; };
   enable('call-next', idle);
   enable('recall', calling);
   enable('start', calling);
@@ -232,7 +216,6 @@ function render() {
   enable('resume', paused);
   enable('close', idle || paused);
   $('open').disabled = busy;
-  if ($('eval-rate').hidden && $('eval-thanks').hidden) $('eval-idle').hidden = false;
   tick();
 }
 
@@ -258,7 +241,6 @@ function onMessage(kind, message) {
       languageSet = true;
       q.chooseLanguage(state.language);
       q.translate();
-      buildStars();
     }
   } else {
     state.applyEvent(message);
@@ -269,12 +251,6 @@ function onMessage(kind, message) {
 
 function setStatus(connected) {
   $('status').textContent = connected ? '' : q.t('offline');
-}
-
-function buildStars() {
-  $('stars').replaceChildren(...[1, 2, 3, 4, 5].map(n =>
-      q.h('button', {dataset: {rating: n}, onclick: () => complete(n)},
-          q.h('span', {class: 'star'}, '★'), String(n))));
 }
 
 // ---------------------------------------------------------------------------
@@ -290,8 +266,7 @@ $('clerk-id').value = localStorage.getItem('qcall_clerk') || '';
 $('call-next').addEventListener('click', callNext);
 $('recall').addEventListener('click', () => act('Recall', {}, {refusedTitle: q.t('recall')}));
 $('start').addEventListener('click', () => act('StartServing', {}, {refusedTitle: q.t('start')}));
-$('complete').addEventListener('click', () => { askRating(); render(); });
-$('skip-rating').addEventListener('click', () => complete(0));
+$('complete').addEventListener('click', complete);
 $('no-show').addEventListener('click', () => act('NoShow', {}, {refusedTitle: q.t('no_show_btn')}));
 $('transfer').addEventListener('click', transfer);
 $('pause').addEventListener('click', () => reasonDialog(
@@ -300,7 +275,6 @@ $('pause').addEventListener('click', () => reasonDialog(
 $('resume').addEventListener('click', () => act('ResumeWindow'));
 $('close').addEventListener('click', () => act('CloseWindow', {}, {refusedTitle: q.t('close_refused')}));
 
-buildStars();
 setInterval(tick, 500);
 
 if (!hall || !windowNumber) {

@@ -4,7 +4,10 @@
 // 100 %), open windows against the minimum, alarms, and the day's queue
 // length and waiting time as charts. Supervisor.GetHall gives the numbers,
 // /events?detail=1 says when they changed, Supervisor.GetLoadHistory gives
-// the day so far.
+// the day so far. Below the alarms: the open follow-up items of bad ratings
+// (整改), each closed with what was done (Supervisor.CloseFollowUp), and the
+// unresolved complaint cases (投诉) with owner and deadline, called back and
+// resolved from here (Counter.CallBackComplaint, ResolveComplaint).
 import * as q from '/web/qcall.js';
 import {lineChart, PALETTE} from '/web/chart.js';
 
@@ -61,6 +64,7 @@ async function refresh() {
       q.translate();
     }
     render();
+    renderCases();
   } catch (e) {
     if (q.isSetupError(e)) q.showStop(e);
     $('status').textContent = e.code === 'network' ? q.t('offline') : e.message;
@@ -211,9 +215,66 @@ function alarmText(a) {
     }
     case 'KIND_WINDOW_IDLE':
       return q.t('alarm_idle', w);
+    case 'KIND_COMPLAINT_DUE_SOON':
+      return q.t('alarm_complaint_due', a.ticket);
+    case 'KIND_COMPLAINT_OVERDUE':
+      return q.t('alarm_complaint_overdue', a.ticket);
     default:
       return a.message;
   }
+}
+
+// Rebuilt only when the items change, so that a text being typed survives
+// the reads every few seconds.
+let casesShown = '';
+function renderCases() {
+  const followUps = view?.followUps || [];
+  const complaints = view?.complaints || [];
+  const key = JSON.stringify([followUps, complaints]);
+  if (key === casesShown) return;
+  casesShown = key;
+  const none = n => [q.h('tr', {class: 'none'}, q.h('td', {colspan: n}, q.t('none')))];
+  $('follow-ups').tBodies[0].replaceChildren(...(followUps.length ? followUps.map(f => {
+    const text = q.h('input', {type: 'text', placeholder: q.t('what_was_done')});
+    return q.h('tr', {dataset: {followUp: f.id, ticket: f.ticket}},
+        q.h('td', {class: 'digits'}, f.ticket),
+        q.h('td', {}, q.windowLabel(f.window, state.windows.get(f.window)?.name)),
+        q.h('td', {}, f.clerkId),
+        q.h('td', {class: 'num'}, f.level),
+        q.h('td', {}, f.reason),
+        q.h('td', {}, text, q.h('button', {class: 'close-follow-up', onclick: () =>
+            act('Supervisor', 'CloseFollowUp', {id: f.id, text: text.value.trim()})},
+            q.t('close_item'))));
+  }) : none(6)));
+  $('complaints').tBodies[0].replaceChildren(...(complaints.length ? complaints.map(c => {
+    const text = q.h('input', {type: 'text', placeholder: q.t('resolution')});
+    const named = {ticket: c.ticket, businessDay: c.businessDay, window: 0};
+    const open = c.state === 'STATE_OPEN';
+    return q.h('tr', {dataset: {complaint: c.ticket, state: c.state},
+                      class: c.overdue ? 'bad' : c.dueSoon ? 'warn' : ''},
+        q.h('td', {class: 'digits'}, c.ticket),
+        q.h('td', {}, c.ownerClerkId),
+        q.h('td', {}, q.t(open ? 'case_open' : 'case_called_back')),
+        q.h('td', {class: 'digits'}, localMinute(c.dueAtUnixMs)),
+        q.h('td', {}, open ? q.h('button', {class: 'call-back', onclick: () =>
+                act('Counter', 'CallBackComplaint', named)}, q.t('called_back')) : null,
+            text, q.h('button', {class: 'resolve', onclick: () =>
+                act('Counter', 'ResolveComplaint', {...named, resolution: text.value.trim()})},
+                q.t('resolve'))));
+  }) : none(5)));
+}
+
+function localMinute(ms) {
+  return new Date(ms).toLocaleString('sv-SE').slice(0, 16);  // 2026-11-28 09:00
+}
+
+async function act(service, method, body) {
+  try {
+    await q.command(service, method, {hallId: hall, ...body}, {prefix: 'dash'});
+  } catch (e) {
+    q.toast(e.message, 'error');
+  }
+  scheduleRefresh();
 }
 
 function renderCharts() {

@@ -52,6 +52,9 @@ const INT64_FIELDS = new Set([
   'appointmentUnixSeconds', 'handlingMs', 'stateSinceUnixMs',
   'oldestWaitSeconds', 'meanHandlingSeconds', 'timeoutSeconds',
   'targetWaitSeconds', 'targetHandlingSeconds',
+  // Ratings, follow-ups and complaint cases.
+  'completedAtUnixMs', 'openedAtUnixMs', 'closedAtUnixMs', 'dueAtUnixMs',
+  'calledBackAtUnixMs', 'resolvedAtUnixMs',
 ]);
 
 export function numbers(value) {
@@ -487,7 +490,9 @@ export class HallState {
 }
 
 function alarmKey(a) {
-  return `${a.kind}|${a.serviceCode || ''}|${a.window || 0}`;
+  // A complaint case's alarms are the case's: ticket and day.
+  return `${a.kind}|${a.serviceCode || ''}|${a.window || 0}|${a.ticket || ''}|${
+      a.businessDay || 0}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -558,9 +563,6 @@ const TEXTS = {
     close_window: '关窗',
     nobody_waiting: '当前没有等候的顾客',
     current_ticket: '当前号码',
-    rate_us: '请为本次服务评价',
-    skip_rating: '跳过',
-    thanks_rating: '感谢您的评价',
     transfer_to_service: '转到业务',
     transfer_to_window: '转到窗口',
     cancel: '取消',
@@ -594,6 +596,21 @@ const TEXTS = {
     advice_none: '人手合适',
     alarms: '告警',
     no_alarms: '无告警',
+    follow_ups: '整改事项',
+    complaints: '投诉工单',
+    rating: '评价',
+    reason: '原因',
+    action: '处理',
+    owner: '首问责任人',
+    due: '办结期限',
+    none: '无',
+    what_was_done: '整改情况',
+    close_item: '关闭',
+    resolution: '处理结果',
+    case_open: '待回访',
+    case_called_back: '已回访',
+    called_back: '已回访',
+    resolve: '办结',
     queue_length: '排队人数',
     wait_time: '最长等候（分钟）',
     issued_today: '今日取号',
@@ -604,6 +621,8 @@ const TEXTS = {
     alarm_wait: (service, target) => `${service}：顾客等候超过 ${target} 的目标`,
     alarm_handling: w => `${w}办理时间超过目标`,
     alarm_lost: w => `${w}与柜台失去联系（心跳中断）`,
+    alarm_complaint_due: t => `投诉 ${t} 即将到期，尚未办结`,
+    alarm_complaint_overdue: t => `投诉 ${t} 已超过办结期限`,
     alarm_growing: name => `${name}：来的人比开放窗口办得快，队伍在变长`,
     alarm_no_window: name => `${name}：有顾客等候，但没有开放的窗口办理`,
     alarm_idle: w => `${w}开着却没有叫号，而有顾客在等`,
@@ -682,9 +701,6 @@ const TEXTS = {
     close_window: 'Close',
     nobody_waiting: 'Nobody is waiting',
     current_ticket: 'Current ticket',
-    rate_us: 'Please rate our service',
-    skip_rating: 'Skip',
-    thanks_rating: 'Thank you for your rating',
     transfer_to_service: 'To a service',
     transfer_to_window: 'To a window',
     cancel: 'Cancel',
@@ -717,6 +733,21 @@ const TEXTS = {
     advice_none: 'staffing is right',
     alarms: 'Alarms',
     no_alarms: 'No alarms',
+    follow_ups: 'Follow-ups',
+    complaints: 'Complaints',
+    rating: 'Rating',
+    reason: 'Reason',
+    action: 'Action',
+    owner: 'Owner',
+    due: 'Due',
+    none: 'None',
+    what_was_done: 'What was done',
+    close_item: 'Close',
+    resolution: 'Resolution',
+    case_open: 'Open',
+    case_called_back: 'Called back',
+    called_back: 'Called back',
+    resolve: 'Resolve',
     queue_length: 'People waiting',
     wait_time: 'Longest wait (min)',
     issued_today: 'Issued today',
@@ -727,6 +758,8 @@ const TEXTS = {
     alarm_wait: (service, target) => `${service}: customers wait longer than the ${target} target`,
     alarm_handling: w => `${w} is serving longer than the target`,
     alarm_lost: w => `${w} lost its counter (heartbeat stopped)`,
+    alarm_complaint_due: t => `complaint ${t} is due soon and not resolved`,
+    alarm_complaint_overdue: t => `complaint ${t} is overdue`,
     alarm_growing: name => `${name}: customers arrive faster than the open windows serve them`,
     alarm_no_window: name => `${name}: customers wait and no open window serves it`,
     alarm_idle: w => `${w} is open but calls nobody while customers wait`,

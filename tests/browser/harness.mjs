@@ -28,6 +28,7 @@ export const TOKENS = {
   counter: 'counter-token',
   display: 'display-token',
   supervisor: 'supervisor-token',
+  pad1: 'pad1-token',  // The evaluator pad of test-hall's window 1.
 };
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));

@@ -138,7 +138,7 @@ test('ticket page: position, then "your turn" with the window, then the end', ()
     assert.equal(await text(first, '#go'), '请到 3 号窗口办理');
     await screenshot(first, 'ticket-called');
     await counter(server, 'StartServing', {window: 3});
-    await counter(server, 'Complete', {window: 3, rating: 5});
+    await counter(server, 'Complete', {window: 3});
     await first.waitForFunction(() => document.body.dataset.state === 'TICKET_STATE_COMPLETED',
                                 null, {timeout: 5000});
     assert.match(await text(first, '#headline'), /办理完成/);
@@ -154,6 +154,73 @@ test('ticket page: position, then "your turn" with the window, then the end', ()
     await missing.waitForFunction(() => document.body.dataset.state === 'NOT_FOUND');
     assert.match(await text(missing, '#headline'), /not found/);
     noPageErrors(first, second, missing);
+  }));
+
+test('pad: the clerk completes, the pad asks, a bad rating and its reason open a follow-up on the dashboard', () =>
+  withServer(async server => {
+    const pad = await openPage(`${server.base}/pad?hall=${HALL}&window=1&ask=3&token=${TOKENS.pad1}`,
+                               {viewport: {width: 1024, height: 600}});
+    const dash = await openPage(`${server.base}/dashboard?hall=${HALL}&token=${TOKENS.supervisor}`,
+                                {viewport: {width: 1920, height: 1080}});
+    await waitFor(pad, () => window.qcallPad?.screen === 'idle');
+    assert.ok(!pad.url().includes('token='), 'the token left the address bar');
+    await counter(server, 'OpenWindow', {window: 1, clerkId: 'zhang'});
+    await counter(server, 'OpenWindow', {window: 2, clerkId: 'li'});
+    for (let i = 0; i < 3; ++i) await issue(server, 'BILL');
+    await counter(server, 'CallNext', {window: 1});
+    await counter(server, 'StartServing', {window: 1});
+    await screenshot(pad, 'pad-idle');
+    // Another window's completion is not this pad's business.
+    await counter(server, 'CallNext', {window: 2});
+    await counter(server, 'StartServing', {window: 2});
+    await counter(server, 'Complete', {window: 2});
+    await sleep(300);
+    assert.equal(await pad.evaluate(() => window.qcallPad.screen), 'idle');
+
+    await counter(server, 'Complete', {window: 1});
+    await pad.waitForSelector('#ask:not([hidden])', {timeout: 3000});
+    assert.equal(await text(pad, '#ask-ticket'), 'A001');
+    assert.equal(await pad.locator('#levels button').count(), 5);
+    assert.match(await text(pad, '#levels button[data-level="1"]'), /非常不满意[\s\S]*Very dissatisfied/);
+    await screenshot(pad, 'pad-asking');
+    await pad.click('#levels button[data-level="2"]');
+    await pad.waitForSelector('#reason:not([hidden]) button[data-reason]');
+    assert.equal(await pad.locator('#reasons button').count(), 6, 'the default reasons');
+    await screenshot(pad, 'pad-reason');
+    await pad.click('#reasons button[data-reason="等候时间长 Long wait"]');
+    await pad.waitForSelector('#thanks:not([hidden])');
+    assert.deepEqual(await pad.evaluate(() => window.qcallPad.rated),
+                     [{ticket: 'A001', level: 2, reason: '等候时间长 Long wait'}]);
+    assert.deepEqual(await pad.evaluate(() => window.qcallPad.errors), []);
+    await screenshot(pad, 'pad-thanks');
+    await pad.waitForFunction(() => window.qcallPad.screen === 'idle', null, {timeout: 8000});
+
+    // The follow-up shows on the dashboard, who served whom and why.
+    const row = '#follow-ups tr[data-ticket="A001"]';
+    await dash.waitForSelector(row, {timeout: 8000});
+    const shown = await text(dash, row);
+    assert.match(shown, /zhang/);
+    assert.match(shown, /等候时间长/);
+    await screenshot(dash, 'dashboard-follow-up');
+    // Closing without a text is refused; with one, it goes.
+    await dash.click(`${row} button.close-follow-up`);
+    await dash.waitForSelector('.toast', {timeout: 3000});
+    assert.equal(await dash.locator(row).count(), 1);
+    await dash.fill(`${row} input`, 'talked with zhang');
+    await dash.click(`${row} button.close-follow-up`);
+    await dash.waitForSelector(row, {state: 'detached', timeout: 8000});
+
+    // A customer who walks away leaves the ticket unrated: the pad goes back
+    // to idle by itself (after ?ask=3 seconds) and sends nothing.
+    await counter(server, 'CallNext', {window: 1});
+    await counter(server, 'StartServing', {window: 1});
+    await counter(server, 'Complete', {window: 1});
+    await pad.waitForSelector('#ask:not([hidden])', {timeout: 3000});
+    await pad.waitForFunction(() => window.qcallPad.screen === 'idle', null, {timeout: 6000});
+    assert.equal(await pad.evaluate(() => window.qcallPad.rated.length), 1);
+    const view = await api(server, TOKENS.supervisor, 'Supervisor', 'GetHall', {hallId: HALL});
+    assert.deepEqual(view.followUps, []);
+    noPageErrors(pad, dash);
   }));
 
 test('counter and board: Call next shows on the board within a second and is announced', t =>
@@ -204,11 +271,9 @@ test('counter and board: Call next shows on the board within a second and is ann
     await desk.waitForFunction(() => /^0:0[1-9]$/.test(document.querySelector('#timer').textContent),
                                null, {timeout: 3000});
     await screenshot(desk, 'counter-serving');
+    // The customer rates on the window's evaluator pad, not on this screen.
+    assert.equal(await desk.locator('[data-rating], #eval-rate').count(), 0);
     await desk.click('#complete');
-    await desk.waitForSelector('#eval-rate:not([hidden])');
-    assert.ok(await desk.locator('#call-next').isDisabled(), 'no next call while the customer rates');
-    await screenshot(desk, 'counter-rating');
-    await desk.click('[data-rating="5"]');
     await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
     assert.equal((await ticketStatus(server, 'A001')).ticket.state, 'TICKET_STATE_COMPLETED');
     await board.waitForFunction(
@@ -364,7 +429,7 @@ test('board: its waiting counts and windows follow every kind of event exactly',
     await counter(server, 'CallNext', {window: 1});
     await counter(server, 'Recall', {window: 1});
     await counter(server, 'StartServing', {window: 1});
-    await counter(server, 'Complete', {window: 1, rating: 4});
+    await counter(server, 'Complete', {window: 1});
     const noShow = (await counter(server, 'CallNext', {window: 1})).ticket.number;
     await counter(server, 'NoShow', {window: 1});
     await counter(server, 'Requeue', {window: 1, ticket: noShow});

@@ -514,7 +514,7 @@ TEST_F(CliTest, OpenCallStartCompleteCycle) {
   EXPECT_EQ(r.out, "window 1 calls A0001 again (recall 1)\n") << r;
   r = Counter({"start", "--window", "1"});
   EXPECT_EQ(r.out, "window 1 serves A0001\n") << r;
-  r = Counter({"complete", "1", "--rating", "5"});
+  r = Counter({"complete", "1"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out, "window 1 completed A0001\n");
 
@@ -524,7 +524,8 @@ TEST_F(CliTest, OpenCallStartCompleteCycle) {
   EXPECT_EQ(Kiosk({"ticket", "status", "A0001"}).out,
             "A0001  话费缴纳 Bill payment  completed at window 1\n");
 
-  r = Counter({"complete", "1", "--rating", "6"});
+  // Ratings come from the evaluator pad: the clerk's command has none.
+  r = Counter({"complete", "1", "--rating", "5"});
   EXPECT_EQ(r.code, 2) << r;
 }
 
@@ -723,6 +724,32 @@ TEST_F(CliTest, AdminListsHallsSetsMinimumAndVoids) {
   EXPECT_EQ(r.out, "A0001 voided\n");
   EXPECT_EQ(api_->GetTicket("A0001")->ticket().state(),
             v1::TICKET_STATE_VOIDED);
+
+  // A bad rating's follow-up, closed with what was done.
+  ASSERT_OK(api_->Open(1, "li"));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_OK(api_->StartServing(1));
+  ASSERT_OK(api_->Complete(1));
+  v1::RateTicketRequest rate;
+  rate.set_hall_id(kHall);
+  rate.set_window(1);
+  rate.set_ticket("A0002");
+  rate.set_level(1);
+  rate.set_reason("服务态度差 Poor attitude");
+  ASSERT_TRUE(CallWithBytes(server_.NewChannel(),
+                            "/qcall.v1.Evaluator/RateTicket",
+                            rate.SerializeAsString(), kSupervisorToken)
+                  .ok());
+  ASSERT_EQ(api_->GetHall()->follow_ups_size(), 1);
+  r = Supervisor({"admin", "close-follow-up", "1"});
+  EXPECT_EQ(r.code, 2) << r << " (the text is required)";
+  r = Supervisor({"admin", "close-follow-up", "1", "--text", "coached li"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "follow-up 1 closed\n");
+  EXPECT_EQ(api_->GetHall()->follow_ups_size(), 0);
+  r = Supervisor({"admin", "close-follow-up", "1", "--text", "again"});
+  EXPECT_NE(r.code, 0) << r;
 
   r = Kiosk({"admin", "set-min", "1"});
   EXPECT_EQ(r.code, 6) << r;

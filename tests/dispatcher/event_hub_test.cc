@@ -160,6 +160,24 @@ const std::vector<WindowRow>& WindowTable() {
          e->mutable_staffing_advised()->set_open_windows(3);
        },
        0},
+      // What the customer said of a window's service, and the follow-up and
+      // complaint case it started, are that window's (its pad watches it).
+      {"ticket_rated",
+       [](v1::HallEvent* e) {
+         e->mutable_ticket_rated()->set_window(2);
+         e->mutable_ticket_rated()->set_level(5);
+       },
+       2},
+      {"follow_up_changed",
+       [](v1::HallEvent* e) {
+         e->mutable_follow_up_changed()->mutable_follow_up()->set_window(3);
+       },
+       3},
+      {"complaint_changed",
+       [](v1::HallEvent* e) {
+         e->mutable_complaint_changed()->mutable_complaint()->set_window(10);
+       },
+       10},
   };
   return table;
 }

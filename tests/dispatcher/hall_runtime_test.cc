@@ -14,6 +14,7 @@
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/recovery.h"
 #include "dispatcher/sqlite_journal_store.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -26,6 +27,12 @@ constexpr char kConfig[] = R"pb(
   time_zone: "Asia/Shanghai"
   language: LANGUAGE_EN
   services { code: "BILL" name: "Bills" ticket_prefix: "A" }
+  services {
+    code: "CMPL"
+    name: "Complaints"
+    ticket_prefix: "T"
+    complaint: true
+  }
   windows {
     number: 3
     name: "Window 3"
@@ -35,6 +42,7 @@ constexpr char kConfig[] = R"pb(
     number: 4
     name: "Window 4"
     serves { service_code: "BILL" }
+    serves { service_code: "CMPL" }
   }
   policy { no_show_timeout_seconds: 60 }
 )pb";
@@ -316,6 +324,48 @@ TEST_F(HallRuntimeTest, ASilentCounterLosesItsWindowAfterTheHeartbeatTimeout) {
   ASSERT_EQ(view.alarms_size(), 1);
   EXPECT_EQ(view.alarms(0).kind(), v1::HallEvent::Alarm::KIND_WINDOW_LOST);
   EXPECT_EQ(view.alarms(0).window(), 3);
+}
+
+// A complaint case's 24 hours on the runtime's clock: the ticks raise "due
+// soon" two hours before the deadline and "overdue" at it, across the day's
+// rollover at midnight, and the resolution clears them.
+TEST_F(HallRuntimeTest, ComplaintAlarmsComeFromTheTicksOnTheClock) {
+  v1::Command issue;
+  issue.mutable_issue_ticket()->set_service_code("CMPL");
+  ASSERT_TRUE(Run(issue).ok());
+  ASSERT_TRUE(Run(Open(4)).ok());
+  ASSERT_TRUE(Run(CallNext(4)).ok());
+  v1::Command serve;
+  serve.mutable_start_serving()->set_window(4);
+  ASSERT_TRUE(Run(serve).ok());
+  const int32_t opened_on = View().business_day();
+  auto alarms = [&] {
+    std::vector<v1::HallEvent::Alarm::Kind> kinds;
+    const v1::HallView view = View();
+    for (const auto& a : view.alarms()) {
+      if (!a.ticket().empty()) kinds.push_back(a.kind());
+    }
+    return kinds;
+  };
+  ASSERT_EQ(View().complaints_size(), 1);
+  EXPECT_EQ(View().complaints(0).owner_clerk_id(), "clerk-4");
+  clock_->Advance(absl::Hours(21) + absl::Minutes(59));
+  EXPECT_TRUE(alarms().empty());
+  EXPECT_GT(View().business_day(), opened_on) << "past midnight";
+  clock_->Advance(absl::Minutes(1) + absl::Seconds(1));
+  EXPECT_THAT(alarms(), ::testing::ElementsAre(
+                            v1::HallEvent::Alarm::KIND_COMPLAINT_DUE_SOON));
+  clock_->Advance(absl::Hours(2));
+  EXPECT_THAT(alarms(), ::testing::ElementsAre(
+                            v1::HallEvent::Alarm::KIND_COMPLAINT_OVERDUE));
+  v1::Command resolve;
+  resolve.mutable_resolve_complaint()->set_ticket("T001");
+  resolve.mutable_resolve_complaint()->set_business_day(opened_on);
+  resolve.mutable_resolve_complaint()->set_resolution("apologised, refunded");
+  resolve.mutable_resolve_complaint()->set_supervisor_id("duty");
+  ASSERT_TRUE(Run(resolve).ok());
+  EXPECT_TRUE(alarms().empty());
+  EXPECT_TRUE(View().complaints().empty());
 }
 
 class HallRuntimeAtMidnightTest : public HallRuntimeTest {

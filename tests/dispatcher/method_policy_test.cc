@@ -25,7 +25,7 @@ TEST(MethodPolicyTest, EveryMethodOfTheApiHasOnePolicy) {
   // api.proto, reached through one of its messages so that it is linked.
   const google::protobuf::FileDescriptor* api =
       v1::IssueTicketRequest::descriptor()->file();
-  ASSERT_EQ(api->service_count(), 4);
+  ASSERT_EQ(api->service_count(), 5);
   for (int s = 0; s < api->service_count(); ++s) {
     const google::protobuf::ServiceDescriptor* service = api->service(s);
     for (int i = 0; i < service->method_count(); ++i) {
@@ -63,6 +63,7 @@ std::map<std::string, Documented> ReadmeApiTable() {
       {"kiosk", v1::ROLE_KIOSK},
       {"counter", v1::ROLE_COUNTER},
       {"display", v1::ROLE_DISPLAY},
+      {"evaluator", v1::ROLE_EVALUATOR},
       {"supervisor", v1::ROLE_SUPERVISOR}};
   std::map<std::string, Documented> table;
   std::string service;
@@ -111,7 +112,8 @@ TEST(MethodPolicyTest, TheReadmeSaysWhatTheTableSays) {
     const std::string method(policy.method);
     auto it = readme.find(method);
     ASSERT_NE(it, readme.end()) << method << " is not in the README's table";
-    for (v1::Role role : {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY}) {
+    for (v1::Role role : {v1::ROLE_KIOSK, v1::ROLE_COUNTER, v1::ROLE_DISPLAY,
+                          v1::ROLE_EVALUATOR}) {
       EXPECT_EQ(policy.roles.Has(role), it->second.roles.count(role) == 1)
           << method << ", " << v1::Role_Name(role);
     }
@@ -119,7 +121,8 @@ TEST(MethodPolicyTest, TheReadmeSaysWhatTheTableSays) {
         << method;
     const bool only_supervisors = !policy.roles.Has(v1::ROLE_KIOSK) &&
                                   !policy.roles.Has(v1::ROLE_COUNTER) &&
-                                  !policy.roles.Has(v1::ROLE_DISPLAY);
+                                  !policy.roles.Has(v1::ROLE_DISPLAY) &&
+                                  !policy.roles.Has(v1::ROLE_EVALUATOR);
     EXPECT_EQ(only_supervisors,
               it->second.roles == std::set<v1::Role>{v1::ROLE_SUPERVISOR})
         << method;

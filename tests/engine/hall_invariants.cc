@@ -72,7 +72,13 @@ bool HasDayStarted(const Hall::Outcome& out) {
 // ---------------------------------------------------------------------------
 // Invariants
 
-using AlarmKey = std::tuple<int, std::string, int32_t>;
+// Kind, service, window; and for a complaint case's alarm, its day/ticket.
+using AlarmKey = std::tuple<int, std::string, int32_t, std::string>;
+
+AlarmKey KeyOf(const Alarm& a) {
+  return {a.kind(), a.service_code(), a.window(),
+          a.ticket().empty() ? "" : TicketKey(a.business_day(), a.ticket())};
+}
 
 class InvariantChecker::Impl {
  public:
@@ -121,6 +127,7 @@ class InvariantChecker::Impl {
     if (error.empty()) error = CheckLanes(after, view);
     if (error.empty()) error = CheckAlarms(view);
     if (error.empty()) error = CheckBoardCounts(out, view);
+    if (error.empty()) error = CheckFeedback(out, view);
     return error;
   }
 
@@ -204,7 +211,7 @@ class InvariantChecker::Impl {
           break;
         case v1::HallEvent::kAlarm: {
           const Alarm& a = e.alarm();
-          const AlarmKey key{a.kind(), a.service_code(), a.window()};
+          const AlarmKey key = KeyOf(a);
           if (a.raised()) {
             if (!alarms_.insert(key).second) {
               return absl::StrCat("(j) alarm raised twice: ",
@@ -594,7 +601,7 @@ class InvariantChecker::Impl {
   std::string CheckAlarms(const v1::HallView& view) {
     std::set<AlarmKey> shown;
     for (const Alarm& a : view.alarms()) {
-      shown.insert({a.kind(), a.service_code(), a.window()});
+      shown.insert(KeyOf(a));
     }
     std::set<AlarmKey> raised = alarms_;
     if (shown != raised) {
@@ -636,6 +643,99 @@ class InvariantChecker::Impl {
     return "";
   }
 
+  // (l) Ratings, follow-ups and complaint cases. A rating is of the ticket
+  // its window completed last, once; a follow-up opens with a bad rating
+  // alone, with the next id, and closes once; a complaint case opens once
+  // per ticket, for a complaint service, and goes open → called back →
+  // resolved. The view lists exactly the open follow-ups and unresolved
+  // cases the events say.
+  std::string CheckFeedback(const Hall::Outcome& out,
+                            const v1::HallView& view) {
+    int bad_ratings = 0;
+    for (const v1::HallEvent& e : out.events()) {
+      if (e.has_ticket_state_changed() &&
+          e.ticket_state_changed().ticket().state() ==
+              v1::TICKET_STATE_COMPLETED &&
+          e.ticket_state_changed().window() != 0) {
+        const v1::Ticket& t = e.ticket_state_changed().ticket();
+        completed_last_[e.ticket_state_changed().window()] =
+            TicketKey(t.business_day(), t.number());
+      } else if (e.has_ticket_rated()) {
+        const v1::HallEvent::TicketRated& r = e.ticket_rated();
+        const std::string key = TicketKey(r.business_day(), r.ticket());
+        if (completed_last_[r.window()] != key) {
+          return absl::StrCat("(l) ", key, " rated at window ", r.window(),
+                              " which completed ", completed_last_[r.window()],
+                              " last");
+        }
+        if (!rated_.insert(key).second || r.level() < 1 || r.level() > 5) {
+          return absl::StrCat("(l) ", key, " rated twice or out of 1-5: ",
+                              r.ShortDebugString());
+        }
+        bad_ratings += r.level() <= 2;
+      } else if (e.has_follow_up_changed()) {
+        const v1::FollowUp& f = e.follow_up_changed().follow_up();
+        if (f.state() == v1::FollowUp::STATE_OPEN) {
+          if (--bad_ratings < 0 || f.id() != last_follow_up_ + 1) {
+            return absl::StrCat(
+                "(l) follow-up opened without a bad rating or "
+                "out of turn: ",
+                f.ShortDebugString());
+          }
+          last_follow_up_ = f.id();
+          open_follow_ups_.insert(f.id());
+        } else if (open_follow_ups_.erase(f.id()) == 0 ||
+                   f.closing_text().empty()) {
+          return absl::StrCat(
+              "(l) follow-up closed that was not open, or "
+              "without a text: ",
+              f.ShortDebugString());
+        }
+      } else if (e.has_complaint_changed()) {
+        const v1::ComplaintCase& c = e.complaint_changed().complaint();
+        const std::string key = TicketKey(c.business_day(), c.ticket());
+        bool complaint_service = false;
+        for (const v1::ServiceConfig& s : config_->services()) {
+          complaint_service |= s.code() == c.service_code() && s.complaint();
+        }
+        auto it = cases_.find(key);
+        const int before = it == cases_.end() ? 0 : it->second;
+        const bool opened = c.state() == v1::ComplaintCase::STATE_OPEN &&
+                            before == 0 && !case_seen_.contains(key) &&
+                            complaint_service;
+        const bool moved = before != 0 && c.state() > before;
+        if (!opened && !moved) {
+          return absl::StrCat("(l) complaint case ", key, " went from state ",
+                              before, " to ", c.ShortDebugString());
+        }
+        case_seen_.insert(key);
+        if (c.state() == v1::ComplaintCase::STATE_RESOLVED) {
+          if (c.resolution().empty()) {
+            return absl::StrCat("(l) ", key, " resolved without a text");
+          }
+          cases_.erase(key);
+        } else {
+          cases_[key] = c.state();
+        }
+      }
+    }
+    std::set<uint32_t> shown_follow_ups;
+    for (const v1::FollowUp& f : view.follow_ups()) {
+      shown_follow_ups.insert(f.id());
+    }
+    std::map<std::string, int> shown_cases;
+    for (const v1::ComplaintCase& c : view.complaints()) {
+      shown_cases[TicketKey(c.business_day(), c.ticket())] = c.state();
+    }
+    if (shown_follow_ups != open_follow_ups_ || shown_cases != cases_) {
+      return absl::StrCat("(l) the view shows ", shown_follow_ups.size(),
+                          " follow-ups and ", shown_cases.size(),
+                          " cases, the events ", open_follow_ups_.size(),
+                          " and ", cases_.size());
+    }
+    return "";
+  }
+
   // The config the hall runs now (a Configure command changes it).
   const v1::HallConfig* config_;
   uint64_t last_seq_ = 0;
@@ -647,6 +747,12 @@ class InvariantChecker::Impl {
   std::map<std::string, bool> callable_;                          // day/number
   std::set<AlarmKey> alarms_;
   std::map<std::string, int> board_waiting_;  // service code -> waiting
+  std::map<int32_t, std::string> completed_last_;  // window -> day/number
+  std::set<std::string> rated_;                    // day/number
+  uint32_t last_follow_up_ = 0;
+  std::set<uint32_t> open_follow_ups_;
+  std::map<std::string, int> cases_;  // day/number -> state, unresolved
+  std::set<std::string> case_seen_;
   int recall_limit_ = 0;
   int requeue_limit_ = 0;
 };

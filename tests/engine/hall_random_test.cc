@@ -154,6 +154,7 @@ class CommandGenerator {
   v1::Command Next(const v1::HallState& state, absl::Time now) {
     config_ = &state.config();
     v1::Command c;
+    if (rng_.Chance(14)) return Feedback(state);
     const int r = rng_.Int(0, 999);
     if (r < 150) {
       Issue(now, c.mutable_issue_ticket());
@@ -378,6 +379,78 @@ class CommandGenerator {
     if (!required && rng_.Chance(30)) return "";
     return rng_.Chance(50) ? "lunch" : "午休";
   }
+
+  // Ratings, follow-ups and complaint cases: mostly of what the state
+  // holds, sometimes of what it does not.
+  v1::Command Feedback(const v1::HallState& state) {
+    v1::Command c;
+    const int r = rng_.Int(0, 99);
+    if (r < 50) {
+      auto* m = c.mutable_rate_ticket();
+      if (state.ratables_size() > 0 && rng_.Chance(80)) {
+        const auto& ratable =
+            state.ratables(rng_.Int(0, state.ratables_size() - 1));
+        m->set_window(ratable.window());
+        m->set_ticket(ratable.ticket());
+      } else {
+        m->set_window(WindowRef(state, {v1::WINDOW_STATE_IDLE}));
+        m->set_ticket(TicketRef(state, v1::TICKET_STATE_COMPLETED));
+      }
+      m->set_level(rng_.Chance(8)    ? rng_.Pick(kBadLevels)
+                   : rng_.Chance(50) ? rng_.Int(1, 2)
+                                     : rng_.Int(3, 5));
+      const std::vector<std::string> reasons =
+          state.config().feedback().bad_rating_reasons().empty()
+              ? DefaultBadRatingReasons()
+              : std::vector<std::string>(
+                    state.config().feedback().bad_rating_reasons().begin(),
+                    state.config().feedback().bad_rating_reasons().end());
+      if (m->level() <= 2 ? rng_.Chance(90) : rng_.Chance(5)) {
+        m->set_reason(rng_.Pick(reasons));
+      } else if (rng_.Chance(20)) {
+        m->set_reason(Garbage());
+      }
+    } else if (r < 72) {
+      auto* m = c.mutable_close_follow_up();
+      m->set_id(
+          state.follow_ups_size() > 0 && rng_.Chance(80)
+              ? state.follow_ups(rng_.Int(0, state.follow_ups_size() - 1)).id()
+              : static_cast<uint32_t>(rng_.Int(0, 5)));
+      m->set_text(rng_.Chance(85) ? "talked with the clerk" : Reason(false));
+      m->set_supervisor_id(Supervisor());
+    } else {
+      std::string ticket = Garbage();
+      int32_t day = 0;
+      int32_t window = rng_.Chance(30) ? 0 : WindowRef(state, {});
+      if (state.complaints_size() > 0 && rng_.Chance(80)) {
+        const auto& k =
+            state.complaints(rng_.Int(0, state.complaints_size() - 1));
+        ticket = k.ticket();
+        day = rng_.Chance(80) ? k.business_day() : 0;
+        if (rng_.Chance(60)) window = k.window();
+      }
+      const std::string supervisor = rng_.Chance(30) ? Supervisor() : "";
+      if (r < 86) {
+        auto* m = c.mutable_call_back_complaint();
+        m->set_ticket(ticket);
+        m->set_business_day(day);
+        m->set_window(window);
+        m->set_note(rng_.Chance(50) ? "" : "customer reached");
+        m->set_supervisor_id(supervisor);
+      } else {
+        auto* m = c.mutable_resolve_complaint();
+        m->set_ticket(ticket);
+        m->set_business_day(day);
+        m->set_window(window);
+        m->set_resolution(rng_.Chance(85) ? "refunded" : Reason(false));
+        m->set_supervisor_id(supervisor);
+      }
+    }
+    return c;
+  }
+
+  inline static const std::vector<int32_t> kBadLevels = {0, -1, 6, 100,
+                                                         kInt32Min};
 
   int32_t Rating() {
     if (rng_.Chance(10))

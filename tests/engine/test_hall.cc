@@ -63,6 +63,7 @@ v1::HallConfig VariedHallConfig(uint64_t seed) {
       p->set_requeue_offset(1);
       p->set_max_recalls(1);
       p->set_priority_interleave(1);
+      config.mutable_services(1)->set_complaint(true);  // SIM opens cases.
       break;
     }
     case 2: {
@@ -77,6 +78,15 @@ v1::HallConfig VariedHallConfig(uint64_t seed) {
       standby->add_windows(1);
       standby->add_windows(2);
       config.set_min_open_windows(3);
+      // Complaint cases whose alarms come within a sequence's hours, and a
+      // short time to rate.
+      config.mutable_services(1)->set_complaint(true);
+      v1::FeedbackConfig* feedback = config.mutable_feedback();
+      feedback->set_rating_seconds(600);
+      feedback->set_complaint_deadline_seconds(3600);
+      feedback->set_complaint_warning_seconds(900);
+      feedback->add_bad_rating_reasons("rude");
+      feedback->add_bad_rating_reasons("slow");
       break;
     }
     default:
@@ -248,6 +258,51 @@ Hall MustCreate(const v1::HallConfig& config) {
 
 TestHall::TestHall(const v1::HallConfig& config, absl::Time start)
     : now_(start), hall_(MustCreate(config)) {}
+
+v1::Command Rate(int window, absl::string_view ticket, int level,
+                 absl::string_view reason) {
+  v1::Command c;
+  v1::Command::RateTicket* r = c.mutable_rate_ticket();
+  r->set_window(window);
+  r->set_ticket(std::string(ticket));
+  r->set_level(level);
+  r->set_reason(std::string(reason));
+  return c;
+}
+
+v1::Command CloseFollowUp(uint32_t id, absl::string_view text,
+                          absl::string_view supervisor) {
+  v1::Command c;
+  c.mutable_close_follow_up()->set_id(id);
+  c.mutable_close_follow_up()->set_text(std::string(text));
+  c.mutable_close_follow_up()->set_supervisor_id(std::string(supervisor));
+  return c;
+}
+
+v1::Command CallBack(absl::string_view ticket, int window,
+                     absl::string_view supervisor, int32_t day) {
+  v1::Command c;
+  v1::Command::CallBackComplaint* b = c.mutable_call_back_complaint();
+  b->set_ticket(std::string(ticket));
+  b->set_window(window);
+  b->set_supervisor_id(std::string(supervisor));
+  b->set_business_day(day);
+  b->set_note("called the customer back");
+  return c;
+}
+
+v1::Command Resolve(absl::string_view ticket, int window,
+                    absl::string_view resolution, absl::string_view supervisor,
+                    int32_t day) {
+  v1::Command c;
+  v1::Command::ResolveComplaint* r = c.mutable_resolve_complaint();
+  r->set_ticket(std::string(ticket));
+  r->set_window(window);
+  r->set_resolution(std::string(resolution));
+  r->set_supervisor_id(std::string(supervisor));
+  r->set_business_day(day);
+  return c;
+}
 
 absl::Status TestHall::Try(const v1::Command& command) {
   absl::Status status = hall_.Apply(command, now_, &out_);

@@ -62,6 +62,17 @@ v1::Command Void(absl::string_view ticket, absl::string_view reason,
 v1::Command SetMin(int min, absl::string_view supervisor);
 v1::Command WindowLost(int window);
 v1::Command Tick();
+// The evaluator pad's rating; follow-ups and complaint cases.
+v1::Command Rate(int window, absl::string_view ticket, int level,
+                 absl::string_view reason = "");
+v1::Command CloseFollowUp(uint32_t id, absl::string_view text,
+                          absl::string_view supervisor);
+// `window` 0 with a supervisor; day 0 is today.
+v1::Command CallBack(absl::string_view ticket, int window,
+                     absl::string_view supervisor = "", int32_t day = 0);
+v1::Command Resolve(absl::string_view ticket, int window,
+                    absl::string_view resolution,
+                    absl::string_view supervisor = "", int32_t day = 0);
 
 // A hall plus a clock the test moves by hand.
 class TestHall {

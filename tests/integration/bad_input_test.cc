@@ -115,7 +115,7 @@ TEST(QcalldBadInputTest, RefusedWithTheFittingStatusAndNothingChanges) {
   EXPECT_CODE(api.Open(7, "clerk-x"), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.Open(2147483647, "clerk-x"), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.CallNext(-3), StatusCode::NOT_FOUND);
-  EXPECT_CODE(api.Complete(-1, 5), StatusCode::NOT_FOUND);
+  EXPECT_CODE(api.Complete(-1), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.CallTicket(99, "A0002"), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.TransferToWindow(1, -4), StatusCode::NOT_FOUND);
   EXPECT_CODE(api.TransferToWindow(1, 1), StatusCode::INVALID_ARGUMENT)
@@ -124,8 +124,10 @@ TEST(QcalldBadInputTest, RefusedWithTheFittingStatusAndNothingChanges) {
   EXPECT_CODE(api.Heartbeat(99), StatusCode::NOT_FOUND);
 
   // --- Numbers out of range: INVALID_ARGUMENT.
+  // Any rating on Complete: ratings come from the evaluator pad.
   EXPECT_CODE(api.Complete(2, 9), StatusCode::INVALID_ARGUMENT);
   EXPECT_CODE(api.Complete(2, -1), StatusCode::INVALID_ARGUMENT);
+  EXPECT_CODE(api.Complete(2, 5), StatusCode::INVALID_ARGUMENT);
   EXPECT_CODE(api.SetMinOpenWindows(-1), StatusCode::INVALID_ARGUMENT);
   EXPECT_CODE(api.SetMinOpenWindows(7), StatusCode::INVALID_ARGUMENT);
   {

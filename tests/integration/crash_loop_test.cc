@@ -199,7 +199,6 @@ void CounterLoop(int window, unsigned seed, ServerTarget* target,
                          v1::CompleteRequest r;
                          r.set_hall_id(kHall);
                          r.set_window(window);
-                         r.set_rating(5);
                          r.set_request_id(rid);
                          return a.Call(&a.counter, &v1::Counter::Stub::Complete,
                                        kCounterToken, r);

@@ -130,7 +130,7 @@ void CounterLoop(int window, ServerTarget* target,
                         [&](Api& a) { return a.StartServing(window); }),
                 "StartServing");
     expect_done(Retried(target, &api, &generation, stop, log,
-                        [&](Api& a) { return a.Complete(window, 5); }),
+                        [&](Api& a) { return a.Complete(window); }),
                 "Complete");
   }
 }

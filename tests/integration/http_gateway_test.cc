@@ -614,7 +614,7 @@ TEST(QcalldHttpEventsTest, SnapshotLiveEventsAndExactResume) {
 
   // The browser is gone; the hall carries on.
   ASSERT_OK(api.StartServing(1));
-  ASSERT_OK(api.Complete(1, 5));
+  ASSERT_OK(api.Complete(1));
   ASSERT_OK(api.Issue("SIM"));
   auto last = api.CallNext(1);
   ASSERT_OK(last);

@@ -163,7 +163,7 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
     EXPECT_CODE(api.Recall(1), StatusCode::FAILED_PRECONDITION);
   }
 
-  // --- StartServing and Complete with a rating.
+  // --- StartServing and Complete (a rating is the evaluator pad's).
   {
     auto serving = api.StartServing(1);
     ASSERT_OK(serving);
@@ -173,7 +173,13 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
     EXPECT_CODE(api.Recall(1), StatusCode::FAILED_PRECONDITION);
     // Served for a while: a handling time of 0 would be wrong.
     std::this_thread::sleep_for(kServedFor);
-    auto done = api.Complete(1, 5);
+    auto rated = api.Complete(1, 5);
+    EXPECT_CODE(rated, StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(rated.status.error_message().find(
+                  "ratings come from the evaluator pad"),
+              std::string::npos)
+        << rated.status.error_message();
+    auto done = api.Complete(1);
     ASSERT_OK(done);
     EXPECT_EQ(done->ticket().number(), "B0001");
     EXPECT_EQ(done->ticket().state(), v1::TICKET_STATE_COMPLETED);
@@ -264,7 +270,7 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
     EXPECT_CODE(api.CallTicket(3, "A0003"), StatusCode::FAILED_PRECONDITION)
         << "window 3 is busy";
     ASSERT_OK(api.StartServing(3));
-    ASSERT_OK(api.Complete(3, 3));
+    ASSERT_OK(api.Complete(3));
   }
 
   // --- CancelTicket: A0003 gives up.
@@ -436,7 +442,7 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
                v1::TICKET_STATE_COMPLETED;
   });
   ASSERT_NE(completed, nullptr);
-  EXPECT_EQ(completed->ticket_state_changed().rating(), 5);
+  EXPECT_EQ(completed->ticket_state_changed().rating(), 0);
   // Handling runs from StartServing to Complete, both events stamped with
   // the server's clock.
   const v1::HallEvent* serving = FindEvent(events, [](const auto& e) {

@@ -38,12 +38,21 @@ constexpr char kXujiahui[] = "sh-xujiahui";
 constexpr char kXidan[] = "bj-xidan";
 
 // The demo tokens (demo/halls.textproto) and what they are.
-enum class Who { kKiosk, kCounter, kCounter3, kDisplay, kSupervisor };
+enum class Who {
+  kKiosk,
+  kCounter,
+  kCounter3,
+  kEvaluator3,
+  kDisplay,
+  kSupervisor
+};
 const std::map<Who, std::string>& Tokens() {
   static const auto* tokens = new std::map<Who, std::string>{
       {Who::kKiosk, "demo-kiosk-token"},
       {Who::kCounter, "demo-counter-token"},
       {Who::kCounter3, "demo-counter3-token"},  // Xujiahui's window 3 only.
+      // The evaluator pad of Xujiahui's window 3.
+      {Who::kEvaluator3, "demo-evaluator3-token"},
       {Who::kDisplay, "demo-display-token"},
       {Who::kSupervisor, "demo-supervisor-token"}};
   return *tokens;
@@ -61,18 +70,23 @@ const std::map<std::string, Rule>& Rules() {
     const std::set<Who> counter = {Who::kCounter, Who::kCounter3};
     const std::set<Who> shown = {Who::kKiosk, Who::kCounter, Who::kCounter3,
                                  Who::kDisplay};
+    std::set<Who> watchers = shown;
+    watchers.insert(Who::kEvaluator3);
     auto* r = new std::map<std::string, Rule>{
         {"Kiosk/ListServices", {shown}}, {"Kiosk/IssueTicket", {kiosk}},
         {"Kiosk/GetTicket", {shown}},    {"Kiosk/CancelTicket", {kiosk}},
-        {"Display/Watch", {shown}},      {"Supervisor/ListHalls", {}},
+        {"Display/Watch", {watchers}},   {"Supervisor/ListHalls", {}},
         {"Supervisor/GetHall", {}},      {"Supervisor/GetLoadHistory", {}},
         {"Supervisor/Watch", {}},        {"Supervisor/SetMinOpenWindows", {}},
         {"Supervisor/VoidTicket", {}},   {"Supervisor/ConfigureHall", {}},
+        {"Supervisor/CloseFollowUp", {}},
+        {"Evaluator/RateTicket", {{Who::kEvaluator3}, /*windows=*/true}},
     };
     for (const char* m :
          {"OpenWindow", "CloseWindow", "PauseWindow", "ResumeWindow",
           "CallNext", "CallTicket", "Recall", "StartServing", "Complete",
-          "NoShow", "Requeue", "Transfer", "Heartbeat"}) {
+          "NoShow", "Requeue", "Transfer", "Heartbeat", "CallBackComplaint",
+          "ResolveComplaint"}) {
       (*r)[absl::StrCat("Counter/", m)] = {counter, /*windows=*/true};
     }
     return r;
@@ -82,11 +96,12 @@ const std::map<std::string, Rule>& Rules() {
 
 bool Allowed(const std::string& method, Who who, const std::string& hall,
              int32_t window) {
-  if (who == Who::kCounter3 && hall != kXujiahui) return false;
+  const bool window3 = who == Who::kCounter3 || who == Who::kEvaluator3;
+  if (window3 && hall != kXujiahui) return false;
   if (who == Who::kSupervisor) return true;
   const Rule& rule = Rules().at(method);
   if (!rule.roles.contains(who)) return false;
-  return !(rule.windows && who == Who::kCounter3 && window != 3);
+  return !(rule.windows && window3 && window != 3);
 }
 
 // A request for `method` that names `hall` and `window` where it has such
@@ -207,8 +222,8 @@ TEST(QcalldRoleMatrixTest, EveryMethodEveryTokenInAndOutOfScope) {
       }
     }
   }
-  // 25 methods, 5 tokens, 2 halls, 2 windows; unary ones over HTTP too.
-  EXPECT_EQ(checked, 25 * 5 * 2 * 2 + 23 * 5 * 2 * 2);
+  // 29 methods, 6 tokens, 2 halls, 2 windows; unary ones over HTTP too.
+  EXPECT_EQ(checked, 29 * 6 * 2 * 2 + 27 * 6 * 2 * 2);
 }
 
 TEST(QcalldRoleMatrixTest, TheEventStreamsOverHttpFollowTheSameRules) {

@@ -82,7 +82,7 @@ TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
   }
   EXPECT_CODE(live->Finish(), StatusCode::CANCELLED);
   live.reset();
-  ASSERT_OK(api->Complete(1, 4));
+  ASSERT_OK(api->Complete(1));
   ASSERT_OK(api->Issue("SIM"));  // B0001
   ASSERT_OK(api->CallNext(1));   // A0002
   ASSERT_OK(api->Open(2, "clerk-2"));
@@ -102,7 +102,7 @@ TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
     EXPECT_TRUE(events.front().has_ticket_state_changed());
     EXPECT_EQ(events.front().ticket_state_changed().ticket().state(),
               v1::TICKET_STATE_COMPLETED);
-    EXPECT_EQ(events.front().ticket_state_changed().rating(), 4);
+    EXPECT_EQ(events.front().ticket_state_changed().window(), 1);
     EXPECT_TRUE(events.back().has_ticket_called());
     EXPECT_EQ(events.back().ticket_called().ticket().number(), "B0001");
     EXPECT_EQ(events.back().ticket_called().announcement(),
@@ -144,7 +144,7 @@ TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
     ASSERT_OK(done1);
     auto issued = api->Issue("BILL");  // hall-wide, A0003
     ASSERT_OK(issued);
-    auto done2 = api->Complete(2, 2);  // window 2
+    auto done2 = api->Complete(2);  // window 2
     ASSERT_OK(done2);
     std::vector<v1::HallEvent> seen;
     while (seen.empty() || seen.back().seq() < done2->seq()) {
@@ -169,7 +169,8 @@ TEST(QcalldWatchTest, SnapshotLiveEventsExactResumeAndWindowFilter) {
               v1::TICKET_STATE_SERVING);
     EXPECT_EQ(seen[0].ticket_state_changed().window(), 2);
     EXPECT_EQ(EventTicket(seen[1]), "A0003");
-    EXPECT_EQ(seen[2].ticket_state_changed().rating(), 2);
+    EXPECT_EQ(seen[2].ticket_state_changed().ticket().state(),
+              v1::TICKET_STATE_COMPLETED);
   }
 
   // Supervisor.Watch: the same stream for a supervisor token.
