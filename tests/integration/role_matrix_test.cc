@@ -68,6 +68,7 @@ const std::map<std::string, Rule>& Rules() {
         {"Supervisor/GetHall", {}},      {"Supervisor/GetLoadHistory", {}},
         {"Supervisor/Watch", {}},        {"Supervisor/SetMinOpenWindows", {}},
         {"Supervisor/VoidTicket", {}},   {"Supervisor/ConfigureHall", {}},
+        {"Supervisor/GetReport", {}},
     };
     for (const char* m :
          {"OpenWindow", "CloseWindow", "PauseWindow", "ResumeWindow",
