@@ -2,8 +2,9 @@
 //   BM_MonthReport    a month's report across 200 halls of 1,000 tickets a
 //                     day (about 6 M tickets), from the aggregate rows such
 //                     a month leaves (written straight into the tables: 200
-//                     halls x 30 days x 3 services x 2 categories x 12 hours
-//                     of rec_service_hours, 10 clerks a hall and day);
+//                     halls x 30 days x (3 services x 2 categories of
+//                     rec_service_days + 12 hours of rec_hours), 10 clerks a
+//                     hall and day);
 //   BM_DayReport      one hall's day from the same tables;
 //   BM_ProjectIssue   the projection's cost per IssueTicket record (its
 //                     events projected and committed, 64 records a
@@ -14,6 +15,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -55,15 +57,20 @@ const std::string& MonthFile() {
     if (!records.ok()) std::abort();
     std::mt19937 random(7);
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    std::string values(SqliteRecords::kServiceColumns, '?');
-    std::string marks = "?, ?, ?, ?, ?";
-    for (int i = 0; i < SqliteRecords::kServiceColumns; ++i) marks += ", ?";
-    sqlite3_stmt* service = nullptr;
-    sqlite3_prepare_v2(
-        db,
-        absl::StrCat("INSERT INTO rec_service_hours VALUES (", marks, ")")
-            .c_str(),
-        -1, &service, nullptr);
+    auto insert = [&](const char* table, int keys) {
+      std::string marks = "?";
+      for (int i = 1; i < keys + SqliteRecords::kServiceColumns; ++i) {
+        marks += ", ?";
+      }
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(
+          db, absl::StrCat("INSERT INTO ", table, " VALUES (", marks, ")").c_str(),
+          -1, &s, nullptr);
+      return s;
+    };
+    sqlite3_stmt* service = insert("rec_service_days", 4);
+    sqlite3_stmt* hourly = insert("rec_hours", 3);
+    using Sums = std::array<int64_t, SqliteRecords::kServiceColumns>;
     std::string clerk_marks = "?, ?, ?, ?";
     for (int i = 0; i < SqliteRecords::kClerkColumns; ++i) clerk_marks += ", ?";
     sqlite3_stmt* clerk = nullptr;
@@ -76,24 +83,38 @@ const std::string& MonthFile() {
       const std::string hall = HallId(h);
       for (int d = 1; d <= kDays; ++d) {
         const int day = 20261100 + d;
-        for (int s = 0; s < 3; ++s) {
-          for (int category = 1; category <= 2; ++category) {
-            for (int hour = 8; hour < 20; ++hour) {
-              // 1,000 tickets a day over 72 rows: about 14 a row.
-              const int issued = 10 + static_cast<int>(random() % 9);
-              sqlite3_reset(service);
-              sqlite3_bind_text(service, 1, hall.c_str(), -1, SQLITE_STATIC);
-              sqlite3_bind_int(service, 2, day);
-              sqlite3_bind_text(service, 3, kServices[s], -1, SQLITE_STATIC);
-              sqlite3_bind_int(service, 4, category);
-              sqlite3_bind_int(service, 5, hour);
-              for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
-                sqlite3_bind_int64(service, 6 + c,
-                                   c == 0 ? issued : random() % issued);
-              }
-              sqlite3_step(service);
-            }
+        // 1,000 tickets a day over 72 (service, category, hour) cells:
+        // about 14 a cell, summed by service and category, and by hour.
+        std::array<Sums, 6> by_service{};
+        std::array<Sums, 12> by_hour{};
+        for (int cell = 0; cell < 72; ++cell) {
+          const int issued = 10 + static_cast<int>(random() % 9);
+          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+            const int64_t v = c == 0 ? issued : random() % issued;
+            by_service[cell % 6][c] += v;
+            by_hour[cell / 6][c] += v;
           }
+        }
+        for (int cell = 0; cell < 6; ++cell) {
+          sqlite3_reset(service);
+          sqlite3_bind_text(service, 1, hall.c_str(), -1, SQLITE_STATIC);
+          sqlite3_bind_int(service, 2, day);
+          sqlite3_bind_text(service, 3, kServices[cell / 2], -1, SQLITE_STATIC);
+          sqlite3_bind_int(service, 4, 1 + cell % 2);
+          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+            sqlite3_bind_int64(service, 5 + c, by_service[cell][c]);
+          }
+          sqlite3_step(service);
+        }
+        for (int hour = 0; hour < 12; ++hour) {
+          sqlite3_reset(hourly);
+          sqlite3_bind_text(hourly, 1, hall.c_str(), -1, SQLITE_STATIC);
+          sqlite3_bind_int(hourly, 2, day);
+          sqlite3_bind_int(hourly, 3, 8 + hour);
+          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+            sqlite3_bind_int64(hourly, 4 + c, by_hour[hour][c]);
+          }
+          sqlite3_step(hourly);
         }
         for (int c = 0; c < kClerks; ++c) {
           const std::string name = absl::StrCat("clerk-", c);
@@ -110,6 +131,7 @@ const std::string& MonthFile() {
       }
     }
     sqlite3_finalize(service);
+    sqlite3_finalize(hourly);
     sqlite3_finalize(clerk);
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     records->reset();

@@ -14,7 +14,8 @@
 namespace qcall {
 namespace {
 
-// rec_service_hours' sums, in this order (then w0..w15, h0..h15).
+// rec_service_days' and rec_hours' sums, in this order (then w0..w15,
+// h0..h15).
 constexpr const char* kServiceNames[] = {
     "issued",      "called",     "completed",      "no_shows",
     "cancelled",   "voided",     "expired",        "transfers",
@@ -126,10 +127,11 @@ constexpr const char* kSchema[] = {
     " PRIMARY KEY (hall_id, day, minute_ms, service)) WITHOUT ROWID",
 };
 
-const char* const kTables[] = {"rec_tickets",       "rec_windows",
-                               "rec_halls",         "rec_services",
-                               "rec_pauses",        "rec_load",
-                               "rec_service_hours", "rec_clerk_days"};
+const char* const kTables[] = {"rec_tickets",      "rec_windows",
+                               "rec_halls",        "rec_services",
+                               "rec_pauses",       "rec_load",
+                               "rec_service_days", "rec_hours",
+                               "rec_clerk_days"};
 
 std::string AggregateSchema(const char* table, const char* key,
                             const std::vector<std::string>& columns) {
@@ -171,20 +173,27 @@ absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
   sqlite3_stmt* probe = nullptr;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'rec_service_hours'",
+                         "AND name = 'rec_service_days'",
                          -1, &probe, nullptr) != SQLITE_OK) {
     return records->Error("read schema");
   }
   *created = sqlite3_step(probe) != SQLITE_ROW;
   sqlite3_finalize(probe);
   std::vector<std::string> schema(std::begin(kSchema), std::end(kSchema));
+  // The same sums two ways, so that a report reads few rows: by service and
+  // category, and by local hour of issue.
   schema.push_back(absl::StrCat(
-      AggregateSchema("rec_service_hours",
+      AggregateSchema("rec_service_days",
                       "hall_id TEXT NOT NULL, day INTEGER NOT NULL, service "
-                      "TEXT NOT NULL, category INTEGER NOT NULL, hour INTEGER "
-                      "NOT NULL",
+                      "TEXT NOT NULL, category INTEGER NOT NULL",
                       ServiceColumns()),
-      ", PRIMARY KEY (hall_id, day, service, category, hour)) WITHOUT ROWID"));
+      ", PRIMARY KEY (hall_id, day, service, category)) WITHOUT ROWID"));
+  schema.push_back(absl::StrCat(
+      AggregateSchema("rec_hours",
+                      "hall_id TEXT NOT NULL, day INTEGER NOT NULL, hour "
+                      "INTEGER NOT NULL",
+                      ServiceColumns()),
+      ", PRIMARY KEY (hall_id, day, hour)) WITHOUT ROWID"));
   schema.push_back(absl::StrCat(
       AggregateSchema("rec_clerk_days",
                       "hall_id TEXT NOT NULL, day INTEGER NOT NULL, clerk "
@@ -277,7 +286,9 @@ absl::Status SqliteRecords::PrepareAll() {
     return sql;
   };
   RETURN_IF_ERROR(prepare("add_service",
-                          upsert("rec_service_hours", 5, ServiceColumns())));
+                          upsert("rec_service_days", 4, ServiceColumns())));
+  RETURN_IF_ERROR(
+      prepare("add_hour", upsert("rec_hours", 3, ServiceColumns())));
   RETURN_IF_ERROR(
       prepare("add_clerk", upsert("rec_clerk_days", 4, ClerkColumns())));
   return absl::OkStatus();
@@ -692,18 +703,43 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
 }
 
 absl::Status SqliteRecords::Flush() {
-  sqlite3_stmt* s = statements_["add_service"];
+  // The batch's deltas summed by (hall, day, service, category) and by
+  // (hall, day, hour).
+  using DayKey = std::tuple<std::string, int32_t, std::string, int32_t>;
+  using HourKey = std::tuple<std::string, int32_t, int32_t>;
+  std::map<DayKey, std::array<int64_t, kServiceColumns>> days;
+  std::map<HourKey, std::array<int64_t, kServiceColumns>> hours;
   for (const auto& [key, sums] : service_) {
+    const auto& [hall_id, day, service, category, hour] = key;
+    auto& by_day = days[{hall_id, day, service, category}];
+    auto& by_hour = hours[{hall_id, day, hour}];
+    for (int i = 0; i < kServiceColumns; ++i) {
+      by_day[i] += sums[i];
+      by_hour[i] += sums[i];
+    }
+  }
+  sqlite3_stmt* s = statements_["add_service"];
+  for (const auto& [key, sums] : days) {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    const auto& [hall_id, day, service, category, hour] = key;
+    const auto& [hall_id, day, service, category] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
     Bind(s, 3, service);
     Bind(s, 4, category);
-    Bind(s, 5, hour);
-    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 6 + i, sums[i]);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a service hour");
+    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 5 + i, sums[i]);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a service day");
+  }
+  s = statements_["add_hour"];
+  for (const auto& [key, sums] : hours) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    const auto& [hall_id, day, hour] = key;
+    Bind(s, 1, hall_id);
+    Bind(s, 2, day);
+    Bind(s, 3, hour);
+    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 4 + i, sums[i]);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to an hour");
   }
   service_.clear();
   s = statements_["add_clerk"];
@@ -886,15 +922,19 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   std::map<std::string, ServiceSums> by_service;
   std::map<int32_t, ServiceSums> by_category;
   std::map<int32_t, ServiceSums> by_hour;
+  auto sums_of = [](sqlite3_stmt* s, int first) {
+    ServiceSums sums;
+    for (int i = 0; i < SqliteRecords::kServiceColumns; ++i) {
+      sums[i] = sqlite3_column_int64(s, first + i);
+    }
+    return sums;
+  };
   RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT service, category, hour", SumsOf(ServiceColumns()),
-                   " FROM rec_service_hours WHERE day BETWEEN ? AND ? AND",
-                   halls, " GROUP BY service, category, hour"),
+      absl::StrCat("SELECT service, category", SumsOf(ServiceColumns()),
+                   " FROM rec_service_days WHERE day BETWEEN ? AND ? AND",
+                   halls, " GROUP BY service, category"),
       true, [&](sqlite3_stmt* s) {
-        ServiceSums sums;
-        for (int i = 0; i < SqliteRecords::kServiceColumns; ++i) {
-          sums[i] = sqlite3_column_int64(s, 3 + i);
-        }
+        const ServiceSums sums = sums_of(s, 2);
         Add(total, sums);
         Add(by_service.try_emplace(Text(s, 0), ServiceSums{}).first->second,
             sums);
@@ -902,9 +942,13 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
                 .try_emplace(sqlite3_column_int(s, 1), ServiceSums{})
                 .first->second,
             sums);
-        Add(by_hour.try_emplace(sqlite3_column_int(s, 2), ServiceSums{})
-                .first->second,
-            sums);
+      }));
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT hour", SumsOf(ServiceColumns()),
+                   " FROM rec_hours WHERE day BETWEEN ? AND ? AND", halls,
+                   " GROUP BY hour"),
+      true, [&](sqlite3_stmt* s) {
+        by_hour[sqlite3_column_int(s, 0)] = sums_of(s, 1);
       }));
   std::map<std::string, std::string> names;
   RETURN_IF_ERROR(each_row(

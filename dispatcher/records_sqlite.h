@@ -1,8 +1,9 @@
 // The record tables in SQLite, beside the journal in the same file:
 //   rec_tickets        one row per ticket (hall, business day, number)
-//   rec_service_hours  per (hall, day, service, category, local hour of
-//                      issue): counts, sums and fixed-bucket histograms of
-//                      waits and handling times
+//   rec_service_days   per (hall, day, service at issue, category), and
+//   rec_hours          per (hall, day, local hour of issue): counts, sums
+//                      and fixed-bucket histograms of waits and handling
+//                      times
 //   rec_clerk_days     per (hall, day, clerk, window): served, no-shows, ...,
 //                      time open, idle and paused; rec_pauses by reason
 //   rec_load           per (hall, day, minute, service): the waiting count

@@ -120,8 +120,9 @@ class RecordsTest : public ::testing::Test {
   static std::string Dump(sqlite3* db) {
     std::string text;
     for (const char* table :
-         {"rec_tickets", "rec_service_hours", "rec_clerk_days", "rec_pauses",
-          "rec_load", "rec_windows", "rec_halls", "rec_services"}) {
+         {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
+          "rec_services"}) {
       sqlite3_stmt* s = nullptr;
       EXPECT_EQ(sqlite3_prepare_v2(
                     db, absl::StrCat("SELECT * FROM ", table, " ORDER BY 1, 2, 3")
@@ -283,8 +284,9 @@ TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
     for (const char* table :
-         {"rec_tickets", "rec_service_hours", "rec_clerk_days", "rec_pauses",
-          "rec_load", "rec_windows", "rec_halls", "rec_services"}) {
+         {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
+          "rec_services"}) {
       ASSERT_EQ(sqlite3_exec(db, absl::StrCat("DROP TABLE ", table).c_str(),
                              nullptr, nullptr, nullptr),
                 SQLITE_OK);
