@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/records.h"
 #include "dispatcher/recovery.h"
 #include "spdlog/spdlog.h"
 
@@ -29,6 +30,7 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
            }),
       requests_(options.request_ids_kept),
       reads_(journal_index),
+      config_(std::make_shared<const v1::HallConfig>(hall_.rules().config())),
       timer_(options.clock->NewTimer(strand_)) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
@@ -52,6 +54,12 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   }
   journal_index_ = record.index;
   reads_.Durable(record.index);  // It comes from the journal.
+  for (const v1::HallEvent& event : outcome_.events()) {
+    if (event.has_hall_configured()) {
+      config_ = std::make_shared<const v1::HallConfig>(hall_.rules().config());
+      break;
+    }
+  }
   if (publish) hub_.Publish(EventHub::Prepare(outcome_.events()));
   if (status.ok() && !record.request_id.empty()) {
     requests_.RememberDurable(record.request_id, record.command,
@@ -94,13 +102,6 @@ void HallRuntime::Read(std::function<Answer(const Hall&, absl::Time)> read) {
   boost::asio::post(strand_, [this, read = std::move(read)] {
     reads_.AnswerWhenDurable(journal_index_,
                              read(hall_, options_.clock->Now()));
-  });
-}
-
-void HallRuntime::ReadLoadHistory(
-    std::function<Answer(const std::deque<v1::LoadSample>&)> read) {
-  boost::asio::post(strand_, [this, read = std::move(read)] {
-    reads_.AnswerWhenDurable(journal_index_, read(load_history_));
   });
 }
 
@@ -180,6 +181,14 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       request_id,
       fingerprint.empty() ? command.SerializeAsString() : fingerprint,
       status.ok() && !request_id.empty() ? result.SerializeAsString() : ""};
+  for (const v1::HallEvent& event : outcome_.events()) {
+    if (event.has_hall_configured()) {
+      config_ = std::make_shared<const v1::HallConfig>(hall_.rules().config());
+      break;
+    }
+  }
+  record.events = std::make_shared<const RecordEvents>(RecordEvents{
+      {outcome_.events().begin(), outcome_.events().end()}, config_});
   const bool snapshot_due =
       snapshots_.Due(journal_index_, hall_.ticket_count());
   auto events = std::make_shared<EventHub::Prepared>(
@@ -227,11 +236,7 @@ void HallRuntime::RollBackToDurable() {
                hall_id_, durable->index, journal_index_);
   hall_ = std::move(durable->hall);
   journal_index_ = durable->index;
-  // Samples taken since the last durable command may show refused ones.
-  while (!load_history_.empty() &&
-         load_history_.back().at_unix_ms() > durable->at_unix_ms) {
-    load_history_.pop_back();
-  }
+  config_ = std::make_shared<const v1::HallConfig>(hall_.rules().config());
   reads_.Durable(journal_index_);
 }
 
@@ -289,7 +294,6 @@ void HallRuntime::OnTick() {
                  window, absl::FormatDuration(options_.heartbeat_timeout));
     ApplyNow(command, "", ignore);
   }
-  if (now >= next_load_sample_) SampleLoad(now);
   // Boards that stopped reading give their memory and place back.
   if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
     spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
@@ -297,27 +301,6 @@ void HallRuntime::OnTick() {
                  absl::FormatDuration(options_.stream_stall_timeout));
   }
   ScheduleTick();
-}
-
-void HallRuntime::SampleLoad(absl::Time now) {
-  constexpr size_t kSamplesPerDay = 24 * 60;
-  next_load_sample_ = now + absl::Minutes(1);
-  const v1::HallView view = hall_.View(now);
-  if (view.business_day() != load_history_day_) {
-    load_history_.clear();
-    load_history_day_ = view.business_day();
-  }
-  if (load_history_.size() == kSamplesPerDay) load_history_.pop_front();
-  v1::LoadSample& sample = load_history_.emplace_back();
-  sample.set_at_unix_ms(absl::ToUnixMillis(now));
-  sample.set_open_windows(view.open_windows());
-  for (const v1::HallView::ServiceView& service : view.services()) {
-    v1::LoadSample::ServiceLoad* load = sample.add_services();
-    load->set_code(service.code());
-    load->set_waiting(service.waiting());
-    load->set_oldest_wait_seconds(service.oldest_wait_seconds());
-    load->set_estimated_wait_seconds(service.estimated_wait_seconds());
-  }
 }
 
 }  // namespace qcall

@@ -15,7 +15,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -94,9 +93,6 @@ class HallRuntime {
   // is durable (OK), or with the journal's failure (DurableReads).
   using Answer = DurableReads::Answer;
   void Read(std::function<Answer(const Hall&, absl::Time now)> read);
-  // The same with the load samples of the day so far.
-  void ReadLoadHistory(
-      std::function<Answer(const std::deque<v1::LoadSample>&)> read);
   // Runs `task` on the hall's strand, in order with its commands (not a read:
   // nothing waits for durability).
   void RunOnStrand(std::function<void()> task);
@@ -132,7 +128,6 @@ class HallRuntime {
   void RollBackToDurable();
   void ScheduleTick();
   void OnTick();
-  void SampleLoad(absl::Time now);
 
   const std::string hall_id_;
   Hall hall_;
@@ -146,10 +141,9 @@ class HallRuntime {
   RequestMemory requests_;
   DurableReads reads_;
   absl::flat_hash_map<int32_t, absl::Time> heartbeats_;
-  // A sample a minute, for the dashboard's charts; cleared at a new day.
-  std::deque<v1::LoadSample> load_history_;
-  int32_t load_history_day_ = 0;
-  absl::Time next_load_sample_ = absl::InfinitePast();
+  // The configuration the hall runs, shared with the journal records'
+  // events (records.h) until the hall is configured again.
+  std::shared_ptr<const v1::HallConfig> config_;
   std::unique_ptr<Timer> timer_;
   bool stopped_ = false;
   std::atomic<bool> rolled_back_{false};

@@ -10,6 +10,14 @@
 
 namespace qcall {
 
+absl::Status JournalStore::ProjectJournaled(absl::Span<const JournalRecord>) {
+  return absl::UnimplementedError("this store keeps no record tables");
+}
+
+absl::Status JournalStore::ClearRecords() {
+  return absl::UnimplementedError("this store keeps no record tables");
+}
+
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
     absl::string_view url, const StoreOptions& options) {
   absl::string_view path = url;

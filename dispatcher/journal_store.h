@@ -30,6 +30,9 @@
 
 namespace qcall {
 
+struct RecordEvents;  // records.h
+class RecordReader;   // records.h
+
 // One command of one hall, as it was applied.
 struct JournalRecord {
   std::string hall_id;
@@ -43,6 +46,10 @@ struct JournalRecord {
   // The hash chain up to this record (journal_chain.h), as the store holds
   // it: filled in by ReadJournal; Commit computes it and ignores this one.
   std::string chain = {};
+  // Not stored: the events the command produced, for the record tables
+  // (records.h), which Commit projects in the same transaction. Null for a
+  // record read back, or one whose events nobody projects.
+  std::shared_ptr<const RecordEvents> events = {};
 };
 
 // The hall's state after the record `index`.
@@ -83,6 +90,19 @@ class JournalStore {
       const std::function<absl::Status(const SnapshotRecord&)>& visit) = 0;
   // How this store chains its records (keyed or not).
   virtual const JournalChain& chain() const = 0;
+
+  // The record tables (records.h), read apart from commits; null for a
+  // store that keeps none.
+  virtual RecordReader* records() { return nullptr; }
+  // True when the store opened a journal with records but no record tables
+  // (one written before them): RebuildRecords fills them.
+  virtual bool records_missing() const { return false; }
+  // Projects records already in the journal (with their events) into the
+  // record tables, in one transaction: the rebuild's way in.
+  virtual absl::Status ProjectJournaled(
+      absl::Span<const JournalRecord> records);
+  // Empties the record tables, in one transaction, before a rebuild.
+  virtual absl::Status ClearRecords();
 };
 
 struct StoreOptions {

@@ -56,6 +56,8 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Supervisor/CloseFollowUp", {}, kHall},
     // The customer rates at the pad of the window that served them.
     {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
+    // The auditor's reports come from the record tables.
+    {"/qcall.v1.Supervisor/GetReport", {}, kHall},
 };
 
 }  // namespace

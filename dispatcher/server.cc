@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "dispatcher/journal_store.h"
+#include "dispatcher/records_rebuild.h"
 #include "dispatcher/recovery.h"
 #include "dispatcher/tls.h"
 #include "dispatcher/token_hash.h"
@@ -252,6 +254,11 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                         .accept_damage = options.accept_journal_damage}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
+  if (server->store_->records_missing()) {
+    // A journal from before the record tables: they are built from it,
+    // once, before any hall runs.
+    RETURN_IF_ERROR(RebuildAllRecords(server->store_.get(), config));
+  }
 
   uint64_t replayed = 0;
   // Halls whose journal must take the --config file's configuration: new
@@ -349,7 +356,12 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         runtime->Start();
         return runtime;
       },
-      std::string(absl::StripSuffix(options.public_url, "/"))};
+      std::string(absl::StripSuffix(options.public_url, "/")),
+      server->store_->records(),
+      [pool = server->pool_.get()](std::function<void()> task) {
+        boost::asio::post(*pool, std::move(task));
+      },
+      options.runtime.clock};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);

@@ -4,6 +4,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include <algorithm>
 #include <atomic>
 #include <type_traits>
 #include <utility>
@@ -592,12 +593,82 @@ grpc::ServerUnaryReactor* SupervisorService::GetLoadHistory(
         absl::StatusOr<Admitted> admitted = Admit(
             c_, context, "/qcall.v1.Supervisor/GetLoadHistory", r.hall_id());
         if (!admitted.ok()) return finish(admitted.status());
-        admitted->hall->ReadLoadHistory(
-            [finish](const std::deque<v1::LoadSample>& samples) {
-              auto out = std::make_shared<Response>();
-              out->mutable_samples()->Assign(samples.begin(), samples.end());
-              return Answered(finish, out);
+        if (c_.records == nullptr) {
+          return finish(absl::UnimplementedError(
+              "this store keeps no records, so no load history"));
+        }
+        // The hall's day and time, once what it has applied is durable;
+        // then the records, which hold all of that, are read off the
+        // journal's writer.
+        admitted->hall->Read([finish, records = c_.records,
+                              background = c_.background,
+                              hall_id = r.hall_id()](const Hall& hall,
+                                                     absl::Time now) {
+          const int32_t day = hall.business_day();
+          return [=](absl::Status durable) {
+            if (!durable.ok()) return finish(durable);
+            background([=] {
+              absl::StatusOr<Response> history =
+                  records->LoadHistory(hall_id, day, now);
+              if (!history.ok()) return finish(history.status());
+              finish(absl::OkStatus(), *history);
             });
+          };
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* SupervisorService::GetReport(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::Report;
+  return Unary<v1::ReportRequest, Response>(
+      context, request, response,
+      [&](const v1::ReportRequest& r, const Finish<Response>& finish) {
+        constexpr absl::string_view kMethod = "/qcall.v1.Supervisor/GetReport";
+        absl::StatusOr<Caller> caller = c_.auth->Authenticate(context);
+        if (!caller.ok()) return finish(caller.status());
+        // Who may see what first: a kiosk learns nothing from a bad period.
+        std::vector<std::string> hall_ids;
+        if (!r.hall_id().empty()) {
+          if (absl::Status allowed =
+                  c_.auth->Authorize(*caller, PolicyOf(kMethod), r.hall_id());
+              !allowed.ok()) {
+            return finish(allowed);
+          }
+          if (c_.halls->Find(r.hall_id()) == nullptr) {
+            return finish(absl::NotFoundError(absl::StrCat(
+                "no hall '", r.hall_id().substr(0, 64), "' on this server")));
+          }
+          hall_ids.push_back(r.hall_id());
+        } else {
+          for (HallRuntime* runtime : c_.halls->All()) {
+            if (c_.auth
+                    ->Authorize(*caller, PolicyOf(kMethod), runtime->hall_id())
+                    .ok()) {
+              hall_ids.push_back(runtime->hall_id());
+            }
+          }
+          if (hall_ids.empty()) {
+            return finish(absl::PermissionDeniedError(
+                "this token may see no hall's reports: a report needs a "
+                "supervisor token of the hall"));
+          }
+          std::sort(hall_ids.begin(), hall_ids.end());
+        }
+        absl::StatusOr<ReportQuery> query = ReportQuery::From(r);
+        if (!query.ok()) return finish(query.status());
+        query->hall_ids = std::move(hall_ids);
+        if (c_.clock != nullptr) query->now = c_.clock->Now();
+        if (c_.records == nullptr) {
+          return finish(
+              absl::UnimplementedError("this store keeps no records"));
+        }
+        c_.background([finish, records = c_.records, query = *query] {
+          absl::StatusOr<Response> report = records->Report(query);
+          if (!report.ok()) return finish(report.status());
+          finish(absl::OkStatus(), *report);
+        });
       });
 }
 

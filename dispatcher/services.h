@@ -18,6 +18,7 @@
 #include "dispatcher/hall_directory.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/issue_limiter.h"
+#include "dispatcher/records.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall {
@@ -39,6 +40,14 @@ struct ServiceContext {
   // The default base of customer links (--public-url), for halls without
   // one in their config.
   std::string public_url;
+  // The record tables (records.h), for reports and the load history; null
+  // when the store keeps none.
+  RecordReader* records = nullptr;
+  // Runs a task that may take a while (a month's report) off the gRPC
+  // threads.
+  std::function<void(std::function<void()>)> background;
+  // The halls' clock: a report counts windows' running time up to it.
+  Clock* clock = nullptr;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by
@@ -163,7 +172,8 @@ class SupervisorService final
                               v1::Supervisor::
                                   WithRawCallbackMethod_GetLoadHistory<
                                       v1::Supervisor::WithRawCallbackMethod_CloseFollowUp<
-                                          v1::Supervisor::Service>>>>>>>> {
+                                          v1::Supervisor::WithRawCallbackMethod_GetReport<
+                                              v1::Supervisor::Service>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -187,6 +197,9 @@ class SupervisorService final
   grpc::ServerUnaryReactor* CloseFollowUp(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -182,6 +182,21 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
         absl::StrCat("journal ", path,
                      " cannot be given its hash chain: ", chained.message()));
   }
+  {
+    bool created = false;
+    absl::StatusOr<std::unique_ptr<SqliteRecords>> projection =
+        SqliteRecords::Create(db, &created);
+    if (!projection.ok()) return projection.status();
+    store->projection_ = *std::move(projection);
+    if (created) {
+      sqlite3_stmt* probe = nullptr;
+      if (sqlite3_prepare_v2(db, "SELECT 1 FROM journal LIMIT 1", -1, &probe,
+                             nullptr) == SQLITE_OK) {
+        store->records_missing_ = sqlite3_step(probe) == SQLITE_ROW;
+      }
+      sqlite3_finalize(probe);
+    }
+  }
   // A write now, not a second after "listening": a journal on a read-only
   // file or disk is refused at start-up.
   if (absl::Status written = store->Exec(
@@ -200,6 +215,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   }
   store->device_ = file.st_dev;
   store->inode_ = file.st_ino;
+  ASSIGN_OR_RETURN(store->reader_, SqliteRecordReader::Open(path));
   if (::access(marker.c_str(), F_OK) != 0) {
     std::ofstream out(marker);
     out << "A qcall journal was begun beside this file. qcalld --init-store "
@@ -214,6 +230,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
 
 SqliteJournalStore::~SqliteJournalStore() {
   absl::MutexLock lock(&mu_);
+  projection_.reset();  // Its statements go before the connection.
   sqlite3_finalize(insert_record_);
   sqlite3_finalize(insert_snapshot_);
   sqlite3_close(db_);
@@ -296,6 +313,15 @@ absl::Status SqliteJournalStore::Commit(
     BindBlob(insert_record_, 7, head.chain);
     if (sqlite3_step(insert_record_) != SQLITE_DONE) return fail("append");
   }
+  // The records' events, in the same transaction (records.h).
+  if (absl::Status projected = projection_ == nullptr
+                                  ? absl::OkStatus()
+                                  : projection_->Project(records);
+      !projected.ok()) {
+    projection_->Discard();
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return projected;
+  }
   for (const SnapshotRecord& given : snapshots) {
     SnapshotRecord s = given;
     absl::StatusOr<std::string> chain = ChainAt(s.hall_id, s.index);
@@ -312,10 +338,40 @@ absl::Status SqliteJournalStore::Commit(
     if (sqlite3_step(insert_snapshot_) != SQLITE_DONE) return fail("snapshot");
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (projection_ != nullptr) projection_->Discard();
     return fail("commit");
   }
   for (auto& [hall_id, head] : moved) heads_[hall_id] = std::move(head);
   return absl::OkStatus();
+}
+
+absl::Status SqliteJournalStore::ProjectJournaled(
+    absl::Span<const JournalRecord> records) {
+  absl::MutexLock lock(&mu_);
+  if (projection_ == nullptr) return JournalStore::ProjectJournaled(records);
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = projection_->Project(records);
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
+    projection_->Discard();
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return status;
+  }
+  records_missing_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status SqliteJournalStore::ClearRecords() {
+  absl::MutexLock lock(&mu_);
+  if (projection_ == nullptr) return JournalStore::ClearRecords();
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = projection_->Clear();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
+    projection_->Discard();
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  return status;
 }
 
 absl::StatusOr<SqliteJournalStore::Head> SqliteJournalStore::ReadHead(

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
+#include "dispatcher/records_sqlite.h"
 
 namespace qcall {
 
@@ -53,6 +54,11 @@ class SqliteJournalStore : public JournalStore {
       absl::string_view hall_id,
       const std::function<absl::Status(const SnapshotRecord&)>& visit) override;
   const JournalChain& chain() const override { return chain_; }
+  RecordReader* records() override { return reader_.get(); }
+  bool records_missing() const override { return records_missing_; }
+  absl::Status ProjectJournaled(
+      absl::Span<const JournalRecord> records) override;
+  absl::Status ClearRecords() override;
 
  private:
   // A hall's newest record as committed.
@@ -90,6 +96,11 @@ class SqliteJournalStore : public JournalStore {
   // Each hall's newest committed record, read from the file at its first
   // commit.
   absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);
+  // The record tables, projected inside each commit (records_sqlite.h), and
+  // their reader on a connection of its own. Null in a read-only store.
+  std::unique_ptr<SqliteRecords> projection_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SqliteRecordReader> reader_;
+  bool records_missing_ = false;
   // The device and inode of the file opened.
   dev_t device_ ABSL_GUARDED_BY(mu_) = 0;
   ino_t inode_ ABSL_GUARDED_BY(mu_) = 0;

@@ -51,6 +51,8 @@ void AddBoardCommand(CLI::App* app, Cli* cli);
 void AddTopCommand(CLI::App* app, Cli* cli);
 // audit verify: a journal file checked offline (audit.cc).
 void AddAuditCommand(CLI::App* app, Cli* cli);
+// report day|period|month (report.cc).
+void AddReportCommand(CLI::App* app, Cli* cli);
 
 }  // namespace qcall::cli
 

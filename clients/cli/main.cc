@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   AddTopCommand(&app, &cli);
   AddAdminCommands(&app, &cli);
   AddAuditCommand(&app, &cli);
+  AddReportCommand(&app, &cli);
 
   try {
     app.parse(argc, argv);

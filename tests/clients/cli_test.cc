@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -378,6 +379,117 @@ template <typename Message>
 
 // ---------------------------------------------------------------------------
 // Kiosk and tickets
+
+// RFC 4180 fields of CSV text (quotes, doubled quotes, CRLF lines).
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(field);
+      field.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty()) rows.back().push_back(field);
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+TEST_F(CliTest, ReportDayAsCsvParsesBack) {
+  ASSERT_OK(api_->Open(1, "alice"));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->Issue("SIM"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_OK(api_->StartServing(1));
+  ASSERT_OK(api_->Complete(1, 5));
+  auto hall = api_->GetHall();
+  ASSERT_OK(hall);
+  const int32_t day = hall->business_day();
+  const std::string date = absl::StrFormat("%04d-%02d-%02d", day / 10000,
+                                           day / 100 % 100, day % 100);
+  const Ran r = Supervisor({"report", "day", date, "--csv"});
+  ASSERT_EQ(r.code, 0) << r;
+  ASSERT_TRUE(absl::StartsWith(r.out, "\xEF\xBB\xBF")) << "a BOM first";
+  const auto rows = ParseCsv(r.out.substr(3));
+  ASSERT_GE(rows.size(), 4u) << r.out;
+  const std::vector<std::string>& header = rows[0];
+  ASSERT_EQ(header[0], "section");
+  auto column = [&](const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    ADD_FAILURE() << "no column " << name;
+    return size_t{0};
+  };
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (const auto& row : rows) {
+    if (row.size() == header.size() && row[0] != "section") {
+      by_key[row[0] + "/" + row[1]] = row;
+    }
+  }
+  ASSERT_TRUE(by_key.contains("service/BILL")) << r.out;
+  EXPECT_EQ(by_key["service/BILL"][column("issued")], "2");
+  EXPECT_EQ(by_key["service/BILL"][column("completed")], "1");
+  EXPECT_THAT(by_key["service/BILL"][column("name")], HasSubstr("话费缴纳"));
+  EXPECT_EQ(by_key["service/SIM"][column("issued")], "1");
+  bool total = false;
+  for (const auto& [key, row] : by_key) {
+    if (!absl::StartsWith(key, "total/")) continue;
+    total = true;
+    EXPECT_EQ(row[column("issued")], "3");
+    EXPECT_EQ(row[column("rated")], "1");
+    EXPECT_EQ(row[column("satisfaction_rate")], "1.000");
+  }
+  EXPECT_TRUE(total) << r.out;
+  // The clerks' table after a blank line.
+  bool alice = false;
+  for (const auto& row : rows) {
+    if (row.size() > 3 && row[1] == "alice") {
+      alice = true;
+      EXPECT_EQ(row[2], "1");
+      EXPECT_EQ(row[3], "1") << "served";
+    }
+  }
+  EXPECT_TRUE(alice) << r.out;
+
+  const Ran json = Supervisor({"--json", "report", "day", date});
+  ASSERT_EQ(json.code, 0) << json;
+  v1::Report report;
+  ASSERT_TRUE(ParsesAs(json.out, &report));
+  EXPECT_EQ(report.total().issued(), 3);
+}
+
+TEST_F(CliTest, ReportOfAPeriodThatDoesNotExistSaysWhy) {
+  Ran r = Supervisor({"report", "period", "2026-12", "4"});
+  EXPECT_EQ(r.code, 4) << r;
+  EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("10-day period 4")));
+  r = Supervisor({"report", "day", "2026-12"});
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("YYYY-MM-DD")));
+  r = Run(As(kKioskToken, {"report", "month", "2026-12"}));
+  EXPECT_EQ(r.code, 6) << r;
+}
 
 TEST_F(CliTest, IssuePrintsTheNumberAndTheWait) {
   const Ran r = Kiosk({"kiosk", "issue", "BILL"});

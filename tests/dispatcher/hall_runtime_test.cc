@@ -384,20 +384,6 @@ TEST_F(HallRuntimeAtMidnightTest, TheFirstTickAfterMidnightStartsTheNewDay) {
   EXPECT_EQ(next->ticket().number(), "A001") << "numbers restart each day";
 }
 
-TEST_F(HallRuntimeTest, TheLoadHistoryKeepsASampleAMinute) {
-  clock_->Advance(absl::Minutes(3));
-  std::promise<std::vector<int64_t>> at;
-  runtime_->ReadLoadHistory([&](const std::deque<v1::LoadSample>& samples) {
-    std::vector<int64_t> times;
-    for (const v1::LoadSample& s : samples) times.push_back(s.at_unix_ms());
-    return [&at, times](absl::Status) { at.set_value(times); };
-  });
-  const int64_t start = absl::ToUnixMillis(ShanghaiTime(10, 0, 0));
-  EXPECT_EQ(
-      at.get_future().get(),
-      (std::vector<int64_t>{start + 1'000, start + 61'000, start + 121'000}));
-}
-
 TEST_F(HallRuntimeTest, AReadIsAnsweredOnlyOnceWhatItSawIsDurable) {
   store_->Hold(true);
   absl::Notification issued;

@@ -1,0 +1,1261 @@
+#include "dispatcher/records_sqlite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/business_calendar.h"
+#include "engine/status_macros.h"
+
+namespace qcall {
+namespace {
+
+// rec_service_days' and rec_hours' sums, in this order (then w0..w15,
+// h0..h15).
+constexpr const char* kServiceNames[] = {
+    "issued",      "called",     "completed",      "no_shows",
+    "cancelled",   "voided",     "expired",        "transfers",
+    "recalls",     "wait_n",     "wait_sum_ms",    "wait_in_target",
+    "handling_n",  "handling_sum_ms", "sla_met",   "rated",
+    "satisfied",   "bad"};
+enum ServiceColumn {
+  kIssued, kCalled, kCompleted, kNoShows, kCancelled, kVoided, kExpired,
+  kTransfers, kRecalls, kWaitN, kWaitSumMs, kWaitInTarget, kHandlingN,
+  kHandlingSumMs, kSlaMet, kRated, kSatisfied, kBad, kWaitBucket0,
+  kHandlingBucket0 = kWaitBucket0 + 16
+};
+// rec_clerk_days' sums, in this order (then h0..h15).
+constexpr const char* kClerkNames[] = {
+    "served", "no_shows", "transfers", "recalls", "handling_n",
+    "handling_sum_ms", "open_ms", "idle_ms", "paused_ms", "rated",
+    "satisfied", "bad"};
+enum ClerkColumn {
+  kCServed, kCNoShows, kCTransfers, kCRecalls, kCHandlingN, kCHandlingSumMs,
+  kCOpenMs, kCIdleMs, kCPausedMs, kCRated, kCSatisfied, kCBad,
+  kCHandlingBucket0
+};
+
+std::vector<std::string> ServiceColumns() {
+  std::vector<std::string> columns(std::begin(kServiceNames),
+                                   std::end(kServiceNames));
+  for (int i = 0; i < 16; ++i) columns.push_back(absl::StrCat("w", i));
+  for (int i = 0; i < 16; ++i) columns.push_back(absl::StrCat("h", i));
+  return columns;
+}
+
+std::vector<std::string> ClerkColumns() {
+  std::vector<std::string> columns(std::begin(kClerkNames),
+                                   std::end(kClerkNames));
+  for (int i = 0; i < 16; ++i) columns.push_back(absl::StrCat("h", i));
+  return columns;
+}
+
+int Bucket(int64_t ms) {
+  for (size_t i = 0; i < kRecordBucketSeconds.size(); ++i) {
+    if (ms <= kRecordBucketSeconds[i] * 1000) return static_cast<int>(i);
+  }
+  return static_cast<int>(kRecordBucketSeconds.size());
+}
+
+void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
+void Bind(sqlite3_stmt* s, int i, absl::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
+                    SQLITE_TRANSIENT);
+}
+void Bind(sqlite3_stmt* s, int i, const std::string& v) {
+  Bind(s, i, absl::string_view(v));
+}
+template <typename... Args>
+void BindAll(sqlite3_stmt* s, const Args&... args) {
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  int i = 0;
+  (Bind(s, ++i, args), ...);
+}
+
+std::string Text(sqlite3_stmt* s, int i) {
+  const unsigned char* text = sqlite3_column_text(s, i);
+  return text == nullptr ? std::string()
+                         : std::string(reinterpret_cast<const char*>(text),
+                                       sqlite3_column_bytes(s, i));
+}
+
+const v1::ServiceConfig* ServiceOf(const v1::HallConfig& config,
+                                   absl::string_view code) {
+  for (const v1::ServiceConfig& s : config.services()) {
+    if (s.code() == code) return &s;
+  }
+  return nullptr;
+}
+
+constexpr const char* kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS rec_tickets ("
+    " hall_id TEXT NOT NULL, day INTEGER NOT NULL, number TEXT NOT NULL,"
+    " service TEXT NOT NULL, queue_service TEXT NOT NULL,"
+    " category INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " issued_ms INTEGER NOT NULL, called_ms INTEGER NOT NULL,"
+    " serving_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, window INTEGER NOT NULL, clerk TEXT NOT NULL,"
+    " wait_ms INTEGER NOT NULL, handling_ms INTEGER NOT NULL,"
+    " recalls INTEGER NOT NULL, transfers INTEGER NOT NULL,"
+    " requeues INTEGER NOT NULL, rating INTEGER NOT NULL,"
+    " PRIMARY KEY (hall_id, day, number)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rec_windows ("
+    " hall_id TEXT NOT NULL, window INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " clerk TEXT NOT NULL, reason TEXT NOT NULL, since_ms INTEGER NOT NULL,"
+    " day INTEGER NOT NULL, PRIMARY KEY (hall_id, window)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rec_halls ("
+    " hall_id TEXT NOT NULL PRIMARY KEY, day INTEGER NOT NULL,"
+    " open_windows INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rec_services ("
+    " hall_id TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,"
+    " position INTEGER NOT NULL, PRIMARY KEY (hall_id, code)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rec_pauses ("
+    " hall_id TEXT NOT NULL, day INTEGER NOT NULL, clerk TEXT NOT NULL,"
+    " window INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " paused_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (hall_id, day, clerk, window, reason)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rec_load ("
+    " hall_id TEXT NOT NULL, day INTEGER NOT NULL, minute_ms INTEGER NOT NULL,"
+    " service TEXT NOT NULL, waiting INTEGER NOT NULL,"
+    " estimated_s INTEGER NOT NULL,"
+    " PRIMARY KEY (hall_id, day, minute_ms, service)) WITHOUT ROWID",
+};
+
+const char* const kTables[] = {"rec_tickets",      "rec_windows",
+                               "rec_halls",        "rec_services",
+                               "rec_pauses",       "rec_load",
+                               "rec_service_days", "rec_hours",
+                               "rec_clerk_days"};
+
+std::string AggregateSchema(const char* table, const char* key,
+                            const std::vector<std::string>& columns) {
+  std::string sql = absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " (",
+                                 key);
+  for (const std::string& c : columns) {
+    absl::StrAppend(&sql, ", ", c, " INTEGER NOT NULL");
+  }
+  return sql;
+}
+
+}  // namespace
+
+struct SqliteRecords::Ticket {
+  int32_t day = 0;
+  std::string number;
+  std::string service;
+  std::string queue_service;
+  int32_t category = 0;
+  int32_t hour = 0;
+  int64_t issued_ms = 0;
+  int64_t called_ms = 0;
+  int64_t serving_ms = 0;
+  int64_t ended_ms = 0;
+  int32_t state = 0;
+  int32_t window = 0;
+  std::string clerk;
+  int64_t wait_ms = -1;
+  int64_t handling_ms = 0;
+  int32_t recalls = 0;
+  int32_t transfers = 0;
+  int32_t requeues = 0;
+  int32_t rating = 0;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
+    sqlite3* db, bool* created) {
+  std::unique_ptr<SqliteRecords> records(new SqliteRecords(db));
+  sqlite3_stmt* probe = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                         "AND name = 'rec_service_days'",
+                         -1, &probe, nullptr) != SQLITE_OK) {
+    return records->Error("read schema");
+  }
+  *created = sqlite3_step(probe) != SQLITE_ROW;
+  sqlite3_finalize(probe);
+  std::vector<std::string> schema(std::begin(kSchema), std::end(kSchema));
+  // The same sums two ways, so that a report reads few rows: by service and
+  // category, and by local hour of issue.
+  schema.push_back(absl::StrCat(
+      AggregateSchema("rec_service_days",
+                      "hall_id TEXT NOT NULL, day INTEGER NOT NULL, service "
+                      "TEXT NOT NULL, category INTEGER NOT NULL",
+                      ServiceColumns()),
+      ", PRIMARY KEY (hall_id, day, service, category)) WITHOUT ROWID"));
+  schema.push_back(absl::StrCat(
+      AggregateSchema("rec_hours",
+                      "hall_id TEXT NOT NULL, day INTEGER NOT NULL, hour "
+                      "INTEGER NOT NULL",
+                      ServiceColumns()),
+      ", PRIMARY KEY (hall_id, day, hour)) WITHOUT ROWID"));
+  schema.push_back(absl::StrCat(
+      AggregateSchema("rec_clerk_days",
+                      "hall_id TEXT NOT NULL, day INTEGER NOT NULL, clerk "
+                      "TEXT NOT NULL, window INTEGER NOT NULL",
+                      ClerkColumns()),
+      ", PRIMARY KEY (hall_id, day, clerk, window)) WITHOUT ROWID"));
+  for (const std::string& sql : schema) {
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) !=
+        SQLITE_OK) {
+      return records->Error("create the record tables");
+    }
+  }
+  RETURN_IF_ERROR(records->PrepareAll());
+  return records;
+}
+
+SqliteRecords::~SqliteRecords() {
+  for (auto& [sql, s] : statements_) sqlite3_finalize(s);
+}
+
+absl::Status SqliteRecords::Error(absl::string_view what) const {
+  return absl::UnavailableError(
+      absl::StrCat("records: ", what, ": ", sqlite3_errmsg(db_)));
+}
+
+absl::Status SqliteRecords::PrepareAll() {
+  auto prepare = [&](const std::string& name,
+                     const std::string& sql) -> absl::Status {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      return Error(absl::StrCat("prepare ", name));
+    }
+    statements_[name] = s;
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(prepare(
+      "insert_ticket",
+      "INSERT OR REPLACE INTO rec_tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(prepare(
+      "load_ticket",
+      "SELECT service, queue_service, category, hour, issued_ms, called_ms, "
+      "serving_ms, ended_ms, state, window, clerk, wait_ms, handling_ms, "
+      "recalls, transfers, requeues, rating FROM rec_tickets WHERE hall_id = "
+      "? AND day = ? AND number = ?"));
+  RETURN_IF_ERROR(prepare("load_windows",
+                          "SELECT window, state, clerk, reason, since_ms, day "
+                          "FROM rec_windows WHERE hall_id = ?"));
+  RETURN_IF_ERROR(
+      prepare("save_window",
+              "INSERT OR REPLACE INTO rec_windows VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(
+      prepare("load_hall",
+              "SELECT day, open_windows FROM rec_halls WHERE hall_id = ?"));
+  RETURN_IF_ERROR(prepare(
+      "save_hall", "INSERT OR REPLACE INTO rec_halls VALUES (?, ?, ?)"));
+  RETURN_IF_ERROR(
+      prepare("save_service",
+              "INSERT OR REPLACE INTO rec_services VALUES (?, ?, ?, ?)"));
+  RETURN_IF_ERROR(prepare(
+      "add_pause",
+      "INSERT INTO rec_pauses VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+      "SET paused_ms = paused_ms + excluded.paused_ms"));
+  RETURN_IF_ERROR(prepare(
+      "set_load",
+      "INSERT INTO rec_load VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+      "SET waiting = CASE WHEN excluded.waiting >= 0 THEN excluded.waiting "
+      "ELSE waiting END, estimated_s = CASE WHEN excluded.estimated_s >= 0 "
+      "THEN excluded.estimated_s ELSE estimated_s END"));
+  RETURN_IF_ERROR(prepare(
+      "expiring",
+      "SELECT day, service, category, hour, COUNT(*) FROM rec_tickets WHERE "
+      "hall_id = ? AND day < ? AND state = 1 GROUP BY day, service, category, "
+      "hour"));
+  RETURN_IF_ERROR(prepare(
+      "expire",
+      "UPDATE rec_tickets SET state = 8, ended_ms = ? WHERE hall_id = ? AND "
+      "day < ? AND state = 1"));
+  auto upsert = [](const char* table, int keys,
+                   const std::vector<std::string>& columns) {
+    std::string sql = absl::StrCat("INSERT INTO ", table, " VALUES (?");
+    for (size_t i = 1; i < keys + columns.size(); ++i) {
+      absl::StrAppend(&sql, ", ?");
+    }
+    absl::StrAppend(&sql, ") ON CONFLICT DO UPDATE SET ");
+    for (size_t i = 0; i < columns.size(); ++i) {
+      absl::StrAppend(&sql, i ? ", " : "", columns[i], " = ", columns[i],
+                      " + excluded.", columns[i]);
+    }
+    return sql;
+  };
+  RETURN_IF_ERROR(prepare("add_service",
+                          upsert("rec_service_days", 4, ServiceColumns())));
+  RETURN_IF_ERROR(
+      prepare("add_hour", upsert("rec_hours", 3, ServiceColumns())));
+  RETURN_IF_ERROR(
+      prepare("add_clerk", upsert("rec_clerk_days", 4, ClerkColumns())));
+  return absl::OkStatus();
+}
+
+absl::Status SqliteRecords::Clear() {
+  for (const char* table : kTables) {
+    if (sqlite3_exec(db_, absl::StrCat("DELETE FROM ", table).c_str(), nullptr,
+                     nullptr, nullptr) != SQLITE_OK) {
+      return Error("clear");
+    }
+  }
+  Discard();
+  return absl::OkStatus();
+}
+
+void SqliteRecords::Discard() {
+  halls_.clear();
+  service_.clear();
+  clerk_.clear();
+  pauses_.clear();
+  load_.clear();
+}
+
+absl::StatusOr<SqliteRecords::HallState*> SqliteRecords::HallOf(
+    const std::string& hall_id) {
+  HallState& hall = halls_[hall_id];
+  if (hall.loaded) return &hall;
+  sqlite3_stmt* s = statements_["load_hall"];
+  BindAll(s, hall_id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    hall.day = sqlite3_column_int(s, 0);
+    hall.open_windows = sqlite3_column_int(s, 1);
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read a hall");
+  s = statements_["load_windows"];
+  BindAll(s, hall_id);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    Window& w = hall.windows[sqlite3_column_int(s, 0)];
+    w.state = sqlite3_column_int(s, 1);
+    w.clerk = Text(s, 2);
+    w.reason = Text(s, 3);
+    w.since_ms = sqlite3_column_int64(s, 4);
+    w.day = sqlite3_column_int(s, 5);
+  }
+  if (rc != SQLITE_DONE) return Error("read windows");
+  hall.loaded = true;
+  return &hall;
+}
+
+absl::StatusOr<bool> SqliteRecords::LoadTicket(const std::string& hall_id,
+                                               int32_t day,
+                                               const std::string& number,
+                                               Ticket* t) {
+  sqlite3_stmt* s = statements_["load_ticket"];
+  BindAll(s, hall_id, day, number);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return false;
+  if (rc != SQLITE_ROW) return Error("read a ticket");
+  t->day = day;
+  t->number = number;
+  t->service = Text(s, 0);
+  t->queue_service = Text(s, 1);
+  t->category = sqlite3_column_int(s, 2);
+  t->hour = sqlite3_column_int(s, 3);
+  t->issued_ms = sqlite3_column_int64(s, 4);
+  t->called_ms = sqlite3_column_int64(s, 5);
+  t->serving_ms = sqlite3_column_int64(s, 6);
+  t->ended_ms = sqlite3_column_int64(s, 7);
+  t->state = sqlite3_column_int(s, 8);
+  t->window = sqlite3_column_int(s, 9);
+  t->clerk = Text(s, 10);
+  t->wait_ms = sqlite3_column_int64(s, 11);
+  t->handling_ms = sqlite3_column_int64(s, 12);
+  t->recalls = sqlite3_column_int(s, 13);
+  t->transfers = sqlite3_column_int(s, 14);
+  t->requeues = sqlite3_column_int(s, 15);
+  t->rating = sqlite3_column_int(s, 16);
+  return true;
+}
+
+absl::Status SqliteRecords::InsertTicket(const std::string& hall_id,
+                                         const Ticket& t) {
+  sqlite3_stmt* s = statements_["insert_ticket"];
+  BindAll(s, hall_id, t.day, t.number, t.service, t.queue_service, t.category,
+          t.hour, t.issued_ms, t.called_ms, t.serving_ms, t.ended_ms, t.state,
+          t.window, t.clerk, t.wait_ms, t.handling_ms, t.recalls, t.transfers,
+          t.requeues, t.rating);
+  if (sqlite3_step(s) != SQLITE_DONE) return Error("write a ticket");
+  return absl::OkStatus();
+}
+
+absl::Status SqliteRecords::UpdateTicket(const std::string& hall_id,
+                                         const Ticket& t) {
+  return InsertTicket(hall_id, t);
+}
+
+absl::Status SqliteRecords::ExpireBefore(const std::string& hall_id,
+                                         int32_t day, int64_t at_ms) {
+  sqlite3_stmt* s = statements_["expiring"];
+  BindAll(s, hall_id, day);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    service_[{hall_id, sqlite3_column_int(s, 0), Text(s, 1),
+              sqlite3_column_int(s, 2), sqlite3_column_int(s, 3)}][kExpired] +=
+        sqlite3_column_int64(s, 4);
+  }
+  if (rc != SQLITE_DONE) return Error("read waiting tickets");
+  s = statements_["expire"];
+  BindAll(s, at_ms, hall_id, day);
+  if (sqlite3_step(s) != SQLITE_DONE) return Error("expire tickets");
+  return absl::OkStatus();
+}
+
+void SqliteRecords::ProjectRating(const std::string& hall_id, const Ticket& t,
+                                  int32_t window_day, const std::string& clerk,
+                                  int32_t window, int32_t rating) {
+  if (rating < 1 || rating > 5) return;
+  auto& service =
+      service_[{hall_id, t.day, t.service, t.category, t.hour}];
+  auto& person = clerk_[{hall_id, window_day, clerk, window}];
+  ++service[kRated];
+  ++person[kCRated];
+  if (rating >= 4) {
+    ++service[kSatisfied];
+    ++person[kCSatisfied];
+  }
+  if (rating <= 2) {
+    ++service[kBad];
+    ++person[kCBad];
+  }
+}
+
+void SqliteRecords::MoveWindow(const std::string& hall_id, HallState& hall,
+                               int32_t number, int32_t state,
+                               const std::string* clerk,
+                               const std::string& reason, int64_t at_ms) {
+  Window& w = hall.windows[number];
+  if (w.state != v1::WINDOW_STATE_CLOSED &&
+      w.state != v1::WINDOW_STATE_UNSPECIFIED && at_ms > w.since_ms &&
+      w.since_ms > 0) {
+    const int64_t ms = at_ms - w.since_ms;
+    auto& person = clerk_[{hall_id, w.day, w.clerk, number}];
+    if (w.state == v1::WINDOW_STATE_PAUSED) {
+      person[kCPausedMs] += ms;
+      pauses_[{hall_id, w.day, w.clerk, number, w.reason}] += ms;
+    } else {
+      person[kCOpenMs] += ms;
+      if (w.state == v1::WINDOW_STATE_IDLE) person[kCIdleMs] += ms;
+    }
+  }
+  w.state = state;
+  if (clerk != nullptr) w.clerk = *clerk;
+  w.reason = reason;
+  w.since_ms = at_ms;
+  w.day = hall.day;
+  w.dirty = true;
+}
+
+absl::Status SqliteRecords::OnConfig(
+    const std::string& hall_id, std::shared_ptr<const v1::HallConfig> config,
+    HallState& hall) {
+  if (hall.config == nullptr ||
+      hall.config->time_zone() != config->time_zone()) {
+    absl::LoadTimeZone(config->time_zone(), &hall.tz);
+  }
+  hall.config = std::move(config);
+  sqlite3_stmt* s = statements_["save_service"];
+  int32_t position = 0;
+  for (const v1::ServiceConfig& service : hall.config->services()) {
+    BindAll(s, hall_id, service.code(), service.name(), position++);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("write a service");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteRecords::Project(absl::Span<const JournalRecord> records) {
+  for (const JournalRecord& record : records) {
+    if (record.events == nullptr) continue;
+    ASSIGN_OR_RETURN(HallState * hall, HallOf(record.hall_id));
+    RETURN_IF_ERROR(ProjectOne(record, *hall));
+  }
+  return Flush();
+}
+
+absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
+                                       HallState& hall) {
+  const std::string& hall_id = record.hall_id;
+  const v1::HallConfig& config = *record.events->config;
+  // A new configuration: the runtime passes the same one until the hall is
+  // configured again.
+  if (hall.config != record.events->config) {
+    RETURN_IF_ERROR(OnConfig(hall_id, record.events->config, hall));
+  }
+  auto target_ms = [&](absl::string_view service, bool handling) -> int64_t {
+    const v1::ServiceConfig* s = ServiceOf(config, service);
+    if (s == nullptr) return 0;
+    return (handling ? s->target_handling_seconds()
+                     : s->target_wait_seconds()) * 1000;
+  };
+  auto window_of = [&](int32_t number) -> Window& {
+    return hall.windows[number];
+  };
+  Ticket t;
+  for (const v1::HallEvent& event : record.events->events) {
+    const int64_t at = event.at_unix_ms();
+    switch (event.kind_case()) {
+      case v1::HallEvent::kDayStarted: {
+        const int32_t day = event.day_started().business_day();
+        hall.day = day;
+        hall.dirty = true;
+        // The day's load begins with the windows open then.
+        load_[{hall_id, day, at / 60000 * 60000, ""}].waiting =
+            hall.open_windows;
+        RETURN_IF_ERROR(ExpireBefore(hall_id, day, at));
+        // Each open window's time is split at the day's start.
+        for (auto& [number, w] : hall.windows) {
+          if (w.state == v1::WINDOW_STATE_CLOSED) continue;
+          const int32_t state = w.state;
+          const std::string reason = w.reason;
+          MoveWindow(hall_id, hall, number, state, nullptr, reason, at);
+        }
+        break;
+      }
+      case v1::HallEvent::kTicketIssued: {
+        const v1::Ticket& ticket = event.ticket_issued().ticket();
+        t = Ticket();
+        t.day = ticket.business_day();
+        t.number = ticket.number();
+        t.service = ticket.service_code();
+        t.queue_service = ticket.service_code();
+        t.category = ticket.category();
+        t.hour = absl::ToCivilHour(
+                     absl::FromUnixMillis(ticket.issued_at_unix_ms()), hall.tz)
+                     .hour();
+        t.issued_ms = ticket.issued_at_unix_ms();
+        t.state = v1::TICKET_STATE_WAITING;
+        RETURN_IF_ERROR(InsertTicket(hall_id, t));
+        ++service_[{hall_id, t.day, t.service, t.category, t.hour}][kIssued];
+        if (hall.day == 0) {
+          hall.day = t.day;
+          hall.dirty = true;
+        }
+        load_[{hall_id, t.day, at / 60000 * 60000, t.service}].estimated_s =
+            event.ticket_issued().estimated_wait_seconds();
+        break;
+      }
+      case v1::HallEvent::kTicketCalled: {
+        const v1::HallEvent::TicketCalled& called = event.ticket_called();
+        ASSIGN_OR_RETURN(const bool found,
+                         LoadTicket(hall_id, called.ticket().business_day(),
+                                    called.ticket().number(), &t));
+        Window& w = window_of(called.window());
+        if (found) {
+          auto& service =
+              service_[{hall_id, t.day, t.service, t.category, t.hour}];
+          if (t.called_ms == 0) {
+            t.called_ms = at;
+            t.wait_ms = std::max<int64_t>(0, at - t.issued_ms);
+            ++service[kCalled];
+            ++service[kWaitN];
+            service[kWaitSumMs] += t.wait_ms;
+            ++service[kWaitBucket0 + Bucket(t.wait_ms)];
+            const int64_t target = target_ms(t.service, false);
+            if (target == 0 || t.wait_ms <= target) ++service[kWaitInTarget];
+          }
+          if (called.recall() > 0) {
+            ++service[kRecalls];
+            ++clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
+                      called.window()}][kCRecalls];
+            ++t.recalls;
+          }
+          t.state = v1::TICKET_STATE_CALLED;
+          t.window = called.window();
+          t.clerk = w.clerk;
+          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        }
+        MoveWindow(hall_id, hall, called.window(), v1::WINDOW_STATE_CALLING,
+                   nullptr, "", at);
+        break;
+      }
+      case v1::HallEvent::kTicketStateChanged: {
+        const v1::HallEvent::TicketStateChanged& changed =
+            event.ticket_state_changed();
+        ASSIGN_OR_RETURN(const bool found,
+                         LoadTicket(hall_id, changed.ticket().business_day(),
+                                    changed.ticket().number(), &t));
+        const int32_t state = changed.ticket().state();
+        const int32_t number =
+            changed.window() != 0 ? changed.window() : changed.ticket().window();
+        if (!found) break;
+        auto& service =
+            service_[{hall_id, t.day, t.service, t.category, t.hour}];
+        Window& w = window_of(number);
+        const int32_t day = w.day ? w.day : hall.day;
+        t.state = state;
+        switch (state) {
+          case v1::TICKET_STATE_SERVING:
+            t.serving_ms = at;
+            MoveWindow(hall_id, hall, number, v1::WINDOW_STATE_SERVING,
+                       nullptr, "", at);
+            break;
+          case v1::TICKET_STATE_COMPLETED: {
+            t.ended_ms = at;
+            t.handling_ms = changed.handling_ms();
+            t.window = number;
+            t.clerk = w.clerk;
+            ++service[kCompleted];
+            ++service[kHandlingN];
+            service[kHandlingSumMs] += t.handling_ms;
+            ++service[kHandlingBucket0 + Bucket(t.handling_ms)];
+            const int64_t wait_target = target_ms(t.service, false);
+            const int64_t handling_target = target_ms(t.service, true);
+            if ((wait_target == 0 ||
+                 (t.wait_ms >= 0 && t.wait_ms <= wait_target)) &&
+                (handling_target == 0 || t.handling_ms <= handling_target)) {
+              ++service[kSlaMet];
+            }
+            auto& person = clerk_[{hall_id, day, w.clerk, number}];
+            ++person[kCServed];
+            ++person[kCHandlingN];
+            person[kCHandlingSumMs] += t.handling_ms;
+            ++person[kCHandlingBucket0 + Bucket(t.handling_ms)];
+            if (changed.rating() != 0) {
+              t.rating = changed.rating();
+              ProjectRating(hall_id, t, day, w.clerk, number, t.rating);
+            }
+            MoveWindow(hall_id, hall, number, v1::WINDOW_STATE_IDLE, nullptr,
+                       "", at);
+            break;
+          }
+          case v1::TICKET_STATE_NO_SHOW:
+            t.ended_ms = at;
+            ++service[kNoShows];
+            ++clerk_[{hall_id, day, w.clerk, number}][kCNoShows];
+            MoveWindow(hall_id, hall, number, v1::WINDOW_STATE_IDLE, nullptr,
+                       "", at);
+            break;
+          case v1::TICKET_STATE_CANCELLED:
+            t.ended_ms = at;
+            ++service[kCancelled];
+            break;
+          case v1::TICKET_STATE_VOIDED:
+            t.ended_ms = at;
+            ++service[kVoided];
+            break;
+          case v1::TICKET_STATE_EXPIRED:
+            t.ended_ms = at;
+            ++service[kExpired];
+            break;
+          case v1::TICKET_STATE_WAITING:
+            // Back after a no-show.
+            ++t.requeues;
+            t.ended_ms = 0;
+            break;
+          default:
+            break;
+        }
+        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        break;
+      }
+      case v1::HallEvent::kTicketTransferred: {
+        const v1::HallEvent::TicketTransferred& moved =
+            event.ticket_transferred();
+        ASSIGN_OR_RETURN(const bool found,
+                         LoadTicket(hall_id, moved.ticket().business_day(),
+                                    moved.ticket().number(), &t));
+        Window& w = window_of(moved.from_window());
+        if (found) {
+          ++service_[{hall_id, t.day, t.service, t.category, t.hour}]
+                    [kTransfers];
+          ++t.transfers;
+          t.state = v1::TICKET_STATE_WAITING;
+          t.queue_service = moved.ticket().service_code();
+          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        }
+        if (moved.from_window() != 0) {
+          ++clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
+                    moved.from_window()}][kCTransfers];
+          MoveWindow(hall_id, hall, moved.from_window(),
+                     v1::WINDOW_STATE_IDLE, nullptr, "", at);
+        }
+        break;
+      }
+      case v1::HallEvent::kTicketRated: {
+        // The customer's rating from the window's pad, after the
+        // completion (a Complete's own rating, from journals before the
+        // pad, is projected with the completion).
+        const v1::HallEvent::TicketRated& rated = event.ticket_rated();
+        ASSIGN_OR_RETURN(const bool found,
+                         LoadTicket(hall_id, rated.business_day(),
+                                    rated.ticket(), &t));
+        if (!found || t.rating != 0) break;
+        const Window& w = window_of(rated.window());
+        t.rating = rated.level();
+        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        ProjectRating(hall_id, t, w.day ? w.day : hall.day, rated.clerk_id(),
+                      rated.window(), t.rating);
+        break;
+      }
+      case v1::HallEvent::kWindowChanged: {
+        const v1::HallEvent::WindowChanged& changed = event.window_changed();
+        if (hall.day == 0) {
+          hall.day = BusinessCalendar(hall.tz, config.hours(),
+                                      config.business_day_start_minute())
+                         .BusinessDay(absl::FromUnixMillis(at));
+          hall.dirty = true;
+        }
+        const std::string clerk = changed.clerk_id();
+        MoveWindow(hall_id, hall, changed.window(), changed.state(),
+                   clerk.empty() ? nullptr : &clerk, changed.reason(), at);
+        load_[{hall_id, hall.day, at / 60000 * 60000, ""}].waiting =
+            changed.open_windows();
+        hall.open_windows = changed.open_windows();
+        hall.dirty = true;
+        break;
+      }
+      default:
+        break;
+    }
+    for (const v1::HallEvent::ServiceWaiting& waiting : event.waiting()) {
+      load_[{hall_id, hall.day, at / 60000 * 60000, waiting.service_code()}]
+          .waiting = waiting.waiting();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteRecords::Flush() {
+  // The batch's deltas summed by (hall, day, service, category) and by
+  // (hall, day, hour).
+  using DayKey = std::tuple<std::string, int32_t, std::string, int32_t>;
+  using HourKey = std::tuple<std::string, int32_t, int32_t>;
+  std::map<DayKey, std::array<int64_t, kServiceColumns>> days;
+  std::map<HourKey, std::array<int64_t, kServiceColumns>> hours;
+  for (const auto& [key, sums] : service_) {
+    const auto& [hall_id, day, service, category, hour] = key;
+    auto& by_day = days[{hall_id, day, service, category}];
+    auto& by_hour = hours[{hall_id, day, hour}];
+    for (int i = 0; i < kServiceColumns; ++i) {
+      by_day[i] += sums[i];
+      by_hour[i] += sums[i];
+    }
+  }
+  sqlite3_stmt* s = statements_["add_service"];
+  for (const auto& [key, sums] : days) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    const auto& [hall_id, day, service, category] = key;
+    Bind(s, 1, hall_id);
+    Bind(s, 2, day);
+    Bind(s, 3, service);
+    Bind(s, 4, category);
+    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 5 + i, sums[i]);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a service day");
+  }
+  s = statements_["add_hour"];
+  for (const auto& [key, sums] : hours) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    const auto& [hall_id, day, hour] = key;
+    Bind(s, 1, hall_id);
+    Bind(s, 2, day);
+    Bind(s, 3, hour);
+    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 4 + i, sums[i]);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to an hour");
+  }
+  service_.clear();
+  s = statements_["add_clerk"];
+  for (const auto& [key, sums] : clerk_) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    const auto& [hall_id, day, clerk, window] = key;
+    Bind(s, 1, hall_id);
+    Bind(s, 2, day);
+    Bind(s, 3, clerk);
+    Bind(s, 4, window);
+    for (int i = 0; i < kClerkColumns; ++i) Bind(s, 5 + i, sums[i]);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a clerk's day");
+  }
+  clerk_.clear();
+  s = statements_["add_pause"];
+  for (const auto& [key, ms] : pauses_) {
+    const auto& [hall_id, day, clerk, window, reason] = key;
+    BindAll(s, hall_id, day, clerk, window, reason, ms);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("add a pause");
+  }
+  pauses_.clear();
+  s = statements_["set_load"];
+  for (const auto& [key, load] : load_) {
+    const auto& [hall_id, day, minute, service] = key;
+    BindAll(s, hall_id, day, minute, service, load.waiting, load.estimated_s);
+    if (sqlite3_step(s) != SQLITE_DONE) return Error("write a load sample");
+  }
+  load_.clear();
+  s = statements_["save_window"];
+  sqlite3_stmt* save_hall = statements_["save_hall"];
+  for (auto& [hall_id, hall] : halls_) {
+    if (hall.dirty) {
+      BindAll(save_hall, hall_id, hall.day, hall.open_windows);
+      if (sqlite3_step(save_hall) != SQLITE_DONE) return Error("write a hall");
+      hall.dirty = false;
+    }
+    for (auto& [number, w] : hall.windows) {
+      if (!w.dirty) continue;
+      BindAll(s, hall_id, number, w.state, w.clerk, w.reason, w.since_ms,
+              w.day);
+      if (sqlite3_step(s) != SQLITE_DONE) return Error("write a window");
+      w.dirty = false;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace qcall
+
+namespace qcall {
+namespace {
+
+using ServiceSums = std::array<int64_t, SqliteRecords::kServiceColumns>;
+using ClerkSums = std::array<int64_t, SqliteRecords::kClerkColumns>;
+
+template <size_t N>
+void Add(std::array<int64_t, N>& to, const std::array<int64_t, N>& from) {
+  for (size_t i = 0; i < N; ++i) to[i] += from[i];
+}
+
+double Ratio(int64_t part, int64_t whole) {
+  return whole == 0 ? 0.0
+                    : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// The upper bound of the bucket that holds the q-quantile of `buckets`.
+int64_t Quantile(const int64_t* buckets, double q) {
+  int64_t n = 0;
+  for (int i = 0; i < 16; ++i) n += buckets[i];
+  if (n == 0) return 0;
+  const auto rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(n)));
+  int64_t seen = 0;
+  for (int i = 0; i < 16; ++i) {
+    seen += buckets[i];
+    if (seen >= rank) {
+      return kRecordBucketSeconds[std::min<size_t>(
+          i, kRecordBucketSeconds.size() - 1)];
+    }
+  }
+  return kRecordBucketSeconds.back();
+}
+
+v1::ReportFigures Figures(const ServiceSums& s) {
+  v1::ReportFigures f;
+  f.set_issued(s[kIssued]);
+  f.set_called(s[kCalled]);
+  f.set_completed(s[kCompleted]);
+  f.set_no_shows(s[kNoShows]);
+  f.set_cancelled(s[kCancelled]);
+  f.set_voided(s[kVoided]);
+  f.set_expired(s[kExpired]);
+  f.set_transfers(s[kTransfers]);
+  f.set_recalls(s[kRecalls]);
+  f.set_mean_wait_seconds(Ratio(s[kWaitSumMs], s[kWaitN]) / 1000.0);
+  f.set_p90_wait_seconds(Quantile(&s[kWaitBucket0], 0.9));
+  f.set_wait_within_target(Ratio(s[kWaitInTarget], s[kWaitN]));
+  f.set_mean_handling_seconds(Ratio(s[kHandlingSumMs], s[kHandlingN]) /
+                              1000.0);
+  f.set_p90_handling_seconds(Quantile(&s[kHandlingBucket0], 0.9));
+  f.set_sla_attainment(Ratio(s[kSlaMet], s[kCompleted]));
+  f.set_no_show_rate(Ratio(s[kNoShows], s[kCalled]));
+  f.set_rated(s[kRated]);
+  f.set_satisfied(s[kSatisfied]);
+  f.set_bad_ratings(s[kBad]);
+  f.set_satisfaction_rate(Ratio(s[kSatisfied], s[kRated]));
+  return f;
+}
+
+std::string SumsOf(const std::vector<std::string>& columns) {
+  std::string sql;
+  for (const std::string& c : columns) {
+    absl::StrAppend(&sql, ", SUM(", c, ")");
+  }
+  return sql;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteRecordReader>> SqliteRecordReader::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::UnavailableError(
+        absl::StrCat("cannot open the records of ", path, ": ", message));
+  }
+  // A commit holds the file for a moment; a reader waits for it.
+  sqlite3_busy_timeout(db, 5000);
+  return std::unique_ptr<SqliteRecordReader>(new SqliteRecordReader(db));
+}
+
+SqliteRecordReader::~SqliteRecordReader() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close(db_);
+}
+
+absl::Status SqliteRecordReader::Error(absl::string_view what) const {
+  return absl::UnavailableError(
+      absl::StrCat("records: ", what, ": ", sqlite3_errmsg(db_)));
+}
+
+absl::StatusOr<v1::Report> SqliteRecordReader::Report(
+    const ReportQuery& query) {
+  v1::Report report;
+  report.set_kind(query.kind);
+  report.set_first_day(query.first_day);
+  report.set_last_day(query.last_day);
+  for (const std::string& id : query.hall_ids) report.add_hall_ids(id);
+  if (query.hall_ids.empty()) return report;
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> marks(query.hall_ids.size(), "?");
+  const std::string halls =
+      absl::StrCat(" hall_id IN (", absl::StrJoin(marks, ", "), ")");
+  // Runs `sql` with the days and the halls bound, a row at a time.
+  auto each_row = [&](const std::string& sql, bool days,
+                      const std::function<void(sqlite3_stmt*)>& row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      return Error("prepare a report");
+    }
+    int i = 0;
+    if (days) {
+      sqlite3_bind_int(s, ++i, query.first_day);
+      sqlite3_bind_int(s, ++i, query.last_day);
+    }
+    for (const std::string& id : query.hall_ids) Bind(s, ++i, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return Error("read a report");
+    return absl::OkStatus();
+  };
+
+  ServiceSums total{};
+  std::map<std::string, ServiceSums> by_service;
+  std::map<int32_t, ServiceSums> by_category;
+  std::map<int32_t, ServiceSums> by_hour;
+  auto sums_of = [](sqlite3_stmt* s, int first) {
+    ServiceSums sums;
+    for (int i = 0; i < SqliteRecords::kServiceColumns; ++i) {
+      sums[i] = sqlite3_column_int64(s, first + i);
+    }
+    return sums;
+  };
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT service, category", SumsOf(ServiceColumns()),
+                   " FROM rec_service_days WHERE day BETWEEN ? AND ? AND",
+                   halls, " GROUP BY service, category"),
+      true, [&](sqlite3_stmt* s) {
+        const ServiceSums sums = sums_of(s, 2);
+        Add(total, sums);
+        Add(by_service.try_emplace(Text(s, 0), ServiceSums{}).first->second,
+            sums);
+        Add(by_category
+                .try_emplace(sqlite3_column_int(s, 1), ServiceSums{})
+                .first->second,
+            sums);
+      }));
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT hour", SumsOf(ServiceColumns()),
+                   " FROM rec_hours WHERE day BETWEEN ? AND ? AND", halls,
+                   " GROUP BY hour"),
+      true, [&](sqlite3_stmt* s) {
+        by_hour[sqlite3_column_int(s, 0)] = sums_of(s, 1);
+      }));
+  std::map<std::string, std::string> names;
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT code, name FROM rec_services WHERE", halls,
+                   " ORDER BY hall_id"),
+      false,
+      [&](sqlite3_stmt* s) { names.try_emplace(Text(s, 0), Text(s, 1)); }));
+  *report.mutable_total() = Figures(total);
+  for (const auto& [code, sums] : by_service) {
+    v1::Report::ServiceRow* row = report.add_services();
+    row->set_service_code(code);
+    if (auto it = names.find(code); it != names.end()) {
+      row->set_service_name(it->second);
+    }
+    *row->mutable_figures() = Figures(sums);
+  }
+  for (const auto& [category, sums] : by_category) {
+    v1::Report::CategoryRow* row = report.add_categories();
+    row->set_category(static_cast<v1::Category>(category));
+    *row->mutable_figures() = Figures(sums);
+  }
+  for (const auto& [hour, sums] : by_hour) {
+    v1::Report::HourRow* row = report.add_hours();
+    row->set_hour(hour);
+    *row->mutable_figures() = Figures(sums);
+  }
+
+  // Each clerk at each window, and the windows.
+  using ClerkKey = std::tuple<std::string, std::string, int32_t>;
+  std::map<ClerkKey, ClerkSums> clerks;
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT hall_id, clerk, window", SumsOf(ClerkColumns()),
+                   " FROM rec_clerk_days WHERE day BETWEEN ? AND ? AND", halls,
+                   " GROUP BY hall_id, clerk, window"),
+      true, [&](sqlite3_stmt* s) {
+        ClerkSums& sums =
+            clerks[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}];
+        for (int i = 0; i < SqliteRecords::kClerkColumns; ++i) {
+          sums[i] = sqlite3_column_int64(s, 3 + i);
+        }
+      }));
+  std::map<ClerkKey, std::vector<std::pair<std::string, int64_t>>> pauses;
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT hall_id, clerk, window, reason, SUM(paused_ms) "
+                   "FROM rec_pauses WHERE day BETWEEN ? AND ? AND",
+                   halls, " GROUP BY hall_id, clerk, window, reason"),
+      true, [&](sqlite3_stmt* s) {
+        pauses[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}]
+            .emplace_back(Text(s, 3), sqlite3_column_int64(s, 4));
+      }));
+  // The intervals still running, up to `now`.
+  if (query.now != absl::InfinitePast()) {
+    const int64_t now_ms = absl::ToUnixMillis(query.now);
+    RETURN_IF_ERROR(each_row(
+        absl::StrCat("SELECT hall_id, clerk, window, state, reason, since_ms "
+                     "FROM rec_windows WHERE day BETWEEN ? AND ? AND",
+                     halls, " AND state NOT IN (0, 1)"),
+        true, [&](sqlite3_stmt* s) {
+          const int64_t ms = now_ms - sqlite3_column_int64(s, 5);
+          if (ms <= 0) return;
+          const ClerkKey key{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)};
+          ClerkSums& sums = clerks.try_emplace(key, ClerkSums{}).first->second;
+          const int state = sqlite3_column_int(s, 3);
+          if (state == v1::WINDOW_STATE_PAUSED) {
+            sums[kCPausedMs] += ms;
+            const std::string reason = Text(s, 4);
+            auto& list = pauses[key];
+            auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) {
+              return p.first == reason;
+            });
+            if (it == list.end()) {
+              list.emplace_back(reason, ms);
+            } else {
+              it->second += ms;
+            }
+          } else {
+            sums[kCOpenMs] += ms;
+            if (state == v1::WINDOW_STATE_IDLE) sums[kCIdleMs] += ms;
+          }
+        }));
+  }
+  std::map<std::pair<std::string, int32_t>, std::array<int64_t, 3>> windows;
+  for (const auto& [key, s] : clerks) {
+    const auto& [hall_id, clerk, window] = key;
+    v1::Report::ClerkRow* row = report.add_clerks();
+    row->set_hall_id(hall_id);
+    row->set_clerk_id(clerk);
+    row->set_window(window);
+    row->set_served(s[kCServed]);
+    row->set_no_shows(s[kCNoShows]);
+    row->set_transfers(s[kCTransfers]);
+    row->set_recalls(s[kCRecalls]);
+    row->set_mean_handling_seconds(Ratio(s[kCHandlingSumMs], s[kCHandlingN]) /
+                                   1000.0);
+    row->set_p90_handling_seconds(Quantile(&s[kCHandlingBucket0], 0.9));
+    row->set_open_seconds(s[kCOpenMs] / 1000);
+    row->set_idle_seconds(s[kCIdleMs] / 1000);
+    row->set_paused_seconds(s[kCPausedMs] / 1000);
+    if (auto it = pauses.find(key); it != pauses.end()) {
+      for (const auto& [reason, ms] : it->second) {
+        v1::Report::PauseTime* pause = row->add_paused_by_reason();
+        pause->set_reason(reason);
+        pause->set_seconds(ms / 1000);
+      }
+    }
+    row->set_rated(s[kCRated]);
+    row->set_satisfied(s[kCSatisfied]);
+    row->set_bad_ratings(s[kCBad]);
+    row->set_satisfaction_rate(Ratio(s[kCSatisfied], s[kCRated]));
+    auto& w = windows[{hall_id, window}];
+    w[0] += s[kCOpenMs];
+    w[1] += s[kCIdleMs];
+    w[2] += s[kCPausedMs];
+  }
+  for (const auto& [key, w] : windows) {
+    v1::Report::WindowRow* row = report.add_windows();
+    row->set_hall_id(key.first);
+    row->set_window(key.second);
+    row->set_open_seconds(w[0] / 1000);
+    row->set_idle_seconds(w[1] / 1000);
+    row->set_paused_seconds(w[2] / 1000);
+    row->set_utilization(Ratio(w[0] - w[1], w[0]));
+  }
+
+  // Hot spots: the three services and three hours that stand out most.
+  auto spots = [&](v1::Report::HotSpot::Kind kind, auto value) {
+    std::vector<std::pair<double, v1::Report::HotSpot>> found;
+    for (const auto& [code, sums] : by_service) {
+      v1::Report::HotSpot spot;
+      spot.set_kind(kind);
+      spot.set_service_code(code);
+      spot.set_hour(-1);
+      spot.set_value(value(sums));
+      found.emplace_back(spot.value(), spot);
+    }
+    for (const auto& [hour, sums] : by_hour) {
+      v1::Report::HotSpot spot;
+      spot.set_kind(kind);
+      spot.set_hour(hour);
+      spot.set_value(value(sums));
+      found.emplace_back(spot.value(), spot);
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    int services = 0;
+    int hours = 0;
+    for (const auto& [v, spot] : found) {
+      if (v <= 0) break;
+      int& taken = spot.hour() < 0 ? services : hours;
+      if (taken == 3) continue;
+      ++taken;
+      *report.add_hot_spots() = spot;
+    }
+  };
+  spots(v1::Report::HotSpot::KIND_DEMAND,
+        [](const ServiceSums& s) { return static_cast<double>(s[kIssued]); });
+  spots(v1::Report::HotSpot::KIND_LONGEST_WAIT, [](const ServiceSums& s) {
+    return Ratio(s[kWaitSumMs], s[kWaitN]) / 1000.0;
+  });
+  spots(v1::Report::HotSpot::KIND_BAD_RATINGS,
+        [](const ServiceSums& s) { return static_cast<double>(s[kBad]); });
+  return report;
+}
+
+absl::StatusOr<v1::LoadHistory> SqliteRecordReader::LoadHistory(
+    const std::string& hall_id, int32_t day, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  v1::LoadHistory history;
+  // The values last seen by minute; '' is the open windows.
+  struct Row {
+    int64_t minute;
+    std::string service;
+    int64_t waiting;
+    int64_t estimated_s;
+  };
+  std::vector<Row> rows;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT minute_ms, service, waiting, estimated_s FROM "
+                         "rec_load WHERE hall_id = ? AND day = ? ORDER BY "
+                         "minute_ms, service",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read the load");
+  }
+  BindAll(s, hall_id, day);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    rows.push_back({sqlite3_column_int64(s, 0), Text(s, 1),
+                    sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)});
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return Error("read the load");
+  // Every service of the hall, in its config's order.
+  std::vector<std::string> codes;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT code FROM rec_services WHERE hall_id = ? "
+                         "ORDER BY position",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read the services");
+  }
+  BindAll(s, hall_id);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) codes.push_back(Text(s, 0));
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return Error("read the services");
+  int64_t open_windows = 0;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT open_windows FROM rec_halls WHERE hall_id = ?",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read the hall");
+  }
+  BindAll(s, hall_id);
+  if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    open_windows = sqlite3_column_int64(s, 0);
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read the hall");
+  if (codes.empty()) return history;  // Nothing of the hall is recorded.
+  // When each ticket waited: from issue to its first call or its end.
+  struct Waited {
+    std::string service;
+    int64_t from;
+    int64_t to;  // 0: still waiting.
+  };
+  std::vector<Waited> waited;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT service, issued_ms, called_ms, ended_ms FROM "
+                         "rec_tickets WHERE hall_id = ? AND day = ? ORDER BY "
+                         "issued_ms",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return Error("read the tickets");
+  }
+  BindAll(s, hall_id, day);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const int64_t called = sqlite3_column_int64(s, 2);
+    const int64_t ended = sqlite3_column_int64(s, 3);
+    waited.push_back({Text(s, 0), sqlite3_column_int64(s, 1),
+                      called != 0 ? called : ended});
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return Error("read the tickets");
+
+  constexpr int64_t kMinute = 60'000;
+  constexpr size_t kSamplesPerDay = 24 * 60;
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  std::map<std::string, std::pair<int64_t, int64_t>> services;  // waiting, est
+  for (const std::string& code : codes) services[code] = {0, 0};
+  size_t next = 0;
+  std::vector<v1::LoadSample> samples;
+  // Nothing recorded today yet: the hall as it stands, once.
+  const int64_t from =
+      rows.empty() ? now_ms / kMinute * kMinute : rows.front().minute;
+  for (int64_t minute = from; minute <= now_ms; minute += kMinute) {
+    for (; next < rows.size() && rows[next].minute <= minute; ++next) {
+      const Row& r = rows[next];
+      if (r.service.empty()) {
+        if (r.waiting >= 0) open_windows = r.waiting;
+        continue;
+      }
+      auto& [waiting, estimated] =
+          services.try_emplace(r.service, 0, 0).first->second;
+      if (r.waiting >= 0) waiting = r.waiting;
+      if (r.estimated_s >= 0) estimated = r.estimated_s;
+    }
+    const int64_t at = std::min(minute + kMinute - 1, now_ms);
+    v1::LoadSample sample;
+    sample.set_at_unix_ms(at);
+    sample.set_open_windows(static_cast<int32_t>(open_windows));
+    for (const std::string& code : codes) {
+      const auto& values = services[code];
+      v1::LoadSample::ServiceLoad* load = sample.add_services();
+      load->set_code(code);
+      load->set_waiting(static_cast<int32_t>(values.first));
+      load->set_estimated_wait_seconds(values.first > 0 ? values.second : 0);
+      if (values.first > 0) {
+        for (const Waited& w : waited) {
+          if (w.from > at) break;
+          if (w.service == code && (w.to == 0 || w.to > at)) {
+            load->set_oldest_wait_seconds((at - w.from) / 1000);
+            break;
+          }
+        }
+      }
+    }
+    samples.push_back(std::move(sample));
+  }
+  const size_t skip =
+      samples.size() > kSamplesPerDay ? samples.size() - kSamplesPerDay : 0;
+  for (size_t i = skip; i < samples.size(); ++i) {
+    *history.add_samples() = std::move(samples[i]);
+  }
+  return history;
+}
+
+}  // namespace qcall

@@ -1,0 +1,158 @@
+// The record tables in SQLite, beside the journal in the same file:
+//   rec_tickets        one row per ticket (hall, business day, number)
+//   rec_service_days   per (hall, day, service at issue, category), and
+//   rec_hours          per (hall, day, local hour of issue): counts, sums
+//                      and fixed-bucket histograms of waits and handling
+//                      times
+//   rec_clerk_days     per (hall, day, clerk, window): served, no-shows, ...,
+//                      time open, idle and paused; rec_pauses by reason
+//   rec_load           per (hall, day, minute, service): the waiting count
+//                      and estimate last seen in the minute ('' = open
+//                      windows)
+//   rec_windows, rec_halls, rec_services: what the projection carries from
+//                      one command to the next (each window's state since
+//                      when, each hall's business day, service names)
+// SqliteRecords projects on the journal's connection, inside Commit's
+// transaction (the caller holds the store's lock); SqliteRecordReader reads
+// on a connection of its own, so a month's report never holds up commits.
+//
+//   bool created = false;
+//   ASSIGN_OR_RETURN(auto records, SqliteRecords::Create(db, &created));
+//   RETURN_IF_ERROR(records->Project(batch));  // inside BEGIN ... COMMIT
+//   ASSIGN_OR_RETURN(auto reader, SqliteRecordReader::Open(path));
+#ifndef QCALL_DISPATCHER_RECORDS_SQLITE_H_
+#define QCALL_DISPATCHER_RECORDS_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "dispatcher/records.h"
+
+namespace qcall {
+
+// Upper bounds, in seconds, of the first 15 of the 16 buckets of the wait
+// and handling histograms; the 16th holds everything from 2 hours on. A
+// percentile is reported as the upper bound of the bucket it falls in (of
+// the 16th: 7200, its lower bound).
+inline constexpr std::array<int64_t, 15> kRecordBucketSeconds = {
+    30, 60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 5400,
+    7200};
+
+class SqliteRecords : public RecordProjection {
+ public:
+  // Makes the tables on `db` where they are missing; `*created` says they
+  // were (a new file, or a journal written before the records).
+  static absl::StatusOr<std::unique_ptr<SqliteRecords>> Create(sqlite3* db,
+                                                               bool* created);
+  ~SqliteRecords() override;
+
+  absl::Status Project(absl::Span<const JournalRecord> records) override;
+  void Discard() override;
+  // Deletes every row of every record table (inside the caller's
+  // transaction).
+  absl::Status Clear();
+
+  // Column counts of the aggregates (records_sqlite.cc names them).
+  static constexpr int kServiceColumns = 18 + 2 * 16;
+  static constexpr int kClerkColumns = 12 + 16;
+
+ private:
+  struct Window {
+    int32_t state = 1;  // v1::WindowState; CLOSED.
+    std::string clerk;
+    std::string reason;
+    int64_t since_ms = 0;
+    int32_t day = 0;
+    bool dirty = false;
+  };
+  struct Ticket;
+  using ServiceKey = std::tuple<std::string, int32_t, std::string, int32_t,
+                                int32_t>;  // hall, day, service, category, hour
+  using ClerkKey = std::tuple<std::string, int32_t, std::string, int32_t>;
+  using PauseKey =
+      std::tuple<std::string, int32_t, std::string, int32_t, std::string>;
+  using LoadKey = std::tuple<std::string, int32_t, int64_t, std::string>;
+  struct Load {
+    int64_t waiting = -1;
+    int64_t estimated_s = -1;
+  };
+  struct HallState {
+    int32_t day = 0;
+    int32_t open_windows = 0;
+    bool dirty = false;  // day or open_windows to write.
+    // The configuration whose service names were written last.
+    std::shared_ptr<const v1::HallConfig> config;
+    absl::TimeZone tz;
+    absl::flat_hash_map<int32_t, Window> windows;
+    bool loaded = false;
+  };
+
+  explicit SqliteRecords(sqlite3* db) : db_(db) {}
+  absl::Status PrepareAll();
+  absl::Status Error(absl::string_view what) const;
+  absl::StatusOr<HallState*> HallOf(const std::string& hall_id);
+  absl::Status ProjectOne(const JournalRecord& record, HallState& hall);
+  absl::Status OnConfig(const std::string& hall_id,
+                        std::shared_ptr<const v1::HallConfig> config,
+                        HallState& hall);
+  absl::StatusOr<bool> LoadTicket(const std::string& hall_id, int32_t day,
+                                  const std::string& number, Ticket* out);
+  absl::Status InsertTicket(const std::string& hall_id, const Ticket& t);
+  absl::Status UpdateTicket(const std::string& hall_id, const Ticket& t);
+  absl::Status ExpireBefore(const std::string& hall_id, int32_t day,
+                            int64_t at_ms);
+  // The one place a rating is projected: Complete's rating today, the
+  // TicketRated event once it exists.
+  void ProjectRating(const std::string& hall_id, const Ticket& t,
+                     int32_t window_day, const std::string& clerk,
+                     int32_t window, int32_t rating);
+  // Closes the window's running interval at `at_ms` (time open, idle or
+  // paused, to its clerk's day) and starts the next in `state`.
+  void MoveWindow(const std::string& hall_id, HallState& hall, int32_t window,
+                  int32_t state, const std::string* clerk,
+                  const std::string& reason, int64_t at_ms);
+  absl::Status Flush();
+
+  sqlite3* const db_;
+  std::map<std::string, sqlite3_stmt*> statements_;
+  absl::flat_hash_map<std::string, HallState> halls_;
+  // This batch's deltas, written by Flush.
+  std::map<ServiceKey, std::array<int64_t, kServiceColumns>> service_;
+  std::map<ClerkKey, std::array<int64_t, kClerkColumns>> clerk_;
+  std::map<PauseKey, int64_t> pauses_;
+  std::map<LoadKey, Load> load_;
+};
+
+class SqliteRecordReader : public RecordReader {
+ public:
+  // A connection of its own to the journal file at `path`.
+  static absl::StatusOr<std::unique_ptr<SqliteRecordReader>> Open(
+      const std::string& path);
+  ~SqliteRecordReader() override;
+
+  absl::StatusOr<v1::Report> Report(const ReportQuery& query) override;
+  absl::StatusOr<v1::LoadHistory> LoadHistory(const std::string& hall_id,
+                                              int32_t day,
+                                              absl::Time now) override;
+
+ private:
+  explicit SqliteRecordReader(sqlite3* db) : db_(db) {}
+  absl::Status Error(absl::string_view what) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_RECORDS_SQLITE_H_

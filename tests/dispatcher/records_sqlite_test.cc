@@ -1,0 +1,386 @@
+// The record tables: a scripted day projected through a real store, checked
+// figure by figure; the tables rebuilt from the journal alone equal the live
+// ones row by row; a journal from before the tables gets them at open; the
+// load history; bad report periods.
+#include "dispatcher/records_sqlite.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "dispatcher/records_rebuild.h"
+#include "dispatcher/sqlite_journal_store.h"
+#include "gtest/gtest.h"
+#include "tests/engine/test_hall.h"
+
+namespace qcall {
+namespace {
+
+using ::qcall::testing::ShanghaiTime;
+using ::qcall::testing::SmallHallConfig;
+namespace t = ::qcall::testing;
+
+constexpr int32_t kDay = 20261127;
+
+class RecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat(
+               "qcall-records-test-", getpid(), "-",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    auto store = SqliteJournalStore::Open(Path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string Path() const { return (dir_ / "journal.sqlite").string(); }
+
+  // Runs the hall from its Configure, committing each command with its
+  // events as HallRuntime does (`with_events` false: as a journal written
+  // before the records).
+  void Begin(bool with_events = true) {
+    with_events_ = with_events;
+    const v1::HallConfig config = SmallHallConfig();
+    absl::StatusOr<Hall> hall =
+        Hall::Create(config, t::LoadZone(config.time_zone()));
+    ASSERT_TRUE(hall.ok()) << hall.status();
+    hall_ = std::make_unique<Hall>(*std::move(hall));
+    config_ = std::make_shared<const v1::HallConfig>(hall_->rules().config());
+    v1::Command configure;
+    *configure.mutable_configure()->mutable_config() = config;
+    configure.mutable_configure()->set_supervisor_id("qcalld --config");
+    Run(configure, ShanghaiTime(8, 59));
+  }
+  void Run(const v1::Command& command, absl::Time at) {
+    const absl::Status status = hall_->Apply(command, at, &out_);
+    ASSERT_TRUE(status.ok()) << status << " for " << command.ShortDebugString();
+    ASSERT_FALSE(out_.events().empty()) << command.ShortDebugString();
+    for (const v1::HallEvent& e : out_.events()) {
+      if (e.has_hall_configured()) {
+        config_ =
+            std::make_shared<const v1::HallConfig>(hall_->rules().config());
+      }
+      events_.push_back(e);
+    }
+    JournalRecord record{"test-hall", ++index_, absl::ToUnixMillis(at), "",
+                         command.SerializeAsString(), ""};
+    if (with_events_) {
+      record.events = std::make_shared<const RecordEvents>(RecordEvents{
+          {out_.events().begin(), out_.events().end()}, config_});
+    }
+    ASSERT_TRUE(store_->Commit({record}, {}).ok());
+  }
+  v1::Report DayReport(absl::Time now = absl::InfinitePast()) {
+    ReportQuery query;
+    query.now = now;
+    query.kind = v1::REPORT_KIND_DAY;
+    query.first_day = query.last_day = kDay;
+    query.hall_ids = {"test-hall"};
+    absl::StatusOr<v1::Report> report = store_->records()->Report(query);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : v1::Report();
+  }
+
+  // The scripted day (times in Shanghai, Friday 2026-11-27).
+  void ScriptedDay() {
+    Begin(with_events_);
+    Run(t::OpenWindow(1, "alice"), ShanghaiTime(9, 0));
+    Run(t::OpenWindow(2, "bob"), ShanghaiTime(9, 0));
+    Run(t::OpenWindow(3, "carol"), ShanghaiTime(9, 0));
+    Run(t::Issue("BILL"), ShanghaiTime(9, 0));                        // A001
+    Run(t::Issue("BILL", v1::CATEGORY_GREEN_CHANNEL), ShanghaiTime(9, 1));  // A002
+    Run(t::Issue("SIM"), ShanghaiTime(9, 2));                         // B001
+    Run(t::CallTicket(1, "A001"), ShanghaiTime(9, 10));  // waited 600 s
+    Run(t::Start(1), ShanghaiTime(9, 11));
+    Run(t::Complete(1, 5), ShanghaiTime(9, 15));
+    Run(t::CallTicket(2, "B001"), ShanghaiTime(9, 20));  // waited 1,080 s
+    Run(t::NoShow(2), ShanghaiTime(9, 21));
+    Run(t::PauseWindow(2, "lunch"), ShanghaiTime(9, 30));
+    Run(t::ResumeWindow(2), ShanghaiTime(10, 30));
+    Run(t::CallTicket(1, "A002"), ShanghaiTime(10, 40));  // waited 5,940 s
+    Run(t::Recall(1), ShanghaiTime(10, 41));
+    Run(t::Start(1), ShanghaiTime(10, 42));
+    Run(t::Complete(1, 2), ShanghaiTime(11, 0));
+    Run(t::Issue("SIM"), ShanghaiTime(11, 0));  // B002
+    Run(t::Cancel("B002"), ShanghaiTime(11, 5));
+    Run(t::CloseWindow(2), ShanghaiTime(11, 10));
+  }
+
+  // Every row of every record table, as text, in key order.
+  static std::string Dump(sqlite3* db) {
+    std::string text;
+    for (const char* table :
+         {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
+          "rec_services"}) {
+      sqlite3_stmt* s = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(
+                    db, absl::StrCat("SELECT * FROM ", table, " ORDER BY 1, 2, 3")
+                            .c_str(),
+                    -1, &s, nullptr),
+                SQLITE_OK);
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        absl::StrAppend(&text, table, ":");
+        for (int i = 0; i < sqlite3_column_count(s); ++i) {
+          const unsigned char* v = sqlite3_column_text(s, i);
+          absl::StrAppend(&text, " ", v ? reinterpret_cast<const char*>(v) : "");
+        }
+        text += "\n";
+      }
+      sqlite3_finalize(s);
+    }
+    return text;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteJournalStore> store_;
+  std::unique_ptr<Hall> hall_;
+  std::shared_ptr<const v1::HallConfig> config_;
+  Hall::Outcome out_;
+  std::vector<v1::HallEvent> events_;
+  uint64_t index_ = 0;
+  bool with_events_ = true;
+};
+
+TEST_F(RecordsTest, AScriptedDayAddsUp) {
+  ScriptedDay();
+  const v1::Report report = DayReport();
+  const v1::ReportFigures& total = report.total();
+  EXPECT_EQ(total.issued(), 4);
+  EXPECT_EQ(total.called(), 3);
+  EXPECT_EQ(total.completed(), 2);
+  EXPECT_EQ(total.no_shows(), 1);
+  EXPECT_EQ(total.cancelled(), 1);
+  EXPECT_EQ(total.recalls(), 1);
+  EXPECT_DOUBLE_EQ(total.mean_wait_seconds(), (600 + 1080 + 5940) / 3.0);
+  // 600 and 1,080 s within their targets (900, 1,200), 5,940 s not.
+  EXPECT_DOUBLE_EQ(total.wait_within_target(), 2.0 / 3);
+  EXPECT_EQ(total.p90_wait_seconds(), 7200) << "5,940 s is in (5400, 7200]";
+  // A001 within both targets; A002 waited and was handled too long.
+  EXPECT_DOUBLE_EQ(total.sla_attainment(), 0.5);
+  EXPECT_DOUBLE_EQ(total.no_show_rate(), 1.0 / 3);
+  EXPECT_EQ(total.rated(), 2);
+  EXPECT_EQ(total.satisfied(), 1);
+  EXPECT_EQ(total.bad_ratings(), 1);
+  EXPECT_DOUBLE_EQ(total.satisfaction_rate(), 0.5);
+
+  ASSERT_EQ(report.services_size(), 2);
+  EXPECT_EQ(report.services(0).service_code(), "BILL");
+  EXPECT_EQ(report.services(0).figures().issued(), 2);
+  EXPECT_EQ(report.services(0).figures().completed(), 2);
+  EXPECT_EQ(report.services(1).service_code(), "SIM");
+  EXPECT_EQ(report.services(1).figures().issued(), 2);
+  EXPECT_EQ(report.services(1).figures().no_shows(), 1);
+  ASSERT_EQ(report.categories_size(), 2);
+  EXPECT_EQ(report.categories(0).category(), v1::CATEGORY_NORMAL);
+  EXPECT_EQ(report.categories(0).figures().issued(), 3);
+  EXPECT_EQ(report.categories(1).category(), v1::CATEGORY_GREEN_CHANNEL);
+  EXPECT_EQ(report.categories(1).figures().issued(), 1);
+  ASSERT_EQ(report.hours_size(), 2);
+  EXPECT_EQ(report.hours(0).hour(), 9);
+  EXPECT_EQ(report.hours(0).figures().issued(), 3);
+  EXPECT_EQ(report.hours(1).hour(), 11);
+  EXPECT_EQ(report.hours(1).figures().issued(), 1);
+
+  // Each clerk's day.
+  const v1::Report::ClerkRow* alice = nullptr;
+  const v1::Report::ClerkRow* bob = nullptr;
+  for (const auto& c : report.clerks()) {
+    if (c.clerk_id() == "alice") alice = &c;
+    if (c.clerk_id() == "bob") bob = &c;
+  }
+  ASSERT_NE(alice, nullptr);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_EQ(alice->window(), 1);
+  EXPECT_EQ(alice->served(), 2);
+  EXPECT_EQ(alice->recalls(), 1);
+  EXPECT_EQ(alice->rated(), 2);
+  EXPECT_EQ(alice->bad_ratings(), 1);
+  EXPECT_EQ(bob->window(), 2);
+  EXPECT_EQ(bob->served(), 0);
+  EXPECT_EQ(bob->no_shows(), 1);
+  // Open 09:00-09:30 and 10:30-11:10 (70 min), of which idle all but the
+  // minute B001 was being called; paused an hour for lunch.
+  EXPECT_EQ(bob->open_seconds(), 70 * 60);
+  EXPECT_EQ(bob->idle_seconds(), 69 * 60);
+  EXPECT_EQ(bob->paused_seconds(), 3600);
+  ASSERT_EQ(bob->paused_by_reason_size(), 1);
+  EXPECT_EQ(bob->paused_by_reason(0).reason(), "lunch");
+  EXPECT_EQ(bob->paused_by_reason(0).seconds(), 3600);
+  bool window_2 = false;
+  for (const auto& w : report.windows()) {
+    if (w.window() != 2) continue;
+    window_2 = true;
+    EXPECT_NEAR(w.utilization(), 1.0 / 70, 1e-9);
+  }
+  EXPECT_TRUE(window_2);
+  // Carol's window has been open since 09:00 with nobody called: it counts
+  // once the report is given a time to count it to.
+  for (const auto& c : report.clerks()) EXPECT_NE(c.clerk_id(), "carol");
+  const v1::Report at_1130 = DayReport(ShanghaiTime(11, 30));
+  const v1::Report::ClerkRow* carol = nullptr;
+  for (const auto& c : at_1130.clerks()) {
+    if (c.clerk_id() == "carol") carol = &c;
+    if (c.clerk_id() == "bob") {
+      EXPECT_EQ(c.open_seconds(), 70 * 60) << "closed at 11:10: no more";
+    }
+  }
+  ASSERT_NE(carol, nullptr);
+  EXPECT_EQ(carol->open_seconds(), 150 * 60);
+  EXPECT_EQ(carol->idle_seconds(), 150 * 60);
+  // The hot spots: most demand first.
+  ASSERT_GT(report.hot_spots_size(), 0);
+  EXPECT_EQ(report.hot_spots(0).kind(), v1::Report::HotSpot::KIND_DEMAND);
+}
+
+TEST_F(RecordsTest, TheRecordsRebuiltFromTheJournalEqualTheLiveOnes) {
+  ScriptedDay();
+  sqlite3* live = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(Path().c_str(), &live, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  const std::string live_rows = Dump(live);
+  sqlite3_close(live);
+  ASSERT_NE(live_rows.find("rec_tickets: test-hall 20261127 A001"),
+            std::string::npos)
+      << live_rows;
+
+  sqlite3* fresh = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+  bool created = false;
+  auto records = SqliteRecords::Create(fresh, &created);
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_TRUE(created);
+  ASSERT_TRUE(
+      RebuildRecords(store_.get(), "test-hall", nullptr,
+                     [&](absl::Span<const JournalRecord> batch) {
+                       sqlite3_exec(fresh, "BEGIN", nullptr, nullptr, nullptr);
+                       absl::Status s = (*records)->Project(batch);
+                       sqlite3_exec(fresh, "COMMIT", nullptr, nullptr,
+                                    nullptr);
+                       return s;
+                     })
+          .ok());
+  EXPECT_EQ(Dump(fresh), live_rows);
+  records->reset();
+  sqlite3_close(fresh);
+}
+
+TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
+  with_events_ = false;  // As qcalld wrote it before the records.
+  ScriptedDay();
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+    for (const char* table :
+         {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
+          "rec_services"}) {
+      ASSERT_EQ(sqlite3_exec(db, absl::StrCat("DROP TABLE ", table).c_str(),
+                             nullptr, nullptr, nullptr),
+                SQLITE_OK);
+    }
+    sqlite3_close(db);
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  ASSERT_TRUE(store_->records_missing());
+  EXPECT_EQ(DayReport().total().issued(), 0) << "nothing projected yet";
+  ASSERT_TRUE(RebuildAllRecords(store_.get(), v1::ServerConfig()).ok());
+  EXPECT_FALSE(store_->records_missing());
+  const v1::Report report = DayReport();
+  EXPECT_EQ(report.total().issued(), 4);
+  EXPECT_EQ(report.total().completed(), 2);
+  EXPECT_EQ(report.total().bad_ratings(), 1);
+}
+
+TEST_F(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {
+  Begin();
+  Run(t::OpenWindow(1, "alice"), ShanghaiTime(9, 0));
+  Run(t::OpenWindow(2, "bob"), ShanghaiTime(9, 0, 30));
+  Run(t::Issue("BILL"), ShanghaiTime(9, 0, 40));
+  Run(t::Issue("BILL"), ShanghaiTime(9, 1, 10));
+  Run(t::Issue("SIM"), ShanghaiTime(9, 2, 0));
+  Run(t::CallTicket(1, "A001"), ShanghaiTime(9, 3, 0));
+  absl::StatusOr<v1::LoadHistory> history = store_->records()->LoadHistory(
+      "test-hall", kDay, ShanghaiTime(9, 4, 30));
+  ASSERT_TRUE(history.ok()) << history.status();
+  // 08:59 (the Configure) to 09:04.
+  ASSERT_EQ(history->samples_size(), 6) << history->DebugString();
+  const v1::LoadSample& at_0901 = history->samples(2);
+  EXPECT_EQ(at_0901.at_unix_ms(),
+            absl::ToUnixMillis(ShanghaiTime(9, 2)) - 1);
+  EXPECT_EQ(at_0901.open_windows(), 2);
+  ASSERT_EQ(at_0901.services_size(), 2);
+  EXPECT_EQ(at_0901.services(0).code(), "BILL");
+  EXPECT_EQ(at_0901.services(0).waiting(), 2);
+  EXPECT_EQ(at_0901.services(0).oldest_wait_seconds(), 79);  // 09:00:40 on.
+  EXPECT_EQ(at_0901.services(1).code(), "SIM");
+  EXPECT_EQ(at_0901.services(1).waiting(), 0);
+  const v1::LoadSample& last = history->samples(5);
+  EXPECT_EQ(last.at_unix_ms(), absl::ToUnixMillis(ShanghaiTime(9, 4, 30)));
+  EXPECT_EQ(last.services(0).waiting(), 1) << "A001 was called";
+  EXPECT_EQ(last.services(0).oldest_wait_seconds(), 200);  // A002, 09:01:10.
+  EXPECT_EQ(last.services(1).waiting(), 1);
+}
+
+TEST(ReportQueryTest, PeriodsAndDaysThatExist) {
+  v1::ReportRequest r;
+  r.set_kind(v1::REPORT_KIND_PERIOD);
+  r.set_year(2026);
+  r.set_month(2);
+  r.set_period(3);
+  absl::StatusOr<ReportQuery> q = ReportQuery::From(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->first_day, 20260221);
+  EXPECT_EQ(q->last_day, 20260228);
+  r.set_period(2);
+  EXPECT_EQ(ReportQuery::From(r)->last_day, 20260220);
+  r.set_kind(v1::REPORT_KIND_MONTH);
+  r.set_period(0);
+  r.set_year(2028);  // A leap year.
+  EXPECT_EQ(ReportQuery::From(r)->last_day, 20280229);
+  r.set_kind(v1::REPORT_KIND_DAY);
+  r.set_day(29);
+  EXPECT_EQ(ReportQuery::From(r)->first_day, 20280229);
+}
+
+TEST(ReportQueryTest, PeriodsAndDaysThatDoNotExistAreRefused) {
+  auto refused = [](v1::ReportKind kind, int year, int month, int day,
+                    int period, absl::string_view says) {
+    v1::ReportRequest r;
+    r.set_kind(kind);
+    r.set_year(year);
+    r.set_month(month);
+    r.set_day(day);
+    r.set_period(period);
+    absl::StatusOr<ReportQuery> q = ReportQuery::From(r);
+    EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument)
+        << r.ShortDebugString();
+    EXPECT_NE(q.status().message().find(says), absl::string_view::npos)
+        << q.status();
+  };
+  refused(v1::REPORT_KIND_PERIOD, 2026, 12, 0, 4, "10-day period 4");
+  refused(v1::REPORT_KIND_PERIOD, 2026, 12, 0, 0, "10-day period 0");
+  refused(v1::REPORT_KIND_DAY, 2026, 2, 30, 0, "has no day 30: give 1 to 28");
+  refused(v1::REPORT_KIND_DAY, 2026, 4, 31, 0, "give 1 to 30");
+  refused(v1::REPORT_KIND_MONTH, 2026, 13, 0, 0, "month 13");
+  refused(v1::REPORT_KIND_MONTH, 26, 1, 0, 0, "year 26");
+  refused(v1::REPORT_KIND_UNSPECIFIED, 2026, 1, 1, 0, "kind is required");
+  refused(v1::REPORT_KIND_MONTH, 2026, 1, 5, 0, "day is only for");
+}
+
+}  // namespace
+}  // namespace qcall
