@@ -27,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -147,11 +148,30 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
 }
 
 // A child process that listens and writes its port to a file.
+// The children still running, killed when qcall-load exits without their
+// destructors (std::exit on a failure): an orphan would keep the files its
+// parent held open (under ctest, the build lock's) for ever.
+std::vector<pid_t>& LiveChildren() {
+  static auto* live = new std::vector<pid_t>;
+  return *live;
+}
+
+void KillLiveChildren() {
+  for (const pid_t pid : LiveChildren()) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  LiveChildren().clear();
+}
+
 class Child {
  public:
   Child(std::vector<std::string> argv, const std::string& port_file) {
     std::filesystem::remove(port_file);
+    static const bool registered = std::atexit(KillLiveChildren) == 0;
+    (void)registered;
     pid_ = fork();
+    if (pid_ > 0) LiveChildren().push_back(pid_);
     if (pid_ == 0) {
       std::vector<char*> args;
       for (std::string& a : argv) args.push_back(a.data());
@@ -171,6 +191,7 @@ class Child {
   ~Child() {
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
+    std::erase(LiveChildren(), pid_);
   }
   std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
   pid_t pid() const { return pid_; }

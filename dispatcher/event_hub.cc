@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/tsan_annotations.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -165,6 +166,8 @@ void WatchStream::MaybeFinishLocked() {
   if (finished_ || !end_ || writing_ || aborting_ || !queue_.empty()) return;
   finished_ = true;
   finish_status_ = *end_;
+  // OnDone, on a gRPC thread, reads and deletes what this thread wrote.
+  TsanRelease(this);
   Finish(*end_);
 }
 
@@ -172,13 +175,18 @@ void WatchStream::StartNextLocked() {
   grpc::Slice next = std::move(queue_.front());
   queue_.pop_front();
   queued_bytes_ -= next.size();
+  // The bytes are read by gRPC's thread, and in-process by the reader's
+  // (the HTTP gateway's OnReadDone).
+  TsanRelease(next.begin());
   in_flight_ = grpc::ByteBuffer(&next, 1);
   writing_ = true;
   write_started_ = hub_->options().clock->Now();
+  TsanRelease(this);
   StartWrite(&in_flight_);
 }
 
 void WatchStream::OnWriteDone(bool ok) {
+  TsanAcquire(this);
   absl::MutexLock lock(&mu_);
   writing_ = false;
   in_flight_.Clear();
@@ -212,6 +220,7 @@ WatchStream::State WatchStream::state() const {
 }
 
 void WatchStream::OnDone() {
+  TsanAcquire(this);
   auto reap = [this] {
     hub_->Unsubscribe(this);
     delete this;

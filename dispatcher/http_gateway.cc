@@ -22,6 +22,7 @@
 #include "dispatcher/grpc_status.h"
 #include "dispatcher/method_policy.h"
 #include "dispatcher/qr_svg.h"
+#include "dispatcher/tsan_annotations.h"
 #include "qcall/v1/api.pb.h"
 #include "qcall/v1/http.pb.h"
 
@@ -221,13 +222,20 @@ class SseWatch final
     stub->PrepareBidiStreamingCall(&watch->context_, watch->method_,
                                    grpc::StubOptions(), watch.get());
     watch->request_ = ToByteBuffer(request);
+    // The request's bytes are parsed, in-process, by the service's thread;
+    // the reactor is used by gRPC's threads from here on.
+    TsanReleaseBytes(watch->request_);
+    TsanRelease(watch.get());
     watch->StartWriteLast(&watch->request_, grpc::WriteOptions());
     watch->StartRead(&watch->response_);
     watch->StartCall();
   }
 
   void OnReadDone(bool ok) override {
+    TsanAcquire(this);
     if (!ok) return;  // OnDone follows.
+    // Written by the event hub's thread (event_hub.cc).
+    TsanAcquireBytes(response_);
     got_message_ = true;
     v1::WatchResponse message;
     if (!MessageTraits::Deserialize(&response_, &message).ok()) {
@@ -243,12 +251,14 @@ class SseWatch final
       context_.TryCancel();
       return;
     }
+    TsanRelease(this);
     StartRead(&response_);
   }
 
-  void OnWriteDone(bool) override {}
+  void OnWriteDone(bool) override { TsanAcquire(this); }
 
   void OnDone(const grpc::Status& status) override {
+    TsanAcquire(this);
     if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE &&
         !got_message_ && request_seq_ > 0) {
       // The browser remembers more than this hall has (its journal was
@@ -519,9 +529,16 @@ void HttpGateway::CallAndRespond(const Exchange& exchange,
   }
   call->context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
   ++in_flight_;
+  // The request's bytes are parsed, in-process, by the service's thread, and
+  // the callback runs on a gRPC thread.
+  TsanReleaseBytes(call->request);
+  TsanRelease(call.get());
   stub_.UnaryCall(&call->context, call->method, grpc::StubOptions(),
                   &call->request, &call->response,
                   [call, in_flight = &in_flight_](grpc::Status status) {
+                    TsanAcquire(call.get());
+                    // Written by the service's thread (services.cc).
+                    TsanAcquireBytes(call->response);
                     if (!status.ok()) {
                       RespondError(call->exchange, status);
                     } else if (!MessageTraits::Deserialize(&call->response,

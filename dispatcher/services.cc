@@ -14,6 +14,7 @@
 #include "dispatcher/command_request.h"
 #include "dispatcher/method_policy.h"
 #include "dispatcher/recovery.h"
+#include "dispatcher/tsan_annotations.h"
 #include "engine/hall_rules.h"
 #include "engine/status_macros.h"
 
@@ -60,6 +61,8 @@ absl::Status CheckRequestId(const std::string& request_id) {
 // with no message).
 template <typename Request>
 absl::StatusOr<Request> Parse(const grpc::ByteBuffer* raw) {
+  // Written by the HTTP gateway's thread when it came in-process.
+  TsanAcquireBytes(*raw);
   Request request;
   grpc::ByteBuffer bytes(*raw);  // Shares the slices.
   grpc::ProtoBufferReader reader(&bytes);
@@ -92,6 +95,8 @@ class Finish {
         return;
       }
     }
+    // Read by the client's callback (the HTTP gateway's, in-process).
+    TsanReleaseBytes(*out_);
     reactor_->Finish(ToGrpc(status));
   }
 
@@ -195,8 +200,14 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
 // Finishes a Watch that could not start.
 class RefusedWatch : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit RefusedWatch(const absl::Status& status) { Finish(ToGrpc(status)); }
-  void OnDone() override { delete this; }
+  explicit RefusedWatch(const absl::Status& status) {
+    TsanRelease(this);
+    Finish(ToGrpc(status));
+  }
+  void OnDone() override {
+    TsanAcquire(this);
+    delete this;
+  }
 };
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(

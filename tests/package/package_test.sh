@@ -70,7 +70,8 @@ state="${work}/var/lib/qcall"
 # As the unit qcalld-init-store.service runs it, and as postinst starts that
 # on a first install: the packaged qcalld refuses a folder with no journal,
 # and makes one once.
-if "${root}/usr/bin/qcalld" --data "${state}" >"${work}/refused.log" 2>&1; then
+if "${root}/usr/bin/qcalld" --config "${root}/etc/qcall/halls.textproto" --data "${state}" \
+    --listen 127.0.0.1:0 >"${work}/refused.log" 2>&1; then
   fail "qcalld started without a journal"
 fi
 grep -qF -- "--init-store" "${work}/refused.log" || fail "no --init-store hint: $(cat "${work}/refused.log")"
