@@ -209,7 +209,7 @@ void CommitIssues(benchmark::State& state, bool project) {
   const std::string path = TempPath(project ? "issue-rec.sqlite" : "issue.sqlite");
   std::filesystem::remove(path);
   std::filesystem::remove(path + ".created");
-  auto store = SqliteJournalStore::Open(path, {.start_empty = true});
+  auto store = SqliteJournalStore::Open(path, {.create = true});
   if (!store.ok()) std::abort();
   absl::TimeZone tz;
   absl::LoadTimeZone("Asia/Shanghai", &tz);

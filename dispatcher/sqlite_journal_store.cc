@@ -189,12 +189,12 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     if (!projection.ok()) return projection.status();
     store->projection_ = *std::move(projection);
     if (created) {
-      sqlite3_stmt* probe = nullptr;
-      if (sqlite3_prepare_v2(db, "SELECT 1 FROM journal LIMIT 1", -1, &probe,
+      sqlite3_stmt* rows = nullptr;
+      if (sqlite3_prepare_v2(db, "SELECT 1 FROM journal LIMIT 1", -1, &rows,
                              nullptr) == SQLITE_OK) {
-        store->records_missing_ = sqlite3_step(probe) == SQLITE_ROW;
+        store->records_missing_ = sqlite3_step(rows) == SQLITE_ROW;
       }
-      sqlite3_finalize(probe);
+      sqlite3_finalize(rows);
     }
   }
   // A write now, not a second after "listening": a journal on a read-only
