@@ -318,8 +318,13 @@ class TcpRelay {
 
 class CliTest : public ::testing::Test {
  protected:
+  // The hall has the customer's pad at window 1 (kPad1Token).
   explicit CliTest(int min_open_windows = 0)
-      : CliTest(QcalldOptions{.config_text = TestConfig(min_open_windows)}) {}
+      : CliTest(QcalldOptions{
+            .config_text = TestConfig(min_open_windows) +
+                           "\ntokens { token: \"it-pad1-token\" role: "
+                           "ROLE_EVALUATOR name: \"pad 1\" halls: "
+                           "[\"it-hall\"] windows: [1] }\n"}) {}
   explicit CliTest(QcalldOptions options) : server_(std::move(options)) {}
 
   void SetUp() override {
@@ -422,7 +427,17 @@ TEST_F(CliTest, ReportDayAsCsvParsesBack) {
   ASSERT_OK(api_->Issue("SIM"));
   ASSERT_OK(api_->CallNext(1));
   ASSERT_OK(api_->StartServing(1));
-  ASSERT_OK(api_->Complete(1, 5));
+  auto done = api_->Complete(1);
+  ASSERT_OK(done);
+  // The customer rates at the pad: 5, very satisfied.
+  v1::RateTicketRequest rate;
+  rate.set_hall_id(kHall);
+  rate.set_window(1);
+  rate.set_ticket(done->ticket().number());
+  rate.set_level(5);
+  auto evaluator = v1::Evaluator::NewStub(server_.NewChannel());
+  ASSERT_OK(api_->Call(evaluator.get(), &v1::Evaluator::Stub::RateTicket,
+                       "it-pad1-token", rate));
   auto hall = api_->GetHall();
   ASSERT_OK(hall);
   const int32_t day = hall->business_day();

@@ -35,7 +35,7 @@ class RecordsTest : public ::testing::Test {
                "qcall-records-test-", getpid(), "-",
                ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    auto store = SqliteJournalStore::Open(Path());
+    auto store = SqliteJournalStore::Open(Path(), {.create = true});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
@@ -100,7 +101,12 @@ Counted Count(const std::vector<v1::HallEvent>& events) {
 }
 
 TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
-  QcalldProcess server({.config_text = TestConfig()});
+  // Window 3 has the customer's pad.
+  QcalldProcess server({.config_text = absl::StrCat(
+                            TestConfig(),
+                            "\ntokens { token: \"it-pad3-token\" role: "
+                            "ROLE_EVALUATOR name: \"pad 3\" halls: "
+                            "[\"it-hall\"] windows: [3] }\n")});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
   std::unique_ptr<v1::Evaluator::Stub> evaluator =
@@ -143,7 +149,7 @@ TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
       ASSERT_OK(api.StartServing(w));
       auto done = api.Complete(w);
       ASSERT_OK(done);
-      // The customer rates at window 3's pad (the demo hall's one pad),
+      // The customer rates at window 3's pad (the hall's one pad),
       // sometimes not at all, sometimes badly.
       if (w == 3 && pick != 2) {
         v1::RateTicketRequest rate;
@@ -153,7 +159,7 @@ TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
         rate.set_level((round + w) % 5 + 1);
         if (rate.level() <= 2) rate.set_reason("服务态度差 Poor attitude");
         ASSERT_OK(api.Call(evaluator.get(), &v1::Evaluator::Stub::RateTicket,
-                           "demo-evaluator3-token", rate));
+                           "it-pad3-token", rate));
       }
     }
   }
