@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "dispatcher/private_data_store.h"
 
 namespace qcall {
 
@@ -40,6 +41,10 @@ struct JournalRecord {
   // The hash chain up to this record (journal_chain.h), as the store holds
   // it: filled in by ReadJournal; Commit computes it and ignores this one.
   std::string chain = {};
+  // The issued ticket's private data (a phone), never part of `command`:
+  // Commit encrypts it into the private tables in the same transaction.
+  // Transient: never read back with the record, not in the chain.
+  PrivateEntry private_data = {};
 };
 
 // The hall's state after the record `index`.
@@ -54,6 +59,7 @@ struct SnapshotRecord {
 };
 
 class JournalChain;
+class PrivateCipher;
 
 class JournalStore {
  public:
@@ -80,6 +86,9 @@ class JournalStore {
       const std::function<absl::Status(const SnapshotRecord&)>& visit) = 0;
   // How this store chains its records (keyed or not).
   virtual const JournalChain& chain() const = 0;
+  // Where customers' private data is kept; nullptr when this store keeps
+  // none (no --private-key-file).
+  virtual PrivateDataStore* private_data() { return nullptr; }
 };
 
 struct StoreOptions {
@@ -95,6 +104,10 @@ struct StoreOptions {
   bool accept_damage = false;
   // Read only, for an audit: nothing is written, created or migrated.
   bool read_only = false;
+  // Encrypts customers' private data (qcalld --private-key-file); without
+  // it the store keeps none, and refuses to open a journal that still holds
+  // phones in plain text (written before they were kept apart).
+  std::shared_ptr<const PrivateCipher> private_cipher = nullptr;
 };
 
 // The store `url` names:
