@@ -45,6 +45,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Supervisor/SetMinOpenWindows", {}, kHall},
     {"/qcall.v1.Supervisor/VoidTicket", {}, kHall},
     {"/qcall.v1.Supervisor/ConfigureHall", {}, kHall},
+    // A customer's phone, read with a reason that is recorded first.
+    {"/qcall.v1.Supervisor/ReadPrivateData", {}, kHall},
+    {"/qcall.v1.Supervisor/ListPrivateDataReads", {}, kHall},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <fstream>
@@ -227,7 +228,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       OpenJournalStore(options.store,
                        {.start_empty = options.start_empty,
                         .chain_key = options.journal_key,
-                        .accept_damage = options.accept_journal_damage}));
+                        .accept_damage = options.accept_journal_damage,
+                        .private_cipher = options.private_cipher}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
 
@@ -320,6 +322,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                     self->journal_.get(), self->pool_.get(), runtime_options));
         runtime->Start();
         return runtime;
+      },
+      server->store_->private_data(),
+      [pool = server->pool_.get()](std::function<void()> task) {
+        boost::asio::post(*pool, std::move(task));
       }};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);

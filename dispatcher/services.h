@@ -35,6 +35,12 @@ struct ServiceContext {
       const v1::Command& configure, const std::string& request_id,
       HallRuntime::Reply reply)>
       new_hall;
+  // Where customers' private data is kept; nullptr when the server keeps
+  // none (no --private-key-file): a phone is then refused.
+  PrivateDataStore* private_data = nullptr;
+  // Runs blocking work (the private store's reads and writes, each an
+  // fsync) on the pool, off the gRPC threads and the halls' strands.
+  std::function<void(std::function<void()>)> offload;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by
@@ -148,9 +154,13 @@ class SupervisorService final
                   v1::Supervisor::WithRawCallbackMethod_SetMinOpenWindows<
                       v1::Supervisor::WithRawCallbackMethod_VoidTicket<
                           v1::Supervisor::WithRawCallbackMethod_ConfigureHall<
-                              v1::Supervisor::
-                                  WithRawCallbackMethod_GetLoadHistory<
-                                      v1::Supervisor::Service>>>>>>> {
+                              v1::Supervisor::WithRawCallbackMethod_GetLoadHistory<
+                                  v1::Supervisor::
+                                      WithRawCallbackMethod_ReadPrivateData<
+                                          v1::Supervisor::
+                                              WithRawCallbackMethod_ListPrivateDataReads<
+                                                  v1::Supervisor::
+                                                      Service>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -171,6 +181,12 @@ class SupervisorService final
   grpc::ServerUnaryReactor* GetLoadHistory(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,
                                            grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReadPrivateData(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPrivateDataReads(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

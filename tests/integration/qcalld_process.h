@@ -45,6 +45,9 @@ struct QcalldOptions {
   // "NAME=VALUE" entries added to the server's environment
   // ("LD_PRELOAD=..."), each replacing the variable of that name.
   std::vector<std::string> env = {};
+  // Start with --private-key-file <temp>/private.key (32 random bytes, made
+  // once, outside the data folder), so the server keeps phones.
+  bool private_key = true;
 };
 
 class QcalldProcess {
@@ -73,6 +76,7 @@ class QcalldProcess {
   std::string address() const;
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/data"; }
+  std::string private_key_path() const { return dir_ + "/private.key"; }
   // The server's stdout and stderr of every start so far.
   std::string Log() const;
 
