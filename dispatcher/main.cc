@@ -198,12 +198,15 @@ int main(int argc, char** argv) {
     std::error_code error;
     const std::filesystem::path key_dir =
         std::filesystem::weakly_canonical(
-            std::filesystem::absolute(private_key_file), error)
+            std::filesystem::absolute(private_key_file, error), error)
             .parent_path();
     const std::filesystem::path data_dir_path =
-        std::filesystem::weakly_canonical(
-            std::filesystem::absolute(store_path).parent_path(), error);
-    if (!store_path.empty() &&
+        store_path.empty()
+            ? std::filesystem::path()
+            : std::filesystem::weakly_canonical(
+                  std::filesystem::absolute(store_path, error).parent_path(),
+                  error);
+    if (!data_dir_path.empty() &&
         std::mismatch(data_dir_path.begin(), data_dir_path.end(),
                       key_dir.begin(), key_dir.end())
                 .first == data_dir_path.end()) {
