@@ -13,11 +13,11 @@
 namespace qcall {
 namespace {
 
-// An IssueTicket as a kiosk sends it, with a request id and its reply.
+// An IssueTicket as a kiosk sends it, with a request id and its reply (the
+// phone goes apart, not into the command).
 JournalRecord TypicalRecord() {
   v1::Command command;
   command.mutable_issue_ticket()->set_service_code("BILL");
-  command.mutable_issue_ticket()->set_phone("13800138000");
   v1::CommandReply reply;
   v1::Ticket* ticket = reply.mutable_ticket();
   ticket->set_number("A0012");

@@ -515,9 +515,12 @@ void Authorize(grpc::ClientContext* context, const char* token) {
   context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
 }
 
-// Issues tickets with unique request ids through `stub`.
-ClosedLoop::Start IssueCalls(v1::Kiosk::Stub* stub, std::atomic<int64_t>* ids) {
-  return [stub, ids](std::function<void(bool)> done) {
+// Issues tickets with unique request ids through `stub`; with `phones`, each
+// with a customer's phone (kept apart, encrypted: the server needs
+// --private-key-file).
+ClosedLoop::Start IssueCalls(v1::Kiosk::Stub* stub, std::atomic<int64_t>* ids,
+                             bool phones) {
+  return [stub, ids, phones](std::function<void(bool)> done) {
     struct Call {
       grpc::ClientContext context;
       v1::IssueTicketRequest request;
@@ -530,6 +533,9 @@ ClosedLoop::Start IssueCalls(v1::Kiosk::Stub* stub, std::atomic<int64_t>* ids) {
     const int64_t id = (*ids)++;
     call->request.set_service_code(kCodes[id % 4]);
     call->request.set_request_id(absl::StrCat("load-", id));
+    if (phones) {
+      call->request.set_phone(absl::StrCat(13800000000 + id % 100000000));
+    }
     stub->async()->IssueTicket(
         &call->context, &call->request, &call->reply,
         [call, done](grpc::Status status) { done(status.ok()); });
@@ -834,6 +840,10 @@ int Run(int argc, char** argv) {
                  "(internal) run the stalled boards");
   app.add_option("--stalled-target", stalled_target, "(internal)");
   app.add_option("--stalled-result", stalled_result, "(internal)");
+  bool phones = false;
+  app.add_flag("--phones", phones,
+               "every IssueTicket carries a customer's phone (give qcalld "
+               "--private-key-file through --qcalld-arg)");
   app.add_option("--duration", seconds, "seconds per phase")
       ->capture_default_str();
   double unary_seconds = -1;
@@ -958,10 +968,9 @@ int Run(int argc, char** argv) {
           &durable_echo_latency, &baseline_failures);
     }
     settle();
-    round.issue_qps =
-        ClosedLoop::Run(concurrency, unary_seconds,
-                        IssueCalls(kiosk.get(), &ids),
-                        &issue_latency, &issue_failures);
+    round.issue_qps = ClosedLoop::Run(concurrency, unary_seconds,
+                                      IssueCalls(kiosk.get(), &ids, phones),
+                                      &issue_latency, &issue_failures);
   }
   const auto median_of = [&](double Round::*figure) {
     std::vector<double> figures;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatcher/records.h"
+#include "absl/time/civil_time.h"
 #include "dispatcher/recovery.h"
 #include "spdlog/spdlog.h"
 
@@ -89,12 +90,13 @@ void HallRuntime::Stop() {
 }
 
 void HallRuntime::Submit(v1::Command command, std::string request_id,
-                         Reply reply, Admit admit) {
+                         Reply reply, Admit admit, std::string phone) {
   boost::asio::post(
-      strand_,
-      [this, command = std::move(command), request_id = std::move(request_id),
-       reply = std::move(reply), admit = std::move(admit)]() mutable {
-        ApplyNow(command, request_id, std::move(reply), admit);
+      strand_, [this, command = std::move(command),
+                request_id = std::move(request_id), reply = std::move(reply),
+                admit = std::move(admit), phone = std::move(phone)]() mutable {
+        ApplyNow(command, request_id, std::move(reply), admit,
+                 std::move(phone));
       });
 }
 
@@ -146,7 +148,7 @@ v1::CommandReply HallRuntime::ReplyOf(const Hall::Outcome& out) const {
 
 void HallRuntime::ApplyNow(const v1::Command& command,
                            const std::string& request_id, Reply reply,
-                           const Admit& admit) {
+                           const Admit& admit, std::string phone) {
   std::string fingerprint;
   if (!request_id.empty()) {
     fingerprint = command.SerializeAsString();
@@ -189,6 +191,10 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   }
   record.events = std::make_shared<const RecordEvents>(RecordEvents{
       {outcome_.events().begin(), outcome_.events().end()}, config_});
+  if (!phone.empty() && status.ok() && result.has_ticket()) {
+    record.private_data = {result.ticket().business_day(),
+                           result.ticket().number(), std::move(phone)};
+  }
   const bool snapshot_due =
       snapshots_.Due(journal_index_, hall_.ticket_count());
   auto events = std::make_shared<EventHub::Prepared>(
@@ -294,6 +300,7 @@ void HallRuntime::OnTick() {
                  window, absl::FormatDuration(options_.heartbeat_timeout));
     ApplyNow(command, "", ignore);
   }
+  PurgePrivateData(now);
   // Boards that stopped reading give their memory and place back.
   if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
     spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
@@ -301,6 +308,39 @@ void HallRuntime::OnTick() {
                  absl::FormatDuration(options_.stream_stall_timeout));
   }
   ScheduleTick();
+}
+
+void HallRuntime::PurgePrivateData(absl::Time now) {
+  PrivateDataStore* vault = journal_->store()->private_data();
+  const int32_t today = hall_.business_day();
+  if (vault == nullptr || today == 0 || today == purged_day_) return;
+  purged_day_ = today;
+  const v1::HallConfig& config = hall_.rules().config();
+  const int32_t days = config.has_private_data_days()
+                           ? config.private_data_days()
+                           : options_.private_data_days;
+  // Day D is kept while fewer than `days` days have passed since it.
+  const absl::CivilDay first_kept =
+      absl::CivilDay(today / 10000, today / 100 % 100, today % 100) -
+      (days - 1);
+  const int32_t first_kept_day = static_cast<int32_t>(
+      first_kept.year() * 10000 + first_kept.month() * 100 + first_kept.day());
+  // The delete and its fsync run on the pool, not on the hall's strand.
+  boost::asio::post(
+      strand_.get_inner_executor(), [vault, hall_id = hall_id_, first_kept_day,
+                                     days, at = absl::ToUnixMillis(now)] {
+        absl::StatusOr<int> erased =
+            vault->Purge(hall_id, first_kept_day, days, at);
+        if (!erased.ok()) {
+          spdlog::error("hall {}: private data past its {} days not erased: {}",
+                        hall_id, days, erased.status().ToString());
+        } else if (*erased > 0) {
+          spdlog::info(
+              "hall {}: private data of {} business day(s) before {} erased "
+              "(kept {} days): their keys destroyed, their rows deleted",
+              hall_id, *erased, first_kept_day, days);
+        }
+      });
 }
 
 }  // namespace qcall

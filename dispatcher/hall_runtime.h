@@ -52,6 +52,9 @@ struct RuntimeOptions {
   absl::Duration stream_stall_timeout = absl::Seconds(10);
   // Where the hall's time and ticks come from; not owned.
   Clock* clock = RealClock::Get();
+  // Business days a customer's private data is kept (qcalld
+  // --private-data-days), unless the hall's config says.
+  int32_t private_data_days = 30;
 };
 
 class HallRuntime {
@@ -84,10 +87,13 @@ class HallRuntime {
   // Applies `command` on the strand and replies once it is durable. A retry
   // of a remembered request_id is answered from memory; otherwise `admit`,
   // when given, may refuse the command first (a kiosk over its rate: so a
-  // retry never costs what the first call did).
+  // retry never costs what the first call did). `phone`, for an
+  // IssueTicket, never reaches the engine: once the ticket is known it goes
+  // with the journal record into the private tables (the caller checked
+  // that the store keeps private data).
   using Admit = std::function<absl::Status()>;
   void Submit(v1::Command command, std::string request_id, Reply reply,
-              Admit admit = nullptr);
+              Admit admit = nullptr, std::string phone = "");
   // Runs `read` on the hall's strand, in order with its commands, with the
   // clock's time; the answer it returns runs once every command the read saw
   // is durable (OK), or with the journal's failure (DurableReads).
@@ -118,7 +124,11 @@ class HallRuntime {
 
  private:
   void ApplyNow(const v1::Command& command, const std::string& request_id,
-                Reply reply, const Admit& admit = nullptr);
+                Reply reply, const Admit& admit = nullptr,
+                std::string phone = "");
+  // Once a business day: erases the private data past its retention, off
+  // the strand.
+  void PurgePrivateData(absl::Time now);
   v1::CommandReply ReplyOf(const Hall::Outcome& out) const;
   void CountDurable(int64_t micros);
   // Journals a snapshot of the hall as it is now, built off the strand.
@@ -144,6 +154,8 @@ class HallRuntime {
   // The configuration the hall runs, shared with the journal records'
   // events (records.h) until the hall is configured again.
   std::shared_ptr<const v1::HallConfig> config_;
+  // The business day whose retention purge was started.
+  int32_t purged_day_ = 0;
   std::unique_ptr<Timer> timer_;
   bool stopped_ = false;
   std::atomic<bool> rolled_back_{false};

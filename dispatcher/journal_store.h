@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "dispatcher/private_data_store.h"
 
 namespace qcall {
 
@@ -50,6 +51,10 @@ struct JournalRecord {
   // (records.h), which Commit projects in the same transaction. Null for a
   // record read back, or one whose events nobody projects.
   std::shared_ptr<const RecordEvents> events = {};
+  // The issued ticket's private data (a phone), never part of `command`:
+  // Commit encrypts it into the private tables in the same transaction.
+  // Transient: never read back with the record, not in the chain.
+  PrivateEntry private_data = {};
 };
 
 // The hall's state after the record `index`.
@@ -64,6 +69,7 @@ struct SnapshotRecord {
 };
 
 class JournalChain;
+class PrivateCipher;
 
 class JournalStore {
  public:
@@ -103,6 +109,9 @@ class JournalStore {
       absl::Span<const JournalRecord> records);
   // Empties the record tables, in one transaction, before a rebuild.
   virtual absl::Status ClearRecords();
+  // Where customers' private data is kept; nullptr when this store keeps
+  // none (no --private-key-file).
+  virtual PrivateDataStore* private_data() { return nullptr; }
 };
 
 struct StoreOptions {
@@ -120,6 +129,10 @@ struct StoreOptions {
   bool accept_damage = false;
   // Read only, for an audit: nothing is written, created or migrated.
   bool read_only = false;
+  // Encrypts customers' private data (qcalld --private-key-file); without
+  // it the store keeps none, and refuses to open a journal that still holds
+  // phones in plain text (written before they were kept apart).
+  std::shared_ptr<const PrivateCipher> private_cipher = nullptr;
 };
 
 // The store `url` names:

@@ -12,11 +12,13 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/clock.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/log_limiter.h"
+#include "dispatcher/private_cipher.h"
 #include "dispatcher/server.h"
 #include "spdlog/spdlog.h"
 
@@ -77,6 +79,18 @@ int main(int argc, char** argv) {
                  "a secret of 16 to 64 bytes, kept apart from the data "
                  "folder: the journal's hash chain becomes a keyed MAC that "
                  "only its holder can forge (qcall audit verify needs it too)");
+  std::string private_key_file;
+  app.add_option("--private-key-file", private_key_file,
+                 "32 secret bytes (mode 0600), kept outside the data folder: "
+                 "the master key that wraps each day's key of customers' "
+                 "private data (phones). Without it the server keeps none and "
+                 "refuses a ticket with a phone");
+  app.add_option("--private-data-days", options.runtime.private_data_days,
+                 "days a customer's private data is kept after its business "
+                 "day before its key is destroyed and its rows deleted (a "
+                 "hall's private_data_days overrides it)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3660));
   app.add_flag("--accept-journal-damage", options.accept_journal_damage,
                "start although the journal's write-ahead log is damaged "
                "(the transactions from the damage on are lost; an ERROR "
@@ -199,15 +213,53 @@ int main(int argc, char** argv) {
         options.store.c_str());
     return 0;
   }
-  // Under systemd the TLS certificate and key arrive as credentials, readable
-  // by qcalld's dynamic user only.
+  // Under systemd the TLS certificate and key, and the private data's key,
+  // arrive as credentials, readable by qcalld's dynamic user only.
   if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
       credentials != nullptr && *credentials != '\0') {
-    for (std::string* path : {&options.tls_cert_path, &options.tls_key_path}) {
+    for (std::string* path :
+         {&options.tls_cert_path, &options.tls_key_path, &private_key_file}) {
       if (!path->empty() && !std::filesystem::path(*path).is_absolute()) {
         *path = (std::filesystem::path(credentials) / *path).string();
       }
     }
+  }
+  if (!private_key_file.empty()) {
+    // A key in the folder it protects goes wherever the data goes (a
+    // backup, a copied disk), and protects nothing.
+    const std::filesystem::path store_path(
+        absl::StartsWith(options.store, "sqlite:")
+            ? options.store.substr(std::string("sqlite:").size())
+            : std::string());
+    std::error_code error;
+    const std::filesystem::path key_dir =
+        std::filesystem::weakly_canonical(
+            std::filesystem::absolute(private_key_file, error), error)
+            .parent_path();
+    const std::filesystem::path data_dir_path =
+        store_path.empty()
+            ? std::filesystem::path()
+            : std::filesystem::weakly_canonical(
+                  std::filesystem::absolute(store_path, error).parent_path(),
+                  error);
+    if (!data_dir_path.empty() &&
+        std::mismatch(data_dir_path.begin(), data_dir_path.end(),
+                      key_dir.begin(), key_dir.end())
+                .first == data_dir_path.end()) {
+      spdlog::error(
+          "--private-key-file {} lies in the data folder {}: keep the key "
+          "apart from the data it protects",
+          private_key_file, data_dir_path.string());
+      return 2;
+    }
+    absl::StatusOr<qcall::PrivateCipher> cipher =
+        qcall::PrivateCipher::FromKeyFile(private_key_file);
+    if (!cipher.ok()) {
+      spdlog::error("{}", cipher.status().ToString());
+      return 2;
+    }
+    options.private_cipher =
+        std::make_shared<const qcall::PrivateCipher>(*std::move(cipher));
   }
   options.runtime.snapshot_every =
       static_cast<uint64_t>(std::max<int64_t>(1, snapshot_every));

@@ -58,6 +58,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
     // The auditor's reports come from the record tables.
     {"/qcall.v1.Supervisor/GetReport", {}, kHall},
+    // A customer's phone, read with a reason that is recorded first.
+    {"/qcall.v1.Supervisor/ReadPrivateData", {}, kHall},
+    {"/qcall.v1.Supervisor/ListPrivateDataReads", {}, kHall},
 };
 
 }  // namespace

@@ -251,7 +251,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       server->store_,
       OpenJournalStore(options.store,
                        {.chain_key = options.journal_key,
-                        .accept_damage = options.accept_journal_damage}));
+                        .accept_damage = options.accept_journal_damage,
+                        .private_cipher = options.private_cipher}));
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
   if (server->store_->records_missing()) {
@@ -361,7 +362,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       [pool = server->pool_.get()](std::function<void()> task) {
         boost::asio::post(*pool, std::move(task));
       },
-      options.runtime.clock};
+      options.runtime.clock,
+      server->store_->private_data()};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);

@@ -24,6 +24,7 @@
 #include "dispatcher/http_server.h"
 #include "dispatcher/issue_limiter.h"
 #include "dispatcher/journal_store.h"
+#include "dispatcher/private_cipher.h"
 #include "dispatcher/services.h"
 #include "dispatcher/speech.h"
 #include "qcall/v1/server_config.pb.h"
@@ -39,6 +40,9 @@ struct ServerOptions {
   std::string journal_key;
   // Start on a journal whose write-ahead log is damaged (StoreOptions).
   bool accept_journal_damage = false;
+  // Encrypts customers' private data (--private-key-file); without it the
+  // server keeps none and refuses phones (StoreOptions::private_cipher).
+  std::shared_ptr<const PrivateCipher> private_cipher;
   std::string listen = "127.0.0.1:50051";
   std::string tls_cert_path;
   std::string tls_key_path;

@@ -9,8 +9,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "dispatcher/command_request.h"
 #include "dispatcher/method_policy.h"
 #include "dispatcher/recovery.h"
@@ -22,6 +24,13 @@ namespace qcall {
 namespace {
 
 constexpr size_t kMaxRequestIdLength = 128;
+constexpr size_t kMaxPhoneLength = 32;
+constexpr size_t kMaxReasonLength = 200;
+constexpr size_t kMaxTicketLength = 24;
+constexpr int kDefaultReadsListed = 100;
+constexpr int kMaxReadsListed = 1000;
+constexpr char kNoPrivateData[] =
+    "this server keeps no private data: start it with --private-key-file";
 constexpr char kOverrideNeedsSupervisor[] =
     "going below the hall's minimum of open windows needs a supervisor token";
 
@@ -141,6 +150,30 @@ DurableReads::Answer Refused(const Finish<Response>& finish,
   };
 }
 
+// A phone a kiosk gives: digits with + - ( ) and spaces, up to 32
+// characters, and only to a server that can keep it encrypted.
+absl::Status CheckPhone(const ServiceContext& c, absl::string_view phone) {
+  if (phone.empty()) return absl::OkStatus();
+  if (phone.size() > kMaxPhoneLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("phone is longer than ", kMaxPhoneLength, " characters"));
+  }
+  bool digits = false;
+  for (char ch : phone) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(ch))) {
+      digits = true;
+    } else if (ch != '+' && ch != '-' && ch != ' ' && ch != '(' && ch != ')') {
+      return absl::InvalidArgumentError(
+          "phone may hold only digits, spaces and + - ( )");
+    }
+  }
+  if (!digits) return absl::InvalidArgumentError("phone holds no digit");
+  if (c.private_data == nullptr) {
+    return absl::FailedPreconditionError(kNoPrivateData);
+  }
+  return absl::OkStatus();
+}
+
 // A call that is one engine command of `kind`: admitted by the method's
 // policy (with the request's window), built from the request by name, signed
 // with the token's name, answered once durable.
@@ -176,6 +209,16 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
                 "complete with rating 0"));
           }
         }
+        // The customer's phone never enters the command: it goes apart,
+        // encrypted, once the ticket is known (HallRuntime::Submit).
+        std::string phone;
+        if constexpr (std::is_same_v<Request, v1::IssueTicketRequest>) {
+          if (absl::Status checked = CheckPhone(c, request.phone());
+              !checked.ok()) {
+            return finish(checked);
+          }
+          phone = request.phone();
+        }
         v1::Command command = CommandFromRequest(request, kind);
         if (HasOverride(command) &&
             admitted->caller->role() != v1::ROLE_SUPERVISOR) {
@@ -193,7 +236,7 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
             [finish](absl::Status status, const v1::CommandReply& reply) {
               finish(status, reply);
             },
-            std::move(admit));
+            std::move(admit), std::move(phone));
       });
 }
 
@@ -768,6 +811,122 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
           hall->first->Submit(std::move(command), r.request_id(),
                               reply_created(false));
         }
+      });
+}
+
+// ---------------------------------------------------------------------------
+// Private data
+
+namespace {
+
+// A business day as YYYYMMDD that exists (20260230 does not).
+bool IsBusinessDay(int32_t day) {
+  const absl::CivilDay civil(day / 10000, day / 100 % 100, day % 100);
+  return day >= 19700101 && day <= 99991231 &&
+         civil.year() * 10000 + civil.month() * 100 + civil.day() == day;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* SupervisorService::ReadPrivateData(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::PrivateData;
+  return Unary<v1::ReadPrivateDataRequest, Response>(
+      context, request, response,
+      [&](const v1::ReadPrivateDataRequest& r, const Finish<Response>& finish) {
+        absl::StatusOr<Admitted> admitted = Admit(
+            c_, context, "/qcall.v1.Supervisor/ReadPrivateData", r.hall_id());
+        if (!admitted.ok()) return finish(admitted.status());
+        const absl::string_view reason = absl::StripAsciiWhitespace(r.reason());
+        if (reason.empty()) {
+          return finish(absl::InvalidArgumentError(
+              "reason is required: say why the customer's data is read "
+              "(it is recorded with the read)"));
+        }
+        if (r.reason().size() > kMaxReasonLength) {
+          return finish(absl::InvalidArgumentError(absl::StrCat(
+              "reason is longer than ", kMaxReasonLength, " bytes")));
+        }
+        if (r.ticket().empty() || r.ticket().size() > kMaxTicketLength) {
+          return finish(absl::InvalidArgumentError(
+              "ticket is required, as it was printed (\"A012\")"));
+        }
+        if (r.business_day() != 0 && !IsBusinessDay(r.business_day())) {
+          return finish(absl::InvalidArgumentError(absl::StrCat(
+              "business_day ", r.business_day(),
+              " is no day: YYYYMMDD, or 0 for the hall's current day")));
+        }
+        if (c_.private_data == nullptr) {
+          return finish(absl::FailedPreconditionError(kNoPrivateData));
+        }
+        // The hall's day and time come from its strand; the read, once what
+        // the hall showed is durable (a ticket just issued), from the pool.
+        PrivateRead read{.reader = admitted->caller->name(),
+                         .hall_id = r.hall_id(),
+                         .business_day = r.business_day(),
+                         .ticket = r.ticket(),
+                         .reason = std::string(reason)};
+        admitted->hall->Read(
+            [finish, read = std::move(read), vault = c_.private_data,
+             offload = c_.background](const Hall& hall, absl::Time now) mutable {
+              if (read.business_day == 0)
+                read.business_day = hall.business_day();
+              read.at_unix_ms = absl::ToUnixMillis(now);
+              return [finish, read = std::move(read), vault,
+                      offload](absl::Status durable) {
+                if (!durable.ok()) return finish(durable);
+                offload([finish, read, vault] {
+                  absl::StatusOr<std::string> phone = vault->Read(read);
+                  if (!phone.ok()) return finish(phone.status());
+                  Response out;
+                  out.set_hall_id(read.hall_id);
+                  out.set_ticket(read.ticket);
+                  out.set_business_day(read.business_day);
+                  out.set_phone(*std::move(phone));
+                  finish(absl::OkStatus(), out);
+                });
+              };
+            });
+      });
+}
+
+grpc::ServerUnaryReactor* SupervisorService::ListPrivateDataReads(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::PrivateDataReads;
+  return Unary<v1::ListPrivateDataReadsRequest, Response>(
+      context, request, response,
+      [&](const v1::ListPrivateDataReadsRequest& r,
+          const Finish<Response>& finish) {
+        absl::StatusOr<Admitted> admitted =
+            Admit(c_, context, "/qcall.v1.Supervisor/ListPrivateDataReads",
+                  r.hall_id());
+        if (!admitted.ok()) return finish(admitted.status());
+        if (r.limit() < 0 || r.limit() > kMaxReadsListed) {
+          return finish(absl::InvalidArgumentError(absl::StrCat(
+              "limit must be 0-", kMaxReadsListed, " (0: ", kDefaultReadsListed,
+              "), got ", r.limit())));
+        }
+        if (r.since_unix_ms() < 0) {
+          return finish(
+              absl::InvalidArgumentError("since_unix_ms must not be negative"));
+        }
+        if (c_.private_data == nullptr) {
+          return finish(absl::FailedPreconditionError(kNoPrivateData));
+        }
+        c_.background([finish, vault = c_.private_data, hall_id = r.hall_id(),
+                    since = r.since_unix_ms(),
+                    limit = r.limit() == 0 ? kDefaultReadsListed : r.limit()] {
+          absl::StatusOr<std::vector<v1::PrivateDataRead>> reads =
+              vault->ListReads(hall_id, since, limit);
+          if (!reads.ok()) return finish(reads.status());
+          Response out;
+          for (v1::PrivateDataRead& read : *reads) {
+            *out.add_reads() = std::move(read);
+          }
+          finish(absl::OkStatus(), out);
+        });
       });
 }
 

@@ -48,6 +48,9 @@ struct ServiceContext {
   std::function<void(std::function<void()>)> background;
   // The halls' clock: a report counts windows' running time up to it.
   Clock* clock = nullptr;
+  // Where customers' private data is kept; nullptr when the server keeps
+  // none (no --private-key-file): a phone is then refused.
+  PrivateDataStore* private_data = nullptr;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by
@@ -173,7 +176,9 @@ class SupervisorService final
                                   WithRawCallbackMethod_GetLoadHistory<
                                       v1::Supervisor::WithRawCallbackMethod_CloseFollowUp<
                                           v1::Supervisor::WithRawCallbackMethod_GetReport<
-                                              v1::Supervisor::Service>>>>>>>>> {
+                                              v1::Supervisor::WithRawCallbackMethod_ReadPrivateData<
+                                                  v1::Supervisor::WithRawCallbackMethod_ListPrivateDataReads<
+                                                      v1::Supervisor::Service>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -200,6 +205,12 @@ class SupervisorService final
   grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReadPrivateData(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListPrivateDataReads(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -134,8 +134,8 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot open journal ", path, ": ", message));
   }
-  std::unique_ptr<SqliteJournalStore> store(
-      new SqliteJournalStore(db, path, std::move(chain)));
+  std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(
+      db, path, std::move(chain), options.private_cipher));
   absl::MutexLock lock(&store->mu_);
   // A main file without the journal table (the -wal lost before a
   // checkpoint, a fresh file put in its place) is as lost as a missing one.
@@ -166,6 +166,9 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   }
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
+  // What is deleted (a day's private data at its retention date) is
+  // overwritten with zeros, not left in free pages.
+  RETURN_IF_ERROR(store->Exec("PRAGMA secure_delete=ON"));
   RETURN_IF_ERROR(store->Exec(
       "CREATE TABLE IF NOT EXISTS journal ("
       " hall_id TEXT NOT NULL, idx INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
@@ -197,6 +200,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
       sqlite3_finalize(rows);
     }
   }
+  RETURN_IF_ERROR(store->OpenPrivateTables());
   // A write now, not a second after "listening": a journal on a read-only
   // file or disk is refused at start-up.
   if (absl::Status written = store->Exec(
@@ -231,6 +235,7 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
 SqliteJournalStore::~SqliteJournalStore() {
   absl::MutexLock lock(&mu_);
   projection_.reset();  // Its statements go before the connection.
+  for (auto& [day, held] : day_keys_) WipeSecret(&held.key);
   sqlite3_finalize(insert_record_);
   sqlite3_finalize(insert_snapshot_);
   sqlite3_close(db_);
@@ -297,6 +302,7 @@ absl::Status SqliteJournalStore::Commit(
   auto fail = [&](absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    SettleDayKeys(false);
     return status;
   };
   for (const JournalRecord& r : records) {
@@ -312,6 +318,10 @@ absl::Status SqliteJournalStore::Commit(
     BindBlob(insert_record_, 6, r.reply);
     BindBlob(insert_record_, 7, head.chain);
     if (sqlite3_step(insert_record_) != SQLITE_DONE) return fail("append");
+    if (absl::Status kept = WritePrivate(r); !kept.ok()) {
+      fail("private data").IgnoreError();
+      return kept;
+    }
   }
   // The records' events, in the same transaction (records.h).
   if (absl::Status projected = projection_ == nullptr
@@ -341,6 +351,7 @@ absl::Status SqliteJournalStore::Commit(
     if (projection_ != nullptr) projection_->Discard();
     return fail("commit");
   }
+  SettleDayKeys(true);
   for (auto& [hall_id, head] : moved) heads_[hall_id] = std::move(head);
   return absl::OkStatus();
 }
@@ -429,6 +440,91 @@ absl::StatusOr<bool> SqliteJournalStore::HasColumn(const char* table,
   return rc == SQLITE_ROW;
 }
 
+absl::Status SqliteJournalStore::ChainAll(uint64_t* record_count,
+                                          size_t* snapshot_count) {
+  // Every record, hall by hall in index order, chained; then every
+  // snapshot given the chain at its index.
+  sqlite3_stmt* read = nullptr;
+  sqlite3_stmt* write = nullptr;
+  uint64_t count = 0;
+  absl::Status status;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT hall_id, idx, at_ms, request_id, command, "
+                         "reply FROM journal ORDER BY hall_id, idx",
+                         -1, &read, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_,
+                         "UPDATE journal SET chain = ? WHERE hall_id = ? "
+                         "AND idx = ?",
+                         -1, &write, nullptr) != SQLITE_OK) {
+    status = Error("chain the journal");
+  }
+  JournalRecord r;
+  std::string chain;
+  int rc = SQLITE_DONE;
+  while (status.ok() && (rc = sqlite3_step(read)) == SQLITE_ROW) {
+    std::string hall_id = ColumnBytes(read, 0);
+    if (hall_id != r.hall_id || count == 0) chain = chain_.Genesis(hall_id);
+    r.hall_id = std::move(hall_id);
+    r.index = static_cast<uint64_t>(sqlite3_column_int64(read, 1));
+    r.at_unix_ms = sqlite3_column_int64(read, 2);
+    r.request_id = ColumnBytes(read, 3);
+    r.command = ColumnBytes(read, 4);
+    r.reply = ColumnBytes(read, 5);
+    chain = chain_.Next(chain, r);
+    BindBlob(write, 1, chain);
+    BindText(write, 2, r.hall_id);
+    sqlite3_bind_int64(write, 3, static_cast<sqlite3_int64>(r.index));
+    if (sqlite3_step(write) != SQLITE_DONE) status = Error("chain a record");
+    sqlite3_reset(write);
+    ++count;
+  }
+  if (status.ok() && rc != SQLITE_DONE) status = Error("chain the journal");
+  sqlite3_finalize(read);
+  sqlite3_finalize(write);
+  RETURN_IF_ERROR(status);
+  std::vector<SnapshotRecord> snapshots;
+  if (sqlite3_prepare_v2(db_, "SELECT hall_id, idx, state FROM snapshots", -1,
+                         &read, nullptr) != SQLITE_OK) {
+    return Error("read snapshots");
+  }
+  while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+    snapshots.push_back({ColumnBytes(read, 0),
+                         static_cast<uint64_t>(sqlite3_column_int64(read, 1)),
+                         ColumnBytes(read, 2)});
+  }
+  sqlite3_finalize(read);
+  if (rc != SQLITE_DONE) return Error("read snapshots");
+  if (sqlite3_prepare_v2(db_,
+                         "UPDATE snapshots SET chain = ?, checksum = ? "
+                         "WHERE hall_id = ? AND idx = ?",
+                         -1, &write, nullptr) != SQLITE_OK) {
+    return Error("checksum snapshots");
+  }
+  for (SnapshotRecord& s : snapshots) {
+    absl::StatusOr<std::string> at = ChainAt(s.hall_id, s.index);
+    if (!at.ok()) {
+      status = at.status();
+      break;
+    }
+    s.chain = *std::move(at);
+    s.checksum = chain_.SnapshotChecksum(s);
+    BindBlob(write, 1, s.chain);
+    BindBlob(write, 2, s.checksum);
+    BindText(write, 3, s.hall_id);
+    sqlite3_bind_int64(write, 4, static_cast<sqlite3_int64>(s.index));
+    if (sqlite3_step(write) != SQLITE_DONE) {
+      status = Error("checksum a snapshot");
+      break;
+    }
+    sqlite3_reset(write);
+  }
+  sqlite3_finalize(write);
+  RETURN_IF_ERROR(status);
+  *record_count = count;
+  *snapshot_count = snapshots.size();
+  return absl::OkStatus();
+}
+
 absl::Status SqliteJournalStore::Migrate(bool* migrated) {
   ASSIGN_OR_RETURN(const bool journal_chained, HasColumn("journal", "chain"));
   ASSIGN_OR_RETURN(const bool snapshots_chained,
@@ -447,89 +543,14 @@ absl::Status SqliteJournalStore::Migrate(bool* migrated) {
           "ALTER TABLE snapshots ADD COLUMN checksum BLOB NOT NULL "
           "DEFAULT x''"));
     }
-    // Every record, hall by hall in index order, chained; then every
-    // snapshot given the chain at its index.
-    sqlite3_stmt* read = nullptr;
-    sqlite3_stmt* write = nullptr;
     uint64_t count = 0;
-    absl::Status status;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT hall_id, idx, at_ms, request_id, command, "
-                           "reply FROM journal ORDER BY hall_id, idx",
-                           -1, &read, nullptr) != SQLITE_OK ||
-        sqlite3_prepare_v2(db_,
-                           "UPDATE journal SET chain = ? WHERE hall_id = ? "
-                           "AND idx = ?",
-                           -1, &write, nullptr) != SQLITE_OK) {
-      status = Error("chain the journal");
-    }
-    JournalRecord r;
-    std::string chain;
-    int rc = SQLITE_DONE;
-    while (status.ok() && (rc = sqlite3_step(read)) == SQLITE_ROW) {
-      std::string hall_id = ColumnBytes(read, 0);
-      if (hall_id != r.hall_id || count == 0) chain = chain_.Genesis(hall_id);
-      r.hall_id = std::move(hall_id);
-      r.index = static_cast<uint64_t>(sqlite3_column_int64(read, 1));
-      r.at_unix_ms = sqlite3_column_int64(read, 2);
-      r.request_id = ColumnBytes(read, 3);
-      r.command = ColumnBytes(read, 4);
-      r.reply = ColumnBytes(read, 5);
-      chain = chain_.Next(chain, r);
-      BindBlob(write, 1, chain);
-      BindText(write, 2, r.hall_id);
-      sqlite3_bind_int64(write, 3, static_cast<sqlite3_int64>(r.index));
-      if (sqlite3_step(write) != SQLITE_DONE) status = Error("chain a record");
-      sqlite3_reset(write);
-      ++count;
-    }
-    if (status.ok() && rc != SQLITE_DONE) status = Error("chain the journal");
-    sqlite3_finalize(read);
-    sqlite3_finalize(write);
-    RETURN_IF_ERROR(status);
-    std::vector<SnapshotRecord> snapshots;
-    if (sqlite3_prepare_v2(db_, "SELECT hall_id, idx, state FROM snapshots", -1,
-                           &read, nullptr) != SQLITE_OK) {
-      return Error("read snapshots");
-    }
-    while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
-      snapshots.push_back({ColumnBytes(read, 0),
-                           static_cast<uint64_t>(sqlite3_column_int64(read, 1)),
-                           ColumnBytes(read, 2)});
-    }
-    sqlite3_finalize(read);
-    if (rc != SQLITE_DONE) return Error("read snapshots");
-    if (sqlite3_prepare_v2(db_,
-                           "UPDATE snapshots SET chain = ?, checksum = ? "
-                           "WHERE hall_id = ? AND idx = ?",
-                           -1, &write, nullptr) != SQLITE_OK) {
-      return Error("checksum snapshots");
-    }
-    for (SnapshotRecord& s : snapshots) {
-      absl::StatusOr<std::string> at = ChainAt(s.hall_id, s.index);
-      if (!at.ok()) {
-        status = at.status();
-        break;
-      }
-      s.chain = *std::move(at);
-      s.checksum = chain_.SnapshotChecksum(s);
-      BindBlob(write, 1, s.chain);
-      BindBlob(write, 2, s.checksum);
-      BindText(write, 3, s.hall_id);
-      sqlite3_bind_int64(write, 4, static_cast<sqlite3_int64>(s.index));
-      if (sqlite3_step(write) != SQLITE_DONE) {
-        status = Error("checksum a snapshot");
-        break;
-      }
-      sqlite3_reset(write);
-    }
-    sqlite3_finalize(write);
-    RETURN_IF_ERROR(status);
+    size_t snapshot_count = 0;
+    RETURN_IF_ERROR(ChainAll(&count, &snapshot_count));
     spdlog::warn(
         "journal {} was written before the hash chain: its {} records and {} "
         "snapshots are chained from their first record now{}; changes made "
         "to it before today cannot be detected",
-        path_, count, snapshots.size(), chain_.keyed() ? ", keyed" : "");
+        path_, count, snapshot_count, chain_.keyed() ? ", keyed" : "");
     return absl::OkStatus();
   };
   if (absl::Status status = body(); !status.ok()) {

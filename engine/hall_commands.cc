@@ -45,7 +45,6 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
     return absl::InvalidArgumentError(
         absl::StrCat("unknown category ", static_cast<int>(c.category())));
   }
-  RETURN_IF_ERROR(CheckText(c.phone(), "phone", false, kMaxPhoneLength));
   const ServiceRules& rules = rules_.services()[service];
   if (queue_.issued_today(service).size() >= rules.daily_cap) {
     return absl::ResourceExhaustedError(
@@ -97,7 +96,7 @@ absl::Status Hall::IssueTicket(const v1::Command::IssueTicket& c, int64_t now,
   slot.service = static_cast<uint16_t>(service);
   slot.queue_service = slot.service;
   slot.category_slot = static_cast<uint8_t>(category_slot);
-  const uint32_t id = queue_.Issue(slot, c.phone());
+  const uint32_t id = queue_.Issue(slot);
   if (category == v1::CATEGORY_APPOINTMENT) {
     // Appointments queue by booked slot, not by check-in, so an early
     // arrival with a later slot never blocks an earlier booking. The walk

@@ -367,6 +367,13 @@ absl::StatusOr<HallRules> HallRules::FromConfig(const v1::HallConfig& config) {
     }
   }
 
+  // The dispatcher's, but checked with the rest of the hall's config.
+  if (config.has_private_data_days() &&
+      (config.private_data_days() < 1 || config.private_data_days() > 3660)) {
+    return Invalid(absl::StrCat("private_data_days must be 1-3660, got ",
+                                config.private_data_days()));
+  }
+
   const v1::Policy& p = config.policy();
   PolicyRules& policy = rules.policy_;
   if (p.has_ageing_percent()) policy.ageing_percent = p.ageing_percent();

@@ -21,7 +21,6 @@ namespace qcall {
 
 inline constexpr size_t kMaxTextLength = 200;
 inline constexpr size_t kMaxIdLength = 64;
-inline constexpr size_t kMaxPhoneLength = 32;
 // 2100-01-01: later slots are garbage, and would overflow as milliseconds.
 inline constexpr int64_t kLatestAppointmentSeconds = 4'102'444'800;
 

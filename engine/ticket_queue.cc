@@ -16,13 +16,12 @@ TicketQueue::TicketQueue(int services, int windows)
       ticket_by_number_(static_cast<size_t>(services)),
       waiting_(static_cast<size_t>(services)) {}
 
-uint32_t TicketQueue::Issue(const TicketSlot& slot, absl::string_view phone) {
+uint32_t TicketQueue::Issue(const TicketSlot& slot) {
   const uint32_t id = static_cast<uint32_t>(tickets_.size());
   std::vector<uint32_t>& today = ticket_by_number_[slot.service];
   TicketSlot& t = tickets_.emplace_back(slot);
   t.number = static_cast<uint32_t>(today.size() + 1);
   today.push_back(id);
-  if (!phone.empty()) phones_[id] = std::string(phone);
   return id;
 }
 
@@ -196,15 +195,11 @@ void TicketQueue::ResetLanes(int64_t origin_ms) {
 int32_t TicketQueue::StartDay(int64_t lanes_origin_ms,
                               std::vector<uint32_t>* held) {
   std::vector<TicketSlot> kept;
-  absl::flat_hash_map<uint32_t, std::string> kept_phones;
   // Only tickets still at a window survive the night; they keep their number
   // and day and finish normally.
   for (uint32_t& ticket : *held) {
     if (ticket == kNoTicket) continue;
     const uint32_t id = static_cast<uint32_t>(kept.size());
-    if (auto it = phones_.find(ticket); it != phones_.end()) {
-      kept_phones[id] = std::move(it->second);
-    }
     kept.push_back(tickets_[ticket]);
     ticket = id;
   }
@@ -212,7 +207,6 @@ int32_t TicketQueue::StartDay(int64_t lanes_origin_ms,
   for (const Lane& lane : lanes_) expired += static_cast<int32_t>(lane.size);
   ResetLanes(lanes_origin_ms);
   tickets_ = std::move(kept);
-  phones_ = std::move(kept_phones);
   for (std::vector<uint32_t>& today : ticket_by_number_) today.clear();
   return expired;
 }
@@ -301,9 +295,6 @@ void TicketQueue::SaveTickets(v1::HallState* state) const {
     r->set_requeues(t.requeues);
     r->set_business_day(t.business_day);
     r->set_complaint_opened(t.complaint_opened);
-    if (auto it = phones_.find(id); it != phones_.end()) {
-      r->set_phone(it->second);
-    }
   }
   for (int s = 0; s < services_; ++s) {
     for (int slot = 0; slot < kCategoryCount; ++slot) {
@@ -410,7 +401,6 @@ absl::Status TicketQueue::RestoreTickets(const v1::HallState& state,
     t.recalls = static_cast<uint8_t>(r.recalls());
     t.requeues = static_cast<uint8_t>(r.requeues());
     t.complaint_opened = r.complaint_opened();
-    if (!r.phone().empty()) phones_[r.id()] = r.phone();
     if (t.business_day == business_day) {
       std::vector<uint32_t>& today = ticket_by_number_[t.service];
       if (t.number != today.size() + 1) {

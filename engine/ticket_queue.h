@@ -2,11 +2,11 @@
 // today's numbering per service, the intrusive FIFO lanes (one per service
 // and category, one per window for tickets transferred to it) with their wait
 // histograms, each service's waiting count and which counts the command being
-// applied changed (for the events), and the phones, kept apart so the hot
-// ticket slots stay small and the only personal data is in one place.
+// applied changed (for the events). It holds no personal data: a customer's
+// phone never reaches the engine (the dispatcher keeps it apart, encrypted).
 //
 //   TicketQueue queue(services, windows);
-//   const uint32_t id = queue.Issue(slot, phone);
+//   const uint32_t id = queue.Issue(slot);
 //   queue.PushBack(queue.ServiceLane(service, category_slot), id);
 //   ...
 //   queue.Unlink(id);  // Called: it waits no more.
@@ -92,7 +92,7 @@ class TicketQueue {
 
   // The next number of `slot.service` and a new id; the ticket waits in no
   // lane yet.
-  uint32_t Issue(const TicketSlot& slot, absl::string_view phone);
+  uint32_t Issue(const TicketSlot& slot);
   // "A012" as today's ticket, or an error saying why it is none.
   absl::StatusOr<uint32_t> Find(const HallRules& rules,
                                 absl::string_view ticket) const;
@@ -169,7 +169,6 @@ class TicketQueue {
   std::vector<Waiting> waiting_;
   // Services whose waiting count the command being applied changed.
   std::vector<int> waiting_changed_;
-  absl::flat_hash_map<uint32_t, std::string> phones_;
 };
 
 }  // namespace qcall

@@ -84,7 +84,7 @@ class Decoder {
         if (in_.ConsumeBool()) {
           m->set_appointment_unix_seconds(in_.ConsumeIntegral<int64_t>());
         }
-        if (in_.ConsumeBool()) m->set_phone(Phone());
+        if (in_.ConsumeBool()) ::qcall::testing::SetLegacyPhone(Phone(), m);
         break;
       }
       case 2: {

@@ -62,10 +62,16 @@ class KioskToBoard(unittest.TestCase):
         subprocess.run([QCALLD, "--config", config, "--data",
                         os.path.join(WORK, "data"), "--init-store"],
                        check=True, stdout=subprocess.DEVNULL)
+        # The phone the kiosk gives is kept encrypted under this key, which
+        # lives outside the data folder.
+        key_file = os.path.join(WORK, "private.key")
+        with open(os.open(key_file, os.O_WRONLY | os.O_CREAT, 0o600),
+                  "wb") as f:
+            f.write(os.urandom(32))
         cls.server = subprocess.Popen(
             [QCALLD, "--config", config, "--data", os.path.join(WORK, "data"),
              "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-             "--port-file", port_file])
+             "--private-key-file", key_file, "--port-file", port_file])
         deadline = time.time() + 20
         while not os.path.exists(port_file):
             if time.time() > deadline or cls.server.poll() is not None:

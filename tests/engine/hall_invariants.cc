@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "tests/engine/test_hall.h"
 
 namespace qcall::testing {
 
@@ -123,7 +124,8 @@ class InvariantChecker::Impl {
     if (error.empty()) error = CheckNumbers(after, view);
     if (error.empty()) error = CheckWindowsHoldTickets(hall, after, view);
     if (error.empty()) error = CheckMinimum(hall, command, status, out, view);
-    if (error.empty()) error = CheckPhones(command, status, out, view);
+    if (error.empty())
+      error = CheckPhones(command, status, out, view, after_bytes);
     if (error.empty()) error = CheckLanes(after, view);
     if (error.empty()) error = CheckAlarms(view);
     if (error.empty()) error = CheckBoardCounts(out, view);
@@ -516,15 +518,19 @@ class InvariantChecker::Impl {
   // (f)
   std::string CheckPhones(const v1::Command& command,
                           const absl::Status& status, const Hall::Outcome& out,
-                          const v1::HallView& view) {
-    if (command.has_issue_ticket() && status.ok() &&
-        !command.issue_ticket().phone().empty()) {
-      phones_.push_back(command.issue_ticket().phone());
+                          const v1::HallView& view,
+                          const std::string& snapshot_bytes) {
+    // The engine has no phone field; a phone in an old journal's command
+    // (the unknown field 4) must not surface anywhere, not even in the
+    // snapshot.
+    if (command.has_issue_ticket() && status.ok()) {
+      std::string phone = LegacyPhone(command.issue_ticket());
+      if (!phone.empty()) phones_.push_back(std::move(phone));
     }
     if (phones_.empty()) return "";
     std::vector<std::string> texts = {out.result().ShortDebugString(),
                                       Bytes(out.result()),
-                                      view.ShortDebugString()};
+                                      view.ShortDebugString(), snapshot_bytes};
     for (const v1::HallEvent& e : out.events()) {
       texts.push_back(e.ShortDebugString());
       texts.push_back(Bytes(e));

@@ -19,7 +19,8 @@
 //   e. a close or pause that takes the hall below its minimum during business
 //      hours succeeds only with a supervisor override; a lost window below the
 //      minimum opens a standby window when a standby clerk is free;
-//   f. no issued phone number appears in an event, a result or the view;
+//   f. no phone number (a legacy command's unknown field 4) appears in an
+//      event, a result, the view or the snapshot;
 //   g. lanes and direct lanes hold exactly the waiting tickets, each once, and
 //      the view's waiting counts agree;
 //   j. alarms raised minus alarms cleared by events equal the view's alarms;
@@ -517,7 +518,8 @@ class CommandGenerator {
     } else if (rng_.Chance(3)) {
       m->set_appointment_unix_seconds(now_s);  // Only for appointments.
     }
-    m->set_phone(Phone());
+    const std::string phone = Phone();
+    if (!phone.empty()) ::qcall::testing::SetLegacyPhone(phone, m);
   }
 
   void Transfer(const v1::HallState& state, v1::Command::Transfer* m) {

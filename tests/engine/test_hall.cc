@@ -1,5 +1,6 @@
 #include "tests/engine/test_hall.h"
 
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 
 namespace qcall::testing {
@@ -105,8 +106,26 @@ v1::Command Issue(absl::string_view service, v1::Category category,
   v1::Command c;
   c.mutable_issue_ticket()->set_service_code(std::string(service));
   c.mutable_issue_ticket()->set_category(category);
-  c.mutable_issue_ticket()->set_phone(std::string(phone));
+  if (!phone.empty()) SetLegacyPhone(phone, c.mutable_issue_ticket());
   return c;
+}
+
+void SetLegacyPhone(absl::string_view phone, v1::Command::IssueTicket* issue) {
+  issue->GetReflection()->MutableUnknownFields(issue)->AddLengthDelimited(
+      4, std::string(phone));
+}
+
+std::string LegacyPhone(const v1::Command::IssueTicket& issue) {
+  const google::protobuf::UnknownFieldSet& unknown =
+      issue.GetReflection()->GetUnknownFields(issue);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    if (unknown.field(i).number() == 4 &&
+        unknown.field(i).type() ==
+            google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+      return unknown.field(i).length_delimited();
+    }
+  }
+  return "";
 }
 
 v1::Command OpenWindow(int window, absl::string_view clerk) {

@@ -36,9 +36,15 @@ v1::HallConfig VariedHallConfig(uint64_t seed);
 // The given local time on Friday 2026-11-27 in Shanghai.
 absl::Time ShanghaiTime(int hour, int minute, int second = 0);
 
+// `phone`, when given, rides as the unknown field 4 of IssueTicket: a
+// command from a journal written before phones were kept apart, which the
+// engine must never show.
 v1::Command Issue(absl::string_view service,
                   v1::Category category = v1::CATEGORY_NORMAL,
                   absl::string_view phone = "");
+// The phone of such a legacy IssueTicket (field 4, now reserved), or "".
+void SetLegacyPhone(absl::string_view phone, v1::Command::IssueTicket* issue);
+std::string LegacyPhone(const v1::Command::IssueTicket& issue);
 v1::Command OpenWindow(int window, absl::string_view clerk);
 v1::Command CloseWindow(int window, absl::string_view supervisor = "");
 v1::Command PauseWindow(int window, absl::string_view reason,

@@ -187,6 +187,19 @@ std::string QcalldProcess::Binary() {
                                    "127.0.0.1:0",
                                    "--port-file",
                                    port_file};
+  if (options_.private_key) {
+    if (!std::filesystem::exists(private_key_path())) {
+      std::ifstream random("/dev/urandom", std::ios::binary);
+      std::string key(32, '\0');
+      random.read(key.data(), static_cast<std::streamsize>(key.size()));
+      std::ofstream(private_key_path(), std::ios::binary) << key;
+      std::filesystem::permissions(private_key_path(),
+                                   std::filesystem::perms::owner_read |
+                                       std::filesystem::perms::owner_write);
+    }
+    args.push_back("--private-key-file");
+    args.push_back(private_key_path());
+  }
   if (options_.snapshot_every > 0) {
     args.push_back("--snapshot-every");
     args.push_back(std::to_string(options_.snapshot_every));

@@ -50,6 +50,9 @@ struct QcalldOptions {
   // before it, as an installation does; false starts on the data folder as
   // it is.
   bool init_store = true;
+  // Start with --private-key-file <temp>/private.key (32 random bytes, made
+  // once, outside the data folder), so the server keeps phones.
+  bool private_key = true;
 };
 
 class QcalldProcess {
@@ -82,6 +85,7 @@ class QcalldProcess {
   std::string address() const;
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/data"; }
+  std::string private_key_path() const { return dir_ + "/private.key"; }
   // The server's stdout and stderr of every start so far.
   std::string Log() const;
 

@@ -1,0 +1,335 @@
+// The SQLite store's private data: phones committed with their journal
+// record, encrypted; read only through a recorded read; erased with their
+// day's key; and phones of journals from before, moved out of the command
+// rows and snapshots at the first open. Every check of "nowhere" searches
+// the bytes of every file in the data folder.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "dispatcher/journal_chain.h"
+#include "dispatcher/private_cipher.h"
+#include "dispatcher/sqlite_journal_store.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "gtest/gtest.h"
+#include "qcall/v1/api.pb.h"
+#include "qcall/v1/engine.pb.h"
+
+namespace qcall {
+namespace {
+
+constexpr char kPhone[] = "13912345678";
+
+std::shared_ptr<const PrivateCipher> Cipher(char fill = 'k') {
+  return std::make_shared<const PrivateCipher>(
+      *PrivateCipher::WithMasterKey(std::string(32, fill)));
+}
+
+// The files of `dir` (the journal, its -wal and -shm, the marker) holding
+// `bytes`, by name.
+std::vector<std::string> FilesHolding(const std::filesystem::path& dir,
+                                      const std::string& bytes) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    if (content.find(bytes) != std::string::npos) {
+      found.push_back(entry.path().filename().string());
+    }
+  }
+  return found;
+}
+
+// An IssueTicket record of `ticket` on `day`, with `phone` apart.
+JournalRecord Issued(uint64_t index, const std::string& ticket, int32_t day,
+                     const std::string& phone) {
+  v1::Command command;
+  command.mutable_issue_ticket()->set_service_code("BILL");
+  v1::CommandReply reply;
+  reply.mutable_ticket()->set_number(ticket);
+  reply.mutable_ticket()->set_business_day(day);
+  JournalRecord r{"hall-1",
+                  index,
+                  1'765'000'000'000 + int64_t(index),
+                  absl::StrCat("req-", index),
+                  command.SerializeAsString(),
+                  reply.SerializeAsString()};
+  if (!phone.empty()) r.private_data = {day, ticket, phone};
+  return r;
+}
+
+class PrivateDataStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("qcall-private-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  absl::Status Open(std::shared_ptr<const PrivateCipher> cipher = Cipher()) {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
+        SqliteJournalStore::Open(path(), {.private_cipher = cipher});
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    return absl::OkStatus();
+  }
+  std::string path() const { return (dir_ / "journal.sqlite").string(); }
+  absl::StatusOr<std::string> ReadPhone(const std::string& ticket, int32_t day,
+                                        const std::string& reason =
+                                            "call "
+                                            "back") {
+    return store_->Read({.at_unix_ms = 1000,
+                         .reader = "duty-manager",
+                         .hall_id = "hall-1",
+                         .business_day = day,
+                         .ticket = ticket,
+                         .reason = reason});
+  }
+  // Every row of a table of the journal's file, as bytes.
+  std::string Column(const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK);
+    std::string out;
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
+      out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                 sqlite3_column_bytes(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteJournalStore> store_;
+};
+
+TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_NE(store_->private_data(), nullptr);
+  ASSERT_TRUE(store_
+                  ->Commit({Issued(1, "A001", 20261207, kPhone),
+                            Issued(2, "A002", 20261207, "")},
+                           {})
+                  .ok());
+  absl::StatusOr<std::string> phone = ReadPhone("A001", 20261207, "complaint");
+  ASSERT_TRUE(phone.ok()) << phone.status();
+  EXPECT_EQ(*phone, kPhone);
+  absl::StatusOr<std::string> none = ReadPhone("A002", 20261207);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(none.status().message().find("has no private data"),
+            std::string::npos)
+      << none.status();
+  // Both reads were recorded, newest first, with who, why and what came of
+  // it.
+  absl::StatusOr<std::vector<v1::PrivateDataRead>> reads =
+      store_->ListReads("hall-1", 0, 10);
+  ASSERT_TRUE(reads.ok()) << reads.status();
+  ASSERT_EQ(reads->size(), 2u);
+  EXPECT_EQ((*reads)[0].ticket(), "A002");
+  EXPECT_EQ((*reads)[0].outcome(), "no private data");
+  EXPECT_EQ((*reads)[1].ticket(), "A001");
+  EXPECT_EQ((*reads)[1].reader(), "duty-manager");
+  EXPECT_EQ((*reads)[1].reason(), "complaint");
+  EXPECT_EQ((*reads)[1].outcome(), "returned");
+  EXPECT_EQ((*reads)[1].business_day(), 20261207);
+  EXPECT_TRUE(store_->ListReads("hall-2", 0, 10)->empty());
+  // The journal's command row does not hold it, nor does any file.
+  store_
+      ->ReadJournal("hall-1", 0, 10,
+                    [](const JournalRecord& r) {
+                      EXPECT_EQ(r.command.find(kPhone), std::string::npos);
+                      return absl::OkStatus();
+                    })
+      .IgnoreError();
+  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+  store_.reset();
+  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+  // A restart keeps it readable; another master key cannot open it.
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(*ReadPhone("A001", 20261207), kPhone);
+  ASSERT_TRUE(Open(Cipher('x')).ok());
+  EXPECT_EQ(ReadPhone("A001", 20261207).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(PrivateDataStoreTest, WithoutAKeyNothingIsKept) {
+  ASSERT_TRUE(Open(nullptr).ok());
+  EXPECT_EQ(store_->private_data(), nullptr);
+  const absl::Status refused =
+      store_->Commit({Issued(1, "A001", 20261207, kPhone)}, {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("--private-key-file"), std::string::npos);
+  // The whole batch was rolled back: no record, no phone.
+  EXPECT_EQ(*store_->LastIndex("hall-1"), 0u);
+  EXPECT_TRUE(store_->Commit({Issued(1, "A001", 20261207, "")}, {}).ok());
+  store_.reset();
+  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+}
+
+TEST_F(PrivateDataStoreTest, PurgeDestroysTheDaysKeyAndEveryCopy) {
+  ASSERT_TRUE(Open().ok());
+  ASSERT_TRUE(store_
+                  ->Commit({Issued(1, "A001", 20261101, "13911110001"),
+                            Issued(2, "A001", 20261102, "13911110002"),
+                            Issued(3, "A001", 20261130, "13911110003")},
+                           {})
+                  .ok());
+  const std::string wrapped =
+      Column("SELECT wrapped FROM private_keys WHERE business_day = 20261101");
+  const std::string sealed =
+      Column("SELECT sealed FROM private_data WHERE business_day = 20261101");
+  ASSERT_EQ(wrapped.size(), 24u + 32u + 16u);
+  ASSERT_FALSE(sealed.empty());
+  const std::string day_key =
+      *Cipher()->UnwrapDayKey(wrapped, "hall-1", 20261101);
+  ASSERT_FALSE(FilesHolding(dir_, wrapped).empty());  // The search works.
+  EXPECT_EQ(*store_->DaysHeld("hall-1"),
+            (std::vector<int32_t>{20261101, 20261102, 20261130}));
+
+  absl::StatusOr<int> erased =
+      store_->Purge("hall-1", 20261103, 30, 1'765'000'000'000);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 2);
+  EXPECT_EQ(*store_->DaysHeld("hall-1"), (std::vector<int32_t>{20261130}));
+  absl::StatusOr<std::string> gone = ReadPhone("A001", 20261101);
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("erased after 30 days"),
+            std::string::npos)
+      << gone.status();
+  EXPECT_EQ(*ReadPhone("A001", 20261130), "13911110003");
+  EXPECT_EQ(store_->ListReads("hall-1", 0, 1)->at(0).outcome(), "returned");
+  EXPECT_EQ(store_->ListReads("hall-1", 0, 2)->at(1).outcome(), "erased");
+  // Again: nothing left to erase.
+  EXPECT_EQ(*store_->Purge("hall-1", 20261103, 30, 1'765'000'000'000), 0);
+  for (const std::string& bytes : {wrapped, sealed, day_key}) {
+    EXPECT_TRUE(FilesHolding(dir_, bytes).empty());
+  }
+  store_.reset();
+  for (const std::string& bytes :
+       {wrapped, sealed, day_key, std::string("13911110001")}) {
+    EXPECT_TRUE(FilesHolding(dir_, bytes).empty());
+  }
+  // Erased stays erased across a restart.
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(ReadPhone("A001", 20261102).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// A journal from before phones were kept apart: the phone in the IssueTicket
+// command (field 4) and in the snapshot's ticket (field 14).
+TEST_F(PrivateDataStoreTest, PhonesOfAnOldJournalAreMovedOutAtFirstOpen) {
+  ASSERT_TRUE(Open(nullptr).ok());
+  JournalRecord with_reply = Issued(1, "A001", 20261207, "");
+  JournalRecord without_reply = Issued(2, "A002", 20261207, "");
+  without_reply.request_id.clear();
+  without_reply.reply.clear();
+  for (auto [record, phone] : {std::pair{&with_reply, "13900000001"},
+                               std::pair{&without_reply, "13900000002"}}) {
+    v1::Command command;
+    ASSERT_TRUE(command.ParseFromString(record->command));
+    command.mutable_issue_ticket()
+        ->GetReflection()
+        ->MutableUnknownFields(command.mutable_issue_ticket())
+        ->AddLengthDelimited(4, phone);
+    record->command = command.SerializeAsString();
+  }
+  v1::HallState state;
+  state.mutable_config()->set_hall_id("hall-1");
+  state.mutable_config()->set_time_zone("Asia/Shanghai");
+  auto* service = state.mutable_config()->add_services();
+  service->set_code("BILL");
+  service->set_name("Bills");
+  service->set_ticket_prefix("A");
+  auto* window = state.mutable_config()->add_windows();
+  window->set_number(1);
+  window->set_name("1");
+  window->add_serves()->set_service_code("BILL");
+  auto* ticket = state.add_tickets();
+  ticket->set_service(0);
+  ticket->set_number(2);
+  ticket->set_business_day(20261207);
+  ticket->GetReflection()->MutableUnknownFields(ticket)->AddLengthDelimited(
+      14, "13900000002");
+  ASSERT_TRUE(store_
+                  ->Commit({with_reply, without_reply},
+                           {{"hall-1", 2, state.SerializeAsString()}})
+                  .ok());
+  store_.reset();
+  {
+    // What an old qcalld's file looked like: no private tables.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TABLE private_keys; DROP TABLE private_data;"
+                           "DROP TABLE private_erased; DROP TABLE "
+                           "private_reads",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_FALSE(FilesHolding(dir_, "13900000001").empty());
+  // Without a key it refuses to start: the phones would stay in plain text.
+  const absl::Status refused = Open(nullptr);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("3 customer phone(s) in plain text"),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.message().find("--private-key-file"), std::string::npos);
+  // With one, they move; a phone whose record has no reply comes back from
+  // the snapshot, which names its ticket.
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(*ReadPhone("A001", 20261207), "13900000001");
+  EXPECT_EQ(*ReadPhone("A002", 20261207), "13900000002");
+  store_.reset();
+  EXPECT_TRUE(FilesHolding(dir_, "13900000001").empty());
+  EXPECT_TRUE(FilesHolding(dir_, "13900000002").empty());
+  // The rows without them are chained again, and so is the snapshot.
+  ASSERT_TRUE(Open().ok());
+  const JournalChain& chain = store_->chain();
+  std::string head = chain.Genesis("hall-1");
+  int records = 0;
+  ASSERT_TRUE(store_
+                  ->ReadJournal(
+                      "hall-1", 0, 10,
+                      [&](const JournalRecord& r) {
+                        v1::Command command;
+                        EXPECT_TRUE(command.ParseFromString(r.command));
+                        EXPECT_EQ(command.issue_ticket()
+                                      .GetReflection()
+                                      ->GetUnknownFields(command.issue_ticket())
+                                      .field_count(),
+                                  0);
+                        head = chain.Next(head, r);
+                        EXPECT_EQ(r.chain, head);
+                        ++records;
+                        return absl::OkStatus();
+                      })
+                  .ok());
+  EXPECT_EQ(records, 2);
+  absl::StatusOr<std::optional<SnapshotRecord>> snapshot =
+      store_->LatestSnapshot("hall-1");
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_EQ((*snapshot)->chain, head);
+  EXPECT_EQ((*snapshot)->checksum, chain.SnapshotChecksum(**snapshot));
+  // Once moved, an open without the key is fine again (nothing in plain
+  // text), though it keeps no new phones.
+  ASSERT_TRUE(Open(nullptr).ok());
+}
+
+}  // namespace
+}  // namespace qcall
