@@ -81,7 +81,9 @@ class PrivateDataStoreTest : public ::testing::Test {
   absl::Status Open(std::shared_ptr<const PrivateCipher> cipher = Cipher()) {
     store_.reset();
     absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
-        SqliteJournalStore::Open(path(), {.private_cipher = cipher});
+        SqliteJournalStore::Open(
+            path(), {.create = !std::filesystem::exists(path()),
+                     .private_cipher = cipher});
     if (!store.ok()) return store.status();
     store_ = *std::move(store);
     return absl::OkStatus();

@@ -63,7 +63,8 @@ class PrivateRetentionTest : public ::testing::Test {
     cipher_ = std::make_shared<const PrivateCipher>(
         *PrivateCipher::WithMasterKey(std::string(32, 'm')));
     auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string(),
-                                          {.private_cipher = cipher_});
+                                          {.create = true,
+                                           .private_cipher = cipher_});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     journal_ = std::make_unique<GroupCommitJournal>(store_.get());

@@ -231,6 +231,7 @@ TEST(PrivateDataTest, AKeyFileInTheDataFolderIsRefused) {
        .extra_args = {"--store",
                       "sqlite:" + probe.data_dir() + "/journal.sqlite",
                       "--private-key-file", inside},
+       .init_store = false,  // The journal is there already.
        .private_key = false});
   EXPECT_FALSE(server.Start());
   EXPECT_NE(server.Log().find("lies in the data folder"), std::string::npos)
