@@ -106,7 +106,7 @@ async function issue(service) {
     await showTicket(reply);
   } catch (e) {
     $('busy').hidden = true;
-    const transient = ['network', 'unavailable', 'deadline_exceeded'].includes(e.code);
+    const transient = q.isTransient(e);
     $('error-text').textContent = transient ? q.t('kiosk_offline') : e.message;
     $('error').dataset.transient = transient ? 'yes' : 'no';
     $('error').hidden = false;

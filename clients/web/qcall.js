@@ -142,6 +142,12 @@ export function requestId(prefix = 'web') {
       Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+// A failure a retry may mend: no reply came, or the server could not act for
+// a moment (its journal, a deadline).
+export function isTransient(e) {
+  return ['network', 'unavailable', 'deadline_exceeded'].includes(e?.code);
+}
+
 // A mutating call with a request id. A lost request, or a server that cannot
 // write for a moment, is retried with the SAME id, so the server acts at most
 // once. `onRetry(attempt)` lets the page say that it is retrying.
@@ -153,8 +159,7 @@ export async function command(service, method, body,
     try {
       return await call(service, method, request);
     } catch (e) {
-      const transient = ['network', 'unavailable', 'deadline_exceeded'].includes(e.code);
-      if (!transient || attempt >= delays.length) throw e;
+      if (!isTransient(e) || attempt >= delays.length) throw e;
       onRetry(attempt + 1);
       await new Promise(r => setTimeout(r, delays[attempt]));
     }
