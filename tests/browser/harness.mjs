@@ -13,6 +13,7 @@ import {mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync} from 'node:fs'
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import assert from 'node:assert/strict';
 import {chromium} from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -203,3 +204,24 @@ export async function waitFor(page, predicate, arg, timeout = 5000) {
 }
 
 export {sleep};
+
+// Runs `body(server)` with a fresh qcalld and stops it however body ends.
+export async function withServer(body, options = {}) {
+  const server = await startQcalld(options);
+  try {
+    await body(server);
+  } catch (e) {
+    e.message += `\n--- qcalld stderr (tail) ---\n${server.stderr().slice(-3000)}`;
+    throw e;
+  } finally {
+    await server.stop();
+  }
+}
+
+export const text = (page, selector) => page.locator(selector).first().innerText();
+export const ticketStatus = async (server, number) =>
+    (await fetch(`${server.base}/ticket/${HALL}/${number}`)).json();
+
+export function noPageErrors(...pages) {
+  for (const page of pages) assert.deepEqual(page.errors, [], `errors in ${page.url()}`);
+}

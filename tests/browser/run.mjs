@@ -8,33 +8,16 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HALL, TOKENS, api, closeBrowser, counter, issue, launchBrowser, openBoard,
-  openPage, screenshot, sleep, startProxy, startQcalld, waitFor,
+  HALL, TOKENS, api, closeBrowser, counter, issue, launchBrowser, noPageErrors,
+  openBoard, openPage, screenshot, sleep, startProxy, text, ticketStatus,
+  waitFor, withServer,
 } from './harness.mjs';
+
+// Each screen's further tests live in a file of their own, imported here so
+// that one browser and one `node` run serve them all.
 
 before(launchBrowser);
 after(closeBrowser);
-
-// Runs `body(server)` with a fresh qcalld and stops it however body ends.
-async function withServer(body, options = {}) {
-  const server = await startQcalld(options);
-  try {
-    await body(server);
-  } catch (e) {
-    e.message += `\n--- qcalld stderr (tail) ---\n${server.stderr().slice(-3000)}`;
-    throw e;
-  } finally {
-    await server.stop();
-  }
-}
-
-const text = (page, selector) => page.locator(selector).first().innerText();
-const ticketStatus = async (server, number) =>
-    (await fetch(`${server.base}/ticket/${HALL}/${number}`)).json();
-
-function noPageErrors(...pages) {
-  for (const page of pages) assert.deepEqual(page.errors, [], `errors in ${page.url()}`);
-}
 
 test('kiosk: a touch issues a ticket, shows it with its QR code and prints it', () =>
   withServer(async server => {
