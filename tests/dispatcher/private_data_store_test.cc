@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -19,32 +17,18 @@
 #include "gtest/gtest.h"
 #include "qcall/v1/api.pb.h"
 #include "qcall/v1/engine.pb.h"
+#include "tests/common/files_holding.h"
 
 namespace qcall {
 namespace {
+
+using ::qcall::testing::FilesHolding;
 
 constexpr char kPhone[] = "13912345678";
 
 std::shared_ptr<const PrivateCipher> Cipher(char fill = 'k') {
   return std::make_shared<const PrivateCipher>(
       *PrivateCipher::WithMasterKey(std::string(32, fill)));
-}
-
-// The files of `dir` (the journal, its -wal and -shm, the marker) holding
-// `bytes`, by name.
-std::vector<std::string> FilesHolding(const std::filesystem::path& dir,
-                                      const std::string& bytes) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string content((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-    if (content.find(bytes) != std::string::npos) {
-      found.push_back(entry.path().filename().string());
-    }
-  }
-  return found;
 }
 
 // An IssueTicket record of `ticket` on `day`, with `phone` apart.

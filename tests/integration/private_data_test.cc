@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -16,28 +14,13 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/http_client.h"
 #include "tests/integration/qcalld_process.h"
+#include "tests/common/files_holding.h"
 
 namespace qcall::testing {
 namespace {
 
 constexpr char kPhone[] = "13800138000";
 constexpr char kOtherPhone[] = "+86 139 0000 1111";
-
-// The files of the data folder that hold `bytes`.
-std::vector<std::string> FilesHolding(const std::string& dir,
-                                      const std::string& bytes) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string content((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-    if (content.find(bytes) != std::string::npos) {
-      found.push_back(entry.path().filename().string());
-    }
-  }
-  return found;
-}
 
 Result<v1::PrivateData> ReadPrivate(Api& api, const std::string& ticket,
                                     const std::string& reason,
