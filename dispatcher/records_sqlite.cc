@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dispatcher/sqlite_open.h"
 #include "engine/business_calendar.h"
 #include "engine/status_macros.h"
 
@@ -877,15 +878,8 @@ std::string SumsOf(const std::vector<std::string>& columns) {
 
 absl::StatusOr<std::unique_ptr<SqliteRecordReader>> SqliteRecordReader::Open(
     const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::UnavailableError(
-        absl::StrCat("cannot open the records of ", path, ": ", message));
-  }
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenSqlite(path, SQLITE_OPEN_READONLY,
+                                            "the records of"));
   // A commit holds the file for a moment; a reader waits for it.
   sqlite3_busy_timeout(db, 5000);
   return std::unique_ptr<SqliteRecordReader>(new SqliteRecordReader(db));

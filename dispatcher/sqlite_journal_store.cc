@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/sqlite_open.h"
 #include "dispatcher/wal_check.h"
 #include "engine/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -99,15 +100,8 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
     if (!present) {
       return absl::NotFoundError(absl::StrCat("no journal at ", path));
     }
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db,
-                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close(db);
-      return absl::UnavailableError(
-          absl::StrCat("cannot open journal ", path, ": ", message));
-    }
+    ASSIGN_OR_RETURN(sqlite3 * db,
+                     OpenSqlite(path, SQLITE_OPEN_READONLY, "journal"));
     std::unique_ptr<SqliteJournalStore> store(
         new SqliteJournalStore(db, path, std::move(chain)));
     absl::MutexLock lock(&store->mu_);
@@ -124,16 +118,11 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   if (!options.create && (!present || file.st_size == 0)) {
     return NoJournalError(path, marker, begun);
   }
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                          (options.create ? SQLITE_OPEN_CREATE : 0),
-                      nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::UnavailableError(
-        absl::StrCat("cannot open journal ", path, ": ", message));
-  }
+  ASSIGN_OR_RETURN(sqlite3 * db,
+                   OpenSqlite(path,
+                              SQLITE_OPEN_READWRITE |
+                                  (options.create ? SQLITE_OPEN_CREATE : 0),
+                              "journal"));
   std::unique_ptr<SqliteJournalStore> store(new SqliteJournalStore(
       db, path, std::move(chain), options.private_cipher));
   absl::MutexLock lock(&store->mu_);
