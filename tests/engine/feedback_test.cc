@@ -16,6 +16,7 @@ namespace {
 using ::qcall::testing::CallBack;
 using ::qcall::testing::CallNext;
 using ::qcall::testing::CloseFollowUp;
+using ::qcall::testing::ComplaintHallConfig;
 using ::qcall::testing::Complete;
 using ::qcall::testing::Issue;
 using ::qcall::testing::LoadZone;
