@@ -90,17 +90,19 @@ int Bucket(int64_t ms) {
 
 void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
+// The text is the caller's until the statement is stepped, which it is at
+// once: SQLite need not copy it.
 void Bind(sqlite3_stmt* s, int i, absl::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 void Bind(sqlite3_stmt* s, int i, const std::string& v) {
   Bind(s, i, absl::string_view(v));
 }
+// Binds every parameter of `s` afresh, so the last bindings need no
+// clearing.
 template <typename... Args>
 void BindAll(sqlite3_stmt* s, const Args&... args) {
   sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
   int i = 0;
   (Bind(s, ++i, args), ...);
 }
@@ -811,7 +813,6 @@ absl::Status SqliteRecords::Flush() {
   sqlite3_stmt* s = statements_["add_service"];
   for (const auto& [key, sums] : days) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, service, category] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
@@ -823,7 +824,6 @@ absl::Status SqliteRecords::Flush() {
   s = statements_["add_hour"];
   for (const auto& [key, sums] : hours) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, hour] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
@@ -835,7 +835,6 @@ absl::Status SqliteRecords::Flush() {
   s = statements_["add_clerk"];
   for (const auto& [key, sums] : clerk_) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, clerk, window] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
