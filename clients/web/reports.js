@@ -225,6 +225,11 @@ function serviceName(code) {
   return serviceNames.get(code) || code;
 }
 
+// A bar's label: Chinese characters are about twice as wide as Latin ones.
+function chartLabel(name) {
+  return name.slice(0, /[\u3400-\u9fff]/.test(name) ? 6 : 14);
+}
+
 function hourText(hour) {
   return `${pad(hour)}:00–${pad((hour + 1) % 24)}:00`;
 }
@@ -267,7 +272,7 @@ function render(report) {
   }
   q.fill($('chart-hours'), barChart({bars}));
   q.fill($('chart-services'), barChart({bars: services.map((s, i) => ({
-    label: q.shortName(serviceName(s.serviceCode)).slice(0, 8),
+    label: chartLabel(q.shortName(serviceName(s.serviceCode))),
     value: n(s.figures?.issued), color: PALETTE[i % PALETTE.length]}))}));
 
   const head = [''].concat(FIGURE_HEAD());
