@@ -429,7 +429,7 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
   } else if (path == "/qr.svg") {
     Qr(exchange, target);
   } else if (path == "/board" || path == "/kiosk" || path == "/counter" ||
-             path == "/dashboard" || path == "/pad") {
+             path == "/dashboard" || path == "/pad" || path == "/reports") {
     StaticFile(exchange, absl::StrCat(path.substr(1), ".html"));
   } else if (absl::StartsWith(path, "/web/")) {
     StaticFile(exchange, path.substr(5));
@@ -444,7 +444,7 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
   } else {
     exchange->Respond(
         404, "text/plain",
-        "qcalld serves /board /kiosk /counter /dashboard /pad "
+        "qcalld serves /board /kiosk /counter /dashboard /pad /reports "
         "/t/<hall>/<ticket>, "
         "POST /qcall.v1.<Service>/<Method>, /events, /healthz, /metrics "
         "(docs/http-api.md)\n");

@@ -18,25 +18,52 @@ namespace {
 // rec_service_days' and rec_hours' sums, in this order (then w0..w15,
 // h0..h15).
 constexpr const char* kServiceNames[] = {
-    "issued",      "called",     "completed",      "no_shows",
-    "cancelled",   "voided",     "expired",        "transfers",
-    "recalls",     "wait_n",     "wait_sum_ms",    "wait_in_target",
-    "handling_n",  "handling_sum_ms", "sla_met",   "rated",
-    "satisfied",   "bad"};
+    "issued",     "called",          "completed",
+    "no_shows",   "cancelled",       "voided",
+    "expired",    "transfers",       "recalls",
+    "wait_n",     "wait_sum_ms",     "wait_in_target",
+    "handling_n", "handling_sum_ms", "sla_met",
+    "rated",      "satisfied",       "bad"};
 enum ServiceColumn {
-  kIssued, kCalled, kCompleted, kNoShows, kCancelled, kVoided, kExpired,
-  kTransfers, kRecalls, kWaitN, kWaitSumMs, kWaitInTarget, kHandlingN,
-  kHandlingSumMs, kSlaMet, kRated, kSatisfied, kBad, kWaitBucket0,
+  kIssued,
+  kCalled,
+  kCompleted,
+  kNoShows,
+  kCancelled,
+  kVoided,
+  kExpired,
+  kTransfers,
+  kRecalls,
+  kWaitN,
+  kWaitSumMs,
+  kWaitInTarget,
+  kHandlingN,
+  kHandlingSumMs,
+  kSlaMet,
+  kRated,
+  kSatisfied,
+  kBad,
+  kWaitBucket0,
   kHandlingBucket0 = kWaitBucket0 + 16
 };
 // rec_clerk_days' sums, in this order (then h0..h15).
 constexpr const char* kClerkNames[] = {
-    "served", "no_shows", "transfers", "recalls", "handling_n",
-    "handling_sum_ms", "open_ms", "idle_ms", "paused_ms", "rated",
-    "satisfied", "bad"};
+    "served",     "no_shows",        "transfers", "recalls",
+    "handling_n", "handling_sum_ms", "open_ms",   "idle_ms",
+    "paused_ms",  "rated",           "satisfied", "bad"};
 enum ClerkColumn {
-  kCServed, kCNoShows, kCTransfers, kCRecalls, kCHandlingN, kCHandlingSumMs,
-  kCOpenMs, kCIdleMs, kCPausedMs, kCRated, kCSatisfied, kCBad,
+  kCServed,
+  kCNoShows,
+  kCTransfers,
+  kCRecalls,
+  kCHandlingN,
+  kCHandlingSumMs,
+  kCOpenMs,
+  kCIdleMs,
+  kCPausedMs,
+  kCRated,
+  kCSatisfied,
+  kCBad,
   kCHandlingBucket0
 };
 
@@ -64,17 +91,19 @@ int Bucket(int64_t ms) {
 
 void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
+// The text is the caller's until the statement is stepped, which it is at
+// once: SQLite need not copy it.
 void Bind(sqlite3_stmt* s, int i, absl::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 void Bind(sqlite3_stmt* s, int i, const std::string& v) {
   Bind(s, i, absl::string_view(v));
 }
+// Binds every parameter of `s` afresh, so the last bindings need no
+// clearing.
 template <typename... Args>
 void BindAll(sqlite3_stmt* s, const Args&... args) {
   sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
   int i = 0;
   (Bind(s, ++i, args), ...);
 }
@@ -126,18 +155,32 @@ constexpr const char* kSchema[] = {
     " service TEXT NOT NULL, waiting INTEGER NOT NULL,"
     " estimated_s INTEGER NOT NULL,"
     " PRIMARY KEY (hall_id, day, minute_ms, service)) WITHOUT ROWID",
+    // A complaint case as it stands; category and hour are its ticket's.
+    "CREATE TABLE IF NOT EXISTS rec_complaints ("
+    " hall_id TEXT NOT NULL, day INTEGER NOT NULL, number TEXT NOT NULL,"
+    " service TEXT NOT NULL, category INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " clerk TEXT NOT NULL, window INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " opened_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
+    " called_back_ms INTEGER NOT NULL, resolved_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (hall_id, day, number)) WITHOUT ROWID",
+    // A follow-up item as it stands; day is its rated ticket's.
+    "CREATE TABLE IF NOT EXISTS rec_follow_ups ("
+    " hall_id TEXT NOT NULL, id INTEGER NOT NULL, day INTEGER NOT NULL,"
+    " number TEXT NOT NULL, service TEXT NOT NULL, clerk TEXT NOT NULL,"
+    " window INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " opened_ms INTEGER NOT NULL, closed_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (hall_id, id)) WITHOUT ROWID",
 };
 
-const char* const kTables[] = {"rec_tickets",      "rec_windows",
-                               "rec_halls",        "rec_services",
-                               "rec_pauses",       "rec_load",
-                               "rec_service_days", "rec_hours",
-                               "rec_clerk_days"};
+const char* const kTables[] = {
+    "rec_tickets",    "rec_windows",    "rec_halls",        "rec_services",
+    "rec_pauses",     "rec_load",       "rec_service_days", "rec_hours",
+    "rec_clerk_days", "rec_complaints", "rec_follow_ups"};
 
 std::string AggregateSchema(const char* table, const char* key,
                             const std::vector<std::string>& columns) {
-  std::string sql = absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " (",
-                                 key);
+  std::string sql =
+      absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " (", key);
   for (const std::string& c : columns) {
     absl::StrAppend(&sql, ", ", c, " INTEGER NOT NULL");
   }
@@ -171,10 +214,12 @@ struct SqliteRecords::Ticket {
 absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
     sqlite3* db, bool* created) {
   std::unique_ptr<SqliteRecords> records(new SqliteRecords(db));
+  // The newest table: a file without it has records from before it (or
+  // none), so all are rebuilt.
   sqlite3_stmt* probe = nullptr;
   if (sqlite3_prepare_v2(db,
                          "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'rec_service_days'",
+                         "AND name = 'rec_follow_ups'",
                          -1, &probe, nullptr) != SQLITE_OK) {
     return records->Error("read schema");
   }
@@ -202,8 +247,7 @@ absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
                       ClerkColumns()),
       ", PRIMARY KEY (hall_id, day, clerk, window)) WITHOUT ROWID"));
   for (const std::string& sql : schema) {
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       return records->Error("create the record tables");
     }
   }
@@ -243,14 +287,14 @@ absl::Status SqliteRecords::PrepareAll() {
   RETURN_IF_ERROR(prepare("load_windows",
                           "SELECT window, state, clerk, reason, since_ms, day "
                           "FROM rec_windows WHERE hall_id = ?"));
-  RETURN_IF_ERROR(
-      prepare("save_window",
-              "INSERT OR REPLACE INTO rec_windows VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(prepare(
+      "save_window",
+      "INSERT OR REPLACE INTO rec_windows VALUES (?, ?, ?, ?, ?, ?, ?)"));
   RETURN_IF_ERROR(
       prepare("load_hall",
               "SELECT day, open_windows FROM rec_halls WHERE hall_id = ?"));
-  RETURN_IF_ERROR(prepare(
-      "save_hall", "INSERT OR REPLACE INTO rec_halls VALUES (?, ?, ?)"));
+  RETURN_IF_ERROR(prepare("save_hall",
+                          "INSERT OR REPLACE INTO rec_halls VALUES (?, ?, ?)"));
   RETURN_IF_ERROR(
       prepare("save_service",
               "INSERT OR REPLACE INTO rec_services VALUES (?, ?, ?, ?)"));
@@ -264,6 +308,14 @@ absl::Status SqliteRecords::PrepareAll() {
       "SET waiting = CASE WHEN excluded.waiting >= 0 THEN excluded.waiting "
       "ELSE waiting END, estimated_s = CASE WHEN excluded.estimated_s >= 0 "
       "THEN excluded.estimated_s ELSE estimated_s END"));
+  RETURN_IF_ERROR(prepare(
+      "save_complaint",
+      "INSERT OR REPLACE INTO rec_complaints VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(prepare(
+      "save_follow_up",
+      "INSERT OR REPLACE INTO rec_follow_ups VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?)"));
   RETURN_IF_ERROR(prepare(
       "expiring",
       "SELECT day, service, category, hour, COUNT(*) FROM rec_tickets WHERE "
@@ -286,8 +338,8 @@ absl::Status SqliteRecords::PrepareAll() {
     }
     return sql;
   };
-  RETURN_IF_ERROR(prepare("add_service",
-                          upsert("rec_service_days", 4, ServiceColumns())));
+  RETURN_IF_ERROR(
+      prepare("add_service", upsert("rec_service_days", 4, ServiceColumns())));
   RETURN_IF_ERROR(
       prepare("add_hour", upsert("rec_hours", 3, ServiceColumns())));
   RETURN_IF_ERROR(
@@ -409,8 +461,7 @@ void SqliteRecords::ProjectRating(const std::string& hall_id, const Ticket& t,
                                   int32_t window_day, const std::string& clerk,
                                   int32_t window, int32_t rating) {
   if (rating < 1 || rating > 5) return;
-  auto& service =
-      service_[{hall_id, t.day, t.service, t.category, t.hour}];
+  auto& service = service_[{hall_id, t.day, t.service, t.category, t.hour}];
   auto& person = clerk_[{hall_id, window_day, clerk, window}];
   ++service[kRated];
   ++person[kCRated];
@@ -489,7 +540,8 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
     const v1::ServiceConfig* s = ServiceOf(config, service);
     if (s == nullptr) return 0;
     return (handling ? s->target_handling_seconds()
-                     : s->target_wait_seconds()) * 1000;
+                     : s->target_wait_seconds()) *
+           1000;
   };
   auto window_of = [&](int32_t number) -> Window& {
     return hall.windows[number];
@@ -579,8 +631,9 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
                          LoadTicket(hall_id, changed.ticket().business_day(),
                                     changed.ticket().number(), &t));
         const int32_t state = changed.ticket().state();
-        const int32_t number =
-            changed.window() != 0 ? changed.window() : changed.ticket().window();
+        const int32_t number = changed.window() != 0
+                                   ? changed.window()
+                                   : changed.ticket().window();
         if (!found) break;
         auto& service =
             service_[{hall_id, t.day, t.service, t.category, t.hour}];
@@ -590,8 +643,8 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
         switch (state) {
           case v1::TICKET_STATE_SERVING:
             t.serving_ms = at;
-            MoveWindow(hall_id, hall, number, v1::WINDOW_STATE_SERVING,
-                       nullptr, "", at);
+            MoveWindow(hall_id, hall, number, v1::WINDOW_STATE_SERVING, nullptr,
+                       "", at);
             break;
           case v1::TICKET_STATE_COMPLETED: {
             t.ended_ms = at;
@@ -670,8 +723,8 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
         if (moved.from_window() != 0) {
           ++clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
                     moved.from_window()}][kCTransfers];
-          MoveWindow(hall_id, hall, moved.from_window(),
-                     v1::WINDOW_STATE_IDLE, nullptr, "", at);
+          MoveWindow(hall_id, hall, moved.from_window(), v1::WINDOW_STATE_IDLE,
+                     nullptr, "", at);
         }
         break;
       }
@@ -680,15 +733,38 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
         // completion (a Complete's own rating, from journals before the
         // pad, is projected with the completion).
         const v1::HallEvent::TicketRated& rated = event.ticket_rated();
-        ASSIGN_OR_RETURN(const bool found,
-                         LoadTicket(hall_id, rated.business_day(),
-                                    rated.ticket(), &t));
+        ASSIGN_OR_RETURN(
+            const bool found,
+            LoadTicket(hall_id, rated.business_day(), rated.ticket(), &t));
         if (!found || t.rating != 0) break;
         const Window& w = window_of(rated.window());
         t.rating = rated.level();
         RETURN_IF_ERROR(UpdateTicket(hall_id, t));
         ProjectRating(hall_id, t, w.day ? w.day : hall.day, rated.clerk_id(),
                       rated.window(), t.rating);
+        break;
+      }
+      case v1::HallEvent::kComplaintChanged: {
+        const v1::ComplaintCase& c = event.complaint_changed().complaint();
+        Ticket of;
+        ASSIGN_OR_RETURN(const bool found, LoadTicket(hall_id, c.business_day(),
+                                                      c.ticket(), &of));
+        sqlite3_stmt* s = statements_["save_complaint"];
+        BindAll(s, hall_id, c.business_day(), c.ticket(), c.service_code(),
+                found ? of.category : 0, found ? of.hour : -1,
+                c.owner_clerk_id(), c.window(), static_cast<int32_t>(c.state()),
+                c.opened_at_unix_ms(), c.due_at_unix_ms(),
+                c.called_back_at_unix_ms(), c.resolved_at_unix_ms());
+        if (sqlite3_step(s) != SQLITE_DONE) return Error("write a complaint");
+        break;
+      }
+      case v1::HallEvent::kFollowUpChanged: {
+        const v1::FollowUp& f = event.follow_up_changed().follow_up();
+        sqlite3_stmt* s = statements_["save_follow_up"];
+        BindAll(s, hall_id, static_cast<int64_t>(f.id()), f.business_day(),
+                f.ticket(), f.service_code(), f.clerk_id(), f.window(),
+                f.level(), f.opened_at_unix_ms(), f.closed_at_unix_ms());
+        if (sqlite3_step(s) != SQLITE_DONE) return Error("write a follow-up");
         break;
       }
       case v1::HallEvent::kWindowChanged: {
@@ -738,7 +814,6 @@ absl::Status SqliteRecords::Flush() {
   sqlite3_stmt* s = statements_["add_service"];
   for (const auto& [key, sums] : days) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, service, category] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
@@ -750,7 +825,6 @@ absl::Status SqliteRecords::Flush() {
   s = statements_["add_hour"];
   for (const auto& [key, sums] : hours) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, hour] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
@@ -762,7 +836,6 @@ absl::Status SqliteRecords::Flush() {
   s = statements_["add_clerk"];
   for (const auto& [key, sums] : clerk_) {
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     const auto& [hall_id, day, clerk, window] = key;
     Bind(s, 1, hall_id);
     Bind(s, 2, day);
@@ -854,8 +927,7 @@ v1::ReportFigures Figures(const ServiceSums& s) {
   f.set_mean_wait_seconds(Ratio(s[kWaitSumMs], s[kWaitN]) / 1000.0);
   f.set_p90_wait_seconds(Quantile(&s[kWaitBucket0], 0.9));
   f.set_wait_within_target(Ratio(s[kWaitInTarget], s[kWaitN]));
-  f.set_mean_handling_seconds(Ratio(s[kHandlingSumMs], s[kHandlingN]) /
-                              1000.0);
+  f.set_mean_handling_seconds(Ratio(s[kHandlingSumMs], s[kHandlingN]) / 1000.0);
   f.set_p90_handling_seconds(Quantile(&s[kHandlingBucket0], 0.9));
   f.set_sla_attainment(Ratio(s[kSlaMet], s[kCompleted]));
   f.set_no_show_rate(Ratio(s[kNoShows], s[kCalled]));
@@ -910,7 +982,7 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   // Runs `sql` with the days and the halls bound, a row at a time.
   auto each_row = [&](const std::string& sql, bool days,
                       const std::function<void(sqlite3_stmt*)>& row)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
       return Error("prepare a report");
@@ -948,25 +1020,78 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
         Add(total, sums);
         Add(by_service.try_emplace(Text(s, 0), ServiceSums{}).first->second,
             sums);
-        Add(by_category
-                .try_emplace(sqlite3_column_int(s, 1), ServiceSums{})
+        Add(by_category.try_emplace(sqlite3_column_int(s, 1), ServiceSums{})
                 .first->second,
             sums);
       }));
-  RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT hour", SumsOf(ServiceColumns()),
-                   " FROM rec_hours WHERE day BETWEEN ? AND ? AND", halls,
-                   " GROUP BY hour"),
-      true, [&](sqlite3_stmt* s) {
-        by_hour[sqlite3_column_int(s, 0)] = sums_of(s, 1);
-      }));
+  RETURN_IF_ERROR(
+      each_row(absl::StrCat("SELECT hour", SumsOf(ServiceColumns()),
+                            " FROM rec_hours WHERE day BETWEEN ? AND ? AND",
+                            halls, " GROUP BY hour"),
+               true, [&](sqlite3_stmt* s) {
+                 by_hour[sqlite3_column_int(s, 0)] = sums_of(s, 1);
+               }));
   std::map<std::string, std::string> names;
   RETURN_IF_ERROR(each_row(
       absl::StrCat("SELECT code, name FROM rec_services WHERE", halls,
                    " ORDER BY hall_id"),
       false,
       [&](sqlite3_stmt* s) { names.try_emplace(Text(s, 0), Text(s, 1)); }));
+  // Complaint cases and follow-up items, as they stand now.
+  using ClerkKey = std::tuple<std::string, std::string, int32_t>;
+  std::map<std::string, int64_t> complaints_by_service;
+  std::map<int32_t, int64_t> complaints_by_category;
+  std::map<int32_t, int64_t> complaints_by_hour;
+  std::map<ClerkKey, std::pair<int64_t, int64_t>> complaints_by_clerk;
+  v1::Report::CaseCounts& cases = *report.mutable_complaints();
+  const int64_t report_ms =
+      query.now == absl::InfinitePast() ? 0 : absl::ToUnixMillis(query.now);
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT hall_id, clerk, window, service, category, hour, "
+                   "due_ms, called_back_ms, resolved_ms FROM rec_complaints "
+                   "WHERE day BETWEEN ? AND ? AND",
+                   halls),
+      true, [&](sqlite3_stmt* s) {
+        const int64_t due = sqlite3_column_int64(s, 6);
+        const int64_t resolved = sqlite3_column_int64(s, 8);
+        // As the engine's alarm has it: overdue from the deadline on.
+        const bool overdue = resolved != 0 ? resolved >= due
+                                           : report_ms != 0 && report_ms >= due;
+        cases.set_opened(cases.opened() + 1);
+        if (sqlite3_column_int64(s, 7) != 0) {
+          cases.set_called_back(cases.called_back() + 1);
+        }
+        if (resolved != 0) {
+          cases.set_resolved(cases.resolved() + 1);
+        } else {
+          cases.set_open(cases.open() + 1);
+        }
+        if (overdue) cases.set_overdue(cases.overdue() + 1);
+        ++complaints_by_service[Text(s, 3)];
+        ++complaints_by_category[sqlite3_column_int(s, 4)];
+        ++complaints_by_hour[sqlite3_column_int(s, 5)];
+        auto& [owned, late] = complaints_by_clerk[{Text(s, 0), Text(s, 1),
+                                                   sqlite3_column_int(s, 2)}];
+        ++owned;
+        if (overdue) ++late;
+      }));
+  v1::Report::FollowUpCounts& follow_ups = *report.mutable_follow_ups();
+  RETURN_IF_ERROR(each_row(
+      absl::StrCat("SELECT COUNT(*), COALESCE(SUM(closed_ms != 0), 0) FROM "
+                   "rec_follow_ups WHERE day BETWEEN ? AND ? AND",
+                   halls),
+      true, [&](sqlite3_stmt* s) {
+        follow_ups.set_opened(sqlite3_column_int64(s, 0));
+        follow_ups.set_closed(sqlite3_column_int64(s, 1));
+        follow_ups.set_open(follow_ups.opened() - follow_ups.closed());
+      }));
+  auto complaints_of = [](const auto& counts, const auto& key) -> int64_t {
+    auto it = counts.find(key);
+    return it == counts.end() ? 0 : it->second;
+  };
+
   *report.mutable_total() = Figures(total);
+  report.mutable_total()->set_complaints(cases.opened());
   for (const auto& [code, sums] : by_service) {
     v1::Report::ServiceRow* row = report.add_services();
     row->set_service_code(code);
@@ -974,20 +1099,25 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
       row->set_service_name(it->second);
     }
     *row->mutable_figures() = Figures(sums);
+    row->mutable_figures()->set_complaints(
+        complaints_of(complaints_by_service, code));
   }
   for (const auto& [category, sums] : by_category) {
     v1::Report::CategoryRow* row = report.add_categories();
     row->set_category(static_cast<v1::Category>(category));
     *row->mutable_figures() = Figures(sums);
+    row->mutable_figures()->set_complaints(
+        complaints_of(complaints_by_category, category));
   }
   for (const auto& [hour, sums] : by_hour) {
     v1::Report::HourRow* row = report.add_hours();
     row->set_hour(hour);
     *row->mutable_figures() = Figures(sums);
+    row->mutable_figures()->set_complaints(
+        complaints_of(complaints_by_hour, hour));
   }
 
   // Each clerk at each window, and the windows.
-  using ClerkKey = std::tuple<std::string, std::string, int32_t>;
   std::map<ClerkKey, ClerkSums> clerks;
   RETURN_IF_ERROR(each_row(
       absl::StrCat("SELECT hall_id, clerk, window", SumsOf(ClerkColumns()),
@@ -1006,8 +1136,8 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
                    "FROM rec_pauses WHERE day BETWEEN ? AND ? AND",
                    halls, " GROUP BY hall_id, clerk, window, reason"),
       true, [&](sqlite3_stmt* s) {
-        pauses[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}]
-            .emplace_back(Text(s, 3), sqlite3_column_int64(s, 4));
+        pauses[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}].emplace_back(
+            Text(s, 3), sqlite3_column_int64(s, 4));
       }));
   // The intervals still running, up to `now`.
   if (query.now != absl::InfinitePast()) {
@@ -1026,9 +1156,9 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
             sums[kCPausedMs] += ms;
             const std::string reason = Text(s, 4);
             auto& list = pauses[key];
-            auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) {
-              return p.first == reason;
-            });
+            auto it =
+                std::find_if(list.begin(), list.end(),
+                             [&](const auto& p) { return p.first == reason; });
             if (it == list.end()) {
               list.emplace_back(reason, ms);
             } else {
@@ -1039,6 +1169,9 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
             if (state == v1::WINDOW_STATE_IDLE) sums[kCIdleMs] += ms;
           }
         }));
+  }
+  for (const auto& [key, counts] : complaints_by_clerk) {
+    clerks.try_emplace(key, ClerkSums{});
   }
   std::map<std::pair<std::string, int32_t>, std::array<int64_t, 3>> windows;
   for (const auto& [key, s] : clerks) {
@@ -1068,6 +1201,11 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
     row->set_satisfied(s[kCSatisfied]);
     row->set_bad_ratings(s[kCBad]);
     row->set_satisfaction_rate(Ratio(s[kCSatisfied], s[kCRated]));
+    if (auto it = complaints_by_clerk.find(key);
+        it != complaints_by_clerk.end()) {
+      row->set_complaints(it->second.first);
+      row->set_complaints_overdue(it->second.second);
+    }
     auto& w = windows[{hall_id, window}];
     w[0] += s[kCOpenMs];
     w[1] += s[kCIdleMs];
@@ -1086,23 +1224,24 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   // Hot spots: the three services and three hours that stand out most.
   auto spots = [&](v1::Report::HotSpot::Kind kind, auto value) {
     std::vector<std::pair<double, v1::Report::HotSpot>> found;
-    for (const auto& [code, sums] : by_service) {
+    for (const v1::Report::ServiceRow& row : report.services()) {
       v1::Report::HotSpot spot;
       spot.set_kind(kind);
-      spot.set_service_code(code);
+      spot.set_service_code(row.service_code());
       spot.set_hour(-1);
-      spot.set_value(value(sums));
+      spot.set_value(value(row.figures()));
       found.emplace_back(spot.value(), spot);
     }
-    for (const auto& [hour, sums] : by_hour) {
+    for (const v1::Report::HourRow& row : report.hours()) {
       v1::Report::HotSpot spot;
       spot.set_kind(kind);
-      spot.set_hour(hour);
-      spot.set_value(value(sums));
+      spot.set_hour(row.hour());
+      spot.set_value(value(row.figures()));
       found.emplace_back(spot.value(), spot);
     }
-    std::stable_sort(found.begin(), found.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(
+        found.begin(), found.end(),
+        [](const auto& a, const auto& b) { return a.first > b.first; });
     int services = 0;
     int hours = 0;
     for (const auto& [v, spot] : found) {
@@ -1113,13 +1252,17 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
       *report.add_hot_spots() = spot;
     }
   };
-  spots(v1::Report::HotSpot::KIND_DEMAND,
-        [](const ServiceSums& s) { return static_cast<double>(s[kIssued]); });
-  spots(v1::Report::HotSpot::KIND_LONGEST_WAIT, [](const ServiceSums& s) {
-    return Ratio(s[kWaitSumMs], s[kWaitN]) / 1000.0;
+  spots(v1::Report::HotSpot::KIND_DEMAND, [](const v1::ReportFigures& f) {
+    return static_cast<double>(f.issued());
   });
-  spots(v1::Report::HotSpot::KIND_BAD_RATINGS,
-        [](const ServiceSums& s) { return static_cast<double>(s[kBad]); });
+  spots(v1::Report::HotSpot::KIND_LONGEST_WAIT,
+        [](const v1::ReportFigures& f) { return f.mean_wait_seconds(); });
+  spots(v1::Report::HotSpot::KIND_BAD_RATINGS, [](const v1::ReportFigures& f) {
+    return static_cast<double>(f.bad_ratings());
+  });
+  spots(v1::Report::HotSpot::KIND_COMPLAINTS, [](const v1::ReportFigures& f) {
+    return static_cast<double>(f.complaints());
+  });
   return report;
 }
 
@@ -1194,8 +1337,8 @@ absl::StatusOr<v1::LoadHistory> SqliteRecordReader::LoadHistory(
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     const int64_t called = sqlite3_column_int64(s, 2);
     const int64_t ended = sqlite3_column_int64(s, 3);
-    waited.push_back({Text(s, 0), sqlite3_column_int64(s, 1),
-                      called != 0 ? called : ended});
+    waited.push_back(
+        {Text(s, 0), sqlite3_column_int64(s, 1), called != 0 ? called : ended});
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) return Error("read the tickets");

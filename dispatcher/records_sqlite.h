@@ -44,8 +44,8 @@ namespace qcall {
 // percentile is reported as the upper bound of the bucket it falls in (of
 // the 16th: 7200, its lower bound).
 inline constexpr std::array<int64_t, 15> kRecordBucketSeconds = {
-    30, 60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 5400,
-    7200};
+    30,  60,   120,  180,  240,  300,  420, 600,
+    900, 1200, 1800, 2700, 3600, 5400, 7200};
 
 class SqliteRecords : public RecordProjection {
  public:
@@ -125,11 +125,13 @@ class SqliteRecords : public RecordProjection {
   sqlite3* const db_;
   std::map<std::string, sqlite3_stmt*> statements_;
   absl::flat_hash_map<std::string, HallState> halls_;
-  // This batch's deltas, written by Flush.
-  std::map<ServiceKey, std::array<int64_t, kServiceColumns>> service_;
-  std::map<ClerkKey, std::array<int64_t, kClerkColumns>> clerk_;
-  std::map<PauseKey, int64_t> pauses_;
-  std::map<LoadKey, Load> load_;
+  // This batch's deltas, written by Flush (hashed: each event finds its
+  // row without comparing strings down a tree).
+  absl::flat_hash_map<ServiceKey, std::array<int64_t, kServiceColumns>>
+      service_;
+  absl::flat_hash_map<ClerkKey, std::array<int64_t, kClerkColumns>> clerk_;
+  absl::flat_hash_map<PauseKey, int64_t> pauses_;
+  absl::flat_hash_map<LoadKey, Load> load_;
 };
 
 class SqliteRecordReader : public RecordReader {

@@ -53,7 +53,23 @@ std::vector<std::string> FigureFields(const v1::ReportFigures& f) {
           absl::StrCat(f.rated()),
           absl::StrCat(f.satisfied()),
           absl::StrCat(f.bad_ratings()),
-          Number(f.satisfaction_rate())};
+          Number(f.satisfaction_rate()),
+          absl::StrCat(f.complaints())};
+}
+
+const char* HotSpotName(v1::Report::HotSpot::Kind kind) {
+  switch (kind) {
+    case v1::Report::HotSpot::KIND_DEMAND:
+      return "demand";
+    case v1::Report::HotSpot::KIND_LONGEST_WAIT:
+      return "wait";
+    case v1::Report::HotSpot::KIND_BAD_RATINGS:
+      return "bad ratings";
+    case v1::Report::HotSpot::KIND_COMPLAINTS:
+      return "complaints";
+    default:
+      return "?";
+  }
 }
 
 std::string Percent(double share) {
@@ -76,8 +92,8 @@ absl::StatusOr<v1::ReportRequest> ReportRequestOf(const std::string& kind,
   }
   if (parts.size() != wanted || numbers.size() != wanted) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "'", date, "' is not a ", kind == "day" ? "day: give YYYY-MM-DD"
-                                                : "month: give YYYY-MM"));
+        "'", date, "' is not a ",
+        kind == "day" ? "day: give YYYY-MM-DD" : "month: give YYYY-MM"));
   }
   request.set_year(numbers[0]);
   request.set_month(numbers[1]);
@@ -95,12 +111,30 @@ absl::StatusOr<v1::ReportRequest> ReportRequestOf(const std::string& kind,
 
 std::string ReportCsv(const v1::Report& report) {
   std::string csv = "\xEF\xBB\xBF";  // The BOM.
-  csv += CsvLine({"section", "key", "name", "issued", "called", "completed",
-                  "no_shows", "cancelled", "voided", "expired", "transfers",
-                  "recalls", "mean_wait_s", "p90_wait_s",
-                  "wait_within_target", "mean_handling_s", "p90_handling_s",
-                  "sla_attainment", "no_show_rate", "rated", "satisfied",
-                  "bad_ratings", "satisfaction_rate"});
+  csv += CsvLine({"section",
+                  "key",
+                  "name",
+                  "issued",
+                  "called",
+                  "completed",
+                  "no_shows",
+                  "cancelled",
+                  "voided",
+                  "expired",
+                  "transfers",
+                  "recalls",
+                  "mean_wait_s",
+                  "p90_wait_s",
+                  "wait_within_target",
+                  "mean_handling_s",
+                  "p90_handling_s",
+                  "sla_attainment",
+                  "no_show_rate",
+                  "rated",
+                  "satisfied",
+                  "bad_ratings",
+                  "satisfaction_rate",
+                  "complaints"});
   auto row = [&](const std::string& section, const std::string& key,
                  const std::string& name, const v1::ReportFigures& f) {
     std::vector<std::string> fields = {section, key, name};
@@ -122,34 +156,55 @@ std::string ReportCsv(const v1::Report& report) {
   csv += CsvLine({"hall", "clerk", "window", "served", "no_shows", "transfers",
                   "recalls", "mean_handling_s", "p90_handling_s", "open_s",
                   "idle_s", "paused_s", "paused_by_reason", "rated",
-                  "satisfied", "bad_ratings", "satisfaction_rate"});
+                  "satisfied", "bad_ratings", "satisfaction_rate", "complaints",
+                  "complaints_overdue"});
   for (const auto& c : report.clerks()) {
     std::vector<std::string> pauses;
     for (const auto& p : c.paused_by_reason()) {
       pauses.push_back(absl::StrCat(p.reason(), "=", p.seconds()));
     }
-    csv += CsvLine({c.hall_id(), c.clerk_id(), absl::StrCat(c.window()),
-                    absl::StrCat(c.served()), absl::StrCat(c.no_shows()),
-                    absl::StrCat(c.transfers()), absl::StrCat(c.recalls()),
-                    Number(c.mean_handling_seconds()),
-                    absl::StrCat(c.p90_handling_seconds()),
-                    absl::StrCat(c.open_seconds()),
-                    absl::StrCat(c.idle_seconds()),
-                    absl::StrCat(c.paused_seconds()),
-                    absl::StrJoin(pauses, "; "), absl::StrCat(c.rated()),
-                    absl::StrCat(c.satisfied()), absl::StrCat(c.bad_ratings()),
-                    Number(c.satisfaction_rate())});
+    csv += CsvLine(
+        {c.hall_id(), c.clerk_id(), absl::StrCat(c.window()),
+         absl::StrCat(c.served()), absl::StrCat(c.no_shows()),
+         absl::StrCat(c.transfers()), absl::StrCat(c.recalls()),
+         Number(c.mean_handling_seconds()),
+         absl::StrCat(c.p90_handling_seconds()), absl::StrCat(c.open_seconds()),
+         absl::StrCat(c.idle_seconds()), absl::StrCat(c.paused_seconds()),
+         absl::StrJoin(pauses, "; "), absl::StrCat(c.rated()),
+         absl::StrCat(c.satisfied()), absl::StrCat(c.bad_ratings()),
+         Number(c.satisfaction_rate()), absl::StrCat(c.complaints()),
+         absl::StrCat(c.complaints_overdue())});
+  }
+  const v1::Report::CaseCounts& cases = report.complaints();
+  const v1::Report::FollowUpCounts& follow_ups = report.follow_ups();
+  csv += "\r\n";
+  csv += CsvLine({"cases", "opened", "called_back", "resolved", "overdue",
+                  "closed", "open"});
+  csv += CsvLine({"complaints", absl::StrCat(cases.opened()),
+                  absl::StrCat(cases.called_back()),
+                  absl::StrCat(cases.resolved()), absl::StrCat(cases.overdue()),
+                  "", absl::StrCat(cases.open())});
+  csv += CsvLine({"follow_ups", absl::StrCat(follow_ups.opened()), "", "", "",
+                  absl::StrCat(follow_ups.closed()),
+                  absl::StrCat(follow_ups.open())});
+  csv += "\r\n";
+  csv += CsvLine({"hot_spot", "service", "hour", "value"});
+  for (const auto& spot : report.hot_spots()) {
+    csv += CsvLine({HotSpotName(spot.kind()), spot.service_code(),
+                    spot.hour() < 0 ? "" : absl::StrFormat("%02d", spot.hour()),
+                    Number(spot.value())});
   }
   return csv;
 }
 
 std::string ReportText(const v1::Report& report) {
   const v1::ReportFigures& t = report.total();
-  std::string text = absl::StrCat(
-      "report ", report.first_day(), report.first_day() == report.last_day()
-                                         ? std::string()
-                                         : absl::StrCat("-", report.last_day()),
-      ", halls ", absl::StrJoin(report.hall_ids(), " "), "\n");
+  std::string text =
+      absl::StrCat("report ", report.first_day(),
+                   report.first_day() == report.last_day()
+                       ? std::string()
+                       : absl::StrCat("-", report.last_day()),
+                   ", halls ", absl::StrJoin(report.hall_ids(), " "), "\n");
   auto line = [&](const std::string& label, const v1::ReportFigures& f) {
     absl::StrAppend(
         &text, PadRight(label, 24), PadRight(absl::StrCat(f.issued()), 8),
@@ -194,11 +249,24 @@ std::string ReportText(const v1::Report& report) {
         PadRight(absl::StrCat(c.paused_seconds() / 60, " min"), 9),
         c.rated() > 0 ? Percent(c.satisfaction_rate()) : "-", "\n");
   }
+  const v1::Report::CaseCounts& cases = report.complaints();
+  if (cases.opened() > 0 || report.follow_ups().opened() > 0) {
+    absl::StrAppend(&text, "\ncomplaints: ", cases.opened(), " opened, ",
+                    cases.called_back(), " called back, ", cases.resolved(),
+                    " resolved, ", cases.overdue(), " overdue, ", cases.open(),
+                    " open\nfollow-ups: ", report.follow_ups().opened(),
+                    " opened, ", report.follow_ups().closed(), " closed, ",
+                    report.follow_ups().open(), " open\n");
+  }
+  for (const auto& c : report.clerks()) {
+    if (c.bad_ratings() == 0 && c.complaints() == 0) continue;
+    absl::StrAppend(&text, c.hall_id(), " ", c.clerk_id(), " (window ",
+                    c.window(), "): ", c.bad_ratings(), " bad ratings, ",
+                    c.complaints(), " complaints (", c.complaints_overdue(),
+                    " overdue)\n");
+  }
   for (const auto& spot : report.hot_spots()) {
-    const char* kind =
-        spot.kind() == v1::Report::HotSpot::KIND_DEMAND         ? "demand"
-        : spot.kind() == v1::Report::HotSpot::KIND_LONGEST_WAIT ? "wait"
-                                                                : "bad ratings";
+    const char* kind = HotSpotName(spot.kind());
     absl::StrAppend(&text, "hot spot (", kind, "): ",
                     spot.hour() < 0 ? spot.service_code()
                                     : absl::StrFormat("%02d:00", spot.hour()),
@@ -216,8 +284,7 @@ struct ReportOptions {
   bool csv = false;
 };
 
-int RunReport(Client& client, const std::string& kind,
-              const ReportOptions& o) {
+int RunReport(Client& client, const std::string& kind, const ReportOptions& o) {
   absl::StatusOr<v1::ReportRequest> request =
       ReportRequestOf(kind, o.date, o.period);
   if (!request.ok()) {
@@ -258,7 +325,8 @@ void AddReportCommand(CLI::App* app, Cli* cli) {
                            : "a month: YYYY-MM",
         Needs::kNothing,
         [o, name](Client& client) { return RunReport(client, name, *o); });
-    command->add_option("date", o->date, name == "day" ? "YYYY-MM-DD" : "YYYY-MM")
+    command
+        ->add_option("date", o->date, name == "day" ? "YYYY-MM-DD" : "YYYY-MM")
         ->required();
     if (name == "period") {
       command->add_option("period", o->period, "1, 2 or 3")->required();

@@ -1,10 +1,12 @@
-// Line charts over the time of day as inline SVG: no chart library.
+// Line charts over the time of day and bar charts, as inline SVG: no chart
+// library.
 //
 //   el.replaceChildren(lineChart({
 //     from: startMs, to: nowMs,
 //     series: [{name: 'BILL', color: '#0b5cad', points: [[ms, 3], ...]}],
 //     guides: [{color: '#0b5cad', value: 10}],   // dashed targets
 //   }));
+//   el.replaceChildren(barChart({bars: [{label: '9', value: 12}, ...]}));
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 560;
@@ -76,6 +78,40 @@ export function lineChart({from, to, series, guides = []}) {
     const [lt, lv] = s.points[s.points.length - 1];
     svg.append(el('circle', {cx: x(lt), cy: y(lv), r: 4, fill: s.color}));
   }
+  return svg;
+}
+
+// A bar per label, its value written above it; `color` for all bars unless a
+// bar has its own.
+export function barChart({bars, color = PALETTE[0]}) {
+  const max = Math.max(0, ...bars.map(b => b.value));
+  const step = niceStep(max);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const y = v => HEIGHT - PAD.bottom - v / top * (HEIGHT - PAD.top - PAD.bottom);
+  const slot = (WIDTH - PAD.left - PAD.right) / Math.max(bars.length, 1);
+  const svg = el('svg', {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img'});
+  for (let v = 0; v <= top; v += step) {
+    svg.append(el('line', {x1: PAD.left, x2: WIDTH - PAD.right, y1: y(v), y2: y(v),
+                           stroke: v === 0 ? '#9aa6b2' : '#e3e8ee', 'stroke-width': 1}),
+               el('text', {x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end'}, String(v)));
+  }
+  // Labels every other bar when they would crowd.
+  const every = slot < 22 ? 2 : 1;
+  bars.forEach((b, i) => {
+    const x = PAD.left + i * slot;
+    const width = Math.max(2, Math.min(slot * 0.7, 56));
+    const middle = x + slot / 2;
+    svg.append(el('rect', {x: middle - width / 2, y: y(b.value), width,
+                           height: y(0) - y(b.value), fill: b.color || color,
+                           'data-label': b.label}));
+    if (b.value > 0 && slot >= 22) {
+      svg.append(el('text', {x: middle, y: y(b.value) - 4, 'text-anchor': 'middle'},
+                    String(Math.round(b.value * 10) / 10)));
+    }
+    if (i % every === 0) {
+      svg.append(el('text', {x: middle, y: HEIGHT - 8, 'text-anchor': 'middle'}, b.label));
+    }
+  });
   return svg;
 }
 

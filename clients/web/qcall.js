@@ -804,6 +804,13 @@ export function t(key, ...args) {
   return typeof text === 'function' ? text(...args) : text;
 }
 
+// A page's own texts, {zh: {...}, en: {...}}, beside the shared ones.
+export function addTexts(texts) {
+  for (const [language, entries] of Object.entries(texts)) {
+    Object.assign(TEXTS[language], entries);
+  }
+}
+
 // Fills every element with data-t="key" with its text.
 export function translate(root = document) {
   for (const el of root.querySelectorAll('[data-t]')) {

@@ -320,11 +320,11 @@ class CliTest : public ::testing::Test {
  protected:
   // The hall has the customer's pad at window 1 (kPad1Token).
   explicit CliTest(int min_open_windows = 0)
-      : CliTest(QcalldOptions{
-            .config_text = TestConfig(min_open_windows) +
-                           "\ntokens { token: \"it-pad1-token\" role: "
-                           "ROLE_EVALUATOR name: \"pad 1\" halls: "
-                           "[\"it-hall\"] windows: [1] }\n"}) {}
+      : CliTest(QcalldOptions{.config_text =
+                                  TestConfig(min_open_windows) +
+                                  "\ntokens { token: \"it-pad1-token\" role: "
+                                  "ROLE_EVALUATOR name: \"pad 1\" halls: "
+                                  "[\"it-hall\"] windows: [1] }\n"}) {}
   explicit CliTest(QcalldOptions options) : server_(std::move(options)) {}
 
   void SetUp() override {
@@ -487,6 +487,26 @@ TEST_F(CliTest, ReportDayAsCsvParsesBack) {
     }
   }
   EXPECT_TRUE(alice) << r.out;
+  // The complaint cases and follow-ups, then the hot spots, each after a
+  // blank line.
+  std::map<std::string, std::vector<std::string>> cases;
+  for (const auto& row : rows) {
+    if (row.size() == 7) cases[row[0]] = row;
+  }
+  ASSERT_TRUE(cases.contains("cases")) << r.out;
+  EXPECT_EQ(
+      cases["complaints"],
+      (std::vector<std::string>{"complaints", "0", "0", "0", "0", "", "0"}));
+  EXPECT_EQ(cases["follow_ups"], (std::vector<std::string>{
+                                     "follow_ups", "0", "", "", "", "0", "0"}));
+  bool demand = false;
+  for (const auto& row : rows) {
+    if (row.size() == 4 && row[0] == "demand" && row[1] == "BILL") {
+      demand = true;
+      EXPECT_EQ(row[3], "2.000");
+    }
+  }
+  EXPECT_TRUE(demand) << r.out;
 
   const Ran json = Supervisor({"--json", "report", "day", date});
   ASSERT_EQ(json.code, 0) << json;

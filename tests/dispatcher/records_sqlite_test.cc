@@ -48,9 +48,9 @@ class RecordsTest : public ::testing::Test {
   // Runs the hall from its Configure, committing each command with its
   // events as HallRuntime does (`with_events` false: as a journal written
   // before the records).
-  void Begin(bool with_events = true) {
+  void Begin(bool with_events = true,
+             const v1::HallConfig& config = SmallHallConfig()) {
     with_events_ = with_events;
-    const v1::HallConfig config = SmallHallConfig();
     absl::StatusOr<Hall> hall =
         Hall::Create(config, t::LoadZone(config.time_zone()));
     ASSERT_TRUE(hall.ok()) << hall.status();
@@ -72,11 +72,15 @@ class RecordsTest : public ::testing::Test {
       }
       events_.push_back(e);
     }
-    JournalRecord record{"test-hall", ++index_, absl::ToUnixMillis(at), "",
-                         command.SerializeAsString(), ""};
+    JournalRecord record{"test-hall",
+                         ++index_,
+                         absl::ToUnixMillis(at),
+                         "",
+                         command.SerializeAsString(),
+                         ""};
     if (with_events_) {
-      record.events = std::make_shared<const RecordEvents>(RecordEvents{
-          {out_.events().begin(), out_.events().end()}, config_});
+      record.events = std::make_shared<const RecordEvents>(
+          RecordEvents{{out_.events().begin(), out_.events().end()}, config_});
     }
     ASSERT_TRUE(store_->Commit({record}, {}).ok());
   }
@@ -97,9 +101,10 @@ class RecordsTest : public ::testing::Test {
     Run(t::OpenWindow(1, "alice"), ShanghaiTime(9, 0));
     Run(t::OpenWindow(2, "bob"), ShanghaiTime(9, 0));
     Run(t::OpenWindow(3, "carol"), ShanghaiTime(9, 0));
-    Run(t::Issue("BILL"), ShanghaiTime(9, 0));                        // A001
-    Run(t::Issue("BILL", v1::CATEGORY_GREEN_CHANNEL), ShanghaiTime(9, 1));  // A002
-    Run(t::Issue("SIM"), ShanghaiTime(9, 2));                         // B001
+    Run(t::Issue("BILL"), ShanghaiTime(9, 0));  // A001
+    Run(t::Issue("BILL", v1::CATEGORY_GREEN_CHANNEL),
+        ShanghaiTime(9, 1));                             // A002
+    Run(t::Issue("SIM"), ShanghaiTime(9, 2));            // B001
     Run(t::CallTicket(1, "A001"), ShanghaiTime(9, 10));  // waited 600 s
     Run(t::Start(1), ShanghaiTime(9, 11));
     Run(t::Complete(1, 5), ShanghaiTime(9, 15));
@@ -116,24 +121,57 @@ class RecordsTest : public ::testing::Test {
     Run(t::CloseWindow(2), ShanghaiTime(11, 10));
   }
 
+  // The hall's records rebuilt from its journal alone, in a fresh
+  // database, equal the live ones row by row (which hold `expect_row`).
+  void ExpectRebuiltEqualsLive(const std::string& expect_row) {
+    sqlite3* live = nullptr;
+    ASSERT_EQ(
+        sqlite3_open_v2(Path().c_str(), &live, SQLITE_OPEN_READONLY, nullptr),
+        SQLITE_OK);
+    const std::string live_rows = Dump(live);
+    sqlite3_close(live);
+    ASSERT_NE(live_rows.find(expect_row), std::string::npos) << live_rows;
+
+    sqlite3* fresh = nullptr;
+    ASSERT_EQ(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+    bool created = false;
+    auto records = SqliteRecords::Create(fresh, &created);
+    ASSERT_TRUE(records.ok()) << records.status();
+    EXPECT_TRUE(created);
+    ASSERT_TRUE(RebuildRecords(
+                    store_.get(), "test-hall", nullptr,
+                    [&](absl::Span<const JournalRecord> batch) {
+                      sqlite3_exec(fresh, "BEGIN", nullptr, nullptr, nullptr);
+                      absl::Status s = (*records)->Project(batch);
+                      sqlite3_exec(fresh, "COMMIT", nullptr, nullptr, nullptr);
+                      return s;
+                    })
+                    .ok());
+    EXPECT_EQ(Dump(fresh), live_rows);
+    records->reset();
+    sqlite3_close(fresh);
+  }
+
   // Every row of every record table, as text, in key order.
   static std::string Dump(sqlite3* db) {
     std::string text;
     for (const char* table :
          {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
-          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
-          "rec_services"}) {
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls", "rec_services",
+          "rec_complaints", "rec_follow_ups"}) {
       sqlite3_stmt* s = nullptr;
       EXPECT_EQ(sqlite3_prepare_v2(
-                    db, absl::StrCat("SELECT * FROM ", table, " ORDER BY 1, 2, 3")
-                            .c_str(),
+                    db,
+                    absl::StrCat("SELECT * FROM ", table, " ORDER BY 1, 2, 3")
+                        .c_str(),
                     -1, &s, nullptr),
                 SQLITE_OK);
       while (sqlite3_step(s) == SQLITE_ROW) {
         absl::StrAppend(&text, table, ":");
         for (int i = 0; i < sqlite3_column_count(s); ++i) {
           const unsigned char* v = sqlite3_column_text(s, i);
-          absl::StrAppend(&text, " ", v ? reinterpret_cast<const char*>(v) : "");
+          absl::StrAppend(&text, " ",
+                          v ? reinterpret_cast<const char*>(v) : "");
         }
         text += "\n";
       }
@@ -245,35 +283,84 @@ TEST_F(RecordsTest, AScriptedDayAddsUp) {
 
 TEST_F(RecordsTest, TheRecordsRebuiltFromTheJournalEqualTheLiveOnes) {
   ScriptedDay();
-  sqlite3* live = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(Path().c_str(), &live, SQLITE_OPEN_READONLY,
-                            nullptr),
-            SQLITE_OK);
-  const std::string live_rows = Dump(live);
-  sqlite3_close(live);
-  ASSERT_NE(live_rows.find("rec_tickets: test-hall 20261127 A001"),
-            std::string::npos)
-      << live_rows;
+  ExpectRebuiltEqualsLive("rec_tickets: test-hall 20261127 A001");
+}
 
-  sqlite3* fresh = nullptr;
-  ASSERT_EQ(sqlite3_open(":memory:", &fresh), SQLITE_OK);
-  bool created = false;
-  auto records = SqliteRecords::Create(fresh, &created);
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_TRUE(created);
-  ASSERT_TRUE(
-      RebuildRecords(store_.get(), "test-hall", nullptr,
-                     [&](absl::Span<const JournalRecord> batch) {
-                       sqlite3_exec(fresh, "BEGIN", nullptr, nullptr, nullptr);
-                       absl::Status s = (*records)->Project(batch);
-                       sqlite3_exec(fresh, "COMMIT", nullptr, nullptr,
-                                    nullptr);
-                       return s;
-                     })
-          .ok());
-  EXPECT_EQ(Dump(fresh), live_rows);
-  records->reset();
-  sqlite3_close(fresh);
+TEST_F(RecordsTest, ComplaintCasesAndFollowUpsAreCountedAsTheyStand) {
+  v1::HallConfig config = t::ComplaintHallConfig();
+  config.mutable_feedback()->set_complaint_deadline_seconds(3600);
+  config.mutable_feedback()->set_complaint_warning_seconds(600);
+  Begin(true, config);
+  Run(t::OpenWindow(1, "alice"), ShanghaiTime(9, 0));
+  Run(t::OpenWindow(2, "bob"), ShanghaiTime(9, 0));
+  Run(t::Issue("CMPL"), ShanghaiTime(9, 0));  // T001
+  Run(t::Issue("CMPL"), ShanghaiTime(9, 1));  // T002
+  Run(t::Issue("BILL"), ShanghaiTime(9, 2));  // A001
+  // Alice owns each case she first serves, due an hour after.
+  auto serve = [&](int window, const char* ticket, int hour, int minute) {
+    Run(t::CallTicket(window, ticket), ShanghaiTime(hour, minute));
+    Run(t::Start(window), ShanghaiTime(hour, minute + 1));
+    Run(t::Complete(window), ShanghaiTime(hour, minute + 5));
+  };
+  serve(1, "T001", 9, 10);
+  serve(1, "T002", 9, 20);
+  // Bob's customer rates badly: a follow-up.
+  serve(2, "A001", 9, 30);
+  Run(t::Rate(2, "A001", 1, "等候时间长 Long wait"), ShanghaiTime(9, 36));
+  // T001 called back and resolved in time; T002 (due 10:21) resolved late;
+  // T003 (due 11:31) never.
+  Run(t::CallBack("T001", 1), ShanghaiTime(9, 50));
+  Run(t::Resolve("T001", 1, "explained the bill"), ShanghaiTime(10, 0));
+  Run(t::Issue("CMPL"), ShanghaiTime(10, 5));  // T003
+  serve(1, "T003", 10, 30);
+  Run(t::Resolve("T002", 1, "refunded the fee"), ShanghaiTime(10, 40));
+
+  const v1::Report before = DayReport(ShanghaiTime(11, 0));
+  EXPECT_EQ(before.complaints().opened(), 3);
+  EXPECT_EQ(before.complaints().called_back(), 1);
+  EXPECT_EQ(before.complaints().resolved(), 2);
+  EXPECT_EQ(before.complaints().open(), 1);
+  EXPECT_EQ(before.complaints().overdue(), 1) << "T002 only: T003 not yet";
+  EXPECT_EQ(before.follow_ups().opened(), 1);
+  EXPECT_EQ(before.follow_ups().open(), 1);
+  EXPECT_EQ(before.follow_ups().closed(), 0);
+  Run(t::CloseFollowUp(1, "coached bob", "boss"), ShanghaiTime(11, 5));
+
+  const v1::Report report = DayReport(ShanghaiTime(12, 0));
+  EXPECT_EQ(report.complaints().opened(), 3);
+  EXPECT_EQ(report.complaints().overdue(), 2) << "T003 passed its deadline";
+  EXPECT_EQ(report.follow_ups().opened(), 1);
+  EXPECT_EQ(report.follow_ups().closed(), 1);
+  EXPECT_EQ(report.follow_ups().open(), 0);
+  EXPECT_EQ(report.total().complaints(), 3);
+  for (const auto& s : report.services()) {
+    EXPECT_EQ(s.figures().complaints(), s.service_code() == "CMPL" ? 3 : 0)
+        << s.service_code();
+  }
+  for (const auto& h : report.hours()) {
+    EXPECT_EQ(h.figures().complaints(), h.hour() == 9 ? 2 : 1) << h.hour();
+  }
+  for (const auto& c : report.clerks()) {
+    EXPECT_EQ(c.complaints(), c.clerk_id() == "alice" ? 3 : 0);
+    EXPECT_EQ(c.complaints_overdue(), c.clerk_id() == "alice" ? 2 : 0);
+    EXPECT_EQ(c.bad_ratings(), c.clerk_id() == "bob" ? 1 : 0);
+  }
+  // The hot spots name the complaint service and the hour most complained
+  // of, and the service and hour of the bad rating.
+  std::vector<std::string> spots;
+  for (const auto& spot : report.hot_spots()) {
+    if (spot.kind() == v1::Report::HotSpot::KIND_COMPLAINTS ||
+        spot.kind() == v1::Report::HotSpot::KIND_BAD_RATINGS) {
+      spots.push_back(absl::StrCat(spot.kind(), " ", spot.service_code(), " ",
+                                   spot.hour(), " ", spot.value()));
+    }
+  }
+  EXPECT_EQ(spots,
+            (std::vector<std::string>{"3 BILL -1 1", "3  9 1", "4 CMPL -1 3",
+                                      "4  9 2", "4  10 1"}));
+  // Without a time to count to, an unresolved case is not yet overdue.
+  EXPECT_EQ(DayReport().complaints().overdue(), 1);
+  ExpectRebuiltEqualsLive("rec_complaints: test-hall 20261127 T003");
 }
 
 TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
@@ -285,8 +372,8 @@ TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
     ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
     for (const char* table :
          {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
-          "rec_pauses", "rec_load", "rec_windows", "rec_halls",
-          "rec_services"}) {
+          "rec_pauses", "rec_load", "rec_windows", "rec_halls", "rec_services",
+          "rec_complaints", "rec_follow_ups"}) {
       ASSERT_EQ(sqlite3_exec(db, absl::StrCat("DROP TABLE ", table).c_str(),
                              nullptr, nullptr, nullptr),
                 SQLITE_OK);
@@ -314,14 +401,13 @@ TEST_F(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {
   Run(t::Issue("BILL"), ShanghaiTime(9, 1, 10));
   Run(t::Issue("SIM"), ShanghaiTime(9, 2, 0));
   Run(t::CallTicket(1, "A001"), ShanghaiTime(9, 3, 0));
-  absl::StatusOr<v1::LoadHistory> history = store_->records()->LoadHistory(
-      "test-hall", kDay, ShanghaiTime(9, 4, 30));
+  absl::StatusOr<v1::LoadHistory> history =
+      store_->records()->LoadHistory("test-hall", kDay, ShanghaiTime(9, 4, 30));
   ASSERT_TRUE(history.ok()) << history.status();
   // 08:59 (the Configure) to 09:04.
   ASSERT_EQ(history->samples_size(), 6) << history->DebugString();
   const v1::LoadSample& at_0901 = history->samples(2);
-  EXPECT_EQ(at_0901.at_unix_ms(),
-            absl::ToUnixMillis(ShanghaiTime(9, 2)) - 1);
+  EXPECT_EQ(at_0901.at_unix_ms(), absl::ToUnixMillis(ShanghaiTime(9, 2)) - 1);
   EXPECT_EQ(at_0901.open_windows(), 2);
   ASSERT_EQ(at_0901.services_size(), 2);
   EXPECT_EQ(at_0901.services(0).code(), "BILL");

@@ -16,6 +16,7 @@ namespace {
 using ::qcall::testing::CallBack;
 using ::qcall::testing::CallNext;
 using ::qcall::testing::CloseFollowUp;
+using ::qcall::testing::ComplaintHallConfig;
 using ::qcall::testing::Complete;
 using ::qcall::testing::Issue;
 using ::qcall::testing::LoadZone;
@@ -250,17 +251,6 @@ TEST(FollowUpTest, SurvivesTheDayRolloverAndIdsKeepCounting) {
 
 // --- Complaint cases -------------------------------------------------------
 
-v1::HallConfig ComplaintHall() {
-  v1::HallConfig config = SmallHallConfig();
-  v1::ServiceConfig* s = config.add_services();
-  s->set_code("CMPL");
-  s->set_name("投诉受理");
-  s->set_ticket_prefix("T");
-  s->set_complaint(true);
-  config.mutable_windows(0)->add_serves()->set_service_code("CMPL");
-  return config;
-}
-
 std::vector<v1::HallEvent::Alarm> AlarmsIn(const Hall::Outcome& out) {
   std::vector<v1::HallEvent::Alarm> alarms;
   for (const v1::HallEvent& e : out.events()) {
@@ -270,7 +260,7 @@ std::vector<v1::HallEvent::Alarm> AlarmsIn(const Hall::Outcome& out) {
 }
 
 TEST(ComplaintTest, FirstClerkWhoServesOwnsTheCase) {
-  TestHall h(ComplaintHall());
+  TestHall h(ComplaintHallConfig());
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
   h.Ok(Issue("CMPL"));
@@ -309,7 +299,7 @@ TEST(ComplaintTest, FirstClerkWhoServesOwnsTheCase) {
 }
 
 // Serves T001 at window 1 (clerk c1) at 09:00.
-TestHall OpenCase(const v1::HallConfig& config = ComplaintHall()) {
+TestHall OpenCase(const v1::HallConfig& config = ComplaintHallConfig()) {
   TestHall h(config);
   h.Ok(OpenWindow(1, "c1"));
   h.Ok(OpenWindow(2, "c2"));
@@ -402,7 +392,7 @@ TEST(ComplaintTest, DueSoonThenOverdueOnTheTickAndClearedOnResolution) {
 }
 
 TEST(ComplaintTest, DeadlineAndWarningComeFromTheHall) {
-  v1::HallConfig config = ComplaintHall();
+  v1::HallConfig config = ComplaintHallConfig();
   config.mutable_feedback()->set_complaint_deadline_seconds(3600);
   config.mutable_feedback()->set_complaint_warning_seconds(600);
   TestHall h = OpenCase(config);
@@ -418,7 +408,7 @@ TEST(ComplaintTest, ReconfigureKeepsCasesFollowUpsAndRatables) {
   TestHall h = OpenCase();
   h.Ok(Rate(1, "T001", 1, kLongWait));
   v1::Command configure;
-  *configure.mutable_configure()->mutable_config() = ComplaintHall();
+  *configure.mutable_configure()->mutable_config() = ComplaintHallConfig();
   configure.mutable_configure()->mutable_config()->set_name("renamed");
   configure.mutable_configure()->set_supervisor_id("duty-1");
   h.Ok(configure);

@@ -54,6 +54,17 @@ v1::HallConfig SmallHallConfig() {
   return c;
 }
 
+v1::HallConfig ComplaintHallConfig() {
+  v1::HallConfig config = SmallHallConfig();
+  v1::ServiceConfig* s = config.add_services();
+  s->set_code("CMPL");
+  s->set_name("投诉受理");
+  s->set_ticket_prefix("T");
+  s->set_complaint(true);
+  config.mutable_windows(0)->add_serves()->set_service_code("CMPL");
+  return config;
+}
+
 v1::HallConfig VariedHallConfig(uint64_t seed) {
   v1::HallConfig config = SmallHallConfig();
   switch (seed % 3) {

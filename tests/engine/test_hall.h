@@ -26,6 +26,9 @@ absl::TimeZone LoadZone(absl::string_view name);
 // Two services (BILL "A", SIM "B"), windows 1-4 (1, 2 serve both, 3 only
 // BILL, 4 only SIM), minimum 2 open, open 08:30-18:00 every day, Shanghai.
 v1::HallConfig SmallHallConfig();
+// SmallHallConfig with a complaint service, CMPL (tickets T001...), that
+// window 1 serves.
+v1::HallConfig ComplaintHallConfig();
 
 // SmallHallConfig varied by `seed % 3`: 0 as is; 1 with a no-show timeout
 // and tighter requeue, recall and interleave limits; 2 with ageing, weights,

@@ -913,6 +913,10 @@ TEST(QcalldHttpPagesTest, PagesComeFromTheWebFolder) {
   EXPECT_EQ(board.status, 200u) << board.body;
   EXPECT_EQ(board.content_type, "text/html; charset=utf-8");
   EXPECT_EQ(board.body, ReadFile(std::string(WEB_SOURCE_ROOT) + "/board.html"));
+  HttpReply reports = http.Get("/reports?hall=it-hall");
+  EXPECT_EQ(reports.status, 200u) << reports.body;
+  EXPECT_EQ(reports.body,
+            ReadFile(std::string(WEB_SOURCE_ROOT) + "/reports.html"));
   HttpReply ticket = http.Get("/t/it-hall/A0001");
   EXPECT_EQ(ticket.status, 200u);
   EXPECT_EQ(ticket.body,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
@@ -45,6 +46,16 @@ struct Counted {
   int64_t bad = 0;
   std::map<std::string, int64_t> issued_by_service;
   std::map<int32_t, int64_t> served_by_window;
+  // Complaint cases and follow-ups by their last state, as a report counts
+  // them; each clerk's cases and bad ratings.
+  int64_t complaints = 0;
+  int64_t called_back = 0;
+  int64_t resolved = 0;
+  int64_t follow_ups = 0;
+  int64_t follow_ups_closed = 0;
+  std::map<std::string, int64_t> complaints_by_clerk;
+  std::map<std::string, int64_t> complaints_by_service;
+  std::map<std::string, int64_t> bad_by_clerk;
 };
 
 Counted Count(const std::vector<v1::HallEvent>& events) {
@@ -69,9 +80,31 @@ Counted Count(const std::vector<v1::HallEvent>& events) {
         const int32_t level = e.ticket_rated().level();
         ++c.rated;
         if (level >= 4) ++c.satisfied;
-        if (level <= 2) ++c.bad;
+        if (level <= 2) {
+          ++c.bad;
+          ++c.bad_by_clerk[e.ticket_rated().clerk_id()];
+        }
         break;
       }
+      case v1::HallEvent::kComplaintChanged: {
+        const v1::ComplaintCase& k = e.complaint_changed().complaint();
+        if (k.state() == v1::ComplaintCase::STATE_OPEN) {
+          ++c.complaints;
+          ++c.complaints_by_clerk[k.owner_clerk_id()];
+          ++c.complaints_by_service[k.service_code()];
+        }
+        if (k.state() == v1::ComplaintCase::STATE_CALLED_BACK) ++c.called_back;
+        if (k.state() == v1::ComplaintCase::STATE_RESOLVED) ++c.resolved;
+        break;
+      }
+      case v1::HallEvent::kFollowUpChanged:
+        if (e.follow_up_changed().follow_up().state() ==
+            v1::FollowUp::STATE_OPEN) {
+          ++c.follow_ups;
+        } else {
+          ++c.follow_ups_closed;
+        }
+        break;
       case v1::HallEvent::kTicketStateChanged: {
         const auto& s = e.ticket_state_changed();
         switch (s.ticket().state()) {
@@ -101,12 +134,15 @@ Counted Count(const std::vector<v1::HallEvent>& events) {
 }
 
 TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
-  // Window 3 has the customer's pad.
-  QcalldProcess server({.config_text = absl::StrCat(
-                            TestConfig(),
-                            "\ntokens { token: \"it-pad3-token\" role: "
-                            "ROLE_EVALUATOR name: \"pad 3\" halls: "
-                            "[\"it-hall\"] windows: [3] }\n")});
+  // Window 3 has the customer's pad; SIM takes complaints.
+  QcalldProcess server(
+      {.config_text = absl::StrCat(
+           absl::StrReplaceAll(TestConfig(), {{"ticket_prefix: \"B\"",
+                                               "ticket_prefix: \"B\" "
+                                               "complaint: true"}}),
+           "\ntokens { token: \"it-pad3-token\" role: "
+           "ROLE_EVALUATOR name: \"pad 3\" halls: "
+           "[\"it-hall\"] windows: [3] }\n")});
   ASSERT_TRUE(server.Start());
   Api api(server.NewChannel());
   std::unique_ptr<v1::Evaluator::Stub> evaluator =
@@ -124,9 +160,8 @@ TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
   }
   const char* services[] = {"BILL", "SIM", "PLAN"};
   for (int i = 0; i < 40; ++i) {
-    ASSERT_OK(api.Issue(services[i % 3], i % 7 == 0
-                                             ? v1::CATEGORY_GREEN_CHANNEL
-                                             : v1::CATEGORY_NORMAL));
+    ASSERT_OK(api.Issue(services[i % 3], i % 7 == 0 ? v1::CATEGORY_GREEN_CHANNEL
+                                                    : v1::CATEGORY_NORMAL));
   }
   uint64_t last_seq = 0;
   for (int round = 0; round < 6; ++round) {  // Some are left waiting.
@@ -185,6 +220,35 @@ TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
       }
     }
   }
+  // The first complaint case called back and resolved, the second
+  // resolved, the rest left open; the first follow-up closed.
+  hall = api.GetHall();
+  ASSERT_OK(hall);
+  ASSERT_GE(hall->complaints_size(), 3);
+  for (int i = 0; i < 2; ++i) {
+    const v1::ComplaintCase& k = hall->complaints(i);
+    if (i == 0) {
+      v1::CallBackComplaintRequest r;
+      r.set_hall_id(kHall);
+      r.set_ticket(k.ticket());
+      r.set_note("reached the customer");
+      ASSERT_OK(api.Call(&api.counter, &v1::Counter::Stub::CallBackComplaint,
+                         kSupervisorToken, r));
+    }
+    v1::ResolveComplaintRequest r;
+    r.set_hall_id(kHall);
+    r.set_ticket(k.ticket());
+    r.set_resolution("explained and apologised");
+    ASSERT_OK(api.Call(&api.counter, &v1::Counter::Stub::ResolveComplaint,
+                       kSupervisorToken, r));
+  }
+  ASSERT_GE(hall->follow_ups_size(), 1);
+  v1::CloseFollowUpRequest close;
+  close.set_hall_id(kHall);
+  close.set_id(hall->follow_ups(0).id());
+  close.set_text("coached the clerk");
+  ASSERT_OK(api.Call(&api.supervisor, &v1::Supervisor::Stub::CloseFollowUp,
+                     kSupervisorToken, close));
   auto last = api.Close(4);
   ASSERT_OK(last);
   last_seq = last->seq();
@@ -229,6 +293,47 @@ TEST(QcalldRecordsTest, EveryReportTotalMatchesTheEventStream) {
     if (c.served() > 0) served_by_window[c.window()] += c.served();
   }
   EXPECT_EQ(served_by_window, counted.served_by_window);
+  // Complaint cases and follow-ups, in all and by clerk and service.
+  ASSERT_EQ(counted.resolved, 2);
+  EXPECT_EQ(report->complaints().opened(), counted.complaints);
+  EXPECT_EQ(report->complaints().called_back(), counted.called_back);
+  EXPECT_EQ(report->complaints().resolved(), counted.resolved);
+  EXPECT_EQ(report->complaints().open(), counted.complaints - counted.resolved);
+  EXPECT_EQ(report->complaints().overdue(), 0) << "24 hours to go";
+  EXPECT_EQ(total.complaints(), counted.complaints);
+  EXPECT_EQ(report->follow_ups().opened(), counted.follow_ups);
+  EXPECT_EQ(report->follow_ups().closed(), counted.follow_ups_closed);
+  EXPECT_EQ(report->follow_ups().open(),
+            counted.follow_ups - counted.follow_ups_closed);
+  std::map<std::string, int64_t> complaints_by_clerk;
+  std::map<std::string, int64_t> bad_by_clerk;
+  for (const auto& c : report->clerks()) {
+    if (c.complaints() > 0) complaints_by_clerk[c.clerk_id()] += c.complaints();
+    if (c.bad_ratings() > 0) bad_by_clerk[c.clerk_id()] += c.bad_ratings();
+  }
+  EXPECT_EQ(complaints_by_clerk, counted.complaints_by_clerk);
+  EXPECT_EQ(bad_by_clerk, counted.bad_by_clerk);
+  std::map<std::string, int64_t> complaints_by_service;
+  for (const auto& s : report->services()) {
+    if (s.figures().complaints() > 0) {
+      complaints_by_service[s.service_code()] = s.figures().complaints();
+    }
+  }
+  EXPECT_EQ(complaints_by_service, counted.complaints_by_service);
+  int64_t complaints_by_hours = 0;
+  for (const auto& h : report->hours()) {
+    complaints_by_hours += h.figures().complaints();
+  }
+  EXPECT_EQ(complaints_by_hours, counted.complaints);
+  bool complaint_spot = false;
+  for (const auto& spot : report->hot_spots()) {
+    if (spot.kind() == v1::Report::HotSpot::KIND_COMPLAINTS &&
+        spot.service_code() == "SIM") {
+      complaint_spot = true;
+      EXPECT_EQ(spot.value(), counted.complaints);
+    }
+  }
+  EXPECT_TRUE(complaint_spot);
   // Window 4 closed: its time open is counted.
   bool window_4 = false;
   for (const auto& w : report->windows()) {
@@ -260,9 +365,9 @@ TEST(QcalldRecordsTest, ReportsAndTheLoadHistorySurviveARestart) {
     day = hall->business_day();
     v1::GetLoadHistoryRequest r;
     r.set_hall_id(kHall);
-    auto history = api.Call(&api.supervisor,
-                            &v1::Supervisor::Stub::GetLoadHistory,
-                            kSupervisorToken, r);
+    auto history =
+        api.Call(&api.supervisor, &v1::Supervisor::Stub::GetLoadHistory,
+                 kSupervisorToken, r);
     ASSERT_OK(history);
     before = *history;
     auto report = GetReport(api, DayOf(day));
