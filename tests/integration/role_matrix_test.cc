@@ -79,7 +79,7 @@ const std::map<std::string, Rule>& Rules() {
         {"Supervisor/GetHall", {}},      {"Supervisor/GetLoadHistory", {}},
         {"Supervisor/Watch", {}},        {"Supervisor/SetMinOpenWindows", {}},
         {"Supervisor/VoidTicket", {}},   {"Supervisor/ConfigureHall", {}},
-        {"Supervisor/CloseFollowUp", {}},
+        {"Supervisor/CloseFollowUp", {}}, {"Supervisor/DismissAdvice", {}},
         {"Evaluator/RateTicket", {{Who::kEvaluator3}, /*windows=*/true}},
         {"Supervisor/GetReport", {}},
         // A customer's phone: the supervisor's alone.
