@@ -199,11 +199,11 @@ void Hall::CheckLoad(bool steady_advice, int64_t now, Outcome* out) {
         arrivals[i] * static_cast<double>(stats_.mean_handling_ms(s)) / 1000.0;
     const double capacity =
         static_cast<double>(board_.OpenShareNow(rules_, queue_, s)) / 1000.0;
-    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), rules_, board_,
-                         &log_, now, out);
+    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), steady_advice,
+                         rules_, board_, &log_, now, out);
   }
-  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals),
-                  board_, steady_advice, &log_, now, out);
+  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                  steady_advice, &log_, now, out);
 }
 
 void Hall::StartDayIfDue(int64_t now, Outcome* out) {
