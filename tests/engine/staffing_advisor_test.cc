@@ -42,14 +42,31 @@ std::vector<v1::HallEvent::StaffingAdvised> ToldOnlyAfter(TestHall* h,
 }
 
 // Two windows open and a minimum of three: the window the plan asks to
-// open, told now (0 if not told once).
-int AskedToOpen(bool steady, TestHall* h) {
+// open (0 if not told once) and when it was told; then a minute passes.
+struct Asked {
+  int window = 0;
+  absl::Time told;
+};
+Asked AskedToOpen(bool steady, TestHall* h) {
   h->Ok(OpenWindow(1, "c1"));
   h->Ok(OpenWindow(2, "c2"));
   h->Ok(SetMin(3, "lead"));
   const std::vector<v1::HallEvent::StaffingAdvised> advised =
       Advised(h->Ok(steady ? SteadyTick() : Tick()));
-  return advised.size() == 1 ? advised[0].open_window() : 0;
+  const Asked asked{advised.size() == 1 ? advised[0].open_window() : 0,
+                    h->now()};
+  h->Advance(absl::Minutes(1));
+  return asked;
+}
+
+// QuietHallOfFour, told by a steady tick that window 1 can close.
+TestHall ToldWindowOneCanClose() {
+  TestHall h = QuietHallOfFour();
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SteadyTick()));
+  EXPECT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised.empty() ? 0 : advised[0].close_window(), 1);
+  return h;
 }
 
 TEST(SteadyAdviceTest, AnAdviceDoneNeedsNoFurtherWord) {
@@ -107,13 +124,11 @@ TEST(SteadyAdviceTest, TheSameActionForAnotherServiceIsNoNewAdvice) {
 TEST(SteadyAdviceTest, AnOpeningIsWithdrawnOnlyAfterTheMinimumInterval) {
   for (const bool steady : {false, true}) {
     TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
-    const int opened = AskedToOpen(steady, &h);
+    const auto [opened, told] = AskedToOpen(steady, &h);
     ASSERT_NE(opened, 0);
-    const absl::Time told = h.now();
-    std::vector<v1::HallEvent::StaffingAdvised> advised;
-    h.Advance(absl::Minutes(1));
     h.Ok(SetMin(2, "lead"));
-    advised = Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
     if (!steady) {
       ASSERT_EQ(advised.size(), 1u);
       EXPECT_EQ(advised[0].open_window(), 0);
@@ -134,8 +149,7 @@ TEST(SteadyAdviceTest, AnOpeningIsWithdrawnOnlyAfterTheMinimumInterval) {
 // A window that may close no longer may (the minimum went up): the advice
 // to close it goes at the next tick, interval or not.
 TEST(SteadyAdviceTest, AClosingThatNoLongerHoldsGoesAtOnce) {
-  TestHall h = QuietHallOfFour();
-  ASSERT_EQ(Advised(h.Ok(SteadyTick())).size(), 1u);
+  TestHall h = ToldWindowOneCanClose();
   h.Advance(absl::Seconds(10));
   h.Ok(SetMin(4, "lead"));
   const std::vector<v1::HallEvent::StaffingAdvised> advised =
@@ -150,14 +164,12 @@ TEST(SteadyAdviceTest, AClosingThatNoLongerHoldsGoesAtOnce) {
 TEST(SteadyAdviceTest, NoClosingSoonAfterAnOpening) {
   for (const bool steady : {false, true}) {
     TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
-    const int opened = AskedToOpen(steady, &h);
+    const auto [opened, told] = AskedToOpen(steady, &h);
     ASSERT_NE(opened, 0);
-    const absl::Time told = h.now();
-    std::vector<v1::HallEvent::StaffingAdvised> advised;
-    h.Advance(absl::Minutes(1));
     h.Ok(OpenWindow(opened, "c9"));
     h.Ok(SetMin(2, "lead"));
-    advised = Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
     if (!steady) {
       ASSERT_FALSE(advised.empty());
       EXPECT_NE(advised.back().close_window(), 0);
@@ -171,8 +183,7 @@ TEST(SteadyAdviceTest, NoClosingSoonAfterAnOpening) {
 }
 
 TEST(SteadyAdviceTest, ADismissedAdviceStaysAwayForAWhileAcrossARestore) {
-  TestHall h = QuietHallOfFour();
-  ASSERT_EQ(Advised(h.Ok(SteadyTick())).size(), 1u);
+  TestHall h = ToldWindowOneCanClose();
   // A page showing an older advice dismisses nothing.
   EXPECT_EQ(h.Try(DismissAdvice(3, 0)).code(),
             absl::StatusCode::kFailedPrecondition);
@@ -204,8 +215,7 @@ TEST(SteadyAdviceTest, ADismissedAdviceStaysAwayForAWhileAcrossARestore) {
 }
 
 TEST(SteadyAdviceTest, ADismissalIsRefusedWithoutASupervisor) {
-  TestHall h = QuietHallOfFour();
-  ASSERT_EQ(Advised(h.Ok(SteadyTick())).size(), 1u);
+  TestHall h = ToldWindowOneCanClose();
   v1::Command c = DismissAdvice(0, 1);
   c.mutable_dismiss_advice()->clear_supervisor_id();
   EXPECT_EQ(h.Try(c).code(), absl::StatusCode::kInvalidArgument);
