@@ -356,7 +356,12 @@ class Simulator {
     v1::Command close;
     close.mutable_close_window()->set_window(c_.hall.windows(w).number());
     close.mutable_close_window()->set_reason("roster");
-    RETURN_IF_ERROR(Apply(close));
+    if (absl::Status closed = Apply(close); !closed.ok()) {
+      // Refused (it would go below the minimum): the clerk stays.
+      if (closed.code() != absl::StatusCode::kFailedPrecondition) return closed;
+      windows_[w].close_after = false;
+      return absl::OkStatus();
+    }
     windows_[w].open = false;
     windows_[w].close_after = false;
     return absl::OkStatus();
@@ -381,7 +386,7 @@ class Simulator {
     if (now_ >= end_ms_) return absl::OkStatus();
     Schedule(now_ + 10'000, Kind::kTick, 0);
     v1::Command tick;
-    tick.mutable_tick();
+    tick.mutable_tick()->set_steady_advice(c_.steady_advice);
     RETURN_IF_ERROR(Apply(tick));
     for (const v1::HallEvent& e : out_.events()) {
       if (e.has_staffing_advised()) ++advice_events_;

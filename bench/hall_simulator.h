@@ -53,6 +53,9 @@ struct SimulationConfig {
   std::vector<int> fixed_open;
   // kAdvice: windows open at the start; the advice is read every minute.
   int initial_open = 1;
+  // Ticks with the steady advice (as qcalld's), or with the advice of
+  // journals before it (every change of the plan told).
+  bool steady_advice = true;
   uint64_t seed = 1;
 };
 

@@ -285,7 +285,7 @@ void HallRuntime::ScheduleTick() {
 void HallRuntime::OnTick() {
   const auto ignore = [](absl::Status, const v1::CommandReply&) {};
   v1::Command tick;
-  tick.mutable_tick();
+  tick.mutable_tick()->set_steady_advice(true);
   ApplyNow(tick, "", ignore);
   const absl::Time now = options_.clock->Now();
   std::vector<int32_t> lost;

@@ -734,6 +734,14 @@ grpc::ServerUnaryReactor* SupervisorService::SetMinOpenWindows(
       v1::Command::kSetMinOpenWindows);
 }
 
+grpc::ServerUnaryReactor* SupervisorService::DismissAdvice(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::DismissAdviceRequest>(
+      c_, context, request, response, "/qcall.v1.Supervisor/DismissAdvice",
+      v1::Command::kDismissAdvice);
+}
+
 grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {

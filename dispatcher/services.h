@@ -178,7 +178,8 @@ class SupervisorService final
                                           v1::Supervisor::WithRawCallbackMethod_GetReport<
                                               v1::Supervisor::WithRawCallbackMethod_ReadPrivateData<
                                                   v1::Supervisor::WithRawCallbackMethod_ListPrivateDataReads<
-                                                      v1::Supervisor::Service>>>>>>>>>>> {
+                                                      v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
+                                                          v1::Supervisor::Service>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -211,6 +212,9 @@ class SupervisorService final
   grpc::ServerUnaryReactor* ListPrivateDataReads(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DismissAdvice(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -147,16 +147,25 @@ void AlarmBook::CheckWaits(const HallRules& rules, const TicketQueue& queue,
 }
 
 void AlarmBook::CheckGrowing(int service, double load, double capacity,
-                             int32_t waiting, const HallRules& rules,
-                             const WindowBoard& board, EventLog* log,
-                             int64_t now, Outcome* out) {
+                             int32_t waiting, bool steady,
+                             const HallRules& rules, const WindowBoard& board,
+                             EventLog* log, int64_t now, Outcome* out) {
   // Cleared below 90 % of the capacity or when nobody waits, so it does not
   // flicker.
-  const bool growing =
-      services_[service].growing
-          ? waiting > 0 && load >= 0.9 * capacity
-          : waiting > std::max(1.0, capacity) && load >= capacity && load > 0;
-  Set(Alarm::KIND_QUEUE_GROWING, service, growing, rules, board, log, now, out);
+  ServiceAlarms& alarms = services_[service];
+  bool growing = alarms.growing ? waiting > 0 && load >= 0.9 * capacity
+                                : waiting > std::max(1.0, capacity) &&
+                                      load >= capacity && load > 0;
+  if (steady && growing && !alarms.growing &&
+      alarms.growing_cleared_at_ms > 0 &&
+      now - alarms.growing_cleared_at_ms < kGrowingQuietMs) {
+    growing = false;
+  }
+  if (Set(Alarm::KIND_QUEUE_GROWING, service, growing, rules, board, log, now,
+          out) &&
+      steady && !growing) {
+    alarms.growing_cleared_at_ms = now;
+  }
 }
 
 void AlarmBook::CheckServed(const HallRules& rules, const TicketQueue& queue,
@@ -214,6 +223,7 @@ void AlarmBook::Save(v1::HallState* state) const {
     v1::HallState::ServiceRecord* r =
         state->mutable_services(static_cast<int>(s));
     r->set_growing_alarm(services_[s].growing);
+    r->set_growing_cleared_at_ms(services_[s].growing_cleared_at_ms);
     r->set_wait_alarm(services_[s].wait);
     r->set_no_window_alarm(services_[s].no_window);
   }
@@ -231,6 +241,7 @@ void AlarmBook::Restore(const v1::HallState& state) {
   for (size_t s = 0; s < services_.size(); ++s) {
     const v1::HallState::ServiceRecord& r = state.services(static_cast<int>(s));
     services_[s].growing = r.growing_alarm();
+    services_[s].growing_cleared_at_ms = r.growing_cleared_at_ms();
     services_[s].wait = r.wait_alarm();
     services_[s].no_window = r.no_window_alarm();
   }

@@ -60,10 +60,14 @@ class AlarmBook {
                   Outcome* out);
   // A service's line grows: the offered `load` (arrivals x handling) is at
   // or above the `capacity` the open windows give it, in windows, and people
-  // queue beyond them.
+  // queue beyond them. On `steady` ticks (Command.Tick.steady_advice) an
+  // alarm cleared is not raised again for kGrowingQuietMs: a line that
+  // empties for a moment at a busy time is still the same alarm.
+  static constexpr int64_t kGrowingQuietMs = 15 * 60 * 1000;
   void CheckGrowing(int service, double load, double capacity, int32_t waiting,
-                    const HallRules& rules, const WindowBoard& board,
-                    EventLog* log, int64_t now, Outcome* out);
+                    bool steady, const HallRules& rules,
+                    const WindowBoard& board, EventLog* log, int64_t now,
+                    Outcome* out);
   // People wait for a service that no open window serves (raised and cleared
   // on a tick; a window that opens for it clears it at once), and an open
   // window has called nobody for the policy's idle time while people it
@@ -94,6 +98,7 @@ class AlarmBook {
   struct ServiceAlarms {
     bool wait = false;
     bool growing = false;
+    int64_t growing_cleared_at_ms = 0;
     bool no_window = false;
   };
   struct WindowAlarms {

@@ -112,7 +112,7 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
     case C::kWindowLost:
       return WindowLost(command.window_lost(), now, out);
     case C::kTick:
-      Tick(now, out);
+      Tick(command.tick(), now, out);
       return absl::OkStatus();
     case C::kRollOverDay:
       return absl::OkStatus();
@@ -127,6 +127,9 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
       return CallBackComplaint(command.call_back_complaint(), now, out);
     case C::kResolveComplaint:
       return ResolveComplaint(command.resolve_complaint(), now, out);
+    case C::kDismissAdvice:
+      return advisor_.Dismiss(rules_, command.dismiss_advice(), &log_, now,
+                              out);
     case C::KIND_NOT_SET:
       break;
   }
@@ -168,7 +171,7 @@ absl::Status Hall::Configure(const v1::Command::Configure& c, int64_t now,
 // ---------------------------------------------------------------------------
 // Timers and days
 
-void Hall::Tick(int64_t now, Outcome* out) {
+void Hall::Tick(const v1::Command::Tick& c, int64_t now, Outcome* out) {
   const PolicyRules& policy = rules_.policy();
   for (size_t i = 0; i < board_.size(); ++i) {
     const int w = static_cast<int>(i);
@@ -183,11 +186,11 @@ void Hall::Tick(int64_t now, Outcome* out) {
   alarms_.CheckWaits(rules_, queue_, board_, &log_, now, out);
   alarms_.CheckServed(rules_, queue_, board_, &log_, now, out);
   feedback_.CheckCases(rules_, calendar_.time_zone(), &log_, now, out);
-  CheckLoad(now, out);
+  CheckLoad(c.steady_advice(), now, out);
   UpdateBelowMinAlarm(now, out);
 }
 
-void Hall::CheckLoad(int64_t now, Outcome* out) {
+void Hall::CheckLoad(bool steady_advice, int64_t now, Outcome* out) {
   const std::vector<double> arrivals =
       stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), now);
   for (size_t i = 0; i < rules_.services().size(); ++i) {
@@ -196,11 +199,11 @@ void Hall::CheckLoad(int64_t now, Outcome* out) {
         arrivals[i] * static_cast<double>(stats_.mean_handling_ms(s)) / 1000.0;
     const double capacity =
         static_cast<double>(board_.OpenShareNow(rules_, queue_, s)) / 1000.0;
-    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), rules_, board_,
-                         &log_, now, out);
+    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), steady_advice,
+                         rules_, board_, &log_, now, out);
   }
-  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals),
-                  board_.open_windows(), &log_, now, out);
+  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                  steady_advice, &log_, now, out);
 }
 
 void Hall::StartDayIfDue(int64_t now, Outcome* out) {
@@ -288,11 +291,15 @@ v1::HallView Hall::View(absl::Time now) const {
     v->set_target_wait_seconds(rules.target_wait_ms / 1000);
     v->set_target_handling_seconds(rules.target_handling_ms / 1000);
   }
-  StaffingAdvisor::AddViews(
+  advisor_.AddViews(
       rules_,
       advisor_.Plan(parts(), ms,
                     stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), ms)),
       &view);
+  if (const int32_t open = view.advice().open_window(); open != 0) {
+    view.mutable_advice()->set_standby_clerk_id(
+        board_.FreeStandbyClerk(rules_, *rules_.FindWindow(open)));
+  }
   alarms_.AddViews(rules_, board_, &view);
   feedback_.AddViews(calendar_.time_zone(), &view);
   for (const std::string& reason : rules_.feedback().bad_rating_reasons) {

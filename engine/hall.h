@@ -158,12 +158,12 @@ class Hall {
   // The hall's own (hall.cc).
   absl::Status Configure(const v1::Command::Configure& c, int64_t now,
                          Outcome* out);
-  void Tick(int64_t now, Outcome* out);
+  void Tick(const v1::Command::Tick& c, int64_t now, Outcome* out);
   absl::Status ApplyCommand(const v1::Command& command, int64_t now,
                             Outcome* out);
   void StartDayIfDue(int64_t now, Outcome* out);
   // On a tick: queue-growing alarms, and the staffing advice.
-  void CheckLoad(int64_t now, Outcome* out);
+  void CheckLoad(bool steady_advice, int64_t now, Outcome* out);
 
   // What commands share: the steps that touch several parts at once.
   void AssignTicket(int window, uint32_t id, int64_t now, Outcome* out);

@@ -35,7 +35,7 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
   window.priority_streak = 0;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
-  advisor_.NoteWindowOpened(c.window(), now);
+  advisor_.NoteWindowOpened(rules_, c.window(), now);
   SetAlarm(Alarm::KIND_WINDOW_LOST, w, false, now, out);
   alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
   UpdateBelowMinAlarm(now, out);
@@ -66,6 +66,7 @@ absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c, int64_t now,
   v1::HallEvent::WindowChanged* e = out->last_event()->mutable_window_changed();
   if (c.has_override()) *e->mutable_override() = c.override();
   window.clerk.clear();
+  advisor_.NoteWindowClosed(rules_, c.window());
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
@@ -112,7 +113,7 @@ absl::Status Hall::ResumeWindow(const v1::Command::ResumeWindow& c, int64_t now,
   window.reason.clear();
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
-  advisor_.NoteWindowOpened(c.window(), now);
+  advisor_.NoteWindowOpened(rules_, c.window(), now);
   alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();

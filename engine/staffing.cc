@@ -16,6 +16,10 @@ namespace {
 // day, docs/staffing.md: 1.0 means twice the announcements, 1.25 five
 // window-hours a day more than Erlang C needs.)
 constexpr double kCloseMargin = 1.1;
+// The steady advice's (StaffingPlan::steady_close_window): a closing a duty
+// manager is told of is one the hall can keep for a while, not one the next
+// small rise undoes (docs/staffing.md measured 1.1-1.5).
+constexpr double kSteadyCloseMargin = 1.5;
 
 // Windows for `load` to meet the target; a service without a target only
 // has to keep up.
@@ -126,12 +130,15 @@ StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
   // Pooled need per group of linked services, for the load as observed and
   // for a closing margin more.
   const std::vector<int> group = Groups(input);
-  std::vector<int> group_need(n, 0), group_keep(n, 0), group_open(n, 0);
+  std::vector<int> group_need(n, 0), group_keep(n, 0), group_keep_steady(n, 0),
+      group_open(n, 0);
   for (int g = 0; g < n; ++g) {
-    // Memo slots: each service's own need, then each group's two.
-    const size_t slot = static_cast<size_t>(n + 2 * g);
+    // Memo slots: each service's own need, then each group's three.
+    const size_t slot = static_cast<size_t>(n + 3 * g);
     group_need[g] = GroupNeed(input, group, g, 1.0, memo, slot);
     group_keep[g] = GroupNeed(input, group, g, kCloseMargin, memo, slot + 1);
+    group_keep_steady[g] =
+        GroupNeed(input, group, g, kSteadyCloseMargin, memo, slot + 2);
   }
   std::vector<int> window_group(input.windows.size(), -1);
   for (size_t w = 0; w < input.windows.size(); ++w) {
@@ -143,6 +150,43 @@ StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
   }
   plan.recommended_open = std::max(
       input.min_open, std::accumulate(group_need.begin(), group_need.end(), 0));
+
+  // Close the idle window (or the one named before) whose services keep the
+  // most headroom, if its group would still have what it needs with
+  // `margin` times the customers (`keep`: each group's need then) and each
+  // of its services would still keep up with that many. Headroom is
+  // relative (windows left per erlang), so a quiet service's spare window
+  // goes before a busy one's.
+  const auto choose_close = [&](double margin, const std::vector<int>& keep) {
+    int close = -1;
+    double best = 0;
+    for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
+      const StaffingInput::Window& window = input.windows[w];
+      const int g = window_group[w];
+      const bool named = w == input.named_to_close;
+      if (!window.open || !(window.idle || named) || g < 0 ||
+          group_open[g] - 1 < keep[g]) {
+        continue;
+      }
+      double headroom = std::numeric_limits<double>::infinity();
+      for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
+        if (window.share[s] <= 0) continue;
+        const StaffingInput::Service& in = input.services[s];
+        const double left = plan.services[s].open_capacity - window.share[s];
+        const double load = margin * plan.services[s].offered_load;
+        if (left <= 0 && (in.arrivals_per_second > 0 || in.waiting > 0)) {
+          headroom = 0;  // It would leave the service without a window.
+        } else if (load > 0) {
+          headroom = std::min(headroom, left / load);
+        }
+      }
+      if (headroom >= 1 && (named || headroom > best)) {
+        best = named ? std::numeric_limits<double>::infinity() : headroom;
+        close = w;
+      }
+    }
+    return close;
+  };
 
   // Advice: the service furthest below its need (or, when none is, nearest
   // to it) gets the closed window that gives it the most time.
@@ -183,37 +227,9 @@ StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
       if (plan.open_window < 0) plan.open_for_service = -1;
     }
   } else if (plan.open > input.min_open) {
-    // Close the idle window (or the one named before) whose services keep the
-    // most headroom, if its group would still have what it needs with
-    // kCloseMargin more customers and each of its services would still keep
-    // up with that many. Headroom is relative (windows left per erlang), so
-    // a quiet service's spare window goes before a busy one's.
-    double best = 0;
-    for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
-      const StaffingInput::Window& window = input.windows[w];
-      const int g = window_group[w];
-      const bool named = w == input.named_to_close;
-      if (!window.open || !(window.idle || named) || g < 0 ||
-          group_open[g] - 1 < group_keep[g]) {
-        continue;
-      }
-      double headroom = std::numeric_limits<double>::infinity();
-      for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
-        if (window.share[s] <= 0) continue;
-        const StaffingInput::Service& in = input.services[s];
-        const double left = plan.services[s].open_capacity - window.share[s];
-        const double load = kCloseMargin * plan.services[s].offered_load;
-        if (left <= 0 && (in.arrivals_per_second > 0 || in.waiting > 0)) {
-          headroom = 0;  // It would leave the service without a window.
-        } else if (load > 0) {
-          headroom = std::min(headroom, left / load);
-        }
-      }
-      if (headroom >= 1 && (named || headroom > best)) {
-        best = named ? std::numeric_limits<double>::infinity() : headroom;
-        plan.close_window = w;
-      }
-    }
+    plan.close_window = choose_close(kCloseMargin, group_keep);
+    plan.steady_close_window =
+        choose_close(kSteadyCloseMargin, group_keep_steady);
   }
   return plan;
 }

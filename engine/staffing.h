@@ -69,6 +69,10 @@ struct StaffingPlan {
   int open_window = -1;
   int open_for_service = -1;
   int close_window = -1;
+  // The same with a wider margin (50 % more customers): the steady advice's
+  // (StaffingAdvisor), which a duty manager is told and should not see
+  // undone soon.
+  int steady_close_window = -1;
 };
 
 // What PlanStaffing may remember from one call to the next: the windows a

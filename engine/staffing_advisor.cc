@@ -4,9 +4,11 @@
 #include <bit>
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
 #include "engine/hall_texts.h"
 #include "engine/input_checks.h"
 #include "engine/service_stats.h"
+#include "engine/status_macros.h"
 #include "engine/ticket_queue.h"
 #include "engine/window_board.h"
 
@@ -138,11 +140,20 @@ std::optional<StaffingAdvisor::Opening> StaffingAdvisor::ExpectedOpening(
   return Opening{plan.open_window, now + delay_ms};
 }
 
-void StaffingAdvisor::NoteWindowOpened(int32_t number, int64_t now) {
+void StaffingAdvisor::NoteWindowOpened(const HallRules& rules, int32_t number,
+                                       int64_t now) {
   v1::HallState::AdviceFollowing& f = following_;
-  if (f.open_advised_at_ms() == 0 || number != last_advice_.open_window()) {
-    return;
+  const bool advised =
+      f.open_advised_at_ms() != 0 && number == last_advice_.open_window();
+  if (hold_.announced_at_ms() > 0 && number == last_advice_.open_window()) {
+    // Done as advised: nothing is left to tell (the window's own event says
+    // it), and the advice holds nothing until the plan wants more.
+    last_advice_.set_open_window(0);
+    last_advice_.clear_open_for_service();
+    last_advice_.set_text(AdviceText(rules.config().language(), 0, {},
+                                     last_advice_.close_window()));
   }
+  if (!advised) return;
   // Opened soon enough to be answering the advice: it was followed. Later
   // it is some other reason (a shift change), and the advice went unheeded.
   const int64_t delay_ms = std::max<int64_t>(0, now - f.open_advised_at_ms());
@@ -153,20 +164,90 @@ void StaffingAdvisor::NoteWindowOpened(int32_t number, int64_t now) {
   f.set_open_advised_at_ms(0);
 }
 
+void StaffingAdvisor::NoteWindowClosed(const HallRules& rules, int32_t number) {
+  if (hold_.announced_at_ms() == 0 || number != last_advice_.close_window()) {
+    return;
+  }
+  last_advice_.set_close_window(0);
+  last_advice_.set_text(AdviceText(rules.config().language(), 0, {}, 0));
+}
+
+std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Steady(
+    const HallRules& rules, const WindowBoard& board,
+    v1::HallEvent::StaffingAdvised advice, int64_t now) const {
+  const v1::HallState::AdviceHold& h = hold_;
+  if (h.dismissed_at_ms() > 0 && now - h.dismissed_at_ms() < kDismissMs &&
+      advice.open_window() == h.dismissed_open_window() &&
+      advice.close_window() == h.dismissed_close_window()) {
+    advice.set_open_window(0);
+    advice.clear_open_for_service();
+    advice.set_close_window(0);
+  }
+  if (advice.close_window() != 0 && h.open_advised_at_ms() > 0 &&
+      now - h.open_advised_at_ms() < kCloseAfterOpenMs) {
+    // Too soon after an opening to close one: the hysteresis between them.
+    advice.set_close_window(0);
+  }
+  const auto open = [&](int32_t number) {
+    const std::optional<int> w = rules.FindWindow(number);
+    return w.has_value() && CountsAsOpen(board.window(*w).state);
+  };
+  // What is held, unless it was done some other way (a standby clerk opened
+  // the window; the window to close closed or was lost).
+  const int32_t to_open =
+      last_advice_.open_window() != 0 && !open(last_advice_.open_window())
+          ? last_advice_.open_window()
+          : 0;
+  const int32_t to_close =
+      last_advice_.close_window() != 0 && open(last_advice_.close_window())
+          ? last_advice_.close_window()
+          : 0;
+  const bool held_stands = to_open == last_advice_.open_window() &&
+                           to_close == last_advice_.close_window();
+  // The action is what counts, not the window: while the plan wants a window
+  // opened (or closed) and the one held can still be, the advice stands.
+  if ((advice.open_window() != 0 && to_open != 0) ||
+      (advice.close_window() != 0 && to_close != 0) ||
+      (advice.open_window() == 0 && advice.close_window() == 0 &&
+       to_open == 0 && to_close == 0)) {
+    if (held_stands) return std::nullopt;
+    if (to_open != 0 || to_close != 0) {
+      advice.set_open_window(to_open);
+      advice.set_open_for_service(last_advice_.open_for_service());
+      advice.set_close_window(to_close);
+    }
+    return advice;
+  }
+  // An opening is withdrawn only once the plan has not wanted it for the
+  // minimum time; a close that no longer holds goes at once, and so does
+  // what stands in the way of an opening.
+  if (to_open != 0 && advice.open_window() == 0 &&
+      now - h.announced_at_ms() < kMinChangeMs) {
+    return std::nullopt;
+  }
+  return advice;
+}
+
 void StaffingAdvisor::Advise(const HallRules& rules, const StaffingPlan& plan,
-                             int open_windows, EventLog* log, int64_t now,
-                             Outcome* out) {
+                             const WindowBoard& board, bool steady,
+                             EventLog* log, int64_t now, Outcome* out) {
   // Every tick, so that nothing changes without an event (the journal keeps
   // only ticks that emitted some); announced only when the advice changes.
   v1::HallEvent::StaffingAdvised advice;
   advice.set_recommended_open_windows(plan.recommended_open);
-  advice.set_open_windows(open_windows);
+  advice.set_open_windows(board.open_windows());
   if (plan.open_window >= 0) {
     advice.set_open_window(rules.windows()[plan.open_window].number);
     advice.set_open_for_service(rules.services()[plan.open_for_service].code);
   }
-  if (plan.close_window >= 0) {
-    advice.set_close_window(rules.windows()[plan.close_window].number);
+  const int close = steady ? plan.steady_close_window : plan.close_window;
+  if (close >= 0) advice.set_close_window(rules.windows()[close].number);
+  if (steady) {
+    std::optional<v1::HallEvent::StaffingAdvised> changed =
+        Steady(rules, board, std::move(advice), now);
+    if (!changed) return;
+    Announce(rules, *std::move(changed), true, log, now, out);
+    return;
   }
   // Announced when what to do changes, not when a count moves by one.
   if (advice.open_window() == last_advice_.open_window() &&
@@ -174,35 +255,81 @@ void StaffingAdvisor::Advise(const HallRules& rules, const StaffingPlan& plan,
       advice.close_window() == last_advice_.close_window()) {
     return;
   }
-  advice.set_text(AdviceText(
-      rules.config().language(),
-      plan.open_window >= 0 ? advice.open_window() : 0,
-      plan.open_window >= 0 ? rules.services()[plan.open_for_service].name
-                            : absl::string_view(),
-      plan.close_window >= 0 ? advice.close_window() : 0));
+  Announce(rules, std::move(advice), false, log, now, out);
+}
+
+void StaffingAdvisor::Announce(const HallRules& rules,
+                               v1::HallEvent::StaffingAdvised advice,
+                               bool steady, EventLog* log, int64_t now,
+                               Outcome* out) {
+  const std::optional<int> service =
+      advice.open_window() != 0 ? rules.FindService(advice.open_for_service())
+                                : std::nullopt;
+  advice.set_text(
+      AdviceText(rules.config().language(), service ? advice.open_window() : 0,
+                 service ? absl::string_view(rules.services()[*service].name)
+                         : absl::string_view(),
+                 advice.close_window()));
   // A new window to open is a new advice; the same window for another
   // service is the same advice, its clock running on.
   v1::HallState::AdviceFollowing& f = following_;
-  if (plan.open_window < 0) {
+  if (advice.open_window() == 0) {
     f.set_open_advised_at_ms(0);
   } else if (f.open_advised_at_ms() == 0 ||
              advice.open_window() != last_advice_.open_window()) {
     f.set_opens_advised(f.opens_advised() + 1);
     f.set_open_advised_at_ms(now);
   }
+  if (steady) {
+    hold_.set_announced_at_ms(now);
+    if (advice.open_window() != 0) hold_.set_open_advised_at_ms(now);
+  }
   last_advice_ = advice;
   *log->Emit(v1::HallEvent::kStaffingAdvised, now, out)
-       ->mutable_staffing_advised() = advice;
+       ->mutable_staffing_advised() = std::move(advice);
+}
+
+absl::Status StaffingAdvisor::Dismiss(const HallRules& rules,
+                                      const v1::Command::DismissAdvice& c,
+                                      EventLog* log, int64_t now,
+                                      Outcome* out) {
+  RETURN_IF_ERROR(
+      CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
+  if (last_advice_.open_window() == 0 && last_advice_.close_window() == 0) {
+    return absl::FailedPreconditionError("there is no staffing advice now");
+  }
+  if (c.open_window() != last_advice_.open_window() ||
+      c.close_window() != last_advice_.close_window()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the staffing advice is now: ", last_advice_.text()));
+  }
+  hold_.set_dismissed_open_window(c.open_window());
+  hold_.set_dismissed_close_window(c.close_window());
+  hold_.set_dismissed_at_ms(now);
+  v1::HallEvent::StaffingAdvised advice;
+  advice.set_recommended_open_windows(last_advice_.recommended_open_windows());
+  advice.set_open_windows(last_advice_.open_windows());
+  advice.set_dismissed_by(c.supervisor_id());
+  Announce(rules, std::move(advice), true, log, now, out);
+  return absl::OkStatus();
 }
 
 void StaffingAdvisor::Save(v1::HallState* state) const {
   *state->mutable_last_advice() = last_advice_;
   *state->mutable_advice_following() = following_;
+  *state->mutable_advice_hold() = hold_;
 }
 
 absl::Status StaffingAdvisor::Restore(const v1::HallState& state) {
   last_advice_ = state.last_advice();
   following_ = state.advice_following();
+  hold_ = state.advice_hold();
+  const v1::HallState::AdviceHold& h = state.advice_hold();
+  if (h.announced_at_ms() < 0 || h.open_advised_at_ms() < 0 ||
+      h.dismissed_at_ms() < 0 || h.dismissed_open_window() < 0 ||
+      h.dismissed_close_window() < 0) {
+    return CorruptSnapshot("advice hold");
+  }
   const v1::HallState::AdviceFollowing& f = state.advice_following();
   if (f.opens_advised() < 0 || f.opens_followed() < 0 ||
       f.opens_followed() > f.opens_advised() || f.follow_delay_total_ms() < 0 ||
@@ -213,13 +340,25 @@ absl::Status StaffingAdvisor::Restore(const v1::HallState& state) {
 }
 
 void StaffingAdvisor::AddViews(const HallRules& rules, const StaffingPlan& plan,
-                               v1::HallView* view) {
+                               v1::HallView* view) const {
   for (size_t s = 0; s < rules.services().size(); ++s) {
     v1::HallView::ServiceView* v = view->mutable_services(static_cast<int>(s));
     v->set_arrivals_per_hour(plan.services[s].arrivals_per_second * 3600.0);
     v->set_needed_windows(plan.services[s].needed);
   }
   view->set_recommended_open_windows(plan.recommended_open);
+  if (hold_.announced_at_ms() > 0) {
+    // The steady advice: what the duty manager was told, until done.
+    if (last_advice_.open_window() == 0 && last_advice_.close_window() == 0) {
+      return;
+    }
+    v1::HallView::StaffingAdvice* advice = view->mutable_advice();
+    advice->set_open_window(last_advice_.open_window());
+    advice->set_open_for_service(last_advice_.open_for_service());
+    advice->set_close_window(last_advice_.close_window());
+    advice->set_since_unix_ms(hold_.announced_at_ms());
+    return;
+  }
   if (plan.open_window >= 0) {
     view->mutable_advice()->set_open_window(
         rules.windows()[plan.open_window].number);

@@ -7,7 +7,21 @@
 //   const StaffingPlan plan = advisor.Plan(hall, now, arrivals);
 //   advisor.Advise(rules, plan, board.open_windows(), &log, now, &out);
 //   ...
-//   advisor.NoteWindowOpened(number, now);  // An OpenWindow or ResumeWindow.
+//   advisor.NoteWindowOpened(rules, number, now);  // OpenWindow, ResumeWindow.
+//
+// The steady advice (ticks with Command.Tick.steady_advice; the advice of
+// older journals is told at every change of the plan, and replays so): what
+// a duty manager is told is one action, which holds until it is done (that
+// window opens or closes: no further word, the window's event says it) or
+// dismissed. Only the action counts: while the plan wants a window opened
+// and the one named is still closed, the advice stands, whichever window or
+// service the plan names now (and the same for closing). An opening the plan
+// no longer wants is withdrawn only kMinChangeMs after it was told; a
+// closing that no longer holds goes at once, and so does one in the way of
+// an opening. A closing is advised only with 50 % more customers kept
+// (StaffingPlan::steady_close_window) and not within kCloseAfterOpenMs of
+// the last opening advised: the hysteresis between the two. A dismissed
+// action is not advised again for kDismissMs.
 #ifndef QCALL_ENGINE_STAFFING_ADVISOR_H_
 #define QCALL_ENGINE_STAFFING_ADVISOR_H_
 
@@ -29,6 +43,10 @@ class StaffingAdvisor {
   // An advice to open a window counts as followed when that window opens
   // (or resumes) within this long; later it was not.
   static constexpr int64_t kAdviceAnswerMs = 15 * 60 * 1000;
+  // The steady advice's timings (measured on the demo day: docs/staffing.md).
+  static constexpr int64_t kMinChangeMs = 10 * 60 * 1000;
+  static constexpr int64_t kCloseAfterOpenMs = 60 * 60 * 1000;
+  static constexpr int64_t kDismissMs = 30 * 60 * 1000;
 
   // The window shares of `rules`, which stay the advisor's for its life (a
   // new configuration makes a new hall).
@@ -61,20 +79,30 @@ class StaffingAdvisor {
                                          const std::vector<double>& arrivals,
                                          int service, bool walk_in) const;
 
-  // Window `number` opened or resumed.
-  void NoteWindowOpened(int32_t number, int64_t now);
-  // On a tick: announces the plan's advice when what to do changes.
+  // Window `number` opened or resumed: a steady advice to open it is done.
+  void NoteWindowOpened(const HallRules& rules, int32_t number, int64_t now);
+  // Window `number` closed: a steady advice to close it is done.
+  void NoteWindowClosed(const HallRules& rules, int32_t number);
+  // On a tick: announces the plan's advice when what to do changes, or
+  // (`steady`) as the steady advice above says.
   void Advise(const HallRules& rules, const StaffingPlan& plan,
-              int open_windows, EventLog* log, int64_t now, Outcome* out);
+              const WindowBoard& board, bool steady, EventLog* log, int64_t now,
+              Outcome* out);
+  // A supervisor dismisses the advice announced (FAILED_PRECONDITION when
+  // `c` names another action, or there is none).
+  absl::Status Dismiss(const HallRules& rules,
+                       const v1::Command::DismissAdvice& c, EventLog* log,
+                       int64_t now, Outcome* out);
   // How promptly advice is followed is learnt afresh each day, like the
   // handling times; yesterday's advice is no longer waiting to be followed.
   void StartDay() { following_.Clear(); }
 
   void Save(v1::HallState* state) const;
   absl::Status Restore(const v1::HallState& state);
-  // The plan's advice and each service's arrivals and needed windows.
-  static void AddViews(const HallRules& rules, const StaffingPlan& plan,
-                       v1::HallView* view);
+  // The advice (the steady advice announced, or the plan's) and each
+  // service's arrivals and needed windows.
+  void AddViews(const HallRules& rules, const StaffingPlan& plan,
+                v1::HallView* view) const;
 
  private:
   // A plan with what it was made from but the window shares, which are
@@ -88,9 +116,19 @@ class StaffingAdvisor {
     StaffingPlan plan;
   };
   static bool MadeFrom(const Made& made, const StaffingInput& input);
+  // The steady advice's rules: the advice to announce instead of
+  // last_advice_, or nullopt to keep it.
+  std::optional<v1::HallEvent::StaffingAdvised> Steady(
+      const HallRules& rules, const WindowBoard& board,
+      v1::HallEvent::StaffingAdvised advice, int64_t now) const;
+  // Announces `advice` (its text set here) and remembers it.
+  // `steady`: under the steady advice's rules (holds from now).
+  void Announce(const HallRules& rules, v1::HallEvent::StaffingAdvised advice,
+                bool steady, EventLog* log, int64_t now, Outcome* out);
 
   v1::HallEvent::StaffingAdvised last_advice_;
   v1::HallState::AdviceFollowing following_;
+  v1::HallState::AdviceHold hold_;
   // The input of the plan being asked for, its window shares filled once.
   mutable StaffingInput input_;
   // The last plan made for each `also_waiting` + 1 (the hall's as it is,

@@ -21,6 +21,17 @@ absl::StatusOr<int> WindowBoard::Find(const HallRules& rules,
   return *w;
 }
 
+std::string WindowBoard::FreeStandbyClerk(const HallRules& rules, int w) const {
+  const int32_t number = rules.windows()[w].number;
+  for (const v1::StandbyClerk& standby : rules.config().standby_clerks()) {
+    if (ClerkWindow(standby.clerk_id()) >= 0) continue;
+    for (int32_t n : standby.windows()) {
+      if (n == number) return standby.clerk_id();
+    }
+  }
+  return "";
+}
+
 int WindowBoard::ClerkWindow(absl::string_view clerk) const {
   for (size_t w = 0; w < windows_.size(); ++w) {
     if (windows_[w].state != v1::WINDOW_STATE_CLOSED &&

@@ -10,6 +10,7 @@
 // resolved from here (Counter.CallBackComplaint, ResolveComplaint).
 import * as q from '/web/qcall.js';
 import {lineChart, PALETTE} from '/web/chart.js';
+import {renderAdvice} from '/web/advice.js';
 
 const REFRESH_MS = 5000;
 const HISTORY_MS = 60000;
@@ -144,11 +145,8 @@ function renderTables() {
   const recommended = view?.recommendedOpenWindows ?? 0;
   $('recommended-open').textContent = view ? recommended : '';
   $('kpi-recommended').className = `kpi${view && open < recommended ? ' warn' : ''}`;
-  const advice = view?.advice;
   const serviceName = code => q.shortName(state.services.get(code)?.name) || code;
-  $('staffing-advice').textContent = !view ? '' :
-      advice?.openWindow ? q.t('advice_open', advice.openWindow, serviceName(advice.openForService)) :
-      advice?.closeWindow ? q.t('advice_close', advice.closeWindow) : q.t('advice_none');
+  renderAdvice($('staffing-advice'), {view, hall, serviceName, onChange: scheduleRefresh});
   const waiting = [...state.services.values()].reduce((n, s) => n + (s.waiting || 0), 0);
   $('total-waiting').textContent = waiting;
   $('alarm-count').textContent = state.alarms.size;

@@ -16,6 +16,7 @@ import {
 // Each screen's further tests live in a file of their own, imported here so
 // that one browser and one `node` run serve them all.
 import './reports.mjs';
+import './advice.mjs';
 
 before(launchBrowser);
 after(closeBrowser);

@@ -220,8 +220,19 @@ class CommandGenerator {
       c.mutable_window_lost()->set_window(WindowRef(
           state, {v1::WINDOW_STATE_IDLE, v1::WINDOW_STATE_CALLING,
                   v1::WINDOW_STATE_SERVING, v1::WINDOW_STATE_PAUSED}));
+    } else if (r < 925) {
+      // Mostly the advice announced (as the dashboard shows it), at times
+      // one that is not (a page behind), refused.
+      auto* m = c.mutable_dismiss_advice();
+      const v1::HallEvent::StaffingAdvised& advice = state.last_advice();
+      m->set_open_window(rng_.Chance(85) ? advice.open_window()
+                                         : rng_.Int(0, 6));
+      m->set_close_window(rng_.Chance(85) ? advice.close_window()
+                                          : rng_.Int(0, 6));
+      m->set_supervisor_id(Supervisor());
     } else if (r < 970) {
-      c.mutable_tick();
+      // Both kinds of tick: old journals replay with the advice of their day.
+      c.mutable_tick()->set_steady_advice(rng_.Chance(80));
     } else if (r < 980) {
       c.mutable_roll_over_day();
     } else if (r < 992) {

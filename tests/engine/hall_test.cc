@@ -6,7 +6,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "engine/alarm_book.h"
 #include "engine/erlang_c.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1270,6 +1272,49 @@ TEST(HallLoadAlarmsTest,
         a.alarm().kind() == Alarm::KIND_QUEUE_GROWING && !a.alarm().raised();
   }
   EXPECT_TRUE(cleared);
+}
+
+// A line that empties for a moment at a busy time: on steady ticks the
+// alarm is not raised again for kGrowingQuietMs after it was cleared.
+TEST(HallLoadAlarmsTest, OnSteadyTicksAGrowingAlarmStaysQuietAfterItClears) {
+  for (const bool steady : {false, true}) {
+    v1::HallConfig config = SmallHallConfig();
+    config.mutable_policy()->set_idle_window_alarm_seconds(0);
+    TestHall h(config, ShanghaiTime(10, 0));
+    const auto tick = [&]() -> const Hall::Outcome& {
+      return h.Ok(steady ? SteadyTick() : Tick());
+    };
+    const auto growing = [&](const Hall::Outcome& out) {
+      int raised = 0;
+      for (const v1::HallEvent& e : OfKind(out, v1::HallEvent::kAlarm)) {
+        if (e.alarm().kind() == Alarm::KIND_QUEUE_GROWING) {
+          raised += e.alarm().raised() ? 1 : -1;
+        }
+      }
+      return raised;
+    };
+    h.Ok(OpenWindow(3, "c3"));  // BILL only: one window.
+    h.Ok(OpenWindow(4, "c4"));
+    for (int i = 0; i < 20; ++i) {
+      h.Ok(Issue("BILL"));
+      h.Advance(absl::Seconds(30));
+    }
+    ASSERT_EQ(growing(tick()), 1);
+    for (int i = 1; i <= 20; ++i) {
+      h.Ok(Cancel(absl::StrFormat("A%03d", i)));
+    }
+    ASSERT_EQ(growing(tick()), -1) << "nobody waits";
+    const absl::Time cleared = h.now();
+    for (int i = 0; i < 3; ++i) h.Ok(Issue("BILL"));
+    if (!steady) {
+      EXPECT_EQ(growing(tick()), 1);
+      continue;
+    }
+    h.set_now(cleared + absl::Milliseconds(AlarmBook::kGrowingQuietMs - 1));
+    EXPECT_EQ(growing(tick()), 0);
+    h.set_now(cleared + absl::Milliseconds(AlarmBook::kGrowingQuietMs));
+    EXPECT_EQ(growing(tick()), 1);
+  }
 }
 
 TEST(HallLoadAlarmsTest, AdviceIsAnnouncedWhenItChanges) {

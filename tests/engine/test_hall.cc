@@ -274,6 +274,21 @@ v1::Command Tick() {
   return c;
 }
 
+v1::Command SteadyTick() {
+  v1::Command c;
+  c.mutable_tick()->set_steady_advice(true);
+  return c;
+}
+
+v1::Command DismissAdvice(int open_window, int close_window) {
+  v1::Command c;
+  v1::Command::DismissAdvice* d = c.mutable_dismiss_advice();
+  d->set_open_window(open_window);
+  d->set_close_window(close_window);
+  d->set_supervisor_id("lead");
+  return c;
+}
+
 namespace {
 Hall MustCreate(const v1::HallConfig& config) {
   absl::StatusOr<Hall> hall =

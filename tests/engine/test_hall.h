@@ -70,7 +70,11 @@ v1::Command Void(absl::string_view ticket, absl::string_view reason,
                  absl::string_view supervisor);
 v1::Command SetMin(int min, absl::string_view supervisor);
 v1::Command WindowLost(int window);
+// A tick with the advice of journals before the steady advice.
 v1::Command Tick();
+// A tick as qcalld's: the steady advice.
+v1::Command SteadyTick();
+v1::Command DismissAdvice(int open_window, int close_window);
 // The evaluator pad's rating; follow-ups and complaint cases.
 v1::Command Rate(int window, absl::string_view ticket, int level,
                  absl::string_view reason = "");

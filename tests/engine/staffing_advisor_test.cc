@@ -1,0 +1,226 @@
+// The steady advice (Command.Tick.steady_advice): one action a duty manager
+// can follow, which holds until done, dismissed or changed. Each rule is
+// shown against the advice of older journals (Tick()), which tells every
+// change of the plan and must replay as it did.
+#include "engine/staffing_advisor.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/engine/test_hall.h"
+
+namespace qcall::testing {
+namespace {
+
+std::vector<v1::HallEvent::StaffingAdvised> Advised(const Hall::Outcome& out) {
+  std::vector<v1::HallEvent::StaffingAdvised> advised;
+  for (const v1::HallEvent& e : out.events()) {
+    if (e.has_staffing_advised()) advised.push_back(e.staffing_advised());
+  }
+  return advised;
+}
+
+// Four windows open in a quiet hall whose minimum is three: the plan says
+// window 1 can close, and once it has, that staffing is right.
+TestHall QuietHallOfFour() {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
+  h.Ok(SetMin(3, "lead"));
+  return h;
+}
+
+// With the steady advice, ticks just before `since` + `wait_ms` (told
+// nothing) and at it: what is told then.
+std::vector<v1::HallEvent::StaffingAdvised> ToldOnlyAfter(TestHall* h,
+                                                          absl::Time since,
+                                                          int64_t wait_ms) {
+  h->set_now(since + absl::Milliseconds(wait_ms - 1));
+  EXPECT_TRUE(Advised(h->Ok(SteadyTick())).empty()) << "before " << wait_ms;
+  h->set_now(since + absl::Milliseconds(wait_ms));
+  return Advised(h->Ok(SteadyTick()));
+}
+
+// Two windows open and a minimum of three: the window the plan asks to
+// open (0 if not told once) and when it was told; then a minute passes.
+struct Asked {
+  int window = 0;
+  absl::Time told;
+};
+Asked AskedToOpen(bool steady, TestHall* h) {
+  h->Ok(OpenWindow(1, "c1"));
+  h->Ok(OpenWindow(2, "c2"));
+  h->Ok(SetMin(3, "lead"));
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h->Ok(steady ? SteadyTick() : Tick()));
+  const Asked asked{advised.size() == 1 ? advised[0].open_window() : 0,
+                    h->now()};
+  h->Advance(absl::Minutes(1));
+  return asked;
+}
+
+// QuietHallOfFour, told by a steady tick that window 1 can close.
+TestHall ToldWindowOneCanClose() {
+  TestHall h = QuietHallOfFour();
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SteadyTick()));
+  EXPECT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised.empty() ? 0 : advised[0].close_window(), 1);
+  return h;
+}
+
+TEST(SteadyAdviceTest, AnAdviceDoneNeedsNoFurtherWord) {
+  for (const bool steady : {false, true}) {
+    TestHall h = QuietHallOfFour();
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    ASSERT_EQ(advised.size(), 1u) << steady;
+    EXPECT_EQ(advised[0].close_window(), 1);
+    EXPECT_EQ(advised[0].text(), "1 号窗口可关闭");
+    h.Advance(absl::Seconds(30));
+    h.Ok(CloseWindow(1));
+    advised = Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    if (steady) {
+      // The window's own event said it; the dashboard's instruction goes.
+      EXPECT_TRUE(advised.empty()) << advised[0].ShortDebugString();
+      EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+    } else {
+      ASSERT_EQ(advised.size(), 1u);
+      EXPECT_EQ(advised[0].text(), "人手合适");
+    }
+  }
+}
+
+// Windows 3 (BILL only) and 4 (SIM only) open, 1 and 2 (both) closed; a
+// BILL rush asks for window 1 for BILL, then a SIM rush for window 1 for SIM.
+TEST(SteadyAdviceTest, TheSameActionForAnotherServiceIsNoNewAdvice) {
+  for (const bool steady : {false, true}) {
+    TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+    h.Ok(OpenWindow(3, "c3"));
+    h.Ok(OpenWindow(4, "c4"));
+    for (int i = 0; i < 20; ++i) h.Ok(Issue("BILL"));
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    ASSERT_EQ(advised.size(), 1u);
+    ASSERT_EQ(advised[0].open_window(), 1);
+    ASSERT_EQ(advised[0].open_for_service(), "BILL");
+    for (int i = 0; i < 60; ++i) h.Ok(Issue("SIM"));
+    ASSERT_EQ(h.hall().View(h.now()).services(1).needed_windows() > 1, true);
+    h.Advance(absl::Minutes(StaffingAdvisor::kMinChangeMs / 60'000 + 1));
+    advised = Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    if (steady) {
+      EXPECT_TRUE(advised.empty()) << advised[0].ShortDebugString();
+      EXPECT_EQ(h.hall().View(h.now()).advice().open_window(), 1);
+    } else {
+      ASSERT_EQ(advised.size(), 1u);
+      EXPECT_EQ(advised[0].open_window(), 1);
+      EXPECT_EQ(advised[0].open_for_service(), "SIM");
+    }
+  }
+}
+
+// Two open, minimum three: the plan opens one. Then the minimum drops back
+// to two, and the opening is no longer needed.
+TEST(SteadyAdviceTest, AnOpeningIsWithdrawnOnlyAfterTheMinimumInterval) {
+  for (const bool steady : {false, true}) {
+    TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+    const auto [opened, told] = AskedToOpen(steady, &h);
+    ASSERT_NE(opened, 0);
+    h.Ok(SetMin(2, "lead"));
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    if (!steady) {
+      ASSERT_EQ(advised.size(), 1u);
+      EXPECT_EQ(advised[0].open_window(), 0);
+      continue;
+    }
+    EXPECT_TRUE(advised.empty()) << "a minute after it was told";
+    EXPECT_EQ(h.hall().View(h.now()).advice().open_window(), opened);
+    EXPECT_EQ(h.hall().View(h.now()).advice().since_unix_ms(),
+              absl::ToUnixMillis(told));
+    advised = ToldOnlyAfter(&h, told, StaffingAdvisor::kMinChangeMs);
+    ASSERT_EQ(advised.size(), 1u);
+    EXPECT_EQ(advised[0].open_window(), 0);
+    EXPECT_EQ(advised[0].text(), "人手合适");
+    EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+  }
+}
+
+// A window that may close no longer may (the minimum went up): the advice
+// to close it goes at the next tick, interval or not.
+TEST(SteadyAdviceTest, AClosingThatNoLongerHoldsGoesAtOnce) {
+  TestHall h = ToldWindowOneCanClose();
+  h.Advance(absl::Seconds(10));
+  h.Ok(SetMin(4, "lead"));
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SteadyTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].close_window(), 0);
+  EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+}
+
+// Two open, minimum three: the plan opens one, which opens; then the
+// minimum drops to two and the hall is quiet, so the plan would close one.
+TEST(SteadyAdviceTest, NoClosingSoonAfterAnOpening) {
+  for (const bool steady : {false, true}) {
+    TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+    const auto [opened, told] = AskedToOpen(steady, &h);
+    ASSERT_NE(opened, 0);
+    h.Ok(OpenWindow(opened, "c9"));
+    h.Ok(SetMin(2, "lead"));
+    std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(steady ? SteadyTick() : Tick()));
+    if (!steady) {
+      ASSERT_FALSE(advised.empty());
+      EXPECT_NE(advised.back().close_window(), 0);
+      continue;
+    }
+    EXPECT_TRUE(advised.empty()) << advised[0].ShortDebugString();
+    advised = ToldOnlyAfter(&h, told, StaffingAdvisor::kCloseAfterOpenMs);
+    ASSERT_EQ(advised.size(), 1u);
+    EXPECT_NE(advised[0].close_window(), 0);
+  }
+}
+
+TEST(SteadyAdviceTest, ADismissedAdviceStaysAwayForAWhileAcrossARestore) {
+  TestHall h = ToldWindowOneCanClose();
+  // A page showing an older advice dismisses nothing.
+  EXPECT_EQ(h.Try(DismissAdvice(3, 0)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.hall().View(h.now()).advice().close_window(), 1);
+  const absl::Time dismissed = h.now();
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(DismissAdvice(0, 1)));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].dismissed_by(), "lead");
+  EXPECT_EQ(advised[0].close_window(), 0);
+  EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+  EXPECT_EQ(h.Try(DismissAdvice(0, 1)).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "nothing left to dismiss";
+
+  // The plan still says window 1 can close; it is not told again soon, by
+  // this hall or one restored from its snapshot.
+  absl::StatusOr<Hall> restored =
+      Hall::Restore(h.hall().Snapshot(), LoadZone("Asia/Shanghai"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  const absl::Time soon =
+      dismissed + absl::Milliseconds(StaffingAdvisor::kDismissMs - 1);
+  Hall::Outcome out;
+  ASSERT_TRUE(restored->Apply(SteadyTick(), soon, &out).ok());
+  EXPECT_TRUE(Advised(out).empty());
+  advised = ToldOnlyAfter(&h, dismissed, StaffingAdvisor::kDismissMs);
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].close_window(), 1);
+}
+
+TEST(SteadyAdviceTest, ADismissalIsRefusedWithoutASupervisor) {
+  TestHall h = ToldWindowOneCanClose();
+  v1::Command c = DismissAdvice(0, 1);
+  c.mutable_dismiss_advice()->clear_supervisor_id();
+  EXPECT_EQ(h.Try(c).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.hall().View(h.now()).advice().close_window(), 1);
+}
+
+}  // namespace
+}  // namespace qcall::testing
