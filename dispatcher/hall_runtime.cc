@@ -116,6 +116,10 @@ void HallRuntime::Heartbeat(int32_t window) {
       strand_, [this, window] { heartbeats_[window] = options_.clock->Now(); });
 }
 
+void HallRuntime::ForgetHeartbeat(int32_t window) {
+  boost::asio::post(strand_, [this, window] { heartbeats_.erase(window); });
+}
+
 void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
   boost::asio::post(strand_, [this, stream, after_seq] {
     if (after_seq > hall_.last_seq()) {

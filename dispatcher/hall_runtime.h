@@ -103,6 +103,9 @@ class HallRuntime {
   // nothing waits for durability).
   void RunOnStrand(std::function<void()> task);
   void Heartbeat(int32_t window);
+  // The window's clerk signed out of the screen and left it open: no more
+  // heartbeats are expected, so it is not declared lost.
+  void ForgetHeartbeat(int32_t window);
   // Subscribes a Watch call: retained events after `after_seq`, or a
   // snapshot of the hall first.
   void Watch(WatchStream* stream, uint64_t after_seq);

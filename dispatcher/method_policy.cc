@@ -22,6 +22,8 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Kiosk/IssueTicket", {kKiosk}, kHall},
     {"/qcall.v1.Kiosk/GetTicket", {kKiosk, kCounter, kDisplay}, kHall},
     {"/qcall.v1.Kiosk/CancelTicket", {kKiosk}, kHall},
+    // The guide's PIN is checked at the kiosk.
+    {"/qcall.v1.Kiosk/CheckGuidePin", {kKiosk}, kHall},
     // A counter works only its own windows.
     {"/qcall.v1.Counter/OpenWindow", {kCounter}, kWindow},
     {"/qcall.v1.Counter/CloseWindow", {kCounter}, kWindow},

@@ -158,6 +158,8 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config,
           places.token(i), "token of '", token.name(), "' is not unique"));
     }
   }
+  // Each guide PIN is a well-formed hash, one per hall.
+  RETURN_IF_ERROR(GuidePins::Create(config, nullptr).status());
   return absl::OkStatus();
 }
 
@@ -247,6 +249,15 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   }
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<QcallServer> server(new QcallServer());
+  ASSIGN_OR_RETURN(server->guide_pins_,
+                   GuidePins::Create(config, options.runtime.clock));
+  for (const v1::HallConfig& hall : config.halls()) {
+    if (server->guide_pins_->Required(hall.hall_id())) continue;
+    spdlog::warn(
+        "hall {}: no guide PIN (guide_pins in the config): anyone at its "
+        "kiosks can mark themselves green channel, VIP or urgent",
+        hall.hall_id());
+  }
   ASSIGN_OR_RETURN(
       server->store_,
       OpenJournalStore(options.store,
@@ -363,7 +374,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         boost::asio::post(*pool, std::move(task));
       },
       options.runtime.clock,
-      server->store_->private_data()};
+      server->store_->private_data(),
+      server->guide_pins_.get()};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "dispatcher/auth.h"
 #include "dispatcher/group_commit_journal.h"
+#include "dispatcher/guide_pins.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/health_service.h"
 #include "dispatcher/http_gateway.h"
@@ -108,6 +109,7 @@ class QcallServer {
   HallDirectory halls_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<IssueLimiter> issue_limiter_;
+  std::unique_ptr<GuidePins> guide_pins_;
   std::unique_ptr<KioskService> kiosk_;
   std::unique_ptr<CounterService> counter_;
   std::unique_ptr<DisplayService> display_;

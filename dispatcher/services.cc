@@ -218,6 +218,19 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
             return finish(checked);
           }
           phone = request.phone();
+          // Priority from a kiosk is the guide's to give (issue 16, item 4).
+          const v1::Category category = request.category();
+          if (admitted->caller->role() == v1::ROLE_KIOSK &&
+              (category == v1::CATEGORY_GREEN_CHANNEL ||
+               category == v1::CATEGORY_VIP ||
+               category == v1::CATEGORY_URGENT) &&
+              c.guide_pins->Required(request.hall_id())) {
+            if (absl::Status pin =
+                    c.guide_pins->Check(request.hall_id(), request.guide_pin());
+                !pin.ok()) {
+              return finish(pin);
+            }
+          }
         }
         v1::Command command = CommandFromRequest(request, kind);
         if (HasOverride(command) &&
@@ -309,12 +322,15 @@ grpc::ServerUnaryReactor* KioskService::ListServices(
         absl::StatusOr<Admitted> admitted =
             Admit(c_, context, "/qcall.v1.Kiosk/ListServices", r.hall_id());
         if (!admitted.ok()) return finish(admitted.status());
-        admitted->hall->Read([finish, default_url = c_.public_url](
+        admitted->hall->Read([finish, default_url = c_.public_url,
+                              guide_pin = c_.guide_pins->Required(r.hall_id())](
                                  const Hall& hall, absl::Time now) {
           const v1::HallView view = hall.View(now);
           auto out = std::make_shared<Response>();
           out->set_hall_name(view.name());
           out->set_language(view.language());
+          out->set_guide_pin_required(guide_pin);
+          out->set_time_zone(hall.rules().config().time_zone());
           const std::string& own_url = hall.rules().config().public_url();
           out->set_public_url(
               own_url.empty() ? default_url
@@ -373,6 +389,24 @@ grpc::ServerUnaryReactor* KioskService::CancelTicket(
   return CommandCall<v1::CancelTicketRequest>(c_, context, request, response,
                                               "/qcall.v1.Kiosk/CancelTicket",
                                               v1::Command::kCancelTicket);
+}
+
+grpc::ServerUnaryReactor* KioskService::CheckGuidePin(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::CheckGuidePinResponse;
+  return Unary<v1::CheckGuidePinRequest, Response>(
+      context, request, response,
+      [&](const v1::CheckGuidePinRequest& r, const Finish<Response>& finish) {
+        absl::StatusOr<Admitted> admitted =
+            Admit(c_, context, "/qcall.v1.Kiosk/CheckGuidePin", r.hall_id());
+        if (!admitted.ok()) return finish(admitted.status());
+        if (!c_.guide_pins->Required(r.hall_id())) {
+          return finish(absl::FailedPreconditionError(
+              absl::StrCat("hall ", r.hall_id(), " has no guide PIN")));
+        }
+        finish(c_.guide_pins->Check(r.hall_id(), r.pin()), Response());
+      });
 }
 
 // ---------------------------------------------------------------------------
@@ -490,14 +524,25 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
         // A heartbeat names a window of the hall; checked on the hall's
         // strand, where its rules live.
         admitted->hall->Read([finish, hall = admitted->hall,
-                              window = r.window(),
+                              window = r.window(), clerk = r.clerk_id(),
+                              sign_out = r.sign_out(),
                               timeout = c_.heartbeat_timeout_seconds](
                                  const Hall& h, absl::Time) {
           if (!h.rules().FindWindow(window)) {
             return Refused(finish, absl::NotFoundError(absl::StrCat(
                                        "no window ", window, " in this hall")));
           }
-          hall->Heartbeat(window);
+          if (!clerk.empty()) {
+            if (absl::Status signed_in = h.CheckSignIn(window, clerk);
+                !signed_in.ok()) {
+              return Refused(finish, signed_in);
+            }
+          }
+          if (sign_out) {
+            hall->ForgetHeartbeat(window);
+          } else {
+            hall->Heartbeat(window);
+          }
           auto out = std::make_shared<Response>();
           out->set_timeout_seconds(timeout);
           return Answered(finish, out);

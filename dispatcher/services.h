@@ -15,6 +15,7 @@
 
 #include "dispatcher/auth.h"
 #include "dispatcher/grpc_status.h"
+#include "dispatcher/guide_pins.h"
 #include "dispatcher/hall_directory.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/issue_limiter.h"
@@ -51,6 +52,8 @@ struct ServiceContext {
   // Where customers' private data is kept; nullptr when the server keeps
   // none (no --private-key-file): a phone is then refused.
   PrivateDataStore* private_data = nullptr;
+  // The halls' guide PINs (the kiosk's guide mode, priority tickets).
+  GuidePins* guide_pins = nullptr;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by
@@ -62,7 +65,8 @@ class KioskService final
           v1::Kiosk::WithRawCallbackMethod_IssueTicket<
               v1::Kiosk::WithRawCallbackMethod_GetTicket<
                   v1::Kiosk::WithRawCallbackMethod_CancelTicket<
-                      v1::Kiosk::Service>>>> {
+                      v1::Kiosk::WithRawCallbackMethod_CheckGuidePin<
+                          v1::Kiosk::Service>>>>> {
  public:
   explicit KioskService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListServices(grpc::CallbackServerContext* context,
@@ -77,6 +81,9 @@ class KioskService final
   grpc::ServerUnaryReactor* CancelTicket(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CheckGuidePin(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;

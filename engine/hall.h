@@ -87,6 +87,11 @@ class Hall {
   absl::StatusOr<v1::CommandResult> TicketStatus(absl::string_view ticket,
                                                  absl::Time now) const;
 
+  // OK when window `number` is open (or paused) under `clerk`: a counter
+  // screen signs in to it only then. NOT_FOUND for no such window,
+  // FAILED_PRECONDITION saying who is there otherwise.
+  absl::Status CheckSignIn(int32_t number, absl::string_view clerk) const;
+
   const HallRules& rules() const { return rules_; }
   uint64_t last_seq() const { return log_.last_seq(); }
   int32_t business_day() const { return business_day_; }

@@ -33,12 +33,28 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
   window.clerk = c.clerk_id();
   window.reason.clear();
   window.priority_streak = 0;
+  window.standby = false;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
   advisor_.NoteWindowOpened(rules_, c.window(), now);
   SetAlarm(Alarm::KIND_WINDOW_LOST, w, false, now, out);
   alarms_.WindowOpened(w, rules_, board_, &log_, now, out);
   UpdateBelowMinAlarm(now, out);
+  return absl::OkStatus();
+}
+
+absl::Status Hall::CheckSignIn(int32_t number, absl::string_view clerk) const {
+  ASSIGN_OR_RETURN(const int w, board_.Find(rules_, number));
+  const WindowSlot& window = board_.window(w);
+  if (window.state == v1::WINDOW_STATE_CLOSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(number), " is closed; open it to sign in"));
+  }
+  if (window.clerk != clerk) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(WindowText(number), " is signed in by clerk ",
+                     window.clerk, ", not ", clerk));
+  }
   return absl::OkStatus();
 }
 
@@ -67,6 +83,7 @@ absl::Status Hall::CloseWindow(const v1::Command::CloseWindow& c, int64_t now,
   if (c.has_override()) *e->mutable_override() = c.override();
   window.clerk.clear();
   advisor_.NoteWindowClosed(rules_, c.window());
+  window.standby = false;
   UpdateBelowMinAlarm(now, out);
   return absl::OkStatus();
 }
@@ -144,6 +161,7 @@ absl::Status Hall::WindowLost(const v1::Command::WindowLost& c, int64_t now,
   EmitWindowState(w, now, out);
   out->last_event()->mutable_window_changed()->set_lost(true);
   window.clerk.clear();
+  window.standby = false;
   SetAlarm(Alarm::KIND_WINDOW_LOST, w, true, now, out);
   if (board_.BelowMinimum(BusinessHours(now))) {
     OpenStandbyWindow(w, now, out);
@@ -162,6 +180,7 @@ void Hall::OpenStandbyWindow(int lost_window, int64_t now, Outcome* out) {
   window.clerk = std::move(clerk);
   window.reason = StandbyReason(rules_.windows()[lost_window].number);
   window.priority_streak = 0;
+  window.standby = true;
   SetWindowState(w, v1::WINDOW_STATE_IDLE, now);
   EmitWindowState(w, now, out);
   out->last_event()->mutable_window_changed()->set_standby(true);

@@ -123,6 +123,7 @@ void WindowBoard::Save(const HallRules& rules, v1::HallState* state) const {
     r->set_state_since_ms(window.since_ms);
     r->set_reason(window.reason);
     r->set_priority_streak(window.priority_streak);
+    r->set_standby(window.standby);
   }
 }
 
@@ -180,6 +181,7 @@ absl::Status WindowBoard::Restore(const HallRules& rules, int w,
   window.reason = r.reason();
   window.ticket = r.ticket() == 0 ? kNoTicket : r.ticket() - 1;
   window.priority_streak = r.priority_streak();
+  window.standby = r.standby();
   SetState(rules, w, r.state(), r.state_since_ms());
   return absl::OkStatus();
 }
@@ -195,6 +197,10 @@ void WindowBoard::AddViews(const HallRules& rules, const TicketQueue& queue,
     v->set_clerk_id(window.clerk);
     v->set_state_since_unix_ms(window.since_ms);
     v->set_reason(window.reason);
+    v->set_standby(window.standby);
+    for (const ServedService& served : rules.windows()[w].serves) {
+      v->add_service_codes(rules.services()[served.service].code);
+    }
     if (window.ticket != kNoTicket) {
       queue.FillTicket(rules, window.ticket, v->mutable_ticket());
     }

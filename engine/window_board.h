@@ -38,6 +38,9 @@ struct WindowSlot {
   uint32_t ticket = kNoTicket;
   int64_t since_ms = 0;
   int priority_streak = 0;
+  // Opened by the engine with a standby clerk, until a clerk opens or
+  // closes it.
+  bool standby = false;
 };
 
 class WindowBoard {

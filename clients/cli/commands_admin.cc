@@ -1,6 +1,7 @@
 // qcall admin ...: what a duty manager does besides watching `qcall top`.
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
@@ -177,6 +178,31 @@ int HashToken(Client& client, const HashTokenOptions& o) {
   return kExitOk;
 }
 
+// A guide's PIN (GuidePin in the config): 4 to 12 digits, from stdin. Its
+// hash keeps the PIN out of sight, not from whoever reads the config (there
+// are few PINs to try): the file's mode and the server's limit on wrong
+// PINs protect it.
+int HashPin(Client& client) {
+  std::string pin;
+  std::getline(std::cin, pin);
+  if (absl::EndsWith(pin, "\r")) pin.pop_back();
+  if (pin.size() < 4 || pin.size() > 12 ||
+      !std::all_of(pin.begin(), pin.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
+    std::fprintf(stderr, "qcall: a guide PIN is 4 to 12 digits, on stdin\n");
+    return kExitUsage;
+  }
+  const std::string hash = Sha256Hex(TokenSha256(pin));
+  if (client.json()) {
+    v1::GuidePin shown;
+    shown.set_pin_sha256(hash);
+    PrintLine(ToJson(shown));
+  } else {
+    PrintLine(absl::StrCat("pin_sha256: \"", hash, "\""));
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddAdminCommands(CLI::App* app, Cli* cli) {
@@ -223,6 +249,11 @@ void AddAdminCommands(CLI::App* app, Cli* cli) {
   hash->add_flag("--new", h->make_new,
                  "make a new random token (256 bits) and print it, then its "
                  "line");
+  AddAction(admin, cli, "hash-pin",
+            "print the pin_sha256 line of a hall's guide PIN (guide_pins in "
+            "qcalld's config; the PIN, 4-12 digits, from stdin); needs no "
+            "server",
+            Needs::kNothing, HashPin);
 }
 
 }  // namespace qcall::cli

@@ -50,8 +50,14 @@ int PrintTicket(const IssueOptions& o, const std::string& hall,
   printout.people_ahead = reply.people_ahead();
   printout.estimated_wait_seconds = reply.estimated_wait_seconds();
   printout.issued_at = absl::FromUnixMillis(reply.ticket().issued_at_unix_ms());
-  // The API does not carry the hall's zone; the kiosk stands in the hall.
+  // The hall's time, whatever zone this machine is set to; a server too old
+  // to name the zone leaves the machine's.
   printout.zone = absl::LocalTimeZone();
+  if (absl::TimeZone hall_zone;
+      !hall_info.time_zone().empty() &&
+      absl::LoadTimeZone(hall_info.time_zone(), &hall_zone)) {
+    printout.zone = hall_zone;
+  }
   printout.status_url = StatusUrl(o, hall_info, hall, printout.number);
   const std::string bytes = RenderEscPos(printout);
   for (const std::string& path : {o.printer, o.escpos_file}) {

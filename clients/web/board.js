@@ -114,7 +114,8 @@ function render() {
       const flashes = (flashing.get(w.number) || 0) > now;
       return q.h('div', {class: `window-card ${cls}${flashes ? ' flash' : ''}`,
                          dataset: {window: w.number}},
-                 q.h('div', {class: 'label'}, q.windowLabel(w.number, w.name)),
+                 q.h('div', {class: 'label'}, q.windowLabel(w.number, w.name),
+                     w.standby ? q.h('span', {class: 'standby'}, q.t('standby_mark')) : null),
                  q.h('div', {class: 'number'}, holds ? w.ticket.number : q.windowStateName(w.state)),
                  q.h('div', {class: 'what'},
                      holds ? q.shortName(w.ticket.serviceName) : '\u00a0'));

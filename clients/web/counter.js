@@ -1,10 +1,15 @@
 // A window's counter: /counter?hall=<id>&token=<counter token>&window=<n>
-// [&lang=zh|en]. The clerk opens the window, calls the next customer, recalls,
-// starts, completes (the customer rates on the window's evaluator pad, /pad:
-// never on the clerk's screen), marks a no-show, transfers, pauses, resumes
-// and closes. While the
-// window is open a heartbeat goes out every 10 s. The window's own events
-// (/events?windows=<n>) keep the screen current.
+// [&lang=zh|en]. Looking is not taking: the page shows the window read-only
+// until a clerk signs in here with their id, by opening the closed window or,
+// for a window already open under that id, by signing in (the server checks
+// the id, Counter.Heartbeat's clerk_id). Only a signed-in screen sends the
+// heartbeat (every 10 s) that keeps the window, asks before its tab closes,
+// and calls, recalls, starts, completes (the customer rates on the window's
+// evaluator pad, /pad), marks a no-show (after a confirmation), calls a
+// given number, requeues a returning no-show, transfers, pauses, resumes,
+// closes and signs out (closing the window, or leaving it open without
+// heartbeats expected). The window's own events (/events?windows=<n>) keep
+// the screen current, with how many wait for the window's services.
 import * as q from '/web/qcall.js';
 
 const HEARTBEAT_MS = 10000;
@@ -23,7 +28,34 @@ let languageSet = false;
 let heartbeatTimer = 0;
 let heartbeats = 0;
 
+// The clerk signed in at this screen, kept for the tab's life (a reload of a
+// signed-in tab stays signed in; another tab or device is not).
+const SIGN_IN_KEY = `qcall_sign_in:${hall}:${windowNumber}`;
+let signedIn = sessionStorage.getItem(SIGN_IN_KEY) || '';
+
 function myWindow() { return state.windows.get(windowNumber); }
+
+function setSignedIn(clerk) {
+  signedIn = clerk;
+  if (clerk) {
+    sessionStorage.setItem(SIGN_IN_KEY, clerk);
+  } else {
+    sessionStorage.removeItem(SIGN_IN_KEY);
+  }
+  keepHeartbeat();
+  render();
+}
+
+// The sign-in holds while the window is open under the same clerk; a close
+// elsewhere, a lost window or another clerk ends it.
+function checkSignIn() {
+  const w = myWindow();
+  if (!signedIn || !w || !snapshotSeen) return;
+  if (w.state === 'WINDOW_STATE_CLOSED' || w.clerkId !== signedIn) {
+    setSignedIn('');
+    q.toast(q.t('sign_in_lost'));
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Commands
@@ -141,22 +173,133 @@ function transfer() {
 // Heartbeat
 
 function heartbeat() {
-  const w = myWindow();
-  if (!w || w.state === 'WINDOW_STATE_CLOSED') return;
-  q.call('Counter', 'Heartbeat', {hallId: hall, window: windowNumber})
+  if (!signedIn) return;
+  q.call('Counter', 'Heartbeat', {hallId: hall, window: windowNumber, clerkId: signedIn})
       .then(() => { ++heartbeats; })
-      .catch(e => console.warn('heartbeat failed', e.message));
+      .catch(e => {
+        // The server no longer sees this clerk at the window.
+        if (e.code === 'failed_precondition') {
+          setSignedIn('');
+          q.toast(q.t('sign_in_lost'));
+        } else {
+          console.warn('heartbeat failed', e.message);
+        }
+      });
 }
 
 function keepHeartbeat() {
-  const open = myWindow() && myWindow().state !== 'WINDOW_STATE_CLOSED';
-  if (open && !heartbeatTimer) {
+  const w = myWindow();
+  const beat = !!signedIn && !!w && w.state !== 'WINDOW_STATE_CLOSED';
+  if (beat && !heartbeatTimer) {
     heartbeat();
     heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS);
-  } else if (!open && heartbeatTimer) {
+  } else if (!beat && heartbeatTimer) {
     clearInterval(heartbeatTimer);
     heartbeatTimer = 0;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Signing in and out
+
+async function openWindow() {
+  const clerk = $('clerk-id').value.trim();
+  if (!clerk) return $('clerk-id').focus();
+  localStorage.setItem('qcall_clerk', clerk);
+  const reply = await act('OpenWindow', {clerkId: clerk}, {refusedTitle: q.t('open_window')});
+  if (reply) setSignedIn(clerk);
+}
+
+async function signIn() {
+  const clerk = $('sign-in-id').value.trim();
+  if (!clerk) return $('sign-in-id').focus();
+  try {
+    await q.call('Counter', 'Heartbeat', {hallId: hall, window: windowNumber, clerkId: clerk});
+  } catch (e) {
+    showRefusal(q.t('sign_in_refused'), e);
+    return;
+  }
+  localStorage.setItem('qcall_clerk', clerk);
+  ++heartbeats;
+  setSignedIn(clerk);
+}
+
+function signOut() {
+  const w = myWindow();
+  const card = $('dialog-card');
+  card.className = 'dialog';
+  const canClose = w && (w.state === 'WINDOW_STATE_IDLE' || w.state === 'WINDOW_STATE_PAUSED');
+  q.fill(card,
+      q.h('h2', {}, q.t('sign_out')),
+      q.h('div', {class: 'choices'},
+          q.h('button', {id: 'sign-out-close', class: 'secondary', disabled: !canClose,
+                         onclick: async () => {
+                           closeDialog();
+                           const reply = await act('CloseWindow', {},
+                                                   {refusedTitle: q.t('close_refused')});
+                           if (reply) setSignedIn('');
+                         }}, q.t('sign_out_close')),
+          q.h('button', {id: 'sign-out-keep', class: 'secondary', onclick: async () => {
+            closeDialog();
+            try {
+              await q.call('Counter', 'Heartbeat',
+                           {hallId: hall, window: windowNumber, signOut: true});
+              setSignedIn('');
+            } catch (e) {
+              showRefusal(q.t('sign_out'), e);
+            }
+          }}, q.t('sign_out_keep'))),
+      q.h('p', {class: 'detail'}, q.t('sign_out_keep_hint')),
+      q.h('div', {class: 'actions'},
+          q.h('button', {class: 'secondary', onclick: closeDialog}, q.t('cancel'))));
+  $('dialog').hidden = false;
+}
+
+// A ticket number typed by the clerk; the server takes any case ("a012").
+function numberDialog(title, prompt, onConfirm) {
+  const input = q.h('input', {id: 'number-input', maxlength: 16, autocomplete: 'off',
+                              placeholder: prompt});
+  const card = $('dialog-card');
+  card.className = 'dialog';
+  const confirm = () => {
+    const number = input.value.replace(/\s+/g, '');
+    if (!number) return input.focus();
+    closeDialog();
+    onConfirm(number);
+  };
+  input.addEventListener('keydown', e => { if (e.key === 'Enter') confirm(); });
+  q.fill(card,
+      q.h('h2', {}, title),
+      q.h('div', {class: 'section-title'}, prompt),
+      input,
+      q.h('div', {class: 'actions'},
+          q.h('button', {class: 'secondary', onclick: closeDialog}, q.t('cancel')),
+          q.h('button', {id: 'number-confirm', onclick: confirm}, q.t('confirm'))));
+  $('dialog').hidden = false;
+  input.focus();
+}
+
+// 过号 cannot be undone by the clerk alone (the customer must come back and be
+// requeued), so it is confirmed first.
+function confirmNoShow() {
+  const number = myWindow()?.ticket?.number || '';
+  const card = $('dialog-card');
+  card.className = 'dialog';
+  q.fill(card,
+      q.h('h2', {}, q.t('no_show_confirm', number)),
+      q.h('p', {}, q.t('no_show_confirm_hint')),
+      q.h('div', {class: 'actions'},
+          q.h('button', {class: 'secondary', onclick: closeDialog}, q.t('cancel')),
+          q.h('button', {id: 'no-show-confirm', class: 'danger', onclick: () => {
+            closeDialog();
+            act('NoShow', {}, {refusedTitle: q.t('no_show_btn')});
+          }}, q.t('no_show_btn'))));
+  $('dialog').hidden = false;
+}
+
+// How many wait for the services this window serves.
+function waitingHere(w) {
+  return (w.serviceCodes || []).reduce((n, code) => n + (state.services.get(code)?.waiting || 0), 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -178,7 +321,8 @@ function render() {
   const badge = $('state-badge');
   badge.className = `badge ${cls}`;
   badge.textContent = q.windowStateName(w.state);
-  $('clerk').textContent = w.clerkId ? `${q.t('clerk')} ${w.clerkId}` : '';
+  $('clerk').textContent = signedIn && w.clerkId === signedIn ? q.t('signed_in_as', signedIn)
+                          : w.clerkId ? `${q.t('clerk')} ${w.clerkId}` : '';
   // The customer's side says when the window takes nobody.
   $('eval-clerk').textContent =
       w.state === 'WINDOW_STATE_CLOSED' || w.state === 'WINDOW_STATE_PAUSED'
@@ -186,8 +330,13 @@ function render() {
           : w.clerkId ? `${q.t('clerk_id')} ${w.clerkId}` : '';
 
   const closed = w.state === 'WINDOW_STATE_CLOSED';
+  const mine = !!signedIn && !closed;
   $('open-form').hidden = !closed;
+  $('sign-in-form').hidden = closed || mine;
+  $('view-only-hint').textContent = q.t('view_only_hint', w.clerkId);
   $('work').hidden = closed;
+  document.body.dataset.signedIn = mine ? signedIn : '';
+  $('waiting-here').textContent = q.t('waiting_here', waitingHere(w));
   const ticket = w.ticket && w.ticket.number ? w.ticket : null;
   $('current-number').textContent = ticket ? ticket.number : '';
   $('current-service').replaceChildren(...(ticket ? [
@@ -205,7 +354,7 @@ function render() {
   const idle = w.state === 'WINDOW_STATE_IDLE';
   const calling = w.state === 'WINDOW_STATE_CALLING';
   const serving = w.state === 'WINDOW_STATE_SERVING';
-  const enable = (id, on) => { $(id).disabled = busy || !on; };
+  const enable = (id, on) => { $(id).disabled = busy || !mine || !on; };
   enable('call-next', idle);
   enable('recall', calling);
   enable('start', calling);
@@ -215,7 +364,11 @@ function render() {
   enable('pause', idle);
   enable('resume', paused);
   enable('close', idle || paused);
+  enable('call-ticket', idle);
+  enable('requeue', true);
+  enable('sign-out', true);
   $('open').disabled = busy;
+  $('sign-in').disabled = busy;
   tick();
 }
 
@@ -245,6 +398,7 @@ function onMessage(kind, message) {
   } else {
     state.applyEvent(message);
   }
+  checkSignIn();
   keepHeartbeat();
   render();
 }
@@ -256,24 +410,41 @@ function setStatus(connected) {
 // ---------------------------------------------------------------------------
 // Wiring
 
-$('open').addEventListener('click', () => {
-  const clerk = $('clerk-id').value.trim();
-  if (!clerk) return $('clerk-id').focus();
-  localStorage.setItem('qcall_clerk', clerk);
-  act('OpenWindow', {clerkId: clerk}, {refusedTitle: q.t('open_window')});
-});
+$('open').addEventListener('click', openWindow);
+$('sign-in').addEventListener('click', signIn);
+$('sign-out').addEventListener('click', signOut);
 $('clerk-id').value = localStorage.getItem('qcall_clerk') || '';
+$('sign-in-id').value = localStorage.getItem('qcall_clerk') || '';
+for (const [input, go] of [['clerk-id', openWindow], ['sign-in-id', signIn]]) {
+  $(input).addEventListener('keydown', e => { if (e.key === 'Enter') go(); });
+}
+// Closing the tab of a signed-in window asks first: without its heartbeats
+// the window is declared lost and its customer requeued.
+window.addEventListener('beforeunload', e => {
+  const w = myWindow();
+  if (!signedIn || !w || w.state === 'WINDOW_STATE_CLOSED') return;
+  e.preventDefault();
+  e.returnValue = q.t('leave_signed_in');
+});
 $('call-next').addEventListener('click', callNext);
 $('recall').addEventListener('click', () => act('Recall', {}, {refusedTitle: q.t('recall')}));
 $('start').addEventListener('click', () => act('StartServing', {}, {refusedTitle: q.t('start')}));
 $('complete').addEventListener('click', complete);
-$('no-show').addEventListener('click', () => act('NoShow', {}, {refusedTitle: q.t('no_show_btn')}));
+$('no-show').addEventListener('click', confirmNoShow);
+$('call-ticket').addEventListener('click', () => numberDialog(
+    q.t('call_ticket'), q.t('call_ticket_prompt'),
+    ticket => act('CallTicket', {ticket}, {refusedTitle: q.t('call_ticket')})));
+$('requeue').addEventListener('click', () => numberDialog(
+    q.t('requeue'), q.t('requeue_prompt'),
+    ticket => act('Requeue', {ticket}, {refusedTitle: q.t('requeue')})));
 $('transfer').addEventListener('click', transfer);
 $('pause').addEventListener('click', () => reasonDialog(
     q.t('pause_reason'), ['reason_lunch', 'reason_meeting', 'reason_break'],
     reason => act('PauseWindow', {reason}, {refusedTitle: q.t('pause_refused')})));
 $('resume').addEventListener('click', () => act('ResumeWindow'));
-$('close').addEventListener('click', () => act('CloseWindow', {}, {refusedTitle: q.t('close_refused')}));
+$('close').addEventListener('click', async () => {
+  if (await act('CloseWindow', {}, {refusedTitle: q.t('close_refused')})) setSignedIn('');
+});
 
 setInterval(tick, 500);
 
@@ -290,6 +461,7 @@ if (!hall || !windowNumber) {
 
 window.qcallCounter = {
   state,
+  get signedIn() { return signedIn; },
   get heartbeats() { return heartbeats; },
   get snapshotSeen() { return snapshotSeen; },
 };

@@ -1,8 +1,11 @@
 // The ticket kiosk: /kiosk?hall=<id>&token=<kiosk token>[&lang=zh|en]
 // [&print=0]. Big service buttons with the waiting count and estimated wait;
-// a guide may mark the next customer as priority or VIP; a touch issues the
-// ticket, shows it with a QR code to /t/<hall>/<number> and prints it
-// (Chromium --kiosk-printing prints window.print() silently; print=0 skips it).
+// a 中/EN toggle; a guide, after the hall's guide PIN (checked by the
+// server, Kiosk.CheckGuidePin), may mark the next customer as priority or
+// VIP; guide mode and a toggled language end by themselves after a minute
+// without a touch. A touch issues the ticket, shows it with a QR code to
+// /t/<hall>/<number> and prints it (Chromium --kiosk-printing prints
+// window.print() silently; print=0 skips it). Times are the hall's.
 import * as q from '/web/qcall.js';
 
 const hall = q.params.get('hall') || '';
@@ -11,6 +14,7 @@ const kioskId = (q.params.get('kiosk') || 'kiosk').replace(/[^A-Za-z0-9_-]/g, ''
 q.takeToken();
 q.chooseLanguage();
 q.translate();
+document.getElementById('lang-toggle').textContent = q.t('other_language');
 
 const $ = id => document.getElementById(id);
 
@@ -28,15 +32,28 @@ let issuing = false;
 // a touch could not issue) until a refresh gets through again.
 let offline = false;
 let backTimer = 0;
+// Guide mode: entered with the hall's guide PIN (when it has one), which
+// goes with each priority ticket; left after IDLE_MS without a touch.
+const IDLE_MS = 60000;
+let pinRequired = false;
+let guideMode = false;
+let guidePin = '';
+let idleTimer = 0;
+let hallLanguage = 'LANGUAGE_UNSPECIFIED';
+// The customer's choice of the 中/EN toggle, until the kiosk is left idle.
+let chosenLanguage = '';
 
 async function refresh() {
   if (!hall) return;
   try {
     const reply = await q.call('Kiosk', 'ListServices', {hallId: hall});
+    hallLanguage = reply.language;
+    pinRequired = !!reply.guidePinRequired;
     if (!languageSet) {
-      q.chooseLanguage(reply.language);
-      q.translate();
+      q.setTimeZone(reply.timeZone);
+      setLanguage('');
       languageSet = true;
+      tick();
     }
     setOffline(false);
     hallName = reply.hallName;
@@ -87,6 +104,84 @@ function render() {
   note.textContent = q.categoryName(category);
 }
 
+function setLanguage(chosen) {
+  chosenLanguage = chosen;
+  q.chooseLanguage(hallLanguage, chosen);
+  q.translate();
+  $('lang-toggle').textContent = q.t('other_language');
+  $('lang-toggle').lang = q.language() === 'zh' ? 'en' : 'zh-CN';
+  render();
+}
+
+// Every touch keeps guide mode and the chosen language a minute longer.
+function touched() {
+  clearTimeout(idleTimer);
+  if (guideMode || chosenLanguage) idleTimer = setTimeout(idle, IDLE_MS);
+}
+
+function idle() {
+  if (guideMode) leaveGuideMode();
+  if (chosenLanguage) setLanguage('');
+}
+
+function askGuidePin() {
+  $('guide-pin').value = '';
+  $('pin-error').hidden = true;
+  $('pin-panel').hidden = false;
+  $('guide-pin').focus();
+}
+
+async function checkGuidePin() {
+  const pin = $('guide-pin').value.trim();
+  if (!pin) return $('guide-pin').focus();
+  $('pin-ok').disabled = true;
+  try {
+    await q.call('Kiosk', 'CheckGuidePin', {hallId: hall, pin});
+    $('pin-panel').hidden = true;
+    enterGuideMode(pin);
+  } catch (e) {
+    const locked = /try again in (\d+) s/.exec(e.message || '');
+    $('pin-error').textContent = e.code === 'permission_denied' ? q.t('guide_pin_wrong')
+        : locked ? q.t('guide_pin_locked', Number(locked[1]))
+        : q.isTransient(e) ? q.t('kiosk_offline') : e.message;
+    $('pin-error').hidden = false;
+    $('guide-pin').value = '';
+    $('guide-pin').focus();
+  } finally {
+    $('pin-ok').disabled = false;
+  }
+}
+
+function enterGuideMode(pin) {
+  guideMode = true;
+  guidePin = pin;
+  $('guide-mode').hidden = false;
+  document.body.classList.add('guide');
+  touched();
+  showCategories();
+}
+
+function leaveGuideMode() {
+  guideMode = false;
+  guidePin = '';
+  category = 'CATEGORY_NORMAL';
+  for (const id of ['guide-mode', 'guide-panel', 'pin-panel']) $(id).hidden = true;
+  document.body.classList.remove('guide');
+  touched();
+  render();
+}
+
+function showCategories() {
+  $('categories').replaceChildren(...GUIDE_CATEGORIES.map(c => q.h('button', {
+      class: `category-choice${c === category ? ' chosen' : ''}`, dataset: {category: c},
+      onclick: () => {
+        category = c;
+        $('guide-panel').hidden = true;
+        render();
+      }}, q.categoryName(c))));
+  $('guide-panel').hidden = false;
+}
+
 function showBusy(text) {
   $('busy-text').textContent = text;
   $('busy').hidden = false;
@@ -99,7 +194,8 @@ async function issue(service) {
   try {
     // One request id for all retries: a retry never makes a second ticket.
     const reply = await q.command('Kiosk', 'IssueTicket',
-                                  {hallId: hall, serviceCode: service.code, category},
+                                  {hallId: hall, serviceCode: service.code, category,
+                                   ...(guidePin && category !== 'CATEGORY_NORMAL' ? {guidePin} : {})},
                                   {prefix: kioskId, onRetry: () => showBusy(q.t('retrying'))});
     category = 'CATEGORY_NORMAL';
     $('busy').hidden = true;
@@ -169,16 +265,25 @@ function back() {
 $('done').addEventListener('click', back);
 $('error-close').addEventListener('click', () => { $('error').hidden = true; });
 $('guide').addEventListener('click', () => {
-  $('categories').replaceChildren(...GUIDE_CATEGORIES.map(c => q.h('button', {
-      class: `category-choice${c === category ? ' chosen' : ''}`, dataset: {category: c},
-      onclick: () => {
-        category = c;
-        $('guide-panel').hidden = true;
-        render();
-      }}, q.categoryName(c))));
-  $('guide-panel').hidden = false;
+  if (guideMode || !pinRequired) {
+    guideMode = true;
+    $('guide-mode').hidden = false;
+    touched();
+    showCategories();
+  } else {
+    askGuidePin();
+  }
 });
 $('guide-close').addEventListener('click', () => { $('guide-panel').hidden = true; });
+$('guide-exit').addEventListener('click', leaveGuideMode);
+$('pin-ok').addEventListener('click', checkGuidePin);
+$('guide-pin').addEventListener('keydown', e => { if (e.key === 'Enter') checkGuidePin(); });
+$('pin-cancel').addEventListener('click', () => { $('pin-panel').hidden = true; });
+$('lang-toggle').addEventListener('click', () => {
+  setLanguage(q.language() === 'zh' ? 'en' : 'zh');
+  touched();
+});
+for (const kind of ['pointerdown', 'keydown']) document.addEventListener(kind, touched, true);
 
 function tick() { $('clock').textContent = q.timeOfDay(Date.now()); }
 tick();

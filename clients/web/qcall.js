@@ -461,6 +461,10 @@ export class HallState {
     } else if (event.windowChanged) {
       const e = event.windowChanged;
       const w = this.window(e.window, e.windowName);
+      // Standby (AB岗) from the engine's opening until a clerk of the
+      // window's own opens it again or it closes.
+      w.standby = !!e.standby || (!!w.standby && w.state !== 'WINDOW_STATE_CLOSED' &&
+                                  e.state !== 'WINDOW_STATE_CLOSED');
       w.state = e.state;
       w.clerkId = e.clerkId;
       w.reason = e.reason;
@@ -581,9 +585,27 @@ const TEXTS = {
     pause_refused: '暂时不能暂停',
     min_open_explained: (need, open, pausing) =>
         `本厅营业时间内至少要有 ${need} 个窗口开放，现在开放 ${open} 个，${pausing ? '暂停' : '关闭'}本窗口后就不够了。请等其他窗口开放后再操作，或请值班经理授权。`,
-    window_closed_hint: '窗口已关闭。输入工号后开窗。',
+    window_closed_hint: '窗口已关闭。输入工号开窗并签到。',
     window_paused_hint: r => `窗口暂停中${r ? `（${r}）` : ''}`,
     waiting_in_hall: '大厅等候',
+    sign_in: '签到',
+    sign_out: '签退',
+    signed_in_as: id => `工号 ${id} 已签到`,
+    view_only_hint: clerk => `只读查看：窗口由工号 ${clerk} 开放。该营业员输入工号签到后才能在本屏操作。`,
+    sign_in_refused: '不能签到',
+    sign_out_close: '关窗并签退',
+    sign_out_keep: '窗口保持开放，仅本屏签退',
+    sign_out_keep_hint: '保持开放时，同一工号可在另一台终端签到继续；有顾客等候而无人叫号时值班经理会收到告警。',
+    sign_in_lost: '本屏已签退：窗口已关闭或由其他工号使用',
+    leave_signed_in: '窗口仍在本屏签到中，关闭页面 30 秒后窗口将被判定为失联。',
+    waiting_here: n => `本窗口业务等候 ${n} 人`,
+    call_ticket: '指定叫号',
+    call_ticket_prompt: '输入要叫的号码（如 A012）',
+    requeue: '过号重排',
+    requeue_prompt: '输入回来的过号顾客的号码',
+    no_show_confirm: n => `确认 ${n} 号过号？`,
+    no_show_confirm_hint: '过号后顾客需到窗口办理过号重排才能再次排队。',
+    standby_mark: '备用',
     // Dashboard
     dashboard: '值班经理看板',
     windows: '窗口',
@@ -651,6 +673,13 @@ const TEXTS = {
     stop_ask: '请联系工作人员检查这台设备的设置。',
     // Kiosk offline
     kiosk_offline: '网络中断，暂停取号，正在重新连接…',
+    // Kiosk guide mode and language
+    guide_pin_title: '请输入引导员密码',
+    guide_pin_wrong: '密码错误',
+    guide_pin_locked: s => `密码错误次数过多，请 ${s} 秒后再试`,
+    guide_mode: '引导员模式',
+    guide_exit: '退出',
+    other_language: 'English',
   },
   en: {
     connecting: 'Connecting…',
@@ -726,9 +755,27 @@ const TEXTS = {
     pause_refused: 'The window cannot pause now',
     min_open_explained: (need, open, pausing) =>
         `During opening hours this hall keeps at least ${need} windows open and ${open} are open now, so ${pausing ? 'pausing' : 'closing'} this window would leave too few. Wait until another window opens, or ask the duty manager to approve it.`,
-    window_closed_hint: 'The window is closed. Enter your clerk ID to open it.',
+    window_closed_hint: 'The window is closed. Enter your clerk ID to open it and sign in.',
     window_paused_hint: r => `The window is paused${r ? ` (${r})` : ''}`,
     waiting_in_hall: 'Waiting in the hall',
+    sign_in: 'Sign in',
+    sign_out: 'Sign out',
+    signed_in_as: id => `Clerk ${id} signed in`,
+    view_only_hint: clerk => `View only: clerk ${clerk} opened this window. That clerk signs in with their ID to work from this screen.`,
+    sign_in_refused: 'Cannot sign in',
+    sign_out_close: 'Close the window and sign out',
+    sign_out_keep: 'Keep the window open, sign out of this screen',
+    sign_out_keep_hint: 'Kept open, the same clerk can sign in on another terminal; the duty manager is alarmed if customers wait and nobody calls.',
+    sign_in_lost: 'Signed out: the window closed or another clerk has it',
+    leave_signed_in: 'This screen is signed in to the window; 30 s after it closes the window is declared lost.',
+    waiting_here: n => `${n} waiting for this window's services`,
+    call_ticket: 'Call a number',
+    call_ticket_prompt: 'The number to call (e.g. A012)',
+    requeue: 'Requeue no-show',
+    requeue_prompt: 'The number of the no-show who came back',
+    no_show_confirm: n => `Mark ${n} as a no-show?`,
+    no_show_confirm_hint: 'After a no-show the customer must be requeued at a window to wait again.',
+    standby_mark: 'Standby',
     dashboard: 'Duty manager',
     windows: 'Windows',
     services: 'Services',
@@ -793,14 +840,21 @@ const TEXTS = {
     stop_other: 'The server refused the requests of this device.',
     stop_ask: 'Please ask a member of staff to check how this device is set up.',
     kiosk_offline: 'Network lost: tickets paused, reconnecting…',
+    guide_pin_title: 'Guide PIN',
+    guide_pin_wrong: 'Wrong PIN',
+    guide_pin_locked: s => `Too many wrong PINs; try again in ${s} s`,
+    guide_mode: 'Guide mode',
+    guide_exit: 'Leave',
+    other_language: '中文',
   },
 };
 
 let lang = 'zh';
 
 // The page's language: ?lang=zh|en, else the hall's (unspecified = Chinese).
-export function chooseLanguage(hallLanguage) {
-  const asked = params.get('lang');
+// `chosen` ('zh' or 'en', a kiosk's 中/EN toggle) overrides both.
+export function chooseLanguage(hallLanguage, chosen = '') {
+  const asked = chosen || params.get('lang');
   if (asked === 'zh' || asked === 'en') {
     lang = asked;
   } else {
@@ -899,20 +953,54 @@ export function clockDuration(seconds) {
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
+// The hall's IANA time zone for the times a page shows (the browser's until
+// a page sets it): a kiosk's clock and ticket show the hall's time.
+let zone = '';
+let zoneFormat = null;
+
+// Sets the zone; an empty or unknown name leaves the browser's.
+export function setTimeZone(name) {
+  try {
+    zoneFormat = name ? new Intl.DateTimeFormat('en-US', {
+      timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      weekday: 'short', hour: 'numeric', minute: 'numeric', second: 'numeric'}) : null;
+    zone = name || '';
+  } catch {
+    zoneFormat = null;
+    zone = '';
+  }
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+// The calendar and clock of `ms` in the page's zone.
+function clockAt(ms) {
+  if (!zoneFormat) {
+    const d = new Date(ms);
+    return {year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(),
+            weekday: d.getDay(), hour: d.getHours(), minute: d.getMinutes(),
+            second: d.getSeconds()};
+  }
+  const p = Object.fromEntries(zoneFormat.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
+  return {year: Number(p.year), month: Number(p.month), day: Number(p.day),
+          weekday: WEEKDAYS.indexOf(p.weekday), hour: Number(p.hour) % 24,
+          minute: Number(p.minute), second: Number(p.second)};
+}
+
 export function timeOfDay(ms, withSeconds = false) {
-  const d = new Date(ms);
+  const c = clockAt(ms);
   const pad = n => String(n).padStart(2, '0');
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}` +
-         (withSeconds ? `:${pad(d.getSeconds())}` : '');
+  return `${pad(c.hour)}:${pad(c.minute)}` + (withSeconds ? `:${pad(c.second)}` : '');
 }
 
 export function dateText(ms) {
-  const d = new Date(ms);
   if (lang === 'zh') {
+    const c = clockAt(ms);
     const days = '日一二三四五六';
-    return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 星期${days[d.getDay()]}`;
+    return `${c.year}年${c.month}月${c.day}日 星期${days[c.weekday]}`;
   }
-  return d.toLocaleDateString('en-GB', {weekday: 'long', day: 'numeric', month: 'long', year: 'numeric'});
+  return new Date(ms).toLocaleDateString('en-GB', {
+    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: zone || undefined});
 }
 
 // ---------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import {
 // that one browser and one `node` run serve them all.
 import './reports.mjs';
 import './advice.mjs';
+import './counter.mjs';
+import './kiosk-guide.mjs';
 
 before(launchBrowser);
 after(closeBrowser);
@@ -268,6 +270,7 @@ test('counter and board: Call next shows on the board within a second and is ann
     await desk.click('#call-next');
     await desk.waitForFunction(() => document.querySelector('#current-number').textContent === 'A002');
     await desk.click('#no-show');
+    await desk.click('#no-show-confirm');
     await desk.waitForFunction(() => document.body.dataset.state === 'WINDOW_STATE_IDLE');
     assert.equal((await ticketStatus(server, 'A002')).ticket.state, 'TICKET_STATE_NO_SHOW');
     await desk.click('#call-next');

@@ -22,8 +22,10 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "dispatcher/token_hash.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -579,6 +581,33 @@ TEST_F(CliTest, IssueWritesTheTicketAsEscPos) {
   EXPECT_THAT(bytes, HasSubstr("Integration Hall"));
 }
 
+// 取号时间 is the hall's local time, not the zone the kiosk machine is set to
+// (UTC+14 here, which no test hall has).
+TEST_F(CliTest, TheEscPosTicketPrintsTheHallsTime) {
+  Ran r = Kiosk({"--json", "kiosk", "services"});
+  ASSERT_EQ(r.code, 0) << r;
+  v1::ListServicesResponse services;
+  ASSERT_TRUE(ParsesAs(r.out, &services));
+  absl::TimeZone hall_zone;
+  ASSERT_TRUE(absl::LoadTimeZone(services.time_zone(), &hall_zone))
+      << services.time_zone();
+  const std::string file = server_.dir() + "/zoned.bin";
+  r = Run(
+      As(kKioskToken, {"--json", "kiosk", "issue", "BILL", "--escpos", file}),
+      {{"TZ", "Etc/GMT-14"}});
+  ASSERT_EQ(r.code, 0) << r;
+  v1::CommandReply reply;
+  ASSERT_TRUE(ParsesAs(r.out, &reply));
+  const absl::Time issued =
+      absl::FromUnixMillis(reply.ticket().issued_at_unix_ms());
+  const std::string bytes = ReadFile(file);
+  EXPECT_THAT(bytes,
+              HasSubstr(absl::FormatTime("%Y-%m-%d %H:%M", issued, hall_zone)));
+  EXPECT_THAT(bytes,
+              Not(HasSubstr(absl::FormatTime("%Y-%m-%d %H:%M", issued,
+                                             absl::FixedTimeZone(14 * 3600)))));
+}
+
 TEST_F(CliTest, UnwritablePrinterStillShowsTheIssuedNumber) {
   const Ran r = Kiosk(
       {"kiosk", "issue", "BILL", "--print", server_.dir() + "/no/such/lp0"});
@@ -1118,6 +1147,33 @@ TEST_F(CliTest, HashTokenNewMakesATokenQcalldAccepts) {
   wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
   EXPECT_EQ(as(wrong).code, 6);
   EXPECT_EQ(as(lines[1]).code, 6);
+}
+
+// A guide PIN's line: qcalld takes it, and the kiosk's VIP then needs the
+// PIN.
+TEST_F(CliTest, HashPinGivesTheLineOfAGuidePin) {
+  Ran r = Run({"admin", "hash-pin"}, {}, "4821\n");
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, absl::StrCat("pin_sha256: \"",
+                                Sha256Hex(TokenSha256("4821")), "\"\n"));
+  for (const char* bad : {"482\n", "48a1\n", "\n", "1234567890123\n"}) {
+    r = Run({"admin", "hash-pin"}, {}, bad);
+    EXPECT_EQ(r.code, 2) << bad << r;
+    EXPECT_THAT(r.err, AllOf(IsOneErrorLine(), HasSubstr("4 to 12 digits")));
+  }
+  const std::string line =
+      Lines(Run({"admin", "hash-pin"}, {}, "4821\n").out).at(0);
+  QcalldProcess pinned({.config_text = TestConfig() +
+                                       "\nguide_pins { hall: \"" + kHall +
+                                       "\" " + line + " }\n"});
+  ASSERT_TRUE(pinned.Start());
+  auto vip = [&]() {
+    return Run({"--server", pinned.address(), "--hall", kHall, "--token",
+                kKioskToken, "kiosk", "issue", "BILL", "--category", "vip"});
+  };
+  r = vip();
+  EXPECT_EQ(r.code, 6) << r;
+  EXPECT_THAT(r.err, HasSubstr("wrong guide PIN"));
 }
 
 TEST_F(CliTest, HashTokenRefusesShortOrOddTokens) {

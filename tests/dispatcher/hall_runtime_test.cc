@@ -326,6 +326,19 @@ TEST_F(HallRuntimeTest, ASilentCounterLosesItsWindowAfterTheHeartbeatTimeout) {
   EXPECT_EQ(view.alarms(0).window(), 3);
 }
 
+// A clerk who signs out of the screen and leaves the window open is not
+// declared lost when the beats stop.
+TEST_F(HallRuntimeTest, ASignedOutCounterKeepsItsWindowOpen) {
+  ASSERT_TRUE(Run(Open(3)).ok());
+  runtime_->Heartbeat(3);
+  clock_->Advance(absl::Seconds(10));
+  runtime_->ForgetHeartbeat(3);
+  for (int i = 0; i < 6; ++i) clock_->Advance(absl::Seconds(10));
+  const v1::HallView view = View();
+  EXPECT_EQ(Window(view, 3).state(), v1::WINDOW_STATE_IDLE);
+  EXPECT_EQ(view.alarms_size(), 0);
+}
+
 // A complaint case's 24 hours on the runtime's clock: the ticks raise "due
 // soon" two hours before the deadline and "overdue" at it, across the day's
 // rollover at midnight, and the resolution clears them.

@@ -331,6 +331,53 @@ TEST(HallMinimumOpenTest, LostWindowRaisesAlarmsAndOpensAStandbyWindow) {
   EXPECT_FALSE(h.Ok(OpenWindow(1, "c1")).events().rbegin()->alarm().raised());
 }
 
+// The board marks a standby-opened window: the view says so, across a
+// snapshot, until a clerk of its own opens or closes it.
+TEST(HallMinimumOpenTest, AStandbyOpenedWindowIsMarkedUntilAClerkTakesIt) {
+  TestHall h(SmallHallConfig());
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(WindowLost(1));
+  const auto window = [](const v1::HallView& view, int number) {
+    for (const auto& w : view.windows()) {
+      if (w.number() == number) return w;
+    }
+    return v1::HallView::WindowView();
+  };
+  EXPECT_TRUE(window(h.hall().View(h.now()), 3).standby());
+  EXPECT_FALSE(window(h.hall().View(h.now()), 2).standby());
+  absl::StatusOr<Hall> restored =
+      Hall::Restore(h.hall().Snapshot(), LoadZone("Asia/Shanghai"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_TRUE(window(restored->View(h.now()), 3).standby());
+  h.Ok(OpenWindow(4, "c4"));
+  h.Ok(CloseWindow(3));
+  EXPECT_FALSE(window(h.hall().View(h.now()), 3).standby());
+  h.Ok(OpenWindow(3, "c3"));
+  EXPECT_FALSE(window(h.hall().View(h.now()), 3).standby());
+}
+
+// A counter screen signs in to a window only while it is open under that
+// clerk; the view names each window's services for the counter's count.
+TEST(HallMinimumOpenTest, SignInNeedsTheWindowOpenUnderThatClerk) {
+  TestHall h(SmallHallConfig());
+  ExpectError(h.hall().CheckSignIn(1, "c1"),
+              absl::StatusCode::kFailedPrecondition,
+              "is closed; open it to sign in");
+  h.Ok(OpenWindow(1, "c1"));
+  EXPECT_TRUE(h.hall().CheckSignIn(1, "c1").ok());
+  ExpectError(h.hall().CheckSignIn(1, "c2"),
+              absl::StatusCode::kFailedPrecondition,
+              "is signed in by clerk c1, not c2");
+  h.Ok(PauseWindow(1, "lunch", "boss"));
+  EXPECT_TRUE(h.hall().CheckSignIn(1, "c1").ok()) << "paused is still open";
+  EXPECT_EQ(h.hall().CheckSignIn(99, "c1").code(), absl::StatusCode::kNotFound);
+  const v1::HallView view = h.hall().View(h.now());
+  EXPECT_THAT(view.windows(0).service_codes(),
+              ::testing::ElementsAre("BILL", "SIM"));
+  EXPECT_THAT(view.windows(2).service_codes(), ::testing::ElementsAre("BILL"));
+}
+
 TEST(HallMinimumOpenTest, LostWindowWithoutAFreeStandbyLeavesTheAlarmRaised) {
   TestHall h(SmallHallConfig());
   h.Ok(OpenWindow(1, "c1"));

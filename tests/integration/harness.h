@@ -164,6 +164,9 @@ class Api {
                          const std::string& token = kCounterToken);
   Result<v1::HeartbeatResponse> Heartbeat(
       int window, const std::string& token = kCounterToken);
+  // The heartbeat of a screen where `clerk` signed in.
+  Result<v1::HeartbeatResponse> SignedHeartbeat(int window,
+                                                const std::string& clerk);
 
   // Supervisor.
   Result<v1::HallView> GetHall(const std::string& token = kSupervisorToken,

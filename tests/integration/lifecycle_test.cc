@@ -379,8 +379,14 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
   // --- Heartbeat: window 6 beats once and then falls silent; after the 1 s
   // timeout the server declares it lost.
   {
+    EXPECT_CODE(api.SignedHeartbeat(6, "clerk-6"),
+                StatusCode::FAILED_PRECONDITION)
+        << "a closed window has nobody signed in";
     ASSERT_OK(api.Open(6, "clerk-6"));
-    auto beat = api.Heartbeat(6);
+    EXPECT_CODE(api.SignedHeartbeat(6, "clerk-9"),
+                StatusCode::FAILED_PRECONDITION)
+        << "another clerk's screen does not keep the window";
+    auto beat = api.SignedHeartbeat(6, "clerk-6");
     ASSERT_OK(beat);
     EXPECT_EQ(beat->timeout_seconds(), 1);
     const auto deadline =

@@ -75,6 +75,7 @@ const std::map<std::string, Rule>& Rules() {
     auto* r = new std::map<std::string, Rule>{
         {"Kiosk/ListServices", {shown}}, {"Kiosk/IssueTicket", {kiosk}},
         {"Kiosk/GetTicket", {shown}},    {"Kiosk/CancelTicket", {kiosk}},
+        {"Kiosk/CheckGuidePin", {kiosk}},
         {"Display/Watch", {watchers}},   {"Supervisor/ListHalls", {}},
         {"Supervisor/GetHall", {}},      {"Supervisor/GetLoadHistory", {}},
         {"Supervisor/Watch", {}},        {"Supervisor/SetMinOpenWindows", {}},
