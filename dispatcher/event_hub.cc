@@ -123,8 +123,8 @@ bool WatchStream::EndIfStalled(absl::Time now) {
   const absl::Duration timeout = hub_->options().stall_timeout;
   {
     absl::MutexLock lock(&mu_);
-    if (finished_ || aborted_ || !writing_ ||
-        timeout <= absl::ZeroDuration() || now - write_started_ < timeout) {
+    if (finished_ || aborted_ || !writing_ || timeout <= absl::ZeroDuration() ||
+        now - write_started_ < timeout) {
       return false;
     }
     hub_->CountStall();
@@ -206,12 +206,20 @@ void WatchStream::OnWriteDone(bool ok) {
 }
 
 void WatchStream::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  if (finished_) return;
-  queue_.clear();
-  queued_bytes_ = 0;
-  if (!end_) end_ = grpc::Status::CANCELLED;
-  MaybeFinishLocked();
+  {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) {
+      queue_.clear();
+      queued_bytes_ = 0;
+      if (!end_) end_ = grpc::Status::CANCELLED;
+      MaybeFinishLocked();
+    }
+  }
+  // gRPC drops its reference to the call right after this returns, inside
+  // libgrpc++ where TSan cannot see it; OnDone, on another thread, acquires
+  // this: what gRPC's Finish above read of the call happens before gRPC
+  // frees it after OnDone.
+  TsanRelease(this);
 }
 
 WatchStream::State WatchStream::state() const {

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -382,6 +383,11 @@ bool HttpGateway::Stop(std::chrono::milliseconds max_wait) {
 }
 
 void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
+  // Counted while it runs: a request that passed the check below just as
+  // Stop began would otherwise start its call after Stop saw nothing in
+  // flight, and answer through a server already freed.
+  ++in_flight_;
+  absl::Cleanup handled = [this] { --in_flight_; };
   if (stopping_) {
     RespondError(exchange, grpc::StatusCode::UNAVAILABLE,
                  "qcalld is shutting down");

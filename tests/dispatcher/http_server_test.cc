@@ -208,8 +208,8 @@ TEST(HttpServerStreamTest, APeerThatDoesNotReadIsCutOff) {
 // A stream whose write waits past the stall timeout (the peer stopped
 // reading) is closed even though its queue has room.
 TEST(HttpServerStreamTest, AWriteStuckPastTheStallTimeoutClosesTheStream) {
-  StreamingServer server(
-      {.stream_queue_bytes = 64 << 20, .stream_stall_timeout = milliseconds(300)});
+  StreamingServer server({.stream_queue_bytes = 64 << 20,
+                          .stream_stall_timeout = milliseconds(300)});
   Client client(server.port());
   client.Write(kRequest);
   std::shared_ptr<HttpExchange> stream = server.Exchange();
@@ -225,13 +225,13 @@ TEST(HttpServerStreamTest, AWriteStuckPastTheStallTimeoutClosesTheStream) {
   }
   EXPECT_EQ(ended.wait_for(milliseconds(0)), std::future_status::timeout);
   // Then it stops: more than the socket buffers hold, far less than the
-  // queue.
+  // queue. The write that sticks starts during these sends (slow under a
+  // sanitizer), so the timeout counts from before them.
+  const auto stopped = std::chrono::steady_clock::now();
   for (int i = 0; i < 32; ++i) {
     ASSERT_TRUE(stream->Send(std::string(1 << 20, 'x'))) << i;
   }
-  const auto stopped = std::chrono::steady_clock::now();
-  ASSERT_EQ(ended.wait_for(std::chrono::seconds(5)),
-            std::future_status::ready)
+  ASSERT_EQ(ended.wait_for(std::chrono::seconds(5)), std::future_status::ready)
       << "a stuck stream stays open";
   EXPECT_GE(std::chrono::steady_clock::now() - stopped, milliseconds(200));
   EXPECT_FALSE(stream->Send("data: late\n\n"));

@@ -15,32 +15,16 @@
 // whoever unlocks: each is wrapped in one that first acquires the mutex,
 // and a waiter releases the mutex before it starts to wait, so its Condition
 // (built on its stack) is seen by whoever evaluates it.
-#include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "tests/sanitizers/real_symbol.h"
 
 namespace {
 
-// The library's definition of the mangled `name`, cast to F.
-template <typename F>
-F Real(const char* name) {
-  void* f = dlsym(RTLD_NEXT, name);
-  if (f == nullptr) {
-    std::fprintf(stderr,
-                 "tsan_absl_sync: %s not found in Abseil (its inline "
-                 "namespace changed?): update tests/sanitizers/"
-                 "tsan_absl_sync.cc\n",
-                 name);
-    std::abort();
-  }
-  return reinterpret_cast<F>(f);
-}
+using qcall::tsan::Real;
 
 #define QCALL_ABSL(name) "_ZN4absl7debian3" name
 #define QCALL_ABSL_CONST(name) "_ZNK4absl7debian3" name
