@@ -80,6 +80,7 @@ const std::map<std::string, Rule>& Rules() {
         {"Supervisor/Watch", {}},        {"Supervisor/SetMinOpenWindows", {}},
         {"Supervisor/VoidTicket", {}},   {"Supervisor/ConfigureHall", {}},
         {"Supervisor/CloseFollowUp", {}},
+        {"Supervisor/SetNotice", {}},
         {"Evaluator/RateTicket", {{Who::kEvaluator3}, /*windows=*/true}},
         {"Supervisor/GetReport", {}},
         // A customer's phone: the supervisor's alone.
