@@ -15,6 +15,7 @@ import {
 
 // Each screen's further tests live in a file of their own, imported here so
 // that one browser and one `node` run serve them all.
+import './hall_screens.mjs';
 
 before(launchBrowser);
 after(closeBrowser);

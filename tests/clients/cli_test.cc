@@ -320,11 +320,11 @@ class CliTest : public ::testing::Test {
  protected:
   // The hall has the customer's pad at window 1 (kPad1Token).
   explicit CliTest(int min_open_windows = 0)
-      : CliTest(QcalldOptions{
-            .config_text = TestConfig(min_open_windows) +
-                           "\ntokens { token: \"it-pad1-token\" role: "
-                           "ROLE_EVALUATOR name: \"pad 1\" halls: "
-                           "[\"it-hall\"] windows: [1] }\n"}) {}
+      : CliTest(QcalldOptions{.config_text =
+                                  TestConfig(min_open_windows) +
+                                  "\ntokens { token: \"it-pad1-token\" role: "
+                                  "ROLE_EVALUATOR name: \"pad 1\" halls: "
+                                  "[\"it-hall\"] windows: [1] }\n"}) {}
   explicit CliTest(QcalldOptions options) : server_(std::move(options)) {}
 
   void SetUp() override {
@@ -928,6 +928,12 @@ TEST_F(CliTest, TopRedrawsOnEventsAndEndsCleanlyOnSigterm) {
   ASSERT_TRUE(top->WaitForOutput("idle"));
   ASSERT_TRUE(top->WaitForOutput("WINDOW", 2));
   EXPECT_EQ(top->Signal(SIGTERM), 0) << top->err();
+}
+
+TEST_F(CliTest, TopEndsOnTheKeyQ) {
+  QcallProcess top(server_.dir(), As(kSupervisorToken, {"top"}), {}, "q");
+  EXPECT_EQ(top.Wait(seconds(10)), 0) << top.err();
+  EXPECT_THAT(top.out(), HasSubstr("Integration Hall (it-hall)"));
 }
 
 // ---------------------------------------------------------------------------
