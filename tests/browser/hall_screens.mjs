@@ -41,7 +41,9 @@ test('board: one open window fills the screen; recent calls, waits, hours and th
 
     // The tile takes the calling area, not a quarter of it.
     const tile = await board.locator('.window-card[data-window="3"]').boundingBox();
-    assert.ok(tile.width > 1000 && tile.height > 600, JSON.stringify(tile));
+    const calling = await board.locator('#windows').boundingBox();
+    assert.ok(tile.width > 1000 && tile.height > 500 && tile.width >= calling.width - 10 &&
+              tile.height >= calling.height - 10, JSON.stringify([tile, calling]));
     const numberPx = await board.evaluate(() =>
         parseFloat(getComputedStyle(document.querySelector('.window-card .number')).fontSize));
     assert.ok(numberPx >= 200, `tile number ${numberPx}px`);
