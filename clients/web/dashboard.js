@@ -175,6 +175,7 @@ function renderTables() {
   $('kpi-alarms').className = `kpi${state.alarms.size ? ' bad' : ''}`;
 
   const now = Date.now();
+  const focused = document.activeElement;
   $('windows').tBodies[0].replaceChildren(...[...state.windows.values()]
       .sort((a, b) => a.number - b.number)
       .map(w => {
@@ -190,6 +191,7 @@ function renderTables() {
             q.h('td', {class: 'digits'}, w.ticket?.number || ''),
             q.h('td', {class: 'acts'}, windowActions(w)));
       }));
+  if (focused?.classList?.contains('clerk-input') && focused.isConnected) focused.focus();
 
   $('services').tBodies[0].replaceChildren(...[...state.services.values()].map(s =>
       q.h('tr', {dataset: {service: s.code}},
@@ -238,8 +240,7 @@ function windowActions(w) {
     // The standby clerks (AB岗) who may take this window come first.
     const standby = (view?.standbyClerks || []).filter(c => (c.windows || []).includes(w.number));
     const listId = `clerks-${w.number}`;
-    const clerk = q.h('input', {class: 'clerk-input', list: listId, size: 8,
-                                placeholder: q.t('clerk_id')});
+    const clerk = clerkInput(w.number, listId);
     return [q.h('datalist', {id: listId}, standby.map(c => q.h('option', {value: c.clerkId}))),
             clerk,
             q.h('button', {class: 'open-window', onclick: () => {
@@ -255,6 +256,17 @@ function windowActions(w) {
   acts.push(q.h('button', {class: 'close-window', onclick: () => askWindow(w, 'CloseWindow')},
                 q.t('close_window')));
   return acts;
+}
+
+// The clerk id inputs of closed windows outlive the rows, which are rebuilt
+// every second: what is being typed, and the focus, stay.
+const clerkInputs = new Map();
+function clerkInput(number, listId) {
+  if (!clerkInputs.has(number)) {
+    clerkInputs.set(number, q.h('input', {class: 'clerk-input', list: listId, size: 8,
+                                          placeholder: q.t('clerk_id')}));
+  }
+  return clerkInputs.get(number);
 }
 
 // Pause or close with a reason. Below the minimum the server refuses; the
