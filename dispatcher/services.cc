@@ -699,21 +699,20 @@ grpc::ServerUnaryReactor* SupervisorService::GetLoadHistory(
         // The hall's day and time, once what it has applied is durable;
         // then the records, which hold all of that, are read off the
         // journal's writer.
-        admitted->hall->Read([finish, records = c_.records,
-                              background = c_.background,
-                              hall_id = r.hall_id()](const Hall& hall,
-                                                     absl::Time now) {
-          const int32_t day = hall.business_day();
-          return [=](absl::Status durable) {
-            if (!durable.ok()) return finish(durable);
-            background([=] {
-              absl::StatusOr<Response> history =
-                  records->LoadHistory(hall_id, day, now);
-              if (!history.ok()) return finish(history.status());
-              finish(absl::OkStatus(), *history);
+        admitted->hall->Read(
+            [finish, records = c_.records, background = c_.background,
+             hall_id = r.hall_id()](const Hall& hall, absl::Time now) {
+              const int32_t day = hall.business_day();
+              return [=](absl::Status durable) {
+                if (!durable.ok()) return finish(durable);
+                background([=] {
+                  absl::StatusOr<Response> history =
+                      records->LoadHistory(hall_id, day, now);
+                  if (!history.ok()) return finish(history.status());
+                  finish(absl::OkStatus(), *history);
+                });
+              };
             });
-          };
-        });
       });
 }
 
@@ -793,6 +792,14 @@ grpc::ServerUnaryReactor* SupervisorService::VoidTicket(
   return CommandCall<v1::VoidTicketRequest>(c_, context, request, response,
                                             "/qcall.v1.Supervisor/VoidTicket",
                                             v1::Command::kVoidTicket);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::SetNotice(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::SetNoticeRequest>(c_, context, request, response,
+                                           "/qcall.v1.Supervisor/SetNotice",
+                                           v1::Command::kSetNotice);
 }
 
 grpc::ServerUnaryReactor* SupervisorService::CloseFollowUp(
@@ -920,27 +927,26 @@ grpc::ServerUnaryReactor* SupervisorService::ReadPrivateData(
                          .business_day = r.business_day(),
                          .ticket = r.ticket(),
                          .reason = std::string(reason)};
-        admitted->hall->Read(
-            [finish, read = std::move(read), vault = c_.private_data,
-             offload = c_.background](const Hall& hall, absl::Time now) mutable {
-              if (read.business_day == 0)
-                read.business_day = hall.business_day();
-              read.at_unix_ms = absl::ToUnixMillis(now);
-              return [finish, read = std::move(read), vault,
-                      offload](absl::Status durable) {
-                if (!durable.ok()) return finish(durable);
-                offload([finish, read, vault] {
-                  absl::StatusOr<std::string> phone = vault->Read(read);
-                  if (!phone.ok()) return finish(phone.status());
-                  Response out;
-                  out.set_hall_id(read.hall_id);
-                  out.set_ticket(read.ticket);
-                  out.set_business_day(read.business_day);
-                  out.set_phone(*std::move(phone));
-                  finish(absl::OkStatus(), out);
-                });
-              };
+        admitted->hall->Read([finish, read = std::move(read),
+                              vault = c_.private_data, offload = c_.background](
+                                 const Hall& hall, absl::Time now) mutable {
+          if (read.business_day == 0) read.business_day = hall.business_day();
+          read.at_unix_ms = absl::ToUnixMillis(now);
+          return [finish, read = std::move(read), vault,
+                  offload](absl::Status durable) {
+            if (!durable.ok()) return finish(durable);
+            offload([finish, read, vault] {
+              absl::StatusOr<std::string> phone = vault->Read(read);
+              if (!phone.ok()) return finish(phone.status());
+              Response out;
+              out.set_hall_id(read.hall_id);
+              out.set_ticket(read.ticket);
+              out.set_business_day(read.business_day);
+              out.set_phone(*std::move(phone));
+              finish(absl::OkStatus(), out);
             });
+          };
+        });
       });
 }
 
@@ -968,18 +974,19 @@ grpc::ServerUnaryReactor* SupervisorService::ListPrivateDataReads(
         if (c_.private_data == nullptr) {
           return finish(absl::FailedPreconditionError(kNoPrivateData));
         }
-        c_.background([finish, vault = c_.private_data, hall_id = r.hall_id(),
-                    since = r.since_unix_ms(),
-                    limit = r.limit() == 0 ? kDefaultReadsListed : r.limit()] {
-          absl::StatusOr<std::vector<v1::PrivateDataRead>> reads =
-              vault->ListReads(hall_id, since, limit);
-          if (!reads.ok()) return finish(reads.status());
-          Response out;
-          for (v1::PrivateDataRead& read : *reads) {
-            *out.add_reads() = std::move(read);
-          }
-          finish(absl::OkStatus(), out);
-        });
+        c_.background(
+            [finish, vault = c_.private_data, hall_id = r.hall_id(),
+             since = r.since_unix_ms(),
+             limit = r.limit() == 0 ? kDefaultReadsListed : r.limit()] {
+              absl::StatusOr<std::vector<v1::PrivateDataRead>> reads =
+                  vault->ListReads(hall_id, since, limit);
+              if (!reads.ok()) return finish(reads.status());
+              Response out;
+              for (v1::PrivateDataRead& read : *reads) {
+                *out.add_reads() = std::move(read);
+              }
+              finish(absl::OkStatus(), out);
+            });
       });
 }
 

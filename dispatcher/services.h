@@ -90,23 +90,21 @@ class KioskService final
 };
 
 class CounterService final
-    : public v1::Counter::WithRawCallbackMethod_OpenWindow<
-          v1::Counter::WithRawCallbackMethod_CloseWindow<v1::Counter::WithRawCallbackMethod_PauseWindow<
-              v1::Counter::WithRawCallbackMethod_ResumeWindow<
-                  v1::Counter::WithRawCallbackMethod_CallNext<
-                      v1::Counter::WithRawCallbackMethod_CallTicket<
-                          v1::Counter::WithRawCallbackMethod_Recall<
-                              v1::Counter::WithRawCallbackMethod_StartServing<
-                                  v1::Counter::WithRawCallbackMethod_Complete<
-                                      v1::Counter::WithRawCallbackMethod_NoShow<
-                                          v1::Counter::WithRawCallbackMethod_Requeue<
-                                              v1::Counter::WithRawCallbackMethod_Transfer<
+    : public v1::Counter::WithRawCallbackMethod_OpenWindow<v1::Counter::WithRawCallbackMethod_CloseWindow<
+          v1::Counter::WithRawCallbackMethod_PauseWindow<v1::Counter::WithRawCallbackMethod_ResumeWindow<
+              v1::Counter::WithRawCallbackMethod_CallNext<v1::Counter::WithRawCallbackMethod_CallTicket<
+                  v1::Counter::WithRawCallbackMethod_Recall<
+                      v1::Counter::WithRawCallbackMethod_StartServing<
+                          v1::Counter::WithRawCallbackMethod_Complete<
+                              v1::Counter::WithRawCallbackMethod_NoShow<
+                                  v1::Counter::WithRawCallbackMethod_Requeue<
+                                      v1::Counter::WithRawCallbackMethod_Transfer<
+                                          v1::Counter::WithRawCallbackMethod_Heartbeat<
+                                              v1::Counter::WithRawCallbackMethod_CallBackComplaint<
                                                   v1::Counter::
-                                                      WithRawCallbackMethod_Heartbeat<
-                                                          v1::Counter::WithRawCallbackMethod_CallBackComplaint<
-                                                              v1::Counter::WithRawCallbackMethod_ResolveComplaint<
-                                                                  v1::Counter::
-                                                                      Service>>>>>>>>>>>>>>> {
+                                                      WithRawCallbackMethod_ResolveComplaint<
+                                                          v1::Counter::
+                                                              Service>>>>>>>>>>>>>>> {
  public:
   explicit CounterService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* OpenWindow(grpc::CallbackServerContext* context,
@@ -179,14 +177,17 @@ class SupervisorService final
                   v1::Supervisor::WithRawCallbackMethod_SetMinOpenWindows<
                       v1::Supervisor::WithRawCallbackMethod_VoidTicket<
                           v1::Supervisor::WithRawCallbackMethod_ConfigureHall<
-                              v1::Supervisor::
-                                  WithRawCallbackMethod_GetLoadHistory<
-                                      v1::Supervisor::WithRawCallbackMethod_CloseFollowUp<
-                                          v1::Supervisor::WithRawCallbackMethod_GetReport<
-                                              v1::Supervisor::WithRawCallbackMethod_ReadPrivateData<
-                                                  v1::Supervisor::WithRawCallbackMethod_ListPrivateDataReads<
-                                                      v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
-                                                          v1::Supervisor::Service>>>>>>>>>>>> {
+                              v1::Supervisor::WithRawCallbackMethod_GetLoadHistory<
+                                  v1::Supervisor::WithRawCallbackMethod_CloseFollowUp<
+                                      v1::Supervisor::WithRawCallbackMethod_GetReport<
+                                          v1::Supervisor::
+                                              WithRawCallbackMethod_ReadPrivateData<
+                                                  v1::Supervisor::
+                                                      WithRawCallbackMethod_ListPrivateDataReads<
+                                                          v1::Supervisor::WithRawCallbackMethod_SetNotice<
+                                                              v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
+                                                                  v1::Supervisor::
+                                                                      Service>>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -222,6 +223,9 @@ class SupervisorService final
   grpc::ServerUnaryReactor* DismissAdvice(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetNotice(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -51,6 +51,10 @@ absl::CivilDay ToCivilDay(int32_t day) {
 }
 }  // namespace
 
+int BusinessCalendar::Weekday(int32_t day) {
+  return IsoWeekday(ToCivilDay(day));
+}
+
 absl::Time BusinessCalendar::DayStart(int32_t day) const {
   return absl::FromCivil(absl::CivilMinute(ToCivilDay(day)) + day_start_minute_,
                          tz_);

@@ -42,6 +42,10 @@ class BusinessCalendar {
 
   const absl::TimeZone& time_zone() const { return tz_; }
 
+  // The ISO weekday (1 = Monday) of business day `day` (YYYYMMDD): the one
+  // whose opening hours apply.
+  static int Weekday(int32_t day);
+
  private:
   struct Interval {
     int open_minute;

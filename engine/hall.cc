@@ -118,6 +118,8 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
       return absl::OkStatus();
     case C::kConfigure:
       return Configure(command.configure(), now, out);
+    case C::kSetNotice:
+      return SetNotice(command.set_notice(), now, out);
     case C::kRateTicket:
       return RateTicket(command.rate_ticket(), now, out);
     case C::kCloseFollowUp:
@@ -155,16 +157,37 @@ absl::Status Hall::Configure(const v1::Command::Configure& c, int64_t now,
     }
   }
   *this = std::move(next);
+  for (const int32_t number : lost_and_removed) {
+    AlarmBook::EmitWindowRemoved(number, &log_, now, out);
+  }
+  UpdateBelowMinAlarm(now, out);
+  // Last, so that its view shows every change of the command.
   v1::HallEvent::HallConfigured* e =
       log_.Emit(v1::HallEvent::kHallConfigured, now, out)
           ->mutable_hall_configured();
   e->set_supervisor_id(c.supervisor_id());
   e->set_services(static_cast<int32_t>(rules_.services().size()));
   e->set_windows(static_cast<int32_t>(board_.size()));
-  for (const int32_t number : lost_and_removed) {
-    AlarmBook::EmitWindowRemoved(number, &log_, now, out);
+  *e->mutable_view() = View(absl::FromUnixMillis(now));
+  return absl::OkStatus();
+}
+
+absl::Status Hall::SetNotice(const v1::Command::SetNotice& c, int64_t now,
+                             Outcome* out) {
+  RETURN_IF_ERROR(
+      CheckText(c.supervisor_id(), "supervisor_id", true, kMaxIdLength));
+  RETURN_IF_ERROR(CheckText(c.text(), "text", false));
+  if (c.text() == notice_) {
+    return absl::FailedPreconditionError(
+        c.text().empty() ? "the boards show no notice"
+                         : "the boards show this notice already");
   }
-  UpdateBelowMinAlarm(now, out);
+  notice_ = c.text();
+  v1::HallEvent::NoticeChanged* e =
+      log_.Emit(v1::HallEvent::kNoticeChanged, now, out)
+          ->mutable_notice_changed();
+  e->set_text(notice_);
+  e->set_supervisor_id(c.supervisor_id());
   return absl::OkStatus();
 }
 
@@ -220,6 +243,7 @@ void Hall::StartDayIfDue(int64_t now, Outcome* out) {
       queue_.StartDay(LanesOriginMs(calendar_, business_day_), &held);
   board_.SetHeldTickets(held);
   advisor_.StartDay();
+  recent_calls_.Clear();
   stats_.StartDay(rules_);
   alarms_.StartDay(rules_, board_, &log_, now, out);
   v1::HallEvent::DayStarted* started =
@@ -305,6 +329,16 @@ v1::HallView Hall::View(absl::Time now) const {
   for (const std::string& reason : rules_.feedback().bad_rating_reasons) {
     view.add_bad_rating_reasons(reason);
   }
+  recent_calls_.AddViews(&view);
+  view.set_notice(notice_);
+  view.set_time_zone(rules_.config().time_zone());
+  const int32_t day =
+      business_day_ != 0 ? business_day_ : calendar_.BusinessDay(now);
+  const int weekday = BusinessCalendar::Weekday(day);
+  for (const v1::OpeningHours& hours : rules_.config().hours()) {
+    if (hours.weekday() == weekday) *view.add_today_hours() = hours;
+  }
+  *view.mutable_standby_clerks() = rules_.config().standby_clerks();
   return view;
 }
 
@@ -323,6 +357,8 @@ v1::HallState Hall::Snapshot() const {
   board_.Save(rules_, &state);
   alarms_.Save(&state);
   feedback_.Save(rules_, &state);
+  recent_calls_.Save(&state);
+  state.set_notice(notice_);
   for (size_t w = 0; w < board_.size(); ++w) {
     queue_.SaveLane(
         queue_.DirectLane(static_cast<int>(w)),
@@ -360,6 +396,9 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.alarms_.Restore(state);
   RETURN_IF_ERROR(hall.advisor_.Restore(state));
   RETURN_IF_ERROR(hall.feedback_.Restore(hall.rules_, state));
+  RETURN_IF_ERROR(hall.recent_calls_.Restore(state));
+  RETURN_IF_ERROR(CheckText(state.notice(), "notice", false));
+  hall.notice_ = state.notice();
   if (hall.business_day_ != 0) {
     hall.queue_.ResetLanes(LanesOriginMs(hall.calendar_, hall.business_day_));
     hall.next_day_start_ms_ =

@@ -6,6 +6,7 @@
 //   WindowBoard      windows, the minimum-open rule, standby (window_board.h)
 //   AlarmBook        every alarm, its events and texts (alarm_book.h)
 //   FeedbackBook     ratings, follow-ups, complaint cases (feedback_book.h)
+//   RecentCalls      the boards' last ten calls (recent_calls.h)
 //   ServiceStats     handling times and arrival rates (service_stats.h)
 //   StaffingAdvisor  the plan, the advice, its following (staffing_advisor.h)
 //   WaitEstimator    people ahead and the replay (wait_estimator.h)
@@ -49,6 +50,7 @@
 #include "engine/hall_parts.h"
 #include "engine/hall_rules.h"
 #include "engine/outcome.h"
+#include "engine/recent_calls.h"
 #include "engine/service_stats.h"
 #include "engine/staffing_advisor.h"
 #include "engine/ticket_queue.h"
@@ -161,6 +163,8 @@ class Hall {
   absl::Status SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
                                  int64_t now, Outcome* out);
   // The hall's own (hall.cc).
+  absl::Status SetNotice(const v1::Command::SetNotice& c, int64_t now,
+                         Outcome* out);
   absl::Status Configure(const v1::Command::Configure& c, int64_t now,
                          Outcome* out);
   void Tick(const v1::Command::Tick& c, int64_t now, Outcome* out);
@@ -210,6 +214,8 @@ class Hall {
   ServiceStats stats_;
   StaffingAdvisor advisor_;
   FeedbackBook feedback_;
+  RecentCalls recent_calls_;
+  std::string notice_;  // The boards' notice line.
 };
 
 }  // namespace qcall

@@ -458,6 +458,7 @@ void Hall::EmitCall(int w, uint32_t id, int64_t now, Outcome* out) {
                      called->mutable_announcement());
   called->set_recall(queue_.ticket(id).recalls);
   *out->mutable_result_ticket() = called->ticket();
+  recent_calls_.Add(*called, now);
 }
 
 void Hall::ReleaseTicket(int w, int64_t now, Outcome* out) {

@@ -109,6 +109,9 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   *next.mutable_follow_ups() = state.follow_ups();
   next.set_last_follow_up_id(state.last_follow_up_id());
   *next.mutable_complaints() = state.complaints();
+  // The boards' recent calls and notice are the hall's, not the config's.
+  *next.mutable_recent_calls() = state.recent_calls();
+  next.set_notice(state.notice());
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

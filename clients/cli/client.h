@@ -50,6 +50,8 @@ class Client {
 
   const GlobalOptions& options() const { return options_; }
   const std::string& hall() const { return options_.hall; }
+  // `qcall top` switches halls on the same connection.
+  void set_hall(std::string hall) { options_.hall = std::move(hall); }
   bool json() const { return options_.json; }
 
   grpc::Channel* channel() const { return channel_.get(); }

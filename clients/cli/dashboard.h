@@ -24,8 +24,14 @@ struct DashboardStyle {
   // windows that do not fit are counted in a last line.
   int width = 0;
   int height = 0;
+  // For a view that names no time zone (HallView.time_zone): times are
+  // shown in the hall's zone, not the machine's.
   absl::TimeZone zone = absl::LocalTimeZone();
 };
+
+// The zone of `view` (its time_zone), or `fallback` when it names none or one
+// this machine does not know.
+absl::TimeZone HallZone(const v1::HallView& view, absl::TimeZone fallback);
 
 // `view` was taken at `taken`; its waits and times in state are shown as
 // they are at `now`, so a view can be redrawn every second without asking

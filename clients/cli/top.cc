@@ -5,7 +5,10 @@
 // ncurses) and gives the screen back on Ctrl-C; into a pipe or file it
 // prints a frame per change. While qcalld cannot be reached it keeps the
 // last view, says since when on the first line, and asks every second.
-// --once prints one frame and exits.
+// --once prints one frame and exits. Times are the hall's (its time zone),
+// not the machine's. Keys, read from stdin: q quits, n and p switch to the
+// next and previous hall the token may see (Supervisor.ListHalls); the last
+// line says so.
 //
 // Threads: the stream is read on its own thread, which only wakes the main
 // thread through a pipe; so does the signal handler. The main thread alone
@@ -13,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +26,9 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -75,6 +81,70 @@ bool ColorWanted(const TopOptions& o) {
          isatty(STDOUT_FILENO);
 }
 
+// Keys without Enter and without echo while top runs on a terminal; the
+// terminal's settings come back when it ends.
+class RawKeys {
+ public:
+  RawKeys() {
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios raw = saved_;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+  }
+  ~RawKeys() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+  RawKeys(const RawKeys&) = delete;
+  RawKeys& operator=(const RawKeys&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+// What a key asks for.
+enum class KeyAction { kNone, kQuit, kNextHall, kPreviousHall };
+
+KeyAction ActionOf(char key) {
+  switch (key) {
+    case 'q':
+    case 'Q':
+      return KeyAction::kQuit;
+    case 'n':
+    case 'N':
+      return KeyAction::kNextHall;
+    case 'p':
+    case 'P':
+      return KeyAction::kPreviousHall;
+    default:
+      return KeyAction::kNone;
+  }
+}
+
+constexpr char kHelpLine[] = "q quit · n/p next/previous hall";
+
+// The hall `step` places from the current one among those the token sees,
+// or the current one when it sees no other.
+std::string OtherHall(Client& client, int step) {
+  v1::ListHallsResponse halls;
+  if (!client
+           .Call(&v1::Supervisor::Stub::ListHalls, v1::ListHallsRequest(),
+                 &halls)
+           .ok() ||
+      halls.halls().empty()) {
+    return client.hall();
+  }
+  std::vector<std::string> ids;
+  for (const v1::HallSummary& h : halls.halls()) ids.push_back(h.hall_id());
+  std::sort(ids.begin(), ids.end());
+  const auto it = std::find(ids.begin(), ids.end(), client.hall());
+  const int n = static_cast<int>(ids.size());
+  const int at = it == ids.end() ? 0 : static_cast<int>(it - ids.begin());
+  return ids[static_cast<size_t>(((at + step) % n + n) % n)];
+}
+
 grpc::Status FetchHall(Client& client, v1::HallView* view) {
   v1::GetHallRequest request;
   request.set_hall_id(client.hall());
@@ -109,7 +179,9 @@ struct StreamNews {
   absl::Time retry_at ABSL_GUARDED_BY(mu);
 };
 
-int Live(Client& client, const TopOptions& o) {
+// Runs until the user quits or asks for another hall; returns the exit
+// code, and in `switch_to` the hall asked for (empty: none).
+int Live(Client& client, const TopOptions& o, std::string* switch_to) {
   v1::HallView view;
   if (grpc::Status status = FetchHall(client, &view); !status.ok()) {
     return client.Fail(status);
@@ -155,6 +227,9 @@ int Live(Client& client, const TopOptions& o) {
 
   const bool terminal = isatty(STDOUT_FILENO);
   const bool color = ColorWanted(o);
+  // Keys come from stdin until it ends (a script's /dev/null ends at once).
+  bool keys_open = true;
+  RawKeys raw_keys;
   if (terminal) Write("\x1b[?1049h\x1b[?25l");  // Alternate screen, no cursor.
   std::string fetch_trouble;  // Why the view is older than the last event.
   absl::Time next_fetch = taken + kMinFetchInterval;
@@ -167,7 +242,7 @@ int Live(Client& client, const TopOptions& o) {
       DashboardStyle style{.color = color};
       if (std::optional<Screen> screen = TerminalSize()) {
         style.width = screen->width;
-        style.height = screen->height - 1;
+        style.height = screen->height - 2;  // And the help line.
       }
       std::string trouble = fetch_trouble;
       {
@@ -179,8 +254,9 @@ int Live(Client& client, const TopOptions& o) {
         trouble = absl::StrCat(color ? "\x1b[31m" : "", "qcall: ", trouble,
                                color ? "\x1b[0m" : "", "\n");
       }
-      const std::string frame =
-          trouble + RenderDashboard(view, taken, now, style);
+      const std::string frame = absl::StrCat(
+          trouble, RenderDashboard(view, taken, now, style),
+          color ? "\x1b[2m" : "", kHelpLine, color ? "\x1b[0m" : "", "\n");
       Write(absl::StrCat("\x1b[H",
                          absl::StrReplaceAll(frame, {{"\n", "\x1b[K\n"}}),
                          "\x1b[J"));
@@ -197,10 +273,27 @@ int Live(Client& client, const TopOptions& o) {
     if (news.changed) {
       wait = std::clamp(next_fetch - now, absl::ZeroDuration(), wait);
     }
-    pollfd readable{.fd = wake[0], .events = POLLIN, .revents = 0};
-    poll(&readable, 1, static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1);
+    pollfd readable[2] = {{.fd = wake[0], .events = POLLIN, .revents = 0},
+                          {.fd = STDIN_FILENO, .events = POLLIN, .revents = 0}};
+    poll(readable, keys_open ? 2 : 1,
+         static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1);
     char drained[64];
     while (read(wake[0], drained, sizeof drained) > 0) {
+    }
+    if (keys_open && (readable[1].revents & (POLLIN | POLLHUP)) != 0) {
+      char keys[16];
+      const ssize_t n = read(STDIN_FILENO, keys, sizeof keys);
+      if (n <= 0) keys_open = false;
+      for (ssize_t i = 0; i < n; ++i) {
+        const KeyAction key = ActionOf(keys[i]);
+        if (key == KeyAction::kQuit) quit = 1;
+        if (key == KeyAction::kNextHall || key == KeyAction::kPreviousHall) {
+          std::string other =
+              OtherHall(client, key == KeyAction::kNextHall ? 1 : -1);
+          if (other != client.hall()) *switch_to = std::move(other);
+        }
+      }
+      if (quit || !switch_to->empty()) break;
     }
     // While the stream is down the hall is asked for every second; once
     // qcalld answers after the stream's retry, the stream is back too (else
@@ -233,8 +326,9 @@ int Live(Client& client, const TopOptions& o) {
       } else {
         fetch_trouble = absl::StrCat(
             "showing the hall as of ",
-            absl::FormatTime("%H:%M:%S", taken, absl::LocalTimeZone()), ": ",
-            client.Explain(status));
+            absl::FormatTime("%H:%M:%S", taken,
+                             HallZone(view, absl::LocalTimeZone())),
+            ": ", client.Explain(status));
         news.changed = true;  // Ask again, in a second.
         next_fetch = asked + absl::Seconds(1);
       }
@@ -256,10 +350,16 @@ void AddTopCommand(CLI::App* app, Cli* cli) {
   auto o = std::make_shared<TopOptions>();
   CLI::App* top = AddAction(
       app, cli, "top",
-      "the hall live: windows, waiting, alarms (supervisor token); Ctrl-C "
-      "ends it",
+      "the hall live: windows, waiting, alarms (supervisor token); q or "
+      "Ctrl-C ends it, n/p switch halls",
       Needs::kHall, [o](Client& client) {
-        return o->once ? Once(client, *o) : Live(client, *o);
+        if (o->once) return Once(client, *o);
+        for (;;) {
+          std::string switch_to;
+          const int code = Live(client, *o, &switch_to);
+          if (switch_to.empty()) return code;
+          client.set_hall(std::move(switch_to));
+        }
       });
   top->add_flag("--once", o->once, "print one frame and exit");
   top->add_flag("--no-color", o->no_color,

@@ -1,6 +1,10 @@
 // The display board: /board?hall=<id>&token=<display token>[&lang=zh|en]
-// [&audio=0]. Shows each open window's current call, the last ten calls and
-// the waiting count per service; flashes and announces every new call.
+// [&audio=0]. Shows each open window's current call in tiles that share the
+// screen among the open windows, the day's last ten calls (from the snapshot,
+// so a reload keeps them), the waiting count and estimated wait per service,
+// today's hours and the supervisor's notice line; flashes and announces
+// every new call. Read from across a hall: at a quarter of its size (a
+// 1920×1080 screen seen from 10 m) numbers and windows stay legible.
 // audio=0 keeps the announcement queue but plays nothing (headless tests).
 //
 // For tests and inspection: window.qcallBoard = {state, announcer,
@@ -16,6 +20,9 @@ q.translate();
 const state = new q.HallState();
 const flashing = new Map();  // window number → time its flash ends
 let calls = 0;               // ticketCalled events applied, for tests
+let speaking = null;         // the call being announced, if any
+const estimates = new Map(); // service code → estimated wait (s), from ListServices
+const ESTIMATES_MS = 30000;
 
 const announcer = new Announcer({
   muted: q.params.get('audio') === '0',
@@ -24,12 +31,9 @@ const announcer = new Announcer({
     return !!(w && w.ticket && w.ticket.number === item.number);
   },
   onSpeak: item => {
-    const banner = document.getElementById('announce');
-    banner.classList.toggle('active', !!item);
-    if (item) {
-      banner.textContent = item.text;
-      flash(item.window);
-    }
+    speaking = item;
+    if (item) flash(item.window);
+    renderBanner();
   },
   onSoundBlocked: () => { document.getElementById('sound').hidden = false; },
 });
@@ -59,6 +63,7 @@ function onMessage(kind, message) {
     }
   } else {
     state.applyEvent(message);
+    if (message.waiting?.length) scheduleEstimates();
     if (message.ticketCalled) {
       ++calls;
       const c = message.ticketCalled;
@@ -90,21 +95,76 @@ function showFailure(error) {
   q.showStop(error);
 }
 
+// The banner shows the call being announced only while its window still
+// holds that ticket: a window that called again while the announcement
+// queue caught up must not show the old number beside the new tile.
+function renderBanner() {
+  const banner = document.getElementById('announce');
+  const current = speaking && announcer.stillCalled(speaking) ? speaking : null;
+  banner.classList.toggle('active', !!current);
+  banner.dataset.number = current ? current.number : '';
+  if (current) banner.textContent = current.text;
+}
+
+// The columns that give n tiles the largest type in a w×h area, for tiles
+// about 1.6 times as wide as high: one window fills the area, two share it
+// side by side, twelve make a 4×3 grid.
+function bestColumns(n, w, h) {
+  let best = 1;
+  let bestSize = 0;
+  for (let cols = 1; cols <= n; ++cols) {
+    const rows = Math.ceil(n / cols);
+    const size = Math.min(w / cols / 1.6, h / rows);
+    if (size > bestSize) {
+      best = cols;
+      bestSize = size;
+    }
+  }
+  return best;
+}
+
+function hoursText() {
+  if (!state.hallId) return '';
+  if (!state.todayHours.length) return q.t('closed_today');
+  return q.t('hours_today', state.todayHours.map(
+      h => `${q.minuteText(h.openMinute)}–${q.minuteText(h.closeMinute)}`).join(', '));
+}
+
+async function loadEstimates() {
+  try {
+    const reply = await q.call('Kiosk', 'ListServices', {hallId: hall});
+    for (const s of reply.services || []) estimates.set(s.code, s.estimatedWaitSeconds || 0);
+    render();
+  } catch (e) {
+    console.warn('estimates', e.message);
+  }
+}
+
+let estimatesTimer = 0;
+// A burst of events (a call is several) is followed by one read.
+function scheduleEstimates() {
+  clearTimeout(estimatesTimer);
+  estimatesTimer = setTimeout(loadEstimates, 500);
+}
+
 function render() {
   const hallName = document.getElementById('hall-name');
   hallName.replaceChildren(q.nameBlock(state.name || hall));
   document.title = state.name || 'qcall';
+  document.getElementById('hours').textContent = hoursText();
+  const notice = document.getElementById('notice');
+  notice.hidden = !state.notice;
+  notice.textContent = state.notice;
 
   const now = Date.now();
   const shown = [...state.windows.values()]
                     .filter(w => w.state !== 'WINDOW_STATE_CLOSED')
                     .sort((a, b) => a.number - b.number);
   const grid = document.getElementById('windows');
-  // Up to 12 windows fill a 4×3 grid; more make more, smaller cards.
-  const cols = shown.length <= 4 ? 2 : shown.length <= 9 ? 3 : shown.length <= 16 ? 4 : 5;
-  const rows = Math.max(1, Math.ceil(shown.length / cols));
+  const cols = bestColumns(Math.max(1, shown.length), grid.clientWidth || 1200,
+                           grid.clientHeight || 700);
   grid.style.setProperty('--cols', cols);
-  grid.style.setProperty('--rows', Math.max(shown.length <= 4 ? 2 : 3, rows));
+  grid.style.setProperty('--rows', Math.max(1, Math.ceil(shown.length / cols)));
   if (!shown.length) {
     grid.replaceChildren(q.h('div', {class: 'empty'}, q.t('no_windows_open')));
   } else {
@@ -131,11 +191,16 @@ function render() {
   // Whole rows only: the oldest calls give way when a hall has many services.
   while (recent.lastChild && recent.scrollHeight > recent.clientHeight) recent.lastChild.remove();
 
-  document.getElementById('services').replaceChildren(...[...state.services.values()].map(s =>
-      q.h('li', {dataset: {service: s.code}},
-          q.nameBlock(s.name),
-          q.h('span', {}, q.h('span', {class: 'count'}, s.waiting),
-              q.t('people') ? ` ${q.t('people')}` : ''))));
+  document.getElementById('services').replaceChildren(...[...state.services.values()].map(s => {
+    const estimate = s.waiting ? estimates.get(s.code) ?? s.estimatedWaitSeconds : 0;
+    return q.h('li', {dataset: {service: s.code}},
+        q.nameBlock(s.name),
+        q.h('span', {class: 'figures'},
+            q.h('span', {class: 'count'}, s.waiting || 0),
+            q.t('people') ? ` ${q.t('people')}` : '',
+            q.h('span', {class: 'estimate'}, s.waiting ? q.minutesText(estimate) : '')));
+  }));
+  renderBanner();
 }
 
 function tick() {
@@ -157,6 +222,10 @@ if (!hall) {
   setStatus(false);
   document.getElementById('status').textContent = q.t('connecting');
   connection = q.openEvents(hall, {onStatus: setStatus, onFailure: showFailure}, onMessage);
+  loadEstimates();
+  setInterval(loadEstimates, ESTIMATES_MS);
+  // Tiles are sized for the screen they are on.
+  window.addEventListener('resize', render);
 }
 tick();
 setInterval(tick, 1000);

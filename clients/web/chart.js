@@ -8,6 +8,8 @@
 //   }));
 //   el.replaceChildren(barChart({bars: [{label: '9', value: 12}, ...]}));
 
+import {hallTime} from '/web/qcall.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 560;
 const HEIGHT = 300;
@@ -51,14 +53,16 @@ export function lineChart({from, to, series, guides = []}) {
   const stepMs = [5, 10, 15, 30, 60, 120, 180].map(m => m * minute)
                      .find(m => span / m <= 8) || 240 * minute;
   const pad = n => String(n).padStart(2, '0');
-  // Counted from local midnight, so marks fall on round local times.
-  const midnight = new Date(from).setHours(0, 0, 0, 0);
-  for (let t = midnight + Math.ceil((from - midnight) / stepMs) * stepMs; t <= to; t += stepMs) {
-    const d = new Date(t);
+  // Counted in the hall's time of day, so marks fall on round times there
+  // (whatever zone the browser is set to).
+  const start = hallTime(from);
+  const intoDay = ((start.hour * 60 + start.minute) * 60 + start.second) * 1000 + from % 1000;
+  for (let t = from + (stepMs - intoDay % stepMs) % stepMs; t <= to; t += stepMs) {
+    const d = hallTime(t);
     svg.append(el('line', {x1: x(t), x2: x(t), y1: PAD.top, y2: HEIGHT - PAD.bottom,
                            stroke: '#eef1f5', 'stroke-width': 1}),
                el('text', {x: x(t), y: HEIGHT - 8, 'text-anchor': 'middle'},
-                  `${d.getHours()}:${pad(d.getMinutes())}`));
+                  `${d.hour}:${pad(d.minute)}`));
   }
   for (const g of guides) {
     svg.append(el('line', {x1: PAD.left, x2: WIDTH - PAD.right, y1: y(g.value), y2: y(g.value),

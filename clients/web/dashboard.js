@@ -8,12 +8,23 @@
 // (整改), each closed with what was done (Supervisor.CloseFollowUp), and the
 // unresolved complaint cases (投诉) with owner and deadline, called back and
 // resolved from here (Counter.CallBackComplaint, ResolveComplaint).
+//
+// The duty manager acts from it too: pause or close a window (with a reason;
+// below the hall's minimum the refusal is shown and the manager may override
+// it, which the server records with the reason), open a closed window with a
+// clerk (the hall's standby clerks for that window are offered: moving a
+// standby clerk there), set the minimum, void a ticket with a reason, and
+// set the boards' notice line. Per clerk and window it shows today's served,
+// no-shows, handling and ratings (Supervisor.GetReport of today). Times are
+// the hall's (HallView.timeZone), not the browser's. At 1920×1080 nothing
+// scrolls: alarms beyond the room left show as a count.
 import * as q from '/web/qcall.js';
 import {lineChart, PALETTE} from '/web/chart.js';
 import {renderAdvice} from '/web/advice.js';
 
 const REFRESH_MS = 5000;
 const HISTORY_MS = 60000;
+const REPORT_MS = 60000;
 
 const hall = q.params.get('hall') || '';
 q.takeToken();
@@ -105,6 +116,14 @@ function onMessage(kind, message) {
   }
   render();
   scheduleRefresh();
+  scheduleReport();
+}
+
+// The day's figures follow the events that change them, a burst at a time.
+let reportTimer = 0;
+function scheduleReport() {
+  clearTimeout(reportTimer);
+  reportTimer = setTimeout(loadReport, 2000);
 }
 
 // ---------------------------------------------------------------------------
@@ -138,6 +157,7 @@ function renderTables() {
   const open = state.openWindows;
   const min = state.minOpenWindows;
   $('open-windows').textContent = `${open} / ${min}`;
+  if (document.activeElement !== $('min-input')) $('min-input').value = min;
   // At the minimum no window may close or pause: amber; below it: red.
   $('kpi-open').className =
       `kpi${view?.businessHours ? (open < min ? ' bad' : open === min ? ' warn' : '') : ''}`;
@@ -153,6 +173,7 @@ function renderTables() {
   $('kpi-alarms').className = `kpi${state.alarms.size ? ' bad' : ''}`;
 
   const now = Date.now();
+  const focused = document.activeElement;
   $('windows').tBodies[0].replaceChildren(...[...state.windows.values()]
       .sort((a, b) => a.number - b.number)
       .map(w => {
@@ -161,12 +182,14 @@ function renderTables() {
         return q.h('tr', {class: cls, dataset: {window: w.number, state: w.state}},
             q.h('td', {}, q.windowLabel(w.number, w.name)),
             q.h('td', {}, q.h('span', {class: `state ${cls}`}, q.windowStateName(w.state)),
-                w.reason ? q.h('span', {class: 'reason'}, w.reason) : null),
+                w.reason ? q.h('span', {class: 'reason'}, reasonText(w.reason)) : null),
             q.h('td', {class: 'num since'},
                 !closed && w.stateSinceUnixMs ? q.clockDuration((now - w.stateSinceUnixMs) / 1000) : ''),
             q.h('td', {}, w.clerkId || ''),
-            q.h('td', {class: 'digits'}, w.ticket?.number || ''));
+            q.h('td', {class: 'digits'}, w.ticket?.number || ''),
+            q.h('td', {class: 'acts'}, windowActions(w)));
       }));
+  if (focused?.classList?.contains('clerk-input') && focused.isConnected) focused.focus();
 
   $('services').tBodies[0].replaceChildren(...[...state.services.values()].map(s =>
       q.h('tr', {dataset: {service: s.code}},
@@ -180,11 +203,139 @@ function renderTables() {
           q.h('td', {class: 'num'}, s.issuedToday || 0),
           q.h('td', {class: 'num'}, q.clockDuration(s.meanHandlingSeconds || 0)))));
 
-  const alarms = [...state.alarms.values()];
-  $('alarms').replaceChildren(...(alarms.length ? alarms.map(a =>
+  // Newest first; those the panel has no room for are counted, not scrolled.
+  const alarms = [...state.alarms.values()].sort((a, b) => (b.atUnixMs || 0) - (a.atUnixMs || 0));
+  const list = $('alarms');
+  list.replaceChildren(...(alarms.length ? alarms.map(a =>
       q.h('li', {dataset: {kind: a.kind}, title: a.message},
           a.atUnixMs ? q.h('span', {class: 'time'}, q.timeOfDay(a.atUnixMs)) : null,
           alarmText(a))) : [q.h('li', {class: 'none'}, q.t('no_alarms'))]));
+  let hidden = 0;
+  while (list.children.length > 1 && list.scrollHeight > list.clientHeight) {
+    list.lastChild.remove();
+    ++hidden;
+  }
+  $('alarms-more').textContent = hidden ? q.t('alarms_more', hidden) : '';
+}
+
+// The engine words a window's own reasons in English; the page says them in
+// its language. A reason a clerk typed is shown as typed.
+function reasonText(reason) {
+  if (reason === 'counter lost') return q.t('reason_counter_lost');
+  const standby = /^standby for window (\d+)$/.exec(reason);
+  if (standby) {
+    const n = Number(standby[1]);
+    return q.t('reason_standby', q.windowLabel(n, state.windows.get(n)?.name));
+  }
+  return reason;
+}
+
+// ---------------------------------------------------------------------------
+// Acting on windows
+
+function windowActions(w) {
+  if (w.state === 'WINDOW_STATE_CLOSED') {
+    // The standby clerks (AB岗) who may take this window come first.
+    const standby = (view?.standbyClerks || []).filter(c => (c.windows || []).includes(w.number));
+    const listId = `clerks-${w.number}`;
+    const clerk = clerkInput(w.number, listId);
+    return [q.h('datalist', {id: listId}, standby.map(c => q.h('option', {value: c.clerkId}))),
+            clerk,
+            q.h('button', {class: 'open-window', onclick: () => {
+              const clerkId = clerk.value.trim();
+              if (clerkId) act('Counter', 'OpenWindow', {window: w.number, clerkId});
+            }}, q.t('open_window'))];
+  }
+  const acts = [];
+  if (w.state !== 'WINDOW_STATE_PAUSED') {
+    acts.push(q.h('button', {class: 'pause-window', onclick: () => askWindow(w, 'PauseWindow')},
+                  q.t('pause')));
+  }
+  acts.push(q.h('button', {class: 'close-window', onclick: () => askWindow(w, 'CloseWindow')},
+                q.t('close_window')));
+  return acts;
+}
+
+// The clerk id inputs of closed windows outlive the rows, which are rebuilt
+// every second: what is being typed, and the focus, stay.
+const clerkInputs = new Map();
+function clerkInput(number, listId) {
+  if (!clerkInputs.has(number)) {
+    clerkInputs.set(number, q.h('input', {class: 'clerk-input', list: listId, size: 8,
+                                          placeholder: q.t('clerk_id')}));
+  }
+  return clerkInputs.get(number);
+}
+
+// Pause or close with a reason. Below the minimum the server refuses; the
+// refusal is shown and a second confirmation sends the manager's override
+// (the server records who approved it and why).
+function askWindow(w, method) {
+  const dialog = $('window-dialog');
+  const reason = $('window-reason');
+  const refusal = $('window-refusal');
+  let override = false;
+  $('window-dialog-title').textContent =
+      `${q.windowLabel(w.number, w.name)} · ${q.t(method === 'PauseWindow' ? 'pause' : 'close_window')}`;
+  reason.value = '';
+  refusal.hidden = true;
+  $('window-go').textContent = q.t('confirm');
+  $('window-cancel').onclick = () => dialog.close();
+  $('window-form').onsubmit = async e => {
+    e.preventDefault();
+    const text = reason.value.trim();
+    if (!text) return;
+    const body = {window: w.number, reason: text};
+    if (override) body.override = {reason: text};
+    try {
+      await q.command('Counter', method, {hallId: hall, ...body}, {prefix: 'dash'});
+      dialog.close();
+      scheduleRefresh();
+    } catch (err) {
+      if (err.code === 'failed_precondition' && !override && /needs a supervisor override/.test(err.message)) {
+        override = true;
+        refusal.hidden = false;
+        refusal.textContent = q.t('below_min_override', state.minOpenWindows, state.openWindows);
+        $('window-go').textContent = q.t('override');
+      } else {
+        refusal.hidden = false;
+        refusal.textContent = err.message;
+      }
+    }
+  };
+  dialog.showModal();
+  reason.focus();
+}
+
+// ---------------------------------------------------------------------------
+// Today by clerk and window (the day report so far)
+
+let clerkRows = [];
+
+async function loadReport() {
+  const today = q.hallTime(Date.now());
+  try {
+    const report = await q.call('Supervisor', 'GetReport', {
+      hallId: hall, kind: 'REPORT_KIND_DAY', year: today.year, month: today.month, day: today.day});
+    clerkRows = report.clerks || [];
+    renderClerks();
+  } catch (e) {
+    console.warn('report', e.message);
+  }
+}
+
+function renderClerks() {
+  const pct = x => `${Math.round((x || 0) * 100)}%`;
+  $('clerks').tBodies[0].replaceChildren(...(clerkRows.length ? clerkRows.map(c =>
+      q.h('tr', {dataset: {clerk: c.clerkId, window: c.window}},
+          q.h('td', {}, c.clerkId),
+          q.h('td', {}, q.windowLabel(c.window, state.windows.get(c.window)?.name)),
+          q.h('td', {class: 'num served'}, Number(c.served || 0)),
+          q.h('td', {class: 'num no-shows'}, Number(c.noShows || 0)),
+          q.h('td', {class: 'num'}, q.clockDuration(c.meanHandlingSeconds || 0)),
+          q.h('td', {class: 'num'}, Number(c.rated || 0)),
+          q.h('td', {class: 'num satisfaction'}, Number(c.rated || 0) ? pct(c.satisfactionRate) : '—')))
+      : [q.h('tr', {class: 'none'}, q.h('td', {colspan: 7}, q.t('none')))]));
 }
 
 // The server words alarms in English; the page says them in its language.
@@ -253,7 +404,7 @@ function renderCases() {
         q.h('td', {class: 'digits'}, c.ticket),
         q.h('td', {}, c.ownerClerkId),
         q.h('td', {}, q.t(open ? 'case_open' : 'case_called_back')),
-        q.h('td', {class: 'digits'}, localMinute(c.dueAtUnixMs)),
+        q.h('td', {class: 'digits'}, q.dateTimeText(c.dueAtUnixMs)),
         q.h('td', {}, open ? q.h('button', {class: 'call-back', onclick: () =>
                 act('Counter', 'CallBackComplaint', named)}, q.t('called_back')) : null,
             text, q.h('button', {class: 'resolve', onclick: () =>
@@ -262,13 +413,11 @@ function renderCases() {
   }) : none(5)));
 }
 
-function localMinute(ms) {
-  return new Date(ms).toLocaleString('sv-SE').slice(0, 16);  // 2026-11-28 09:00
-}
 
-async function act(service, method, body) {
+async function act(service, method, body, done = () => {}) {
   try {
     await q.command(service, method, {hallId: hall, ...body}, {prefix: 'dash'});
+    done();
   } catch (e) {
     q.toast(e.message, 'error');
   }
@@ -317,13 +466,45 @@ function setStatus(connected) {
   $('status').textContent = connected ? '' : q.t('offline');
 }
 
+function setUpForms() {
+  $('void-ticket').placeholder = q.t('ticket');
+  $('void-reason').placeholder = q.t('void_reason');
+  $('notice-text').placeholder = q.t('notice_placeholder');
+  $('min-form').onsubmit = e => {
+    e.preventDefault();
+    const min = Number($('min-input').value);
+    if (Number.isInteger(min) && $('min-input').value !== '') {
+      act('Supervisor', 'SetMinOpenWindows', {minOpenWindows: min});
+    }
+  };
+  $('void-form').onsubmit = e => {
+    e.preventDefault();
+    const ticket = $('void-ticket').value.trim().toUpperCase();
+    const reason = $('void-reason').value.trim();
+    if (!ticket || !reason) return q.toast(q.t('void_needs_reason'), 'error');
+    act('Supervisor', 'VoidTicket', {ticket, reason}, () => {
+      $('void-ticket').value = '';
+      $('void-reason').value = '';
+      q.toast(q.t('voided_ok', ticket));
+    });
+  };
+  $('notice-form').onsubmit = e => {
+    e.preventDefault();
+    act('Supervisor', 'SetNotice', {text: $('notice-text').value.trim()},
+        () => q.toast(q.t('notice_set')));
+  };
+}
+
 tick();
 setInterval(tick, 1000);
+setUpForms();
 if (!hall) {
   q.showStop({code: 'missing_hall', message: 'missing ?hall=<hall id>'});
 } else {
   refresh();
   loadHistory();
+  loadReport();
+  setInterval(loadReport, REPORT_MS);
   q.openEvents(hall, {detail: true, onStatus: setStatus,
                      onFailure: e => q.showStop(e)},
                onMessage);
@@ -335,4 +516,5 @@ window.qcallDashboard = {
   state,
   get refreshes() { return refreshes; },
   get history() { return history; },
+  get clerkRows() { return clerkRows; },
 };

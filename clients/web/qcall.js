@@ -175,9 +175,11 @@ export async function command(service, method, body,
 // short pause with `after=<last seq>`, so the server sends just what was
 // missed (or a fresh snapshot). `onStatus(connected)` reports the line;
 // `onFailure({code, message})` a refusal no reconnect can mend (a wrong
-// token or hall), after which the stream stays closed. After a HallConfigured
-// event the stream starts over from a fresh snapshot: services and windows
-// may have been added, renamed or removed, which events do not describe.
+// token or hall), after which the stream stays closed. A HallConfigured
+// event carries the hall's new view (services and windows may have been
+// added, renamed or removed, which events do not describe): it is passed on
+// as a snapshot, on the same stream, so a call right after it is shown and
+// announced like any other.
 //
 // Returns {reconnect(), lastSeq()}.
 export function openEvents(hall, opts, onMessage) {
@@ -224,11 +226,10 @@ export function openEvents(hall, opts, onMessage) {
       if (event.seq <= lastSeq) return;
       lastSeq = event.seq;
       onMessage('event', event);
-      if (event.hallConfigured) {
-        es.close();
-        source = null;
-        lastSeq = 0;
-        connect();
+      const view = event.hallConfigured?.view;
+      if (view) {
+        lastSeq = Math.max(lastSeq, view.lastSeq || 0);
+        onMessage('snapshot', view);
       }
     });
     es.addEventListener('failure', e => {
@@ -366,6 +367,8 @@ export class HallState {
     this.services = new Map();  // code → ServiceView
     this.alarms = new Map();    // key → Alarm
     this.recent = [];           // the last calls, newest first
+    this.notice = '';           // the supervisor's line for the boards
+    this.todayHours = [];       // OpeningHours of today
   }
 
   applySnapshot(view) {
@@ -378,16 +381,12 @@ export class HallState {
     this.windows = new Map((view.windows || []).map(w => [w.number, {...w}]));
     this.services = new Map((view.services || []).map(s => [s.code, {...s}]));
     this.alarms = new Map((view.alarms || []).map(a => [alarmKey(a), a]));
-    // A snapshot has no call history: the tickets now at windows stand for it.
-    const held = [...this.windows.values()]
-                     .filter(w => w.ticket && w.ticket.number)
-                     .sort((a, b) => b.stateSinceUnixMs - a.stateSinceUnixMs);
-    this.recent = held.map(w => ({
-      number: w.ticket.number,
-      window: w.number,
-      windowName: w.name,
-      atUnixMs: w.stateSinceUnixMs,
-    }));
+    this.recent = (view.recentCalls || []).map(c => ({
+      number: c.number, window: c.window, windowName: c.windowName,
+      atUnixMs: c.atUnixMs, recall: c.recall || 0}));
+    this.notice = view.notice || '';
+    this.todayHours = view.todayHours || [];
+    setTimeZone(view.timeZone);
   }
 
   service(code) {
@@ -473,6 +472,8 @@ export class HallState {
         w.ticket = null;
       }
       this.openWindows = e.openWindows;
+    } else if (event.noticeChanged) {
+      this.notice = event.noticeChanged.text || '';
     } else if (event.minOpenWindowsChanged) {
       this.minOpenWindows = event.minOpenWindowsChanged.minOpenWindows;
     } else if (event.alarm) {
@@ -519,6 +520,8 @@ const TEXTS = {
     window_n: n => `${n} 号窗口`,
     go_to_window: (number, window) => `请 ${number} 号到 ${window}办理`,
     no_windows_open: '暂无开放窗口',
+    hours_today: hours => `今日营业时间 ${hours}`,
+    closed_today: '今日不营业',
     idle: '空闲',
     paused: '暂停服务',
     closed: '已关闭',
@@ -607,6 +610,26 @@ const TEXTS = {
     no_show_confirm_hint: '过号后顾客需到窗口办理过号重排才能再次排队。',
     standby_mark: '备用',
     // Dashboard
+    reason_counter_lost: '柜台失去联系',
+    reason_standby: w => `顶替${w}（AB岗）`,
+    alarms_more: n => `另有 ${n} 条告警`,
+    below_min_override: (need, open) => `低于最低开放窗口数（至少 ${need} 个，现开放 ${open} 个）。确认由值班经理授权并记录原因？`,
+    override: '授权并执行',
+    set_min: '设置',
+    today_by_clerk: '今日服务（按工号）',
+    served: '办结',
+    no_shows: '过号',
+    mean_handling: '平均办理',
+    rated: '评价数',
+    satisfaction: '满意率',
+    hall_actions: '大厅操作',
+    void_ticket: '作废号码',
+    void_reason: '作废原因',
+    void_needs_reason: '作废号码需要填写号码和原因',
+    voided_ok: n => `${n} 已作废`,
+    set_notice: '发布公告',
+    notice_placeholder: '叫号屏公告（留空则撤下）',
+    notice_set: '公告已更新',
     dashboard: '值班经理看板',
     windows: '窗口',
     services: '业务',
@@ -692,6 +715,8 @@ const TEXTS = {
     window_n: n => `Window ${n}`,
     go_to_window: (number, window) => `Ticket ${number}, please go to ${window}`,
     no_windows_open: 'No window is open',
+    hours_today: hours => `Open today ${hours}`,
+    closed_today: 'Closed today',
     idle: 'Free',
     paused: 'Paused',
     closed: 'Closed',
@@ -776,6 +801,26 @@ const TEXTS = {
     no_show_confirm: n => `Mark ${n} as a no-show?`,
     no_show_confirm_hint: 'After a no-show the customer must be requeued at a window to wait again.',
     standby_mark: 'Standby',
+    reason_counter_lost: 'counter lost',
+    reason_standby: w => `standby for ${w}`,
+    alarms_more: n => `${n} more alarm${n === 1 ? '' : 's'}`,
+    below_min_override: (need, open) => `This goes below the minimum (${need} needed, ${open} open). Approve it as duty manager, with the reason recorded?`,
+    override: 'Approve and do it',
+    set_min: 'Set',
+    today_by_clerk: 'Today by clerk',
+    served: 'Served',
+    no_shows: 'No-shows',
+    mean_handling: 'Mean handling',
+    rated: 'Rated',
+    satisfaction: 'Satisfied',
+    hall_actions: 'Hall actions',
+    void_ticket: 'Void ticket',
+    void_reason: 'Reason for voiding',
+    void_needs_reason: 'Voiding needs the ticket and a reason',
+    voided_ok: n => `${n} voided`,
+    set_notice: 'Set notice',
+    notice_placeholder: 'Notice for the boards (empty takes it down)',
+    notice_set: 'Notice updated',
     dashboard: 'Duty manager',
     windows: 'Windows',
     services: 'Services',
@@ -953,54 +998,71 @@ export function clockDuration(seconds) {
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
-// The hall's IANA time zone for the times a page shows (the browser's until
-// a page sets it): a kiosk's clock and ticket show the hall's time.
-let zone = '';
-let zoneFormat = null;
+// Times are shown in the hall's time zone (HallView.timeZone), not the
+// browser's: a board or dashboard may run on a machine set to UTC.
+let zone;  // undefined: the browser's, until the hall's is known
+let zoneParts = null;
 
-// Sets the zone; an empty or unknown name leaves the browser's.
 export function setTimeZone(name) {
+  if (!name || name === zone) return;
   try {
-    zoneFormat = name ? new Intl.DateTimeFormat('en-US', {
-      timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      weekday: 'short', hour: 'numeric', minute: 'numeric', second: 'numeric'}) : null;
-    zone = name || '';
+    zoneParts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric',
+      day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      weekday: 'short'});
+    zone = name;
   } catch {
-    zoneFormat = null;
-    zone = '';
+    console.warn('unknown time zone', name);
   }
 }
+
+export function timeZone() { return zone; }
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-// The calendar and clock of `ms` in the page's zone.
-function clockAt(ms) {
-  if (!zoneFormat) {
+// {year, month (1-12), day, hour, minute, second, weekday (0 = Sunday)} of
+// `ms` in the hall's time zone.
+export function hallTime(ms) {
+  if (!zoneParts) {
     const d = new Date(ms);
     return {year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(),
-            weekday: d.getDay(), hour: d.getHours(), minute: d.getMinutes(),
-            second: d.getSeconds()};
+            hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds(),
+            weekday: d.getDay()};
   }
-  const p = Object.fromEntries(zoneFormat.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
-  return {year: Number(p.year), month: Number(p.month), day: Number(p.day),
-          weekday: WEEKDAYS.indexOf(p.weekday), hour: Number(p.hour) % 24,
-          minute: Number(p.minute), second: Number(p.second)};
+  const p = Object.fromEntries(zoneParts.formatToParts(new Date(ms)).map(x => [x.type, x.value]));
+  return {year: +p.year, month: +p.month, day: +p.day, hour: +p.hour % 24,
+          minute: +p.minute, second: +p.second, weekday: WEEKDAYS.indexOf(p.weekday)};
 }
 
+const pad2 = n => String(n).padStart(2, '0');
+
 export function timeOfDay(ms, withSeconds = false) {
-  const c = clockAt(ms);
-  const pad = n => String(n).padStart(2, '0');
-  return `${pad(c.hour)}:${pad(c.minute)}` + (withSeconds ? `:${pad(c.second)}` : '');
+  const t = hallTime(ms);
+  return `${pad2(t.hour)}:${pad2(t.minute)}` + (withSeconds ? `:${pad2(t.second)}` : '');
+}
+
+// "08:30" for 510 minutes after midnight (1560 is 02:00 the next day).
+export function minuteText(minute) {
+  const hour = minute === 1440 ? 24 : Math.floor(minute / 60) % 24;
+  return `${pad2(hour)}:${pad2(minute % 60)}`;
 }
 
 export function dateText(ms) {
+  const t = hallTime(ms);
   if (lang === 'zh') {
-    const c = clockAt(ms);
     const days = '日一二三四五六';
-    return `${c.year}年${c.month}月${c.day}日 星期${days[c.weekday]}`;
+    return `${t.year}年${t.month}月${t.day}日 星期${days[t.weekday]}`;
   }
-  return new Date(ms).toLocaleDateString('en-GB', {
-    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: zone || undefined});
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July',
+                  'August', 'September', 'October', 'November', 'December'];
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  return `${days[t.weekday]} ${t.day} ${months[t.month - 1]} ${t.year}`;
+}
+
+// "2026-11-28 09:00" in the hall's time zone.
+export function dateTimeText(ms) {
+  const t = hallTime(ms);
+  return `${t.year}-${pad2(t.month)}-${pad2(t.day)} ${pad2(t.hour)}:${pad2(t.minute)}`;
 }
 
 // ---------------------------------------------------------------------------

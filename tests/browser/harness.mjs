@@ -169,8 +169,9 @@ export async function closeBrowser() {
 // Opens `url` in a context of its own. Exceptions thrown inside the page are
 // collected in page.errors (tests assert there are none); console errors,
 // which include expected failed loads while offline, in page.consoleErrors.
-export async function openPage(url, {viewport = {width: 1920, height: 1080}, locale = 'zh-CN'} = {}) {
-  const context = await browser.newContext({viewport, locale});
+export async function openPage(url, {viewport = {width: 1920, height: 1080}, locale = 'zh-CN',
+                                     timezoneId} = {}) {
+  const context = await browser.newContext({viewport, locale, timezoneId});
   const page = await context.newPage();
   page.errors = [];
   page.consoleErrors = [];

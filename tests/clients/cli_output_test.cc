@@ -183,6 +183,18 @@ std::string LineWith(const std::string& frame, const std::string& text) {
   return frame.substr(begin, frame.find('\n', at) - begin);
 }
 
+TEST(RenderDashboardTest, TheClockIsTheHallsNotTheMachines) {
+  v1::HallView view = View();
+  // 02:00 UTC is 10:00 in Shanghai.
+  const DashboardStyle utc{.zone = absl::UTCTimeZone()};
+  EXPECT_THAT(RenderDashboard(view, kTaken, kTaken, utc),
+              HasSubstr("02:00:00"));
+  view.set_time_zone("Asia/Shanghai");
+  const std::string frame = RenderDashboard(view, kTaken, kTaken, utc);
+  EXPECT_THAT(frame, HasSubstr("10:00:00"));
+  EXPECT_THAT(frame, Not(HasSubstr("02:00:00")));
+}
+
 TEST(RenderDashboardTest, ShowsTheStaffingPlanBesideTheMinimum) {
   v1::HallView view = View();
   view.set_recommended_open_windows(5);

@@ -979,6 +979,12 @@ TEST_F(CliTest, TopRedrawsOnEventsAndEndsCleanlyOnSigterm) {
   EXPECT_EQ(top->Signal(SIGTERM), 0) << top->err();
 }
 
+TEST_F(CliTest, TopEndsOnTheKeyQ) {
+  QcallProcess top(server_.dir(), As(kSupervisorToken, {"top"}), {}, "q");
+  EXPECT_EQ(top.Wait(seconds(10)), 0) << top.err();
+  EXPECT_THAT(top.out(), HasSubstr("Integration Hall (it-hall)"));
+}
+
 // ---------------------------------------------------------------------------
 // Board
 

@@ -41,6 +41,7 @@ std::vector<Pair> CommandRequests() {
       {v1::SetMinOpenWindowsRequest::descriptor(),
        v1::Command::kSetMinOpenWindows},
       {v1::VoidTicketRequest::descriptor(), v1::Command::kVoidTicket},
+      {v1::SetNoticeRequest::descriptor(), v1::Command::kSetNotice},
   };
 }
 

@@ -130,6 +130,10 @@ const std::vector<WindowRow>& WindowTable() {
          e->mutable_min_open_windows_changed()->set_min_open_windows(3);
        },
        0},
+      // The boards' notice line is every board's.
+      {"notice_changed",
+       [](v1::HallEvent* e) { e->mutable_notice_changed()->set_text("午休"); },
+       0},
       // A window's alarm (lost, handling over target) is that window's.
       {"alarm",
        [](v1::HallEvent* e) {
@@ -216,7 +220,6 @@ TEST(EventHubPrepareTest, EachKindOfEventGoesToTheWindowItConcerns) {
   EXPECT_EQ(EventWindow(counts_only), 0);
 }
 
-
 // ---------------------------------------------------------------------------
 // Streams that stop reading. The WatchStream is not bound to a gRPC call:
 // the test plays gRPC's part, completing each write with OnWriteDone as a
@@ -265,10 +268,9 @@ class WatchStreamTest : public ::testing::Test {
   // A stream subscribed from the start (an empty snapshot), whose aborts are
   // recorded in `aborts_`.
   WatchStream* Subscribe() {
-    auto* stream =
-        new WatchStream(&hub_, {}, [this](const grpc::Status& status) {
-          aborts_.push_back(status);
-        });
+    auto* stream = new WatchStream(
+        &hub_, {},
+        [this](const grpc::Status& status) { aborts_.push_back(status); });
     v1::HallView empty;
     empty.set_last_seq(hub_.last_seq());
     hub_.SubscribeWithSnapshot(stream, empty);
@@ -338,9 +340,8 @@ TEST_F(WatchStreamTest, AQueueFullOfBytesEndsTheStreamAtOnce) {
 // A reader that keeps up gets any number of bytes, and a first message larger
 // than the whole queue (a big hall's snapshot) is taken.
 TEST_F(WatchStreamTest, AReaderThatKeepsUpIsNeverCut) {
-  auto* stream = new WatchStream(&hub_, {}, [this](const grpc::Status& s) {
-    aborts_.push_back(s);
-  });
+  auto* stream = new WatchStream(
+      &hub_, {}, [this](const grpc::Status& s) { aborts_.push_back(s); });
   v1::HallView big;
   big.set_hall_id(std::string(3 * kQueueBytes, 'h'));
   hub_.SubscribeWithSnapshot(stream, big);
