@@ -321,8 +321,12 @@ v1::HallView Hall::View(absl::Time now) const {
                     stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), ms)),
       &view);
   if (const int32_t open = view.advice().open_window(); open != 0) {
-    view.mutable_advice()->set_standby_clerk_id(
-        board_.FreeStandbyClerk(rules_, *rules_.FindWindow(open)));
+    // A reconfiguration drops a held advice on a removed window; a snapshot
+    // from elsewhere might still name one, and then no clerk is offered.
+    if (const std::optional<int> window = rules_.FindWindow(open)) {
+      view.mutable_advice()->set_standby_clerk_id(
+          board_.FreeStandbyClerk(rules_, *window));
+    }
   }
   alarms_.AddViews(rules_, board_, &view);
   feedback_.AddViews(calendar_.time_zone(), &view);

@@ -4,6 +4,7 @@
 // change of the plan and must replay as it did.
 #include "engine/staffing_advisor.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,55 @@ TEST(SteadyAdviceTest, NoClosingSoonAfterAnOpening) {
     ASSERT_EQ(advised.size(), 1u);
     EXPECT_NE(advised[0].close_window(), 0);
   }
+}
+
+v1::Command Reconfigure(const v1::HallConfig& config) {
+  v1::Command c;
+  *c.mutable_configure()->mutable_config() = config;
+  c.mutable_configure()->set_supervisor_id("lead");
+  return c;
+}
+
+// A reconfiguration rebuilds the hall from its state: the hold goes with it.
+TEST(SteadyAdviceTest, ADismissalOutlivesAReconfiguration) {
+  TestHall h = ToldWindowOneCanClose();
+  const absl::Time dismissed = h.now();
+  h.Ok(DismissAdvice(0, 1));
+  v1::HallConfig renamed = SmallHallConfig();
+  renamed.mutable_windows(1)->set_name("2号窗口（新）");
+  h.Ok(Reconfigure(renamed));
+  h.Advance(absl::Minutes(1));
+  EXPECT_TRUE(Advised(h.Ok(SteadyTick())).empty())
+      << "the dismissed close came back after the reconfiguration";
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      ToldOnlyAfter(&h, dismissed, StaffingAdvisor::kDismissMs);
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].close_window(), 1);
+}
+
+// The held opening names a closed window that the new config removes: the
+// hall shows no advice on a window it lacks, and the next tick tells one
+// it has.
+TEST(SteadyAdviceTest, AHeldOpeningOfARemovedWindowIsDropped) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  const auto [opened, told] = AskedToOpen(/*steady=*/true, &h);
+  ASSERT_GT(opened, 2);
+  v1::HallConfig without = SmallHallConfig();
+  without.mutable_windows()->DeleteSubrange(opened - 1, 1);
+  for (v1::StandbyClerk& standby : *without.mutable_standby_clerks()) {
+    auto* windows = standby.mutable_windows();
+    windows->erase(std::remove(windows->begin(), windows->end(), opened),
+                   windows->end());
+  }
+  h.Ok(Reconfigure(without));
+  EXPECT_NE(h.hall().View(h.now()).advice().open_window(), opened);
+  const std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SteadyTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_NE(advised[0].open_window(), opened);
+  EXPECT_NE(advised[0].open_window(), 0);
+  EXPECT_EQ(h.hall().View(h.now()).advice().open_window(),
+            advised[0].open_window());
 }
 
 TEST(SteadyAdviceTest, ADismissedAdviceStaysAwayForAWhileAcrossARestore) {
