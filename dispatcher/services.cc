@@ -521,6 +521,11 @@ grpc::ServerUnaryReactor* CounterService::Heartbeat(
             Admit(c_, context, "/qcall.v1.Counter/Heartbeat", r.hall_id(),
                   r.window());
         if (!admitted.ok()) return finish(admitted.status());
+        if (r.sign_out() && r.clerk_id().empty()) {
+          // Only the signed-in clerk's screen may stop the window's watch.
+          return finish(absl::InvalidArgumentError(
+              "sign_out names the clerk_id signed in at the window"));
+        }
         // A heartbeat names a window of the hall; checked on the hall's
         // strand, where its rules live.
         admitted->hall->Read([finish, hall = admitted->hall,

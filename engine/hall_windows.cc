@@ -44,6 +44,7 @@ absl::Status Hall::OpenWindow(const v1::Command::OpenWindow& c, int64_t now,
 }
 
 absl::Status Hall::CheckSignIn(int32_t number, absl::string_view clerk) const {
+  RETURN_IF_ERROR(CheckText(clerk, "clerk_id", true, kMaxIdLength));
   ASSIGN_OR_RETURN(const int w, board_.Find(rules_, number));
   const WindowSlot& window = board_.window(w);
   if (window.state == v1::WINDOW_STATE_CLOSED) {

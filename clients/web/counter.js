@@ -2,7 +2,10 @@
 // [&lang=zh|en]. Looking is not taking: the page shows the window read-only
 // until a clerk signs in here with their id, by opening the closed window or,
 // for a window already open under that id, by signing in (the server checks
-// the id, Counter.Heartbeat's clerk_id). Only a signed-in screen sends the
+// the id against the window's clerk, Counter.Heartbeat's clerk_id). Signing
+// in says who works the window; it is not a password: the counter token is
+// what the server trusts, and the commands check the token, not the screen.
+// Only a signed-in screen sends the
 // heartbeat (every 10 s) that keeps the window, asks before its tab closes,
 // and calls, recalls, starts, completes (the customer rates on the window's
 // evaluator pad, /pad), marks a no-show (after a confirmation), calls a
@@ -172,9 +175,13 @@ function transfer() {
 // ---------------------------------------------------------------------------
 // Heartbeat
 
+// The beat on its way, so that a sign-out is sent after it: a beat that
+// arrived after the sign-out would start the window's watch again.
+let beatInFlight = Promise.resolve();
+
 function heartbeat() {
   if (!signedIn) return;
-  q.call('Counter', 'Heartbeat', {hallId: hall, window: windowNumber, clerkId: signedIn})
+  beatInFlight = q.call('Counter', 'Heartbeat', {hallId: hall, window: windowNumber, clerkId: signedIn})
       .then(() => { ++heartbeats; })
       .catch(e => {
         // The server no longer sees this clerk at the window.
@@ -241,9 +248,13 @@ function signOut() {
                          }}, q.t('sign_out_close')),
           q.h('button', {id: 'sign-out-keep', class: 'secondary', onclick: async () => {
             closeDialog();
+            const clerk = signedIn;
+            clearInterval(heartbeatTimer);
+            heartbeatTimer = 0;
+            await beatInFlight;
             try {
               await q.call('Counter', 'Heartbeat',
-                           {hallId: hall, window: windowNumber, signOut: true});
+                           {hallId: hall, window: windowNumber, clerkId: clerk, signOut: true});
               setSignedIn('');
             } catch (e) {
               showRefusal(q.t('sign_out'), e);

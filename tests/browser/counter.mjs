@@ -76,7 +76,7 @@ test('counter: looking is not taking; a clerk signs in, is asked before the tab 
     await desk.click('#sign-out');
     await desk.click('#sign-out-keep');
     await desk.waitForFunction(() => document.body.dataset.signedIn === '');
-    assert.deepEqual(beats.at(-1), {hallId: HALL, window: 1, signOut: true});
+    assert.deepEqual(beats.at(-1), {hallId: HALL, window: 1, clerkId: 'zhang', signOut: true});
     assert.ok(await desk.locator('#call-next').isDisabled());
     const sent = beats.length;
     await sleep(300);

@@ -372,6 +372,10 @@ TEST(HallMinimumOpenTest, SignInNeedsTheWindowOpenUnderThatClerk) {
   h.Ok(PauseWindow(1, "lunch", "boss"));
   EXPECT_TRUE(h.hall().CheckSignIn(1, "c1").ok()) << "paused is still open";
   EXPECT_EQ(h.hall().CheckSignIn(99, "c1").code(), absl::StatusCode::kNotFound);
+  // The id comes from the screen: bounded before it is compared or echoed.
+  const absl::Status long_id = h.hall().CheckSignIn(1, std::string(5000, 'x'));
+  EXPECT_EQ(long_id.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(long_id.message().size(), 200u) << long_id.message();
   const v1::HallView view = h.hall().View(h.now());
   EXPECT_THAT(view.windows(0).service_codes(),
               ::testing::ElementsAre("BILL", "SIM"));

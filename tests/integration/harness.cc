@@ -371,6 +371,16 @@ Result<v1::HeartbeatResponse> Api::SignedHeartbeat(int window,
   return Call(&counter, &v1::Counter::Stub::Heartbeat, kCounterToken, r);
 }
 
+Result<v1::HeartbeatResponse> Api::SignOut(int window,
+                                           const std::string& clerk) {
+  v1::HeartbeatRequest r;
+  r.set_hall_id(hall);
+  r.set_window(window);
+  r.set_clerk_id(clerk);
+  r.set_sign_out(true);
+  return Call(&counter, &v1::Counter::Stub::Heartbeat, kCounterToken, r);
+}
+
 Result<v1::HallView> Api::GetHall(const std::string& token,
                                   const std::string& hall_id) {
   v1::GetHallRequest r;

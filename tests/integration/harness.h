@@ -167,6 +167,8 @@ class Api {
   // The heartbeat of a screen where `clerk` signed in.
   Result<v1::HeartbeatResponse> SignedHeartbeat(int window,
                                                 const std::string& clerk);
+  // Heartbeat's sign_out: the screen of `clerk` leaves the window open.
+  Result<v1::HeartbeatResponse> SignOut(int window, const std::string& clerk);
 
   // Supervisor.
   Result<v1::HallView> GetHall(const std::string& token = kSupervisorToken,

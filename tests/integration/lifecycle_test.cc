@@ -386,6 +386,10 @@ TEST(QcalldLifecycleTest, EveryRpcThroughOneHallsDay) {
     EXPECT_CODE(api.SignedHeartbeat(6, "clerk-9"),
                 StatusCode::FAILED_PRECONDITION)
         << "another clerk's screen does not keep the window";
+    EXPECT_CODE(api.SignOut(6, ""), StatusCode::INVALID_ARGUMENT)
+        << "a sign-out names the clerk signed in";
+    EXPECT_CODE(api.SignOut(6, "clerk-9"), StatusCode::FAILED_PRECONDITION)
+        << "another clerk's screen cannot stop the window's watch";
     auto beat = api.SignedHeartbeat(6, "clerk-6");
     ASSERT_OK(beat);
     EXPECT_EQ(beat->timeout_seconds(), 1);
