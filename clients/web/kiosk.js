@@ -197,6 +197,9 @@ async function issue(service) {
                                   {hallId: hall, serviceCode: service.code, category,
                                    ...(guidePin && category !== 'CATEGORY_NORMAL' ? {guidePin} : {})},
                                   {prefix: kioskId, onRetry: () => showBusy(q.t('retrying'))});
+    // The guide's PIN serves one priority ticket: the next customer at the
+    // kiosk must not find guide mode (and the PIN) still there.
+    if (category !== 'CATEGORY_NORMAL' && pinRequired) leaveGuideMode();
     category = 'CATEGORY_NORMAL';
     $('busy').hidden = true;
     await showTicket(reply);

@@ -78,9 +78,17 @@ test('kiosk: the guide\'s PIN is checked by the server, wrong ones are refused a
     assert.equal(await text(kiosk, '.t-category'), '绿色通道');
     await kiosk.click('#done');
 
-    // Still in guide mode a while; a minute without a touch ends it.
+    // The PIN served that one priority ticket: the next customer at the
+    // kiosk cannot pick a priority without the guide.
+    assert.ok(await kiosk.locator('#guide-mode').isHidden(), 'guide mode ends with its ticket');
     await kiosk.click('#guide');
+    await kiosk.waitForSelector('#pin-panel:not([hidden])');
+    assert.ok(await kiosk.locator('#guide-panel').isHidden());
+    await kiosk.fill('#guide-pin', PIN);
+    await kiosk.click('#pin-ok');
     await kiosk.waitForSelector('#guide-panel:not([hidden])');
+
+    // Guide mode with no ticket issued: a minute without a touch ends it.
     await kiosk.click('.category-choice[data-category="CATEGORY_URGENT"]');
     await kiosk.clock.fastForward(59000);
     assert.ok(await kiosk.locator('#guide-mode').isVisible());
