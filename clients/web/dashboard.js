@@ -313,7 +313,11 @@ function askWindow(w, method) {
 let clerkRows = [];
 
 async function loadReport() {
-  const today = q.hallTime(Date.now());
+  // The hall's business day (YYYYMMDD), not the calendar date: a hall open
+  // past midnight is still in yesterday's day until its day starts.
+  const day = state.businessDay;
+  const today = day ? {year: Math.floor(day / 10000), month: Math.floor(day / 100) % 100, day: day % 100}
+                    : q.hallTime(Date.now());
   try {
     const report = await q.call('Supervisor', 'GetReport', {
       hallId: hall, kind: 'REPORT_KIND_DAY', year: today.year, month: today.month, day: today.day});
