@@ -92,7 +92,10 @@ int Bucket(int64_t ms) {
 void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
 // The text is the caller's until the statement is stepped, which it is at
-// once: SQLite need not copy it.
+// once: SQLite need not copy it. SQLite reads bound text only while it
+// steps, and BindAll binds every parameter afresh before each use, so a
+// bound string need only outlive the steps that follow (bind named values,
+// never a temporary's).
 void Bind(sqlite3_stmt* s, int i, absl::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }

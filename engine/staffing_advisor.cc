@@ -218,8 +218,8 @@ std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Steady(
     }
     return advice;
   }
-  // An opening is withdrawn only once the plan has not wanted it for the
-  // minimum time; a close that no longer holds goes at once, and so does
+  // An opening is withdrawn no sooner than the minimum time after it was
+  // announced; a close that no longer holds goes at once, and so does
   // what stands in the way of an opening.
   if (to_open != 0 && advice.open_window() == 0 &&
       now - h.announced_at_ms() < kMinChangeMs) {
