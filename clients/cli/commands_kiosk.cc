@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "clients/cli/appointment.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/output.h"
 #include "clients/escpos/ticket_printout.h"
 
 namespace qcall::cli {
@@ -52,12 +53,7 @@ int PrintTicket(const IssueOptions& o, const std::string& hall,
   printout.issued_at = absl::FromUnixMillis(reply.ticket().issued_at_unix_ms());
   // The hall's time, whatever zone this machine is set to; a server too old
   // to name the zone leaves the machine's.
-  printout.zone = absl::LocalTimeZone();
-  if (absl::TimeZone hall_zone;
-      !hall_info.time_zone().empty() &&
-      absl::LoadTimeZone(hall_info.time_zone(), &hall_zone)) {
-    printout.zone = hall_zone;
-  }
+  printout.zone = HallZone(hall_info.time_zone(), absl::LocalTimeZone());
   printout.status_url = StatusUrl(o, hall_info, hall, printout.number);
   const std::string bytes = RenderEscPos(printout);
   for (const std::string& path : {o.printer, o.escpos_file}) {

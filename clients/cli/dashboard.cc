@@ -77,15 +77,6 @@ std::string Row(std::initializer_list<std::pair<std::string, int>> cells) {
 
 }  // namespace
 
-absl::TimeZone HallZone(const v1::HallView& view, absl::TimeZone fallback) {
-  absl::TimeZone zone;
-  if (view.time_zone().empty() ||
-      !absl::LoadTimeZone(view.time_zone(), &zone)) {
-    return fallback;
-  }
-  return zone;
-}
-
 std::string RenderDashboard(const v1::HallView& view, absl::Time taken,
                             absl::Time now, const DashboardStyle& style) {
   const Painter paint(style.color);
@@ -115,7 +106,8 @@ std::string RenderDashboard(const v1::HallView& view, absl::Time taken,
   for (const auto& s : view.services()) waiting += s.waiting();
   lines.push_back(absl::StrCat(
       paint(kBold, absl::StrCat(view.name(), " (", view.hall_id(), ")")), "  ",
-      absl::FormatTime("%H:%M:%S", now, HallZone(view, style.zone))));
+      absl::FormatTime("%H:%M:%S", now,
+                       HallZone(view.time_zone(), style.zone))));
   const bool below_min =
       view.business_hours() && view.open_windows() < view.min_open_windows();
   lines.push_back(absl::StrCat(

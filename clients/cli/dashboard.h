@@ -29,10 +29,6 @@ struct DashboardStyle {
   absl::TimeZone zone = absl::LocalTimeZone();
 };
 
-// The zone of `view` (its time_zone), or `fallback` when it names none or one
-// this machine does not know.
-absl::TimeZone HallZone(const v1::HallView& view, absl::TimeZone fallback);
-
 // `view` was taken at `taken`; its waits and times in state are shown as
 // they are at `now`, so a view can be redrawn every second without asking
 // the server again. Lines end with '\n'.

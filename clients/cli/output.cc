@@ -306,6 +306,14 @@ std::string FormatDuration(int64_t seconds) {
   return absl::StrFormat("%d:%02d", m, s);
 }
 
+absl::TimeZone HallZone(absl::string_view name, absl::TimeZone fallback) {
+  absl::TimeZone zone;
+  if (name.empty() || !absl::LoadTimeZone(std::string(name), &zone)) {
+    return fallback;
+  }
+  return zone;
+}
+
 std::string FormatClock(int64_t unix_ms, absl::TimeZone zone) {
   return absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(unix_ms), zone);
 }

@@ -54,6 +54,10 @@ std::string FormatWait(int64_t seconds);
 std::string FormatDuration(int64_t seconds);
 // "14:03:22" in `zone`.
 std::string FormatClock(int64_t unix_ms, absl::TimeZone zone);
+// The hall's zone, named by the server (HallView / ListServicesResponse
+// time_zone), or `fallback` when it names none (an older server) or one this
+// machine does not know.
+absl::TimeZone HallZone(absl::string_view name, absl::TimeZone fallback);
 
 }  // namespace qcall::cli
 

@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/output.h"
 #include "clients/cli/dashboard.h"
 #include "clients/cli/hall_stream.h"
 
@@ -327,7 +328,7 @@ int Live(Client& client, const TopOptions& o, std::string* switch_to) {
         fetch_trouble = absl::StrCat(
             "showing the hall as of ",
             absl::FormatTime("%H:%M:%S", taken,
-                             HallZone(view, absl::LocalTimeZone())),
+                             HallZone(view.time_zone(), absl::LocalTimeZone())),
             ": ", client.Explain(status));
         news.changed = true;  // Ask again, in a second.
         next_fetch = asked + absl::Seconds(1);
