@@ -40,8 +40,12 @@ test('board: one open window fills the screen; recent calls, waits, hours and th
     await board.waitForSelector('#notice:not([hidden])');
 
     // The tile takes the calling area, not a quarter of it.
-    const tile = await board.locator('.window-card[data-window="3"]').boundingBox();
-    const calling = await board.locator('#windows').boundingBox();
+    // Measured in one evaluate: render() replaces the cards (a flash ending,
+    // estimates arriving), so a handle taken before may be detached after.
+    await board.waitForSelector('.window-card[data-window="3"]');
+    const [tile, calling] = await board.evaluate(() =>
+        [document.querySelector('.window-card[data-window="3"]'), document.getElementById('windows')]
+            .map(e => e.getBoundingClientRect().toJSON()));
     assert.ok(tile.width > 1000 && tile.height > 500 && tile.width >= calling.width - 10 &&
               tile.height >= calling.height - 10, JSON.stringify([tile, calling]));
     const numberPx = await board.evaluate(() =>
