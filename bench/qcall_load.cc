@@ -31,8 +31,8 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,7 +45,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/city_load.h"
 #include "bench/echo.grpc.pb.h"
+#include "bench/load_tools.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/sqlite_journal_store.h"
 #include "qcall/v1/api.grpc.pb.h"
@@ -53,38 +55,16 @@
 namespace qcall {
 namespace {
 
+using load::Authorize;
+using load::Child;
+using load::Connect;
+using load::Latencies;
+using load::Median;
+using load::NowMicros;
+using load::RssKib;
+using load::RssPeak;
+using load::StartQcalld;
 using Clock = std::chrono::steady_clock;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             Clock::now().time_since_epoch())
-      .count();
-}
-
-// Latencies in microseconds, appended from many threads.
-class Latencies {
- public:
-  void Add(int64_t micros) {
-    std::lock_guard lock(mu_);
-    values_.push_back(micros);
-  }
-  size_t count() {
-    std::lock_guard lock(mu_);
-    return values_.size();
-  }
-  double Percentile(double p) {
-    std::lock_guard lock(mu_);
-    if (values_.empty()) return 0;
-    std::sort(values_.begin(), values_.end());
-    const size_t i = std::min(values_.size() - 1,
-                              static_cast<size_t>(p / 100.0 * values_.size()));
-    return static_cast<double>(values_[i]) / 1000.0;  // Milliseconds.
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<int64_t> values_;
-};
 
 // Keeps `concurrency` asynchronous calls in flight until the deadline.
 // `start(done)` begins one call and calls done(ok) when it completes. Returns
@@ -131,124 +111,6 @@ struct ClosedLoop {
     *issue = nullptr;  // Break the self-reference.
     return static_cast<double>(state->done) / elapsed;
   }
-};
-
-double Median(std::vector<double> figures) {
-  std::sort(figures.begin(), figures.end());
-  const size_t n = figures.size();
-  return n % 2 == 1 ? figures[n / 2]
-                    : (figures[n / 2 - 1] + figures[n / 2]) / 2;
-}
-
-std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
-  grpc::ChannelArguments args;
-  args.SetInt("grpc.use_local_subchannel_pool", 1);  // Separate connections.
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
-}
-
-// A child process that listens and writes its port to a file.
-// The children still running, killed when qcall-load exits without their
-// destructors (std::exit on a failure): an orphan would keep the files its
-// parent held open (under ctest, the build lock's) for ever.
-std::vector<pid_t>& LiveChildren() {
-  static auto* live = new std::vector<pid_t>;
-  return *live;
-}
-
-void KillLiveChildren() {
-  for (const pid_t pid : LiveChildren()) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  LiveChildren().clear();
-}
-
-class Child {
- public:
-  Child(std::vector<std::string> argv, const std::string& port_file) {
-    std::filesystem::remove(port_file);
-    static const bool registered = std::atexit(KillLiveChildren) == 0;
-    (void)registered;
-    pid_ = fork();
-    if (pid_ > 0) LiveChildren().push_back(pid_);
-    if (pid_ == 0) {
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 600 && !std::filesystem::exists(port_file); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    std::ifstream(port_file) >> port_;
-    if (port_ == 0) {
-      std::fprintf(stderr, "qcall-load: %s did not start\n", argv[0].c_str());
-      std::exit(1);
-    }
-  }
-  ~Child() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    std::erase(LiveChildren(), pid_);
-  }
-  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-// Runs `argv` to its end; its exit code (-1 when it did not exit).
-int RunToEnd(std::vector<std::string> argv) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// A process's resident memory, in KiB (0 if it cannot be read).
-int64_t RssKib(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
-  }
-  return 0;
-}
-
-// Samples a process's resident memory every 100 ms and keeps the peak.
-class RssPeak {
- public:
-  explicit RssPeak(pid_t pid) : pid_(pid) {
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        peak_ = std::max(peak_.load(), RssKib(pid_));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-  }
-  ~RssPeak() { Stop(); }
-  int64_t Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return peak_;
-  }
-
- private:
-  const pid_t pid_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int64_t> peak_{0};
-  std::thread thread_;
 };
 
 // --serve-echo: the baseline server, with qcalld's settings.
@@ -509,10 +371,6 @@ tokens { token: "load-counter-token" role: ROLE_COUNTER halls: "load" name: "cou
 tokens { token: "load-display-token" role: ROLE_DISPLAY halls: "load" name: "display" }
 )");
   return config;
-}
-
-void Authorize(grpc::ClientContext* context, const char* token) {
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
 }
 
 // Issues tickets with unique request ids through `stub`; with `phones`, each
@@ -868,7 +726,28 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   app.add_option("--serve-echo", serve_echo, "(internal) run the echo server");
+  CityLoadOptions city;
+  app.add_option("--halls", city.halls,
+                 "a city's load instead: this many halls, each with its own "
+                 "boards, counters and kiosks (city_load.h)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--boards-per-hall", city.boards_per_hall,
+                 "with --halls: boards watching each hall")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--windows-per-hall", city.windows_per_hall,
+                 "with --halls: windows each hall's calls rotate over")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  if (app.count("--halls") > 0) {
+    city.qcalld = qcalld;
+    city.qcalld_args = qcalld_args;
+    city.seconds = seconds;
+    city.call_interval_ms = call_interval_ms;
+    city.board_connections = board_connections;
+    return RunCityLoad(city);
+  }
   if (!serve_echo.empty()) return ServeEcho(serve_echo);
   if (serve_stalled > 0) {
     return ServeStalledBoards(serve_stalled, stalled_target, stalled_result);
@@ -898,36 +777,9 @@ int Run(int argc, char** argv) {
                  (work / "echo.port").string());
     echo_stub = bench::Echo::NewStub(Connect(echo->target()));
   }
-  std::ofstream(work / "load.textproto") << BenchConfig(windows);
-  // A new installation's journal, made once as an operator makes it (with
-  // the store flags qcalld is given, if any).
-  std::vector<std::string> init_argv = {qcalld, "--init-store", "--data",
-                                        (work / "data").string()};
-  for (size_t i = 0; i < qcalld_args.size(); ++i) {
-    const std::string& arg = qcalld_args[i];
-    if (absl::StartsWith(arg, "--store=") ||
-        absl::StartsWith(arg, "--journal-key-file=")) {
-      init_argv.push_back(arg);
-    } else if ((arg == "--store" || arg == "--journal-key-file") &&
-               i + 1 < qcalld_args.size()) {
-      init_argv.push_back(arg);
-      init_argv.push_back(qcalld_args[i + 1]);
-    }
-  }
-  if (RunToEnd(init_argv) != 0) {
-    // A qcalld from before --init-store makes its journal at start.
-    std::fprintf(stderr,
-                 "qcall-load: qcalld --init-store failed (a qcalld older "
-                 "than it?); starting qcalld anyway\n");
-  }
-  std::vector<std::string> qcalld_argv = {
-      qcalld,         "--config",      (work / "load.textproto").string(),
-      "--data",       (work / "data").string(),
-      "--listen",     "127.0.0.1:0",
-      "--port-file",  (work / "qcalld.port").string()};
-  qcalld_argv.insert(qcalld_argv.end(), qcalld_args.begin(),
-                     qcalld_args.end());
-  Child server(qcalld_argv, (work / "qcalld.port").string());
+  const std::unique_ptr<Child> qcalld_child =
+      StartQcalld(qcalld, qcalld_args, work, BenchConfig(windows));
+  Child& server = *qcalld_child;
   auto channel = Connect(server.target());
   auto kiosk = v1::Kiosk::NewStub(channel);
   std::atomic<int64_t> ids{0};
@@ -1018,18 +870,9 @@ int Run(int argc, char** argv) {
   if (stalled_boards > 0) {
     stalled_pid = fork();
     if (stalled_pid == 0) {
-      std::vector<std::string> child_argv = {self,
-                                       "--serve-stalled-boards",
-                                       std::to_string(stalled_boards),
-                                       "--stalled-target",
-                                       server.target(),
-                                       "--stalled-result",
-                                       stalled_file};
-      std::vector<char*> args;
-      for (std::string& a : child_argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
+      load::ExecOrExit({self, "--serve-stalled-boards",
+                        std::to_string(stalled_boards), "--stalled-target",
+                        server.target(), "--stalled-result", stalled_file});
     }
     // Subscribed and stopped.
     int status = 0;
@@ -1135,16 +978,16 @@ int Run(int argc, char** argv) {
       "calls made: %lld; streams that saw every call: %lld of %d; "
       "failed issues: %lld; failed baseline calls: %lld\n",
       static_cast<long long>(display.calls),
-      static_cast<long long>(display.complete_boards),
-      streams - stalled_boards, static_cast<long long>(issue_failures),
+      static_cast<long long>(display.complete_boards), streams - stalled_boards,
+      static_cast<long long>(issue_failures),
       static_cast<long long>(baseline_failures));
   if (streams > 0) {
     std::printf(
         "qcalld RSS: %.1f MB at rest, %.1f MB with %d boards subscribed "
         "(%d stalled), peak %.1f MB during the calls, %.1f MB after them\n",
         static_cast<double>(memory.rest) / 1024,
-        static_cast<double>(memory.subscribed) / 1024, streams,
-        stalled_boards, static_cast<double>(memory.peak) / 1024,
+        static_cast<double>(memory.subscribed) / 1024, streams, stalled_boards,
+        static_cast<double>(memory.peak) / 1024,
         static_cast<double>(memory.end) / 1024);
   }
   std::printf("%s", stalled_report.c_str());

@@ -64,7 +64,8 @@ const std::string& MonthFile() {
       }
       sqlite3_stmt* s = nullptr;
       sqlite3_prepare_v2(
-          db, absl::StrCat("INSERT INTO ", table, " VALUES (", marks, ")").c_str(),
+          db,
+          absl::StrCat("INSERT INTO ", table, " VALUES (", marks, ")").c_str(),
           -1, &s, nullptr);
       return s;
     };
@@ -206,7 +207,8 @@ v1::HallConfig BenchHall() {
 // IssueTicket records committed 64 a transaction, with their events for the
 // projection or without.
 void CommitIssues(benchmark::State& state, bool project) {
-  const std::string path = TempPath(project ? "issue-rec.sqlite" : "issue.sqlite");
+  const std::string path =
+      TempPath(project ? "issue-rec.sqlite" : "issue.sqlite");
   std::filesystem::remove(path);
   std::filesystem::remove(path + ".created");
   auto store = SqliteJournalStore::Open(path, {.create = true});
@@ -217,7 +219,8 @@ void CommitIssues(benchmark::State& state, bool project) {
   if (!hall.ok()) std::abort();
   auto config = std::make_shared<const v1::HallConfig>(hall->rules().config());
   Hall::Outcome out;
-  absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 27, 9, 0, 0), tz);
+  absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 27, 9, 0, 0), tz);
   uint64_t index = 0;
   int issued = 0;
   std::vector<JournalRecord> batch;
@@ -236,8 +239,8 @@ void CommitIssues(benchmark::State& state, bool project) {
       r.at_unix_ms = absl::ToUnixMillis(now);
       r.command = command.SerializeAsString();
       if (project) {
-        r.events = std::make_shared<const RecordEvents>(RecordEvents{
-            {out.events().begin(), out.events().end()}, config});
+        r.events = std::make_shared<const RecordEvents>(
+            RecordEvents{{out.events().begin(), out.events().end()}, config});
       }
     }
     state.ResumeTiming();

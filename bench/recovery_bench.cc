@@ -105,9 +105,8 @@ void BM_RecoverFromJournal(benchmark::State& state) {
                                     absl::StrCat("qcall-recovery-", getpid());
   std::filesystem::create_directories(dir);
   const v1::HallConfig config = Config();
-  std::unique_ptr<JournalStore> store =
-      *SqliteJournalStore::Open((dir / "journal.sqlite").string(),
-                                {.create = true});
+  std::unique_ptr<JournalStore> store = *SqliteJournalStore::Open(
+      (dir / "journal.sqlite").string(), {.create = true});
   WriteJournal(store.get(), config, state.range(0));
   uint64_t replayed = 0;
   for (auto _ : state) {
