@@ -5,9 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "dispatcher/records.h"
 #include "absl/time/civil_time.h"
+#include "dispatcher/journal_replay.h"
+#include "dispatcher/records.h"
 #include "dispatcher/recovery.h"
+#include "engine/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -35,24 +37,13 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
       timer_(options.clock->NewTimer(strand_)) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
-  v1::Command command;
-  if (!command.ParseFromString(record.command)) {
-    return absl::DataLossError(absl::StrCat("journal record ", record.index,
-                                            " of hall ", hall_id_,
-                                            " does not parse"));
-  }
   if (record.index != journal_index_ + 1) {
     return absl::DataLossError(absl::StrCat("journal of hall ", hall_id_,
                                             " jumps from ", journal_index_,
                                             " to ", record.index));
   }
-  const absl::Status status =
-      hall_.Apply(command, absl::FromUnixMillis(record.at_unix_ms), &outcome_);
-  if (outcome_.events().empty()) {
-    return absl::DataLossError(
-        absl::StrCat("journal record ", record.index, " of hall ", hall_id_,
-                     " changed nothing on replay; the state has diverged"));
-  }
+  absl::Status status;
+  RETURN_IF_ERROR(ApplyJournaled(hall_id_, record, &hall_, &outcome_, &status));
   journal_index_ = record.index;
   reads_.Durable(record.index);  // It comes from the journal.
   for (const v1::HallEvent& event : outcome_.events()) {
@@ -307,9 +298,8 @@ void HallRuntime::OnTick() {
   PurgePrivateData(now);
   // Boards that stopped reading give their memory and place back.
   if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
-    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
-                 hall_id_, stalled,
-                 absl::FormatDuration(options_.stream_stall_timeout));
+    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended", hall_id_,
+                 stalled, absl::FormatDuration(options_.stream_stall_timeout));
   }
   ScheduleTick();
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "dispatcher/journal_replay.h"
 #include "dispatcher/records.h"
 #include "engine/hall.h"
 #include "engine/status_macros.h"
@@ -17,16 +18,8 @@ absl::Status RebuildRecords(JournalStore* store, const std::string& hall_id,
                             const v1::HallConfig* seed,
                             const ProjectBatch& project) {
   constexpr uint64_t kBatch = 4096;
-  std::optional<v1::HallConfig> first;
-  RETURN_IF_ERROR(
-      store->ReadJournal(hall_id, 0, 1, [&](const JournalRecord& record) {
-        v1::Command command;
-        if (command.ParseFromString(record.command) &&
-            command.has_configure()) {
-          first = command.configure().config();
-        }
-        return absl::OkStatus();
-      }));
+  ASSIGN_OR_RETURN(const std::optional<v1::HallConfig> first,
+                   FirstConfiguration(store, hall_id));
   if (!first && seed == nullptr) {
     return absl::NotFoundError(absl::StrCat(
         "hall ", hall_id,
@@ -47,23 +40,15 @@ absl::Status RebuildRecords(JournalStore* store, const std::string& hall_id,
     std::vector<JournalRecord> batch;
     RETURN_IF_ERROR(store->ReadJournal(
         hall_id, after, after + kBatch, [&](const JournalRecord& read) {
-          v1::Command command;
-          if (!command.ParseFromString(read.command)) {
-            return absl::DataLossError(absl::StrCat(
-                "journal record ", read.index, " of hall ", hall_id,
-                " does not parse"));
-          }
-          (void)hall.Apply(command, absl::FromUnixMillis(read.at_unix_ms),
-                           &outcome);
-          if (outcome.events().empty()) {
-            return absl::DataLossError(absl::StrCat(
-                "journal record ", read.index, " of hall ", hall_id,
-                " changed nothing on replay; the state has diverged"));
+          if (absl::Status applied =
+                  ApplyJournaled(hall_id, read, &hall, &outcome);
+              !applied.ok()) {
+            return applied;
           }
           for (const v1::HallEvent& event : outcome.events()) {
             if (event.has_hall_configured()) {
-              config = std::make_shared<const v1::HallConfig>(
-                  hall.rules().config());
+              config =
+                  std::make_shared<const v1::HallConfig>(hall.rules().config());
               break;
             }
           }

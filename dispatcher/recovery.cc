@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dispatcher/journal_chain.h"
+#include "dispatcher/journal_replay.h"
 #include "dispatcher/journal_verify.h"
 #include "engine/status_macros.h"
 
@@ -54,16 +55,8 @@ absl::StatusOr<StoredHall> LoadBase(const std::string& hall_id,
     return StoredHall{std::move(restored), snapshot->index, 0, false,
                       std::move(snapshot->chain)};
   }
-  std::optional<v1::HallConfig> first;
-  RETURN_IF_ERROR(
-      store->ReadJournal(hall_id, 0, 1, [&](const JournalRecord& record) {
-        v1::Command command;
-        if (command.ParseFromString(record.command) &&
-            command.has_configure()) {
-          first = command.configure().config();
-        }
-        return absl::OkStatus();
-      }));
+  ASSIGN_OR_RETURN(const std::optional<v1::HallConfig> first,
+                   FirstConfiguration(store, hall_id));
   ASSIGN_OR_RETURN(const uint64_t records, store->LastIndex(hall_id));
   if (!first && records > 0 && seed == nullptr) {
     return absl::DataLossError(
@@ -90,22 +83,12 @@ absl::StatusOr<StoredHall> RebuildHall(const std::string& hall_id,
   RETURN_IF_ERROR(VerifiedRecords(
       store, hall_id, stored.index, stored.chain,
       [&](const JournalRecord& record) {
-        v1::Command command;
-        if (!command.ParseFromString(record.command)) {
-          return absl::DataLossError(absl::StrCat("journal record ",
-                                                  record.index, " of hall ",
-                                                  hall_id, " does not parse"));
-        }
-        // Its status is what the command answered live; only what it did
-        // matters here. Only commands that did something are journaled, so
-        // one that does nothing now means the state diverged, as start-up
-        // (HallRuntime::Replay) says too.
-        (void)stored.hall.Apply(
-            command, absl::FromUnixMillis(record.at_unix_ms), &outcome);
-        if (outcome.events().empty()) {
-          return absl::DataLossError(absl::StrCat(
-              "journal record ", record.index, " of hall ", hall_id,
-              " changed nothing on replay; the state has diverged"));
+        // Its own status is what the command answered live; only what it
+        // did matters here.
+        if (absl::Status applied =
+                ApplyJournaled(hall_id, record, &stored.hall, &outcome);
+            !applied.ok()) {
+          return applied;
         }
         stored.index = record.index;
         stored.at_unix_ms = record.at_unix_ms;
