@@ -304,17 +304,24 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                     server->pool_.get(), options.runtime, &replayed));
     RETURN_IF_ERROR(add(std::move(hall.runtime)));
   }
-  for (const v1::HallConfig* hall_config : from_file) {
+  // Every hall's configuration is submitted before any is awaited, so a
+  // city's halls share a few group commits instead of an fsync each.
+  std::vector<std::promise<absl::Status>> applied(from_file.size());
+  for (size_t i = 0; i < from_file.size(); ++i) {
+    const v1::HallConfig* hall_config = from_file[i];
     HallRuntime* runtime = server->halls_.Find(hall_config->hall_id());
     v1::Command command;
     *command.mutable_configure()->mutable_config() = *hall_config;
     command.mutable_configure()->set_supervisor_id("qcalld --config");
-    std::promise<absl::Status> done;
-    runtime->Submit(command, "",
-                    [&done](absl::Status status, const v1::CommandReply&) {
-                      done.set_value(status);
-                    });
-    const absl::Status status = done.get_future().get();
+    runtime->Submit(
+        command, "",
+        [done = &applied[i]](absl::Status status, const v1::CommandReply&) {
+          done->set_value(status);
+        });
+  }
+  for (size_t i = 0; i < from_file.size(); ++i) {
+    const v1::HallConfig* hall_config = from_file[i];
+    const absl::Status status = applied[i].get_future().get();
     if (status.ok()) {
       spdlog::info("hall {}: configuration from --config applied",
                    hall_config->hall_id());
