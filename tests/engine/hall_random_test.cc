@@ -157,7 +157,7 @@ class CommandGenerator {
     config_ = &state.config();
     v1::Command c;
     if (rng_.Chance(1)) return Notice();
-    if (rng_.Chance(3)) return Booking(state, now);
+    if (rng_.Chance(2)) return Booking(state, now);
     if (rng_.Chance(14)) return Feedback(state);
     const int r = rng_.Int(0, 999);
     if (r < 150) {
