@@ -33,7 +33,7 @@ std::string DescribeBooking(const v1::BookingView& view, absl::TimeZone zone) {
   const v1::Booking& b = view.booking();
   std::string line =
       absl::StrCat(PadRight(b.code(), 8), PadRight(b.service_code(), 8),
-                   PadRight(view.service_name(), 20),
+                   PadRight(view.service_name(), 24), "  ",
                    LocalMinute(b.appointment_unix_seconds(), zone));
   if (b.ticket().empty()) {
     absl::StrAppend(&line, "  check in ",

@@ -6,7 +6,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HALL, TOKENS, api, issue, noPageErrors, openPage, screenshot, text, withServer,
+  HALL, TOKENS, api, issue, noPageErrors, openPage, refusal, screenshot, text, withServer,
 } from './harness.mjs';
 
 // The kiosk and the phone run in New York; the hall is in Shanghai.
@@ -18,15 +18,6 @@ const hallClock = ms => new Intl.DateTimeFormat('en-GB', {
 const book = (server, serviceCode, slotSeconds) =>
     api(server, TOKENS.supervisor, 'Supervisor', 'CreateBooking',
         {hallId: HALL, serviceCode, appointmentUnixSeconds: slotSeconds});
-
-const refusal = async promise => {
-  try {
-    await promise;
-  } catch (e) {
-    return {status: e.status, ...e.body};
-  }
-  return null;
-};
 
 async function openKiosk(server, lang = '') {
   const page = await openPage(
