@@ -1,6 +1,7 @@
 #include "dispatcher/command_request.h"
 
 #include <google/protobuf/descriptor.h>
+#include <sodium.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -116,6 +117,25 @@ int32_t RequestWindow(const Message& request) {
   const FieldDescriptor* f = request.GetDescriptor()->FindFieldByName("window");
   if (f == nullptr || f->cpp_type() != FieldDescriptor::CPPTYPE_INT32) return 0;
   return request.GetReflection()->GetInt32(request, f);
+}
+
+bool DrawsAtRandom(const v1::Command& command) {
+  return command.has_create_booking();
+}
+
+void AddRandomness(v1::Command* command) {
+  if (!DrawsAtRandom(*command)) return;
+  [[maybe_unused]] static const int ready = sodium_init();
+  uint64_t seed = 0;
+  randombytes_buf(&seed, sizeof(seed));
+  command->mutable_create_booking()->set_code_seed(seed);
+}
+
+std::string RequestFingerprint(const v1::Command& command) {
+  if (!DrawsAtRandom(command)) return command.SerializeAsString();
+  v1::Command drawn_apart = command;
+  drawn_apart.mutable_create_booking()->clear_code_seed();
+  return drawn_apart.SerializeAsString();
 }
 
 }  // namespace qcall

@@ -14,6 +14,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstdint>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "qcall/v1/engine.pb.h"
@@ -31,6 +32,19 @@ void SignCommand(absl::string_view who, v1::Command* command);
 
 // Whether the command carries an override of the minimum of open windows.
 bool HasOverride(const v1::Command& command);
+
+// Whether qcalld draws something at random for the command (AddRandomness).
+bool DrawsAtRandom(const v1::Command& command);
+
+// Fills in what qcalld draws at random for a command before it is applied
+// and journaled: a CreateBooking's code_seed (libsodium's randombytes), so
+// replay makes the same code and nobody can predict one. Other commands are
+// left as they are.
+void AddRandomness(v1::Command* command);
+
+// What a retry with the same request id must repeat: the command without
+// what AddRandomness drew (a retry draws anew).
+std::string RequestFingerprint(const v1::Command& command);
 
 // The request's `window` field; 0 when it has none.
 int32_t RequestWindow(const google::protobuf::Message& request);

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "dispatcher/command_request.h"
 #include "dispatcher/journal_replay.h"
 #include "dispatcher/records.h"
 #include "dispatcher/recovery.h"
@@ -42,8 +44,9 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
                                             " jumps from ", journal_index_,
                                             " to ", record.index));
   }
-  absl::Status status;
-  RETURN_IF_ERROR(ApplyJournaled(hall_id_, record, &hall_, &outcome_, &status));
+  Replayed replayed;
+  RETURN_IF_ERROR(
+      ApplyJournaled(hall_id_, record, &hall_, &outcome_, &replayed));
   journal_index_ = record.index;
   reads_.Durable(record.index);  // It comes from the journal.
   for (const v1::HallEvent& event : outcome_.events()) {
@@ -53,8 +56,9 @@ absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
     }
   }
   if (publish) hub_.Publish(EventHub::Prepare(outcome_.events()));
-  if (status.ok() && !record.request_id.empty()) {
-    requests_.RememberDurable(record.request_id, record.command,
+  if (replayed.answered.ok() && !record.request_id.empty()) {
+    requests_.RememberDurable(record.request_id,
+                              RequestFingerprint(replayed.command),
                               ReplyOf(outcome_));
   }
   return absl::OkStatus();
@@ -64,6 +68,14 @@ void HallRuntime::RememberJournaled(const JournalRecord& record) {
   v1::CommandReply reply;
   if (record.request_id.empty() || record.reply.empty() ||
       !reply.ParseFromString(record.reply)) {
+    return;
+  }
+  if (reply.has_booking()) {
+    // A CreateBooking's: its fingerprint leaves out the drawn code seed.
+    v1::Command command;
+    if (!command.ParseFromString(record.command)) return;
+    requests_.RememberDurable(record.request_id, RequestFingerprint(command),
+                              reply);
     return;
   }
   requests_.RememberDurable(record.request_id, record.command, reply);
@@ -137,6 +149,9 @@ v1::CommandReply HallRuntime::ReplyOf(const Hall::Outcome& out) const {
     *reply.mutable_ticket() = out.result().ticket();
   reply.set_people_ahead(out.result().people_ahead());
   reply.set_estimated_wait_seconds(out.result().estimated_wait_seconds());
+  if (out.result().has_booking()) {
+    *reply.mutable_booking() = out.result().booking();
+  }
   reply.set_seq(hall_.last_seq());
   return reply;
 }
@@ -146,7 +161,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
                            const Admit& admit, std::string phone) {
   std::string fingerprint;
   if (!request_id.empty()) {
-    fingerprint = command.SerializeAsString();
+    fingerprint = RequestFingerprint(command);
     if (requests_.Answer(request_id, fingerprint, reply)) return;
   }
   if (admit != nullptr) {
@@ -160,7 +175,16 @@ void HallRuntime::ApplyNow(const v1::Command& command,
     return;
   }
   const absl::Time now = options_.clock->Now();
-  const absl::Status status = hall_.Apply(command, now, &outcome_);
+  // What is drawn at random is drawn here, once, and journaled with the
+  // command, so replay applies the same.
+  // (A copy only for the commands that draw, off IssueTicket's path.)
+  std::optional<v1::Command> drawn;
+  if (DrawsAtRandom(command)) {
+    drawn = command;
+    AddRandomness(&*drawn);
+  }
+  const absl::Status status =
+      hall_.Apply(drawn ? *drawn : command, now, &outcome_);
   v1::CommandReply result = ReplyOf(outcome_);
   if (outcome_.events().empty()) {
     // Nothing changed (a refusal, or a call with nobody waiting): there is
@@ -176,7 +200,9 @@ void HallRuntime::ApplyNow(const v1::Command& command,
       ++journal_index_,
       absl::ToUnixMillis(now),
       request_id,
-      fingerprint.empty() ? command.SerializeAsString() : fingerprint,
+      drawn                 ? drawn->SerializeAsString()
+      : fingerprint.empty() ? command.SerializeAsString()
+                            : fingerprint,
       status.ok() && !request_id.empty() ? result.SerializeAsString() : ""};
   for (const v1::HallEvent& event : outcome_.events()) {
     if (event.has_hall_configured()) {

@@ -22,21 +22,21 @@ absl::StatusOr<std::optional<v1::HallConfig>> FirstConfiguration(
 
 absl::Status ApplyJournaled(const std::string& hall_id,
                             const JournalRecord& record, Hall* hall,
-                            Hall::Outcome* outcome, absl::Status* answered) {
-  v1::Command command;
-  if (!command.ParseFromString(record.command)) {
+                            Hall::Outcome* outcome, Replayed* replayed) {
+  Replayed local;
+  Replayed& out = replayed != nullptr ? *replayed : local;
+  if (!out.command.ParseFromString(record.command)) {
     return absl::DataLossError(absl::StrCat("journal record ", record.index,
                                             " of hall ", hall_id,
                                             " does not parse"));
   }
-  const absl::Status status =
-      hall->Apply(command, absl::FromUnixMillis(record.at_unix_ms), outcome);
+  out.answered = hall->Apply(out.command,
+                             absl::FromUnixMillis(record.at_unix_ms), outcome);
   if (outcome->events().empty()) {
     return absl::DataLossError(
         absl::StrCat("journal record ", record.index, " of hall ", hall_id,
                      " changed nothing on replay; the state has diverged"));
   }
-  if (answered != nullptr) *answered = status;
   return absl::OkStatus();
 }
 

@@ -29,14 +29,20 @@ namespace qcall {
 absl::StatusOr<std::optional<v1::HallConfig>> FirstConfiguration(
     JournalStore* store, const std::string& hall_id);
 
-// Applies `record` to `hall` into `outcome`, and the command's own status
-// (what it answered live) into `*answered` when given. Only commands that
-// changed something are journaled, so DATA_LOSS when the record does not
-// parse or changes nothing now (the state has diverged).
+// What a replayed record was, for callers that need more than the hall.
+struct Replayed {
+  v1::Command command;
+  // What the command answered live.
+  absl::Status answered;
+};
+
+// Applies `record` to `hall` into `outcome` (and `*replayed`, when given).
+// Only commands that changed something are journaled, so DATA_LOSS when the
+// record does not parse or changes nothing now (the state has diverged).
 absl::Status ApplyJournaled(const std::string& hall_id,
                             const JournalRecord& record, Hall* hall,
                             Hall::Outcome* outcome,
-                            absl::Status* answered = nullptr);
+                            Replayed* replayed = nullptr);
 
 }  // namespace qcall
 

@@ -24,6 +24,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Kiosk/CancelTicket", {kKiosk}, kHall},
     // The guide's PIN is checked at the kiosk.
     {"/qcall.v1.Kiosk/CheckGuidePin", {kKiosk}, kHall},
+    // 预约签到: the customer types the booking's code at the kiosk.
+    {"/qcall.v1.Kiosk/GetBooking", {kKiosk}, kHall},
+    {"/qcall.v1.Kiosk/CheckIn", {kKiosk}, kHall},
     // A counter works only its own windows.
     {"/qcall.v1.Counter/OpenWindow", {kCounter}, kWindow},
     {"/qcall.v1.Counter/CloseWindow", {kCounter}, kWindow},
@@ -58,6 +61,10 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Supervisor/CloseFollowUp", {}, kHall},
     {"/qcall.v1.Supervisor/DismissAdvice", {}, kHall},
     {"/qcall.v1.Supervisor/SetNotice", {}, kHall},
+    // Bookings are made with a supervisor token (a booking system gets one
+    // scoped to its halls): no role of their own.
+    {"/qcall.v1.Supervisor/CreateBooking", {}, kHall},
+    {"/qcall.v1.Supervisor/ListBookings", {}, kHall},
     // The customer rates at the pad of the window that served them.
     {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
     // The auditor's reports come from the record tables.

@@ -196,7 +196,10 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
         // A kiosk is held to its rate on the hall's strand, after a retry
         // has been answered from memory: a retry never costs a ticket.
         HallRuntime::Admit admit;
-        if (kind == v1::Command::kIssueTicket &&
+        // A check-in issues a ticket too, and its rate also bounds how fast
+        // a kiosk can try codes.
+        if ((kind == v1::Command::kIssueTicket ||
+             kind == v1::Command::kCheckIn) &&
             admitted->caller->role() == v1::ROLE_KIOSK) {
           admit = [limiter = c.issue_limiter, caller = admitted->caller] {
             return limiter->Admit(caller);
@@ -376,6 +379,7 @@ grpc::ServerUnaryReactor* KioskService::GetTicket(
               out->set_people_ahead(status->people_ahead());
               out->set_estimated_wait_seconds(status->estimated_wait_seconds());
               out->set_seq(hall.last_seq());
+              out->set_time_zone(hall.rules().config().time_zone());
               return Answered(finish, out);
             });
       });
@@ -407,6 +411,41 @@ grpc::ServerUnaryReactor* KioskService::CheckGuidePin(
         }
         finish(c_.guide_pins->Check(r.hall_id(), r.pin()), Response());
       });
+}
+
+grpc::ServerUnaryReactor* KioskService::GetBooking(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::BookingView;
+  return Unary<v1::GetBookingRequest, Response>(
+      context, request, response,
+      [&](const v1::GetBookingRequest& r, const Finish<Response>& finish) {
+        absl::StatusOr<Admitted> admitted =
+            Admit(c_, context, "/qcall.v1.Kiosk/GetBooking", r.hall_id());
+        if (!admitted.ok()) return finish(admitted.status());
+        // Each look-up counts against the kiosk's issue rate, like a
+        // check-in: codes cannot be tried faster than tickets are issued.
+        if (admitted->caller->role() == v1::ROLE_KIOSK) {
+          if (absl::Status rate = c_.issue_limiter->Admit(admitted->caller);
+              !rate.ok()) {
+            return finish(rate);
+          }
+        }
+        admitted->hall->Read([finish, code = r.code()](const Hall& hall,
+                                                       absl::Time) {
+          absl::StatusOr<v1::BookingView> view = hall.FindBooking(code);
+          if (!view.ok()) return Refused(finish, view.status());
+          return Answered(finish, std::make_shared<Response>(*std::move(view)));
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* KioskService::CheckIn(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::CheckInRequest>(c_, context, request, response,
+                                         "/qcall.v1.Kiosk/CheckIn",
+                                         v1::Command::kCheckIn);
 }
 
 // ---------------------------------------------------------------------------
@@ -805,6 +844,34 @@ grpc::ServerUnaryReactor* SupervisorService::SetNotice(
   return CommandCall<v1::SetNoticeRequest>(c_, context, request, response,
                                            "/qcall.v1.Supervisor/SetNotice",
                                            v1::Command::kSetNotice);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::CreateBooking(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::CreateBookingRequest>(
+      c_, context, request, response, "/qcall.v1.Supervisor/CreateBooking",
+      v1::Command::kCreateBooking);
+}
+
+grpc::ServerUnaryReactor* SupervisorService::ListBookings(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  using Response = v1::ListBookingsResponse;
+  return Unary<v1::ListBookingsRequest, Response>(
+      context, request, response,
+      [&](const v1::ListBookingsRequest& r, const Finish<Response>& finish) {
+        absl::StatusOr<Admitted> admitted = Admit(
+            c_, context, "/qcall.v1.Supervisor/ListBookings", r.hall_id());
+        if (!admitted.ok()) return finish(admitted.status());
+        admitted->hall->Read([finish](const Hall& hall, absl::Time) {
+          auto out = std::make_shared<Response>();
+          for (v1::BookingView& view : hall.Bookings()) {
+            *out->add_bookings() = std::move(view);
+          }
+          return Answered(finish, out);
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* SupervisorService::CloseFollowUp(

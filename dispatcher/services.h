@@ -66,7 +66,9 @@ class KioskService final
               v1::Kiosk::WithRawCallbackMethod_GetTicket<
                   v1::Kiosk::WithRawCallbackMethod_CancelTicket<
                       v1::Kiosk::WithRawCallbackMethod_CheckGuidePin<
-                          v1::Kiosk::Service>>>>> {
+                          v1::Kiosk::WithRawCallbackMethod_GetBooking<
+                              v1::Kiosk::WithRawCallbackMethod_CheckIn<
+                                  v1::Kiosk::Service>>>>>>> {
  public:
   explicit KioskService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListServices(grpc::CallbackServerContext* context,
@@ -84,6 +86,12 @@ class KioskService final
   grpc::ServerUnaryReactor* CheckGuidePin(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetBooking(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* context,
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
 
  private:
   ServiceContext c_;
@@ -186,8 +194,10 @@ class SupervisorService final
                                                       WithRawCallbackMethod_ListPrivateDataReads<
                                                           v1::Supervisor::WithRawCallbackMethod_SetNotice<
                                                               v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
-                                                                  v1::Supervisor::
-                                                                      Service>>>>>>>>>>>>> {
+                                                                  v1::Supervisor::WithRawCallbackMethod_CreateBooking<
+                                                                      v1::Supervisor::WithRawCallbackMethod_ListBookings<
+                                                                          v1::Supervisor::
+                                                                              Service>>>>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -226,6 +236,12 @@ class SupervisorService final
   grpc::ServerUnaryReactor* SetNotice(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CreateBooking(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListBookings(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

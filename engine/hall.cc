@@ -120,6 +120,10 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
       return Configure(command.configure(), now, out);
     case C::kSetNotice:
       return SetNotice(command.set_notice(), now, out);
+    case C::kCreateBooking:
+      return CreateBooking(command.create_booking(), now, out);
+    case C::kCheckIn:
+      return CheckIn(command.check_in(), now, out);
     case C::kRateTicket:
       return RateTicket(command.rate_ticket(), now, out);
     case C::kCloseFollowUp:
@@ -244,6 +248,7 @@ void Hall::StartDayIfDue(int64_t now, Outcome* out) {
   board_.SetHeldTickets(held);
   advisor_.StartDay();
   recent_calls_.Clear();
+  bookings_.StartDay(day);
   stats_.StartDay(rules_);
   alarms_.StartDay(rules_, board_, &log_, now, out);
   v1::HallEvent::DayStarted* started =
@@ -362,6 +367,7 @@ v1::HallState Hall::Snapshot() const {
   alarms_.Save(&state);
   feedback_.Save(rules_, &state);
   recent_calls_.Save(&state);
+  bookings_.Save(&state);
   state.set_notice(notice_);
   for (size_t w = 0; w < board_.size(); ++w) {
     queue_.SaveLane(
@@ -401,6 +407,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   RETURN_IF_ERROR(hall.advisor_.Restore(state));
   RETURN_IF_ERROR(hall.feedback_.Restore(hall.rules_, state));
   RETURN_IF_ERROR(hall.recent_calls_.Restore(state));
+  RETURN_IF_ERROR(hall.bookings_.Restore(state));
   RETURN_IF_ERROR(CheckText(state.notice(), "notice", false));
   hall.notice_ = state.notice();
   if (hall.business_day_ != 0) {

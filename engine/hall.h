@@ -7,6 +7,7 @@
 //   AlarmBook        every alarm, its events and texts (alarm_book.h)
 //   FeedbackBook     ratings, follow-ups, complaint cases (feedback_book.h)
 //   RecentCalls      the boards' last ten calls (recent_calls.h)
+//   BookingBook      bookings and their codes (booking_book.h)
 //   ServiceStats     handling times and arrival rates (service_stats.h)
 //   StaffingAdvisor  the plan, the advice, its following (staffing_advisor.h)
 //   WaitEstimator    people ahead and the replay (wait_estimator.h)
@@ -39,12 +40,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/alarm_book.h"
+#include "engine/booking_book.h"
 #include "engine/business_calendar.h"
 #include "engine/feedback_book.h"
 #include "engine/hall_parts.h"
@@ -93,6 +96,13 @@ class Hall {
   // screen signs in to it only then. NOT_FOUND for no such window,
   // FAILED_PRECONDITION saying who is there otherwise.
   absl::Status CheckSignIn(int32_t number, absl::string_view clerk) const;
+
+  // A booking by its code as typed (case, spaces and '-' do not matter):
+  // INVALID_ARGUMENT for what is no code, NOT_FOUND for a code the hall
+  // does not hold.
+  absl::StatusOr<v1::BookingView> FindBooking(absl::string_view code) const;
+  // Every booking the hall holds, by slot.
+  std::vector<v1::BookingView> Bookings() const;
 
   const HallRules& rules() const { return rules_; }
   uint64_t last_seq() const { return log_.last_seq(); }
@@ -162,6 +172,14 @@ class Hall {
                           Outcome* out);
   absl::Status SetMinOpenWindows(const v1::Command::SetMinOpenWindows& c,
                                  int64_t now, Outcome* out);
+  // Bookings (hall_bookings.cc).
+  absl::Status CreateBooking(const v1::Command::CreateBooking& c, int64_t now,
+                             Outcome* out);
+  absl::Status CheckIn(const v1::Command::CheckIn& c, int64_t now,
+                       Outcome* out);
+  v1::BookingView ViewOf(const v1::Booking& booking) const;
+  // "2026-01-05 14:30" in the hall's time zone, for messages.
+  std::string LocalMinute(int64_t ms) const;
   // The hall's own (hall.cc).
   absl::Status SetNotice(const v1::Command::SetNotice& c, int64_t now,
                          Outcome* out);
@@ -215,6 +233,7 @@ class Hall {
   StaffingAdvisor advisor_;
   FeedbackBook feedback_;
   RecentCalls recent_calls_;
+  BookingBook bookings_;
   std::string notice_;  // The boards' notice line.
 };
 

@@ -131,6 +131,9 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   // The boards' recent calls and notice are the hall's, not the config's.
   *next.mutable_recent_calls() = state.recent_calls();
   next.set_notice(state.notice());
+  // Bookings too; one for a service the new config drops is refused at
+  // check-in, saying so.
+  *next.mutable_bookings() = state.bookings();
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

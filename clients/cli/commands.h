@@ -40,6 +40,9 @@ CLI::App* AddAction(CLI::App* parent, Cli* cli, const std::string& name,
 
 // kiosk services|issue, ticket status.
 void AddKioskCommands(CLI::App* app, Cli* cli);
+// booking create|list, and kiosk check-in under `kiosk`
+// (commands_booking.cc).
+void AddBookingCommands(CLI::App* app, CLI::App* kiosk, Cli* cli);
 // counter open|close|pause|resume|call|recall|start|complete|noshow|requeue|
 // transfer.
 void AddCounterCommands(CLI::App* app, Cli* cli);

@@ -20,6 +20,7 @@ struct IssueOptions {
   std::string service;
   v1::Category category = v1::CATEGORY_UNSPECIFIED;
   std::string phone;
+  std::string guide_pin;
   std::string appointment;
   std::string status_base;
   // ESC/POS output: a printer's device and/or a file.
@@ -92,6 +93,7 @@ int Issue(Client& client, const IssueOptions& o) {
   request.set_service_code(o.service);
   request.set_category(o.category);
   request.set_phone(o.phone);
+  request.set_guide_pin(o.guide_pin);
   if (!o.appointment.empty()) {
     absl::StatusOr<int64_t> slot =
         ParseAppointment(o.appointment, absl::Now(), absl::LocalTimeZone());
@@ -175,6 +177,11 @@ void AddKioskCommands(CLI::App* app, Cli* cli) {
   issue_command->add_option("--phone", issue->phone,
                             "for a call-back; never shown on a board");
   issue_command->add_option(
+      "--guide-pin", issue->guide_pin,
+      "the hall's guide PIN: a green, vip or urgent ticket needs it when the "
+      "hall has one (a guide issues those; `qcall admin hash-pin` makes its "
+      "line of the config)");
+  issue_command->add_option(
       "--appointment", issue->appointment,
       "booked slot: unix seconds, 'YYYY-MM-DD HH:MM' or 'HH:MM' (local "
       "time); makes the category appointment");
@@ -188,6 +195,8 @@ void AddKioskCommands(CLI::App* app, Cli* cli) {
                             "/dev/usb/lp0");
   issue_command->add_option("--escpos", issue->escpos_file,
                             "write the ticket's ESC/POS bytes to this file");
+
+  AddBookingCommands(app, kiosk, cli);
 
   CLI::App* ticket = app->add_subcommand("ticket", "follow a ticket");
   ticket->require_subcommand(1);

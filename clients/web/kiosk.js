@@ -5,7 +5,10 @@
 // VIP; guide mode and a toggled language end by themselves after a minute
 // without a touch. A touch issues the ticket, shows it with a QR code to
 // /t/<hall>/<number> and prints it (Chromium --kiosk-printing prints
-// window.print() silently; print=0 skips it). Times are the hall's.
+// window.print() silently; print=0 skips it). 预约签到: a customer with a
+// booking types its code and gets the appointment ticket (Kiosk.GetBooking
+// says when to come if it is not time; Kiosk.CheckIn issues it, once).
+// Times are the hall's.
 import * as q from '/web/qcall.js';
 
 const hall = q.params.get('hall') || '';
@@ -99,6 +102,7 @@ function render() {
             : null),
     q.h('span', {class: `note${s.openWindows > 0 ? '' : ' unserved'}`},
         s.openWindows > 0 ? q.t('open_windows_n', s.openWindows) : q.t('no_window_serves')))));
+  $('check-in').disabled = offline;
   const note = $('category-note');
   note.hidden = category === 'CATEGORY_NORMAL';
   note.textContent = q.categoryName(category);
@@ -216,6 +220,76 @@ async function issue(service) {
   }
 }
 
+function askBookingCode() {
+  $('booking-code').value = '';
+  $('check-in-error').hidden = true;
+  $('check-in-panel').hidden = false;
+  $('booking-code').focus();
+}
+
+function checkInFailed(text) {
+  $('check-in-error').textContent = text;
+  $('check-in-error').hidden = false;
+  $('booking-code').focus();
+}
+
+// Why a booking cannot be checked in now, in the customer's words; the
+// server decides, this only says it.
+function bookingRefusal(view) {
+  const b = view.booking;
+  const slot = `${q.dateText(Number(b.appointmentUnixSeconds) * 1000)} ` +
+               q.timeOfDay(Number(b.appointmentUnixSeconds) * 1000);
+  if (b.ticket) return q.t('booking_used', q.timeOfDay(Number(b.checkedInAtUnixMs)), b.ticket);
+  if (Date.now() < Number(view.checkInFromUnixMs)) {
+    return q.t('booking_early', slot, q.timeOfDay(Number(view.checkInFromUnixMs)));
+  }
+  if (Date.now() > Number(view.checkInUntilUnixMs)) {
+    return q.t('booking_late', slot, q.timeOfDay(Number(view.checkInUntilUnixMs)));
+  }
+  return '';
+}
+
+function codeError(e) {
+  return e.code === 'not_found' ? q.t('booking_not_found')
+      : e.code === 'invalid_argument' ? q.t('booking_bad_code')
+      : q.isTransient(e) ? q.t('kiosk_offline') : e.message;
+}
+
+async function checkIn() {
+  const code = $('booking-code').value.trim();
+  if (!code) return $('booking-code').focus();
+  if (issuing || offline) return;
+  issuing = true;
+  $('check-in-ok').disabled = true;
+  try {
+    let view;
+    try {
+      view = await q.call('Kiosk', 'GetBooking', {hallId: hall, code});
+    } catch (e) {
+      return checkInFailed(codeError(e));
+    }
+    const refusal = bookingRefusal(view);
+    if (refusal) return checkInFailed(refusal);
+    showBusy(q.t('checking_in'));
+    try {
+      const reply = await q.command('Kiosk', 'CheckIn', {hallId: hall, code},
+                                    {prefix: kioskId, onRetry: () => showBusy(q.t('retrying'))});
+      $('busy').hidden = true;
+      $('check-in-panel').hidden = true;
+      await showTicket(reply);
+    } catch (e) {
+      $('busy').hidden = true;
+      // The clock may have passed an edge since the booking was read.
+      checkInFailed(e.code === 'failed_precondition' ? (bookingRefusal(view) || e.message)
+                                                     : codeError(e));
+    }
+  } finally {
+    issuing = false;
+    $('check-in-ok').disabled = false;
+    refresh();
+  }
+}
+
 function ticketUrl(number) {
   return `${publicUrl || location.origin}/t/${encodeURIComponent(hall)}/${encodeURIComponent(number)}?lang=${q.language()}`;
 }
@@ -235,6 +309,10 @@ async function showTicket(reply) {
       q.h('div', {class: 't-number', id: 'ticket-number'}, t.number),
       q.h('div', {class: 't-service'}, q.nameBlock(t.serviceName)),
       normal ? null : q.h('div', {class: 't-category'}, q.categoryName(t.category)),
+      t.appointmentUnixSeconds && Number(t.appointmentUnixSeconds) > 0
+          ? q.h('div', {class: 't-time', id: 'ticket-slot'},
+                `${q.t('appointment_at')} ${q.timeOfDay(Number(t.appointmentUnixSeconds) * 1000)}`)
+          : null,
       q.h('div', {class: 't-facts'},
           q.h('div', {class: 't-fact'},
               q.h('div', {class: 'k'}, q.t('people_ahead')),
@@ -278,6 +356,10 @@ $('guide').addEventListener('click', () => {
   }
 });
 $('guide-close').addEventListener('click', () => { $('guide-panel').hidden = true; });
+$('check-in').addEventListener('click', askBookingCode);
+$('check-in-ok').addEventListener('click', checkIn);
+$('booking-code').addEventListener('keydown', e => { if (e.key === 'Enter') checkIn(); });
+$('check-in-cancel').addEventListener('click', () => { $('check-in-panel').hidden = true; });
 $('guide-exit').addEventListener('click', leaveGuideMode);
 $('pin-ok').addEventListener('click', checkGuidePin);
 $('guide-pin').addEventListener('keydown', e => { if (e.key === 'Enter') checkGuidePin(); });

@@ -1,6 +1,7 @@
 // A customer's ticket on their phone: /t/<hall>/<number>[?lang=zh|en], opened
 // from the QR code on the paper ticket. No token: GET /ticket/<hall>/<number>
 // is public. Polls every 2 s and says plainly when it is the customer's turn.
+// Times are the hall's (the reply names its zone), not the phone's.
 import * as q from '/web/qcall.js';
 
 const POLL_MS = 2000;
@@ -41,7 +42,11 @@ const ENDED = {
 
 function show(reply) {
   const t = reply.ticket;
+  q.setTimeZone(reply.timeZone);
   $('number').textContent = t.number;
+  const slot = Number(t.appointmentUnixSeconds || 0) * 1000;
+  $('times').textContent = `${q.t('issued_at')} ${q.timeOfDay(Number(t.issuedAtUnixMs))}` +
+      (slot > 0 ? ` · ${q.t('appointment_at')} ${q.timeOfDay(slot)}` : '');
   $('service').replaceChildren(q.nameBlock(t.serviceName));
   document.body.dataset.state = t.state;
   $('facts').replaceChildren();

@@ -146,6 +146,17 @@ export async function api(server, token, service, method, body) {
   return json;
 }
 
+// What a refused call answered: {status, code, message}; null if it was not
+// refused.
+export const refusal = async promise => {
+  try {
+    await promise;
+  } catch (e) {
+    return {status: e.status, ...e.body};
+  }
+  return null;
+};
+
 export const counter = (server, method, body) =>
     api(server, TOKENS.counter, 'Counter', method, {hallId: HALL, ...body});
 export const issue = (server, serviceCode, extra = {}) =>

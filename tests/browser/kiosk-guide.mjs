@@ -9,7 +9,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {
-  CONFIG, HALL, TOKENS, api, issue, openPage, screenshot, sleep, text, waitFor, withServer,
+  CONFIG, HALL, TOKENS, api, issue, openPage, refusal, screenshot, sleep, text, waitFor, withServer,
 } from './harness.mjs';
 
 const PIN = '4821';
@@ -36,15 +36,6 @@ async function openKiosk(server, zone = '') {
   await page.waitForSelector('.service-button[data-service="BILL"]');
   return page;
 }
-
-const refusal = async promise => {
-  try {
-    await promise;
-  } catch (e) {
-    return {status: e.status, ...e.body};
-  }
-  return null;
-};
 
 test('kiosk: the guide\'s PIN is checked by the server, wrong ones are refused and limited, guide mode ends by itself', () =>
   withServer(async server => {

@@ -19,6 +19,7 @@ import './reports.mjs';
 import './advice.mjs';
 import './counter.mjs';
 import './kiosk-guide.mjs';
+import './kiosk-booking.mjs';
 import './hall_screens.mjs';
 
 before(launchBrowser);

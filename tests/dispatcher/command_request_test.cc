@@ -42,6 +42,8 @@ std::vector<Pair> CommandRequests() {
        v1::Command::kSetMinOpenWindows},
       {v1::VoidTicketRequest::descriptor(), v1::Command::kVoidTicket},
       {v1::SetNoticeRequest::descriptor(), v1::Command::kSetNotice},
+      {v1::CreateBookingRequest::descriptor(), v1::Command::kCreateBooking},
+      {v1::CheckInRequest::descriptor(), v1::Command::kCheckIn},
   };
 }
 
@@ -74,10 +76,44 @@ TEST(CommandRequestTest, EveryFieldHasItsPartnerOfTheSameType) {
     for (int i = 0; i < command->field_count(); ++i) {
       const FieldDescriptor* t = command->field(i);
       if (t->name() == "supervisor_id") continue;
+      // Drawn at random by qcalld (AddRandomness), never the caller's.
+      if (t->full_name() == "qcall.v1.Command.CreateBooking.code_seed") {
+        EXPECT_EQ(pair.request->FindFieldByName(t->name()), nullptr);
+        continue;
+      }
       EXPECT_NE(pair.request->FindFieldByName(t->name()), nullptr)
           << t->full_name() << " is not in " << pair.request->full_name();
     }
   }
+}
+
+// A booking's code seed is drawn anew for every command, and a retry with
+// the same request id still matches: the fingerprint leaves the seed out.
+TEST(CommandRequestTest, ABookingsSeedIsDrawnAndLeftOutOfItsFingerprint) {
+  v1::CreateBookingRequest request;
+  request.set_hall_id("h");
+  request.set_service_code("BILL");
+  request.set_appointment_unix_seconds(1'800'000'000);
+  const v1::Command command =
+      CommandFromRequest(request, v1::Command::kCreateBooking);
+  EXPECT_TRUE(DrawsAtRandom(command));
+  v1::Command first = command;
+  v1::Command second = command;
+  AddRandomness(&first);
+  AddRandomness(&second);
+  EXPECT_NE(first.create_booking().code_seed(), 0u);
+  EXPECT_NE(first.create_booking().code_seed(),
+            second.create_booking().code_seed());
+  EXPECT_EQ(RequestFingerprint(first), RequestFingerprint(second));
+  EXPECT_EQ(RequestFingerprint(first), RequestFingerprint(command));
+  // Other commands draw nothing and are their own fingerprint.
+  v1::Command issue =
+      CommandFromRequest(v1::IssueTicketRequest(), v1::Command::kIssueTicket);
+  EXPECT_FALSE(DrawsAtRandom(issue));
+  v1::Command drawn = issue;
+  AddRandomness(&drawn);
+  EXPECT_EQ(drawn.SerializeAsString(), issue.SerializeAsString());
+  EXPECT_EQ(RequestFingerprint(issue), issue.SerializeAsString());
 }
 
 TEST(CommandRequestTest, CopiesValuesEnumsMessagesAndOneofs) {

@@ -134,6 +134,13 @@ const std::vector<WindowRow>& WindowTable() {
       {"notice_changed",
        [](v1::HallEvent* e) { e->mutable_notice_changed()->set_text("午休"); },
        0},
+      // A booking is the hall's (made or checked in, at no window).
+      {"booking_changed",
+       [](v1::HallEvent* e) {
+         e->mutable_booking_changed()->mutable_booking()->set_service_code(
+             "BILL");
+       },
+       0},
       // A window's alarm (lost, handling over target) is that window's.
       {"alarm",
        [](v1::HallEvent* e) {

@@ -53,6 +53,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -156,6 +157,7 @@ class CommandGenerator {
     config_ = &state.config();
     v1::Command c;
     if (rng_.Chance(1)) return Notice();
+    if (rng_.Chance(2)) return Booking(state, now);
     if (rng_.Chance(14)) return Feedback(state);
     const int r = rng_.Int(0, 999);
     if (r < 150) {
@@ -391,6 +393,36 @@ class CommandGenerator {
     if (rng_.Chance(8)) return rng_.Chance(50) ? "" : Huge('r');
     if (!required && rng_.Chance(30)) return "";
     return rng_.Chance(50) ? "lunch" : "午休";
+  }
+
+  // Bookings: made for slots around now (some passed, some far off, some
+  // for no service, seeds repeated), and checked in by their codes (some
+  // twice, some typed in lower case, some garbage).
+  v1::Command Booking(const v1::HallState& state, absl::Time now) {
+    v1::Command c;
+    if (state.bookings_size() == 0 || rng_.Chance(45)) {
+      auto* m = c.mutable_create_booking();
+      m->set_service_code(Service());
+      const int64_t now_s = absl::ToUnixSeconds(now);
+      m->set_appointment_unix_seconds(
+          rng_.Chance(5)    ? rng_.Pick(std::vector<int64_t>{0, -5, 1LL << 40})
+          : rng_.Chance(10) ? now_s + rng_.Int(2, 30) * 86'400
+                            : now_s + rng_.Int(-1200, 2400));
+      m->set_code_seed(static_cast<uint64_t>(rng_.Int(0, 40)) << 32 |
+                       static_cast<uint32_t>(rng_.Int(0, 1 << 30)));
+      m->set_supervisor_id(rng_.Chance(3) ? "" : Supervisor());
+      return c;
+    }
+    auto* m = c.mutable_check_in();
+    if (rng_.Chance(85)) {
+      std::string code =
+          state.bookings(rng_.Int(0, state.bookings_size() - 1)).code();
+      if (rng_.Chance(20)) code = absl::AsciiStrToLower(code);
+      m->set_code(code);
+    } else {
+      m->set_code(rng_.Chance(50) ? Garbage() : "ABCDEF");
+    }
+    return c;
   }
 
   // The boards' notice line: set, repeated (refused), taken down, too long.
