@@ -50,6 +50,7 @@
 #include "bench/load_tools.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/sqlite_journal_store.h"
+#include "dispatcher/tsan_annotations.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall {
@@ -132,11 +133,17 @@ class EchoWatch final : public grpc::ServerWriteReactor<bench::FanOutMessage> {
     if (!queue_.empty()) StartWrite(queue_.front().get());
   }
   void OnCancel() override {
-    std::lock_guard lock(mu_);
-    if (!done_) Finish(grpc::Status::CANCELLED);
-    done_ = true;
+    {
+      std::lock_guard lock(mu_);
+      if (!done_) Finish(grpc::Status::CANCELLED);
+      done_ = true;
+    }
+    // As WatchStream::OnCancel: gRPC drops its reference to the call after
+    // this returns, inside libgrpc++ where TSan cannot see it; OnDone, on
+    // another thread, acquires this.
+    TsanRelease(this);
   }
-  void OnDone() override {}  // Kept until the server ends.
+  void OnDone() override { TsanAcquire(this); }  // Kept until the server ends.
 
  private:
   std::mutex mu_;
