@@ -284,4 +284,10 @@ absl::StatusOr<PostgresServer*> SharedPostgres() {
   return server->value().get();
 }
 
+absl::StatusOr<std::string> NewPostgresDatabase() {
+  absl::StatusOr<PostgresServer*> server = SharedPostgres();
+  if (!server.ok()) return server.status();
+  return (*server)->NewDatabase();
+}
+
 }  // namespace qcall::testing

@@ -6,10 +6,9 @@
 // it runs as the `postgres` user. fsync is off: the tests kill qcalld, never
 // the machine.
 //
-//   absl::StatusOr<PostgresServer*> pg = SharedPostgres();
-//   if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-//   ASSERT_TRUE(pg.ok()) << pg.status();
-//   absl::StatusOr<std::string> url = (*pg)->NewDatabase();  // Empty.
+//   absl::StatusOr<std::string> url = NewPostgresDatabase();  // Empty.
+//   if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+//   ASSERT_TRUE(url.ok()) << url.status();
 //   ... OpenJournalStore(*url, {.create = true}) ...
 //
 // The server dies with the process that started it, even one that crashed:
@@ -68,6 +67,8 @@ class PostgresServer {
 // One server for the whole test binary, started at its first use (initdb
 // once) and stopped at exit. NOT_FOUND when the binaries are absent.
 absl::StatusOr<PostgresServer*> SharedPostgres();
+// A new, empty database of the shared server: its URL (NOT_FOUND as above).
+absl::StatusOr<std::string> NewPostgresDatabase();
 
 }  // namespace qcall::testing
 

@@ -36,10 +36,8 @@ class JournalStoreContractTest : public ::testing::TestWithParam<Kind> {
       url_ = "sqlite:" + (dir_ / "journal.sqlite").string();
       return;
     }
-    absl::StatusOr<testing::PostgresServer*> pg = testing::SharedPostgres();
-    if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    absl::StatusOr<std::string> url = (*pg)->NewDatabase();
+    absl::StatusOr<std::string> url = testing::NewPostgresDatabase();
+    if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
     ASSERT_TRUE(url.ok()) << url.status();
     url_ = *url;
   }

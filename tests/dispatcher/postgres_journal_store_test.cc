@@ -19,10 +19,8 @@ using testing::PostgresServer;
 class PostgresJournalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresServer*> pg = testing::SharedPostgres();
-    if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    absl::StatusOr<std::string> url = (*pg)->NewDatabase();
+    absl::StatusOr<std::string> url = testing::NewPostgresDatabase();
+    if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
     ASSERT_TRUE(url.ok()) << url.status();
     url_ = *url;
     ASSERT_TRUE(PostgresJournalStore::Open(url_, {.create = true}).ok());

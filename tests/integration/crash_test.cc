@@ -308,10 +308,8 @@ TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
 // takes the hall again (a new epoch) once the killed server's session is
 // gone, and replays it from the database.
 TEST(QcalldCrashTest, Kill9OnPostgresLosesNothingAcknowledged) {
-  absl::StatusOr<PostgresServer*> pg = SharedPostgres();
-  if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-  ASSERT_TRUE(pg.ok()) << pg.status();
-  absl::StatusOr<std::string> url = (*pg)->NewDatabase();
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
   ASSERT_TRUE(url.ok()) << url.status();
   int starts = 0;
   Kill9UnderLoad({.config_text = TestConfig(),

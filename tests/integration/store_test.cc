@@ -203,10 +203,8 @@ TEST(QcalldStoreTest, AnEditedJournalRefusesToStartAndTheAuditNamesTheRecord) {
 // The same on PostgreSQL (qcalld --store postgresql://...): the chain and
 // the audit go through the store seam.
 TEST(QcalldStoreTest, OnPostgresAnEditedJournalRefusesToStartAndTheAuditSays) {
-  absl::StatusOr<PostgresServer*> pg = SharedPostgres();
-  if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-  ASSERT_TRUE(pg.ok()) << pg.status();
-  absl::StatusOr<std::string> url = (*pg)->NewDatabase();
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
   ASSERT_TRUE(url.ok()) << url.status();
   QcalldProcess server({.config_text = TestConfig(),
                         .extra_args = {"--store", *url},
@@ -238,10 +236,8 @@ TEST(QcalldStoreTest, OnPostgresAnEditedJournalRefusesToStartAndTheAuditSays) {
 // A PostgreSQL store keeps no private data yet: a key given for it is
 // refused at start, not accepted and then every phone refused.
 TEST(QcalldStoreTest, OnPostgresAPrivateKeyIsRefused) {
-  absl::StatusOr<PostgresServer*> pg = SharedPostgres();
-  if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
-  ASSERT_TRUE(pg.ok()) << pg.status();
-  absl::StatusOr<std::string> url = (*pg)->NewDatabase();
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
   ASSERT_TRUE(url.ok()) << url.status();
   QcalldProcess server({.config_text = TestConfig(),
                         .extra_args = {"--store", *url},
