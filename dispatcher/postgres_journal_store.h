@@ -16,9 +16,11 @@
 //
 // Not kept here yet: the record tables (records() is null: no reports, load
 // history or daily records) and customers' private data (private_data() is
-// null: qcalld refuses --private-key-file with this store). A lost
-// connection is final, as a failed SQLite write is: the advisory locks went
-// with it, so qcalld must restart and take its halls again.
+// null: qcalld refuses --private-key-file with this store). A connection
+// found lost at the start of a call (a read, or a commit's BEGIN) is made
+// again and its halls locked again, or lost to the node that holds them
+// now; the epoch check then tells whether anyone took one meanwhile. One
+// lost inside a commit fails that commit (GroupCommitJournal makes it final).
 #ifndef QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
 
