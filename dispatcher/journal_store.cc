@@ -1,11 +1,13 @@
 #include "dispatcher/journal_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "dispatcher/postgres_journal_store.h"
 #include "dispatcher/sqlite_journal_store.h"
 
 namespace qcall {
@@ -16,6 +18,26 @@ absl::Status JournalStore::ProjectJournaled(absl::Span<const JournalRecord>) {
 
 absl::Status JournalStore::ClearRecords() {
   return absl::UnimplementedError("this store keeps no record tables");
+}
+
+std::string RedactedStoreUrl(absl::string_view url) {
+  std::string out(url);
+  // scheme://user:password@host:port/db?password=...
+  if (const size_t scheme = out.find("://"); scheme != std::string::npos) {
+    const size_t start = scheme + 3;
+    const size_t end = std::min(out.find_first_of("/?", start), out.size());
+    const size_t at = out.rfind('@', end);
+    const size_t colon = out.find(':', start);
+    if (at != std::string::npos && at >= start && colon < at) {
+      out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  if (const size_t p = out.find("password="); p != std::string::npos) {
+    const size_t value = p + 9;
+    const size_t end = std::min(out.find('&', value), out.size());
+    out.replace(value, end - value, "***");
+  }
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
@@ -42,12 +64,15 @@ absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
   }
   if (absl::StartsWith(url, "postgresql://") ||
       absl::StartsWith(url, "postgres://")) {
-    return absl::UnimplementedError(
-        "the PostgreSQL store is not built yet; use sqlite:PATH");
+    absl::StatusOr<std::unique_ptr<PostgresJournalStore>> store =
+        PostgresJournalStore::Open(std::string(url), options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<JournalStore>(*std::move(store));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("store '", url.substr(0, 64),
-                   "' names no store qcalld knows; use sqlite:PATH"));
+                   "' names no store qcalld knows; use sqlite:PATH or "
+                   "postgresql://..."));
 }
 
 }  // namespace qcall

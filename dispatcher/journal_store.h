@@ -1,5 +1,6 @@
 // JournalStore is where a hall's journal and snapshots live: an embedded
-// SQLite file by default, PostgreSQL for several nodes later. It is the one
+// SQLite file by default, or a PostgreSQL database (the journal and
+// snapshots only, so far: postgres_journal_store.h). It is the one
 // seam between qcalld and its storage; OpenJournalStore picks the store a
 // URL names. A store is thread-safe: recovery reads from the starting thread
 // and the journal's writer commits from its own (a store may run calls one
@@ -68,6 +69,7 @@ struct SnapshotRecord {
   std::string checksum = {};
 };
 
+class HallOwnership;  // hall_ownership.h
 class JournalChain;
 class PrivateCipher;
 
@@ -112,6 +114,10 @@ class JournalStore {
   // Where customers' private data is kept; nullptr when this store keeps
   // none (no --private-key-file).
   virtual PrivateDataStore* private_data() { return nullptr; }
+  // Which halls this node may write, for a store several nodes share; null
+  // for one only this process writes (SQLite). Where it is not null, Commit
+  // refuses the records of a hall this node has not taken.
+  virtual HallOwnership* ownership() { return nullptr; }
 };
 
 struct StoreOptions {
@@ -133,15 +139,25 @@ struct StoreOptions {
   // it the store keeps none, and refuses to open a journal that still holds
   // phones in plain text (written before they were kept apart).
   std::shared_ptr<const PrivateCipher> private_cipher = nullptr;
+  // Who takes halls, as a shared store's owner table names it (qcalld:
+  // host and pid); for the operator's eyes only.
+  std::string node_name = {};
 };
 
 // The store `url` names:
 //   sqlite:PATH       the embedded SQLite file at PATH (with `create`, its
 //                     folder is made, 0700)
-//   postgresql://...  not built yet: UNIMPLEMENTED
+//   postgresql://... or postgres://...
+//                     a PostgreSQL database, as libpq reads the URL: the
+//                     journal and snapshots only (no record tables, no
+//                     private data yet)
 // INVALID_ARGUMENT for anything else; UNAVAILABLE when it cannot be opened.
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
     absl::string_view url, const StoreOptions& options = {});
+
+// The store's URL with its password (user:PASSWORD@, ?password=) replaced
+// by ***, for messages and logs.
+std::string RedactedStoreUrl(absl::string_view url);
 
 }  // namespace qcall
 

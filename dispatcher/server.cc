@@ -1,6 +1,7 @@
 #include "dispatcher/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -11,11 +12,13 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "dispatcher/hall_ownership.h"
 #include "dispatcher/journal_store.h"
 #include "dispatcher/records_rebuild.h"
 #include "dispatcher/recovery.h"
@@ -258,12 +261,47 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         "kiosks can mark themselves green channel, VIP or urgent",
         hall.hall_id());
   }
+  char host[256] = "";
+  ::gethostname(host, sizeof(host) - 1);
   ASSIGN_OR_RETURN(
       server->store_,
       OpenJournalStore(options.store,
                        {.chain_key = options.journal_key,
                         .accept_damage = options.accept_journal_damage,
-                        .private_cipher = options.private_cipher}));
+                        .private_cipher = options.private_cipher,
+                        .node_name = absl::StrCat(host, ":", ::getpid())}));
+  if (server->store_->records() == nullptr) {
+    spdlog::warn(
+        "qcalld: the store {} keeps the journal and snapshots only, no "
+        "record tables: reports, load history and the daily records by clerk "
+        "are not available (UNIMPLEMENTED), and no customer's private data: "
+        "tickets with a phone are refused",
+        RedactedStoreUrl(options.store));
+  }
+  // Where nodes share the store, each hall this one serves is taken first
+  // (a new epoch), before its journal is read: a node that held it before
+  // can write to it no more.
+  HallOwnership* const owner = server->store_->ownership();
+  // A node killed a moment ago (this one, restarting) holds its halls
+  // until the database has seen its session end: a few seconds' grace.
+  const auto take_until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto take = [owner, take_until](const std::string& hall_id) -> absl::Status {
+    if (owner == nullptr) return absl::OkStatus();
+    while (true) {
+      absl::StatusOr<uint64_t> epoch = owner->Take(hall_id);
+      if (epoch.ok()) return absl::OkStatus();
+      if (epoch.status().code() == absl::StatusCode::kFailedPrecondition &&
+          std::chrono::steady_clock::now() < take_until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      return absl::Status(
+          epoch.status().code(),
+          absl::StrCat("cannot serve ", epoch.status().message(),
+                       ": a hall is served by one node at a time"));
+    }
+  };
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
   if (server->store_->records_missing()) {
@@ -282,6 +320,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         .status();
   };
   for (const v1::HallConfig& hall_config : config.halls()) {
+    RETURN_IF_ERROR(take(hall_config.hall_id()));
     ASSIGN_OR_RETURN(
         RecoveredHall hall,
         RecoverHall(hall_config.hall_id(), &hall_config, server->store_.get(),
@@ -298,6 +337,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                    server->store_->HallIds());
   for (const std::string& id : stored) {
     if (server->halls_.Find(id) != nullptr) continue;
+    RETURN_IF_ERROR(take(id));
     ASSIGN_OR_RETURN(
         RecoveredHall hall,
         RecoverHall(id, nullptr, server->store_.get(), server->journal_.get(),
@@ -368,6 +408,10 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         // Its first Configure must be journaled; a hall that only exists
         // in memory would vanish at the next start.
         RETURN_IF_ERROR(self->journal_->health());
+        if (HallOwnership* taker = self->store_->ownership()) {
+          RETURN_IF_ERROR(
+              taker->Take(configure.configure().config().hall_id()).status());
+        }
         ASSIGN_OR_RETURN(
             std::unique_ptr<HallRuntime> runtime,
             NewHall(configure, request_id, std::move(reply),

@@ -15,6 +15,9 @@
 namespace qcall {
 namespace {
 
+// What every store promises (commits, reads, the chain, --init-store) is
+// journal_store_contract_test.cc, run on SQLite too; here what only the
+// SQLite file has: its path, its folder, its write-ahead log.
 class SqliteJournalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,73 +36,6 @@ class SqliteJournalStoreTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
-
-std::vector<JournalRecord> Read(JournalStore* store, const std::string& hall,
-                                uint64_t after, uint64_t through) {
-  std::vector<JournalRecord> records;
-  EXPECT_TRUE(store
-                  ->ReadJournal(hall, after, through,
-                                [&](const JournalRecord& r) {
-                                  records.push_back(r);
-                                  return absl::OkStatus();
-                                })
-                  .ok());
-  return records;
-}
-
-TEST_F(SqliteJournalStoreTest, WhatIsCommittedSurvivesReopening) {
-  {
-    auto store = Create();
-    ASSERT_TRUE(store.ok()) << store.status();
-    std::vector<JournalRecord> records;
-    for (uint64_t i = 1; i <= 5; ++i) {
-      records.push_back({"a", i, static_cast<int64_t>(1000 * i),
-                         i % 2 ? absl::StrCat("req-", i) : "",
-                         absl::StrCat("cmd-", i), i % 2 ? "reply" : ""});
-    }
-    records.push_back({"b", 1, 7, "", std::string("\0binary", 7), ""});
-    ASSERT_TRUE((*store)->Commit(records, {{"a", 3, "state-3"}}).ok());
-  }
-  auto store = SqliteJournalStore::Open(Path());
-  ASSERT_TRUE(store.ok());
-  EXPECT_EQ(*(*store)->LastIndex("a"), 5u);
-  EXPECT_EQ(*(*store)->LastIndex("b"), 1u);
-  EXPECT_EQ(*(*store)->LastIndex("none"), 0u);
-  EXPECT_EQ(*(*store)->HallIds(), (std::vector<std::string>{"a", "b"}));
-  auto snapshot = (*store)->LatestSnapshot("a");
-  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
-  EXPECT_EQ((*snapshot)->index, 3u);
-  EXPECT_EQ((*snapshot)->state, "state-3");
-  EXPECT_FALSE((*(*store)->LatestSnapshot("b")).has_value());
-
-  const std::vector<JournalRecord> after3 =
-      Read(store->get(), "a", 3, UINT64_MAX);
-  ASSERT_EQ(after3.size(), 2u);
-  EXPECT_EQ(after3[0].index, 4u);
-  EXPECT_EQ(after3[1].command, "cmd-5");
-  EXPECT_EQ(after3[1].request_id, "req-5");
-  EXPECT_EQ(after3[1].reply, "reply");
-  EXPECT_EQ(after3[1].at_unix_ms, 5000);
-  const std::vector<JournalRecord> range = Read(store->get(), "a", 1, 3);
-  ASSERT_EQ(range.size(), 2u);
-  EXPECT_EQ(range[0].index, 2u);
-  EXPECT_EQ(range[1].index, 3u);
-  const std::vector<JournalRecord> b = Read(store->get(), "b", 0, UINT64_MAX);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(b[0].command, std::string("\0binary", 7));
-}
-
-TEST_F(SqliteJournalStoreTest, ADuplicateIndexFailsTheWholeCommit) {
-  auto store = Create();
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Commit({{"a", 1, 0, "", "one", ""}}, {}).ok());
-  const absl::Status status = (*store)->Commit(
-      {{"a", 2, 0, "", "two", ""}, {"a", 1, 0, "", "again", ""}}, {});
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  // Nothing of the failed batch is kept.
-  EXPECT_EQ(*(*store)->LastIndex("a"), 1u);
-  EXPECT_TRUE((*store)->Commit({{"a", 2, 0, "", "two", ""}}, {}).ok());
-}
 
 // The journal's folder must exist: the store does not create folders.
 TEST_F(SqliteJournalStoreTest, AMissingFolderIsUnavailable) {
@@ -194,29 +130,6 @@ TEST_F(SqliteJournalStoreTest, NoJournalIsRefusedAndNothingIsMade) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_));
 }
 
-TEST_F(SqliteJournalStoreTest, CreateIsRefusedWhereAJournalIs) {
-  {
-    auto store = Create();
-    ASSERT_TRUE(store.ok()) << store.status();
-  }
-  auto again = Create();
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_NE(again.status().message().find("a journal already exists at"),
-            std::string::npos)
-      << again.status();
-  {
-    auto store = SqliteJournalStore::Open(Path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    const JournalRecord first = Record(1);
-    ASSERT_TRUE((*store)->Commit({&first, 1}, {}).ok());
-  }
-  EXPECT_EQ(Create().status().code(), absl::StatusCode::kAlreadyExists);
-  auto kept = SqliteJournalStore::Open(Path());
-  ASSERT_TRUE(kept.ok()) << kept.status();
-  EXPECT_EQ(*(*kept)->LastIndex("a"), 1u) << "a refused create changes nothing";
-}
-
 TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUntilCreatedAgain) {
   {
     auto store = Create();
@@ -264,38 +177,6 @@ TEST_F(SqliteJournalStoreTest, ALostJournalIsRefusedUntilCreatedAgain) {
   auto fresh = Create();
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(*(*fresh)->LastIndex("a"), 0u) << "the operator chose to";
-}
-
-// Each record carries the chain over the one before it, computed at commit
-// from the head kept in memory or read back after reopening; a failed commit
-// moves no head.
-TEST_F(SqliteJournalStoreTest, RecordsAreChainedAcrossFailuresAndReopening) {
-  const JournalChain chain;
-  std::vector<JournalRecord> written = {{"a", 1, 10, "r1", "one", "reply"},
-                                        {"a", 2, 20, "", "two", ""},
-                                        {"a", 3, 30, "", "three", ""}};
-  {
-    auto store = Create();
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Commit({written[0]}, {}).ok());
-    ASSERT_FALSE(
-        (*store)->Commit({written[1], {"a", 1, 0, "", "again", ""}}, {}).ok());
-    ASSERT_TRUE((*store)->Commit({written[1]}, {}).ok());
-  }
-  auto store = SqliteJournalStore::Open(Path());
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Commit({written[2]}, {{"a", 3, "state"}}).ok());
-  std::string expected = chain.Genesis("a");
-  const std::vector<JournalRecord> read = Read(store->get(), "a", 0, 3);
-  ASSERT_EQ(read.size(), 3u);
-  for (size_t i = 0; i < read.size(); ++i) {
-    expected = chain.Next(expected, written[i]);
-    EXPECT_EQ(read[i].chain, expected) << "record " << i + 1;
-  }
-  auto snapshot = (*store)->LatestSnapshot("a");
-  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
-  EXPECT_EQ((*snapshot)->chain, expected);
-  EXPECT_EQ((*snapshot)->checksum, chain.SnapshotChecksum(**snapshot));
 }
 
 // A journal written before the chain existed (the tables as qcall 0.11 made

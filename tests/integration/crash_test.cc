@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/common/postgres_server.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
 
@@ -142,15 +143,19 @@ std::string TicketName(const std::string& prefix, int number) {
   return prefix + std::string(4 - digits.size(), '0') + digits;
 }
 
-TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
-  constexpr int kKills = 22;
+// Runs the load on `options`' server, kills it `kills_planned` times (at
+// least two fewer within `budget`) and checks what the clients were told;
+// `starts` gets how often the server started.
+void Kill9UnderLoad(QcalldOptions options, int kills_planned,
+                    std::chrono::seconds budget, int* starts) {
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
   // A sanitized qcalld restarts about twice as slowly.
-  constexpr auto kBudget = std::chrono::seconds(80);
+  const auto kBudget = 2 * budget;
 #else
-  constexpr auto kBudget = std::chrono::seconds(40);
+  const auto kBudget = budget;
 #endif
-  QcalldProcess server({.config_text = TestConfig(), .snapshot_every = 200});
+  const int kKills = kills_planned;
+  QcalldProcess server(std::move(options));
   ASSERT_TRUE(server.Start());
   {
     Api setup(server.NewChannel());
@@ -197,7 +202,8 @@ TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
   stop = true;
   for (std::thread& t : threads) t.join();
   ASSERT_TRUE(restarted);
-  EXPECT_GE(kills, 20) << "fewer kills than planned within the time budget";
+  EXPECT_GE(kills, kKills - 2)
+      << "fewer kills than planned within the time budget";
 
   // Merge what the clients were told.
   std::vector<Issued> issued;
@@ -289,6 +295,34 @@ TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
   auto replayed = after.GetHall();
   ASSERT_OK(replayed);
   EXPECT_TRUE(SameView(*at_rest, *replayed));
+  *starts = server.starts();
+}
+
+TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
+  int starts = 0;
+  Kill9UnderLoad({.config_text = TestConfig(), .snapshot_every = 200}, 22,
+                 std::chrono::seconds(40), &starts);
+}
+
+// The same on PostgreSQL (qcalld --store postgresql://...): each start
+// takes the hall again (a new epoch) once the killed server's session is
+// gone, and replays it from the database.
+TEST(QcalldCrashTest, Kill9OnPostgresLosesNothingAcknowledged) {
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+  ASSERT_TRUE(url.ok()) << url.status();
+  int starts = 0;
+  Kill9UnderLoad({.config_text = TestConfig(),
+                  .snapshot_every = 200,
+                  .extra_args = {"--store", *url},
+                  .private_key = false},
+                 10, std::chrono::seconds(25), &starts);
+  if (HasFatalFailure()) return;
+  // Every start took the halls at a new epoch.
+  absl::StatusOr<std::string> epoch =
+      PostgresServer::Query(*url, "SELECT min(epoch) FROM hall_owner");
+  ASSERT_TRUE(epoch.ok()) << epoch.status();
+  EXPECT_EQ(*epoch, std::to_string(starts));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/postgres_server.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
 
@@ -19,6 +20,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(QcalldStoreTest, SqliteUrlPutsTheJournalWhereItSays) {
   const std::string path = ::testing::TempDir() + "qcall-store-" +
@@ -44,11 +46,19 @@ TEST(QcalldStoreTest, SqliteUrlPutsTheJournalWhereItSays) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST(QcalldStoreTest, AStoreNotBuiltRefusesToStart) {
-  QcalldProcess server({.config_text = TestConfig(),
-                        .extra_args = {"--store", "postgresql://db/qcall"}});
+// A database no one serves (port 1): the start is refused, naming it
+// without its password.
+TEST(QcalldStoreTest, ADatabaseNotThereRefusesToStart) {
+  QcalldProcess server(
+      {.config_text = TestConfig(),
+       .extra_args = {"--store", "postgresql://qcall:s3cret@127.0.0.1:1/qcall"},
+       .init_store = false,
+       .private_key = false});
   EXPECT_FALSE(server.Start());
-  EXPECT_THAT(server.Log(), HasSubstr("PostgreSQL store is not built yet"));
+  EXPECT_THAT(
+      server.Log(),
+      HasSubstr("cannot connect to postgresql://qcall:***@127.0.0.1:1"));
+  EXPECT_THAT(server.Log(), Not(HasSubstr("s3cret")));
 }
 
 TEST(QcalldStoreTest,
@@ -66,11 +76,11 @@ TEST(QcalldStoreTest,
   // Restarted on the folder removed: refused, and nothing made there.
   server.Kill();
   EXPECT_FALSE(server.Start());
-  EXPECT_THAT(server.Log(),
-              AllOf(HasSubstr("no journal at " + server.data_dir() +
-                              "/journal.sqlite"),
-                    HasSubstr("--init-store` once"),
-                    HasSubstr("restore it from a backup")));
+  EXPECT_THAT(
+      server.Log(),
+      AllOf(HasSubstr("no journal at " + server.data_dir() + "/journal.sqlite"),
+            HasSubstr("--init-store` once"),
+            HasSubstr("restore it from a backup")));
   EXPECT_FALSE(std::filesystem::exists(server.data_dir()));
   // Or on a folder whose journal was begun and then emptied.
   std::filesystem::create_directories(server.data_dir());
@@ -133,18 +143,18 @@ TEST(QcalldStoreTest, InitStoreMakesTheJournalOnceAndTheServerStartsOnIt) {
 }
 
 TEST(QcalldStoreTest, InitStoreChecksTheConfigItIsGiven) {
-  QcalldProcess server({.config_text = "halls { this is not a config",
-                        .init_store = false});
+  QcalldProcess server(
+      {.config_text = "halls { this is not a config", .init_store = false});
   EXPECT_FALSE(server.InitStore());
   EXPECT_FALSE(std::filesystem::exists(server.data_dir()))
       << "nothing is made with a bad config";
 }
 
-// `qcall audit verify` on `journal`: its exit code and what it printed.
-std::pair<int, std::string> Audit(const std::string& journal) {
-  const std::string command = std::string(QCALL_CLI_PATH) +
-                              " audit verify --store sqlite:" + journal +
-                              " 2>&1";
+// `qcall audit verify` on the store `url` (the test's own): its exit code
+// and what it printed.
+std::pair<int, std::string> Audit(const std::string& url) {
+  const std::string command =
+      std::string(QCALL_CLI_PATH) + " audit verify --store " + url + " 2>&1";
   FILE* out = popen(command.c_str(), "r");
   std::string text;
   char buffer[4096];
@@ -164,7 +174,7 @@ TEST(QcalldStoreTest, AnEditedJournalRefusesToStartAndTheAuditNamesTheRecord) {
   }
   ASSERT_TRUE(server.Stop());
   const std::string journal = server.data_dir() + "/journal.sqlite";
-  const auto [good, good_text] = Audit(journal);
+  const auto [good, good_text] = Audit("sqlite:" + journal);
   EXPECT_EQ(good, 0) << good_text;
   EXPECT_THAT(good_text, HasSubstr("BILL: 1..3 contiguous")) << good_text;
 
@@ -183,11 +193,57 @@ TEST(QcalldStoreTest, AnEditedJournalRefusesToStartAndTheAuditNamesTheRecord) {
   EXPECT_FALSE(server.Start()) << "an edited journal must not start";
   EXPECT_THAT(server.Log(),
               HasSubstr(": edited: its contents no longer match"));
-  const auto [broken, broken_text] = Audit(journal);
+  const auto [broken, broken_text] = Audit("sqlite:" + journal);
   EXPECT_EQ(broken, 1) << broken_text;
   EXPECT_THAT(broken_text, AllOf(HasSubstr("BROKEN"),
                                  HasSubstr("first problem: journal of hall"),
                                  HasSubstr("edited")));
+}
+
+// The same on PostgreSQL (qcalld --store postgresql://...): the chain and
+// the audit go through the store seam.
+TEST(QcalldStoreTest, OnPostgresAnEditedJournalRefusesToStartAndTheAuditSays) {
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+  ASSERT_TRUE(url.ok()) << url.status();
+  QcalldProcess server({.config_text = TestConfig(),
+                        .extra_args = {"--store", *url},
+                        .private_key = false});
+  ASSERT_TRUE(server.Start());
+  {
+    Api api(server.NewChannel());
+    for (int i = 0; i < 3; ++i) ASSERT_OK(api.Issue("BILL"));
+  }
+  ASSERT_TRUE(server.Stop());
+  const auto [good, good_text] = Audit(*url);
+  EXPECT_EQ(good, 0) << good_text;
+  EXPECT_THAT(good_text, HasSubstr("BILL: 1..3 contiguous")) << good_text;
+
+  ASSERT_TRUE(PostgresServer::Query(
+                  *url,
+                  "UPDATE journal SET at_ms = at_ms - 86400000 WHERE "
+                  "(hall_id, idx) = (SELECT hall_id, MAX(idx) - 1 FROM "
+                  "journal WHERE hall_id = 'it-hall' GROUP BY hall_id)")
+                  .ok());
+  EXPECT_FALSE(server.Start()) << "an edited journal must not start";
+  EXPECT_THAT(server.Log(),
+              HasSubstr(": edited: its contents no longer match"));
+  const auto [broken, broken_text] = Audit(*url);
+  EXPECT_EQ(broken, 1) << broken_text;
+  EXPECT_THAT(broken_text, AllOf(HasSubstr("BROKEN"), HasSubstr("edited")));
+}
+
+// A PostgreSQL store keeps no private data yet: a key given for it is
+// refused at start, not accepted and then every phone refused.
+TEST(QcalldStoreTest, OnPostgresAPrivateKeyIsRefused) {
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+  ASSERT_TRUE(url.ok()) << url.status();
+  QcalldProcess server({.config_text = TestConfig(),
+                        .extra_args = {"--store", *url},
+                        .private_key = true});
+  EXPECT_FALSE(server.Start());
+  EXPECT_THAT(server.Log(), HasSubstr("keeps no customer's private data"));
 }
 
 // A disk that fills up under a running qcalld: a tmpfs of 512 KiB.

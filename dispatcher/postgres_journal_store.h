@@ -1,0 +1,128 @@
+// The journal on PostgreSQL, for halls served by several nodes: the tables
+// journal (hall_id, idx, ..., chain) and snapshots (hall_id, idx, state,
+// chain, checksum) as the SQLite store has them, a one-row store_info that
+// marks the database as a qcall journal (qcalld --init-store makes it), and
+// hall_owner (hall_id, epoch, owner, taken_at) for HallOwnership.
+//
+// One connection, whose calls a mutex takes in turn. Commit is one
+// transaction for the whole batch (group commit); it chains each record to
+// the one before it of its hall (journal_chain.h) and gives each snapshot the
+// chain at its index and a checksum, as the SQLite store does. A node takes a
+// hall with a session-level advisory lock (pg_try_advisory_lock on a 64-bit
+// hash of the hall id, held by this connection) and a new epoch; every
+// Commit locks the owner rows of its halls FOR SHARE and checks their epochs
+// in the same transaction, so a take by another node (whose UPDATE of the
+// epoch waits for the commit, or is seen by it) fences this one.
+//
+// Not kept here yet: the record tables (records() is null: no reports, load
+// history or daily records) and customers' private data (private_data() is
+// null: qcalld refuses --private-key-file with this store). A connection
+// found lost at the start of a call (a read, or a commit's BEGIN) is made
+// again and its halls locked again, or lost to the node that holds them
+// now; the epoch check then tells whether anyone took one meanwhile. One
+// lost inside a commit fails that commit (GroupCommitJournal makes it final).
+#ifndef QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
+#define QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "dispatcher/hall_ownership.h"
+#include "dispatcher/journal_chain.h"
+#include "dispatcher/journal_store.h"
+
+namespace qcall {
+
+class PgParams;  // postgres_journal_store.cc
+
+class PostgresJournalStore : public JournalStore, public HallOwnership {
+ public:
+  // Connects to the database `url` names (a libpq URL; its password never
+  // appears in a message: RedactedStoreUrl): UNAVAILABLE when it cannot, or
+  // when the server takes no writes (a standby). A database without the journal
+  // is FAILED_PRECONDITION naming both cases, a new installation and a lost
+  // journal: only `options.create` (qcalld --init-store) makes one, and it
+  // refuses with ALREADY_EXISTS where a journal is. `options.read_only`
+  // writes nothing (NOT_FOUND without a journal).
+  static absl::StatusOr<std::unique_ptr<PostgresJournalStore>> Open(
+      const std::string& url, const StoreOptions& options = {});
+  ~PostgresJournalStore() override;
+
+  absl::Status Commit(absl::Span<const JournalRecord> records,
+                      absl::Span<const SnapshotRecord> snapshots) override;
+  absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
+      absl::string_view hall_id) override;
+  absl::StatusOr<uint64_t> LastIndex(absl::string_view hall_id) override;
+  absl::StatusOr<std::vector<std::string>> HallIds() override;
+  absl::Status ReadJournal(
+      absl::string_view hall_id, uint64_t after_index, uint64_t through_index,
+      const std::function<absl::Status(const JournalRecord&)>& visit) override;
+  absl::Status ReadSnapshots(
+      absl::string_view hall_id,
+      const std::function<absl::Status(const SnapshotRecord&)>& visit) override;
+  const JournalChain& chain() const override { return chain_; }
+  HallOwnership* ownership() override { return read_only_ ? nullptr : this; }
+
+  // HallOwnership.
+  absl::StatusOr<uint64_t> Take(absl::string_view hall_id) override;
+  absl::Status Release(absl::string_view hall_id) override;
+  uint64_t HeldEpoch(absl::string_view hall_id) override;
+
+ private:
+  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  // A hall's newest record as committed.
+  struct Head {
+    uint64_t index = 0;
+    std::string chain;
+  };
+  PostgresJournalStore(PGconn* conn, std::string name, JournalChain chain,
+                       std::string node_name, bool read_only)
+      : conn_(conn),
+        name_(std::move(name)),
+        chain_(std::move(chain)),
+        node_name_(std::move(node_name)),
+        read_only_(read_only) {}
+  // Runs one statement (`multi`: a list of them, without parameters) and
+  // asks for binary results; UNAVAILABLE with the server's message.
+  absl::StatusOr<Result> Exec(const char* sql, const PgParams& params,
+                              bool multi = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Exec of a statement that may run twice (a read, a lock): once more on a
+  // new connection when the old one was found lost.
+  absl::StatusOr<Result> Read(const char* sql, const PgParams& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new session for a lost one; the halls it held are locked again, or
+  // lost when another node holds them.
+  absl::Status Reconnect() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Head> ReadHead(absl::string_view hall_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The chain of the hall's record `index`, empty when there is none.
+  absl::StatusOr<std::string> ChainAt(absl::string_view hall_id, uint64_t index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside Commit's transaction: every hall of the batch is held at the
+  // epoch its owner row still has. ABORTED (fenced) otherwise; the fenced
+  // halls are no longer held.
+  absl::Status CheckEpochs(const std::vector<std::string>& hall_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Rollback(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  PGconn* const conn_ ABSL_PT_GUARDED_BY(mu_);
+  const std::string name_;  // The redacted URL.
+  const JournalChain chain_;
+  const std::string node_name_;
+  const bool read_only_;
+  // Each hall's newest committed record, read at its first commit.
+  absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);
+  // The halls this node holds, by the epoch it took them at.
+  absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace qcall
+
+#endif  // QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_

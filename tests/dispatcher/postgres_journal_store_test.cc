@@ -1,0 +1,176 @@
+// What only the PostgreSQL store has: halls owned by one node at a time, and
+// fencing, against a real server (tests/common/postgres_server.h). What
+// every store promises is journal_store_contract_test.cc.
+#include "dispatcher/postgres_journal_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "dispatcher/hall_ownership.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/common/postgres_server.h"
+
+namespace qcall {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::PostgresServer;
+
+class PostgresJournalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> url = testing::NewPostgresDatabase();
+    if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    ASSERT_TRUE(PostgresJournalStore::Open(url_, {.create = true}).ok());
+  }
+  // A node's store, named `node` in the owner table and pg_stat_activity.
+  std::unique_ptr<PostgresJournalStore> Node(const std::string& node) {
+    auto store = PostgresJournalStore::Open(url_, {.node_name = node});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+  // Ends the node's session at the server, as a network cut or a long
+  // pause would, and waits until it is gone (its advisory locks with it).
+  void Terminate(const std::string& node) {
+    absl::StatusOr<std::string> ended = PostgresServer::Query(
+        url_, absl::StrCat("SELECT pg_terminate_backend(pid, 5000) FROM "
+                           "pg_stat_activity WHERE application_name = "
+                           "'qcalld ",
+                           node, "'"));
+    ASSERT_TRUE(ended.ok()) << ended.status();
+    ASSERT_EQ(*ended, "t");
+  }
+  std::string CommandAt(const std::string& hall, uint64_t index) {
+    absl::StatusOr<std::string> command = PostgresServer::Query(
+        url_, absl::StrCat("SELECT convert_from(command, 'UTF8') FROM journal "
+                           "WHERE hall_id = '",
+                           hall, "' AND idx = ", index));
+    return command.ok() ? *command : command.status().ToString();
+  }
+
+  std::string url_;
+};
+
+JournalRecord Record(uint64_t index, const std::string& command) {
+  return {"hall-1", index, 1000, "", command, ""};
+}
+
+TEST_F(PostgresJournalStoreTest, AHallHasOneOwnerAndANewEpochAtEachTake) {
+  auto a = Node("node-a");
+  auto b = Node("node-b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+  ASSERT_EQ(*a->Take("hall-1"), 1u);
+  EXPECT_EQ(*a->Take("hall-1"), 1u) << "taking a held hall again: no new epoch";
+  const absl::StatusOr<uint64_t> refused = b->Take("hall-1");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      refused.status().message(),
+      HasSubstr("hall hall-1 is held by another node (node-a, epoch 1)"));
+  EXPECT_EQ(b->HeldEpoch("hall-1"), 0u);
+  ASSERT_TRUE(a->Release("hall-1").ok());
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+  ASSERT_EQ(*b->Take("hall-1"), 2u);
+  // The store of a node that stops (its session closed) frees its halls.
+  b.reset();
+  EXPECT_EQ(*a->Take("hall-1"), 3u);
+}
+
+TEST_F(PostgresJournalStoreTest, ACommitOfAHallNotTakenIsRefused) {
+  auto a = Node("node-a");
+  ASSERT_TRUE(a);
+  const absl::Status refused = a->Commit({Record(1, "one")}, {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("hall-1 is not held by this node"));
+  EXPECT_EQ(*a->LastIndex("hall-1"), 0u);
+}
+
+// A node whose session ended (it was paused, or cut off) while another node
+// took its hall, wrote and let it go: when it comes back, its session is
+// made again and the hall's lock is free, but the epoch moved on. Its commit
+// is refused as fenced, and nothing of it is written.
+TEST_F(PostgresJournalStoreTest, AFencedNodeWritesNothing) {
+  auto a = Node("node-a");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(*a->Take("hall-1"), 1u);
+  ASSERT_TRUE(a->Commit({Record(1, "a-1")}, {}).ok());
+  Terminate("node-a");
+  {
+    auto b = Node("node-b");
+    ASSERT_TRUE(b);
+    ASSERT_EQ(*b->Take("hall-1"), 2u);
+    ASSERT_TRUE(b->Commit({Record(2, "b-2")}, {}).ok());
+  }
+  const absl::Status fenced =
+      a->Commit({Record(2, "a-2"), {"hall-2", 1, 1000, "", "x", ""}},
+                {{"hall-1", 2, "state"}});
+  // hall-2 was never taken: refused before anything is sent.
+  EXPECT_EQ(fenced.code(), absl::StatusCode::kFailedPrecondition) << fenced;
+  const absl::Status again =
+      a->Commit({Record(2, "a-2")}, {{"hall-1", 2, "s"}});
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted) << again;
+  EXPECT_THAT(again.message(),
+              HasSubstr("fenced: hall hall-1 is owned by epoch 2, this node "
+                        "held epoch 1"));
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+  EXPECT_EQ(*a->LastIndex("hall-1"), 2u);
+  EXPECT_EQ(CommandAt("hall-1", 2), "b-2");
+  EXPECT_FALSE((*a->LatestSnapshot("hall-1")).has_value());
+  // And it stays refused: the hall is no longer held.
+  EXPECT_EQ(a->Commit({Record(3, "a-3")}, {}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*a->LastIndex("hall-1"), 2u);
+}
+
+// The same, while the new owner still holds the hall: the node that comes
+// back cannot lock it again and has lost it.
+TEST_F(PostgresJournalStoreTest, ANodeBackWhileAnotherHoldsItsHallLostIt) {
+  auto a = Node("node-a");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(*a->Take("hall-1"), 1u);
+  Terminate("node-a");
+  auto b = Node("node-b");
+  ASSERT_TRUE(b);
+  ASSERT_EQ(*b->Take("hall-1"), 2u);
+  const absl::Status lost = a->Commit({Record(1, "a-1")}, {});
+  EXPECT_EQ(lost.code(), absl::StatusCode::kFailedPrecondition) << lost;
+  EXPECT_THAT(lost.message(), HasSubstr("lost with the connection"));
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+  EXPECT_EQ(*b->LastIndex("hall-1"), 0u);
+  EXPECT_TRUE(b->Commit({Record(1, "b-1")}, {}).ok());
+}
+
+// A session lost while idle (the server restarted, say) with nobody taking
+// the hall meanwhile: the next commit connects again, locks the hall again
+// at the same epoch and is written.
+TEST_F(PostgresJournalStoreTest, ASessionLostWhileIdleIsMadeAgain) {
+  auto a = Node("node-a");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(*a->Take("hall-1"), 1u);
+  ASSERT_TRUE(a->Commit({Record(1, "a-1")}, {}).ok());
+  Terminate("node-a");
+  ASSERT_TRUE(a->Commit({Record(2, "a-2")}, {}).ok());
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 1u);
+  // Its lock is held again: no one else can take the hall.
+  auto b = Node("node-b");
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(b->Take("hall-1").ok());
+  Terminate("node-a");
+  EXPECT_EQ(*a->LastIndex("hall-1"), 2u) << "a read connects again too";
+}
+
+TEST_F(PostgresJournalStoreTest,
+       AServerNotThereIsUnavailableWithoutThePassword) {
+  const absl::Status status =
+      PostgresJournalStore::Open(
+          "postgresql://qcall:s3cret@127.0.0.1:1/qcall?connect_timeout=2")
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("cannot connect to"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("s3cret")));
+}
+
+}  // namespace
+}  // namespace qcall
