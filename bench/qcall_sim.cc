@@ -295,8 +295,7 @@ SlotsMet CountSlotsMet(const SimulationResult& result) {
 
 int Day(const std::string& config_path, const std::string& hall_id, double peak,
         uint64_t seed, v1::Command::Tick::AdviceRules advice_rules,
-        const std::string& csv_path,
-        const std::string& svg_path) {
+        const std::string& csv_path, const std::string& svg_path) {
   absl::StatusOr<v1::HallConfig> loaded = LoadHall(config_path, hall_id);
   if (!loaded.ok()) {
     std::fprintf(stderr, "qcall-sim: %s\n", loaded.status().ToString().c_str());

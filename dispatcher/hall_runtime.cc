@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "dispatcher/records.h"
 #include "absl/time/civil_time.h"
+#include "dispatcher/records.h"
 #include "dispatcher/recovery.h"
 #include "spdlog/spdlog.h"
 
@@ -289,7 +289,9 @@ void HallRuntime::ScheduleTick() {
 void HallRuntime::OnTick() {
   const auto ignore = [](absl::Status, const v1::CommandReply&) {};
   v1::Command tick;
-  tick.mutable_tick()->set_steady_advice(true);
+  // The advice of today's engine; journaled ticks keep theirs.
+  tick.mutable_tick()->set_advice_rules(
+      v1::Command::Tick::ADVICE_RULES_WINDOW_SETS);
   ApplyNow(tick, "", ignore);
   const absl::Time now = options_.clock->Now();
   std::vector<int32_t> lost;
@@ -307,9 +309,8 @@ void HallRuntime::OnTick() {
   PurgePrivateData(now);
   // Boards that stopped reading give their memory and place back.
   if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
-    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
-                 hall_id_, stalled,
-                 absl::FormatDuration(options_.stream_stall_timeout));
+    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended", hall_id_,
+                 stalled, absl::FormatDuration(options_.stream_stall_timeout));
   }
   ScheduleTick();
 }

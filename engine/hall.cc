@@ -216,22 +216,29 @@ void Hall::Tick(const v1::Command::Tick& c, int64_t now, Outcome* out) {
 void Hall::CheckLoad(AdviceRules advice, int64_t now, Outcome* out) {
   const std::vector<double> arrivals =
       stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), now);
+  const bool sets = advice == AdviceRules::kWindowSets;
+  // On sets the advice comes first: one that opens a window for a service
+  // says already that its line grows, and what to do, so the alarm would
+  // say it twice. (The older advice came after the alarms, and replays so.)
+  if (sets) {
+    advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                    advice, &log_, now, out);
+  }
   for (size_t i = 0; i < rules_.services().size(); ++i) {
     const int s = static_cast<int>(i);
     const double load =
         arrivals[i] * static_cast<double>(stats_.mean_handling_ms(s)) / 1000.0;
     const double capacity =
         static_cast<double>(board_.OpenShareNow(rules_, queue_, s)) / 1000.0;
-    // On sets, an advice that opens a window for the service says already
-    // that its line grows, and what to do: the alarm would say it twice.
-    const bool advised = advice == AdviceRules::kWindowSets &&
-                         advisor_.OpensFor(rules_, s);
     alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s),
-                         advice != AdviceRules::kEveryChange, advised, rules_,
-                         board_, &log_, now, out);
+                         advice != AdviceRules::kEveryChange,
+                         sets && advisor_.OpensFor(rules_, s), rules_, board_,
+                         &log_, now, out);
   }
-  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_, advice,
-                  &log_, now, out);
+  if (!sets) {
+    advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                    advice, &log_, now, out);
+  }
 }
 
 void Hall::StartDayIfDue(int64_t now, Outcome* out) {

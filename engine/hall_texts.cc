@@ -140,7 +140,7 @@ std::string Numbers(bool chinese, const std::vector<int32_t>& numbers) {
   if (chinese) return absl::StrJoin(numbers, "、");
   std::string text;
   for (size_t i = 0; i < numbers.size(); ++i) {
-    const char* between = i == 0                      ? ""
+    const char* between = i == 0                    ? ""
                           : i + 1 == numbers.size() ? " and "
                                                     : ", ";
     absl::StrAppend(&text, between, numbers[i]);
@@ -156,11 +156,11 @@ std::string AdviceText(v1::Language language,
                        const std::vector<int32_t>& close_windows) {
   const bool chinese = language != v1::LANGUAGE_EN;
   if (open_windows.size() > 1) {
-    return chinese ? absl::StrCat("建议开 ", Numbers(true, open_windows),
-                                  " 号窗口办理",
-                                  absl::StrJoin(service_names, "、"))
-                   : absl::StrCat("open windows ", Numbers(false, open_windows),
-                                  " for ", absl::StrJoin(service_names, ", "));
+    return chinese
+               ? absl::StrCat("建议开 ", Numbers(true, open_windows),
+                              " 号窗口办理", absl::StrJoin(service_names, "、"))
+               : absl::StrCat("open windows ", Numbers(false, open_windows),
+                              " for ", absl::StrJoin(service_names, ", "));
   }
   if (open_windows.empty() && close_windows.size() > 1) {
     return chinese ? absl::StrCat(Numbers(true, close_windows), " 号窗口可关闭")

@@ -77,12 +77,13 @@ struct StaffingPlan {
   // undone soon.
   int steady_close_window = -1;
   // The steady advice on sets of windows (StaffingAdvisor): open windows the
-  // load with 20 % more customers needs (never below the minimum), so the
+  // load with 50 % more customers needs (never below the minimum), so the
   // hall gets ahead of a rising load instead of a window at a time; when
   // fewer than recommended_open are open, the windows to open to get there,
   // each for the service it is chosen for (as open_window, in turn), and
   // otherwise the windows that can close together with
-  // steady_close_window's margin (as it, in turn).
+  // steady_close_window's margin (as it, in turn, busy ones too: their
+  // clerks close after the customer).
   struct Opening {
     int window = -1;
     int service = -1;

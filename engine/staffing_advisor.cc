@@ -51,8 +51,8 @@ void SetWindows(std::vector<Advised::Opening> openings,
 
 // The text of an advice on sets.
 std::string SetText(const HallRules& rules, const Advised& advice) {
-  std::vector<int32_t> open, close(advice.closings().begin(),
-                                   advice.closings().end());
+  std::vector<int32_t> open,
+      close(advice.closings().begin(), advice.closings().end());
   std::vector<absl::string_view> services;
   for (const Advised::Opening& o : advice.openings()) {
     open.push_back(o.window());
@@ -211,9 +211,8 @@ void StaffingAdvisor::NoteWindowOpened(const HallRules& rules, int32_t number,
   };
   const bool in_openings = std::any_of(last_advice_.openings().begin(),
                                        last_advice_.openings().end(), in_set);
-  const bool advised =
-      f.open_advised_at_ms() != 0 &&
-      (number == last_advice_.open_window() || in_openings);
+  const bool advised = f.open_advised_at_ms() != 0 &&
+                       (number == last_advice_.open_window() || in_openings);
   if (hold_.announced_at_ms() > 0 && in_openings) {
     // One of a set: the rest stands, with nothing more to tell.
     std::vector<Advised::Opening> rest;
@@ -365,8 +364,9 @@ std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Sets(
     if (plan.open >= plan.open_to) {
       // No longer wanted, margin included: withdrawn once settled.
       keep = !settled;
-    } else if (settled && plan.open + static_cast<int>(to_open.size()) <
-                              plan.recommended_open &&
+    } else if (settled &&
+               plan.open + static_cast<int>(to_open.size()) <
+                   plan.recommended_open &&
                plan.open_set.size() > to_open.size()) {
       // All of it would leave the hall short: it grows.
       for (const StaffingPlan::Opening& o : plan.open_set) {
@@ -388,10 +388,10 @@ std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Sets(
   const bool dismissed =
       h.dismissed_at_ms() > 0 && now - h.dismissed_at_ms() < kDismissMs;
   // A dismissal from before sets named one window.
-  const size_t dismissed_opens = static_cast<size_t>(std::max(
-      h.dismissed_opens(), h.dismissed_open_window() != 0 ? 1 : 0));
-  const size_t dismissed_closes = static_cast<size_t>(std::max(
-      h.dismissed_closes(), h.dismissed_close_window() != 0 ? 1 : 0));
+  const size_t dismissed_opens = static_cast<size_t>(
+      std::max(h.dismissed_opens(), h.dismissed_open_window() != 0 ? 1 : 0));
+  const size_t dismissed_closes = static_cast<size_t>(
+      std::max(h.dismissed_closes(), h.dismissed_close_window() != 0 ? 1 : 0));
   if (opens.empty() && opening_wanted && !plan.open_set.empty() &&
       !(dismissed && plan.open_set.size() <= dismissed_opens)) {
     for (const StaffingPlan::Opening& o : plan.open_set) {
@@ -411,6 +411,12 @@ std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Sets(
   if (opens.empty() && closes.empty() && Empty(last_advice_)) {
     return std::nullopt;
   }
+  // Told in the order of the windows' numbers, as a manager reads them.
+  std::sort(opens.begin(), opens.end(),
+            [](const Advised::Opening& a, const Advised::Opening& b) {
+              return a.window() < b.window();
+            });
+  std::sort(closes.begin(), closes.end());
   SetWindows(std::move(opens), std::move(closes), &advice);
   return advice;
 }
@@ -463,8 +469,7 @@ void StaffingAdvisor::Announce(const HallRules& rules,
       advice.openings_size() > 0 || advice.closings_size() > 0
           ? SetText(rules, advice)
           : AdviceText(
-                rules.config().language(),
-                service ? advice.open_window() : 0,
+                rules.config().language(), service ? advice.open_window() : 0,
                 service ? absl::string_view(rules.services()[*service].name)
                         : absl::string_view(),
                 advice.close_window()));
@@ -496,10 +501,10 @@ absl::Status StaffingAdvisor::Dismiss(const HallRules& rules,
   if (last_advice_.open_window() == 0 && last_advice_.close_window() == 0) {
     return absl::FailedPreconditionError("there is no staffing advice now");
   }
-  if (c.since_unix_ms() != 0 ? c.since_unix_ms() != hold_.announced_at_ms()
-                             : c.open_window() != last_advice_.open_window() ||
-                                   c.close_window() !=
-                                       last_advice_.close_window()) {
+  if (c.since_unix_ms() != 0
+          ? c.since_unix_ms() != hold_.announced_at_ms()
+          : c.open_window() != last_advice_.open_window() ||
+                c.close_window() != last_advice_.close_window()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the staffing advice is now: ", last_advice_.text()));
   }

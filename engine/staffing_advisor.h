@@ -25,7 +25,7 @@
 //
 // The steady advice on sets (Tick.ADVICE_RULES_WINDOW_SETS, qcalld's): the
 // same, on a set of windows. When fewer windows are open than the load needs,
-// the advice is to open every window that takes the hall to what 20 % more
+// the advice is to open every window that takes the hall to what 50 % more
 // customers need (StaffingPlan::open_to); a closing names every window that
 // can close with the steady margin. Each window opened or closed leaves the
 // rest of the advice standing without a word (a manager who opens 2 of 3 is

@@ -24,7 +24,8 @@ absl::StatusOr<int> WindowBoard::Find(const HallRules& rules,
 }
 
 std::string WindowBoard::FreeStandbyClerk(
-    const HallRules& rules, int w, const std::vector<std::string>& taken) const {
+    const HallRules& rules, int w,
+    const std::vector<std::string>& taken) const {
   const int32_t number = rules.windows()[w].number;
   for (const v1::StandbyClerk& standby : rules.config().standby_clerks()) {
     if (ClerkWindow(standby.clerk_id()) >= 0 ||

@@ -86,8 +86,9 @@ class WindowBoard {
                     std::string* clerk) const;
   // A standby clerk of window `w` at no window now and not in `taken`, the
   // first configured; "" where there is none.
-  std::string FreeStandbyClerk(const HallRules& rules, int w,
-                               const std::vector<std::string>& taken = {}) const;
+  std::string FreeStandbyClerk(
+      const HallRules& rules, int w,
+      const std::vector<std::string>& taken = {}) const;
 
   // The ticket each window holds (kNoTicket: none), by window.
   std::vector<uint32_t> HeldTickets() const;
