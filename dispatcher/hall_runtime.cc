@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
 #include "dispatcher/records.h"
+#include "absl/time/civil_time.h"
 #include "dispatcher/recovery.h"
 #include "spdlog/spdlog.h"
 
@@ -309,8 +309,9 @@ void HallRuntime::OnTick() {
   PurgePrivateData(now);
   // Boards that stopped reading give their memory and place back.
   if (const size_t stalled = hub_.EndStalled(); stalled > 0) {
-    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended", hall_id_,
-                 stalled, absl::FormatDuration(options_.stream_stall_timeout));
+    spdlog::info("hall {}: {} watcher(s) read nothing for {}; ended",
+                 hall_id_, stalled,
+                 absl::FormatDuration(options_.stream_stall_timeout));
   }
   ScheduleTick();
 }
