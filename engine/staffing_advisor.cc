@@ -364,11 +364,11 @@ std::optional<v1::HallEvent::StaffingAdvised> StaffingAdvisor::Sets(
     if (plan.open >= plan.open_to) {
       // No longer wanted, margin included: withdrawn once settled.
       keep = !settled;
-    } else if (settled &&
-               plan.open + static_cast<int>(to_open.size()) <
+    } else if (plan.open + static_cast<int>(to_open.size()) <
                    plan.recommended_open &&
                plan.open_set.size() > to_open.size()) {
-      // All of it would leave the hall short: it grows.
+      // All of it would leave the hall short of its bare need: it grows at
+      // once (what it says is too little, not a change of mind).
       for (const StaffingPlan::Opening& o : plan.open_set) {
         opens.emplace_back();
         opens.back().set_window(rules.windows()[o.window].number);

@@ -29,8 +29,8 @@
 // customers need (StaffingPlan::open_to); a closing names every window that
 // can close with the steady margin. Each window opened or closed leaves the
 // rest of the advice standing without a word (a manager who opens 2 of 3 is
-// still shown the third); it is done when all are. An opening grows only when
-// even all of it would leave the hall short and kMinChangeMs have passed; it
+// still shown the third); it is done when all are. An opening grows (at once)
+// only when even all of it would leave the hall short of the bare need; it
 // is withdrawn when the plan, margin included, no longer wants a window, no
 // sooner than kMinChangeMs after it was told. A closing goes at once when
 // closing all it names would leave the hall short (no margin), or an opening

@@ -339,6 +339,22 @@ TEST(WindowSetsAdviceTest, PartlyFollowedIsNoNewAdvice) {
   EXPECT_FALSE(h.hall().View(h.now()).has_advice()) << "all done";
 }
 
+// One window open, a minimum of two: one to open. The minimum goes up to
+// four: the advice grows at once, the one window too little.
+TEST(WindowSetsAdviceTest, AnOpeningTooSmallGrowsAtOnce) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  ASSERT_EQ(advised[0].openings_size(), 1);
+  h.Advance(absl::Seconds(10));
+  h.Ok(SetMin(4, "lead"));
+  advised = Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(Opened(advised[0]), (std::vector<int32_t>{2, 3, 4}));
+}
+
 // Four open in a quiet hall with a minimum of two: two can close together.
 TEST(WindowSetsAdviceTest, AClosingNamesEveryWindowThatCanClose) {
   TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
