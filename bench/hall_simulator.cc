@@ -258,6 +258,13 @@ class Simulator {
     return Serve(w, ticket.service);
   }
 
+  int WindowIndex(int32_t number) const {
+    for (int w = 0; w < c_.hall.windows_size(); ++w) {
+      if (c_.hall.windows(w).number() == number) return w;
+    }
+    return 0;
+  }
+
   int ServiceIndex(const std::string& code) const {
     for (int s = 0; s < c_.hall.services_size(); ++s) {
       if (c_.hall.services(s).code() == code) return s;
@@ -386,7 +393,7 @@ class Simulator {
     if (now_ >= end_ms_) return absl::OkStatus();
     Schedule(now_ + 10'000, Kind::kTick, 0);
     v1::Command tick;
-    tick.mutable_tick()->set_steady_advice(c_.steady_advice);
+    tick.mutable_tick()->set_advice_rules(c_.advice_rules);
     RETURN_IF_ERROR(Apply(tick));
     for (const v1::HallEvent& e : out_.events()) {
       if (e.has_staffing_advised()) ++advice_events_;
@@ -409,8 +416,20 @@ class Simulator {
           c_.fixed_open[std::min<size_t>(slot, c_.fixed_open.size() - 1)];
       return SetOpen(n);
     }
-    // Clerks follow the advice as it comes: every window it asks to open
-    // opens now; at most one closes a minute.
+    // Clerks follow the advice as it comes. On sets: every window it names
+    // opens, or closes (once free), now.
+    if (view.advice().openings_size() > 0 ||
+        view.advice().closings_size() > 0) {
+      for (const auto& opening : view.advice().openings()) {
+        RETURN_IF_ERROR(OpenWindow(WindowIndex(opening.window())));
+      }
+      for (const int32_t number : view.advice().closings()) {
+        RETURN_IF_ERROR(CloseWindow(WindowIndex(number)));
+      }
+      return absl::OkStatus();
+    }
+    // Otherwise every window it asks to open opens now; at most one closes
+    // a minute.
     v1::HallView advised = view;
     for (int step = 0; step <= c_.hall.windows_size(); ++step) {
       // After an opening the plan is read again: it may want another.

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "qcall/v1/engine.pb.h"
 #include "qcall/v1/hall_config.pb.h"
 
 namespace qcall {
@@ -53,9 +54,10 @@ struct SimulationConfig {
   std::vector<int> fixed_open;
   // kAdvice: windows open at the start; the advice is read every minute.
   int initial_open = 1;
-  // Ticks with the steady advice (as qcalld's), or with the advice of
-  // journals before it (every change of the plan told).
-  bool steady_advice = true;
+  // The advice the ticks ask for: on sets of windows (as qcalld's), or one
+  // of the older (the steady advice on one window; every change told).
+  v1::Command::Tick::AdviceRules advice_rules =
+      v1::Command::Tick::ADVICE_RULES_WINDOW_SETS;
   uint64_t seed = 1;
 };
 

@@ -294,8 +294,8 @@ SlotsMet CountSlotsMet(const SimulationResult& result) {
 }
 
 int Day(const std::string& config_path, const std::string& hall_id, double peak,
-        uint64_t seed, bool steady, const std::string& csv_path,
-        const std::string& svg_path) {
+        uint64_t seed, v1::Command::Tick::AdviceRules advice_rules,
+        const std::string& csv_path, const std::string& svg_path) {
   absl::StatusOr<v1::HallConfig> loaded = LoadHall(config_path, hall_id);
   if (!loaded.ok()) {
     std::fprintf(stderr, "qcall-sim: %s\n", loaded.status().ToString().c_str());
@@ -306,7 +306,7 @@ int Day(const std::string& config_path, const std::string& hall_id, double peak,
   absl::StatusOr<SimulationConfig> made = DayConfig(*hall, peak, seed);
   if (!made.ok()) return 2;
   SimulationConfig config = *made;
-  config.steady_advice = steady;
+  config.advice_rules = advice_rules;
   std::vector<DayRun> runs;
   absl::StatusOr<SimulationResult> advice = RunSimulation(config);
   if (!advice.ok()) {
@@ -376,25 +376,35 @@ int Day(const std::string& config_path, const std::string& hall_id, double peak,
   return 0;
 }
 
+// What a duty manager can take in a day (issue 16, item 12).
+constexpr int kToldADay = 40;
+
 int Sweep(const std::string& config_path, const std::string& hall_id,
-          double peak, uint64_t first_seed, int seeds, bool steady) {
+          double peak, uint64_t first_seed, int seeds,
+          v1::Command::Tick::AdviceRules advice_rules) {
   absl::StatusOr<v1::HallConfig> hall = LoadHall(config_path, hall_id);
   if (!hall.ok()) {
     std::fprintf(stderr, "qcall-sim: %s\n", hall.status().ToString().c_str());
     return 2;
   }
-  std::printf("%s, peak %.0f arrivals/h, clerks following the %s advice\n",
-              hall_id.c_str(), peak, steady ? "steady" : "every-change");
+  const char* advice_name =
+      advice_rules == v1::Command::Tick::ADVICE_RULES_WINDOW_SETS
+          ? "steady advice on sets of windows"
+      : advice_rules == v1::Command::Tick::ADVICE_RULES_STEADY
+          ? "steady advice on one window"
+          : "every-change advice";
+  std::printf("%s, peak %.0f arrivals/h, clerks following the %s\n",
+              hall_id.c_str(), peak, advice_name);
   std::printf("%6s %8s %8s %8s %12s %12s\n", "seed", "advice", "growing",
               "told", "slots >=80%", "window-hours");
-  int advice = 0, growing = 0, most_told = 0;
+  int advice = 0, growing = 0, most_told = 0, days_within = 0;
   SlotsMet all;
   double hours = 0;
   for (int i = 0; i < seeds; ++i) {
     const uint64_t seed = first_seed + static_cast<uint64_t>(i);
     absl::StatusOr<SimulationConfig> config = DayConfig(*hall, peak, seed);
     if (!config.ok()) return 2;
-    config->steady_advice = steady;
+    config->advice_rules = advice_rules;
     absl::StatusOr<SimulationResult> r = RunSimulation(*config);
     if (!r.ok()) {
       std::fprintf(stderr, "qcall-sim: %s\n", r.status().ToString().c_str());
@@ -409,17 +419,19 @@ int Sweep(const std::string& config_path, const std::string& hall_id,
     advice += r->advice_events;
     growing += r->growing_alarms;
     most_told = std::max(most_told, told);
+    if (told <= kToldADay) ++days_within;
     all.met += slots.met;
     all.counted += slots.counted;
     hours += r->window_hours;
   }
   const double days = seeds > 0 ? seeds : 1;
   std::printf(
-      "a day on average: %.1f advices, %.1f growing alarms (at most %d told "
-      "in a day), %.1f window-hours; slots meeting the target: %d of %d "
-      "(%.1f %%)\n",
-      advice / days, growing / days, most_told, hours / days, all.met,
-      all.counted, all.counted > 0 ? 100.0 * all.met / all.counted : 0.0);
+      "a day on average: %.1f advices, %.1f growing alarms, %.1f told (at "
+      "most %d in a day; %d of %d days within %d), %.1f window-hours; slots "
+      "meeting the target: %d of %d (%.1f %%)\n",
+      advice / days, growing / days, (advice + growing) / days, most_told,
+      days_within, seeds, kToldADay, hours / days, all.met, all.counted,
+      all.counted > 0 ? 100.0 * all.met / all.counted : 0.0);
   return 0;
 }
 
@@ -533,21 +545,29 @@ int Run(int argc, char** argv) {
   app.add_option("--seeds", seeds,
                  "with --day: that many seeds from --seed, advice and alarms "
                  "a day against slots meeting the target");
-  bool every_change = false;
+  bool every_change = false, one_window = false;
   app.add_flag("--every-change", every_change,
                "with --day: the advice of journals before the steady advice, "
                "told at every change of the plan");
+  app.add_flag("--one-window", one_window,
+               "with --day: the steady advice on one window at a time (before "
+               "sets of windows)");
   CLI11_PARSE(app, argc, argv);
   if (validate) return Validate(days, seed);
   if (estimators) {
     return Estimators(day_config.empty() ? "demo/halls.textproto" : day_config,
                       hall_id, days, seed);
   }
+  const v1::Command::Tick::AdviceRules advice_rules =
+      every_change ? v1::Command::Tick::ADVICE_RULES_EVERY_CHANGE
+      : one_window ? v1::Command::Tick::ADVICE_RULES_STEADY
+                   : v1::Command::Tick::ADVICE_RULES_WINDOW_SETS;
   if (!day_config.empty() && seeds > 0) {
-    return Sweep(day_config, hall_id, peak, seed, seeds, !every_change);
+    return Sweep(day_config, hall_id, peak, seed, seeds, advice_rules);
   }
-  if (!day_config.empty())
-    return Day(day_config, hall_id, peak, seed, !every_change, csv, svg);
+  if (!day_config.empty()) {
+    return Day(day_config, hall_id, peak, seed, advice_rules, csv, svg);
+  }
   std::fprintf(stderr, "qcall-sim: say --validate or --day CONFIG\n");
   return 2;
 }

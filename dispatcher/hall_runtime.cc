@@ -306,7 +306,9 @@ void HallRuntime::ScheduleTick() {
 void HallRuntime::OnTick() {
   const auto ignore = [](absl::Status, const v1::CommandReply&) {};
   v1::Command tick;
-  tick.mutable_tick()->set_steady_advice(true);
+  // The advice of today's engine; journaled ticks keep theirs.
+  tick.mutable_tick()->set_advice_rules(
+      v1::Command::Tick::ADVICE_RULES_WINDOW_SETS);
   ApplyNow(tick, "", ignore);
   const absl::Time now = options_.clock->Now();
   std::vector<int32_t> lost;

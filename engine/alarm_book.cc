@@ -147,7 +147,7 @@ void AlarmBook::CheckWaits(const HallRules& rules, const TicketQueue& queue,
 }
 
 void AlarmBook::CheckGrowing(int service, double load, double capacity,
-                             int32_t waiting, bool steady,
+                             int32_t waiting, bool steady, bool advised,
                              const HallRules& rules, const WindowBoard& board,
                              EventLog* log, int64_t now, Outcome* out) {
   // Cleared below 90 % of the capacity or when nobody waits, so it does not
@@ -157,8 +157,9 @@ void AlarmBook::CheckGrowing(int service, double load, double capacity,
                                 : waiting > std::max(1.0, capacity) &&
                                       load >= capacity && load > 0;
   if (steady && growing && !alarms.growing &&
-      alarms.growing_cleared_at_ms > 0 &&
-      now - alarms.growing_cleared_at_ms < kGrowingQuietMs) {
+      ((alarms.growing_cleared_at_ms > 0 &&
+        now - alarms.growing_cleared_at_ms < kGrowingQuietMs) ||
+       advised)) {
     growing = false;
   }
   if (Set(Alarm::KIND_QUEUE_GROWING, service, growing, rules, board, log, now,

@@ -62,10 +62,12 @@ class AlarmBook {
   // or above the `capacity` the open windows give it, in windows, and people
   // queue beyond them. On `steady` ticks (Command.Tick.steady_advice) an
   // alarm cleared is not raised again for kGrowingQuietMs: a line that
-  // empties for a moment at a busy time is still the same alarm.
+  // empties for a moment at a busy time is still the same alarm. Nor is it
+  // raised while `advised` (the staffing advice opens a window for the
+  // service, and says so already); one raised before stays until it clears.
   static constexpr int64_t kGrowingQuietMs = 15 * 60 * 1000;
   void CheckGrowing(int service, double load, double capacity, int32_t waiting,
-                    bool steady, const HallRules& rules,
+                    bool steady, bool advised, const HallRules& rules,
                     const WindowBoard& board, EventLog* log, int64_t now,
                     Outcome* out);
   // People wait for a service that no open window serves (raised and cleared

@@ -213,24 +213,36 @@ void Hall::Tick(const v1::Command::Tick& c, int64_t now, Outcome* out) {
   alarms_.CheckWaits(rules_, queue_, board_, &log_, now, out);
   alarms_.CheckServed(rules_, queue_, board_, &log_, now, out);
   feedback_.CheckCases(rules_, calendar_.time_zone(), &log_, now, out);
-  CheckLoad(c.steady_advice(), now, out);
+  CheckLoad(AdviceRulesOf(c), now, out);
   UpdateBelowMinAlarm(now, out);
 }
 
-void Hall::CheckLoad(bool steady_advice, int64_t now, Outcome* out) {
+void Hall::CheckLoad(AdviceRules advice, int64_t now, Outcome* out) {
   const std::vector<double> arrivals =
       stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), now);
+  const bool sets = advice == AdviceRules::kWindowSets;
+  // On sets the advice comes first: one that opens a window for a service
+  // says already that its line grows, and what to do, so the alarm would
+  // say it twice. (The older advice came after the alarms, and replays so.)
+  if (sets) {
+    advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                    advice, &log_, now, out);
+  }
   for (size_t i = 0; i < rules_.services().size(); ++i) {
     const int s = static_cast<int>(i);
     const double load =
         arrivals[i] * static_cast<double>(stats_.mean_handling_ms(s)) / 1000.0;
     const double capacity =
         static_cast<double>(board_.OpenShareNow(rules_, queue_, s)) / 1000.0;
-    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s), steady_advice,
-                         rules_, board_, &log_, now, out);
+    alarms_.CheckGrowing(s, load, capacity, queue_.waiting(s),
+                         advice != AdviceRules::kEveryChange,
+                         sets && advisor_.OpensFor(rules_, s), rules_, board_,
+                         &log_, now, out);
   }
-  advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
-                  steady_advice, &log_, now, out);
+  if (!sets) {
+    advisor_.Advise(rules_, advisor_.Plan(parts(), now, arrivals), board_,
+                    advice, &log_, now, out);
+  }
 }
 
 void Hall::StartDayIfDue(int64_t now, Outcome* out) {
@@ -325,14 +337,23 @@ v1::HallView Hall::View(absl::Time now) const {
       advisor_.Plan(parts(), ms,
                     stats_.ArrivalsPerSecond(queue_, parts().DayStartMs(), ms)),
       &view);
-  if (const int32_t open = view.advice().open_window(); open != 0) {
-    // A reconfiguration drops a held advice on a removed window; a snapshot
-    // from elsewhere might still name one, and then no clerk is offered.
-    if (const std::optional<int> window = rules_.FindWindow(open)) {
-      view.mutable_advice()->set_standby_clerk_id(
-          board_.FreeStandbyClerk(rules_, *window));
-    }
+  // A standby clerk for each window to open, none named twice. (A held
+  // advice names only windows of these rules: Restore drops any other.)
+  v1::HallView::StaffingAdvice* advice = view.mutable_advice();
+  std::vector<std::string> taken;
+  for (v1::HallView::StaffingAdvice::Opening& o : *advice->mutable_openings()) {
+    o.set_standby_clerk_id(
+        board_.FreeStandbyClerk(rules_, *rules_.FindWindow(o.window()), taken));
+    if (!o.standby_clerk_id().empty()) taken.push_back(o.standby_clerk_id());
   }
+  if (advice->open_window() != 0) {
+    advice->set_standby_clerk_id(
+        advice->openings_size() > 0
+            ? advice->openings(0).standby_clerk_id()
+            : board_.FreeStandbyClerk(
+                  rules_, *rules_.FindWindow(advice->open_window())));
+  }
+  if (advice->ByteSizeLong() == 0) view.clear_advice();
   alarms_.AddViews(rules_, board_, &view);
   feedback_.AddViews(calendar_.time_zone(), &view);
   for (const std::string& reason : rules_.feedback().bad_rating_reasons) {
@@ -404,7 +425,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
   hall.business_day_ = state.business_day();
   hall.board_.set_min_open_windows(state.min_open_windows());
   hall.alarms_.Restore(state);
-  RETURN_IF_ERROR(hall.advisor_.Restore(state));
+  RETURN_IF_ERROR(hall.advisor_.Restore(hall.rules_, state));
   RETURN_IF_ERROR(hall.feedback_.Restore(hall.rules_, state));
   RETURN_IF_ERROR(hall.recent_calls_.Restore(state));
   RETURN_IF_ERROR(hall.bookings_.Restore(state));

@@ -190,7 +190,7 @@ class Hall {
                             Outcome* out);
   void StartDayIfDue(int64_t now, Outcome* out);
   // On a tick: queue-growing alarms, and the staffing advice.
-  void CheckLoad(bool steady_advice, int64_t now, Outcome* out);
+  void CheckLoad(AdviceRules advice, int64_t now, Outcome* out);
 
   // What commands share: the steps that touch several parts at once.
   void AssignTicket(int window, uint32_t id, int64_t now, Outcome* out);

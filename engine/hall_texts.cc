@@ -1,6 +1,7 @@
 #include "engine/hall_texts.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace qcall {
 
@@ -130,6 +131,46 @@ std::string AdviceText(v1::Language language, int32_t open_window,
                    : absl::StrCat("window ", close_window, " can close");
   }
   return chinese ? "人手合适" : "staffing is right";
+}
+
+namespace {
+
+// "4、5、6" or "4, 5 and 6".
+std::string Numbers(bool chinese, const std::vector<int32_t>& numbers) {
+  if (chinese) return absl::StrJoin(numbers, "、");
+  std::string text;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const char* between = i == 0                    ? ""
+                          : i + 1 == numbers.size() ? " and "
+                                                    : ", ";
+    absl::StrAppend(&text, between, numbers[i]);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string AdviceText(v1::Language language,
+                       const std::vector<int32_t>& open_windows,
+                       const std::vector<absl::string_view>& service_names,
+                       const std::vector<int32_t>& close_windows) {
+  const bool chinese = language != v1::LANGUAGE_EN;
+  if (open_windows.size() > 1) {
+    return chinese
+               ? absl::StrCat("建议开 ", Numbers(true, open_windows),
+                              " 号窗口办理", absl::StrJoin(service_names, "、"))
+               : absl::StrCat("open windows ", Numbers(false, open_windows),
+                              " for ", absl::StrJoin(service_names, ", "));
+  }
+  if (open_windows.empty() && close_windows.size() > 1) {
+    return chinese ? absl::StrCat(Numbers(true, close_windows), " 号窗口可关闭")
+                   : absl::StrCat("windows ", Numbers(false, close_windows),
+                                  " can close");
+  }
+  return AdviceText(
+      language, open_windows.empty() ? 0 : open_windows[0],
+      service_names.empty() ? absl::string_view() : service_names[0],
+      close_windows.empty() ? 0 : close_windows[0]);
 }
 
 }  // namespace qcall

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "engine/hall_rules.h"
@@ -58,6 +59,13 @@ inline constexpr absl::string_view kCounterLostReason = "counter lost";
 // 0: none) for `service_name`, or close `close_window`, or nothing to do.
 std::string AdviceText(v1::Language language, int32_t open_window,
                        absl::string_view service_name, int32_t close_window);
+// The same for a set of windows: open `open_windows` for `service_names`
+// ("建议开 4、5、6 号窗口办理话费缴纳、新卡办理"), or close `close_windows`.
+// One window reads as AdviceText.
+std::string AdviceText(v1::Language language,
+                       const std::vector<int32_t>& open_windows,
+                       const std::vector<absl::string_view>& service_names,
+                       const std::vector<int32_t>& close_windows);
 
 }  // namespace qcall
 

@@ -100,24 +100,10 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   *next.mutable_last_advice() = state.last_advice();
   *next.mutable_advice_following() = state.advice_following();
   // The steady advice's hold (what was told, when, what was dismissed)
-  // outlives a reconfiguration like the advice itself. A held action on a
-  // window the new config removes is void: it is dropped, and the next
-  // steady tick tells what the new hall needs. (Older journals never hold an
-  // advice, so their replay is unchanged.)
+  // outlives a reconfiguration like the advice itself; a held action on a
+  // window the new config removes is dropped by the restore of this state
+  // (StaffingAdvisor::Restore).
   *next.mutable_advice_hold() = state.advice_hold();
-  const auto kept = [&config](int32_t window) {
-    if (window == 0) return true;
-    for (const v1::WindowConfig& w : config.windows()) {
-      if (w.number() == window) return true;
-    }
-    return false;
-  };
-  if (state.advice_hold().announced_at_ms() > 0 &&
-      (!kept(state.last_advice().open_window()) ||
-       !kept(state.last_advice().close_window()))) {
-    next.clear_last_advice();
-    next.mutable_advice_hold()->set_announced_at_ms(0);
-  }
   // Ratings, follow-ups and cases name windows by number and services by
   // code; a removed window's ticket can no longer be rated.
   for (const v1::HallState::Ratable& r : state.ratables()) {

@@ -20,6 +20,13 @@ constexpr double kCloseMargin = 1.1;
 // manager is told of is one the hall can keep for a while, not one the next
 // small rise undoes (docs/staffing.md measured 1.1-1.5).
 constexpr double kSteadyCloseMargin = 1.5;
+// The steady advice on sets opens for this many times the customers
+// (StaffingPlan::open_to): the hall gets ahead of a rising load, and what
+// it opens is what a closing keeps (measured on the demo day, 1.2-1.5:
+// docs/staffing.md).
+constexpr double kOpenMargin = 1.5;
+// Shares (permille) are far above this; a sum of them less the same is not.
+constexpr double kNoShare = 1e-9;
 
 // Windows for `load` to meet the target; a service without a target only
 // has to keep up.
@@ -127,54 +134,83 @@ StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
     }
   }
 
-  // Pooled need per group of linked services, for the load as observed and
-  // for a closing margin more.
+  // Pooled need per group of linked services, for the load as observed, for
+  // a closing margin more and for the opening margin.
   const std::vector<int> group = Groups(input);
   std::vector<int> group_need(n, 0), group_keep(n, 0), group_keep_steady(n, 0),
-      group_open(n, 0);
+      group_open_to(n, 0), group_open(n, 0);
   for (int g = 0; g < n; ++g) {
-    // Memo slots: each service's own need, then each group's three.
-    const size_t slot = static_cast<size_t>(n + 3 * g);
+    // Memo slots: each service's own need, then each group's four.
+    const size_t slot = static_cast<size_t>(n + 4 * g);
     group_need[g] = GroupNeed(input, group, g, 1.0, memo, slot);
     group_keep[g] = GroupNeed(input, group, g, kCloseMargin, memo, slot + 1);
     group_keep_steady[g] =
         GroupNeed(input, group, g, kSteadyCloseMargin, memo, slot + 2);
+    group_open_to[g] = GroupNeed(input, group, g, kOpenMargin, memo, slot + 3);
   }
   std::vector<int> window_group(input.windows.size(), -1);
+  std::vector<bool> open(input.windows.size(), false);
   for (size_t w = 0; w < input.windows.size(); ++w) {
     const StaffingInput::Window& window = input.windows[w];
     for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
       if (window.share[s] > 0) window_group[w] = group[s];
     }
+    open[w] = window.open;
     if (window.open && window_group[w] >= 0) ++group_open[window_group[w]];
   }
   plan.recommended_open = std::max(
       input.min_open, std::accumulate(group_need.begin(), group_need.end(), 0));
+  plan.open_to =
+      std::max(plan.recommended_open,
+               std::accumulate(group_open_to.begin(), group_open_to.end(), 0));
+  std::vector<bool> held(input.windows.size(), false);
+  for (const int w : input.held_close) held[w] = true;
+  std::vector<double> capacity(n);
+  for (int s = 0; s < n; ++s) capacity[s] = plan.services[s].open_capacity;
+  // Window `w` opens (`by` 1) or closes (-1) in a plan of several.
+  const auto change = [&](int w, int by, std::vector<bool>* opened,
+                          std::vector<int>* groups,
+                          std::vector<double>* capacities) {
+    (*opened)[w] = by > 0;
+    if (window_group[w] >= 0) (*groups)[window_group[w]] += by;
+    const std::vector<double>& share = input.windows[w].share;
+    for (int s = 0; s < n && s < static_cast<int>(share.size()); ++s) {
+      (*capacities)[s] += by * share[s];
+    }
+  };
 
-  // Close the idle window (or the one named before) whose services keep the
+  // Close the idle window (or one named before) whose services keep the
   // most headroom, if its group would still have what it needs with
   // `margin` times the customers (`keep`: each group's need then) and each
   // of its services would still keep up with that many. Headroom is
   // relative (windows left per erlang), so a quiet service's spare window
-  // goes before a busy one's.
-  const auto choose_close = [&](double margin, const std::vector<int>& keep) {
+  // goes before a busy one's. `opened`, `groups` and `capacities`: the
+  // windows open, per group and each service's share of them; `busy_too`:
+  // a window serving someone may be named too (its clerk closes after).
+  const auto choose_close = [&](double margin, const std::vector<int>& keep,
+                                const std::vector<bool>& opened,
+                                const std::vector<int>& groups,
+                                const std::vector<double>& capacities,
+                                bool busy_too) {
     int close = -1;
     double best = 0;
     for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
       const StaffingInput::Window& window = input.windows[w];
       const int g = window_group[w];
-      const bool named = w == input.named_to_close;
-      if (!window.open || !(window.idle || named) || g < 0 ||
-          group_open[g] - 1 < keep[g]) {
+      const bool named = w == input.named_to_close || held[w];
+      if (!opened[w] || !(window.idle || named || busy_too) || g < 0 ||
+          groups[g] - 1 < keep[g]) {
         continue;
       }
       double headroom = std::numeric_limits<double>::infinity();
       for (int s = 0; s < n && s < static_cast<int>(window.share.size()); ++s) {
         if (window.share[s] <= 0) continue;
         const StaffingInput::Service& in = input.services[s];
-        const double left = plan.services[s].open_capacity - window.share[s];
+        const double left = capacities[s] - window.share[s];
         const double load = margin * plan.services[s].offered_load;
-        if (left <= 0 && (in.arrivals_per_second > 0 || in.waiting > 0)) {
+        // (Sums of shares taken away again may leave a rounding error.)
+        if (left <= kNoShare &&
+            (in.arrivals_per_second > 0 || in.waiting > 0)) {
           headroom = 0;  // It would leave the service without a window.
         } else if (load > 0) {
           headroom = std::min(headroom, left / load);
@@ -188,48 +224,99 @@ StaffingPlan PlanStaffing(const StaffingInput& input, StaffingMemo* memo) {
     return close;
   };
 
-  // Advice: the service furthest below its need (or, when none is, nearest
-  // to it) gets the closed window that gives it the most time.
-  if (plan.open < plan.recommended_open) {
+  // The service furthest below its need (or, when none is, nearest to it)
+  // gets the closed window that gives it the most time.
+  const auto choose_open = [&](const std::vector<bool>& opened,
+                               const std::vector<double>& capacities) {
+    StaffingPlan::Opening opening;
     double worst = -1e18;
     for (int s = 0; s < n; ++s) {
-      const double gap =
-          plan.services[s].needed - plan.services[s].open_capacity;
+      const double gap = plan.services[s].needed - capacities[s];
       if (gap > worst) {
         worst = gap;
-        plan.open_for_service = s;
+        opening.service = s;
       }
     }
     double best = 0;
     for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
       const StaffingInput::Window& window = input.windows[w];
-      const int s = plan.open_for_service;
-      if (window.open || s < 0 || s >= static_cast<int>(window.share.size())) {
+      const int s = opening.service;
+      if (opened[w] || s < 0 || s >= static_cast<int>(window.share.size())) {
         continue;
       }
       if (window.share[s] > best) {
         best = window.share[s];
-        plan.open_window = w;
+        opening.window = w;
       }
     }
-    if (plan.open_window < 0) {
+    if (opening.window < 0) {
       // Nobody closed serves it: the closed window that serves most.
       double most = 0;
       for (int w = 0; w < static_cast<int>(input.windows.size()); ++w) {
-        if (input.windows[w].open) continue;
+        if (opened[w]) continue;
         double total = 0;
         for (double share : input.windows[w].share) total += share;
         if (total > most) {
           most = total;
-          plan.open_window = w;
+          opening.window = w;
         }
       }
-      if (plan.open_window < 0) plan.open_for_service = -1;
+      if (opening.window < 0) opening.service = -1;
+    }
+    return opening;
+  };
+
+  if (plan.open < plan.recommended_open) {
+    const StaffingPlan::Opening first = choose_open(open, capacity);
+    plan.open_window = first.window;
+    plan.open_for_service = first.service;
+    // The set: in turn, each window as if the ones before had opened.
+    std::vector<bool> opened = open;
+    std::vector<int> groups = group_open;
+    std::vector<double> capacities = capacity;
+    for (int count = plan.open; count < plan.open_to; ++count) {
+      const StaffingPlan::Opening next = choose_open(opened, capacities);
+      if (next.window < 0) break;
+      plan.open_set.push_back(next);
+      change(next.window, 1, &opened, &groups, &capacities);
     }
   } else if (plan.open > input.min_open) {
-    plan.close_window = choose_close(kCloseMargin, group_keep);
+    plan.close_window = choose_close(kCloseMargin, group_keep, open, group_open,
+                                     capacity, false);
     plan.steady_close_window =
-        choose_close(kSteadyCloseMargin, group_keep_steady);
+        choose_close(kSteadyCloseMargin, group_keep_steady, open, group_open,
+                     capacity, false);
+    std::vector<bool> opened = open;
+    std::vector<int> groups = group_open;
+    std::vector<double> capacities = capacity;
+    for (int count = plan.open; count > input.min_open; --count) {
+      const int next = choose_close(kSteadyCloseMargin, group_keep_steady,
+                                    opened, groups, capacities, true);
+      if (next < 0) break;
+      plan.close_set.push_back(next);
+      change(next, -1, &opened, &groups, &capacities);
+    }
+  }
+
+  // Whether the held windows can all still close, without a margin.
+  if (!input.held_close.empty()) {
+    std::vector<bool> opened = open;
+    std::vector<int> groups = group_open;
+    std::vector<double> capacities = capacity;
+    int count = plan.open;
+    for (const int w : input.held_close) {
+      if (!opened[w]) continue;
+      change(w, -1, &opened, &groups, &capacities);
+      --count;
+    }
+    bool holds = count >= plan.recommended_open;
+    for (int g = 0; g < n; ++g) holds = holds && groups[g] >= group_need[g];
+    for (int s = 0; s < n; ++s) {
+      const StaffingInput::Service& in = input.services[s];
+      holds = holds && (capacities[s] > kNoShare ||
+                        (in.arrivals_per_second <= 0 && in.waiting <= 0));
+    }
+    plan.held_close_holds = holds;
   }
   return plan;
 }

@@ -47,6 +47,9 @@ struct StaffingInput {
   // close it is named again, even as it serves a last customer (its clerk
   // closes after), so the advice does not hop from window to window.
   int named_to_close = -1;
+  // The windows the steady advice on sets said could close (indexes into
+  // `windows`, in no order), each named as named_to_close is.
+  std::vector<int> held_close;
   // The share of customers to serve within the target (e.g. 0.8).
   double target_share = 0.8;
 };
@@ -73,6 +76,25 @@ struct StaffingPlan {
   // (StaffingAdvisor), which a duty manager is told and should not see
   // undone soon.
   int steady_close_window = -1;
+  // The steady advice on sets of windows (StaffingAdvisor): open windows the
+  // load with 50 % more customers needs (never below the minimum), so the
+  // hall gets ahead of a rising load instead of a window at a time; when
+  // fewer than recommended_open are open, the windows to open to get there,
+  // each for the service it is chosen for (as open_window, in turn), and
+  // otherwise the windows that can close together with
+  // steady_close_window's margin (as it, in turn, busy ones too: their
+  // clerks close after the customer).
+  struct Opening {
+    int window = -1;
+    int service = -1;
+  };
+  int open_to = 0;
+  std::vector<Opening> open_set;
+  std::vector<int> close_set;
+  // Closing every window of StaffingInput::held_close still leaves each
+  // group what it needs (no margin), each service that has customers a
+  // window, and the minimum open.
+  bool held_close_holds = false;
 };
 
 // What PlanStaffing may remember from one call to the next: the windows a

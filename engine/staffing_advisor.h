@@ -22,6 +22,20 @@
 // (StaffingPlan::steady_close_window) and not within kCloseAfterOpenMs of
 // the last opening advised: the hysteresis between the two. A dismissed
 // action is not advised again for kDismissMs.
+//
+// The steady advice on sets (Tick.ADVICE_RULES_WINDOW_SETS, qcalld's): the
+// same, on a set of windows. When fewer windows are open than the load needs,
+// the advice is to open every window that takes the hall to what 50 % more
+// customers need (StaffingPlan::open_to); a closing names every window that
+// can close with the steady margin. Each window opened or closed leaves the
+// rest of the advice standing without a word (a manager who opens 2 of 3 is
+// still shown the third); it is done when all are. An opening grows (at once)
+// only when even all of it would leave the hall short of the bare need; it
+// is withdrawn when the plan, margin included, no longer wants a window, no
+// sooner than kMinChangeMs after it was told. A closing goes at once when
+// closing all it names would leave the hall short (no margin), or an opening
+// is wanted. A dismissed action stays away kDismissMs unless the plan comes
+// to want more windows of it than the dismissed advice named.
 #ifndef QCALL_ENGINE_STAFFING_ADVISOR_H_
 #define QCALL_ENGINE_STAFFING_ADVISOR_H_
 
@@ -37,6 +51,11 @@
 #include "qcall/v1/engine.pb.h"
 
 namespace qcall {
+
+// Which advice a tick gives (Command.Tick.advice_rules, or steady_advice in
+// ticks journaled before it).
+enum class AdviceRules { kEveryChange, kSteady, kWindowSets };
+AdviceRules AdviceRulesOf(const v1::Command::Tick& tick);
 
 class StaffingAdvisor {
  public:
@@ -86,8 +105,11 @@ class StaffingAdvisor {
   // On a tick: announces the plan's advice when what to do changes, or
   // (`steady`) as the steady advice above says.
   void Advise(const HallRules& rules, const StaffingPlan& plan,
-              const WindowBoard& board, bool steady, EventLog* log, int64_t now,
-              Outcome* out);
+              const WindowBoard& board, AdviceRules advice, EventLog* log,
+              int64_t now, Outcome* out);
+  // Whether the advice held (on sets) opens a window that serves `service`:
+  // it answers that service's growing queue already.
+  bool OpensFor(const HallRules& rules, int service) const;
   // A supervisor dismisses the advice announced (FAILED_PRECONDITION when
   // `c` names another action, or there is none).
   absl::Status Dismiss(const HallRules& rules,
@@ -98,7 +120,10 @@ class StaffingAdvisor {
   void StartDay() { following_.Clear(); }
 
   void Save(v1::HallState* state) const;
-  absl::Status Restore(const v1::HallState& state);
+  // A held advice naming a window `rules` lack (a snapshot from another
+  // configuration) is dropped, as a reconfiguration drops it: the next
+  // steady tick tells what this hall needs.
+  absl::Status Restore(const HallRules& rules, const v1::HallState& state);
   // The advice (the steady advice announced, or the plan's) and each
   // service's arrivals and needed windows.
   void AddViews(const HallRules& rules, const StaffingPlan& plan,
@@ -113,6 +138,7 @@ class StaffingAdvisor {
     std::vector<uint8_t> windows;  // Bit 0: open, bit 1: idle.
     int min_open = 0;
     int named_to_close = -1;
+    std::vector<int> held_close;
     StaffingPlan plan;
   };
   static bool MadeFrom(const Made& made, const StaffingInput& input);
@@ -121,6 +147,11 @@ class StaffingAdvisor {
   std::optional<v1::HallEvent::StaffingAdvised> Steady(
       const HallRules& rules, const WindowBoard& board,
       v1::HallEvent::StaffingAdvised advice, int64_t now) const;
+  // The steady advice on sets: the same for sets of windows.
+  std::optional<v1::HallEvent::StaffingAdvised> Sets(
+      const HallRules& rules, const StaffingPlan& plan,
+      const WindowBoard& board, v1::HallEvent::StaffingAdvised advice,
+      int64_t now) const;
   // Announces `advice` (its text set here) and remembers it.
   // `steady`: under the steady advice's rules (holds from now).
   void Announce(const HallRules& rules, v1::HallEvent::StaffingAdvised advice,

@@ -1,5 +1,7 @@
 #include "engine/window_board.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/hall_texts.h"
 #include "engine/input_checks.h"
@@ -21,10 +23,16 @@ absl::StatusOr<int> WindowBoard::Find(const HallRules& rules,
   return *w;
 }
 
-std::string WindowBoard::FreeStandbyClerk(const HallRules& rules, int w) const {
+std::string WindowBoard::FreeStandbyClerk(
+    const HallRules& rules, int w,
+    const std::vector<std::string>& taken) const {
   const int32_t number = rules.windows()[w].number;
   for (const v1::StandbyClerk& standby : rules.config().standby_clerks()) {
-    if (ClerkWindow(standby.clerk_id()) >= 0) continue;
+    if (ClerkWindow(standby.clerk_id()) >= 0 ||
+        std::find(taken.begin(), taken.end(), standby.clerk_id()) !=
+            taken.end()) {
+      continue;
+    }
     for (int32_t n : standby.windows()) {
       if (n == number) return standby.clerk_id();
     }

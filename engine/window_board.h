@@ -84,9 +84,11 @@ class WindowBoard {
   template <typename Lost>
   int StandbyWindow(const HallRules& rules, int lost_window, const Lost& lost,
                     std::string* clerk) const;
-  // A standby clerk of window `w` at no window now, the first configured;
-  // "" where there is none.
-  std::string FreeStandbyClerk(const HallRules& rules, int w) const;
+  // A standby clerk of window `w` at no window now and not in `taken`, the
+  // first configured; "" where there is none.
+  std::string FreeStandbyClerk(
+      const HallRules& rules, int w,
+      const std::vector<std::string>& taken = {}) const;
 
   // The ticket each window holds (kNoTicket: none), by window.
   std::vector<uint32_t> HeldTickets() const;

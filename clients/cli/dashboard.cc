@@ -1,5 +1,6 @@
 #include "clients/cli/dashboard.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -7,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "clients/cli/output.h"
 
 namespace qcall::cli {
@@ -122,8 +124,26 @@ std::string RenderDashboard(const v1::HallView& view, absl::Time taken,
                                                                   : kGreen,
             absl::StrCat(view.recommended_open_windows())),
       "   waiting ", waiting, "   seq ", view.last_seq()));
-  // The staffing plan's advice (Erlang C on the last half hour).
-  if (view.advice().open_window() > 0) {
+  // The staffing plan's advice (Erlang C on the last half hour), on a set
+  // of windows or one.
+  const v1::HallView::StaffingAdvice& advice = view.advice();
+  if (advice.openings_size() > 1) {
+    std::vector<std::string> windows, services;
+    for (const auto& o : advice.openings()) {
+      windows.push_back(absl::StrCat(o.window()));
+      if (std::find(services.begin(), services.end(), o.for_service()) ==
+          services.end()) {
+        services.push_back(o.for_service());
+      }
+    }
+    lines.push_back(absl::StrCat("advice: open windows ",
+                                 absl::StrJoin(windows, ", "), " for ",
+                                 absl::StrJoin(services, ", ")));
+  } else if (advice.closings_size() > 1) {
+    lines.push_back(absl::StrCat("advice: windows ",
+                                 absl::StrJoin(advice.closings(), ", "),
+                                 " can close"));
+  } else if (view.advice().open_window() > 0) {
     lines.push_back(absl::StrCat("advice: open window ",
                                  view.advice().open_window(), " for ",
                                  view.advice().open_for_service()));

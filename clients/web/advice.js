@@ -1,80 +1,111 @@
 // The staffing advice on the dashboard: ONE current instruction
 // (HallView.advice, which holds until it is done, dismissed or changed; the
-// engine's steady advice) with 照办 / follow and 忽略 / dismiss.
+// engine's steady advice) with 照办 / follow and 忽略 / dismiss. It may name
+// several windows at once ("open windows 4, 5 and 6"); what is shown is what
+// is left of it, the windows opened or closed since gone.
 //
-// Follow does what it says with the calls a clerk or supervisor has anyway:
-// Counter.OpenWindow for the window to open, with the standby clerk (AB岗)
-// the view names or a clerk id typed in; Counter.CloseWindow for a window
-// that can close. Once done the advice is gone without another word.
-// Dismiss is Supervisor.DismissAdvice, naming the action shown (a page behind
-// dismisses nothing): the server journals it and keeps the same action away
-// for a while, across restarts.
+// Follow does all of it with the calls a clerk or supervisor has anyway:
+// Counter.OpenWindow for each window to open, with its standby clerk (AB岗)
+// the view names or a clerk id typed in; Counter.CloseWindow for each window
+// that can close (one still serving a customer says so and stays in the
+// advice until its clerk closes it). Once all is done the advice is gone
+// without another word. Dismiss is Supervisor.DismissAdvice, naming the
+// advice by when it was told (a page behind dismisses nothing): the server
+// journals it and keeps the same action away for a while, across restarts.
 //
 //   renderAdvice($('staffing-advice'), {view, hall, serviceName, onChange});
 import * as q from '/web/qcall.js';
 
-// What is drawn, so that the reads every few seconds keep a typed clerk id.
+// What is drawn, so that the reads every few seconds keep typed clerk ids.
 let shown = '';
+
+// The windows to open ({window, forService, standbyClerkId}) and to close:
+// the sets, or the single fields of a server before sets.
+function windowsOf(a) {
+  const openings = a.openings?.length ? a.openings :
+      a.openWindow ? [{window: a.openWindow, forService: a.openForService,
+                       standbyClerkId: a.standbyClerkId}] : [];
+  const closings = a.closings?.length ? a.closings.map(Number) :
+      a.closeWindow ? [a.closeWindow] : [];
+  return {openings, closings};
+}
 
 export function renderAdvice(el, {view, hall, serviceName, onChange}) {
   const a = view?.advice || {};
-  const open = a.openWindow || 0;
-  const close = a.closeWindow || 0;
-  const key = JSON.stringify([!!view, open, a.openForService || '', close,
-                              a.standbyClerkId || '', a.sinceUnixMs || 0,
+  const {openings, closings} = windowsOf(a);
+  const key = JSON.stringify([!!view, openings, closings, a.sinceUnixMs || 0,
                               q.language()]);
   if (key === shown) return;
   shown = key;
-  el.dataset.open = open;
-  el.dataset.close = close;
+  el.dataset.open = openings.map(o => o.window).join(',') || '0';
+  el.dataset.close = closings.join(',') || '0';
   if (!view) {
     el.replaceChildren();
     return;
   }
-  const text = open ? q.t('advice_open', open, serviceName(a.openForService)) :
-      close ? q.t('advice_close', close) : q.t('advice_none');
   const since = Number(a.sinceUnixMs || 0);
-  if (!open && !close) {
-    q.fill(el, q.h('div', {class: 'advice-text'}, text));
+  if (!openings.length && !closings.length) {
+    q.fill(el, q.h('div', {class: 'advice-text'}, q.t('advice_none')));
     return;
   }
-  const clerk = open ? q.h('input', {type: 'text', class: 'advice-clerk',
-                                     placeholder: q.t('clerk'),
-                                     title: q.t('advice_clerk_hint')}) : null;
-  if (clerk) clerk.value = a.standbyClerkId || '';
-  const send = async (service, method, body, done) => {
-    for (const b of el.querySelectorAll('button')) b.disabled = true;
-    try {
-      await q.command(service, method, {hallId: hall, ...body}, {prefix: 'advice'});
+  const services = [...new Set(openings.map(o => serviceName(o.forService)))];
+  const text = openings.length ?
+      q.t('advice_open', openings.map(o => o.window), services) :
+      q.t('advice_close', closings);
+  // A clerk id per window to open, the standby clerk's filled in.
+  const clerks = openings.map(o => {
+    const input = q.h('input', {
+      type: 'text', class: 'advice-clerk', 'data-window': o.window,
+      placeholder: openings.length > 1 ? q.t('advice_clerk_for', o.window) : q.t('clerk'),
+      title: q.t('advice_clerk_hint'),
+    });
+    input.value = o.standbyClerkId || '';
+    return input;
+  });
+  const buttons = () => el.querySelectorAll('button');
+  // Each call in turn; what failed is said, and stays in the advice.
+  const run = async (calls, done) => {
+    for (const b of buttons()) b.disabled = true;
+    const failed = [];
+    for (const [service, method, body] of calls) {
+      try {
+        await q.command(service, method, {hallId: hall, ...body}, {prefix: 'advice'});
+      } catch (e) {
+        failed.push(e.message);
+      }
+    }
+    if (failed.length) {
+      q.toast(failed.join('; '), 'error');
+      for (const b of buttons()) b.disabled = false;
+    } else {
       q.toast(done, 'ok');
-    } catch (e) {
-      q.toast(e.message, 'error');
-      for (const b of el.querySelectorAll('button')) b.disabled = false;
     }
     onChange();
   };
   const follow = () => {
-    if (!open) {
-      return send('Counter', 'CloseWindow',
-                  {window: close, reason: q.t('advice_close_reason')},
-                  q.t('advice_followed'));
+    if (!openings.length) {
+      return run(closings.map(window => ['Counter', 'CloseWindow',
+                                         {window, reason: q.t('advice_close_reason')}]),
+                 q.t('advice_followed'));
     }
-    const id = clerk.value.trim();
-    if (!id) {
-      clerk.focus();
+    const empty = clerks.find(c => !c.value.trim());
+    if (empty) {
+      empty.focus();
       return q.toast(q.t('advice_clerk_hint'), 'error');
     }
-    return send('Counter', 'OpenWindow', {window: open, clerkId: id},
-                q.t('advice_followed'));
+    return run(openings.map((o, i) => ['Counter', 'OpenWindow',
+                                       {window: o.window, clerkId: clerks[i].value.trim()}]),
+               q.t('advice_followed'));
   };
-  const dismiss = () => send('Supervisor', 'DismissAdvice',
-                             {openWindow: open, closeWindow: close},
-                             q.t('advice_dismissed'));
+  const dismiss = () => run([['Supervisor', 'DismissAdvice',
+                              {openWindow: a.openWindow || 0, closeWindow: a.closeWindow || 0,
+                               sinceUnixMs: since}]],
+                            q.t('advice_dismissed'));
   q.fill(el,
       q.h('div', {class: 'advice-text'}, text),
       since ? q.h('div', {class: 'advice-since'}, q.t('advice_since', q.timeOfDay(since))) : null,
       q.h('div', {class: 'advice-actions'},
-          clerk,
+          ...clerks,
           q.h('button', {class: 'ok advice-follow', onclick: follow}, q.t('advice_follow')),
           q.h('button', {class: 'secondary advice-dismiss', onclick: dismiss},
               q.t('advice_dismiss'))));

@@ -508,6 +508,12 @@ function alarmKey(a) {
 // ---------------------------------------------------------------------------
 // Language
 
+// "4", "4 and 5", "4, 5 and 6".
+function andList(items) {
+  return items.length < 2 ? items.join('') :
+      `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 const TEXTS = {
   zh: {
     connecting: '正在连接…',
@@ -641,8 +647,11 @@ const TEXTS = {
     target: '目标',
     open_vs_min: '开放窗口 / 最低要求',
     recommended_open: '建议开放',
-    advice_open: (window, service) => `建议开 ${window} 号窗口（${service}）`,
-    advice_close: (window) => `${window} 号窗口可关闭`,
+    // A set of windows (one or more) and the services they open for.
+    advice_open: (windows, services) =>
+      `建议开 ${windows.join('、')} 号窗口（${services.join('、')}）`,
+    advice_close: (windows) => `${windows.join('、')} 号窗口可关闭`,
+    advice_clerk_for: (window) => `${window} 号窗口工号`,
     advice_none: '人手合适',
     advice_follow: '照办',
     advice_dismiss: '忽略',
@@ -843,8 +852,11 @@ const TEXTS = {
     target: 'Target',
     open_vs_min: 'Open windows / minimum',
     recommended_open: 'Recommended open',
-    advice_open: (window, service) => `open window ${window} for ${service}`,
-    advice_close: (window) => `window ${window} can close`,
+    advice_open: (windows, services) =>
+      `open ${windows.length > 1 ? 'windows' : 'window'} ${andList(windows)} for ${services.join(', ')}`,
+    advice_close: (windows) =>
+      `${windows.length > 1 ? 'windows' : 'window'} ${andList(windows)} can close`,
+    advice_clerk_for: (window) => `clerk for window ${window}`,
     advice_none: 'staffing is right',
     advice_follow: 'Follow',
     advice_dismiss: 'Dismiss',

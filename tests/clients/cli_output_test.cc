@@ -208,6 +208,22 @@ TEST(RenderDashboardTest, ShowsTheStaffingPlanBesideTheMinimum) {
   view.mutable_advice()->set_close_window(9);
   frame = RenderDashboard(view, kTaken, kTaken, {});
   EXPECT_THAT(frame, HasSubstr("advice: window 9 can close"));
+  // An advice on a set of windows names them all.
+  view.clear_advice();
+  for (const int window : {4, 5, 6}) {
+    auto* o = view.mutable_advice()->add_openings();
+    o->set_window(window);
+    o->set_for_service(window == 6 ? "SIM" : "BILL");
+  }
+  view.mutable_advice()->set_open_window(4);
+  EXPECT_THAT(RenderDashboard(view, kTaken, kTaken, {}),
+              HasSubstr("advice: open windows 4, 5, 6 for BILL, SIM"));
+  view.clear_advice();
+  view.mutable_advice()->add_closings(2);
+  view.mutable_advice()->add_closings(3);
+  view.mutable_advice()->set_close_window(2);
+  EXPECT_THAT(RenderDashboard(view, kTaken, kTaken, {}),
+              HasSubstr("advice: windows 2, 3 can close"));
   view.clear_advice();
   EXPECT_THAT(RenderDashboard(view, kTaken, kTaken, {}),
               Not(HasSubstr("advice:")));

@@ -232,10 +232,27 @@ class CommandGenerator {
                                          : rng_.Int(0, 6));
       m->set_close_window(rng_.Chance(85) ? advice.close_window()
                                           : rng_.Int(0, 6));
+      // Or by when it was told, as the dashboard names a set of windows.
+      if (rng_.Chance(50)) {
+        m->set_since_unix_ms(rng_.Chance(85)
+                                 ? state.advice_hold().announced_at_ms()
+                                 : rng_.Int(1, 1000));
+      }
       m->set_supervisor_id(Supervisor());
     } else if (r < 970) {
-      // Both kinds of tick: old journals replay with the advice of their day.
-      c.mutable_tick()->set_steady_advice(rng_.Chance(80));
+      // Every kind of tick: old journals replay with the advice of their
+      // day; mostly qcalld's, on sets of windows.
+      const int kind = rng_.Int(0, 9);
+      if (kind < 2) {
+        c.mutable_tick()->set_steady_advice(kind == 1);
+      } else if (kind < 4) {
+        c.mutable_tick()->set_advice_rules(
+            kind == 2 ? v1::Command::Tick::ADVICE_RULES_EVERY_CHANGE
+                      : v1::Command::Tick::ADVICE_RULES_STEADY);
+      } else {
+        c.mutable_tick()->set_advice_rules(
+            v1::Command::Tick::ADVICE_RULES_WINDOW_SETS);
+      }
     } else if (r < 980) {
       c.mutable_roll_over_day();
     } else if (r < 992) {

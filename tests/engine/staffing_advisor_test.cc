@@ -272,5 +272,200 @@ TEST(SteadyAdviceTest, ADismissalIsRefusedWithoutASupervisor) {
   EXPECT_EQ(h.hall().View(h.now()).advice().close_window(), 1);
 }
 
+// The steady advice on sets of windows (Tick.ADVICE_RULES_WINDOW_SETS).
+
+std::vector<int32_t> Opened(const v1::HallEvent::StaffingAdvised& advised) {
+  std::vector<int32_t> windows;
+  for (const auto& o : advised.openings()) windows.push_back(o.window());
+  return windows;
+}
+std::vector<int32_t> Opened(const v1::HallView::StaffingAdvice& advice) {
+  std::vector<int32_t> windows;
+  for (const auto& o : advice.openings()) windows.push_back(o.window());
+  return windows;
+}
+
+// One window open and a minimum of four: three to open.
+TestHall OneOpenMinimumFour() {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  h.Ok(SetMin(4, "lead"));
+  return h;
+}
+
+TEST(WindowSetsAdviceTest, AnOpeningNamesEveryWindowTheHallNeeds) {
+  TestHall h = OneOpenMinimumFour();
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(Opened(advised[0]), (std::vector<int32_t>{2, 3, 4}));
+  EXPECT_EQ(advised[0].open_window(), 2) << "the first, for older readers";
+  EXPECT_EQ(advised[0].text(), "建议开 2、3、4 号窗口办理话费缴纳、新卡办理");
+  const v1::HallView::StaffingAdvice advice = h.hall().View(h.now()).advice();
+  EXPECT_EQ(Opened(advice), (std::vector<int32_t>{2, 3, 4}));
+  // The one standby clerk is offered for one window only.
+  int offered = 0;
+  for (const auto& o : advice.openings()) {
+    offered += o.standby_clerk_id().empty() ? 0 : 1;
+  }
+  EXPECT_EQ(offered, 1);
+  // One window at a time, before sets.
+  TestHall one = OneOpenMinimumFour();
+  advised = Advised(one.Ok(SteadyTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].openings_size(), 0);
+  EXPECT_NE(advised[0].open_window(), 0);
+}
+
+TEST(WindowSetsAdviceTest, PartlyFollowedIsNoNewAdvice) {
+  TestHall h = OneOpenMinimumFour();
+  ASSERT_EQ(Advised(h.Ok(SetsTick())).size(), 1u);
+  const int64_t since = h.hall().View(h.now()).advice().since_unix_ms();
+  h.Advance(absl::Minutes(1));
+  h.Ok(OpenWindow(2, "c2"));
+  h.Ok(OpenWindow(4, "c4"));
+  for (int i = 0; i < 3; ++i) {
+    h.Advance(absl::Minutes(5));
+    const std::vector<v1::HallEvent::StaffingAdvised> advised =
+        Advised(h.Ok(SetsTick()));
+    EXPECT_TRUE(advised.empty()) << advised[0].ShortDebugString();
+  }
+  v1::HallView::StaffingAdvice advice = h.hall().View(h.now()).advice();
+  EXPECT_EQ(Opened(advice), (std::vector<int32_t>{3}));
+  EXPECT_EQ(advice.open_window(), 3);
+  EXPECT_EQ(advice.since_unix_ms(), since) << "the same advice";
+  h.Ok(OpenWindow(3, "c3"));
+  EXPECT_TRUE(Advised(h.Ok(SetsTick())).empty());
+  EXPECT_FALSE(h.hall().View(h.now()).has_advice()) << "all done";
+}
+
+// One window open, a minimum of two: one to open. The minimum goes up to
+// four: the advice grows at once, the one window too little.
+TEST(WindowSetsAdviceTest, AnOpeningTooSmallGrowsAtOnce) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  h.Ok(OpenWindow(1, "c1"));
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  ASSERT_EQ(advised[0].openings_size(), 1);
+  h.Advance(absl::Seconds(10));
+  h.Ok(SetMin(4, "lead"));
+  advised = Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(Opened(advised[0]), (std::vector<int32_t>{2, 3, 4}));
+}
+
+// Four open in a quiet hall with a minimum of two: two can close together.
+TEST(WindowSetsAdviceTest, AClosingNamesEveryWindowThatCanClose) {
+  TestHall h(SmallHallConfig(), ShanghaiTime(10, 0));
+  for (int w = 1; w <= 4; ++w) h.Ok(OpenWindow(w, absl::StrCat("c", w)));
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  ASSERT_EQ(advised[0].closings_size(), 2);
+  EXPECT_EQ(advised[0].close_window(), advised[0].closings(0));
+  EXPECT_EQ(advised[0].text(),
+            absl::StrCat(advised[0].closings(0), "、", advised[0].closings(1),
+                         " 号窗口可关闭"));
+  const int32_t second = advised[0].closings(1);
+  h.Ok(CloseWindow(advised[0].closings(0)));
+  EXPECT_TRUE(Advised(h.Ok(SetsTick())).empty());
+  const v1::HallView::StaffingAdvice advice = h.hall().View(h.now()).advice();
+  ASSERT_EQ(advice.closings_size(), 1);
+  EXPECT_EQ(advice.closings(0), second);
+  // Closing the rest would now leave the hall below its minimum: it goes.
+  h.Ok(SetMin(3, "lead"));
+  advised = Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].closings_size(), 0);
+  EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+}
+
+v1::Command DismissTold(int64_t since_unix_ms) {
+  v1::Command c = DismissAdvice(0, 0);
+  c.mutable_dismiss_advice()->set_since_unix_ms(since_unix_ms);
+  return c;
+}
+
+TEST(WindowSetsAdviceTest, ADismissalNamesTheAdviceByWhenItWasTold) {
+  TestHall h = OneOpenMinimumFour();
+  ASSERT_EQ(Advised(h.Ok(SetsTick())).size(), 1u);
+  const int64_t since = h.hall().View(h.now()).advice().since_unix_ms();
+  EXPECT_EQ(h.Try(DismissTold(since - 1)).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "a page behind dismisses nothing";
+  std::vector<v1::HallEvent::StaffingAdvised> advised =
+      Advised(h.Ok(DismissTold(since)));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].dismissed_by(), "lead");
+  EXPECT_EQ(advised[0].openings_size(), 0);
+  EXPECT_FALSE(h.hall().View(h.now()).has_advice());
+  // The same three stay away; a need for more comes back at once.
+  h.Advance(absl::Minutes(20));
+  EXPECT_TRUE(Advised(h.Ok(SetsTick())).empty());
+  h.Ok(CloseWindow(1, "lead"));
+  advised = Advised(h.Ok(SetsTick()));
+  ASSERT_EQ(advised.size(), 1u);
+  EXPECT_EQ(advised[0].openings_size(), 4);
+}
+
+// A queue-growing alarm says what an advice to open a window for the same
+// service says already: on sets it is not raised while such an advice holds.
+TEST(WindowSetsAdviceTest, NoGrowingAlarmForAServiceTheAdviceOpensFor) {
+  for (const bool sets : {false, true}) {
+    v1::HallConfig config = SmallHallConfig();
+    config.mutable_policy()->set_idle_window_alarm_seconds(0);
+    TestHall h(config, ShanghaiTime(10, 0));
+    h.Ok(OpenWindow(3, "c3"));  // BILL only: one window.
+    h.Ok(OpenWindow(4, "c4"));
+    for (int i = 0; i < 20; ++i) {
+      h.Ok(Issue("BILL"));
+      h.Advance(absl::Seconds(30));
+    }
+    int growing = 0;
+    std::vector<int32_t> opened;
+    for (const v1::HallEvent& e :
+         h.Ok(sets ? SetsTick() : SteadyTick()).events()) {
+      if (e.has_alarm() && e.alarm().raised() &&
+          e.alarm().kind() == v1::HallEvent::Alarm::KIND_QUEUE_GROWING) {
+        ++growing;
+      }
+      if (e.has_staffing_advised()) opened = Opened(e.staffing_advised());
+    }
+    EXPECT_EQ(growing, sets ? 0 : 1) << sets;
+    if (sets) {
+      EXPECT_FALSE(opened.empty());
+    }
+  }
+}
+
+// A snapshot holding an advice on a window its config lacks (from another
+// configuration of the hall) is restored without it.
+TEST(WindowSetsAdviceTest, ARestoreDropsAHeldAdviceOnAWindowTheConfigLacks) {
+  TestHall h = OneOpenMinimumFour();
+  ASSERT_EQ(Advised(h.Ok(SetsTick())).size(), 1u);
+  for (const bool set : {false, true}) {
+    v1::HallState state = h.hall().Snapshot();
+    ASSERT_GT(state.advice_hold().announced_at_ms(), 0);
+    if (set) {
+      state.mutable_last_advice()->mutable_openings(1)->set_window(9);
+    } else {
+      state.mutable_last_advice()->set_open_window(9);
+    }
+    absl::StatusOr<Hall> restored =
+        Hall::Restore(state, LoadZone("Asia/Shanghai"));
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    const v1::HallState again = restored->Snapshot();
+    EXPECT_EQ(again.advice_hold().announced_at_ms(), 0) << set;
+    EXPECT_EQ(again.last_advice().openings_size(), 0) << set;
+    EXPECT_NE(restored->View(h.now()).advice().open_window(), 9) << set;
+    // The next tick tells what this hall needs.
+    Hall::Outcome out;
+    ASSERT_TRUE(restored->Apply(SetsTick(), h.now(), &out).ok());
+    ASSERT_EQ(Advised(out).size(), 1u) << set;
+    EXPECT_EQ(Opened(Advised(out)[0]), (std::vector<int32_t>{2, 3, 4}));
+  }
+}
+
 }  // namespace
 }  // namespace qcall::testing

@@ -280,6 +280,13 @@ v1::Command SteadyTick() {
   return c;
 }
 
+v1::Command SetsTick() {
+  v1::Command c;
+  c.mutable_tick()->set_advice_rules(
+      v1::Command::Tick::ADVICE_RULES_WINDOW_SETS);
+  return c;
+}
+
 v1::Command DismissAdvice(int open_window, int close_window) {
   v1::Command c;
   v1::Command::DismissAdvice* d = c.mutable_dismiss_advice();

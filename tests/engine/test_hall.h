@@ -72,8 +72,10 @@ v1::Command SetMin(int min, absl::string_view supervisor);
 v1::Command WindowLost(int window);
 // A tick with the advice of journals before the steady advice.
 v1::Command Tick();
-// A tick as qcalld's: the steady advice.
+// A tick of the steady advice on one window (qcalld's before sets).
 v1::Command SteadyTick();
+// A tick as qcalld's: the steady advice on sets of windows.
+v1::Command SetsTick();
 v1::Command DismissAdvice(int open_window, int close_window);
 // The evaluator pad's rating; follow-ups and complaint cases.
 v1::Command Rate(int window, absl::string_view ticket, int level,
