@@ -58,6 +58,7 @@ constexpr MethodPolicy kPolicies[] = {
     {"/qcall.v1.Supervisor/CloseFollowUp", {}, kHall},
     {"/qcall.v1.Supervisor/DismissAdvice", {}, kHall},
     {"/qcall.v1.Supervisor/SetNotice", {}, kHall},
+    {"/qcall.v1.Supervisor/AcknowledgeAlarm", {}, kHall},
     // The customer rates at the pad of the window that served them.
     {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
     // The auditor's reports come from the record tables.

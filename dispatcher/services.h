@@ -186,8 +186,9 @@ class SupervisorService final
                                                       WithRawCallbackMethod_ListPrivateDataReads<
                                                           v1::Supervisor::WithRawCallbackMethod_SetNotice<
                                                               v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
-                                                                  v1::Supervisor::
-                                                                      Service>>>>>>>>>>>>> {
+                                                                  v1::Supervisor::WithRawCallbackMethod_AcknowledgeAlarm<
+                                                                      v1::Supervisor::
+                                                                          Service>>>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -226,6 +227,9 @@ class SupervisorService final
   grpc::ServerUnaryReactor* SetNotice(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeAlarm(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

@@ -1,5 +1,6 @@
 #include "engine/reconfigure.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -131,6 +132,18 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   // The boards' recent calls and notice are the hall's, not the config's.
   *next.mutable_recent_calls() = state.recent_calls();
   next.set_notice(state.notice());
+  // An acknowledged alarm of a removed window or service ends with it.
+  for (const v1::HallEvent::Alarm& ack : state.acknowledged_alarms()) {
+    const bool service_kept =
+        ack.service_code().empty() ||
+        std::any_of(config.services().begin(), config.services().end(),
+                    [&ack](const v1::ServiceConfig& s) {
+                      return s.code() == ack.service_code();
+                    });
+    if (kept(ack.window()) && service_kept) {
+      *next.add_acknowledged_alarms() = ack;
+    }
+  }
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

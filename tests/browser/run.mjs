@@ -20,6 +20,7 @@ import './advice.mjs';
 import './counter.mjs';
 import './kiosk-guide.mjs';
 import './hall_screens.mjs';
+import './dashboard-acts.mjs';
 
 before(launchBrowser);
 after(closeBrowser);

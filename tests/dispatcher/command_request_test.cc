@@ -42,6 +42,8 @@ std::vector<Pair> CommandRequests() {
        v1::Command::kSetMinOpenWindows},
       {v1::VoidTicketRequest::descriptor(), v1::Command::kVoidTicket},
       {v1::SetNoticeRequest::descriptor(), v1::Command::kSetNotice},
+      {v1::AcknowledgeAlarmRequest::descriptor(),
+       v1::Command::kAcknowledgeAlarm},
   };
 }
 
