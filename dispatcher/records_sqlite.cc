@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -221,32 +222,34 @@ struct SqliteRecords::Ticket {
 absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
     sqlite3* db, bool* created) {
   std::unique_ptr<SqliteRecords> records(new SqliteRecords(db));
+  // Whether `sql` finds a row.
+  auto found = [db](const char* sql) -> std::optional<bool> {
+    sqlite3_stmt* probe = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &probe, nullptr) != SQLITE_OK) {
+      return std::nullopt;
+    }
+    const bool row = sqlite3_step(probe) == SQLITE_ROW;
+    sqlite3_finalize(probe);
+    return row;
+  };
   // The newest table: a file without it has records from before it (or
-  // none), so all are rebuilt.
-  sqlite3_stmt* probe = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'rec_follow_ups'",
-                         -1, &probe, nullptr) != SQLITE_OK) {
+  // none), so all are rebuilt. The newest column: clerks' days from before
+  // it lack their calls' waits, so that table is made anew and all records
+  // are rebuilt.
+  const std::optional<bool> table = found(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+      "'rec_follow_ups'");
+  const std::optional<bool> column = found(
+      "SELECT 1 FROM pragma_table_info('rec_clerk_days') WHERE name = "
+      "'waits_in_target'");
+  if (!table.has_value() || !column.has_value()) {
     return records->Error("read schema");
   }
-  *created = sqlite3_step(probe) != SQLITE_ROW;
-  sqlite3_finalize(probe);
-  // The newest column: clerks' days from before it lack their calls' waits,
-  // so that table is made anew and all records are rebuilt.
-  if (!*created) {
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM pragma_table_info('rec_clerk_days') "
-                           "WHERE name = 'waits_in_target'",
-                           -1, &probe, nullptr) != SQLITE_OK) {
-      return records->Error("read schema");
-    }
-    *created = sqlite3_step(probe) != SQLITE_ROW;
-    sqlite3_finalize(probe);
-    if (*created && sqlite3_exec(db, "DROP TABLE IF EXISTS rec_clerk_days",
-                                 nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return records->Error("drop rec_clerk_days");
-    }
+  *created = !*table || !*column;
+  if (*table && !*column &&
+      sqlite3_exec(db, "DROP TABLE IF EXISTS rec_clerk_days", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    return records->Error("drop rec_clerk_days");
   }
   std::vector<std::string> schema(std::begin(kSchema), std::end(kSchema));
   // The same sums two ways, so that a report reads few rows: by service and
