@@ -49,6 +49,8 @@ int32_t EventWindow(const v1::HallEvent& e) {
       return e.window_changed().window();
     case v1::HallEvent::kAlarm:
       return e.alarm().window();
+    case v1::HallEvent::kAlarmAcknowledged:
+      return e.alarm_acknowledged().alarm().window();
     case v1::HallEvent::kTicketRated:
       return e.ticket_rated().window();
     case v1::HallEvent::kFollowUpChanged:

@@ -65,6 +65,7 @@ constexpr MethodPolicy kPolicies[] = {
     // scoped to its halls): no role of their own.
     {"/qcall.v1.Supervisor/CreateBooking", {}, kHall},
     {"/qcall.v1.Supervisor/ListBookings", {}, kHall},
+    {"/qcall.v1.Supervisor/AcknowledgeAlarm", {}, kHall},
     // The customer rates at the pad of the window that served them.
     {"/qcall.v1.Evaluator/RateTicket", {kEvaluator}, WindowScope::kNamedWindow},
     // The auditor's reports come from the record tables.

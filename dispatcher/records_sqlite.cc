@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -47,10 +48,12 @@ enum ServiceColumn {
   kHandlingBucket0 = kWaitBucket0 + 16
 };
 // rec_clerk_days' sums, in this order (then h0..h15).
+// waits_n / waits_in_target: the tickets the clerk called first, and of
+// those the ones whose wait was within their service's target.
 constexpr const char* kClerkNames[] = {
-    "served",     "no_shows",        "transfers", "recalls",
-    "handling_n", "handling_sum_ms", "open_ms",   "idle_ms",
-    "paused_ms",  "rated",           "satisfied", "bad"};
+    "served",          "no_shows", "transfers", "recalls",        "handling_n",
+    "handling_sum_ms", "open_ms",  "idle_ms",   "paused_ms",      "rated",
+    "satisfied",       "bad",      "waits_n",   "waits_in_target"};
 enum ClerkColumn {
   kCServed,
   kCNoShows,
@@ -64,6 +67,8 @@ enum ClerkColumn {
   kCRated,
   kCSatisfied,
   kCBad,
+  kCWaitsN,
+  kCWaitsInTarget,
   kCHandlingBucket0
 };
 
@@ -217,17 +222,35 @@ struct SqliteRecords::Ticket {
 absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
     sqlite3* db, bool* created) {
   std::unique_ptr<SqliteRecords> records(new SqliteRecords(db));
+  // Whether `sql` finds a row.
+  auto found = [db](const char* sql) -> std::optional<bool> {
+    sqlite3_stmt* probe = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &probe, nullptr) != SQLITE_OK) {
+      return std::nullopt;
+    }
+    const bool row = sqlite3_step(probe) == SQLITE_ROW;
+    sqlite3_finalize(probe);
+    return row;
+  };
   // The newest table: a file without it has records from before it (or
-  // none), so all are rebuilt.
-  sqlite3_stmt* probe = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'rec_follow_ups'",
-                         -1, &probe, nullptr) != SQLITE_OK) {
+  // none), so all are rebuilt. The newest column: clerks' days from before
+  // it lack their calls' waits, so that table is made anew and all records
+  // are rebuilt.
+  const std::optional<bool> table = found(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+      "'rec_follow_ups'");
+  const std::optional<bool> column = found(
+      "SELECT 1 FROM pragma_table_info('rec_clerk_days') WHERE name = "
+      "'waits_in_target'");
+  if (!table.has_value() || !column.has_value()) {
     return records->Error("read schema");
   }
-  *created = sqlite3_step(probe) != SQLITE_ROW;
-  sqlite3_finalize(probe);
+  *created = !*table || !*column;
+  if (*table && !*column &&
+      sqlite3_exec(db, "DROP TABLE IF EXISTS rec_clerk_days", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    return records->Error("drop rec_clerk_days");
+  }
   std::vector<std::string> schema(std::begin(kSchema), std::end(kSchema));
   // The same sums two ways, so that a report reads few rows: by service and
   // category, and by local hour of issue.
@@ -610,7 +633,13 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
             service[kWaitSumMs] += t.wait_ms;
             ++service[kWaitBucket0 + Bucket(t.wait_ms)];
             const int64_t target = target_ms(t.service, false);
-            if (target == 0 || t.wait_ms <= target) ++service[kWaitInTarget];
+            const bool in_target = target == 0 || t.wait_ms <= target;
+            if (in_target) ++service[kWaitInTarget];
+            // The share within target of the clerk who called it.
+            auto& person = clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
+                                   called.window()}];
+            ++person[kCWaitsN];
+            if (in_target) ++person[kCWaitsInTarget];
           }
           if (called.recall() > 0) {
             ++service[kRecalls];
@@ -953,8 +982,8 @@ std::string SumsOf(const std::vector<std::string>& columns) {
 
 absl::StatusOr<std::unique_ptr<SqliteRecordReader>> SqliteRecordReader::Open(
     const std::string& path) {
-  ASSIGN_OR_RETURN(sqlite3 * db, OpenSqlite(path, SQLITE_OPEN_READONLY,
-                                            "the records of"));
+  ASSIGN_OR_RETURN(sqlite3 * db,
+                   OpenSqlite(path, SQLITE_OPEN_READONLY, "the records of"));
   // A commit holds the file for a moment; a reader waits for it.
   sqlite3_busy_timeout(db, 5000);
   return std::unique_ptr<SqliteRecordReader>(new SqliteRecordReader(db));
@@ -1190,6 +1219,8 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
     row->set_mean_handling_seconds(Ratio(s[kCHandlingSumMs], s[kCHandlingN]) /
                                    1000.0);
     row->set_p90_handling_seconds(Quantile(&s[kCHandlingBucket0], 0.9));
+    row->set_called(s[kCWaitsN]);
+    row->set_wait_within_target(Ratio(s[kCWaitsInTarget], s[kCWaitsN]));
     row->set_open_seconds(s[kCOpenMs] / 1000);
     row->set_idle_seconds(s[kCIdleMs] / 1000);
     row->set_paused_seconds(s[kCPausedMs] / 1000);

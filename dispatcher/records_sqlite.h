@@ -63,7 +63,7 @@ class SqliteRecords : public RecordProjection {
 
   // Column counts of the aggregates (records_sqlite.cc names them).
   static constexpr int kServiceColumns = 18 + 2 * 16;
-  static constexpr int kClerkColumns = 12 + 16;
+  static constexpr int kClerkColumns = 14 + 16;
 
  private:
   struct Window {

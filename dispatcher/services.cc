@@ -874,6 +874,14 @@ grpc::ServerUnaryReactor* SupervisorService::ListBookings(
       });
 }
 
+grpc::ServerUnaryReactor* SupervisorService::AcknowledgeAlarm(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return CommandCall<v1::AcknowledgeAlarmRequest>(
+      c_, context, request, response, "/qcall.v1.Supervisor/AcknowledgeAlarm",
+      v1::Command::kAcknowledgeAlarm);
+}
+
 grpc::ServerUnaryReactor* SupervisorService::CloseFollowUp(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {

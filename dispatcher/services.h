@@ -196,8 +196,9 @@ class SupervisorService final
                                                               v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
                                                                   v1::Supervisor::WithRawCallbackMethod_CreateBooking<
                                                                       v1::Supervisor::WithRawCallbackMethod_ListBookings<
+                                                                      v1::Supervisor::WithRawCallbackMethod_AcknowledgeAlarm<
                                                                           v1::Supervisor::
-                                                                              Service>>>>>>>>>>>>>>> {
+                                                                              Service>>>>>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,
@@ -242,6 +243,9 @@ class SupervisorService final
   grpc::ServerUnaryReactor* ListBookings(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeAlarm(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;

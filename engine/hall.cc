@@ -65,6 +65,9 @@ absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
   out->Reset();
   const int32_t day_before = business_day_;
   const absl::Status status = ApplyCommand(command, Millis(now), out);
+  // An alarm that cleared is over, acknowledged or not: raised again, it is
+  // a new one.
+  acks_.Forget(out->events());
   // A new configuration may renumber the services, and a new day empties
   // every queue before the command refills some: send every count.
   queue_.AttachWaitingCounts(
@@ -136,6 +139,9 @@ absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
     case C::kDismissAdvice:
       return advisor_.Dismiss(rules_, command.dismiss_advice(), &log_, now,
                               out);
+    case C::kAcknowledgeAlarm:
+      return acks_.Acknowledge(command.acknowledge_alarm(),
+                               RaisedAlarms().alarms(), &log_, now, out);
     case C::KIND_NOT_SET:
       break;
   }
@@ -356,6 +362,7 @@ v1::HallView Hall::View(absl::Time now) const {
   if (advice->ByteSizeLong() == 0) view.clear_advice();
   alarms_.AddViews(rules_, board_, &view);
   feedback_.AddViews(calendar_.time_zone(), &view);
+  acks_.Mark(view.mutable_alarms());
   for (const std::string& reason : rules_.feedback().bad_rating_reasons) {
     view.add_bad_rating_reasons(reason);
   }
@@ -369,6 +376,13 @@ v1::HallView Hall::View(absl::Time now) const {
     if (hours.weekday() == weekday) *view.add_today_hours() = hours;
   }
   *view.mutable_standby_clerks() = rules_.config().standby_clerks();
+  return view;
+}
+
+v1::HallView Hall::RaisedAlarms() const {
+  v1::HallView view;
+  alarms_.AddViews(rules_, board_, &view);
+  feedback_.AddViews(calendar_.time_zone(), &view);
   return view;
 }
 
@@ -390,6 +404,7 @@ v1::HallState Hall::Snapshot() const {
   recent_calls_.Save(&state);
   bookings_.Save(&state);
   state.set_notice(notice_);
+  acks_.Save(&state);
   for (size_t w = 0; w < board_.size(); ++w) {
     queue_.SaveLane(
         queue_.DirectLane(static_cast<int>(w)),
@@ -448,6 +463,7 @@ absl::StatusOr<Hall> Hall::Restore(const v1::HallState& state,
         absl::StrCat("the direct lane of window ", r.number())));
   }
   RETURN_IF_ERROR(hall.queue_.CheckRestored(hall.board_.HeldTickets()));
+  RETURN_IF_ERROR(hall.acks_.Restore(state, hall.RaisedAlarms().alarms()));
   // Rebuilding the lanes is no change to announce.
   hall.queue_.ForgetWaitingChanges();
   return hall;

@@ -5,6 +5,7 @@
 //   TicketQueue      tickets, numbering, lanes, waiting counts (ticket_queue.h)
 //   WindowBoard      windows, the minimum-open rule, standby (window_board.h)
 //   AlarmBook        every alarm, its events and texts (alarm_book.h)
+//   AlarmAcks        the alarms a supervisor acknowledged (alarm_acks.h)
 //   FeedbackBook     ratings, follow-ups, complaint cases (feedback_book.h)
 //   RecentCalls      the boards' last ten calls (recent_calls.h)
 //   BookingBook      bookings and their codes (booking_book.h)
@@ -46,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/alarm_acks.h"
 #include "engine/alarm_book.h"
 #include "engine/booking_book.h"
 #include "engine/business_calendar.h"
@@ -211,6 +213,9 @@ class Hall {
                 int64_t now, Outcome* out) {
     alarms_.Set(kind, index, raised, rules_, board_, &log_, now, out);
   }
+  // Every alarm raised now (the hall's and the complaint cases'), in a view
+  // that holds them and the cases.
+  v1::HallView RaisedAlarms() const;
   // No open window would call waiting ticket `id` now: none serves its
   // service, or the window it was transferred to is not open.
   bool NoOpenWindowFor(uint32_t id) const;
@@ -229,6 +234,7 @@ class Hall {
   TicketQueue queue_;
   WindowBoard board_;
   AlarmBook alarms_;
+  AlarmAcks acks_;
   ServiceStats stats_;
   StaffingAdvisor advisor_;
   FeedbackBook feedback_;

@@ -46,6 +46,8 @@ void SetKind(v1::HallEvent* e, v1::HallEvent::KindCase kind) {
       return e->mutable_notice_changed()->Clear();
     case v1::HallEvent::kBookingChanged:
       return e->mutable_booking_changed()->Clear();
+    case v1::HallEvent::kAlarmAcknowledged:
+      return e->mutable_alarm_acknowledged()->Clear();
     case v1::HallEvent::KIND_NOT_SET:
       break;
   }

@@ -1,5 +1,6 @@
 #include "engine/reconfigure.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -120,6 +121,18 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   // Bookings too; one for a service the new config drops is refused at
   // check-in, saying so.
   *next.mutable_bookings() = state.bookings();
+  // An acknowledged alarm of a removed window or service ends with it.
+  for (const v1::HallEvent::Alarm& ack : state.acknowledged_alarms()) {
+    const bool service_kept =
+        ack.service_code().empty() ||
+        std::any_of(config.services().begin(), config.services().end(),
+                    [&ack](const v1::ServiceConfig& s) {
+                      return s.code() == ack.service_code();
+                    });
+    if (kept(ack.window()) && service_kept) {
+      *next.add_acknowledged_alarms() = ack;
+    }
+  }
   for (const v1::HallState::TicketRecord& t : state.tickets()) {
     v1::HallState::TicketRecord* r = next.add_tickets();
     *r = t;

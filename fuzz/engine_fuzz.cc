@@ -73,7 +73,7 @@ class Decoder {
   v1::Command Next(const v1::HallState& state) {
     const v1::HallConfig& config = state.config();
     v1::Command c;
-    const int kind = in_.ConsumeIntegralInRange(0, 24);
+    const int kind = in_.ConsumeIntegralInRange(0, 25);
     switch (kind) {
       case 0:
       case 1: {
@@ -230,6 +230,30 @@ class Decoder {
           m->set_resolution(Text({"refunded", ""}));
           m->set_supervisor_id(supervisor);
         }
+        break;
+      }
+      case 25: {  // Acknowledge an alarm: one raised now, or any.
+        auto* m = c.mutable_acknowledge_alarm();
+        using Alarm = v1::HallEvent::Alarm;
+        m->set_kind(
+            static_cast<Alarm::Kind>(in_.ConsumeIntegralInRange(0, 11)));
+        if (state.below_min_alarm() && in_.ConsumeBool()) {
+          m->set_kind(Alarm::KIND_BELOW_MIN_OPEN);
+        }
+        for (int s = 0; s < state.services_size(); ++s) {
+          if (state.services(s).no_window_alarm() && in_.ConsumeBool()) {
+            m->set_kind(Alarm::KIND_NO_WINDOW_SERVES);
+            m->set_service_code(config.services(s).code());
+          }
+        }
+        for (const auto& w : state.windows()) {
+          if (w.lost() && in_.ConsumeBool()) {
+            m->set_kind(Alarm::KIND_WINDOW_LOST);
+            m->set_service_code("");
+            m->set_window(w.number());
+          }
+        }
+        m->set_supervisor_id(Text({"sup1", ""}));
         break;
       }
       default: {

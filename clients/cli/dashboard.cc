@@ -155,7 +155,14 @@ std::string RenderDashboard(const v1::HallView& view, absl::Time taken,
   if (view.alarms_size() > 0) {
     lines.push_back(paint(kBold, "ALARMS"));
     for (const Alarm& alarm : view.alarms()) {
-      lines.push_back(absl::StrCat("  ", paint(kRed, "! " + alarm.message())));
+      // An acknowledged alarm is still raised, but someone is on it.
+      lines.push_back(absl::StrCat(
+          "  ",
+          alarm.acknowledged_by().empty()
+              ? paint(kRed, "! " + alarm.message())
+              : paint(kYellow,
+                      absl::StrCat("  ", alarm.message(), " (acknowledged by ",
+                                   alarm.acknowledged_by(), ")"))));
     }
   }
 

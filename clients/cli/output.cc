@@ -168,6 +168,11 @@ std::string DescribeEvent(const v1::HallEvent& event) {
       return absl::StrCat(e.raised() ? "ALARM: " : "alarm cleared: ",
                           e.message());
     }
+    case Event::kAlarmAcknowledged: {
+      const Event::Alarm& e = event.alarm_acknowledged().alarm();
+      return absl::StrCat("alarm acknowledged by ", e.acknowledged_by(), ": ",
+                          e.message());
+    }
     case Event::kTicketRated: {
       const Event::TicketRated& e = event.ticket_rated();
       std::string text =

@@ -153,27 +153,53 @@ std::string ReportCsv(const v1::Report& report) {
     row("hour", absl::StrFormat("%02d", h.hour()), "", h.figures());
   }
   csv += "\r\n";
-  csv += CsvLine({"hall", "clerk", "window", "served", "no_shows", "transfers",
-                  "recalls", "mean_handling_s", "p90_handling_s", "open_s",
-                  "idle_s", "paused_s", "paused_by_reason", "rated",
-                  "satisfied", "bad_ratings", "satisfaction_rate", "complaints",
-                  "complaints_overdue"});
+  csv += CsvLine({"hall",
+                  "clerk",
+                  "window",
+                  "served",
+                  "no_shows",
+                  "transfers",
+                  "recalls",
+                  "mean_handling_s",
+                  "p90_handling_s",
+                  "open_s",
+                  "idle_s",
+                  "paused_s",
+                  "paused_by_reason",
+                  "rated",
+                  "satisfied",
+                  "bad_ratings",
+                  "satisfaction_rate",
+                  "complaints",
+                  "complaints_overdue",
+                  "called",
+                  "wait_within_target"});
   for (const auto& c : report.clerks()) {
     std::vector<std::string> pauses;
     for (const auto& p : c.paused_by_reason()) {
       pauses.push_back(absl::StrCat(p.reason(), "=", p.seconds()));
     }
-    csv += CsvLine(
-        {c.hall_id(), c.clerk_id(), absl::StrCat(c.window()),
-         absl::StrCat(c.served()), absl::StrCat(c.no_shows()),
-         absl::StrCat(c.transfers()), absl::StrCat(c.recalls()),
-         Number(c.mean_handling_seconds()),
-         absl::StrCat(c.p90_handling_seconds()), absl::StrCat(c.open_seconds()),
-         absl::StrCat(c.idle_seconds()), absl::StrCat(c.paused_seconds()),
-         absl::StrJoin(pauses, "; "), absl::StrCat(c.rated()),
-         absl::StrCat(c.satisfied()), absl::StrCat(c.bad_ratings()),
-         Number(c.satisfaction_rate()), absl::StrCat(c.complaints()),
-         absl::StrCat(c.complaints_overdue())});
+    csv += CsvLine({c.hall_id(),
+                    c.clerk_id(),
+                    absl::StrCat(c.window()),
+                    absl::StrCat(c.served()),
+                    absl::StrCat(c.no_shows()),
+                    absl::StrCat(c.transfers()),
+                    absl::StrCat(c.recalls()),
+                    Number(c.mean_handling_seconds()),
+                    absl::StrCat(c.p90_handling_seconds()),
+                    absl::StrCat(c.open_seconds()),
+                    absl::StrCat(c.idle_seconds()),
+                    absl::StrCat(c.paused_seconds()),
+                    absl::StrJoin(pauses, "; "),
+                    absl::StrCat(c.rated()),
+                    absl::StrCat(c.satisfied()),
+                    absl::StrCat(c.bad_ratings()),
+                    Number(c.satisfaction_rate()),
+                    absl::StrCat(c.complaints()),
+                    absl::StrCat(c.complaints_overdue()),
+                    absl::StrCat(c.called()),
+                    Number(c.wait_within_target())});
   }
   const v1::Report::CaseCounts& cases = report.complaints();
   const v1::Report::FollowUpCounts& follow_ups = report.follow_ups();
@@ -234,8 +260,9 @@ std::string ReportText(const v1::Report& report) {
   if (report.clerks_size() > 0) {
     absl::StrAppend(&text, "\n", PadRight("clerk", 24), PadRight("window", 8),
                     PadRight("served", 8), PadRight("noshow", 8),
-                    PadRight("handle", 9), PadRight("open", 9),
-                    PadRight("idle", 9), PadRight("paused", 9), "satisfied\n");
+                    PadRight("in tgt", 8), PadRight("handle", 9),
+                    PadRight("open", 9), PadRight("idle", 9),
+                    PadRight("paused", 9), "satisfied\n");
   }
   for (const auto& c : report.clerks()) {
     absl::StrAppend(
@@ -243,6 +270,8 @@ std::string ReportText(const v1::Report& report) {
         PadRight(absl::StrCat(c.window()), 8),
         PadRight(absl::StrCat(c.served()), 8),
         PadRight(absl::StrCat(c.no_shows()), 8),
+        // Of the tickets the clerk called, waits within target.
+        PadRight(c.called() > 0 ? Percent(c.wait_within_target()) : "-", 8),
         PadRight(absl::StrFormat("%.0f s", c.mean_handling_seconds()), 9),
         PadRight(absl::StrCat(c.open_seconds() / 60, " min"), 9),
         PadRight(absl::StrCat(c.idle_seconds() / 60, " min"), 9),

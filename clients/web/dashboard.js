@@ -14,10 +14,15 @@
 // it, which the server records with the reason), open a closed window with a
 // clerk (the hall's standby clerks for that window are offered: moving a
 // standby clerk there), set the minimum, void a ticket with a reason, and
-// set the boards' notice line. Per clerk and window it shows today's served,
-// no-shows, handling and ratings (Supervisor.GetReport of today). Times are
-// the hall's (HallView.timeZone), not the browser's. At 1920×1080 nothing
-// scrolls: alarms beyond the room left show as a count.
+// set the boards' notice line, and acknowledge an alarm (确认,
+// Supervisor.AcknowledgeAlarm): it stops flashing and stays listed, marked
+// with who and when, until it clears; if it comes back it flashes again.
+// Per clerk and window it shows today's served, no-shows, share of waits
+// within target, handling and ratings (Supervisor.GetReport of the hall's
+// business day). Times are the hall's (HallView.timeZone), not the
+// browser's. At 1920×1080 the page never scrolls: alarms beyond the room
+// left show as a count, and the follow-ups and complaint cases scroll inside
+// their own boxes.
 import * as q from '/web/qcall.js';
 import {lineChart, PALETTE} from '/web/chart.js';
 import {renderAdvice} from '/web/advice.js';
@@ -169,8 +174,12 @@ function renderTables() {
   renderAdvice($('staffing-advice'), {view, hall, serviceName, onChange: scheduleRefresh});
   const waiting = [...state.services.values()].reduce((n, s) => n + (s.waiting || 0), 0);
   $('total-waiting').textContent = waiting;
-  $('alarm-count').textContent = state.alarms.size;
-  $('kpi-alarms').className = `kpi${state.alarms.size ? ' bad' : ''}`;
+  // The tile counts the alarms nobody acknowledged yet, and flashes for them.
+  const acked = [...state.alarms.values()].filter(a => a.acknowledgedBy).length;
+  const unacked = state.alarms.size - acked;
+  $('alarm-count').textContent = unacked;
+  $('alarms-acked').textContent = acked ? q.t('alarms_acknowledged', acked) : '';
+  $('kpi-alarms').className = `kpi${unacked ? ' bad flash' : acked ? ' warn' : ''}`;
 
   const now = Date.now();
   const focused = document.activeElement;
@@ -203,19 +212,51 @@ function renderTables() {
           q.h('td', {class: 'num'}, s.issuedToday || 0),
           q.h('td', {class: 'num'}, q.clockDuration(s.meanHandlingSeconds || 0)))));
 
-  // Newest first; those the panel has no room for are counted, not scrolled.
-  const alarms = [...state.alarms.values()].sort((a, b) => (b.atUnixMs || 0) - (a.atUnixMs || 0));
+  renderAlarms();
+}
+
+// The alarms nobody acknowledged first (they flash), then the acknowledged
+// ones, which stay until their condition clears; newest first in each. Those
+// the panel has no room for are counted, not scrolled. Rebuilt only when
+// they change, so that the flashing runs on and a click finds its button.
+let alarmsShown = '';
+function renderAlarms() {
+  const alarms = [...state.alarms.values()].sort((a, b) =>
+      !!a.acknowledgedBy - !!b.acknowledgedBy || (b.atUnixMs || 0) - (a.atUnixMs || 0));
+  const key = JSON.stringify([alarms.map(a => [a.kind, a.serviceCode, a.window, a.ticket,
+                                               a.atUnixMs, a.acknowledgedBy]),
+                              // What the texts and the room depend on.
+                              state.openWindows, state.minOpenWindows, q.t('alarms'),
+                              window.innerHeight, state.windows.size, state.services.size]);
+  if (key === alarmsShown) return;
+  alarmsShown = key;
   const list = $('alarms');
-  list.replaceChildren(...(alarms.length ? alarms.map(a =>
-      q.h('li', {dataset: {kind: a.kind}, title: a.message},
-          a.atUnixMs ? q.h('span', {class: 'time'}, q.timeOfDay(a.atUnixMs)) : null,
-          alarmText(a))) : [q.h('li', {class: 'none'}, q.t('no_alarms'))]));
+  list.replaceChildren(...(alarms.length ? alarms.map(alarmItem)
+                                         : [q.h('li', {class: 'none'}, q.t('no_alarms'))]));
   let hidden = 0;
   while (list.children.length > 1 && list.scrollHeight > list.clientHeight) {
     list.lastChild.remove();
     ++hidden;
   }
   $('alarms-more').textContent = hidden ? q.t('alarms_more', hidden) : '';
+}
+
+function alarmItem(a) {
+  const acked = !!a.acknowledgedBy;
+  return q.h('li', {class: acked ? 'acked' : 'unacked', dataset: {kind: a.kind, acked: acked ? 1 : 0},
+                    title: a.message},
+      a.atUnixMs ? q.h('span', {class: 'time'}, q.timeOfDay(a.atUnixMs)) : null,
+      q.h('span', {class: 'text'}, alarmText(a)),
+      acked ? q.h('span', {class: 'ack-note'},
+                  q.t('acknowledged_by', a.acknowledgedBy, q.timeOfDay(Number(a.acknowledgedAtUnixMs))))
+            : q.h('button', {class: 'ack', onclick: async e => {
+                const button = e.target;
+                button.disabled = true;  // once: a second press would be refused
+                const ok = await act('Supervisor', 'AcknowledgeAlarm', {
+                  kind: a.kind, serviceCode: a.serviceCode || '', window: a.window || 0,
+                  ticket: a.ticket || '', businessDay: a.businessDay || 0});
+                if (!ok) button.disabled = false;
+              }}, q.t('acknowledge')));
 }
 
 // The engine words a window's own reasons in English; the page says them in
@@ -336,10 +377,12 @@ function renderClerks() {
           q.h('td', {}, q.windowLabel(c.window, state.windows.get(c.window)?.name)),
           q.h('td', {class: 'num served'}, Number(c.served || 0)),
           q.h('td', {class: 'num no-shows'}, Number(c.noShows || 0)),
+          // Of the tickets this clerk called, the share whose wait was in target.
+          q.h('td', {class: 'num in-target'}, Number(c.called || 0) ? pct(c.waitWithinTarget) : '—'),
           q.h('td', {class: 'num'}, q.clockDuration(c.meanHandlingSeconds || 0)),
           q.h('td', {class: 'num'}, Number(c.rated || 0)),
           q.h('td', {class: 'num satisfaction'}, Number(c.rated || 0) ? pct(c.satisfactionRate) : '—')))
-      : [q.h('tr', {class: 'none'}, q.h('td', {colspan: 7}, q.t('none')))]));
+      : [q.h('tr', {class: 'none'}, q.h('td', {colspan: 8}, q.t('none')))]));
 }
 
 // The server words alarms in English; the page says them in its language.
@@ -418,14 +461,18 @@ function renderCases() {
 }
 
 
+// Whether the server took it; a refusal is shown as a toast.
 async function act(service, method, body, done = () => {}) {
+  let ok = false;
   try {
     await q.command(service, method, {hallId: hall, ...body}, {prefix: 'dash'});
+    ok = true;
     done();
   } catch (e) {
     q.toast(e.message, 'error');
   }
   scheduleRefresh();
+  return ok;
 }
 
 function renderCharts() {

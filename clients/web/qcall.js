@@ -483,6 +483,11 @@ export class HallState {
       } else {
         this.alarms.delete(alarmKey(a));
       }
+    } else if (event.alarmAcknowledged) {
+      // Still raised, now acknowledged: who and when, the raising time kept.
+      const a = event.alarmAcknowledged.alarm;
+      const shown = this.alarms.get(alarmKey(a));
+      this.alarms.set(alarmKey(a), {...a, atUnixMs: shown?.atUnixMs});
     } else if (event.dayStarted) {
       this.businessDay = event.dayStarted.businessDay;
       for (const s of this.services.values()) {
@@ -619,6 +624,10 @@ const TEXTS = {
     reason_counter_lost: '柜台失去联系',
     reason_standby: w => `顶替${w}（AB岗）`,
     alarms_more: n => `另有 ${n} 条告警`,
+    acknowledge: '确认',
+    acknowledged_by: (who, at) => `已确认 · ${who} ${at}`,
+    alarms_acknowledged: n => `${n} 条已确认`,
+    within_target: '等候达标',
     below_min_override: (need, open) => `低于最低开放窗口数（至少 ${need} 个，现开放 ${open} 个）。确认由值班经理授权并记录原因？`,
     override: '授权并执行',
     set_min: '设置',
@@ -824,6 +833,10 @@ const TEXTS = {
     reason_counter_lost: 'counter lost',
     reason_standby: w => `standby for ${w}`,
     alarms_more: n => `${n} more alarm${n === 1 ? '' : 's'}`,
+    acknowledge: 'Acknowledge',
+    acknowledged_by: (who, at) => `Acknowledged · ${who} ${at}`,
+    alarms_acknowledged: n => `${n} acknowledged`,
+    within_target: 'Wait in target',
     below_min_override: (need, open) => `This goes below the minimum (${need} needed, ${open} open). Approve it as duty manager, with the reason recorded?`,
     override: 'Approve and do it',
     set_min: 'Set',

@@ -30,7 +30,6 @@ q.addTexts({
     no_shows: '过号',
     mean_wait: '平均等候',
     p90_wait: '90%等候',
-    within_target: '等候达标',
     mean_handling: '平均办理',
     sla: '服务达标',
     no_show_rate: '过号率',
@@ -86,7 +85,6 @@ q.addTexts({
     no_shows: 'No-shows',
     mean_wait: 'Mean wait',
     p90_wait: 'p90 wait',
-    within_target: 'Wait in target',
     mean_handling: 'Mean handling',
     sla: 'SLA met',
     no_show_rate: 'No-show rate',
@@ -284,10 +282,12 @@ function render(report) {
 
   table($('clerks'),
         [q.t('clerk'), q.t('windows'), q.t('served'), q.t('no_shows'), q.t('transfers_recalls'),
+         q.t('within_target'),
          q.t('mean_handling'), q.t('open_time'), q.t('idle_time'), q.t('paused_time'),
          q.t('satisfaction'), q.t('bad_ratings'), q.t('complaints')],
         (report.clerks || []).map(c => [
           c.clerkId, c.window, n(c.served), n(c.noShows), `${n(c.transfers)}/${n(c.recalls)}`,
+          n(c.called) ? pct(c.waitWithinTarget) : '–',
           secs(c.meanHandlingSeconds), secs(c.openSeconds), secs(c.idleSeconds),
           q.h('span', {}, secs(c.pausedSeconds),
               (c.pausedByReason || []).map(p => q.h('small', {class: 'reason'},

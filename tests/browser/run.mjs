@@ -21,6 +21,7 @@ import './counter.mjs';
 import './kiosk-guide.mjs';
 import './kiosk-booking.mjs';
 import './hall_screens.mjs';
+import './dashboard-acts.mjs';
 
 before(launchBrowser);
 after(closeBrowser);

@@ -44,6 +44,8 @@ std::vector<Pair> CommandRequests() {
       {v1::SetNoticeRequest::descriptor(), v1::Command::kSetNotice},
       {v1::CreateBookingRequest::descriptor(), v1::Command::kCreateBooking},
       {v1::CheckInRequest::descriptor(), v1::Command::kCheckIn},
+      {v1::AcknowledgeAlarmRequest::descriptor(),
+       v1::Command::kAcknowledgeAlarm},
   };
 }
 

@@ -157,6 +157,24 @@ const std::vector<WindowRow>& WindowTable() {
          e->mutable_alarm()->set_service_code("BILL");
        },
        0},
+      // Acknowledging an alarm goes where the alarm went.
+      {"alarm_acknowledged",
+       [](v1::HallEvent* e) {
+         v1::HallEvent::Alarm* a =
+             e->mutable_alarm_acknowledged()->mutable_alarm();
+         a->set_kind(v1::HallEvent::Alarm::KIND_WINDOW_LOST);
+         a->set_window(6);
+         a->set_acknowledged_by("duty-1");
+       },
+       6},
+      {"alarm_acknowledged",
+       [](v1::HallEvent* e) {
+         v1::HallEvent::Alarm* a =
+             e->mutable_alarm_acknowledged()->mutable_alarm();
+         a->set_kind(v1::HallEvent::Alarm::KIND_BELOW_MIN_OPEN);
+         a->set_acknowledged_by("duty-1");
+       },
+       0},
       {"day_started",
        [](v1::HallEvent* e) { e->mutable_day_started()->set_expired(2); }, 0},
       {"hall_configured",

@@ -244,9 +244,15 @@ TEST_F(RecordsTest, AScriptedDayAddsUp) {
   EXPECT_EQ(alice->recalls(), 1);
   EXPECT_EQ(alice->rated(), 2);
   EXPECT_EQ(alice->bad_ratings(), 1);
+  // Alice called A001 (600 s, target 900) and A002 (5,940 s): half within.
+  EXPECT_EQ(alice->called(), 2);
+  EXPECT_DOUBLE_EQ(alice->wait_within_target(), 0.5);
   EXPECT_EQ(bob->window(), 2);
   EXPECT_EQ(bob->served(), 0);
   EXPECT_EQ(bob->no_shows(), 1);
+  // Bob called B001 (1,080 s, target 1,200), a no-show: called all the same.
+  EXPECT_EQ(bob->called(), 1);
+  EXPECT_DOUBLE_EQ(bob->wait_within_target(), 1.0);
   // Open 09:00-09:30 and 10:30-11:10 (70 min), of which idle all but the
   // minute B001 was being called; paused an hour for lunch.
   EXPECT_EQ(bob->open_seconds(), 70 * 60);
@@ -391,6 +397,42 @@ TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
   EXPECT_EQ(report.total().issued(), 4);
   EXPECT_EQ(report.total().completed(), 2);
   EXPECT_EQ(report.total().bad_ratings(), 1);
+}
+
+TEST_F(RecordsTest, ClerkDaysFromBeforeTheirWaitsAreRebuiltAtOpen) {
+  ScriptedDay();
+  store_.reset();
+  {
+    // rec_clerk_days as it was before each clerk's calls and waits.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+    for (const char* column : {"waits_in_target", "waits_n"}) {
+      ASSERT_EQ(sqlite3_exec(db,
+                             absl::StrCat("ALTER TABLE rec_clerk_days DROP "
+                                          "COLUMN ",
+                                          column)
+                                 .c_str(),
+                             nullptr, nullptr, nullptr),
+                SQLITE_OK)
+          << sqlite3_errmsg(db);
+    }
+    sqlite3_close(db);
+  }
+  auto store = SqliteJournalStore::Open(Path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  ASSERT_TRUE(store_->records_missing());
+  ASSERT_TRUE(RebuildAllRecords(store_.get(), v1::ServerConfig()).ok());
+  const v1::Report report = DayReport();
+  EXPECT_EQ(report.total().issued(), 4);
+  bool alice = false;
+  for (const auto& c : report.clerks()) {
+    if (c.clerk_id() != "alice") continue;
+    alice = true;
+    EXPECT_EQ(c.called(), 2);
+    EXPECT_DOUBLE_EQ(c.wait_within_target(), 0.5);
+  }
+  EXPECT_TRUE(alice);
 }
 
 TEST_F(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {

@@ -222,6 +222,19 @@ class InvariantChecker::Impl {
           } else if (alarms_.erase(key) == 0) {
             return absl::StrCat("(j) alarm cleared but never raised: ",
                                 a.ShortDebugString());
+          } else {
+            acked_.erase(key);  // Raised again, it is a new alarm.
+          }
+          break;
+        }
+        case v1::HallEvent::kAlarmAcknowledged: {
+          const Alarm& a = e.alarm_acknowledged().alarm();
+          const AlarmKey key = KeyOf(a);
+          if (!alarms_.contains(key) || a.acknowledged_by().empty() ||
+              !acked_.emplace(key, a.acknowledged_by()).second) {
+            return absl::StrCat(
+                "(j) acknowledged an alarm not raised, twice, or by nobody: ",
+                a.ShortDebugString());
           }
           break;
         }
@@ -606,8 +619,15 @@ class InvariantChecker::Impl {
   // (j)
   std::string CheckAlarms(const v1::HallView& view) {
     std::set<AlarmKey> shown;
+    std::map<AlarmKey, std::string> shown_acked;
     for (const Alarm& a : view.alarms()) {
       shown.insert(KeyOf(a));
+      if (!a.acknowledged_by().empty()) {
+        shown_acked[KeyOf(a)] = a.acknowledged_by();
+      }
+    }
+    if (shown_acked != acked_) {
+      return "(j) the view's acknowledged alarms differ from the events'";
     }
     std::set<AlarmKey> raised = alarms_;
     if (shown != raised) {
@@ -752,7 +772,8 @@ class InvariantChecker::Impl {
   std::map<std::string, std::pair<int32_t, size_t>> last_count_;  // code
   std::map<std::string, bool> callable_;                          // day/number
   std::set<AlarmKey> alarms_;
-  std::map<std::string, int> board_waiting_;  // service code -> waiting
+  std::map<AlarmKey, std::string> acked_;          // Acknowledged: by whom.
+  std::map<std::string, int> board_waiting_;       // service code -> waiting
   std::map<int32_t, std::string> completed_last_;  // window -> day/number
   std::set<std::string> rated_;                    // day/number
   uint32_t last_follow_up_ = 0;

@@ -158,6 +158,7 @@ class CommandGenerator {
     v1::Command c;
     if (rng_.Chance(1)) return Notice();
     if (rng_.Chance(2)) return Booking(state, now);
+    if (rng_.Chance(2)) return Acknowledge(state);
     if (rng_.Chance(14)) return Feedback(state);
     const int r = rng_.Int(0, 999);
     if (r < 150) {
@@ -450,6 +451,66 @@ class CommandGenerator {
                 : rng_.Chance(40) ? ""
                                   : rng_.Pick(std::vector<std::string>{
                                         "午休时间仅开放 2 个窗口", "lunch"}));
+    m->set_supervisor_id(Supervisor());
+    return c;
+  }
+
+  // Acknowledging an alarm: mostly one raised now, at times one acknowledged
+  // already, one not raised, or no alarm at all (all refused).
+  v1::Command Acknowledge(const v1::HallState& state) {
+    std::vector<Alarm> raised;
+    const auto add = [&raised](Alarm::Kind kind) -> Alarm& {
+      Alarm& a = raised.emplace_back();
+      a.set_kind(kind);
+      return a;
+    };
+    if (state.below_min_alarm()) add(Alarm::KIND_BELOW_MIN_OPEN);
+    for (int s = 0; s < state.services_size(); ++s) {
+      const auto& r = state.services(s);
+      const std::string& code = state.config().services(s).code();
+      if (r.wait_alarm())
+        add(Alarm::KIND_WAIT_OVER_TARGET).set_service_code(code);
+      if (r.growing_alarm())
+        add(Alarm::KIND_QUEUE_GROWING).set_service_code(code);
+      if (r.no_window_alarm()) {
+        add(Alarm::KIND_NO_WINDOW_SERVES).set_service_code(code);
+      }
+    }
+    for (const auto& w : state.windows()) {
+      if (w.handling_alarm()) {
+        add(Alarm::KIND_HANDLING_OVER_TARGET).set_window(w.number());
+      }
+      if (w.lost()) add(Alarm::KIND_WINDOW_LOST).set_window(w.number());
+      if (w.idle_alarm()) add(Alarm::KIND_WINDOW_IDLE).set_window(w.number());
+    }
+    for (const auto& k : state.complaints()) {
+      for (const Alarm::Kind kind :
+           {Alarm::KIND_COMPLAINT_DUE_SOON, Alarm::KIND_COMPLAINT_OVERDUE}) {
+        if (kind == Alarm::KIND_COMPLAINT_DUE_SOON ? k.due_soon()
+                                                   : k.overdue()) {
+          Alarm& a = add(kind);
+          a.set_ticket(k.ticket());
+          a.set_business_day(k.business_day());
+        }
+      }
+    }
+    Alarm target;
+    if (!raised.empty() && rng_.Chance(80)) {
+      target = rng_.Pick(raised);
+    } else if (state.acknowledged_alarms_size() > 0 && rng_.Chance(60)) {
+      target = state.acknowledged_alarms(
+          rng_.Int(0, state.acknowledged_alarms_size() - 1));
+    } else {
+      target.set_kind(static_cast<Alarm::Kind>(rng_.Int(0, 11)));
+      target.set_window(rng_.Int(0, 6));
+    }
+    v1::Command c;
+    auto* m = c.mutable_acknowledge_alarm();
+    m->set_kind(target.kind());
+    m->set_service_code(target.service_code());
+    m->set_window(target.window());
+    m->set_ticket(target.ticket());
+    m->set_business_day(target.business_day());
     m->set_supervisor_id(Supervisor());
     return c;
   }
