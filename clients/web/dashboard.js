@@ -65,7 +65,14 @@ async function refresh() {
   }
   refreshing = true;
   try {
-    view = await q.call('Supervisor', 'GetHall', {hallId: hall});
+    const read = await q.call('Supervisor', 'GetHall', {hallId: hall});
+    // A read sent before an event it then answered after would undo what
+    // the event showed (a pause shown, then idle again): read again.
+    if ((read.lastSeq || 0) < state.lastSeq) {
+      refreshAgain = true;
+      return;
+    }
+    view = read;
     viewAt = Date.now();
     ++refreshes;
     // GetHall's alarms carry no time; keep the time their events gave them.

@@ -369,9 +369,11 @@ export class HallState {
     this.recent = [];           // the last calls, newest first
     this.notice = '';           // the supervisor's line for the boards
     this.todayHours = [];       // OpeningHours of today
+    this.lastSeq = 0;           // the newest event applied (or view read)
   }
 
   applySnapshot(view) {
+    this.lastSeq = view.lastSeq || 0;
     this.hallId = view.hallId;
     this.name = view.name;
     this.language = view.language;
@@ -407,6 +409,7 @@ export class HallState {
 
   // Applies one event; returns what a page may want to react to.
   applyEvent(event) {
+    this.lastSeq = Math.max(this.lastSeq, event.seq || 0);
     const at = event.atUnixMs;
     if (event.ticketIssued) {
       const t = event.ticketIssued.ticket;

@@ -221,3 +221,45 @@ test('dashboard: today by clerk of a hall open past midnight is its business day
     await screenshot(page, 'dashboard-past-midnight');
     noPageErrors(page);
   }));
+
+test('dashboard: a read answered after a newer event never undoes what the event showed', () =>
+  withServer(async server => {
+    // Three open: one may pause above the hall's minimum of two.
+    for (const [window, clerkId] of [[1, 'zhang'], [2, 'li'], [3, 'wang']]) {
+      await counter(server, 'OpenWindow', {window, clerkId});
+    }
+    const page = await dashboard(server);
+    await page.waitForSelector('#windows tr[data-window="3"][data-state="WINDOW_STATE_IDLE"]');
+    // Every state window 3's row shows, frame by frame.
+    await page.evaluate(() => {
+      window.shownStates = [];
+      const look = () => {
+        const state = document.querySelector('#windows tr[data-window="3"]')?.dataset.state;
+        if (state && state !== window.shownStates.at(-1)) window.shownStates.push(state);
+        requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    });
+    // The read that follows the next event is answered by the server at once
+    // (window 3 idle) but reaches the page only after the pause has.
+    let release;
+    const paused = new Promise(resolve => { release = resolve; });
+    let held = false;
+    await page.route('**/qcall.v1.Supervisor/GetHall', async route => {
+      if (held) return route.continue();
+      held = true;
+      const response = await route.fetch();
+      await paused;
+      await route.fulfill({response});
+    });
+    await issue(server, 'BILL');
+    for (let i = 0; i < 50 && !held; ++i) await new Promise(r => setTimeout(r, 100));
+    assert.ok(held, 'the page read the hall after the issue');
+    await counter(server, 'PauseWindow', {window: 3, reason: '午休'});
+    await page.waitForSelector('#windows tr[data-window="3"][data-state="WINDOW_STATE_PAUSED"]');
+    release();
+    await new Promise(r => setTimeout(r, 1500));  // the stale answer, then a fresh read
+    assert.deepEqual(await page.evaluate(() => window.shownStates),
+                     ['WINDOW_STATE_IDLE', 'WINDOW_STATE_PAUSED']);
+    noPageErrors(page);
+  }));
