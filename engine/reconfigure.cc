@@ -122,6 +122,13 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
   // check-in, saying so.
   *next.mutable_bookings() = state.bookings();
   // An acknowledged alarm of a removed window or service ends with it.
+  const auto window_kept = [&config](int32_t window) {
+    return window == 0 ||
+           std::any_of(config.windows().begin(), config.windows().end(),
+                       [window](const v1::WindowConfig& w) {
+                         return w.number() == window;
+                       });
+  };
   for (const v1::HallEvent::Alarm& ack : state.acknowledged_alarms()) {
     const bool service_kept =
         ack.service_code().empty() ||
@@ -129,7 +136,7 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
                     [&ack](const v1::ServiceConfig& s) {
                       return s.code() == ack.service_code();
                     });
-    if (kept(ack.window()) && service_kept) {
+    if (window_kept(ack.window()) && service_kept) {
       *next.add_acknowledged_alarms() = ack;
     }
   }
