@@ -78,6 +78,10 @@ absl::Status Hall::Apply(const v1::Command& command, absl::Time now,
 absl::Status Hall::ApplyCommand(const v1::Command& command, int64_t now,
                                 Outcome* out) {
   StartDayIfDue(now, out);
+  // The new day cleared alarms: their acknowledgements go now, before the
+  // command (a Configure snapshots and restores the hall, and a restore
+  // refuses an acknowledgement of an alarm not raised).
+  acks_.Forget(out->events());
   using C = v1::Command;
   switch (command.kind_case()) {
     case C::kIssueTicket:

@@ -136,7 +136,12 @@ absl::StatusOr<v1::HallState> ReconfigureState(const v1::HallState& state,
                     [&ack](const v1::ServiceConfig& s) {
                       return s.code() == ack.service_code();
                     });
-    if (window_kept(ack.window()) && service_kept) {
+    // A complaint's alarm names where it was served, but the case (and its
+    // alarm) outlives the window or service: its acknowledgement stays.
+    const bool complaint =
+        ack.kind() == v1::HallEvent::Alarm::KIND_COMPLAINT_DUE_SOON ||
+        ack.kind() == v1::HallEvent::Alarm::KIND_COMPLAINT_OVERDUE;
+    if (complaint || (window_kept(ack.window()) && service_kept)) {
       *next.add_acknowledged_alarms() = ack;
     }
   }

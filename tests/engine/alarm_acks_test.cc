@@ -169,5 +169,20 @@ TEST_F(AlarmAcksTest, AHallAlarmIsAcknowledgedAndANewDayClearsWindowAlarms) {
   }
 }
 
+// A new day clears the window alarms before its first command; when that
+// command is a Configure (qcalld applies --config before its first tick),
+// the cleared alarms' acknowledgements must not reach its snapshot, which
+// a restore would refuse as acknowledging an alarm not raised.
+TEST_F(AlarmAcksTest, TheNewDaysFirstCommandMayBeAConfiguration) {
+  h_.Ok(Acknowledge(Alarm::KIND_WINDOW_LOST, 3));
+  h_.set_now(ShanghaiTime(9, 0) + absl::Hours(24));
+  v1::Command configure;
+  *configure.mutable_configure()->mutable_config() = SmallHallConfig();
+  configure.mutable_configure()->set_supervisor_id("qcalld --config");
+  h_.Ok(configure);
+  EXPECT_FALSE(Find(View(), Alarm::KIND_WINDOW_LOST, 3).has_value());
+  EXPECT_EQ(h_.hall().Snapshot().acknowledged_alarms_size(), 0);
+}
+
 }  // namespace
 }  // namespace qcall::testing

@@ -491,6 +491,10 @@ class CommandGenerator {
           Alarm& a = add(kind);
           a.set_ticket(k.ticket());
           a.set_business_day(k.business_day());
+          // A complaint's alarm also names its service and window
+          // (FeedbackBook::FillAlarm): the key has every field.
+          a.set_service_code(k.service_code());
+          a.set_window(k.window());
         }
       }
     }
