@@ -302,24 +302,13 @@ absl::Status PostgresServer::Serve(int port) {
     if (::waitpid(postmaster_, &status, WNOHANG) == postmaster_) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(postmaster_, SIGQUIT);
-  ::waitpid(postmaster_, nullptr, 0);
-  ::kill(guardian_, SIGKILL);
-  ::waitpid(guardian_, nullptr, 0);
-  postmaster_ = guardian_ = -1;
+  Kill();
   return absl::UnavailableError(
       absl::StrCat("PostgreSQL did not start on port ", port, ": ", Tail(log)));
 }
 
 PostgresServer::~PostgresServer() {
-  if (postmaster_ > 0) {
-    ::kill(postmaster_, SIGQUIT);  // Immediate shutdown.
-    ::waitpid(postmaster_, nullptr, 0);
-  }
-  if (guardian_ > 0) {
-    ::kill(guardian_, SIGKILL);
-    ::waitpid(guardian_, nullptr, 0);
-  }
+  Kill();
   std::error_code error;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, error);
 }
