@@ -109,7 +109,7 @@ void HallRuntime::Read(std::function<Answer(const Hall&, absl::Time)> read) {
   boost::asio::post(strand_, [this, read = std::move(read)] {
     // Not read back yet (the store still away): DurableReads refuses what
     // the store may not hold.
-    if (journal_->health().ok()) Resync().IgnoreError();
+    if (Stale()) Resync().IgnoreError();
     reads_.AnswerWhenDurable(journal_index_,
                              read(hall_, options_.clock->Now()));
   });
@@ -130,6 +130,7 @@ void HallRuntime::ForgetHeartbeat(int32_t window) {
 
 void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
   boost::asio::post(strand_, [this, stream, after_seq] {
+    if (Stale()) Resync().IgnoreError();
     if (after_seq > hall_.last_seq()) {
       stream->End(grpc::Status(
           grpc::StatusCode::OUT_OF_RANGE,
@@ -137,9 +138,8 @@ void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
                        "'s last event ", hall_.last_seq())));
       return;
     }
-    if (journal_->health().ok()) Resync().IgnoreError();
-    if (generation_ != journal_->generation()) {
-      // Its state may hold commands the store never got.
+    if (!journal_->health().ok() && reads_.durable() != journal_index_) {
+      // Its state holds commands the store may never have got.
       stream->End(grpc::Status(
           grpc::StatusCode::UNAVAILABLE,
           absl::StrCat("hall ", hall_id_,
@@ -176,7 +176,7 @@ void HallRuntime::ApplyNow(const v1::Command& command,
                            const Admit& admit, std::string phone) {
   // Before a retry is looked up: a commit whose outcome was unknown is
   // remembered by what the store holds.
-  if (journal_->health().ok()) {
+  if (Stale()) {
     if (absl::Status synced = Resync(); !synced.ok()) {
       reply(absl::UnavailableError(absl::StrCat(
                 "hall ", hall_id_,

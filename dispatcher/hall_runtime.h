@@ -143,6 +143,11 @@ class HallRuntime {
   // answered with its first reply). OK when the hall matches the store's
   // generation; the store's error otherwise (commands stay refused).
   absl::Status Resync();
+  // The journal failed since the hall last matched the store, and writes
+  // again: Resync is due (an atomic load on the common path).
+  bool Stale() const {
+    return generation_ != journal_->generation() && journal_->health().ok();
+  }
   void ScheduleTick();
   void OnTick();
 
