@@ -206,30 +206,17 @@ bool SafeFileName(absl::string_view name) {
 class SseWatch final
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  static void Start(grpc::GenericStub* stub, std::atomic<int64_t>* in_flight,
-                    Exchange exchange, std::string method,
-                    v1::WatchRequest request, const std::string& token) {
-    ++*in_flight;
-    auto watch = std::shared_ptr<SseWatch>(new SseWatch(
-        stub, in_flight, std::move(exchange), std::move(method), request));
-    watch->self_ = watch;
-    watch->context_.AddMetadata("authorization",
-                                absl::StrCat("Bearer ", token));
-    watch->token_ = token;
-    std::weak_ptr<SseWatch> weak = watch;
-    watch->exchange_->OnStreamClosed([weak] {
-      if (auto alive = weak.lock()) alive->context_.TryCancel();
-    });
-    stub->PrepareBidiStreamingCall(&watch->context_, watch->method_,
-                                   grpc::StubOptions(), watch.get());
-    watch->request_ = ToByteBuffer(request);
-    // The request's bytes are parsed, in-process, by the service's thread;
-    // the reactor is used by gRPC's threads from here on.
-    TsanReleaseBytes(watch->request_);
-    TsanRelease(watch.get());
-    watch->StartWriteLast(&watch->request_, grpc::WriteOptions());
-    watch->StartRead(&watch->response_);
-    watch->StartCall();
+  static void Start(grpc::GenericStub* stub, HttpGateway::CallGate* gate,
+                    std::atomic<int64_t>* in_flight, Exchange exchange,
+                    std::string method, v1::WatchRequest request,
+                    const std::string& token) {
+    // Shutting down: the browser reconnects (to a server that runs).
+    if (!gate->Run([&] {
+          StartOpen(stub, gate, in_flight, exchange, std::move(method),
+                    std::move(request), token);
+        })) {
+      exchange->EndStream();
+    }
   }
 
   void OnReadDone(bool ok) override {
@@ -266,7 +253,7 @@ class SseWatch final
       // reset): start over from a snapshot instead of failing for ever.
       v1::WatchRequest again = watch_request_;
       again.set_after_seq(0);
-      Start(stub_, in_flight_, exchange_, method_, again, token_);
+      Start(stub_, gate_, in_flight_, exchange_, method_, again, token_);
     } else {
       switch (status.error_code()) {
         case grpc::StatusCode::INVALID_ARGUMENT:
@@ -290,9 +277,39 @@ class SseWatch final
   }
 
  private:
-  SseWatch(grpc::GenericStub* stub, std::atomic<int64_t>* in_flight,
-           Exchange exchange, std::string method, v1::WatchRequest request)
+  static void StartOpen(grpc::GenericStub* stub, HttpGateway::CallGate* gate,
+                        std::atomic<int64_t>* in_flight, Exchange exchange,
+                        std::string method, v1::WatchRequest request,
+                        const std::string& token) {
+    ++*in_flight;
+    auto watch = std::shared_ptr<SseWatch>(
+        new SseWatch(stub, gate, in_flight, std::move(exchange),
+                     std::move(method), request));
+    watch->self_ = watch;
+    watch->context_.AddMetadata("authorization",
+                                absl::StrCat("Bearer ", token));
+    watch->token_ = token;
+    std::weak_ptr<SseWatch> weak = watch;
+    watch->exchange_->OnStreamClosed([weak] {
+      if (auto alive = weak.lock()) alive->context_.TryCancel();
+    });
+    stub->PrepareBidiStreamingCall(&watch->context_, watch->method_,
+                                   grpc::StubOptions(), watch.get());
+    watch->request_ = ToByteBuffer(request);
+    // The request's bytes are parsed, in-process, by the service's thread;
+    // the reactor is used by gRPC's threads from here on.
+    TsanReleaseBytes(watch->request_);
+    TsanRelease(watch.get());
+    watch->StartWriteLast(&watch->request_, grpc::WriteOptions());
+    watch->StartRead(&watch->response_);
+    watch->StartCall();
+  }
+
+  SseWatch(grpc::GenericStub* stub, HttpGateway::CallGate* gate,
+           std::atomic<int64_t>* in_flight, Exchange exchange,
+           std::string method, v1::WatchRequest request)
       : stub_(stub),
+        gate_(gate),
         in_flight_(in_flight),
         exchange_(std::move(exchange)),
         method_(std::move(method)),
@@ -301,6 +318,7 @@ class SseWatch final
 
   std::shared_ptr<SseWatch> self_;  // Kept alive until OnDone.
   grpc::GenericStub* stub_;
+  HttpGateway::CallGate* gate_;
   std::atomic<int64_t>* in_flight_;
   Exchange exchange_;
   const std::string method_;
@@ -372,6 +390,27 @@ HttpGateway::HttpGateway(std::shared_ptr<grpc::Channel> channel,
       options_(std::move(options)),
       health_(std::move(health)),
       metrics_(std::move(metrics)) {}
+
+bool HttpGateway::CallGate::Run(absl::FunctionRef<void()> start) {
+  // Counted before the check, so Close either sees this start or is seen.
+  ++starting_;
+  absl::Cleanup started = [this] { --starting_; };
+  if (closed_) return false;
+  start();
+  return true;
+}
+
+void HttpGateway::CallGate::Close() {
+  closed_ = true;
+  while (starting_.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void HttpGateway::CloseCalls() {
+  stopping_ = true;
+  calls_.Close();
+}
 
 bool HttpGateway::Stop(std::chrono::milliseconds max_wait) {
   stopping_ = true;
@@ -539,24 +578,31 @@ void HttpGateway::CallAndRespond(const Exchange& exchange,
   // the callback runs on a gRPC thread.
   TsanReleaseBytes(call->request);
   TsanRelease(call.get());
-  stub_.UnaryCall(&call->context, call->method, grpc::StubOptions(),
-                  &call->request, &call->response,
-                  [call, in_flight = &in_flight_](grpc::Status status) {
-                    TsanAcquire(call.get());
-                    // Written by the service's thread (services.cc).
-                    TsanAcquireBytes(call->response);
-                    if (!status.ok()) {
-                      RespondError(call->exchange, status);
-                    } else if (!MessageTraits::Deserialize(&call->response,
-                                                           call->reply.get())
-                                    .ok()) {
-                      RespondError(call->exchange, grpc::StatusCode::INTERNAL,
-                                   "unreadable reply");
-                    } else {
-                      call->exchange->Respond(200, kJson, ToJson(*call->reply));
-                    }
-                    --*in_flight;
-                  });
+  const bool started = calls_.Run([&] {
+    stub_.UnaryCall(
+        &call->context, call->method, grpc::StubOptions(), &call->request,
+        &call->response, [call, in_flight = &in_flight_](grpc::Status status) {
+          TsanAcquire(call.get());
+          // Written by the service's thread (services.cc).
+          TsanAcquireBytes(call->response);
+          if (!status.ok()) {
+            RespondError(call->exchange, status);
+          } else if (!MessageTraits::Deserialize(&call->response,
+                                                 call->reply.get())
+                          .ok()) {
+            RespondError(call->exchange, grpc::StatusCode::INTERNAL,
+                         "unreadable reply");
+          } else {
+            call->exchange->Respond(200, kJson, ToJson(*call->reply));
+          }
+          --*in_flight;
+        });
+  });
+  if (!started) {
+    RespondError(exchange, grpc::StatusCode::UNAVAILABLE,
+                 "qcalld is shutting down");
+    --in_flight_;
+  }
 }
 
 void HttpGateway::Events(const Exchange& exchange, const HttpTarget& target) {
@@ -608,8 +654,8 @@ void HttpGateway::Events(const Exchange& exchange, const HttpTarget& target) {
   }
   exchange->StartStream("text/event-stream; charset=utf-8", ": keep-alive\n\n");
   exchange->Send("retry: 1000\n\n");
-  SseWatch::Start(&stub_, &in_flight_, exchange, method, std::move(request),
-                  token);
+  SseWatch::Start(&stub_, &calls_, &in_flight_, exchange, method,
+                  std::move(request), token);
 }
 
 void HttpGateway::PublicTicket(const Exchange& exchange,

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "dispatcher/auth.h"
@@ -63,7 +64,28 @@ class HttpGateway {
               std::function<absl::Status()> health,
               std::function<std::string()> metrics);
 
+  // Whether calls may still start on the in-process channel. A call created
+  // while the gRPC server shuts down crashes inside libgrpc (1.51: a jump to
+  // a null function pointer when the call's stack is made; found by the
+  // ASan run, reproduced by requests during a SIGTERM), so the server closes
+  // the gate before it shuts gRPC down.
+  class CallGate {
+   public:
+    // Runs `start` (which starts a call) unless the gate is closed; false
+    // when it is. May be nested.
+    bool Run(absl::FunctionRef<void()> start);
+    // No start begins after this returns: it waits for those under way.
+    void Close();
+
+   private:
+    std::atomic<bool> closed_{false};
+    std::atomic<int> starting_{0};
+  };
+
   void Handle(std::shared_ptr<HttpExchange> exchange);
+  // Answers new requests with 503 and starts no call from now on; returns
+  // once no call is being started. Before the gRPC server shuts down.
+  void CloseCalls();
   // Answers new requests with 503 and waits (up to `max_wait`) until no
   // call of the gateway's is in flight, so none answers after the HTTP
   // server is gone. False when some still are.
@@ -95,6 +117,7 @@ class HttpGateway {
   std::function<absl::Status()> health_;
   std::function<std::string()> metrics_;
   std::atomic<bool> stopping_{false};
+  CallGate calls_;
   // Unary calls and event streams under way.
   std::atomic<int64_t> in_flight_{0};
 };

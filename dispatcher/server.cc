@@ -655,6 +655,9 @@ void QcallServer::Wait() { server_->Wait(); }
 void QcallServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // The HTTP side starts no call from here on: libgrpc crashes on a call
+  // made on the in-process channel while the gRPC server shuts down.
+  if (gateway_ != nullptr) gateway_->CloseCalls();
   for (HallRuntime* runtime : halls_.All()) {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));

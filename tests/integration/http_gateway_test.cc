@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -842,6 +843,34 @@ TEST(QcalldHttpEventsTest, SigtermEndsOpenStreamsAndExitsCleanly) {
   EXPECT_TRUE(server.Stop(/*timeout_seconds=*/5)) << server.Log();
   EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(4));
   EXPECT_TRUE(stream.EndsWithin(seconds(2)));
+}
+
+// Pages keep asking while qcalld stops (boards reconnect, ticket pages
+// poll): a call started on the in-process channel while the gRPC server
+// shut down crashed qcalld inside libgrpc (SIGSEGV on every such SIGTERM in
+// the Release build; found by the ASan run).
+TEST(QcalldHttpEventsTest, SigtermWhileRequestsKeepComingExitsCleanly) {
+  QcalldProcess server(WithHttp());
+  ASSERT_TRUE(server.Start());
+  const int port = server.http_port();
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> pages;
+  for (int i = 0; i < 8; ++i) {
+    pages.emplace_back([&, i] {
+      while (!done) {
+        HttpClient http(port, seconds(2));
+        const HttpReply reply = i % 2 == 0 ? http.Get("/ticket/it-hall/A0001")
+                                           : http.Get("/events?hall=it-hall",
+                                                      Bearer(kDisplayToken));
+        if (reply.status != 0) ++answered;
+      }
+    });
+  }
+  while (answered < 50) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(server.Stop(/*timeout_seconds=*/10)) << server.Log();
+  done = true;
+  for (std::thread& page : pages) page.join();
 }
 
 // ---------------------------------------------------------------------------
