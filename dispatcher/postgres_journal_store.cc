@@ -195,6 +195,7 @@ PostgresJournalStore::Open(const std::string& url,
     RETURN_IF_ERROR(
         store->Exec("SET synchronous_commit = on", PgParams()).status());
   }
+  RETURN_IF_ERROR(store->OpenRecords(url, options));
   return store;
 }
 
@@ -275,6 +276,7 @@ absl::Status PostgresJournalStore::Reconnect() {
 
 absl::Status PostgresJournalStore::Rollback(absl::Status status) {
   Exec("ROLLBACK", PgParams()).IgnoreError();
+  SettleRecords(false);
   return status;
 }
 
@@ -392,6 +394,9 @@ absl::Status PostgresJournalStore::Commit(
       return Rollback(appended);
     }
   }
+  if (absl::Status written = WriteRecords(records); !written.ok()) {
+    return Rollback(written);
+  }
   for (const SnapshotRecord& given : snapshots) {
     SnapshotRecord s = given;
     if (auto it = chains.find({s.hall_id, s.index}); it != chains.end()) {
@@ -416,9 +421,13 @@ absl::Status PostgresJournalStore::Commit(
       return Rollback(kept);
     }
   }
-  ASSIGN_OR_RETURN(Result committed, Exec("COMMIT", PgParams()));
+  absl::StatusOr<Result> committed = Exec("COMMIT", PgParams());
   // A COMMIT of a transaction that failed answers ROLLBACK.
-  if (std::string(PQcmdStatus(committed.get())) != "COMMIT") {
+  const bool done =
+      committed.ok() && std::string(PQcmdStatus(committed->get())) == "COMMIT";
+  SettleRecords(done);
+  if (!committed.ok()) return committed.status();
+  if (!done) {
     return absl::UnavailableError(
         absl::StrCat("journal in ", name_, ": the commit was rolled back"));
   }
