@@ -168,31 +168,10 @@ std::string AggregateSchema(const char* table, const char* key,
 
 }  // namespace
 
-struct SqlRecords::Ticket {
-  int32_t day = 0;
-  std::string number;
-  std::string service;
-  std::string queue_service;
-  int32_t category = 0;
-  int32_t hour = 0;
-  int64_t issued_ms = 0;
-  int64_t called_ms = 0;
-  int64_t serving_ms = 0;
-  int64_t ended_ms = 0;
-  int32_t state = 0;
-  int32_t window = 0;
-  std::string clerk;
-  int64_t wait_ms = -1;
-  int64_t handling_ms = 0;
-  int32_t recalls = 0;
-  int32_t transfers = 0;
-  int32_t requeues = 0;
-  int32_t rating = 0;
-};
-
 // The SQL of the statements Project runs.
 struct SqlRecords::Statements {
-  std::string insert_ticket;
+  // insert_tickets[n - 1] writes n rows.
+  std::vector<std::string> insert_tickets;
   std::string load_ticket;
   std::string load_windows;
   std::string save_window;
@@ -217,18 +196,34 @@ namespace {
 std::string Upsert(
     const char* table, const std::vector<std::string>& keys,
     const std::vector<std::string>& others,
-    const std::function<std::string(const std::string&)>& set = nullptr) {
-  std::string sql = absl::StrCat("INSERT INTO ", table, " VALUES (?");
-  for (size_t i = 1; i < keys.size() + others.size(); ++i) {
-    absl::StrAppend(&sql, ", ?");
+    const std::function<std::string(const std::string&)>& set = nullptr,
+    size_t rows = 1) {
+  std::string sql = absl::StrCat("INSERT INTO ", table, " VALUES ");
+  for (size_t row = 0; row < rows; ++row) {
+    absl::StrAppend(&sql, row ? ", (?" : "(?");
+    for (size_t i = 1; i < keys.size() + others.size(); ++i) {
+      absl::StrAppend(&sql, ", ?");
+    }
+    absl::StrAppend(&sql, ")");
   }
-  absl::StrAppend(&sql, ") ON CONFLICT (", absl::StrJoin(keys, ", "),
+  absl::StrAppend(&sql, " ON CONFLICT (", absl::StrJoin(keys, ", "),
                   ") DO UPDATE SET ");
   for (size_t i = 0; i < others.size(); ++i) {
     absl::StrAppend(&sql, i ? ", " : "", others[i], " = ",
                     set ? set(others[i]) : "excluded." + others[i]);
   }
   return sql;
+}
+
+// Upserts of 1 to `most` rows (of distinct keys) at once.
+std::vector<std::string> Upserts(size_t most, const char* table,
+                                 const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& others) {
+  std::vector<std::string> all;
+  for (size_t rows = 1; rows <= most; ++rows) {
+    all.push_back(Upsert(table, keys, others, nullptr, rows));
+  }
+  return all;
 }
 
 // Each column `c` of an aggregate's `table` adds the new row's to it.
@@ -243,12 +238,12 @@ std::function<std::string(const std::string&)> Adds(const char* table) {
 const SqlRecords::Statements& SqlRecords::statements() {
   static const Statements* const kStatements = [] {
     auto* s = new Statements;
-    s->insert_ticket =
-        Upsert("rec_tickets", {"hall_id", "day", "number"},
-               {"service", "queue_service", "category", "hour", "issued_ms",
-                "called_ms", "serving_ms", "ended_ms", "state", "\"window\"",
-                "clerk", "wait_ms", "handling_ms", "recalls", "transfers",
-                "requeues", "rating"});
+    s->insert_tickets =
+        Upserts(64, "rec_tickets", {"hall_id", "day", "number"},
+                {"service", "queue_service", "category", "hour", "issued_ms",
+                 "called_ms", "serving_ms", "ended_ms", "state", "\"window\"",
+                 "clerk", "wait_ms", "handling_ms", "recalls", "transfers",
+                 "requeues", "rating"});
     s->load_ticket =
         "SELECT service, queue_service, category, hour, issued_ms, called_ms, "
         "serving_ms, ended_ms, state, \"window\", clerk, wait_ms, handling_ms, "
@@ -373,6 +368,7 @@ absl::Status SqlRecords::ClearAlone() {
 
 void SqlRecords::Discard() {
   halls_.clear();
+  tickets_.clear();
   service_.clear();
   clerk_.clear();
   pauses_.clear();
@@ -405,6 +401,11 @@ absl::StatusOr<bool> SqlRecords::LoadTicket(const std::string& hall_id,
                                             int32_t day,
                                             const std::string& number,
                                             Ticket* t) {
+  if (auto it = tickets_.find(TicketKey{hall_id, day, number});
+      it != tickets_.end()) {
+    *t = it->second;
+    return true;
+  }
   bool found = false;
   RETURN_IF_ERROR(sql_->Run(
       statements().load_ticket, {hall_id, day, number}, [&](const SqlRow& row) {
@@ -433,23 +434,39 @@ absl::StatusOr<bool> SqlRecords::LoadTicket(const std::string& hall_id,
   return found;
 }
 
-absl::Status SqlRecords::InsertTicket(const std::string& hall_id,
-                                      const Ticket& t) {
-  return sql_->Run(
-      statements().insert_ticket,
-      {hall_id,       t.day,     t.number,    t.service,   t.queue_service,
-       t.category,    t.hour,    t.issued_ms, t.called_ms, t.serving_ms,
-       t.ended_ms,    t.state,   t.window,    t.clerk,     t.wait_ms,
-       t.handling_ms, t.recalls, t.transfers, t.requeues,  t.rating});
+void SqlRecords::SaveTicket(const std::string& hall_id, const Ticket& t) {
+  tickets_.insert_or_assign(TicketKey{hall_id, t.day, t.number}, t);
 }
 
-absl::Status SqlRecords::UpdateTicket(const std::string& hall_id,
-                                      const Ticket& t) {
-  return InsertTicket(hall_id, t);
+absl::Status SqlRecords::FlushTickets() {
+  // Up to kRows a statement: 20 parameters a row.
+  constexpr size_t kRows = 64;
+  std::vector<SqlArg> args;
+  std::vector<const std::pair<const TicketKey, Ticket>*> rows;
+  rows.reserve(tickets_.size());
+  for (const auto& row : tickets_) rows.push_back(&row);
+  for (size_t first = 0; first < rows.size(); first += kRows) {
+    const size_t n = std::min(kRows, rows.size() - first);
+    args.clear();
+    for (size_t i = first; i < first + n; ++i) {
+      const std::string& hall_id = std::get<0>(rows[i]->first);
+      const Ticket& t = rows[i]->second;
+      args.insert(
+          args.end(),
+          {hall_id,       t.day,     t.number,    t.service,   t.queue_service,
+           t.category,    t.hour,    t.issued_ms, t.called_ms, t.serving_ms,
+           t.ended_ms,    t.state,   t.window,    t.clerk,     t.wait_ms,
+           t.handling_ms, t.recalls, t.transfers, t.requeues,  t.rating});
+    }
+    RETURN_IF_ERROR(sql_->Run(statements().insert_tickets[n - 1], args));
+  }
+  tickets_.clear();
+  return absl::OkStatus();
 }
 
 absl::Status SqlRecords::ExpireBefore(const std::string& hall_id, int32_t day,
                                       int64_t at_ms) {
+  RETURN_IF_ERROR(FlushTickets());  // The query below reads them.
   RETURN_IF_ERROR(
       sql_->Run(statements().expiring, {hall_id, day}, [&](const SqlRow& row) {
         service_[{hall_id, static_cast<int32_t>(row.Int(0)), row.Text(1),
@@ -582,7 +599,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
                      .hour();
         t.issued_ms = ticket.issued_at_unix_ms();
         t.state = v1::TICKET_STATE_WAITING;
-        RETURN_IF_ERROR(InsertTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         ++service_[{hall_id, t.day, t.service, t.category, t.hour}][kIssued];
         if (hall.day == 0) {
           hall.day = t.day;
@@ -626,7 +643,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
           t.state = v1::TICKET_STATE_CALLED;
           t.window = called.window();
           t.clerk = w.clerk;
-          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+          SaveTicket(hall_id, t);
         }
         MoveWindow(hall_id, hall, called.window(), v1::WINDOW_STATE_CALLING,
                    nullptr, "", at);
@@ -710,7 +727,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
           default:
             break;
         }
-        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         break;
       }
       case v1::HallEvent::kTicketTransferred: {
@@ -726,7 +743,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
           ++t.transfers;
           t.state = v1::TICKET_STATE_WAITING;
           t.queue_service = moved.ticket().service_code();
-          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+          SaveTicket(hall_id, t);
         }
         if (moved.from_window() != 0) {
           ++clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
@@ -747,7 +764,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
         if (!found || t.rating != 0) break;
         const Window& w = window_of(rated.window());
         t.rating = rated.level();
-        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         ProjectRating(hall_id, t, w.day ? w.day : hall.day, rated.clerk_id(),
                       rated.window(), t.rating);
         break;
@@ -804,6 +821,7 @@ absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
 }
 
 absl::Status SqlRecords::Flush() {
+  RETURN_IF_ERROR(FlushTickets());
   // The batch's deltas summed by (hall, day, service, category) and by
   // (hall, day, hour).
   using DayKey = std::tuple<std::string, int32_t, std::string, int32_t>;

@@ -83,7 +83,28 @@ class SqlRecords : public RecordProjection {
     int32_t day = 0;
     bool dirty = false;
   };
-  struct Ticket;
+  // A ticket's row of rec_tickets.
+  struct Ticket {
+    int32_t day = 0;
+    std::string number;
+    std::string service;
+    std::string queue_service;
+    int32_t category = 0;
+    int32_t hour = 0;
+    int64_t issued_ms = 0;
+    int64_t called_ms = 0;
+    int64_t serving_ms = 0;
+    int64_t ended_ms = 0;
+    int32_t state = 0;
+    int32_t window = 0;
+    std::string clerk;
+    int64_t wait_ms = -1;
+    int64_t handling_ms = 0;
+    int32_t recalls = 0;
+    int32_t transfers = 0;
+    int32_t requeues = 0;
+    int32_t rating = 0;
+  };
   using ServiceKey = std::tuple<std::string, int32_t, std::string, int32_t,
                                 int32_t>;  // hall, day, service, category, hour
   using ClerkKey = std::tuple<std::string, int32_t, std::string, int32_t>;
@@ -113,8 +134,10 @@ class SqlRecords : public RecordProjection {
                         HallState& hall);
   absl::StatusOr<bool> LoadTicket(const std::string& hall_id, int32_t day,
                                   const std::string& number, Ticket* out);
-  absl::Status InsertTicket(const std::string& hall_id, const Ticket& t);
-  absl::Status UpdateTicket(const std::string& hall_id, const Ticket& t);
+  // The ticket's row, kept with the batch's others until Flush writes them
+  // together (a statement for many rows: one round trip to PostgreSQL).
+  void SaveTicket(const std::string& hall_id, const Ticket& t);
+  absl::Status FlushTickets();
   absl::Status ExpireBefore(const std::string& hall_id, int32_t day,
                             int64_t at_ms);
   // The one place a rating is projected: Complete's rating today, the
@@ -141,6 +164,9 @@ class SqlRecords : public RecordProjection {
   absl::flat_hash_map<ClerkKey, std::array<int64_t, kClerkColumns>> clerk_;
   absl::flat_hash_map<PauseKey, int64_t> pauses_;
   absl::flat_hash_map<LoadKey, Load> load_;
+  // This batch's ticket rows as they stand, by (hall, day, number).
+  using TicketKey = std::tuple<std::string, int32_t, std::string>;
+  absl::flat_hash_map<TicketKey, Ticket> tickets_;
 };
 
 class SqlRecordReader : public RecordReader {

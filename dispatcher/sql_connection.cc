@@ -184,8 +184,14 @@ class PostgresConnection : public SqlConnection {
                    const SqlRowVisitor& row) override {
     // A reader's own session, lost while idle, is made again.
     if (owned_ && PQstatus(conn_) == CONNECTION_BAD) PQreset(conn_);
-    auto it = numbered_.find(sql);
-    if (it == numbered_.end()) {
+    // Statements are prepared once a session (a new one after a reconnect
+    // has none): PostgreSQL plans them once, not at every commit.
+    if (const int session = PQbackendPID(conn_); session != session_) {
+      prepared_.clear();
+      session_ = session;
+    }
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
       // ? -> $1, $2, ...: qcall's SQL has no '?' in a literal.
       std::string text;
       int n = 0;
@@ -196,7 +202,13 @@ class PostgresConnection : public SqlConnection {
           text += c;
         }
       }
-      it = numbered_.emplace(std::string(sql), std::move(text)).first;
+      std::string name = absl::StrCat("qcall_", prepared_.size());
+      std::unique_ptr<PGresult, decltype(&PQclear)> made(
+          PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr), &PQclear);
+      if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
+        return Error(sql, made.get());
+      }
+      it = prepared_.emplace(std::string(sql), std::move(name)).first;
     }
     std::vector<std::string> ints;
     ints.reserve(args.size());
@@ -217,9 +229,9 @@ class PostgresConnection : public SqlConnection {
       formats.push_back(1);
     }
     std::unique_ptr<PGresult, decltype(&PQclear)> result(
-        PQexecParams(conn_, it->second.c_str(), static_cast<int>(args.size()),
-                     nullptr, values.data(), lengths.data(), formats.data(),
-                     /*resultFormat=*/0),
+        PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(args.size()),
+                       values.data(), lengths.data(), formats.data(),
+                       /*resultFormat=*/0),
         &PQclear);
     const ExecStatusType status = PQresultStatus(result.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -276,7 +288,9 @@ class PostgresConnection : public SqlConnection {
 
   PGconn* const conn_;
   const bool owned_;
-  std::map<std::string, std::string, std::less<>> numbered_;
+  // Prepared statements' names by their SQL, in session `session_`.
+  std::map<std::string, std::string, std::less<>> prepared_;
+  int session_ = 0;
 };
 
 }  // namespace
