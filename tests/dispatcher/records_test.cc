@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "dispatcher/records_rebuild.h"
 #include "dispatcher/records_sql.h"
 #include "dispatcher/sql_connection.h"
@@ -92,7 +93,9 @@ class RecordsTest : public ::testing::TestWithParam<StoreKind> {
       record.events = std::make_shared<const RecordEvents>(
           RecordEvents{{out_.events().begin(), out_.events().end()}, config_});
     }
-    ASSERT_TRUE(store_->Commit({record}, {}).ok());
+    const absl::Status committed = store_->Commit({record}, {});
+    ASSERT_TRUE(committed.ok()) << committed;
+    if (index_ == interrupt_at_) Interrupt();
   }
   v1::Report DayReport(absl::Time now = absl::InfinitePast()) {
     ReportQuery query;
@@ -186,8 +189,35 @@ class RecordsTest : public ::testing::TestWithParam<StoreKind> {
     return text;
   }
 
+  // The store's connection goes away between two commands: reopened
+  // (SQLite), or its session ended by the server (PostgreSQL, which the
+  // store finds at its next commit and makes again).
+  void Interrupt() {
+    if (GetParam() == StoreKind::kSqlite) {
+      Reopen();
+      return;
+    }
+    const std::string sessions =
+        "FROM pg_stat_activity WHERE datname = current_database() AND "
+        "application_name = 'qcalld'";
+    ASSERT_EQ(
+        *testing::PostgresServer::Query(
+            place_.url, "SELECT count(pg_terminate_backend(pid)) " + sessions),
+        "1");
+    // Gone, and its advisory locks with it, before the next commit.
+    for (int i = 0; i < 200; ++i) {
+      if (*testing::PostgresServer::Query(
+              place_.url, "SELECT count(*) " + sessions) == "0") {
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    FAIL() << "the store's session did not end";
+  }
+
   testing::StorePlace place_;
   std::unique_ptr<JournalStore> store_;
+  uint64_t interrupt_at_ = 0;
   std::unique_ptr<Hall> hall_;
   std::shared_ptr<const v1::HallConfig> config_;
   Hall::Outcome out_;
@@ -291,6 +321,28 @@ TEST_P(RecordsTest, AScriptedDayAddsUp) {
   // The hot spots: most demand first.
   ASSERT_GT(report.hot_spots_size(), 0);
   EXPECT_EQ(report.hot_spots(0).kind(), v1::Report::HotSpot::KIND_DEMAND);
+}
+
+// What the projection carries between commands (each window's state since
+// when, the hall's day) is read back from the tables when the connection
+// was lost between two commands: the day adds up as if it had not been.
+TEST_P(RecordsTest, TheRecordsGoOnAfterTheConnectionWasLost) {
+  interrupt_at_ = 11;  // After B001 is called, before its no-show.
+  ScriptedDay();
+  const v1::Report report = DayReport();
+  EXPECT_EQ(report.total().issued(), 4);
+  EXPECT_EQ(report.total().completed(), 2);
+  EXPECT_EQ(report.total().no_shows(), 1);
+  bool bob = false;
+  for (const auto& c : report.clerks()) {
+    if (c.clerk_id() != "bob") continue;
+    bob = true;
+    EXPECT_EQ(c.open_seconds(), 70 * 60);
+    EXPECT_EQ(c.idle_seconds(), 69 * 60);
+    EXPECT_EQ(c.paused_seconds(), 3600);
+  }
+  EXPECT_TRUE(bob);
+  ExpectRebuiltEqualsLive("rec_tickets: test-hall 20261127 A001");
 }
 
 TEST_P(RecordsTest, TheRecordsRebuiltFromTheJournalEqualTheLiveOnes) {
