@@ -24,7 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "dispatcher/records_sqlite.h"
+#include "dispatcher/records_sql.h"
 #include "dispatcher/sqlite_journal_store.h"
 #include "engine/hall.h"
 
@@ -53,13 +53,14 @@ const std::string& MonthFile() {
     sqlite3* db = nullptr;
     sqlite3_open(p->c_str(), &db);
     bool created = false;
-    auto records = SqliteRecords::Create(db, &created);
+    std::unique_ptr<SqlConnection> sql = BorrowSqlite(db);
+    auto records = SqlRecords::Create(sql.get(), &created);
     if (!records.ok()) std::abort();
     std::mt19937 random(7);
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
     auto insert = [&](const char* table, int keys) {
       std::string marks = "?";
-      for (int i = 1; i < keys + SqliteRecords::kServiceColumns; ++i) {
+      for (int i = 1; i < keys + SqlRecords::kServiceColumns; ++i) {
         marks += ", ?";
       }
       sqlite3_stmt* s = nullptr;
@@ -71,9 +72,9 @@ const std::string& MonthFile() {
     };
     sqlite3_stmt* service = insert("rec_service_days", 4);
     sqlite3_stmt* hourly = insert("rec_hours", 3);
-    using Sums = std::array<int64_t, SqliteRecords::kServiceColumns>;
+    using Sums = std::array<int64_t, SqlRecords::kServiceColumns>;
     std::string clerk_marks = "?, ?, ?, ?";
-    for (int i = 0; i < SqliteRecords::kClerkColumns; ++i) clerk_marks += ", ?";
+    for (int i = 0; i < SqlRecords::kClerkColumns; ++i) clerk_marks += ", ?";
     sqlite3_stmt* clerk = nullptr;
     sqlite3_prepare_v2(
         db,
@@ -90,7 +91,7 @@ const std::string& MonthFile() {
         std::array<Sums, 12> by_hour{};
         for (int cell = 0; cell < 72; ++cell) {
           const int issued = 10 + static_cast<int>(random() % 9);
-          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+          for (int c = 0; c < SqlRecords::kServiceColumns; ++c) {
             const int64_t v = c == 0 ? issued : random() % issued;
             by_service[cell % 6][c] += v;
             by_hour[cell / 6][c] += v;
@@ -102,7 +103,7 @@ const std::string& MonthFile() {
           sqlite3_bind_int(service, 2, day);
           sqlite3_bind_text(service, 3, kServices[cell / 2], -1, SQLITE_STATIC);
           sqlite3_bind_int(service, 4, 1 + cell % 2);
-          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+          for (int c = 0; c < SqlRecords::kServiceColumns; ++c) {
             sqlite3_bind_int64(service, 5 + c, by_service[cell][c]);
           }
           sqlite3_step(service);
@@ -112,7 +113,7 @@ const std::string& MonthFile() {
           sqlite3_bind_text(hourly, 1, hall.c_str(), -1, SQLITE_STATIC);
           sqlite3_bind_int(hourly, 2, day);
           sqlite3_bind_int(hourly, 3, 8 + hour);
-          for (int c = 0; c < SqliteRecords::kServiceColumns; ++c) {
+          for (int c = 0; c < SqlRecords::kServiceColumns; ++c) {
             sqlite3_bind_int64(hourly, 4 + c, by_hour[hour][c]);
           }
           sqlite3_step(hourly);
@@ -124,7 +125,7 @@ const std::string& MonthFile() {
           sqlite3_bind_int(clerk, 2, day);
           sqlite3_bind_text(clerk, 3, name.c_str(), -1, SQLITE_TRANSIENT);
           sqlite3_bind_int(clerk, 4, c + 1);
-          for (int i = 0; i < SqliteRecords::kClerkColumns; ++i) {
+          for (int i = 0; i < SqlRecords::kClerkColumns; ++i) {
             sqlite3_bind_int64(clerk, 5 + i, random() % 1000);
           }
           sqlite3_step(clerk);
@@ -136,6 +137,7 @@ const std::string& MonthFile() {
     sqlite3_finalize(clerk);
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     records->reset();
+    sql.reset();
     sqlite3_close(db);
     return p;
   }();
@@ -143,8 +145,9 @@ const std::string& MonthFile() {
 }
 
 void BM_MonthReport(benchmark::State& state) {
-  auto reader = SqliteRecordReader::Open(MonthFile());
-  if (!reader.ok()) std::abort();
+  auto sql = OpenSqlConnection("sqlite:" + MonthFile(), true);
+  if (!sql.ok()) std::abort();
+  auto reader = std::make_unique<SqlRecordReader>(*std::move(sql));
   ReportQuery query;
   query.kind = v1::REPORT_KIND_MONTH;
   query.first_day = 20261101;
@@ -152,7 +155,7 @@ void BM_MonthReport(benchmark::State& state) {
   for (int h = 0; h < kHalls; ++h) query.hall_ids.push_back(HallId(h));
   int64_t issued = 0;
   for (auto _ : state) {
-    absl::StatusOr<v1::Report> report = (*reader)->Report(query);
+    absl::StatusOr<v1::Report> report = reader->Report(query);
     if (!report.ok()) std::abort();
     issued = report->total().issued();
     benchmark::DoNotOptimize(issued);
@@ -162,14 +165,15 @@ void BM_MonthReport(benchmark::State& state) {
 BENCHMARK(BM_MonthReport)->Unit(benchmark::kMillisecond);
 
 void BM_DayReport(benchmark::State& state) {
-  auto reader = SqliteRecordReader::Open(MonthFile());
-  if (!reader.ok()) std::abort();
+  auto sql = OpenSqlConnection("sqlite:" + MonthFile(), true);
+  if (!sql.ok()) std::abort();
+  auto reader = std::make_unique<SqlRecordReader>(*std::move(sql));
   ReportQuery query;
   query.kind = v1::REPORT_KIND_DAY;
   query.first_day = query.last_day = 20261115;
   query.hall_ids = {HallId(42)};
   for (auto _ : state) {
-    absl::StatusOr<v1::Report> report = (*reader)->Report(query);
+    absl::StatusOr<v1::Report> report = reader->Report(query);
     if (!report.ok()) std::abort();
     benchmark::DoNotOptimize(report->total().issued());
   }

@@ -1,6 +1,7 @@
 // JournalStore is where a hall's journal and snapshots live: an embedded
-// SQLite file by default, or a PostgreSQL database (the journal and
-// snapshots only, so far: postgres_journal_store.h). It is the one
+// SQLite file by default, or a PostgreSQL database (postgres_journal_store.h);
+// either keeps the record tables and customers' private data beside the
+// journal. It is the one
 // seam between qcalld and its storage; OpenJournalStore picks the store a
 // URL names. A store is thread-safe: recovery reads from the starting thread
 // and the journal's writer commits from its own (a store may run calls one
@@ -161,9 +162,7 @@ struct StoreOptions {
 //   sqlite:PATH       the embedded SQLite file at PATH (with `create`, its
 //                     folder is made, 0700)
 //   postgresql://... or postgres://...
-//                     a PostgreSQL database, as libpq reads the URL: the
-//                     journal and snapshots only (no record tables, no
-//                     private data yet)
+//                     a PostgreSQL database, as libpq reads the URL
 // INVALID_ARGUMENT for anything else; UNAVAILABLE when it cannot be opened.
 absl::StatusOr<std::unique_ptr<JournalStore>> OpenJournalStore(
     absl::string_view url, const StoreOptions& options = {});

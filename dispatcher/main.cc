@@ -66,11 +66,12 @@ int main(int argc, char** argv) {
   std::string store;
   app.add_option("--store", store,
                  "where the journal lives: sqlite:PATH, or a PostgreSQL "
-                 "database, postgresql://USER@HOST:PORT/DB (the journal and "
-                 "snapshots only: no record tables, no private data yet); "
-                 "a primary and its standby as postgresql://USER@H1:P1,H2:P2"
-                 "/DB?target_session_attrs=read-write, so that writes follow "
-                 "a promoted standby; overrides --data");
+                 "database, postgresql://USER@HOST:PORT/DB (the journal, "
+                 "snapshots, record tables and private data, as sqlite: "
+                 "keeps them); a primary and its standby as "
+                 "postgresql://USER@H1:P1,H2:P2/DB?target_session_attrs="
+                 "read-write, so that writes follow a promoted standby; "
+                 "overrides --data");
   bool init_store = false;
   app.add_flag("--init-store", init_store,
                "make the new, empty journal of --data/--store (checking "
@@ -227,17 +228,6 @@ int main(int argc, char** argv) {
         *path = (std::filesystem::path(credentials) / *path).string();
       }
     }
-  }
-  if (!private_key_file.empty() &&
-      !absl::StartsWith(options.store, "sqlite:")) {
-    // Accepting the key and then refusing every phone at the kiosk would
-    // hide from the operator that none is kept.
-    spdlog::error(
-        "--private-key-file: the store {} keeps no customer's private data "
-        "yet (only sqlite: does); start without it, and tickets with a "
-        "phone are refused",
-        qcall::RedactedStoreUrl(options.store));
-    return 2;
   }
   if (!private_key_file.empty()) {
     // A key in the folder it protects goes wherever the data goes (a

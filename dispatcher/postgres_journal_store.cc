@@ -195,6 +195,7 @@ PostgresJournalStore::Open(const std::string& url,
         "journal in ", name, " cannot be written: ", written.message()));
   }
   RETURN_IF_ERROR(store->RequireSynchronousCommit());
+  RETURN_IF_ERROR(store->OpenRecords(url, options));
   return store;
 }
 
@@ -290,6 +291,7 @@ absl::Status PostgresJournalStore::RequireSynchronousCommit() {
 }
 
 absl::Status PostgresJournalStore::Rollback(absl::Status status) {
+  SettleRecords(false);
   if (PQstatus(conn_) == CONNECTION_BAD) return LostInCommit(status);
   Exec("ROLLBACK", PgParams()).IgnoreError();
   return status;
@@ -466,6 +468,9 @@ absl::Status PostgresJournalStore::Commit(
       return Rollback(appended);
     }
   }
+  if (absl::Status written = WriteRecords(records); !written.ok()) {
+    return Rollback(written);
+  }
   for (const SnapshotRecord& given : snapshots) {
     SnapshotRecord s = given;
     if (auto it = chains.find({s.hall_id, s.index}); it != chains.end()) {
@@ -491,9 +496,12 @@ absl::Status PostgresJournalStore::Commit(
     }
   }
   absl::StatusOr<Result> committed = Exec("COMMIT", PgParams());
-  if (!committed.ok()) return LostInCommit(committed.status());
   // A COMMIT of a transaction that failed answers ROLLBACK.
-  if (std::string(PQcmdStatus(committed->get())) != "COMMIT") {
+  const bool done =
+      committed.ok() && std::string(PQcmdStatus(committed->get())) == "COMMIT";
+  SettleRecords(done);
+  if (!committed.ok()) return LostInCommit(committed.status());
+  if (!done) {
     return absl::UnavailableError(
         absl::StrCat("journal in ", name_, ": the commit was rolled back"));
   }

@@ -14,9 +14,11 @@
 // in the same transaction, so a take by another node (whose UPDATE of the
 // epoch waits for the commit, or is seen by it) fences this one.
 //
-// Not kept here yet: the record tables (records() is null: no reports, load
-// history or daily records) and customers' private data (private_data() is
-// null: qcalld refuses --private-key-file with this store). A connection
+// The record tables (records_sql.h) and customers' private data
+// (private_data_sql.h) are kept here as in the SQLite store, the same code
+// over this store's connection (postgres_records.cc): written inside each
+// Commit's transaction, so a kill -9 never leaves them and the journal
+// apart; reports read on a connection of their own. A connection
 // found lost at the start of a call (a read, or a commit's BEGIN) is made
 // again and its halls locked again, or lost to the node that holds them
 // now; the epoch check then tells whether anyone took one meanwhile. One
@@ -39,6 +41,9 @@
 #include "dispatcher/hall_ownership.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
+#include "dispatcher/private_data_sql.h"
+#include "dispatcher/records_sql.h"
+#include "dispatcher/sql_connection.h"
 
 namespace qcall {
 
@@ -78,6 +83,15 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   // at a new epoch (lost when another node took it meanwhile), and the heads
   // read afresh at the next commit. UNAVAILABLE while no server takes writes.
   absl::Status Resume() override;
+  // The record tables and private data (postgres_records.cc).
+  RecordReader* records() override { return reader_.get(); }
+  bool records_missing() const override { return records_missing_; }
+  absl::Status ProjectJournaled(
+      absl::Span<const JournalRecord> records) override;
+  absl::Status ClearRecords() override;
+  PrivateDataStore* private_data() override {
+    return private_ != nullptr && private_->keeps() ? private_.get() : nullptr;
+  }
 
   // HallOwnership.
   absl::StatusOr<uint64_t> Take(absl::string_view hall_id) override;
@@ -133,6 +147,16 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   // Resume: each hall held goes to a new epoch, unless its epoch moved on
   // (another node took it while this one was away): then it is lost.
   absl::Status RetakeHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // postgres_records.cc: the tables made (once, whichever node comes
+  // first) and the reader's connection opened, at Open.
+  absl::Status OpenRecords(const std::string& url, const StoreOptions& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside Commit's transaction, before its heads move: each record's
+  // private data and the records' events.
+  absl::Status WriteRecords(absl::Span<const JournalRecord> records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once Commit's transaction ended, committed or not.
+  void SettleRecords(bool committed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   PGconn* const conn_ ABSL_PT_GUARDED_BY(mu_);
@@ -146,6 +170,13 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
   // No server could be reached at a commit: Resume is due.
   bool lost_ ABSL_GUARDED_BY(mu_) = false;
+  // conn_ for the record tables and the private data; all null in a
+  // read-only store.
+  std::unique_ptr<SqlConnection> sql_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SqlRecords> projection_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SqlRecordReader> reader_;
+  std::unique_ptr<SqlPrivateData> private_;
+  bool records_missing_ = false;
 };
 
 }  // namespace qcall

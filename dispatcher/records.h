@@ -4,8 +4,8 @@
 // stored in the journal); the store's Commit hands the batch to its
 // RecordProjection inside the same transaction, so the records are exactly as
 // durable as the journal and never ahead of it. RecordReader answers reports
-// and the load history from those tables. Both are interfaces: the SQLite
-// store implements them (records_sqlite.h); a PostgreSQL store can too.
+// and the load history from those tables. Both are interfaces, implemented
+// once for both stores over SqlConnection (records_sql.h).
 //
 //   // In HallRuntime::ApplyNow:
 //   record.events = std::make_shared<RecordEvents>(

@@ -270,14 +270,6 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                         .accept_damage = options.accept_journal_damage,
                         .private_cipher = options.private_cipher,
                         .node_name = absl::StrCat(host, ":", ::getpid())}));
-  if (server->store_->records() == nullptr) {
-    spdlog::warn(
-        "qcalld: the store {} keeps the journal and snapshots only, no "
-        "record tables: reports, load history and the daily records by clerk "
-        "are not available (UNIMPLEMENTED), and no customer's private data: "
-        "tickets with a phone are refused",
-        RedactedStoreUrl(options.store));
-  }
   // Where nodes share the store, each hall this one serves is taken first
   // (a new epoch), before its journal is read: a node that held it before
   // can write to it no more.

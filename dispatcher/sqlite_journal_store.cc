@@ -176,8 +176,9 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   }
   {
     bool created = false;
-    absl::StatusOr<std::unique_ptr<SqliteRecords>> projection =
-        SqliteRecords::Create(db, &created);
+    store->sql_ = BorrowSqlite(db);
+    absl::StatusOr<std::unique_ptr<SqlRecords>> projection =
+        SqlRecords::Create(store->sql_.get(), &created);
     if (!projection.ok()) return projection.status();
     store->projection_ = *std::move(projection);
     if (created) {
@@ -208,7 +209,9 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
   }
   store->device_ = file.st_dev;
   store->inode_ = file.st_ino;
-  ASSIGN_OR_RETURN(store->reader_, SqliteRecordReader::Open(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqlConnection> reader,
+                   OpenSqlConnection("sqlite:" + path, /*read_only=*/true));
+  store->reader_ = std::make_unique<SqlRecordReader>(std::move(reader));
   if (::access(marker.c_str(), F_OK) != 0) {
     std::ofstream out(marker);
     out << "A qcall journal was begun beside this file. qcalld --init-store "
@@ -223,8 +226,9 @@ absl::StatusOr<std::unique_ptr<SqliteJournalStore>> SqliteJournalStore::Open(
 
 SqliteJournalStore::~SqliteJournalStore() {
   absl::MutexLock lock(&mu_);
-  projection_.reset();  // Its statements go before the connection.
-  for (auto& [day, held] : day_keys_) WipeSecret(&held.key);
+  projection_.reset();
+  private_.reset();
+  sql_.reset();  // Its statements go before the connection.
   sqlite3_finalize(insert_record_);
   sqlite3_finalize(insert_snapshot_);
   sqlite3_close(db_);
@@ -291,7 +295,10 @@ absl::Status SqliteJournalStore::Commit(
   auto fail = [&](absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    SettleDayKeys(false);
+    // Nothing of the batch happened: neither what the projection carries
+    // nor the day keys it made.
+    if (projection_ != nullptr) projection_->Discard();
+    if (private_ != nullptr) private_->Settle(false);
     return status;
   };
   for (const JournalRecord& r : records) {
@@ -307,18 +314,19 @@ absl::Status SqliteJournalStore::Commit(
     BindBlob(insert_record_, 6, r.reply);
     BindBlob(insert_record_, 7, head.chain);
     if (sqlite3_step(insert_record_) != SQLITE_DONE) return fail("append");
-    if (absl::Status kept = WritePrivate(r); !kept.ok()) {
+    if (absl::Status kept =
+            private_ == nullptr ? absl::OkStatus() : private_->Write(r);
+        !kept.ok()) {
       fail("private data").IgnoreError();
       return kept;
     }
   }
   // The records' events, in the same transaction (records.h).
   if (absl::Status projected = projection_ == nullptr
-                                  ? absl::OkStatus()
-                                  : projection_->Project(records);
+                                   ? absl::OkStatus()
+                                   : projection_->Project(records);
       !projected.ok()) {
-    projection_->Discard();
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    fail("project").IgnoreError();
     return projected;
   }
   for (const SnapshotRecord& given : snapshots) {
@@ -337,10 +345,9 @@ absl::Status SqliteJournalStore::Commit(
     if (sqlite3_step(insert_snapshot_) != SQLITE_DONE) return fail("snapshot");
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    if (projection_ != nullptr) projection_->Discard();
     return fail("commit");
   }
-  SettleDayKeys(true);
+  if (private_ != nullptr) private_->Settle(true);
   for (auto& [hall_id, head] : moved) heads_[hall_id] = std::move(head);
   return absl::OkStatus();
 }
@@ -349,14 +356,7 @@ absl::Status SqliteJournalStore::ProjectJournaled(
     absl::Span<const JournalRecord> records) {
   absl::MutexLock lock(&mu_);
   if (projection_ == nullptr) return JournalStore::ProjectJournaled(records);
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  absl::Status status = projection_->Project(records);
-  if (status.ok()) status = Exec("COMMIT");
-  if (!status.ok()) {
-    projection_->Discard();
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return status;
-  }
+  RETURN_IF_ERROR(projection_->ProjectAlone(records));
   records_missing_ = false;
   return absl::OkStatus();
 }
@@ -364,14 +364,7 @@ absl::Status SqliteJournalStore::ProjectJournaled(
 absl::Status SqliteJournalStore::ClearRecords() {
   absl::MutexLock lock(&mu_);
   if (projection_ == nullptr) return JournalStore::ClearRecords();
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  absl::Status status = projection_->Clear();
-  if (status.ok()) status = Exec("COMMIT");
-  if (!status.ok()) {
-    projection_->Discard();
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  return status;
+  return projection_->ClearAlone();
 }
 
 absl::StatusOr<SqliteJournalStore::Head> SqliteJournalStore::ReadHead(

@@ -4,7 +4,7 @@
 // hall (journal_chain.h) on the caller's thread (the journal's writer), and
 // gives each snapshot the chain at its index and a checksum. With a
 // PrivateCipher it also keeps customers' private data, encrypted, in tables
-// of its own (sqlite_private_data.cc), written in the transaction of the
+// of its own (private_data_sql.h), written in the transaction of the
 // command that brought it.
 #ifndef QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_SQLITE_JOURNAL_STORE_H_
@@ -23,13 +23,14 @@
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
-#include "dispatcher/records_sqlite.h"
 #include "dispatcher/private_cipher.h"
-#include "dispatcher/private_data_store.h"
+#include "dispatcher/private_data_sql.h"
+#include "dispatcher/records_sql.h"
+#include "dispatcher/sql_connection.h"
 
 namespace qcall {
 
-class SqliteJournalStore : public JournalStore, public PrivateDataStore {
+class SqliteJournalStore : public JournalStore {
  public:
   // Opens the journal at `path` and proves it can write there: UNAVAILABLE
   // when it cannot (a read-only file or disk). No journal there (no file, an
@@ -70,17 +71,8 @@ class SqliteJournalStore : public JournalStore, public PrivateDataStore {
       absl::Span<const JournalRecord> records) override;
   absl::Status ClearRecords() override;
   PrivateDataStore* private_data() override {
-    return cipher_ == nullptr ? nullptr : this;
+    return private_ != nullptr && private_->keeps() ? private_.get() : nullptr;
   }
-
-  // PrivateDataStore (sqlite_private_data.cc).
-  absl::StatusOr<std::string> Read(const PrivateRead& read) override;
-  absl::StatusOr<std::vector<v1::PrivateDataRead>> ListReads(
-      absl::string_view hall_id, int64_t since_unix_ms, int limit) override;
-  absl::StatusOr<int> Purge(absl::string_view hall_id, int32_t first_kept_day,
-                            int32_t days, int64_t now_unix_ms) override;
-  absl::StatusOr<std::vector<int32_t>> DaysHeld(
-      absl::string_view hall_id) override;
 
  private:
   // A hall's newest record as committed.
@@ -106,21 +98,6 @@ class SqliteJournalStore : public JournalStore, public PrivateDataStore {
   absl::Status OpenPrivateTables() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status MoveLegacyPhones(int64_t* moved, int64_t* dropped)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Inside Commit's transaction: the record's private data, encrypted with
-  // its day's key (made, wrapped and inserted when the day has none).
-  absl::Status WritePrivate(const JournalRecord& record)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // After Commit's transaction: day keys it made are kept (committed) or
-  // forgotten (rolled back).
-  void SettleDayKeys(bool committed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The (hall, day) key, from memory or unwrapped from the file; made when
-  // `make` and the day has none; NOT_FOUND when it has none.
-  absl::StatusOr<std::string> DayKey(absl::string_view hall_id,
-                                     int32_t business_day, bool make)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status InsertPrivate(absl::string_view hall_id, int32_t business_day,
-                             absl::string_view ticket, absl::string_view phone)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> HasColumn(const char* table, const char* column)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The hall's head as the file holds it (index 0 and the genesis when it
@@ -144,21 +121,18 @@ class SqliteJournalStore : public JournalStore, public PrivateDataStore {
   const std::string path_;
   const JournalChain chain_;
   const std::shared_ptr<const PrivateCipher> cipher_;
-  // Unwrapped day keys by (hall, day), and whether the open transaction
-  // made them (not durable yet). Wiped at destruction and purge.
-  struct HeldKey {
-    std::string key;
-    bool uncommitted = false;
-  };
-  absl::flat_hash_map<std::pair<std::string, int32_t>, HeldKey> day_keys_
-      ABSL_GUARDED_BY(mu_);
   // Each hall's newest committed record, read from the file at its first
   // commit.
   absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);
-  // The record tables, projected inside each commit (records_sqlite.h), and
+  // db_ for the record tables and the private data, which share it.
+  std::unique_ptr<SqlConnection> sql_ ABSL_GUARDED_BY(mu_);
+  // The record tables, projected inside each commit (records_sql.h), and
   // their reader on a connection of its own. Null in a read-only store.
-  std::unique_ptr<SqliteRecords> projection_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<SqliteRecordReader> reader_;
+  std::unique_ptr<SqlRecords> projection_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SqlRecordReader> reader_;
+  // Customers' private data, written inside each commit; null in a
+  // read-only store.
+  std::unique_ptr<SqlPrivateData> private_;
   bool records_missing_ = false;
   // The device and inode of the file opened.
   dev_t device_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,28 +1,32 @@
-// The SQLite store's private data: phones committed with their journal
-// record, encrypted; read only through a recorded read; erased with their
-// day's key; and phones of journals from before, moved out of the command
-// rows and snapshots at the first open. Every check of "nowhere" searches
-// the bytes of every file in the data folder.
+// The stores' private data, over each store (SQLite and PostgreSQL): phones
+// committed with their journal record, encrypted; read only through a
+// recorded read; erased with their day's key; and phones of SQLite journals
+// from before, moved out of the command rows and snapshots at the first
+// open. On SQLite every check of "nowhere" searches the bytes of every file
+// in the data folder (a PostgreSQL server's files are its own).
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/private_cipher.h"
-#include "dispatcher/sqlite_journal_store.h"
+#include "dispatcher/sql_connection.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "qcall/v1/api.pb.h"
 #include "qcall/v1/engine.pb.h"
 #include "tests/common/files_holding.h"
+#include "tests/dispatcher/store_kinds.h"
 
 namespace qcall {
 namespace {
 
 using ::qcall::testing::FilesHolding;
+using ::qcall::testing::StoreKind;
 
 constexpr char kPhone[] = "13912345678";
 
@@ -49,62 +53,87 @@ JournalRecord Issued(uint64_t index, const std::string& ticket, int32_t day,
   return r;
 }
 
-class PrivateDataStoreTest : public ::testing::Test {
+// A store of one kind, reopened at will with or without a key.
+class PrivateDataFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("qcall-private-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+  void SetUpPlace(StoreKind kind) {
+    absl::StatusOr<testing::StorePlace> place = testing::NewStorePlace(kind);
+    if (absl::IsNotFound(place.status())) {
+      GTEST_SKIP() << place.status().message();
+    }
+    ASSERT_TRUE(place.ok()) << place.status();
+    place_ = *std::move(place);
   }
   absl::Status Open(std::shared_ptr<const PrivateCipher> cipher = Cipher()) {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<SqliteJournalStore>> store =
-        SqliteJournalStore::Open(
-            path(), {.create = !std::filesystem::exists(path()),
-                     .private_cipher = cipher});
+    absl::StatusOr<std::unique_ptr<JournalStore>> store = testing::OpenStoreAt(
+        place_, {.create = !created_, .private_cipher = cipher}, {"hall-1"});
     if (!store.ok()) return store.status();
+    created_ = true;
     store_ = *std::move(store);
     return absl::OkStatus();
   }
-  std::string path() const { return (dir_ / "journal.sqlite").string(); }
+  bool sqlite() const { return place_.kind == StoreKind::kSqlite; }
+  const std::filesystem::path& dir() const { return place_.dir; }
+  std::string path() const { return place_.path(); }
+  PrivateDataStore* vault() {
+    EXPECT_NE(store_->private_data(), nullptr);
+    return store_->private_data();
+  }
   absl::StatusOr<std::string> ReadPhone(const std::string& ticket, int32_t day,
                                         const std::string& reason =
                                             "call "
                                             "back") {
-    return store_->Read({.at_unix_ms = 1000,
-                         .reader = "duty-manager",
-                         .hall_id = "hall-1",
-                         .business_day = day,
-                         .ticket = ticket,
-                         .reason = reason});
+    return vault()->Read({.at_unix_ms = 1000,
+                          .reader = "duty-manager",
+                          .hall_id = "hall-1",
+                          .business_day = day,
+                          .ticket = ticket,
+                          .reason = reason});
   }
-  // Every row of a table of the journal's file, as bytes.
+  // The first column of the first row `sql` finds in the store's database,
+  // as bytes.
   std::string Column(const char* sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK);
-    std::string out;
-    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
-      out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)),
-                 sqlite3_column_bytes(s, 0));
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return out;
+    absl::StatusOr<std::unique_ptr<SqlConnection>> db =
+        OpenSqlConnection(place_.url, /*read_only=*/true);
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return "";
+    std::optional<std::string> out;
+    EXPECT_TRUE((*db)
+                    ->Run(sql, {},
+                          [&](const SqlRow& row) {
+                            if (!out) out = row.Bytes(0);
+                          })
+                    .ok());
+    return out.value_or("");
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<SqliteJournalStore> store_;
+  testing::StorePlace place_;
+  bool created_ = false;
+  std::unique_ptr<JournalStore> store_;
 };
 
-TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
+class PrivateDataStoreTest : public PrivateDataFixture,
+                             public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override { SetUpPlace(GetParam()); }
+  void TearDown() override { store_.reset(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, PrivateDataStoreTest,
+                         ::testing::Values(StoreKind::kSqlite,
+                                           StoreKind::kPostgres),
+                         testing::StoreKindName);
+
+// Journals that held phones in plain text were only ever SQLite files.
+class SqlitePrivateDataTest : public PrivateDataFixture,
+                              public ::testing::Test {
+ protected:
+  void SetUp() override { SetUpPlace(StoreKind::kSqlite); }
+  void TearDown() override { store_.reset(); }
+};
+
+TEST_P(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
   ASSERT_TRUE(Open().ok());
   ASSERT_NE(store_->private_data(), nullptr);
   ASSERT_TRUE(store_
@@ -123,7 +152,7 @@ TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
   // Both reads were recorded, newest first, with who, why and what came of
   // it.
   absl::StatusOr<std::vector<v1::PrivateDataRead>> reads =
-      store_->ListReads("hall-1", 0, 10);
+      vault()->ListReads("hall-1", 0, 10);
   ASSERT_TRUE(reads.ok()) << reads.status();
   ASSERT_EQ(reads->size(), 2u);
   EXPECT_EQ((*reads)[0].ticket(), "A002");
@@ -133,7 +162,7 @@ TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
   EXPECT_EQ((*reads)[1].reason(), "complaint");
   EXPECT_EQ((*reads)[1].outcome(), "returned");
   EXPECT_EQ((*reads)[1].business_day(), 20261207);
-  EXPECT_TRUE(store_->ListReads("hall-2", 0, 10)->empty());
+  EXPECT_TRUE(vault()->ListReads("hall-2", 0, 10)->empty());
   // The journal's command row does not hold it, nor does any file.
   store_
       ->ReadJournal("hall-1", 0, 10,
@@ -142,9 +171,14 @@ TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
                       return absl::OkStatus();
                     })
       .IgnoreError();
-  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+  EXPECT_NE(Column("SELECT sealed FROM private_data"), "");
+  if (sqlite()) {
+    EXPECT_TRUE(FilesHolding(dir(), kPhone).empty());
+  }
   store_.reset();
-  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+  if (sqlite()) {
+    EXPECT_TRUE(FilesHolding(dir(), kPhone).empty());
+  }
   // A restart keeps it readable; another master key cannot open it.
   ASSERT_TRUE(Open().ok());
   EXPECT_EQ(*ReadPhone("A001", 20261207), kPhone);
@@ -153,7 +187,7 @@ TEST_F(PrivateDataStoreTest, APhoneIsKeptEncryptedAndReadWithARecordedRead) {
             absl::StatusCode::kDataLoss);
 }
 
-TEST_F(PrivateDataStoreTest, WithoutAKeyNothingIsKept) {
+TEST_P(PrivateDataStoreTest, WithoutAKeyNothingIsKept) {
   ASSERT_TRUE(Open(nullptr).ok());
   EXPECT_EQ(store_->private_data(), nullptr);
   const absl::Status refused =
@@ -163,11 +197,14 @@ TEST_F(PrivateDataStoreTest, WithoutAKeyNothingIsKept) {
   // The whole batch was rolled back: no record, no phone.
   EXPECT_EQ(*store_->LastIndex("hall-1"), 0u);
   EXPECT_TRUE(store_->Commit({Issued(1, "A001", 20261207, "")}, {}).ok());
+  EXPECT_EQ(Column("SELECT sealed FROM private_data"), "");
   store_.reset();
-  EXPECT_TRUE(FilesHolding(dir_, kPhone).empty());
+  if (sqlite()) {
+    EXPECT_TRUE(FilesHolding(dir(), kPhone).empty());
+  }
 }
 
-TEST_F(PrivateDataStoreTest, PurgeDestroysTheDaysKeyAndEveryCopy) {
+TEST_P(PrivateDataStoreTest, PurgeDestroysTheDaysKeyAndEveryCopy) {
   ASSERT_TRUE(Open().ok());
   ASSERT_TRUE(store_
                   ->Commit({Issued(1, "A001", 20261101, "13911110001"),
@@ -183,32 +220,44 @@ TEST_F(PrivateDataStoreTest, PurgeDestroysTheDaysKeyAndEveryCopy) {
   ASSERT_FALSE(sealed.empty());
   const std::string day_key =
       *Cipher()->UnwrapDayKey(wrapped, "hall-1", 20261101);
-  ASSERT_FALSE(FilesHolding(dir_, wrapped).empty());  // The search works.
-  EXPECT_EQ(*store_->DaysHeld("hall-1"),
+  if (sqlite()) {
+    ASSERT_FALSE(FilesHolding(dir(), wrapped).empty());  // The search works.
+  }
+  EXPECT_EQ(*vault()->DaysHeld("hall-1"),
             (std::vector<int32_t>{20261101, 20261102, 20261130}));
 
   absl::StatusOr<int> erased =
-      store_->Purge("hall-1", 20261103, 30, 1'765'000'000'000);
+      vault()->Purge("hall-1", 20261103, 30, 1'765'000'000'000);
   ASSERT_TRUE(erased.ok()) << erased.status();
   EXPECT_EQ(*erased, 2);
-  EXPECT_EQ(*store_->DaysHeld("hall-1"), (std::vector<int32_t>{20261130}));
+  EXPECT_EQ(*vault()->DaysHeld("hall-1"), (std::vector<int32_t>{20261130}));
   absl::StatusOr<std::string> gone = ReadPhone("A001", 20261101);
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(gone.status().message().find("erased after 30 days"),
             std::string::npos)
       << gone.status();
   EXPECT_EQ(*ReadPhone("A001", 20261130), "13911110003");
-  EXPECT_EQ(store_->ListReads("hall-1", 0, 1)->at(0).outcome(), "returned");
-  EXPECT_EQ(store_->ListReads("hall-1", 0, 2)->at(1).outcome(), "erased");
+  EXPECT_EQ(vault()->ListReads("hall-1", 0, 1)->at(0).outcome(), "returned");
+  EXPECT_EQ(vault()->ListReads("hall-1", 0, 2)->at(1).outcome(), "erased");
   // Again: nothing left to erase.
-  EXPECT_EQ(*store_->Purge("hall-1", 20261103, 30, 1'765'000'000'000), 0);
-  for (const std::string& bytes : {wrapped, sealed, day_key}) {
-    EXPECT_TRUE(FilesHolding(dir_, bytes).empty());
+  EXPECT_EQ(*vault()->Purge("hall-1", 20261103, 30, 1'765'000'000'000), 0);
+  EXPECT_EQ(Column("SELECT wrapped FROM private_keys WHERE business_day < "
+                   "20261103"),
+            "");
+  EXPECT_EQ(Column("SELECT sealed FROM private_data WHERE business_day < "
+                   "20261103"),
+            "");
+  if (sqlite()) {
+    for (const std::string& bytes : {wrapped, sealed, day_key}) {
+      EXPECT_TRUE(FilesHolding(dir(), bytes).empty());
+    }
   }
   store_.reset();
-  for (const std::string& bytes :
-       {wrapped, sealed, day_key, std::string("13911110001")}) {
-    EXPECT_TRUE(FilesHolding(dir_, bytes).empty());
+  if (sqlite()) {
+    for (const std::string& bytes :
+         {wrapped, sealed, day_key, std::string("13911110001")}) {
+      EXPECT_TRUE(FilesHolding(dir(), bytes).empty());
+    }
   }
   // Erased stays erased across a restart.
   ASSERT_TRUE(Open().ok());
@@ -218,7 +267,7 @@ TEST_F(PrivateDataStoreTest, PurgeDestroysTheDaysKeyAndEveryCopy) {
 
 // A journal from before phones were kept apart: the phone in the IssueTicket
 // command (field 4) and in the snapshot's ticket (field 14).
-TEST_F(PrivateDataStoreTest, PhonesOfAnOldJournalAreMovedOutAtFirstOpen) {
+TEST_F(SqlitePrivateDataTest, PhonesOfAnOldJournalAreMovedOutAtFirstOpen) {
   ASSERT_TRUE(Open(nullptr).ok());
   JournalRecord with_reply = Issued(1, "A001", 20261207, "");
   JournalRecord without_reply = Issued(2, "A002", 20261207, "");
@@ -268,7 +317,7 @@ TEST_F(PrivateDataStoreTest, PhonesOfAnOldJournalAreMovedOutAtFirstOpen) {
               SQLITE_OK);
     sqlite3_close(db);
   }
-  ASSERT_FALSE(FilesHolding(dir_, "13900000001").empty());
+  ASSERT_FALSE(FilesHolding(dir(), "13900000001").empty());
   // Without a key it refuses to start: the phones would stay in plain text.
   const absl::Status refused = Open(nullptr);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
@@ -282,8 +331,8 @@ TEST_F(PrivateDataStoreTest, PhonesOfAnOldJournalAreMovedOutAtFirstOpen) {
   EXPECT_EQ(*ReadPhone("A001", 20261207), "13900000001");
   EXPECT_EQ(*ReadPhone("A002", 20261207), "13900000002");
   store_.reset();
-  EXPECT_TRUE(FilesHolding(dir_, "13900000001").empty());
-  EXPECT_TRUE(FilesHolding(dir_, "13900000002").empty());
+  EXPECT_TRUE(FilesHolding(dir(), "13900000001").empty());
+  EXPECT_TRUE(FilesHolding(dir(), "13900000002").empty());
   // The rows without them are chained again, and so is the snapshot.
   ASSERT_TRUE(Open().ok());
   const JournalChain& chain = store_->chain();

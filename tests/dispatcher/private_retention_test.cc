@@ -62,9 +62,9 @@ class PrivateRetentionTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     cipher_ = std::make_shared<const PrivateCipher>(
         *PrivateCipher::WithMasterKey(std::string(32, 'm')));
-    auto store = SqliteJournalStore::Open((dir_ / "journal.sqlite").string(),
-                                          {.create = true,
-                                           .private_cipher = cipher_});
+    auto store =
+        SqliteJournalStore::Open((dir_ / "journal.sqlite").string(),
+                                 {.create = true, .private_cipher = cipher_});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     journal_ = std::make_unique<GroupCommitJournal>(store_.get());
@@ -126,16 +126,17 @@ class PrivateRetentionTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::string> Read(int32_t day) {
-    return store_->Read({.at_unix_ms = 1,
-                         .reader = "test",
-                         .hall_id = "sim-hall",
-                         .business_day = day,
-                         .ticket = "A001",
-                         .reason = "test"});
+    return store_->private_data()->Read({.at_unix_ms = 1,
+                                         .reader = "test",
+                                         .hall_id = "sim-hall",
+                                         .business_day = day,
+                                         .ticket = "A001",
+                                         .reason = "test"});
   }
 
   bool Held(int32_t day) {
-    absl::StatusOr<std::vector<int32_t>> days = store_->DaysHeld("sim-hall");
+    absl::StatusOr<std::vector<int32_t>> days =
+        store_->private_data()->DaysHeld("sim-hall");
     EXPECT_TRUE(days.ok()) << days.status();
     return days.ok() &&
            std::find(days->begin(), days->end(), day) != days->end();

@@ -1,6 +1,7 @@
 // Records against a real qcalld: a scripted day's report checked total by
 // total against an independent count of the event stream; reports and the
-// load history across a kill -9 and restart; bad report requests.
+// load history across a kill -9 and restart, on SQLite and on PostgreSQL
+// (with a customer's phone); bad report requests.
 #include <map>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "tests/common/postgres_server.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
 
@@ -403,6 +405,106 @@ TEST(QcalldRecordsTest, ReportsAndTheLoadHistorySurviveARestart) {
   ASSERT_OK(report);
   EXPECT_EQ(report->total().DebugString(), report_before.total().DebugString());
   EXPECT_EQ(report->clerks_size(), report_before.clerks_size());
+}
+
+// On PostgreSQL (qcalld --store postgresql://...): the report, the load
+// history and a customer's phone are the database's, and a kill -9 loses
+// none of them; the records go on from where they were.
+TEST(QcalldRecordsTest, OnPostgresAReportAndAPhoneSurviveKill9) {
+  absl::StatusOr<std::string> url = NewPostgresDatabase();
+  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+  ASSERT_TRUE(url.ok()) << url.status();
+  constexpr char kPhone[] = "13800138000";
+  QcalldProcess server({.config_text = TestConfig(),
+                        .extra_args = {"--store", *url},
+                        .private_key = true});
+  ASSERT_TRUE(server.Start());
+  EXPECT_EQ(server.Log().find("no record tables"), std::string::npos);
+  auto read_phone = [&](Api& api, int32_t day) {
+    v1::ReadPrivateDataRequest r;
+    r.set_hall_id(kHall);
+    r.set_ticket("A0001");
+    r.set_business_day(day);
+    r.set_reason("call back");
+    return api.Call(&api.supervisor, &v1::Supervisor::Stub::ReadPrivateData,
+                    kSupervisorToken, r);
+  };
+  auto reads = [&](Api& api) {
+    v1::ListPrivateDataReadsRequest r;
+    r.set_hall_id(kHall);
+    return api.Call(&api.supervisor,
+                    &v1::Supervisor::Stub::ListPrivateDataReads,
+                    kSupervisorToken, r);
+  };
+  int32_t day = 0;
+  v1::Report before;
+  {
+    Api api(server.NewChannel());
+    Api::Reply first = api.Issue("BILL", v1::CATEGORY_NORMAL, "k-1", kPhone);
+    ASSERT_OK(first);
+    day = first->ticket().business_day();
+    for (int i = 0; i < 4; ++i) ASSERT_OK(api.Issue("BILL"));
+    ASSERT_OK(api.Open(1, "c1"));
+    ASSERT_OK(api.CallNext(1));
+    ASSERT_OK(api.StartServing(1));
+    ASSERT_OK(api.Complete(1));
+    auto report = GetReport(api, DayOf(day));
+    ASSERT_OK(report);
+    before = *report;
+    auto phone = read_phone(api, day);
+    ASSERT_OK(phone);
+    EXPECT_EQ(phone->phone(), kPhone);
+  }
+  EXPECT_EQ(before.total().issued(), 5);
+  EXPECT_EQ(before.total().completed(), 1);
+  ASSERT_EQ(before.clerks_size(), 1);
+  EXPECT_EQ(before.clerks(0).served(), 1);
+  // The records are rows of the database; the phone is in none in plain
+  // text, neither a journal row nor a private one.
+  EXPECT_EQ(*PostgresServer::Query(*url, "SELECT count(*) FROM rec_tickets"),
+            "5");
+  for (const char* table : {"journal", "snapshots", "private_data"}) {
+    const std::string column = std::string(table) == "journal"     ? "command"
+                               : std::string(table) == "snapshots" ? "state"
+                                                                   : "sealed";
+    EXPECT_EQ(*PostgresServer::Query(
+                  *url, absl::StrCat("SELECT count(*) FROM ", table,
+                                     " WHERE position(convert_to('", kPhone,
+                                     "', 'UTF8') in ", column, ") > 0")),
+              "0")
+        << table;
+  }
+
+  ASSERT_TRUE(server.Restart());  // kill -9, then a start on the database.
+  Api api(server.NewChannel());
+  auto report = GetReport(api, DayOf(day));
+  ASSERT_OK(report);
+  EXPECT_EQ(report->total().DebugString(), before.total().DebugString());
+  EXPECT_EQ(report->clerks_size(), 1);
+  auto phone = read_phone(api, day);
+  ASSERT_OK(phone);
+  EXPECT_EQ(phone->phone(), kPhone);
+  auto listed = reads(api);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->reads_size(), 2) << "both reads, the first before kill";
+  EXPECT_EQ(listed->reads(1).outcome(), "returned");
+  // The projection goes on from the tables: the open window, the day.
+  ASSERT_OK(api.Issue("BILL"));
+  ASSERT_OK(api.CallNext(1));
+  auto later = GetReport(api, DayOf(day));
+  ASSERT_OK(later);
+  EXPECT_EQ(later->total().issued(), 6);
+  EXPECT_EQ(later->total().called(), 2);
+  ASSERT_EQ(later->clerks_size(), 1);
+  EXPECT_EQ(later->clerks(0).called(), 2);
+  v1::GetLoadHistoryRequest r;
+  r.set_hall_id(kHall);
+  auto history =
+      api.Call(&api.supervisor, &v1::Supervisor::Stub::GetLoadHistory,
+               kSupervisorToken, r);
+  ASSERT_OK(history);
+  ASSERT_GE(history->samples_size(), 1);
+  EXPECT_EQ(history->samples(history->samples_size() - 1).open_windows(), 1);
 }
 
 TEST(QcalldRecordsTest, BadReportRequestsAreRefusedWithAReason) {

@@ -233,19 +233,6 @@ TEST(QcalldStoreTest, OnPostgresAnEditedJournalRefusesToStartAndTheAuditSays) {
   EXPECT_THAT(broken_text, AllOf(HasSubstr("BROKEN"), HasSubstr("edited")));
 }
 
-// A PostgreSQL store keeps no private data yet: a key given for it is
-// refused at start, not accepted and then every phone refused.
-TEST(QcalldStoreTest, OnPostgresAPrivateKeyIsRefused) {
-  absl::StatusOr<std::string> url = NewPostgresDatabase();
-  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
-  ASSERT_TRUE(url.ok()) << url.status();
-  QcalldProcess server({.config_text = TestConfig(),
-                        .extra_args = {"--store", *url},
-                        .private_key = true});
-  EXPECT_FALSE(server.Start());
-  EXPECT_THAT(server.Log(), HasSubstr("keeps no customer's private data"));
-}
-
 // A disk that fills up under a running qcalld: a tmpfs of 512 KiB.
 class SmallDisk {
  public:

@@ -1,21 +1,22 @@
-// The record tables: a scripted day projected through a real store, checked
-// figure by figure; the tables rebuilt from the journal alone equal the live
-// ones row by row; a journal from before the tables gets them at open; the
-// load history; bad report periods.
-#include "dispatcher/records_sqlite.h"
-
-#include <sqlite3.h>
-#include <unistd.h>
-
-#include <filesystem>
+// The record tables, over each store (SQLite and PostgreSQL): a scripted day
+// projected through a real store, checked figure by figure; the tables
+// rebuilt from the journal alone equal the live ones row by row; a journal
+// from before the tables gets them at open; the load history; bad report
+// periods.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "dispatcher/records_rebuild.h"
-#include "dispatcher/sqlite_journal_store.h"
+#include "dispatcher/records_sql.h"
+#include "dispatcher/sql_connection.h"
 #include "gtest/gtest.h"
+#include "tests/dispatcher/store_kinds.h"
 #include "tests/engine/test_hall.h"
 
 namespace qcall {
@@ -23,27 +24,37 @@ namespace {
 
 using ::qcall::testing::ShanghaiTime;
 using ::qcall::testing::SmallHallConfig;
+using ::qcall::testing::StoreKind;
 namespace t = ::qcall::testing;
 
 constexpr int32_t kDay = 20261127;
 
-class RecordsTest : public ::testing::Test {
+class RecordsTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat(
-               "qcall-records-test-", getpid(), "-",
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    auto store = SqliteJournalStore::Open(Path(), {.create = true});
+    absl::StatusOr<testing::StorePlace> place =
+        testing::NewStorePlace(GetParam());
+    if (absl::IsNotFound(place.status())) {
+      GTEST_SKIP() << place.status().message();
+    }
+    ASSERT_TRUE(place.ok()) << place.status();
+    place_ = *std::move(place);
+    Reopen({.create = true});
+  }
+  void TearDown() override { store_.reset(); }
+  void Reopen(const StoreOptions& options = {}) {
+    store_.reset();
+    auto store = testing::OpenStoreAt(place_, options, {"test-hall"});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+  // Runs the test's own `sql` on the store's database.
+  void Exec(const std::string& sql) {
+    absl::StatusOr<std::unique_ptr<SqlConnection>> db =
+        OpenSqlConnection(place_.url, /*read_only=*/false);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
   }
-  std::string Path() const { return (dir_ / "journal.sqlite").string(); }
 
   // Runs the hall from its Configure, committing each command with its
   // events as HallRuntime does (`with_events` false: as a journal written
@@ -82,7 +93,9 @@ class RecordsTest : public ::testing::Test {
       record.events = std::make_shared<const RecordEvents>(
           RecordEvents{{out_.events().begin(), out_.events().end()}, config_});
     }
-    ASSERT_TRUE(store_->Commit({record}, {}).ok());
+    const absl::Status committed = store_->Commit({record}, {});
+    ASSERT_TRUE(committed.ok()) << committed;
+    if (index_ == interrupt_at_) Interrupt();
   }
   v1::Report DayReport(absl::Time now = absl::InfinitePast()) {
     ReportQuery query;
@@ -122,66 +135,89 @@ class RecordsTest : public ::testing::Test {
   }
 
   // The hall's records rebuilt from its journal alone, in a fresh
-  // database, equal the live ones row by row (which hold `expect_row`).
+  // database of the same kind, equal the live ones row by row (which hold
+  // `expect_row`).
   void ExpectRebuiltEqualsLive(const std::string& expect_row) {
-    sqlite3* live = nullptr;
-    ASSERT_EQ(
-        sqlite3_open_v2(Path().c_str(), &live, SQLITE_OPEN_READONLY, nullptr),
-        SQLITE_OK);
-    const std::string live_rows = Dump(live);
-    sqlite3_close(live);
+    absl::StatusOr<std::unique_ptr<SqlConnection>> live =
+        OpenSqlConnection(place_.url, /*read_only=*/true);
+    ASSERT_TRUE(live.ok()) << live.status();
+    const std::string live_rows = Dump(live->get());
     ASSERT_NE(live_rows.find(expect_row), std::string::npos) << live_rows;
 
-    sqlite3* fresh = nullptr;
-    ASSERT_EQ(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+    std::string fresh_url = "sqlite::memory:";
+    if (GetParam() == StoreKind::kPostgres) {
+      absl::StatusOr<std::string> url = testing::NewPostgresDatabase();
+      ASSERT_TRUE(url.ok()) << url.status();
+      fresh_url = *url;
+    }
+    absl::StatusOr<std::unique_ptr<SqlConnection>> fresh =
+        OpenSqlConnection(fresh_url, /*read_only=*/false);
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
     bool created = false;
-    auto records = SqliteRecords::Create(fresh, &created);
+    auto records = SqlRecords::Create(fresh->get(), &created);
     ASSERT_TRUE(records.ok()) << records.status();
     EXPECT_TRUE(created);
-    ASSERT_TRUE(RebuildRecords(
-                    store_.get(), "test-hall", nullptr,
-                    [&](absl::Span<const JournalRecord> batch) {
-                      sqlite3_exec(fresh, "BEGIN", nullptr, nullptr, nullptr);
-                      absl::Status s = (*records)->Project(batch);
-                      sqlite3_exec(fresh, "COMMIT", nullptr, nullptr, nullptr);
-                      return s;
-                    })
+    ASSERT_TRUE(RebuildRecords(store_.get(), "test-hall", nullptr,
+                               [&](absl::Span<const JournalRecord> batch) {
+                                 return (*records)->ProjectAlone(batch);
+                               })
                     .ok());
-    EXPECT_EQ(Dump(fresh), live_rows);
-    records->reset();
-    sqlite3_close(fresh);
+    EXPECT_EQ(Dump(fresh->get()), live_rows);
   }
 
-  // Every row of every record table, as text, in key order.
-  static std::string Dump(sqlite3* db) {
+  // Every row of every record table, as text, sorted.
+  static std::string Dump(SqlConnection* db) {
     std::string text;
     for (const char* table :
          {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
           "rec_pauses", "rec_load", "rec_windows", "rec_halls", "rec_services",
           "rec_complaints", "rec_follow_ups"}) {
-      sqlite3_stmt* s = nullptr;
-      EXPECT_EQ(sqlite3_prepare_v2(
-                    db,
-                    absl::StrCat("SELECT * FROM ", table, " ORDER BY 1, 2, 3")
-                        .c_str(),
-                    -1, &s, nullptr),
-                SQLITE_OK);
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        absl::StrAppend(&text, table, ":");
-        for (int i = 0; i < sqlite3_column_count(s); ++i) {
-          const unsigned char* v = sqlite3_column_text(s, i);
-          absl::StrAppend(&text, " ",
-                          v ? reinterpret_cast<const char*>(v) : "");
-        }
-        text += "\n";
-      }
-      sqlite3_finalize(s);
+      std::vector<std::string> rows;
+      EXPECT_TRUE(db->Run(absl::StrCat("SELECT * FROM ", table), {},
+                          [&](const SqlRow& row) {
+                            std::string line = absl::StrCat(table, ":");
+                            for (int i = 0; i < row.size(); ++i) {
+                              absl::StrAppend(&line, " ", row.Text(i));
+                            }
+                            rows.push_back(std::move(line));
+                          })
+                      .ok())
+          << table;
+      std::sort(rows.begin(), rows.end());
+      for (const std::string& row : rows) absl::StrAppend(&text, row, "\n");
     }
     return text;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<SqliteJournalStore> store_;
+  // The store's connection goes away between two commands: reopened
+  // (SQLite), or its session ended by the server (PostgreSQL, which the
+  // store finds at its next commit and makes again).
+  void Interrupt() {
+    if (GetParam() == StoreKind::kSqlite) {
+      Reopen();
+      return;
+    }
+    const std::string sessions =
+        "FROM pg_stat_activity WHERE datname = current_database() AND "
+        "application_name = 'qcalld'";
+    ASSERT_EQ(
+        *testing::PostgresServer::Query(
+            place_.url, "SELECT count(pg_terminate_backend(pid)) " + sessions),
+        "1");
+    // Gone, and its advisory locks with it, before the next commit.
+    for (int i = 0; i < 200; ++i) {
+      if (*testing::PostgresServer::Query(
+              place_.url, "SELECT count(*) " + sessions) == "0") {
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    FAIL() << "the store's session did not end";
+  }
+
+  testing::StorePlace place_;
+  std::unique_ptr<JournalStore> store_;
+  uint64_t interrupt_at_ = 0;
   std::unique_ptr<Hall> hall_;
   std::shared_ptr<const v1::HallConfig> config_;
   Hall::Outcome out_;
@@ -190,7 +226,7 @@ class RecordsTest : public ::testing::Test {
   bool with_events_ = true;
 };
 
-TEST_F(RecordsTest, AScriptedDayAddsUp) {
+TEST_P(RecordsTest, AScriptedDayAddsUp) {
   ScriptedDay();
   const v1::Report report = DayReport();
   const v1::ReportFigures& total = report.total();
@@ -287,12 +323,34 @@ TEST_F(RecordsTest, AScriptedDayAddsUp) {
   EXPECT_EQ(report.hot_spots(0).kind(), v1::Report::HotSpot::KIND_DEMAND);
 }
 
-TEST_F(RecordsTest, TheRecordsRebuiltFromTheJournalEqualTheLiveOnes) {
+// What the projection carries between commands (each window's state since
+// when, the hall's day) is read back from the tables when the connection
+// was lost between two commands: the day adds up as if it had not been.
+TEST_P(RecordsTest, TheRecordsGoOnAfterTheConnectionWasLost) {
+  interrupt_at_ = 11;  // After B001 is called, before its no-show.
+  ScriptedDay();
+  const v1::Report report = DayReport();
+  EXPECT_EQ(report.total().issued(), 4);
+  EXPECT_EQ(report.total().completed(), 2);
+  EXPECT_EQ(report.total().no_shows(), 1);
+  bool bob = false;
+  for (const auto& c : report.clerks()) {
+    if (c.clerk_id() != "bob") continue;
+    bob = true;
+    EXPECT_EQ(c.open_seconds(), 70 * 60);
+    EXPECT_EQ(c.idle_seconds(), 69 * 60);
+    EXPECT_EQ(c.paused_seconds(), 3600);
+  }
+  EXPECT_TRUE(bob);
+  ExpectRebuiltEqualsLive("rec_tickets: test-hall 20261127 A001");
+}
+
+TEST_P(RecordsTest, TheRecordsRebuiltFromTheJournalEqualTheLiveOnes) {
   ScriptedDay();
   ExpectRebuiltEqualsLive("rec_tickets: test-hall 20261127 A001");
 }
 
-TEST_F(RecordsTest, ComplaintCasesAndFollowUpsAreCountedAsTheyStand) {
+TEST_P(RecordsTest, ComplaintCasesAndFollowUpsAreCountedAsTheyStand) {
   v1::HallConfig config = t::ComplaintHallConfig();
   config.mutable_feedback()->set_complaint_deadline_seconds(3600);
   config.mutable_feedback()->set_complaint_warning_seconds(600);
@@ -369,26 +427,17 @@ TEST_F(RecordsTest, ComplaintCasesAndFollowUpsAreCountedAsTheyStand) {
   ExpectRebuiltEqualsLive("rec_complaints: test-hall 20261127 T003");
 }
 
-TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
+TEST_P(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
   with_events_ = false;  // As qcalld wrote it before the records.
   ScriptedDay();
   store_.reset();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
-    for (const char* table :
-         {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
-          "rec_pauses", "rec_load", "rec_windows", "rec_halls", "rec_services",
-          "rec_complaints", "rec_follow_ups"}) {
-      ASSERT_EQ(sqlite3_exec(db, absl::StrCat("DROP TABLE ", table).c_str(),
-                             nullptr, nullptr, nullptr),
-                SQLITE_OK);
-    }
-    sqlite3_close(db);
+  for (const char* table :
+       {"rec_tickets", "rec_service_days", "rec_hours", "rec_clerk_days",
+        "rec_pauses", "rec_load", "rec_windows", "rec_halls", "rec_services",
+        "rec_complaints", "rec_follow_ups"}) {
+    Exec(absl::StrCat("DROP TABLE ", table));
   }
-  auto store = SqliteJournalStore::Open(Path());
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = *std::move(store);
+  Reopen();
   ASSERT_TRUE(store_->records_missing());
   EXPECT_EQ(DayReport().total().issued(), 0) << "nothing projected yet";
   ASSERT_TRUE(RebuildAllRecords(store_.get(), v1::ServerConfig()).ok());
@@ -399,28 +448,14 @@ TEST_F(RecordsTest, AJournalFromBeforeTheRecordsGetsThemAtOpen) {
   EXPECT_EQ(report.total().bad_ratings(), 1);
 }
 
-TEST_F(RecordsTest, ClerkDaysFromBeforeTheirWaitsAreRebuiltAtOpen) {
+TEST_P(RecordsTest, ClerkDaysFromBeforeTheirWaitsAreRebuiltAtOpen) {
   ScriptedDay();
   store_.reset();
-  {
-    // rec_clerk_days as it was before each clerk's calls and waits.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
-    for (const char* column : {"waits_in_target", "waits_n"}) {
-      ASSERT_EQ(sqlite3_exec(db,
-                             absl::StrCat("ALTER TABLE rec_clerk_days DROP "
-                                          "COLUMN ",
-                                          column)
-                                 .c_str(),
-                             nullptr, nullptr, nullptr),
-                SQLITE_OK)
-          << sqlite3_errmsg(db);
-    }
-    sqlite3_close(db);
+  // rec_clerk_days as it was before each clerk's calls and waits.
+  for (const char* column : {"waits_in_target", "waits_n"}) {
+    Exec(absl::StrCat("ALTER TABLE rec_clerk_days DROP COLUMN ", column));
   }
-  auto store = SqliteJournalStore::Open(Path());
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = *std::move(store);
+  Reopen();
   ASSERT_TRUE(store_->records_missing());
   ASSERT_TRUE(RebuildAllRecords(store_.get(), v1::ServerConfig()).ok());
   const v1::Report report = DayReport();
@@ -435,7 +470,7 @@ TEST_F(RecordsTest, ClerkDaysFromBeforeTheirWaitsAreRebuiltAtOpen) {
   EXPECT_TRUE(alice);
 }
 
-TEST_F(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {
+TEST_P(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {
   Begin();
   Run(t::OpenWindow(1, "alice"), ShanghaiTime(9, 0));
   Run(t::OpenWindow(2, "bob"), ShanghaiTime(9, 0, 30));
@@ -463,6 +498,11 @@ TEST_F(RecordsTest, TheLoadHistoryHasAMinuteASampleFromTheRecords) {
   EXPECT_EQ(last.services(0).oldest_wait_seconds(), 200);  // A002, 09:01:10.
   EXPECT_EQ(last.services(1).waiting(), 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, RecordsTest,
+                         ::testing::Values(StoreKind::kSqlite,
+                                           StoreKind::kPostgres),
+                         testing::StoreKindName);
 
 TEST(ReportQueryTest, PeriodsAndDaysThatExist) {
   v1::ReportRequest r;

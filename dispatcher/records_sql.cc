@@ -1,4 +1,4 @@
-#include "dispatcher/records_sqlite.h"
+#include "dispatcher/records_sql.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "dispatcher/sqlite_open.h"
 #include "engine/business_calendar.h"
 #include "engine/status_macros.h"
 
@@ -94,35 +93,6 @@ int Bucket(int64_t ms) {
   return static_cast<int>(kRecordBucketSeconds.size());
 }
 
-void Bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
-void Bind(sqlite3_stmt* s, int i, int32_t v) { sqlite3_bind_int64(s, i, v); }
-// The text is the caller's until the statement is stepped, which it is at
-// once: SQLite need not copy it. SQLite reads bound text only while it
-// steps, and BindAll binds every parameter afresh before each use, so a
-// bound string need only outlive the steps that follow (bind named values,
-// never a temporary's).
-void Bind(sqlite3_stmt* s, int i, absl::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-void Bind(sqlite3_stmt* s, int i, const std::string& v) {
-  Bind(s, i, absl::string_view(v));
-}
-// Binds every parameter of `s` afresh, so the last bindings need no
-// clearing.
-template <typename... Args>
-void BindAll(sqlite3_stmt* s, const Args&... args) {
-  sqlite3_reset(s);
-  int i = 0;
-  (Bind(s, ++i, args), ...);
-}
-
-std::string Text(sqlite3_stmt* s, int i) {
-  const unsigned char* text = sqlite3_column_text(s, i);
-  return text == nullptr ? std::string()
-                         : std::string(reinterpret_cast<const char*>(text),
-                                       sqlite3_column_bytes(s, i));
-}
-
 const v1::ServiceConfig* ServiceOf(const v1::HallConfig& config,
                                    absl::string_view code) {
   for (const v1::ServiceConfig& s : config.services()) {
@@ -138,15 +108,16 @@ constexpr const char* kSchema[] = {
     " category INTEGER NOT NULL, hour INTEGER NOT NULL,"
     " issued_ms INTEGER NOT NULL, called_ms INTEGER NOT NULL,"
     " serving_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL,"
-    " state INTEGER NOT NULL, window INTEGER NOT NULL, clerk TEXT NOT NULL,"
+    " state INTEGER NOT NULL, \"window\" INTEGER NOT NULL, clerk TEXT NOT NULL,"
     " wait_ms INTEGER NOT NULL, handling_ms INTEGER NOT NULL,"
     " recalls INTEGER NOT NULL, transfers INTEGER NOT NULL,"
     " requeues INTEGER NOT NULL, rating INTEGER NOT NULL,"
     " PRIMARY KEY (hall_id, day, number)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS rec_windows ("
-    " hall_id TEXT NOT NULL, window INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " hall_id TEXT NOT NULL, \"window\" INTEGER NOT NULL, state INTEGER NOT "
+    "NULL,"
     " clerk TEXT NOT NULL, reason TEXT NOT NULL, since_ms INTEGER NOT NULL,"
-    " day INTEGER NOT NULL, PRIMARY KEY (hall_id, window)) WITHOUT ROWID",
+    " day INTEGER NOT NULL, PRIMARY KEY (hall_id, \"window\")) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS rec_halls ("
     " hall_id TEXT NOT NULL PRIMARY KEY, day INTEGER NOT NULL,"
     " open_windows INTEGER NOT NULL) WITHOUT ROWID",
@@ -155,9 +126,9 @@ constexpr const char* kSchema[] = {
     " position INTEGER NOT NULL, PRIMARY KEY (hall_id, code)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS rec_pauses ("
     " hall_id TEXT NOT NULL, day INTEGER NOT NULL, clerk TEXT NOT NULL,"
-    " window INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " \"window\" INTEGER NOT NULL, reason TEXT NOT NULL,"
     " paused_ms INTEGER NOT NULL,"
-    " PRIMARY KEY (hall_id, day, clerk, window, reason)) WITHOUT ROWID",
+    " PRIMARY KEY (hall_id, day, clerk, \"window\", reason)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS rec_load ("
     " hall_id TEXT NOT NULL, day INTEGER NOT NULL, minute_ms INTEGER NOT NULL,"
     " service TEXT NOT NULL, waiting INTEGER NOT NULL,"
@@ -167,7 +138,7 @@ constexpr const char* kSchema[] = {
     "CREATE TABLE IF NOT EXISTS rec_complaints ("
     " hall_id TEXT NOT NULL, day INTEGER NOT NULL, number TEXT NOT NULL,"
     " service TEXT NOT NULL, category INTEGER NOT NULL, hour INTEGER NOT NULL,"
-    " clerk TEXT NOT NULL, window INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " clerk TEXT NOT NULL, \"window\" INTEGER NOT NULL, state INTEGER NOT NULL,"
     " opened_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
     " called_back_ms INTEGER NOT NULL, resolved_ms INTEGER NOT NULL,"
     " PRIMARY KEY (hall_id, day, number)) WITHOUT ROWID",
@@ -175,7 +146,7 @@ constexpr const char* kSchema[] = {
     "CREATE TABLE IF NOT EXISTS rec_follow_ups ("
     " hall_id TEXT NOT NULL, id INTEGER NOT NULL, day INTEGER NOT NULL,"
     " number TEXT NOT NULL, service TEXT NOT NULL, clerk TEXT NOT NULL,"
-    " window INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " \"window\" INTEGER NOT NULL, level INTEGER NOT NULL,"
     " opened_ms INTEGER NOT NULL, closed_ms INTEGER NOT NULL,"
     " PRIMARY KEY (hall_id, id)) WITHOUT ROWID",
 };
@@ -197,59 +168,146 @@ std::string AggregateSchema(const char* table, const char* key,
 
 }  // namespace
 
-struct SqliteRecords::Ticket {
-  int32_t day = 0;
-  std::string number;
-  std::string service;
-  std::string queue_service;
-  int32_t category = 0;
-  int32_t hour = 0;
-  int64_t issued_ms = 0;
-  int64_t called_ms = 0;
-  int64_t serving_ms = 0;
-  int64_t ended_ms = 0;
-  int32_t state = 0;
-  int32_t window = 0;
-  std::string clerk;
-  int64_t wait_ms = -1;
-  int64_t handling_ms = 0;
-  int32_t recalls = 0;
-  int32_t transfers = 0;
-  int32_t requeues = 0;
-  int32_t rating = 0;
+// The SQL of the statements Project runs.
+struct SqlRecords::Statements {
+  // insert_tickets[n - 1] writes n rows.
+  std::vector<std::string> insert_tickets;
+  std::string load_ticket;
+  std::string load_windows;
+  std::string save_window;
+  std::string load_hall;
+  std::string save_hall;
+  std::string save_service;
+  std::string add_pause;
+  std::string set_load;
+  std::string save_complaint;
+  std::string save_follow_up;
+  std::string expiring;
+  std::string expire;
+  std::string add_service;
+  std::string add_hour;
+  std::string add_clerk;
 };
 
-absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
-    sqlite3* db, bool* created) {
-  std::unique_ptr<SqliteRecords> records(new SqliteRecords(db));
-  // Whether `sql` finds a row.
-  auto found = [db](const char* sql) -> std::optional<bool> {
-    sqlite3_stmt* probe = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &probe, nullptr) != SQLITE_OK) {
-      return std::nullopt;
+namespace {
+
+// INSERT of a whole row, or, where its key is, the row's other columns
+// `set` (by default, replaced with the new row's).
+std::string Upsert(
+    const char* table, const std::vector<std::string>& keys,
+    const std::vector<std::string>& others,
+    const std::function<std::string(const std::string&)>& set = nullptr,
+    size_t rows = 1) {
+  std::string sql = absl::StrCat("INSERT INTO ", table, " VALUES ");
+  for (size_t row = 0; row < rows; ++row) {
+    absl::StrAppend(&sql, row ? ", (?" : "(?");
+    for (size_t i = 1; i < keys.size() + others.size(); ++i) {
+      absl::StrAppend(&sql, ", ?");
     }
-    const bool row = sqlite3_step(probe) == SQLITE_ROW;
-    sqlite3_finalize(probe);
-    return row;
+    absl::StrAppend(&sql, ")");
+  }
+  absl::StrAppend(&sql, " ON CONFLICT (", absl::StrJoin(keys, ", "),
+                  ") DO UPDATE SET ");
+  for (size_t i = 0; i < others.size(); ++i) {
+    absl::StrAppend(&sql, i ? ", " : "", others[i], " = ",
+                    set ? set(others[i]) : "excluded." + others[i]);
+  }
+  return sql;
+}
+
+// Upserts of 1 to `most` rows (of distinct keys) at once.
+std::vector<std::string> Upserts(size_t most, const char* table,
+                                 const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& others) {
+  std::vector<std::string> all;
+  for (size_t rows = 1; rows <= most; ++rows) {
+    all.push_back(Upsert(table, keys, others, nullptr, rows));
+  }
+  return all;
+}
+
+// Each column `c` of an aggregate's `table` adds the new row's to it.
+std::function<std::string(const std::string&)> Adds(const char* table) {
+  return [table](const std::string& c) {
+    return absl::StrCat(table, ".", c, " + excluded.", c);
   };
-  // The newest table: a file without it has records from before it (or
+}
+
+}  // namespace
+
+const SqlRecords::Statements& SqlRecords::statements() {
+  static const Statements* const kStatements = [] {
+    auto* s = new Statements;
+    s->insert_tickets =
+        Upserts(64, "rec_tickets", {"hall_id", "day", "number"},
+                {"service", "queue_service", "category", "hour", "issued_ms",
+                 "called_ms", "serving_ms", "ended_ms", "state", "\"window\"",
+                 "clerk", "wait_ms", "handling_ms", "recalls", "transfers",
+                 "requeues", "rating"});
+    s->load_ticket =
+        "SELECT service, queue_service, category, hour, issued_ms, called_ms, "
+        "serving_ms, ended_ms, state, \"window\", clerk, wait_ms, handling_ms, "
+        "recalls, transfers, requeues, rating FROM rec_tickets WHERE hall_id = "
+        "? AND day = ? AND number = ?";
+    s->load_windows =
+        "SELECT \"window\", state, clerk, reason, since_ms, day FROM "
+        "rec_windows WHERE hall_id = ?";
+    s->save_window = Upsert("rec_windows", {"hall_id", "\"window\""},
+                            {"state", "clerk", "reason", "since_ms", "day"});
+    s->load_hall = "SELECT day, open_windows FROM rec_halls WHERE hall_id = ?";
+    s->save_hall = Upsert("rec_halls", {"hall_id"}, {"day", "open_windows"});
+    s->save_service =
+        Upsert("rec_services", {"hall_id", "code"}, {"name", "position"});
+    s->add_pause = Upsert("rec_pauses",
+                          {"hall_id", "day", "clerk", "\"window\"", "reason"},
+                          {"paused_ms"}, Adds("rec_pauses"));
+    s->set_load = Upsert("rec_load", {"hall_id", "day", "minute_ms", "service"},
+                         {"waiting", "estimated_s"}, [](const std::string& c) {
+                           return absl::StrCat("CASE WHEN excluded.", c,
+                                               " >= 0 THEN excluded.", c,
+                                               " ELSE rec_load.", c, " END");
+                         });
+    s->save_complaint =
+        Upsert("rec_complaints", {"hall_id", "day", "number"},
+               {"service", "category", "hour", "clerk", "\"window\"", "state",
+                "opened_ms", "due_ms", "called_back_ms", "resolved_ms"});
+    s->save_follow_up =
+        Upsert("rec_follow_ups", {"hall_id", "id"},
+               {"day", "number", "service", "clerk", "\"window\"", "level",
+                "opened_ms", "closed_ms"});
+    s->expiring =
+        "SELECT day, service, category, hour, COUNT(*) FROM rec_tickets WHERE "
+        "hall_id = ? AND day < ? AND state = 1 GROUP BY day, service, "
+        "category, hour";
+    s->expire =
+        "UPDATE rec_tickets SET state = 8, ended_ms = ? WHERE hall_id = ? AND "
+        "day < ? AND state = 1";
+    s->add_service =
+        Upsert("rec_service_days", {"hall_id", "day", "service", "category"},
+               ServiceColumns(), Adds("rec_service_days"));
+    s->add_hour = Upsert("rec_hours", {"hall_id", "day", "hour"},
+                         ServiceColumns(), Adds("rec_hours"));
+    s->add_clerk =
+        Upsert("rec_clerk_days", {"hall_id", "day", "clerk", "\"window\""},
+               ClerkColumns(), Adds("rec_clerk_days"));
+    return s;
+  }();
+  return *kStatements;
+}
+
+absl::StatusOr<std::unique_ptr<SqlRecords>> SqlRecords::Create(
+    SqlConnection* sql, bool* created) {
+  std::unique_ptr<SqlRecords> records(new SqlRecords(sql));
+  // The newest table: a database without it has records from before it (or
   // none), so all are rebuilt. The newest column: clerks' days from before
   // it lack their calls' waits, so that table is made anew and all records
   // are rebuilt.
-  const std::optional<bool> table = found(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
-      "'rec_follow_ups'");
-  const std::optional<bool> column = found(
-      "SELECT 1 FROM pragma_table_info('rec_clerk_days') WHERE name = "
-      "'waits_in_target'");
-  if (!table.has_value() || !column.has_value()) {
-    return records->Error("read schema");
-  }
-  *created = !*table || !*column;
-  if (*table && !*column &&
-      sqlite3_exec(db, "DROP TABLE IF EXISTS rec_clerk_days", nullptr, nullptr,
-                   nullptr) != SQLITE_OK) {
-    return records->Error("drop rec_clerk_days");
+  ASSIGN_OR_RETURN(const bool table, sql->HasTable("rec_follow_ups"));
+  ASSIGN_OR_RETURN(const bool column,
+                   sql->HasColumn("rec_clerk_days", "waits_in_target"));
+  *created = !table || !column;
+  if (table && !column) {
+    RETURN_IF_ERROR(sql->Exec("DROP TABLE IF EXISTS rec_clerk_days"));
   }
   std::vector<std::string> schema(std::begin(kSchema), std::end(kSchema));
   // The same sums two ways, so that a report reads few rows: by service and
@@ -269,223 +327,158 @@ absl::StatusOr<std::unique_ptr<SqliteRecords>> SqliteRecords::Create(
   schema.push_back(absl::StrCat(
       AggregateSchema("rec_clerk_days",
                       "hall_id TEXT NOT NULL, day INTEGER NOT NULL, clerk "
-                      "TEXT NOT NULL, window INTEGER NOT NULL",
+                      "TEXT NOT NULL, \"window\" INTEGER NOT NULL",
                       ClerkColumns()),
-      ", PRIMARY KEY (hall_id, day, clerk, window)) WITHOUT ROWID"));
-  for (const std::string& sql : schema) {
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return records->Error("create the record tables");
-    }
+      ", PRIMARY KEY (hall_id, day, clerk, \"window\")) WITHOUT ROWID"));
+  for (const std::string& ddl : schema) {
+    RETURN_IF_ERROR(sql->Exec(sql->Schema(ddl)));
   }
-  RETURN_IF_ERROR(records->PrepareAll());
   return records;
 }
 
-SqliteRecords::~SqliteRecords() {
-  for (auto& [sql, s] : statements_) sqlite3_finalize(s);
-}
-
-absl::Status SqliteRecords::Error(absl::string_view what) const {
-  return absl::UnavailableError(
-      absl::StrCat("records: ", what, ": ", sqlite3_errmsg(db_)));
-}
-
-absl::Status SqliteRecords::PrepareAll() {
-  auto prepare = [&](const std::string& name,
-                     const std::string& sql) -> absl::Status {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      return Error(absl::StrCat("prepare ", name));
-    }
-    statements_[name] = s;
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(prepare(
-      "insert_ticket",
-      "INSERT OR REPLACE INTO rec_tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  RETURN_IF_ERROR(prepare(
-      "load_ticket",
-      "SELECT service, queue_service, category, hour, issued_ms, called_ms, "
-      "serving_ms, ended_ms, state, window, clerk, wait_ms, handling_ms, "
-      "recalls, transfers, requeues, rating FROM rec_tickets WHERE hall_id = "
-      "? AND day = ? AND number = ?"));
-  RETURN_IF_ERROR(prepare("load_windows",
-                          "SELECT window, state, clerk, reason, since_ms, day "
-                          "FROM rec_windows WHERE hall_id = ?"));
-  RETURN_IF_ERROR(prepare(
-      "save_window",
-      "INSERT OR REPLACE INTO rec_windows VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  RETURN_IF_ERROR(
-      prepare("load_hall",
-              "SELECT day, open_windows FROM rec_halls WHERE hall_id = ?"));
-  RETURN_IF_ERROR(prepare("save_hall",
-                          "INSERT OR REPLACE INTO rec_halls VALUES (?, ?, ?)"));
-  RETURN_IF_ERROR(
-      prepare("save_service",
-              "INSERT OR REPLACE INTO rec_services VALUES (?, ?, ?, ?)"));
-  RETURN_IF_ERROR(prepare(
-      "add_pause",
-      "INSERT INTO rec_pauses VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-      "SET paused_ms = paused_ms + excluded.paused_ms"));
-  RETURN_IF_ERROR(prepare(
-      "set_load",
-      "INSERT INTO rec_load VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-      "SET waiting = CASE WHEN excluded.waiting >= 0 THEN excluded.waiting "
-      "ELSE waiting END, estimated_s = CASE WHEN excluded.estimated_s >= 0 "
-      "THEN excluded.estimated_s ELSE estimated_s END"));
-  RETURN_IF_ERROR(prepare(
-      "save_complaint",
-      "INSERT OR REPLACE INTO rec_complaints VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?)"));
-  RETURN_IF_ERROR(prepare(
-      "save_follow_up",
-      "INSERT OR REPLACE INTO rec_follow_ups VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?)"));
-  RETURN_IF_ERROR(prepare(
-      "expiring",
-      "SELECT day, service, category, hour, COUNT(*) FROM rec_tickets WHERE "
-      "hall_id = ? AND day < ? AND state = 1 GROUP BY day, service, category, "
-      "hour"));
-  RETURN_IF_ERROR(prepare(
-      "expire",
-      "UPDATE rec_tickets SET state = 8, ended_ms = ? WHERE hall_id = ? AND "
-      "day < ? AND state = 1"));
-  auto upsert = [](const char* table, int keys,
-                   const std::vector<std::string>& columns) {
-    std::string sql = absl::StrCat("INSERT INTO ", table, " VALUES (?");
-    for (size_t i = 1; i < keys + columns.size(); ++i) {
-      absl::StrAppend(&sql, ", ?");
-    }
-    absl::StrAppend(&sql, ") ON CONFLICT DO UPDATE SET ");
-    for (size_t i = 0; i < columns.size(); ++i) {
-      absl::StrAppend(&sql, i ? ", " : "", columns[i], " = ", columns[i],
-                      " + excluded.", columns[i]);
-    }
-    return sql;
-  };
-  RETURN_IF_ERROR(
-      prepare("add_service", upsert("rec_service_days", 4, ServiceColumns())));
-  RETURN_IF_ERROR(
-      prepare("add_hour", upsert("rec_hours", 3, ServiceColumns())));
-  RETURN_IF_ERROR(
-      prepare("add_clerk", upsert("rec_clerk_days", 4, ClerkColumns())));
-  return absl::OkStatus();
-}
-
-absl::Status SqliteRecords::Clear() {
+absl::Status SqlRecords::Clear() {
   for (const char* table : kTables) {
-    if (sqlite3_exec(db_, absl::StrCat("DELETE FROM ", table).c_str(), nullptr,
-                     nullptr, nullptr) != SQLITE_OK) {
-      return Error("clear");
-    }
+    RETURN_IF_ERROR(sql_->Exec(absl::StrCat("DELETE FROM ", table)));
   }
   Discard();
   return absl::OkStatus();
 }
 
-void SqliteRecords::Discard() {
+absl::Status SqlRecords::ProjectAlone(absl::Span<const JournalRecord> records) {
+  RETURN_IF_ERROR(sql_->Begin());
+  absl::Status status = Project(records);
+  if (status.ok()) status = sql_->Commit();
+  if (!status.ok()) {
+    Discard();
+    sql_->Rollback();
+  }
+  return status;
+}
+
+absl::Status SqlRecords::ClearAlone() {
+  RETURN_IF_ERROR(sql_->Begin());
+  absl::Status status = Clear();
+  if (status.ok()) status = sql_->Commit();
+  if (!status.ok()) {
+    Discard();
+    sql_->Rollback();
+  }
+  return status;
+}
+
+void SqlRecords::Discard() {
   halls_.clear();
+  tickets_.clear();
   service_.clear();
   clerk_.clear();
   pauses_.clear();
   load_.clear();
 }
 
-absl::StatusOr<SqliteRecords::HallState*> SqliteRecords::HallOf(
+absl::StatusOr<SqlRecords::HallState*> SqlRecords::HallOf(
     const std::string& hall_id) {
   HallState& hall = halls_[hall_id];
   if (hall.loaded) return &hall;
-  sqlite3_stmt* s = statements_["load_hall"];
-  BindAll(s, hall_id);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    hall.day = sqlite3_column_int(s, 0);
-    hall.open_windows = sqlite3_column_int(s, 1);
-  }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read a hall");
-  s = statements_["load_windows"];
-  BindAll(s, hall_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    Window& w = hall.windows[sqlite3_column_int(s, 0)];
-    w.state = sqlite3_column_int(s, 1);
-    w.clerk = Text(s, 2);
-    w.reason = Text(s, 3);
-    w.since_ms = sqlite3_column_int64(s, 4);
-    w.day = sqlite3_column_int(s, 5);
-  }
-  if (rc != SQLITE_DONE) return Error("read windows");
+  RETURN_IF_ERROR(
+      sql_->Run(statements().load_hall, {hall_id}, [&](const SqlRow& row) {
+        hall.day = static_cast<int32_t>(row.Int(0));
+        hall.open_windows = static_cast<int32_t>(row.Int(1));
+      }));
+  RETURN_IF_ERROR(
+      sql_->Run(statements().load_windows, {hall_id}, [&](const SqlRow& row) {
+        Window& w = hall.windows[static_cast<int32_t>(row.Int(0))];
+        w.state = static_cast<int32_t>(row.Int(1));
+        w.clerk = row.Text(2);
+        w.reason = row.Text(3);
+        w.since_ms = row.Int(4);
+        w.day = static_cast<int32_t>(row.Int(5));
+      }));
   hall.loaded = true;
   return &hall;
 }
 
-absl::StatusOr<bool> SqliteRecords::LoadTicket(const std::string& hall_id,
-                                               int32_t day,
-                                               const std::string& number,
-                                               Ticket* t) {
-  sqlite3_stmt* s = statements_["load_ticket"];
-  BindAll(s, hall_id, day, number);
-  const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return false;
-  if (rc != SQLITE_ROW) return Error("read a ticket");
-  t->day = day;
-  t->number = number;
-  t->service = Text(s, 0);
-  t->queue_service = Text(s, 1);
-  t->category = sqlite3_column_int(s, 2);
-  t->hour = sqlite3_column_int(s, 3);
-  t->issued_ms = sqlite3_column_int64(s, 4);
-  t->called_ms = sqlite3_column_int64(s, 5);
-  t->serving_ms = sqlite3_column_int64(s, 6);
-  t->ended_ms = sqlite3_column_int64(s, 7);
-  t->state = sqlite3_column_int(s, 8);
-  t->window = sqlite3_column_int(s, 9);
-  t->clerk = Text(s, 10);
-  t->wait_ms = sqlite3_column_int64(s, 11);
-  t->handling_ms = sqlite3_column_int64(s, 12);
-  t->recalls = sqlite3_column_int(s, 13);
-  t->transfers = sqlite3_column_int(s, 14);
-  t->requeues = sqlite3_column_int(s, 15);
-  t->rating = sqlite3_column_int(s, 16);
-  return true;
-}
-
-absl::Status SqliteRecords::InsertTicket(const std::string& hall_id,
-                                         const Ticket& t) {
-  sqlite3_stmt* s = statements_["insert_ticket"];
-  BindAll(s, hall_id, t.day, t.number, t.service, t.queue_service, t.category,
-          t.hour, t.issued_ms, t.called_ms, t.serving_ms, t.ended_ms, t.state,
-          t.window, t.clerk, t.wait_ms, t.handling_ms, t.recalls, t.transfers,
-          t.requeues, t.rating);
-  if (sqlite3_step(s) != SQLITE_DONE) return Error("write a ticket");
-  return absl::OkStatus();
-}
-
-absl::Status SqliteRecords::UpdateTicket(const std::string& hall_id,
-                                         const Ticket& t) {
-  return InsertTicket(hall_id, t);
-}
-
-absl::Status SqliteRecords::ExpireBefore(const std::string& hall_id,
-                                         int32_t day, int64_t at_ms) {
-  sqlite3_stmt* s = statements_["expiring"];
-  BindAll(s, hall_id, day);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    service_[{hall_id, sqlite3_column_int(s, 0), Text(s, 1),
-              sqlite3_column_int(s, 2), sqlite3_column_int(s, 3)}][kExpired] +=
-        sqlite3_column_int64(s, 4);
+absl::StatusOr<bool> SqlRecords::LoadTicket(const std::string& hall_id,
+                                            int32_t day,
+                                            const std::string& number,
+                                            Ticket* t) {
+  if (auto it = tickets_.find(TicketKey{hall_id, day, number});
+      it != tickets_.end()) {
+    *t = it->second;
+    return true;
   }
-  if (rc != SQLITE_DONE) return Error("read waiting tickets");
-  s = statements_["expire"];
-  BindAll(s, at_ms, hall_id, day);
-  if (sqlite3_step(s) != SQLITE_DONE) return Error("expire tickets");
+  bool found = false;
+  RETURN_IF_ERROR(sql_->Run(
+      statements().load_ticket, {hall_id, day, number}, [&](const SqlRow& row) {
+        found = true;
+        auto int32 = [&](int i) { return static_cast<int32_t>(row.Int(i)); };
+        t->day = day;
+        t->number = number;
+        t->service = row.Text(0);
+        t->queue_service = row.Text(1);
+        t->category = int32(2);
+        t->hour = int32(3);
+        t->issued_ms = row.Int(4);
+        t->called_ms = row.Int(5);
+        t->serving_ms = row.Int(6);
+        t->ended_ms = row.Int(7);
+        t->state = int32(8);
+        t->window = int32(9);
+        t->clerk = row.Text(10);
+        t->wait_ms = row.Int(11);
+        t->handling_ms = row.Int(12);
+        t->recalls = int32(13);
+        t->transfers = int32(14);
+        t->requeues = int32(15);
+        t->rating = int32(16);
+      }));
+  return found;
+}
+
+void SqlRecords::SaveTicket(const std::string& hall_id, const Ticket& t) {
+  tickets_.insert_or_assign(TicketKey{hall_id, t.day, t.number}, t);
+}
+
+absl::Status SqlRecords::FlushTickets() {
+  // Up to kRows a statement: 20 parameters a row.
+  constexpr size_t kRows = 64;
+  std::vector<SqlArg> args;
+  std::vector<const std::pair<const TicketKey, Ticket>*> rows;
+  rows.reserve(tickets_.size());
+  for (const auto& row : tickets_) rows.push_back(&row);
+  for (size_t first = 0; first < rows.size(); first += kRows) {
+    const size_t n = std::min(kRows, rows.size() - first);
+    args.clear();
+    for (size_t i = first; i < first + n; ++i) {
+      const std::string& hall_id = std::get<0>(rows[i]->first);
+      const Ticket& t = rows[i]->second;
+      args.insert(
+          args.end(),
+          {hall_id,       t.day,     t.number,    t.service,   t.queue_service,
+           t.category,    t.hour,    t.issued_ms, t.called_ms, t.serving_ms,
+           t.ended_ms,    t.state,   t.window,    t.clerk,     t.wait_ms,
+           t.handling_ms, t.recalls, t.transfers, t.requeues,  t.rating});
+    }
+    RETURN_IF_ERROR(sql_->Run(statements().insert_tickets[n - 1], args));
+  }
+  tickets_.clear();
   return absl::OkStatus();
 }
 
-void SqliteRecords::ProjectRating(const std::string& hall_id, const Ticket& t,
-                                  int32_t window_day, const std::string& clerk,
-                                  int32_t window, int32_t rating) {
+absl::Status SqlRecords::ExpireBefore(const std::string& hall_id, int32_t day,
+                                      int64_t at_ms) {
+  RETURN_IF_ERROR(FlushTickets());  // The query below reads them.
+  RETURN_IF_ERROR(
+      sql_->Run(statements().expiring, {hall_id, day}, [&](const SqlRow& row) {
+        service_[{hall_id, static_cast<int32_t>(row.Int(0)), row.Text(1),
+                  static_cast<int32_t>(row.Int(2)),
+                  static_cast<int32_t>(row.Int(3))}][kExpired] += row.Int(4);
+      }));
+  return sql_->Run(statements().expire, {at_ms, hall_id, day});
+}
+
+void SqlRecords::ProjectRating(const std::string& hall_id, const Ticket& t,
+                               int32_t window_day, const std::string& clerk,
+                               int32_t window, int32_t rating) {
   if (rating < 1 || rating > 5) return;
   auto& service = service_[{hall_id, t.day, t.service, t.category, t.hour}];
   auto& person = clerk_[{hall_id, window_day, clerk, window}];
@@ -501,10 +494,10 @@ void SqliteRecords::ProjectRating(const std::string& hall_id, const Ticket& t,
   }
 }
 
-void SqliteRecords::MoveWindow(const std::string& hall_id, HallState& hall,
-                               int32_t number, int32_t state,
-                               const std::string* clerk,
-                               const std::string& reason, int64_t at_ms) {
+void SqlRecords::MoveWindow(const std::string& hall_id, HallState& hall,
+                            int32_t number, int32_t state,
+                            const std::string* clerk, const std::string& reason,
+                            int64_t at_ms) {
   Window& w = hall.windows[number];
   if (w.state != v1::WINDOW_STATE_CLOSED &&
       w.state != v1::WINDOW_STATE_UNSPECIFIED && at_ms > w.since_ms &&
@@ -527,24 +520,24 @@ void SqliteRecords::MoveWindow(const std::string& hall_id, HallState& hall,
   w.dirty = true;
 }
 
-absl::Status SqliteRecords::OnConfig(
-    const std::string& hall_id, std::shared_ptr<const v1::HallConfig> config,
-    HallState& hall) {
+absl::Status SqlRecords::OnConfig(const std::string& hall_id,
+                                  std::shared_ptr<const v1::HallConfig> config,
+                                  HallState& hall) {
   if (hall.config == nullptr ||
       hall.config->time_zone() != config->time_zone()) {
     absl::LoadTimeZone(config->time_zone(), &hall.tz);
   }
   hall.config = std::move(config);
-  sqlite3_stmt* s = statements_["save_service"];
   int32_t position = 0;
   for (const v1::ServiceConfig& service : hall.config->services()) {
-    BindAll(s, hall_id, service.code(), service.name(), position++);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("write a service");
+    RETURN_IF_ERROR(
+        sql_->Run(statements().save_service,
+                  {hall_id, service.code(), service.name(), position++}));
   }
   return absl::OkStatus();
 }
 
-absl::Status SqliteRecords::Project(absl::Span<const JournalRecord> records) {
+absl::Status SqlRecords::Project(absl::Span<const JournalRecord> records) {
   for (const JournalRecord& record : records) {
     if (record.events == nullptr) continue;
     ASSIGN_OR_RETURN(HallState * hall, HallOf(record.hall_id));
@@ -553,8 +546,8 @@ absl::Status SqliteRecords::Project(absl::Span<const JournalRecord> records) {
   return Flush();
 }
 
-absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
-                                       HallState& hall) {
+absl::Status SqlRecords::ProjectOne(const JournalRecord& record,
+                                    HallState& hall) {
   const std::string& hall_id = record.hall_id;
   const v1::HallConfig& config = *record.events->config;
   // A new configuration: the runtime passes the same one until the hall is
@@ -606,7 +599,7 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
                      .hour();
         t.issued_ms = ticket.issued_at_unix_ms();
         t.state = v1::TICKET_STATE_WAITING;
-        RETURN_IF_ERROR(InsertTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         ++service_[{hall_id, t.day, t.service, t.category, t.hour}][kIssued];
         if (hall.day == 0) {
           hall.day = t.day;
@@ -650,7 +643,7 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
           t.state = v1::TICKET_STATE_CALLED;
           t.window = called.window();
           t.clerk = w.clerk;
-          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+          SaveTicket(hall_id, t);
         }
         MoveWindow(hall_id, hall, called.window(), v1::WINDOW_STATE_CALLING,
                    nullptr, "", at);
@@ -734,7 +727,7 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
           default:
             break;
         }
-        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         break;
       }
       case v1::HallEvent::kTicketTransferred: {
@@ -750,7 +743,7 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
           ++t.transfers;
           t.state = v1::TICKET_STATE_WAITING;
           t.queue_service = moved.ticket().service_code();
-          RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+          SaveTicket(hall_id, t);
         }
         if (moved.from_window() != 0) {
           ++clerk_[{hall_id, w.day ? w.day : hall.day, w.clerk,
@@ -771,7 +764,7 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
         if (!found || t.rating != 0) break;
         const Window& w = window_of(rated.window());
         t.rating = rated.level();
-        RETURN_IF_ERROR(UpdateTicket(hall_id, t));
+        SaveTicket(hall_id, t);
         ProjectRating(hall_id, t, w.day ? w.day : hall.day, rated.clerk_id(),
                       rated.window(), t.rating);
         break;
@@ -781,22 +774,22 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
         Ticket of;
         ASSIGN_OR_RETURN(const bool found, LoadTicket(hall_id, c.business_day(),
                                                       c.ticket(), &of));
-        sqlite3_stmt* s = statements_["save_complaint"];
-        BindAll(s, hall_id, c.business_day(), c.ticket(), c.service_code(),
-                found ? of.category : 0, found ? of.hour : -1,
-                c.owner_clerk_id(), c.window(), static_cast<int32_t>(c.state()),
-                c.opened_at_unix_ms(), c.due_at_unix_ms(),
-                c.called_back_at_unix_ms(), c.resolved_at_unix_ms());
-        if (sqlite3_step(s) != SQLITE_DONE) return Error("write a complaint");
+        RETURN_IF_ERROR(sql_->Run(
+            statements().save_complaint,
+            {hall_id, c.business_day(), c.ticket(), c.service_code(),
+             found ? of.category : 0, found ? of.hour : -1, c.owner_clerk_id(),
+             c.window(), static_cast<int32_t>(c.state()), c.opened_at_unix_ms(),
+             c.due_at_unix_ms(), c.called_back_at_unix_ms(),
+             c.resolved_at_unix_ms()}));
         break;
       }
       case v1::HallEvent::kFollowUpChanged: {
         const v1::FollowUp& f = event.follow_up_changed().follow_up();
-        sqlite3_stmt* s = statements_["save_follow_up"];
-        BindAll(s, hall_id, static_cast<int64_t>(f.id()), f.business_day(),
-                f.ticket(), f.service_code(), f.clerk_id(), f.window(),
-                f.level(), f.opened_at_unix_ms(), f.closed_at_unix_ms());
-        if (sqlite3_step(s) != SQLITE_DONE) return Error("write a follow-up");
+        RETURN_IF_ERROR(sql_->Run(
+            statements().save_follow_up,
+            {hall_id, static_cast<int64_t>(f.id()), f.business_day(),
+             f.ticket(), f.service_code(), f.clerk_id(), f.window(), f.level(),
+             f.opened_at_unix_ms(), f.closed_at_unix_ms()}));
         break;
       }
       case v1::HallEvent::kWindowChanged: {
@@ -827,7 +820,8 @@ absl::Status SqliteRecords::ProjectOne(const JournalRecord& record,
   return absl::OkStatus();
 }
 
-absl::Status SqliteRecords::Flush() {
+absl::Status SqlRecords::Flush() {
+  RETURN_IF_ERROR(FlushTickets());
   // The batch's deltas summed by (hall, day, service, category) and by
   // (hall, day, hour).
   using DayKey = std::tuple<std::string, int32_t, std::string, int32_t>;
@@ -843,67 +837,55 @@ absl::Status SqliteRecords::Flush() {
       by_hour[i] += sums[i];
     }
   }
-  sqlite3_stmt* s = statements_["add_service"];
+  // A row's key and sums, as parameters.
+  std::vector<SqlArg> args;
+  auto run = [&](const std::string& sql, const auto& sums) {
+    for (const int64_t v : sums) args.emplace_back(v);
+    absl::Status status = sql_->Run(sql, args);
+    args.clear();
+    return status;
+  };
   for (const auto& [key, sums] : days) {
-    sqlite3_reset(s);
     const auto& [hall_id, day, service, category] = key;
-    Bind(s, 1, hall_id);
-    Bind(s, 2, day);
-    Bind(s, 3, service);
-    Bind(s, 4, category);
-    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 5 + i, sums[i]);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a service day");
+    args = {hall_id, day, service, category};
+    RETURN_IF_ERROR(run(statements().add_service, sums));
   }
-  s = statements_["add_hour"];
   for (const auto& [key, sums] : hours) {
-    sqlite3_reset(s);
     const auto& [hall_id, day, hour] = key;
-    Bind(s, 1, hall_id);
-    Bind(s, 2, day);
-    Bind(s, 3, hour);
-    for (int i = 0; i < kServiceColumns; ++i) Bind(s, 4 + i, sums[i]);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to an hour");
+    args = {hall_id, day, hour};
+    RETURN_IF_ERROR(run(statements().add_hour, sums));
   }
   service_.clear();
-  s = statements_["add_clerk"];
   for (const auto& [key, sums] : clerk_) {
-    sqlite3_reset(s);
     const auto& [hall_id, day, clerk, window] = key;
-    Bind(s, 1, hall_id);
-    Bind(s, 2, day);
-    Bind(s, 3, clerk);
-    Bind(s, 4, window);
-    for (int i = 0; i < kClerkColumns; ++i) Bind(s, 5 + i, sums[i]);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("add to a clerk's day");
+    args = {hall_id, day, clerk, window};
+    RETURN_IF_ERROR(run(statements().add_clerk, sums));
   }
   clerk_.clear();
-  s = statements_["add_pause"];
   for (const auto& [key, ms] : pauses_) {
     const auto& [hall_id, day, clerk, window, reason] = key;
-    BindAll(s, hall_id, day, clerk, window, reason, ms);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("add a pause");
+    RETURN_IF_ERROR(sql_->Run(statements().add_pause,
+                              {hall_id, day, clerk, window, reason, ms}));
   }
   pauses_.clear();
-  s = statements_["set_load"];
   for (const auto& [key, load] : load_) {
     const auto& [hall_id, day, minute, service] = key;
-    BindAll(s, hall_id, day, minute, service, load.waiting, load.estimated_s);
-    if (sqlite3_step(s) != SQLITE_DONE) return Error("write a load sample");
+    RETURN_IF_ERROR(sql_->Run(
+        statements().set_load,
+        {hall_id, day, minute, service, load.waiting, load.estimated_s}));
   }
   load_.clear();
-  s = statements_["save_window"];
-  sqlite3_stmt* save_hall = statements_["save_hall"];
   for (auto& [hall_id, hall] : halls_) {
     if (hall.dirty) {
-      BindAll(save_hall, hall_id, hall.day, hall.open_windows);
-      if (sqlite3_step(save_hall) != SQLITE_DONE) return Error("write a hall");
+      RETURN_IF_ERROR(sql_->Run(statements().save_hall,
+                                {hall_id, hall.day, hall.open_windows}));
       hall.dirty = false;
     }
     for (auto& [number, w] : hall.windows) {
       if (!w.dirty) continue;
-      BindAll(s, hall_id, number, w.state, w.clerk, w.reason, w.since_ms,
-              w.day);
-      if (sqlite3_step(s) != SQLITE_DONE) return Error("write a window");
+      RETURN_IF_ERROR(sql_->Run(
+          statements().save_window,
+          {hall_id, number, w.state, w.clerk, w.reason, w.since_ms, w.day}));
       w.dirty = false;
     }
   }
@@ -915,8 +897,8 @@ absl::Status SqliteRecords::Flush() {
 namespace qcall {
 namespace {
 
-using ServiceSums = std::array<int64_t, SqliteRecords::kServiceColumns>;
-using ClerkSums = std::array<int64_t, SqliteRecords::kClerkColumns>;
+using ServiceSums = std::array<int64_t, SqlRecords::kServiceColumns>;
+using ClerkSums = std::array<int64_t, SqlRecords::kClerkColumns>;
 
 template <size_t N>
 void Add(std::array<int64_t, N>& to, const std::array<int64_t, N>& from) {
@@ -980,27 +962,7 @@ std::string SumsOf(const std::vector<std::string>& columns) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteRecordReader>> SqliteRecordReader::Open(
-    const std::string& path) {
-  ASSIGN_OR_RETURN(sqlite3 * db,
-                   OpenSqlite(path, SQLITE_OPEN_READONLY, "the records of"));
-  // A commit holds the file for a moment; a reader waits for it.
-  sqlite3_busy_timeout(db, 5000);
-  return std::unique_ptr<SqliteRecordReader>(new SqliteRecordReader(db));
-}
-
-SqliteRecordReader::~SqliteRecordReader() {
-  absl::MutexLock lock(&mu_);
-  sqlite3_close(db_);
-}
-
-absl::Status SqliteRecordReader::Error(absl::string_view what) const {
-  return absl::UnavailableError(
-      absl::StrCat("records: ", what, ": ", sqlite3_errmsg(db_)));
-}
-
-absl::StatusOr<v1::Report> SqliteRecordReader::Report(
-    const ReportQuery& query) {
+absl::StatusOr<v1::Report> SqlRecordReader::Report(const ReportQuery& query) {
   v1::Report report;
   report.set_kind(query.kind);
   report.set_first_day(query.first_day);
@@ -1012,34 +974,26 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   const std::string halls =
       absl::StrCat(" hall_id IN (", absl::StrJoin(marks, ", "), ")");
   // Runs `sql` with the days and the halls bound, a row at a time.
-  auto each_row = [&](const std::string& sql, bool days,
-                      const std::function<void(sqlite3_stmt*)>& row)
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      return Error("prepare a report");
-    }
-    int i = 0;
+  auto each_row =
+      [&](const std::string& sql, bool days, const SqlRowVisitor& row)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    std::vector<SqlArg> args;
     if (days) {
-      sqlite3_bind_int(s, ++i, query.first_day);
-      sqlite3_bind_int(s, ++i, query.last_day);
+      args.emplace_back(query.first_day);
+      args.emplace_back(query.last_day);
     }
-    for (const std::string& id : query.hall_ids) Bind(s, ++i, id);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) return Error("read a report");
-    return absl::OkStatus();
+    for (const std::string& id : query.hall_ids) args.emplace_back(id);
+    return sql_->Run(sql, args, row);
   };
 
   ServiceSums total{};
   std::map<std::string, ServiceSums> by_service;
   std::map<int32_t, ServiceSums> by_category;
   std::map<int32_t, ServiceSums> by_hour;
-  auto sums_of = [](sqlite3_stmt* s, int first) {
+  auto sums_of = [](const SqlRow& s, int first) {
     ServiceSums sums;
-    for (int i = 0; i < SqliteRecords::kServiceColumns; ++i) {
-      sums[i] = sqlite3_column_int64(s, first + i);
+    for (int i = 0; i < SqlRecords::kServiceColumns; ++i) {
+      sums[i] = s.Int(first + i);
     }
     return sums;
   };
@@ -1047,12 +1001,13 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
       absl::StrCat("SELECT service, category", SumsOf(ServiceColumns()),
                    " FROM rec_service_days WHERE day BETWEEN ? AND ? AND",
                    halls, " GROUP BY service, category"),
-      true, [&](sqlite3_stmt* s) {
+      true, [&](const SqlRow& s) {
         const ServiceSums sums = sums_of(s, 2);
         Add(total, sums);
-        Add(by_service.try_emplace(Text(s, 0), ServiceSums{}).first->second,
+        Add(by_service.try_emplace(s.Text(0), ServiceSums{}).first->second,
             sums);
-        Add(by_category.try_emplace(sqlite3_column_int(s, 1), ServiceSums{})
+        Add(by_category
+                .try_emplace(static_cast<int32_t>(s.Int(1)), ServiceSums{})
                 .first->second,
             sums);
       }));
@@ -1060,15 +1015,15 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
       each_row(absl::StrCat("SELECT hour", SumsOf(ServiceColumns()),
                             " FROM rec_hours WHERE day BETWEEN ? AND ? AND",
                             halls, " GROUP BY hour"),
-               true, [&](sqlite3_stmt* s) {
-                 by_hour[sqlite3_column_int(s, 0)] = sums_of(s, 1);
+               true, [&](const SqlRow& s) {
+                 by_hour[static_cast<int32_t>(s.Int(0))] = sums_of(s, 1);
                }));
   std::map<std::string, std::string> names;
   RETURN_IF_ERROR(each_row(
       absl::StrCat("SELECT code, name FROM rec_services WHERE", halls,
                    " ORDER BY hall_id"),
       false,
-      [&](sqlite3_stmt* s) { names.try_emplace(Text(s, 0), Text(s, 1)); }));
+      [&](const SqlRow& s) { names.try_emplace(s.Text(0), s.Text(1)); }));
   // Complaint cases and follow-up items, as they stand now.
   using ClerkKey = std::tuple<std::string, std::string, int32_t>;
   std::map<std::string, int64_t> complaints_by_service;
@@ -1079,18 +1034,19 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   const int64_t report_ms =
       query.now == absl::InfinitePast() ? 0 : absl::ToUnixMillis(query.now);
   RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT hall_id, clerk, window, service, category, hour, "
-                   "due_ms, called_back_ms, resolved_ms FROM rec_complaints "
-                   "WHERE day BETWEEN ? AND ? AND",
-                   halls),
-      true, [&](sqlite3_stmt* s) {
-        const int64_t due = sqlite3_column_int64(s, 6);
-        const int64_t resolved = sqlite3_column_int64(s, 8);
+      absl::StrCat(
+          "SELECT hall_id, clerk, \"window\", service, category, hour, "
+          "due_ms, called_back_ms, resolved_ms FROM rec_complaints "
+          "WHERE day BETWEEN ? AND ? AND",
+          halls),
+      true, [&](const SqlRow& s) {
+        const int64_t due = s.Int(6);
+        const int64_t resolved = s.Int(8);
         // As the engine's alarm has it: overdue from the deadline on.
         const bool overdue = resolved != 0 ? resolved >= due
                                            : report_ms != 0 && report_ms >= due;
         cases.set_opened(cases.opened() + 1);
-        if (sqlite3_column_int64(s, 7) != 0) {
+        if (s.Int(7) != 0) {
           cases.set_called_back(cases.called_back() + 1);
         }
         if (resolved != 0) {
@@ -1099,24 +1055,25 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
           cases.set_open(cases.open() + 1);
         }
         if (overdue) cases.set_overdue(cases.overdue() + 1);
-        ++complaints_by_service[Text(s, 3)];
-        ++complaints_by_category[sqlite3_column_int(s, 4)];
-        ++complaints_by_hour[sqlite3_column_int(s, 5)];
-        auto& [owned, late] = complaints_by_clerk[{Text(s, 0), Text(s, 1),
-                                                   sqlite3_column_int(s, 2)}];
+        ++complaints_by_service[s.Text(3)];
+        ++complaints_by_category[static_cast<int32_t>(s.Int(4))];
+        ++complaints_by_hour[static_cast<int32_t>(s.Int(5))];
+        auto& [owned, late] = complaints_by_clerk[{
+            s.Text(0), s.Text(1), static_cast<int32_t>(s.Int(2))}];
         ++owned;
         if (overdue) ++late;
       }));
   v1::Report::FollowUpCounts& follow_ups = *report.mutable_follow_ups();
-  RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT COUNT(*), COALESCE(SUM(closed_ms != 0), 0) FROM "
-                   "rec_follow_ups WHERE day BETWEEN ? AND ? AND",
-                   halls),
-      true, [&](sqlite3_stmt* s) {
-        follow_ups.set_opened(sqlite3_column_int64(s, 0));
-        follow_ups.set_closed(sqlite3_column_int64(s, 1));
-        follow_ups.set_open(follow_ups.opened() - follow_ups.closed());
-      }));
+  RETURN_IF_ERROR(
+      each_row(absl::StrCat("SELECT COUNT(*), COALESCE(SUM(CASE WHEN closed_ms "
+                            "<> 0 THEN 1 ELSE 0 END), 0) FROM "
+                            "rec_follow_ups WHERE day BETWEEN ? AND ? AND",
+                            halls),
+               true, [&](const SqlRow& s) {
+                 follow_ups.set_opened(s.Int(0));
+                 follow_ups.set_closed(s.Int(1));
+                 follow_ups.set_open(follow_ups.opened() - follow_ups.closed());
+               }));
   auto complaints_of = [](const auto& counts, const auto& key) -> int64_t {
     auto it = counts.find(key);
     return it == counts.end() ? 0 : it->second;
@@ -1152,41 +1109,43 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   // Each clerk at each window, and the windows.
   std::map<ClerkKey, ClerkSums> clerks;
   RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT hall_id, clerk, window", SumsOf(ClerkColumns()),
+      absl::StrCat("SELECT hall_id, clerk, \"window\"", SumsOf(ClerkColumns()),
                    " FROM rec_clerk_days WHERE day BETWEEN ? AND ? AND", halls,
-                   " GROUP BY hall_id, clerk, window"),
-      true, [&](sqlite3_stmt* s) {
+                   " GROUP BY hall_id, clerk, \"window\""),
+      true, [&](const SqlRow& s) {
         ClerkSums& sums =
-            clerks[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}];
-        for (int i = 0; i < SqliteRecords::kClerkColumns; ++i) {
-          sums[i] = sqlite3_column_int64(s, 3 + i);
+            clerks[{s.Text(0), s.Text(1), static_cast<int32_t>(s.Int(2))}];
+        for (int i = 0; i < SqlRecords::kClerkColumns; ++i) {
+          sums[i] = s.Int(3 + i);
         }
       }));
   std::map<ClerkKey, std::vector<std::pair<std::string, int64_t>>> pauses;
   RETURN_IF_ERROR(each_row(
-      absl::StrCat("SELECT hall_id, clerk, window, reason, SUM(paused_ms) "
+      absl::StrCat("SELECT hall_id, clerk, \"window\", reason, SUM(paused_ms) "
                    "FROM rec_pauses WHERE day BETWEEN ? AND ? AND",
-                   halls, " GROUP BY hall_id, clerk, window, reason"),
-      true, [&](sqlite3_stmt* s) {
-        pauses[{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)}].emplace_back(
-            Text(s, 3), sqlite3_column_int64(s, 4));
+                   halls, " GROUP BY hall_id, clerk, \"window\", reason"),
+      true, [&](const SqlRow& s) {
+        pauses[{s.Text(0), s.Text(1), static_cast<int32_t>(s.Int(2))}]
+            .emplace_back(s.Text(3), s.Int(4));
       }));
   // The intervals still running, up to `now`.
   if (query.now != absl::InfinitePast()) {
     const int64_t now_ms = absl::ToUnixMillis(query.now);
     RETURN_IF_ERROR(each_row(
-        absl::StrCat("SELECT hall_id, clerk, window, state, reason, since_ms "
-                     "FROM rec_windows WHERE day BETWEEN ? AND ? AND",
-                     halls, " AND state NOT IN (0, 1)"),
-        true, [&](sqlite3_stmt* s) {
-          const int64_t ms = now_ms - sqlite3_column_int64(s, 5);
+        absl::StrCat(
+            "SELECT hall_id, clerk, \"window\", state, reason, since_ms "
+            "FROM rec_windows WHERE day BETWEEN ? AND ? AND",
+            halls, " AND state NOT IN (0, 1)"),
+        true, [&](const SqlRow& s) {
+          const int64_t ms = now_ms - s.Int(5);
           if (ms <= 0) return;
-          const ClerkKey key{Text(s, 0), Text(s, 1), sqlite3_column_int(s, 2)};
+          const ClerkKey key{s.Text(0), s.Text(1),
+                             static_cast<int32_t>(s.Int(2))};
           ClerkSums& sums = clerks.try_emplace(key, ClerkSums{}).first->second;
-          const int state = sqlite3_column_int(s, 3);
+          const int state = static_cast<int32_t>(s.Int(3));
           if (state == v1::WINDOW_STATE_PAUSED) {
             sums[kCPausedMs] += ms;
-            const std::string reason = Text(s, 4);
+            const std::string reason = s.Text(4);
             auto& list = pauses[key];
             auto it =
                 std::find_if(list.begin(), list.end(),
@@ -1300,7 +1259,7 @@ absl::StatusOr<v1::Report> SqliteRecordReader::Report(
   return report;
 }
 
-absl::StatusOr<v1::LoadHistory> SqliteRecordReader::LoadHistory(
+absl::StatusOr<v1::LoadHistory> SqlRecordReader::LoadHistory(
     const std::string& hall_id, int32_t day, absl::Time now) {
   absl::MutexLock lock(&mu_);
   v1::LoadHistory history;
@@ -1312,46 +1271,21 @@ absl::StatusOr<v1::LoadHistory> SqliteRecordReader::LoadHistory(
     int64_t estimated_s;
   };
   std::vector<Row> rows;
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT minute_ms, service, waiting, estimated_s FROM "
-                         "rec_load WHERE hall_id = ? AND day = ? ORDER BY "
-                         "minute_ms, service",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("read the load");
-  }
-  BindAll(s, hall_id, day);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    rows.push_back({sqlite3_column_int64(s, 0), Text(s, 1),
-                    sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3)});
-  }
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Error("read the load");
+  RETURN_IF_ERROR(sql_->Run(
+      "SELECT minute_ms, service, waiting, estimated_s FROM rec_load WHERE "
+      "hall_id = ? AND day = ? ORDER BY minute_ms, service",
+      {hall_id, day}, [&](const SqlRow& s) {
+        rows.push_back({s.Int(0), s.Text(1), s.Int(2), s.Int(3)});
+      }));
   // Every service of the hall, in its config's order.
   std::vector<std::string> codes;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT code FROM rec_services WHERE hall_id = ? "
-                         "ORDER BY position",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("read the services");
-  }
-  BindAll(s, hall_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) codes.push_back(Text(s, 0));
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Error("read the services");
+  RETURN_IF_ERROR(sql_->Run(
+      "SELECT code FROM rec_services WHERE hall_id = ? ORDER BY position",
+      {hall_id}, [&](const SqlRow& s) { codes.push_back(s.Text(0)); }));
   int64_t open_windows = 0;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT open_windows FROM rec_halls WHERE hall_id = ?",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("read the hall");
-  }
-  BindAll(s, hall_id);
-  if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    open_windows = sqlite3_column_int64(s, 0);
-  }
-  sqlite3_finalize(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read the hall");
+  RETURN_IF_ERROR(
+      sql_->Run("SELECT open_windows FROM rec_halls WHERE hall_id = ?",
+                {hall_id}, [&](const SqlRow& s) { open_windows = s.Int(0); }));
   if (codes.empty()) return history;  // Nothing of the hall is recorded.
   // When each ticket waited: from issue to its first call or its end.
   struct Waited {
@@ -1360,22 +1294,14 @@ absl::StatusOr<v1::LoadHistory> SqliteRecordReader::LoadHistory(
     int64_t to;  // 0: still waiting.
   };
   std::vector<Waited> waited;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT service, issued_ms, called_ms, ended_ms FROM "
-                         "rec_tickets WHERE hall_id = ? AND day = ? ORDER BY "
-                         "issued_ms",
-                         -1, &s, nullptr) != SQLITE_OK) {
-    return Error("read the tickets");
-  }
-  BindAll(s, hall_id, day);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const int64_t called = sqlite3_column_int64(s, 2);
-    const int64_t ended = sqlite3_column_int64(s, 3);
-    waited.push_back(
-        {Text(s, 0), sqlite3_column_int64(s, 1), called != 0 ? called : ended});
-  }
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) return Error("read the tickets");
+  RETURN_IF_ERROR(sql_->Run(
+      "SELECT service, issued_ms, called_ms, ended_ms FROM rec_tickets WHERE "
+      "hall_id = ? AND day = ? ORDER BY issued_ms",
+      {hall_id, day}, [&](const SqlRow& s) {
+        const int64_t called = s.Int(2);
+        const int64_t ended = s.Int(3);
+        waited.push_back({s.Text(0), s.Int(1), called != 0 ? called : ended});
+      }));
 
   constexpr int64_t kMinute = 60'000;
   constexpr size_t kSamplesPerDay = 24 * 60;
