@@ -55,6 +55,19 @@ void Client::Answered() {
   asked_ = {asked_.back()};
 }
 
+bool Client::BackToEntry(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+      channel()->GetState(false) == GRPC_CHANNEL_READY) {
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  if (asked_.back() == options_.server) return false;
+  connection_ = std::make_shared<Connection>(grpc::CreateCustomChannel(
+      options_.server, Credentials(options_), ChannelArgs()));
+  asked_ = {options_.server};
+  return true;
+}
+
 bool Client::FollowOwner(const grpc::ClientContext& context,
                          grpc::Status* status) {
   const std::string owner =

@@ -101,6 +101,10 @@ class Client {
   // A stream that delivers starts the count of hops anew: a board follows
   // its hall however often it moves.
   void Answered();
+  // After `status` from an owner this client followed that cannot be
+  // reached (its node died): points the client back at --server, which
+  // names the hall's owner now, and returns true. False on --server itself.
+  bool BackToEntry(const grpc::Status& status);
 
   // Adds "authorization: Bearer <token>" (nothing without a token). Streams
   // use it alone: they run without a deadline.

@@ -55,8 +55,9 @@ grpc::Status HallStream::Run(
     bool moved = false;
     const grpc::Status status = Follow(on_message, &received, &moved);
     if (received) backoff = kFirstBackoff;
-    // The hall is served by another node now: resume there at once.
-    if (moved) continue;
+    // The hall is served by another node now: resume there at once. An
+    // owner followed before that is gone: ask --server where it is now.
+    if (moved || client_->BackToEntry(status)) continue;
     {
       absl::MutexLock lock(&mu_);
       if (stopped_) return grpc::Status::OK;

@@ -5,7 +5,8 @@
 // waits 0.5 s, 1 s, 2 s ... up to 10 s (back to 0.5 s once a message
 // arrives); a wait for an unreachable server ends as soon as it is back. A
 // stream that ends naming the hall's owner (the hall moved to another node)
-// is opened there at once, after the same seq.
+// is opened there at once, after the same seq; when that owner cannot be
+// reached, the stream goes back to --server, which names the owner now.
 //
 //   HallStream stream(&client, {.supervisor = false});
 //   grpc::Status end = stream.Run([](const v1::WatchResponse& message) {

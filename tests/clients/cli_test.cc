@@ -1172,6 +1172,34 @@ TEST_F(CliTest, ABoardFollowsItsHallToTheNewOwnerAndMissesNothing) {
   EXPECT_EQ(old_owner.asked(), 1);
 }
 
+TEST_F(CliTest, ABoardWhoseOwnerDiesAsksItsServerWhereTheHallIsNow) {
+  // --server names the owner behind a relay; that node then dies, and
+  // --server names the owner as it is reached now.
+  TcpRelay doomed(server_.port());
+  ElsewhereNode entry(doomed.address());
+  ASSERT_OK(api_->Open(1, "li"));
+  auto board = Start({"--server", entry.address(), "--hall", kHall, "--token",
+                      kDisplayToken, "board", "--json"});
+  ASSERT_TRUE(board->WaitForOutput("\"snapshot\""));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\""));
+
+  entry.set_owner(server_.address());
+  doomed.Cut(/*refuse=*/true);
+  ASSERT_OK(api_->StartServing(1));
+  ASSERT_OK(api_->Complete(1));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\"", 2));
+  board->Signal(SIGTERM);
+  const std::vector<v1::WatchResponse> messages = Messages(board->out());
+  EXPECT_TRUE(Consecutive(messages));
+  EXPECT_EQ(CallsOf(messages, "A0001"), 1);
+  EXPECT_EQ(CallsOf(messages, "A0002"), 1);
+  EXPECT_EQ(entry.asked(), 2);  // At the start, and once its owner died.
+}
+
 TEST_F(CliTest, BoardWithAnUnknownTokenStopsWithExitSix) {
   auto board = Start(As("no-such-token", {"board"}));
   EXPECT_EQ(board->Wait(seconds(10)), 6);

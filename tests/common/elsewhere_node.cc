@@ -17,6 +17,16 @@ ElsewhereNode::ElsewhereNode(std::string owner) : owner_(std::move(owner)) {
 
 ElsewhereNode::~ElsewhereNode() { server_->Shutdown(); }
 
+void ElsewhereNode::set_owner(std::string owner) {
+  absl::MutexLock lock(&mu_);
+  owner_ = std::move(owner);
+}
+
+std::string ElsewhereNode::owner() const {
+  absl::MutexLock lock(&mu_);
+  return owner_;
+}
+
 std::string ElsewhereNode::address() const {
   return absl::StrCat("127.0.0.1:", port_);
 }
@@ -24,9 +34,9 @@ std::string ElsewhereNode::address() const {
 grpc::Status ElsewhereNode::Elsewhere(const std::string& hall_id,
                                       grpc::ServerContext* context) {
   ++asked_;
-  return OwnerRedirect(hall_id,
-                       NodeAddress{.node = "owner", .grpc = owner_, .http = ""},
-                       context);
+  return OwnerRedirect(
+      hall_id, NodeAddress{.node = "owner", .grpc = owner(), .http = ""},
+      context);
 }
 
 grpc::Status ElsewhereNode::IssueTicket(grpc::ServerContext* context,
@@ -64,7 +74,7 @@ grpc::Status ElsewhereNode::Watch(
     grpc::ServerWriter<v1::WatchResponse>* writer) {
   if (relay_until_call) {
     auto stub = v1::Display::NewStub(
-        grpc::CreateChannel(owner_, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(owner(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext upstream;
     for (const auto& [key, value] : context->client_metadata()) {
       if (key == "authorization") {

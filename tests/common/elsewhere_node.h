@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "qcall/v1/api.grpc.pb.h"
 
 namespace qcall::testing {
@@ -30,6 +32,8 @@ class ElsewhereNode final : public v1::Kiosk::Service,
   ~ElsewhereNode() override;
 
   std::string address() const;
+  // The owner named from now on.
+  void set_owner(std::string owner);
   // Calls and streams answered so far.
   int asked() const { return asked_; }
 
@@ -60,7 +64,10 @@ class ElsewhereNode final : public v1::Kiosk::Service,
   grpc::Status Elsewhere(const std::string& hall_id,
                          grpc::ServerContext* context);
 
-  const std::string owner_;
+  std::string owner() const;
+
+  mutable absl::Mutex mu_;
+  std::string owner_ ABSL_GUARDED_BY(mu_);
   int port_ = 0;
   std::atomic<int> asked_ = 0;
   std::unique_ptr<grpc::Server> server_;
