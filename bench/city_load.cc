@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <string>
@@ -23,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/hall_routes.h"
 #include "bench/load_tools.h"
 #include "qcall/v1/api.grpc.pb.h"
 
@@ -30,6 +32,7 @@ namespace qcall {
 namespace {
 
 using load::Authorize;
+using load::HallRoutes;
 using load::Latencies;
 using load::NowMicros;
 
@@ -38,6 +41,8 @@ constexpr char kCounterToken[] = "city-counter-token";
 constexpr char kDisplayToken[] = "city-display-token";
 
 std::string HallId(int index) { return absl::StrFormat("city-%05d", index); }
+
+}  // namespace
 
 std::string CityConfig(const CityLoadOptions& options) {
   std::string config;
@@ -67,6 +72,8 @@ std::string CityConfig(const CityLoadOptions& options) {
   return config;
 }
 
+namespace {
+
 // One hall's side of the load. A hall runs one cycle at a time (issue, call,
 // start, complete), so only `sent` and `calls` are read from elsewhere.
 struct HallLoad {
@@ -80,42 +87,30 @@ struct HallLoad {
   std::mt19937_64 random;
 };
 
-// A board of one hall: times each first call of a window it sees.
-class CityBoard final : public grpc::ClientReadReactor<v1::WatchResponse> {
+// A board of one hall: times each first call of a window it sees. When its
+// hall's node says the hall is served elsewhere (at the start, or by ending
+// the stream when the hall moves) it watches at the owner, after the last
+// seq it saw: no call missed, none counted twice.
+class CityBoard {
  public:
-  CityBoard(v1::Display::Stub* stub, HallLoad* hall, Latencies* latencies)
-      : hall_(hall), latencies_(latencies) {
-    Authorize(&context_, kDisplayToken);
-    request_.set_hall_id(hall->id);
-    stub->async()->Watch(&context_, &request_, this);
-    StartRead(&response_);
-    StartCall();
+  CityBoard(HallRoutes* routes, size_t hall_index, size_t spread,
+            HallLoad* hall, Latencies* latencies)
+      : routes_(routes),
+        hall_index_(hall_index),
+        spread_(spread),
+        hall_(hall),
+        latencies_(latencies) {
+    Watch(0);
   }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    ++messages_;
-    if (response_.has_event() && response_.event().has_ticket_called() &&
-        response_.event().ticket_called().recall() == 0) {
-      const int32_t window = response_.event().ticket_called().window();
-      if (window > 0 && static_cast<size_t>(window) < hall_->sent.size()) {
-        latencies_->Add(NowMicros() - hall_->sent[window].load());
-      }
-      ++calls_seen_;
-    }
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status& status) override {
-    std::lock_guard lock(mu_);
-    status_ = status;
-    done_ = true;
-    cv_.notify_all();
-  }
+  ~CityBoard() { Stop(); }
+
   // Cancels the stream and waits for its end; false when it had ended
   // before (refused or cut by the server).
   bool Stop() {
-    const bool was_live = !done();
-    context_.TryCancel();
     std::unique_lock lock(mu_);
+    const bool was_live = !done_;
+    stopping_ = true;
+    if (stream_ != nullptr) stream_->context.TryCancel();
     cv_.wait(lock, [&] { return done_; });
     return was_live;
   }
@@ -128,17 +123,90 @@ class CityBoard final : public grpc::ClientReadReactor<v1::WatchResponse> {
   const HallLoad& hall() const { return *hall_; }
 
  private:
+  class Stream final : public grpc::ClientReadReactor<v1::WatchResponse> {
+   public:
+    Stream(CityBoard* board, v1::Display::Stub* stub, uint64_t after_seq)
+        : board_(board) {
+      Authorize(&context, kDisplayToken);
+      request_.set_hall_id(board->hall_->id);
+      request_.set_after_seq(after_seq);
+      stub->async()->Watch(&context, &request_, this);
+      StartRead(&response_);
+      StartCall();
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) return;
+      board_->Receive(response_);
+      StartRead(&response_);
+    }
+    void OnDone(const grpc::Status& status) override {
+      board_->Ended(this, status);
+    }
+    grpc::ClientContext context;
+
+   private:
+    CityBoard* const board_;
+    v1::WatchRequest request_;
+    v1::WatchResponse response_;
+  };
+
+  void Watch(uint64_t after_seq) {
+    auto stream = std::make_unique<Stream>(
+        this, routes_->Display(hall_index_, spread_), after_seq);
+    std::lock_guard lock(mu_);
+    if (stopping_) stream->context.TryCancel();
+    stream_ = stream.get();
+    streams_.push_back(std::move(stream));
+  }
+
+  // One stream at a time reads, so these never overlap.
+  void Receive(const v1::WatchResponse& response) {
+    ++messages_;
+    if (response.has_snapshot()) {
+      last_seq_ = response.snapshot().last_seq();
+      return;
+    }
+    if (response.event().seq() <= last_seq_) return;
+    last_seq_ = response.event().seq();
+    if (response.event().has_ticket_called() &&
+        response.event().ticket_called().recall() == 0) {
+      const int32_t window = response.event().ticket_called().window();
+      if (window > 0 && static_cast<size_t>(window) < hall_->sent.size()) {
+        latencies_->Add(NowMicros() - hall_->sent[window].load());
+      }
+      ++calls_seen_;
+    }
+  }
+
+  void Ended(Stream* stream, const grpc::Status& status) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || !routes_->Follow(hall_index_, stream->context, status)) {
+        status_ = status;
+        done_ = true;
+        cv_.notify_all();
+        return;
+      }
+    }
+    Watch(last_seq_);
+  }
+
+  HallRoutes* const routes_;
+  const size_t hall_index_;
+  const size_t spread_;
   HallLoad* const hall_;
   Latencies* const latencies_;
-  grpc::ClientContext context_;
-  v1::WatchRequest request_;
-  v1::WatchResponse response_;
   std::atomic<int64_t> messages_{0};
   std::atomic<int64_t> calls_seen_{0};
+  std::atomic<uint64_t> last_seq_{0};
   std::mutex mu_;
   std::condition_variable cv_;
+  bool stopping_ = false;
   bool done_ = false;
   grpc::Status status_;
+  // Every stream this board opened (one reads at a time), freed with it.
+  std::vector<std::unique_ptr<Stream>> streams_;
+  Stream* stream_ = nullptr;
 };
 
 // Drives every hall's cycles from one scheduling thread: a cycle is started
@@ -147,13 +215,8 @@ class CityBoard final : public grpc::ClientReadReactor<v1::WatchResponse> {
 class CityDriver {
  public:
   CityDriver(const CityLoadOptions& options,
-             std::vector<std::unique_ptr<HallLoad>>* halls,
-             std::vector<std::unique_ptr<v1::Kiosk::Stub>>* kiosks,
-             std::vector<std::unique_ptr<v1::Counter::Stub>>* counters)
-      : options_(options),
-        halls_(*halls),
-        kiosks_(*kiosks),
-        counters_(*counters) {}
+             std::vector<std::unique_ptr<HallLoad>>* halls, HallRoutes* routes)
+      : options_(options), halls_(*halls), routes_(*routes) {}
 
   // Opens every window of every hall, all calls in flight at once.
   bool OpenWindows() {
@@ -161,14 +224,21 @@ class CityDriver {
     Countdown left(static_cast<int>(halls_.size()) * options_.windows_per_hall);
     for (size_t h = 0; h < halls_.size(); ++h) {
       for (int w = 1; w <= options_.windows_per_hall; ++w) {
-        auto open = std::make_shared<Unary<v1::OpenWindowRequest>>();
-        Authorize(&open->context, kCounterToken);
-        open->request.set_hall_id(halls_[h]->id);
-        open->request.set_window(w);
-        open->request.set_clerk_id(absl::StrCat("clerk-", w));
-        counter(h)->async()->OpenWindow(
-            &open->context, &open->request, &open->reply,
-            [open, &failed, &left](grpc::Status status) {
+        v1::OpenWindowRequest open;
+        open.set_hall_id(halls_[h]->id);
+        open.set_window(w);
+        open.set_clerk_id(absl::StrCat("clerk-", w));
+        Send(
+            h, kCounterToken, open,
+            [this](size_t hall, Unary<v1::OpenWindowRequest>* call,
+                   std::function<void(grpc::Status)> done) {
+              routes_.Counter(hall, hall)
+                  ->async()
+                  ->OpenWindow(&call->context, &call->request, &call->reply,
+                               std::move(done));
+            },
+            [&failed, &left](const grpc::Status& status,
+                             const v1::CommandReply&) {
               if (!status.ok()) ++failed;
               left.Done();
             });
@@ -240,64 +310,110 @@ class CityDriver {
     int left_;
   };
 
-  v1::Counter::Stub* counter(size_t hall) {
-    return counters_[hall % counters_.size()].get();
+  using Done =
+      std::function<void(const grpc::Status&, const v1::CommandReply&)>;
+
+  // Sends one call of `hall` (`start` makes it on the hall's node); a node
+  // that names the hall's owner gets it sent again there, at most
+  // HallRoutes::kMaxHops times in a row. The same request goes again: its
+  // request id, if any, keeps a command from being made twice.
+  template <typename Request, typename Start>
+  void Send(size_t hall, const char* token, Request request, Start start,
+            Done done, int hops = 0) {
+    auto call = std::make_shared<Unary<Request>>();
+    Authorize(&call->context, token);
+    call->request = std::move(request);
+    start(hall, call.get(),
+          [this, call, hall, token, start, done = std::move(done),
+           hops](grpc::Status status) mutable {
+            if (hops < HallRoutes::kMaxHops &&
+                routes_.Follow(hall, call->context, status)) {
+              Send(hall, token, std::move(call->request), start,
+                   std::move(done), hops + 1);
+              return;
+            }
+            done(status, call->reply);
+          });
+  }
+
+  // A call of one of `hall`'s windows on its counter.
+  template <typename Request, typename Method>
+  void WindowCall(size_t hall, Request request, Method method, Done done) {
+    Send(
+        hall, kCounterToken, std::move(request),
+        [this, method](size_t h, Unary<Request>* call,
+                       std::function<void(grpc::Status)> finished) {
+          (routes_.Counter(h, h)->async()->*method)(
+              &call->context, &call->request, &call->reply,
+              std::move(finished));
+        },
+        std::move(done));
   }
 
   template <typename Request>
-  std::shared_ptr<Unary<Request>> WindowCall(size_t hall, int window) {
-    auto call = std::make_shared<Unary<Request>>();
-    Authorize(&call->context, kCounterToken);
-    call->request.set_hall_id(halls_[hall]->id);
-    call->request.set_window(window);
-    return call;
+  Request ForWindow(size_t hall, int window) {
+    Request request;
+    request.set_hall_id(halls_[hall]->id);
+    request.set_window(window);
+    return request;
   }
 
   void Issue(size_t hall) {
-    auto issue = std::make_shared<Unary<v1::IssueTicketRequest>>();
-    Authorize(&issue->context, kKioskToken);
-    issue->request.set_hall_id(halls_[hall]->id);
-    issue->request.set_service_code("S");
-    issue->request.set_request_id(absl::StrCat("city-", request_ids_++));
-    kiosks_[hall % kiosks_.size()]->async()->IssueTicket(
-        &issue->context, &issue->request, &issue->reply,
-        [this, issue, hall](grpc::Status status) {
+    v1::IssueTicketRequest issue;
+    issue.set_hall_id(halls_[hall]->id);
+    issue.set_service_code("S");
+    issue.set_request_id(absl::StrCat("city-", request_ids_++));
+    Send(
+        hall, kKioskToken, std::move(issue),
+        [this](size_t h, Unary<v1::IssueTicketRequest>* call,
+               std::function<void(grpc::Status)> finished) {
+          routes_.Kiosk(h, h)->async()->IssueTicket(
+              &call->context, &call->request, &call->reply,
+              std::move(finished));
+        },
+        [this, hall](const grpc::Status& status, const v1::CommandReply&) {
           status.ok() ? Call(hall) : EndCycle(hall, false);
         });
   }
+
+  using CounterAsync = v1::Counter::StubInterface::async_interface;
+  template <typename Request>
+  using CounterMethod = void (CounterAsync::*)(
+      grpc::ClientContext*, const Request*, v1::CommandReply*,
+      std::function<void(grpc::Status)>);
 
   void Call(size_t hall) {
     HallLoad& load = *halls_[hall];
     const int window = load.next_window;
     load.next_window = window % options_.windows_per_hall + 1;
-    auto call = WindowCall<v1::WindowRequest>(hall, window);
     load.sent[window] = NowMicros();
-    counter(hall)->async()->CallNext(
-        &call->context, &call->request, &call->reply,
-        [this, call, hall, window](grpc::Status status) {
-          if (!status.ok() || !call->reply.has_ticket()) {
-            EndCycle(hall, false);
-            return;
-          }
-          ++halls_[hall]->calls;
-          Start(hall, window);
-        });
+    WindowCall(hall, ForWindow<v1::WindowRequest>(hall, window),
+               CounterMethod<v1::WindowRequest>(&CounterAsync::CallNext),
+               [this, hall, window](const grpc::Status& status,
+                                    const v1::CommandReply& reply) {
+                 if (!status.ok() || !reply.has_ticket()) {
+                   EndCycle(hall, false);
+                   return;
+                 }
+                 ++halls_[hall]->calls;
+                 Start(hall, window);
+               });
   }
 
   void Start(size_t hall, int window) {
-    auto start = WindowCall<v1::WindowRequest>(hall, window);
-    counter(hall)->async()->StartServing(
-        &start->context, &start->request, &start->reply,
-        [this, start, hall, window](grpc::Status status) {
-          status.ok() ? Complete(hall, window) : EndCycle(hall, false);
-        });
+    WindowCall(hall, ForWindow<v1::WindowRequest>(hall, window),
+               CounterMethod<v1::WindowRequest>(&CounterAsync::StartServing),
+               [this, hall, window](const grpc::Status& status,
+                                    const v1::CommandReply&) {
+                 status.ok() ? Complete(hall, window) : EndCycle(hall, false);
+               });
   }
 
   void Complete(size_t hall, int window) {
-    auto complete = WindowCall<v1::CompleteRequest>(hall, window);
-    counter(hall)->async()->Complete(
-        &complete->context, &complete->request, &complete->reply,
-        [this, complete, hall](grpc::Status status) {
+    WindowCall(
+        hall, ForWindow<v1::CompleteRequest>(hall, window),
+        CounterMethod<v1::CompleteRequest>(&CounterAsync::Complete),
+        [this, hall](const grpc::Status& status, const v1::CommandReply&) {
           EndCycle(hall, status.ok());
         });
   }
@@ -316,8 +432,7 @@ class CityDriver {
 
   const CityLoadOptions& options_;
   std::vector<std::unique_ptr<HallLoad>>& halls_;
-  std::vector<std::unique_ptr<v1::Kiosk::Stub>>& kiosks_;
-  std::vector<std::unique_ptr<v1::Counter::Stub>>& counters_;
+  HallRoutes& routes_;
   std::atomic<int64_t> request_ids_{0};
 
   std::mutex mu_;
@@ -348,40 +463,45 @@ int RunCityLoad(const CityLoadOptions& options) {
     qcalld_args.push_back(absl::StrCat("--max-streams=", boards + 100));
   }
   const int64_t started = NowMicros();
+  // With --entry the nodes are someone else's: nothing to start, and their
+  // memory is not ours to read.
   const std::unique_ptr<load::Child> server =
-      load::StartQcalld(options.qcalld, qcalld_args, work, CityConfig(options));
+      options.entry.empty() ? load::StartQcalld(options.qcalld, qcalld_args,
+                                                work, CityConfig(options))
+                            : nullptr;
   const double start_seconds = static_cast<double>(NowMicros() - started) / 1e6;
+  const auto rss = [&server] {
+    return server != nullptr ? load::RssKib(server->pid()) : 0;
+  };
 
   std::vector<std::unique_ptr<HallLoad>> halls;
   for (int h = 0; h < options.halls; ++h) {
     halls.push_back(std::make_unique<HallLoad>(h, options.windows_per_hall));
   }
-  // Counters and kiosks on channels of their own, boards on theirs.
-  std::vector<std::unique_ptr<v1::Kiosk::Stub>> kiosks;
-  std::vector<std::unique_ptr<v1::Counter::Stub>> counters;
-  for (int i = 0; i < 2; ++i) {
-    kiosks.push_back(v1::Kiosk::NewStub(load::Connect(server->target())));
-    counters.push_back(v1::Counter::NewStub(load::Connect(server->target())));
-  }
-  std::vector<std::unique_ptr<v1::Display::Stub>> displays;
-  for (int i = 0; i < std::max(1, options.board_connections); ++i) {
-    displays.push_back(v1::Display::NewStub(load::Connect(server->target())));
-  }
+  // Counters and kiosks on channels of their own, boards on theirs, to
+  // each node that serves some of the halls. A board learns where its hall
+  // is from its own stream, as a board apart from the counters does.
+  const std::string entry =
+      options.entry.empty() ? server->target() : options.entry;
+  HallRoutes routes(entry, halls.size(), {.commands = 2, .boards = 0});
+  HallRoutes board_routes(
+      entry, halls.size(),
+      {.commands = 0, .boards = std::max(1, options.board_connections)});
 
-  CityDriver driver(options, &halls, &kiosks, &counters);
+  CityDriver driver(options, &halls, &routes);
   if (!driver.OpenWindows()) {
     std::fprintf(stderr, "qcall-load: opening the halls' windows failed\n");
     return 1;
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const int64_t rest_kib = load::RssKib(server->pid());
+  const int64_t rest_kib = rss();
 
   Latencies latency;
   std::vector<std::unique_ptr<CityBoard>> watching;
   for (int b = 0; b < boards; ++b) {
     const int hall = b % options.halls;
     watching.push_back(std::make_unique<CityBoard>(
-        displays[b % displays.size()].get(), halls[hall].get(), &latency));
+        &board_routes, hall, b, halls[hall].get(), &latency));
   }
   // Subscribed: every board has its snapshot (or has ended).
   for (int i = 0; i < 600; ++i) {
@@ -393,13 +513,14 @@ int RunCityLoad(const CityLoadOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const int64_t subscribed_kib = load::RssKib(server->pid());
+  const int64_t subscribed_kib = rss();
 
-  load::RssPeak peak(server->pid());
+  std::optional<load::RssPeak> peak;
+  if (server != nullptr) peak.emplace(server->pid());
   driver.Run(options.seconds);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // Stragglers.
-  const int64_t peak_kib = peak.Stop();
-  const int64_t end_kib = load::RssKib(server->pid());
+  const int64_t peak_kib = peak ? peak->Stop() : 0;
+  const int64_t end_kib = rss();
 
   int complete_boards = 0, ended_early = 0;
   for (auto& board : watching) {
@@ -415,7 +536,8 @@ int RunCityLoad(const CityLoadOptions& options) {
       "qcall-load city: %d halls x %d boards (%d streams on %zu "
       "connections), %d windows each, a call per hall every %d ms on "
       "average, %.0f s; qcalld started in %.1f s\n",
-      options.halls, options.boards_per_hall, boards, displays.size(),
+      options.halls, options.boards_per_hall, boards,
+      static_cast<size_t>(std::max(1, options.board_connections)),
       options.windows_per_hall, options.call_interval_ms, options.seconds,
       start_seconds);
   std::printf("%-34s %12s %9s %9s %9s\n", "phase", "per second", "p50 ms",
@@ -432,16 +554,27 @@ int RunCityLoad(const CityLoadOptions& options) {
       static_cast<long long>(driver.failures()), static_cast<long long>(calls),
       static_cast<double>(calls) / options.seconds, complete_boards, boards,
       ended_early);
-  std::printf(
-      "qcalld RSS: %.1f MB with %d halls at rest, %.1f MB with %d boards "
-      "subscribed (%.1f KB per idle board), peak %.1f MB during the calls, "
-      "%.1f MB after them\n",
-      static_cast<double>(rest_kib) / 1024, options.halls,
-      static_cast<double>(subscribed_kib) / 1024, boards,
-      boards > 0 ? static_cast<double>(subscribed_kib - rest_kib) / boards
-                 : 0.0,
-      static_cast<double>(peak_kib) / 1024,
-      static_cast<double>(end_kib) / 1024);
+  if (routes.moves() + board_routes.moves() > 0) {
+    std::printf(
+        "sent on to their hall's owner: %lld calls, %lld board streams\n",
+        static_cast<long long>(routes.moves()),
+        static_cast<long long>(board_routes.moves()));
+  }
+  if (server == nullptr) {
+    std::printf("qcalld RSS: not measured (nodes at --entry %s)\n",
+                options.entry.c_str());
+  } else {
+    std::printf(
+        "qcalld RSS: %.1f MB with %d halls at rest, %.1f MB with %d boards "
+        "subscribed (%.1f KB per idle board), peak %.1f MB during the calls, "
+        "%.1f MB after them\n",
+        static_cast<double>(rest_kib) / 1024, options.halls,
+        static_cast<double>(subscribed_kib) / 1024, boards,
+        boards > 0 ? static_cast<double>(subscribed_kib - rest_kib) / boards
+                   : 0.0,
+        static_cast<double>(peak_kib) / 1024,
+        static_cast<double>(end_kib) / 1024);
+  }
   return driver.failures() == 0 && complete_boards == boards &&
                  ended_early == 0 && calls > 0
              ? 0

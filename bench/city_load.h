@@ -8,7 +8,8 @@
 // Reports the time from sending CallNext to its TicketCalled arriving on
 // each of the hall's boards (p50, p99, p99.9), qcalld's memory at rest, with
 // every board subscribed (and so per idle board) and at its peak, and
-// whether every board saw every call of its hall.
+// whether every board saw every call of its hall. Each hall's clients go to
+// the node that serves it, and its boards follow it when it moves.
 #ifndef QCALL_BENCH_CITY_LOAD_H_
 #define QCALL_BENCH_CITY_LOAD_H_
 
@@ -28,7 +29,14 @@ struct CityLoadOptions {
   // before each call, so kiosks issue at the same rate.
   int call_interval_ms = 1000;
   int board_connections = 8;
+  // A running node (host:port) to load instead of a qcalld started here; it
+  // and the nodes it names serve CityConfig's halls. Each hall's counters,
+  // kiosks and boards follow the owner a node names (hall_routes.h).
+  std::string entry;
 };
+
+// The halls and tokens of the load, a qcalld configuration.
+std::string CityConfig(const CityLoadOptions& options);
 
 // Runs the load and prints its figures; 0 when every call was made and
 // seen by every board of its hall.

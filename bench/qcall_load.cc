@@ -748,7 +748,20 @@ int Run(int argc, char** argv) {
                  "with --halls: windows each hall's calls rotate over")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--entry", city.entry,
+                 "with --halls: load running nodes through this one "
+                 "(host:port) instead of a qcalld started here; they serve "
+                 "the halls and tokens of --print-city-config")
+      ->needs("--halls");
+  bool print_city_config = false;
+  app.add_flag("--print-city-config", print_city_config,
+               "with --halls: print the city's qcalld configuration and exit")
+      ->needs("--halls");
   CLI11_PARSE(app, argc, argv);
+  if (print_city_config) {
+    std::fputs(CityConfig(city).c_str(), stdout);
+    return 0;
+  }
   if (app.count("--halls") > 0) {
     city.qcalld = qcalld;
     city.qcalld_args = qcalld_args;

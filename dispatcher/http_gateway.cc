@@ -10,6 +10,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -19,9 +20,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "dispatcher/grpc_status.h"
 #include "dispatcher/method_policy.h"
+#include "dispatcher/owner_redirect.h"
 #include "dispatcher/qr_svg.h"
 #include "dispatcher/tsan_annotations.h"
 #include "qcall/v1/api.pb.h"
@@ -161,6 +165,63 @@ void RespondError(const Exchange& exchange, grpc::StatusCode code,
   RespondError(exchange, grpc::Status(code, message));
 }
 
+// How long a client waits before asking again for a hall that is moving.
+constexpr char kMovingRetryAfterSeconds[] = "2";
+
+// A JSON call's 503 for a hall served elsewhere: Qcall-Owner and "owner"
+// name the owner's base URL (none while it moves: Retry-After instead).
+void RespondNotServedHere(const Exchange& exchange, const std::string& message,
+                          const std::string& owner_http) {
+  v1::HttpNotServedHere body;
+  body.set_code(CodeName(grpc::StatusCode::UNAVAILABLE));
+  body.set_message(message);
+  body.set_error(message);
+  body.set_owner(owner_http);
+  HttpHeaders headers;
+  if (owner_http.empty()) {
+    headers.emplace_back("Retry-After", kMovingRetryAfterSeconds);
+  } else {
+    headers.emplace_back("Qcall-Owner", owner_http);
+  }
+  exchange->Respond(503, kJson, ToJson(body), std::move(headers));
+}
+
+std::string HtmlEscape(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string PercentEncode(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, absl::StrFormat("%%%02X", c));
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<protobuf::Message> NewMessage(
     const protobuf::Descriptor* type) {
   return std::unique_ptr<protobuf::Message>(
@@ -265,6 +326,19 @@ class SseWatch final
           // Reconnecting cannot help: tell the page, which stops.
           exchange_->Send(absl::StrCat(
               "event: failure\ndata: ", ErrorJson(status), "\n\n"));
+          break;
+        case grpc::StatusCode::UNAVAILABLE:
+          // The hall left this node: the page goes to its owner's origin
+          // and resumes there by seq.
+          if (std::string owner = OwnerHttpOf(context_); !owner.empty()) {
+            v1::HttpNotServedHere moved;
+            moved.set_code(CodeName(status.error_code()));
+            moved.set_message(status.error_message());
+            moved.set_error(status.error_message());
+            moved.set_owner(owner);
+            exchange_->Send(
+                absl::StrCat("event: moved\ndata: ", ToJson(moved), "\n\n"));
+          }
           break;
         default:
           // Fell behind, or the server is going: the browser reconnects.
@@ -468,6 +542,9 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
   } else if (path == "/metrics") {
     exchange->Respond(200, "text/plain; version=0.0.4", metrics_());
   } else if (path == "/events") {
+    if (AnsweredElsewhere(exchange, target.Query("hall"), Asked::kStream)) {
+      return;
+    }
     Events(exchange, target);
   } else if (path == "/speech") {
     Speech(exchange, target);
@@ -475,12 +552,19 @@ void HttpGateway::Handle(std::shared_ptr<HttpExchange> exchange) {
     Qr(exchange, target);
   } else if (path == "/board" || path == "/kiosk" || path == "/counter" ||
              path == "/dashboard" || path == "/pad" || path == "/reports") {
+    if (AnsweredElsewhere(exchange, target.Query("hall"), Asked::kPage)) {
+      return;
+    }
     StaticFile(exchange, absl::StrCat(path.substr(1), ".html"));
   } else if (absl::StartsWith(path, "/web/")) {
     StaticFile(exchange, path.substr(5));
   } else if (std::vector<std::string> parts =
                  absl::StrSplit(path, '/', absl::SkipEmpty());
              parts.size() == 3 && (parts[0] == "t" || parts[0] == "ticket")) {
+    if (AnsweredElsewhere(exchange, parts[1],
+                          parts[0] == "t" ? Asked::kPage : Asked::kJson)) {
+      return;
+    }
     if (parts[0] == "t") {
       StaticFile(exchange, "ticket.html");
     } else {
@@ -547,8 +631,83 @@ void HttpGateway::Unary(const Exchange& exchange, const std::string& path) {
       return;
     }
   }
+  // Every request about one hall names it in hall_id.
+  if (const protobuf::FieldDescriptor* hall =
+          request->GetDescriptor()->FindFieldByName("hall_id");
+      hall != nullptr &&
+      hall->type() == protobuf::FieldDescriptor::TYPE_STRING &&
+      !hall->is_repeated() &&
+      AnsweredElsewhere(exchange,
+                        request->GetReflection()->GetString(*request, hall),
+                        Asked::kJson)) {
+    return;
+  }
   CallAndRespond(exchange, path, *request, authorization,
                  NewMessage(method->output_type()));
+}
+
+bool HttpGateway::AnsweredElsewhere(const Exchange& exchange,
+                                    const std::string& hall_id, Asked asked) {
+  if (options_.locator == nullptr || hall_id.empty() ||
+      options_.serves(hall_id)) {
+    return false;
+  }
+  absl::StatusOr<std::optional<NodeAddress>> owner =
+      options_.locator->Locate(hall_id);
+  if (!owner.ok()) {
+    // No node has it: this one answers as a single node would (no such
+    // hall; or ConfigureHall makes it here).
+    if (owner.status().code() == absl::StatusCode::kNotFound) return false;
+    RespondError(exchange, grpc::StatusCode::UNAVAILABLE,
+                 absl::StrCat("cannot tell which node serves hall ", hall_id,
+                              ": ", owner.status().message()));
+    return true;
+  }
+  const std::string message = NotServedHereMessage(hall_id, *owner);
+  // An owner without an HTTP side cannot serve a browser: to it, the hall
+  // is as good as moving.
+  const std::string owner_http =
+      *owner ? std::string(absl::StripSuffix((*owner)->http, "/")) : "";
+  if (asked == Asked::kJson) {
+    RespondNotServedHere(exchange, message, owner_http);
+    return true;
+  }
+  if (owner_http.empty()) {
+    if (asked == Asked::kStream) {
+      RespondNotServedHere(exchange, message, owner_http);
+    } else {
+      // A page asks again by itself, as a board left alone must.
+      exchange->Respond(
+          503, "text/html; charset=utf-8",
+          absl::StrCat("<!doctype html><meta charset=utf-8>"
+                       "<meta http-equiv=refresh content=",
+                       kMovingRetryAfterSeconds,
+                       "><title>qcall</title><p>大厅正在迁移到另一台服务器，"
+                       "请稍候…</p><p>",
+                       HtmlEscape(message), "</p>"),
+          {{"Retry-After", kMovingRetryAfterSeconds}});
+    }
+    return true;
+  }
+  const HttpRequest& request = exchange->request();
+  std::string location = absl::StrCat(
+      owner_http,
+      absl::string_view(request.target().data(), request.target().size()));
+  // A page remembers where it entered, to go back there if the owner it
+  // is sent to dies (that address then sends it to the next owner).
+  const std::string host = Header(request, http::field::host);
+  if (asked == Asked::kPage && !host.empty() &&
+      !HttpTarget::Parse(location.substr(owner_http.size()))
+           .query.contains("entry")) {
+    absl::StrAppend(&location,
+                    location.find('?') == std::string::npos ? "?" : "&",
+                    "entry=",
+                    PercentEncode(absl::StrCat(options_.tls ? "https" : "http",
+                                               "://", host)));
+  }
+  exchange->Respond(307, "text/plain", absl::StrCat(message, "\n"),
+                    {{"Location", location}, {"Cache-Control", "no-store"}});
+  return true;
 }
 
 void HttpGateway::CallAndRespond(const Exchange& exchange,
@@ -585,7 +744,13 @@ void HttpGateway::CallAndRespond(const Exchange& exchange,
           TsanAcquire(call.get());
           // Written by the service's thread (services.cc).
           TsanAcquireBytes(call->response);
-          if (!status.ok()) {
+          if (std::string owner = OwnerHttpOf(call->context);
+              status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+              !owner.empty()) {
+            // The hall left this node after the gateway looked.
+            RespondNotServedHere(call->exchange, status.error_message(),
+                                 owner);
+          } else if (!status.ok()) {
             RespondError(call->exchange, status);
           } else if (!MessageTraits::Deserialize(&call->response,
                                                  call->reply.get())

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "dispatcher/auth.h"
+#include "dispatcher/hall_locator.h"
 #include "dispatcher/http_server.h"
 #include "dispatcher/speech.h"
 
@@ -57,6 +58,15 @@ class HttpGateway {
     // A display token for every hall, known only to this process: the
     // public ticket page reads through it.
     std::string public_token;
+    // Where several nodes share the store: where a hall this node does not
+    // serve is. A page or event stream of such a hall is redirected (307)
+    // to its owner, a JSON call answered 503 naming it. Null: one node.
+    HallLocator* locator = nullptr;
+    // Whether this node serves the hall; asked only with a locator.
+    std::function<bool(const std::string& hall_id)> serves;
+    // This side speaks HTTPS: a page sent to the owner learns its entry
+    // address as https://<Host>.
+    bool tls = false;
   };
 
   HttpGateway(std::shared_ptr<grpc::Channel> channel, const Authenticator* auth,
@@ -94,6 +104,12 @@ class HttpGateway {
  private:
   using Exchange = std::shared_ptr<HttpExchange>;
 
+  // How a request for a hall served elsewhere is answered.
+  enum class Asked { kPage, kStream, kJson };
+  // With a locator, answers a request for `hall_id` when this node does not
+  // serve it (true); false when it is served here or exists nowhere.
+  bool AnsweredElsewhere(const Exchange& exchange, const std::string& hall_id,
+                         Asked asked);
   void Unary(const Exchange& exchange, const std::string& path);
   // Sends `request` to `method` ("/qcall.v1.Kiosk/GetTicket") with
   // `authorization` and answers the exchange with the reply as JSON.

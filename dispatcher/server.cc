@@ -469,7 +469,13 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         server->server_->InProcessChannel(grpc::ChannelArguments()),
         server->auth_.get(), server->speech_.get(),
         HttpGateway::Options{.web_root = options.web_root,
-                             .public_token = public_token},
+                             .public_token = public_token,
+                             .locator = options.hall_locator,
+                             .serves =
+                                 [self](const std::string& hall_id) {
+                                   return self->halls_.Find(hall_id) != nullptr;
+                                 },
+                             .tls = tls.has_value()},
         [self] { return self->journal_->health(); },
         [self] { return self->Metrics(); });
     server->http_ = std::make_unique<HttpServer>(HttpServer::Limits{

@@ -19,6 +19,7 @@
 #include "dispatcher/auth.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/guide_pins.h"
+#include "dispatcher/hall_locator.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/health_service.h"
 #include "dispatcher/http_gateway.h"
@@ -74,6 +75,10 @@ struct ServerOptions {
   // preface and settings); a connection that sends nothing is closed then
   // instead of after gRPC's default two minutes.
   std::chrono::milliseconds grpc_handshake_timeout = std::chrono::seconds(10);
+  // Where several nodes share the store: where the halls this node does not
+  // serve are, for the "ask the owner" answers (owner_redirect.h; the HTTP
+  // side's 307 and 503). Null: a single node. Outlives the server.
+  HallLocator* hall_locator = nullptr;
   RuntimeOptions runtime;
 };
 

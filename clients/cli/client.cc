@@ -6,7 +6,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "dispatcher/owner_redirect.h"
 
 namespace qcall::cli {
 
@@ -34,9 +36,64 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(
 
 Client::Client(GlobalOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateCustomChannel(options_.server, Credentials(options_),
-                                         ChannelArgs())),
-      stubs_(channel_, channel_, channel_, channel_) {}
+      connection_(std::make_shared<Connection>(grpc::CreateCustomChannel(
+          options_.server, Credentials(options_), ChannelArgs()))),
+      asked_({options_.server}) {}
+
+std::shared_ptr<Client::Connection> Client::connection() const {
+  absl::MutexLock lock(&mu_);
+  return connection_;
+}
+
+std::string Client::server() const {
+  absl::MutexLock lock(&mu_);
+  return asked_.back();
+}
+
+void Client::Answered() {
+  absl::MutexLock lock(&mu_);
+  asked_ = {asked_.back()};
+}
+
+bool Client::BackToEntry(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+      channel()->GetState(false) == GRPC_CHANNEL_READY) {
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  if (asked_.back() == options_.server) return false;
+  connection_ = std::make_shared<Connection>(grpc::CreateCustomChannel(
+      options_.server, Credentials(options_), ChannelArgs()));
+  asked_ = {options_.server};
+  return true;
+}
+
+bool Client::FollowOwner(const grpc::ClientContext& context,
+                         grpc::Status* status) {
+  const std::string owner =
+      status->error_code() == grpc::StatusCode::UNAVAILABLE
+          ? OwnerGrpcOf(context)
+          : "";
+  absl::MutexLock lock(&mu_);
+  if (owner.empty()) {
+    asked_ = {asked_.back()};
+    return false;
+  }
+  if (static_cast<int>(asked_.size()) > kMaxHops) {
+    *status = grpc::Status(status->error_code(),
+                           absl::StrCat(status->error_message(), " (asked ",
+                                        absl::StrJoin(asked_, ", "),
+                                        "; the hall moves faster "
+                                        "than qcall follows it: try again)"));
+    asked_ = {asked_.back()};
+    return false;
+  }
+  // TLS checks the owner's certificate against the same CAs, by its name.
+  connection_ = std::make_shared<Connection>(
+      grpc::CreateCustomChannel(owner, Credentials(options_), ChannelArgs()));
+  asked_.push_back(owner);
+  return true;
+}
 
 void Client::Authorize(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
@@ -66,19 +123,18 @@ std::string Client::Explain(const grpc::Status& status) const {
   // server that answers UNAVAILABLE itself (its journal failed) is reached,
   // so its channel is ready and its message is kept.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      channel_->GetState(false) != GRPC_CHANNEL_READY) {
+      channel()->GetState(false) != GRPC_CHANNEL_READY) {
     what = options_.tls
-               ? absl::StrCat("cannot reach qcalld at ", options_.server,
+               ? absl::StrCat("cannot reach qcalld at ", server(),
                               " over TLS (is it running, with TLS? is its "
                               "certificate for this name and signed by a CA "
                               "you trust? see --server and --tls-ca)")
-               : absl::StrCat("cannot reach qcalld at ", options_.server,
+               : absl::StrCat("cannot reach qcalld at ", server(),
                               " (is it running? see --server; if it uses "
                               "TLS, --tls or --tls-ca)");
   } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    what =
-        absl::StrCat("no answer from qcalld at ", options_.server, " within ",
-                     options_.timeout_seconds, " s (see --timeout)");
+    what = absl::StrCat("no answer from qcalld at ", server(), " within ",
+                        options_.timeout_seconds, " s (see --timeout)");
   } else {
     what = absl::StrReplaceAll(status.error_message(),
                                {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});

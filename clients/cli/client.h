@@ -19,7 +19,10 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "clients/cli/exit_codes.h"
 #include "clients/cli/output.h"
 #include "qcall/v1/api.grpc.pb.h"
@@ -54,25 +57,54 @@ class Client {
   void set_hall(std::string hall) { options_.hall = std::move(hall); }
   bool json() const { return options_.json; }
 
-  grpc::Channel* channel() const { return channel_.get(); }
-
-  template <typename Stub>
-  Stub* stub() {
-    return &std::get<Stub>(stubs_);
+  // The channel to the node asked now (--server, or the hall's owner it
+  // named).
+  std::shared_ptr<grpc::Channel> channel() const {
+    return connection()->channel;
   }
 
-  // One unary call with the token and the --timeout deadline.
+  template <typename Stub>
+  std::shared_ptr<Stub> stub() const {
+    std::shared_ptr<Connection> connection = this->connection();
+    Stub* stub = &std::get<Stub>(connection->stubs);
+    return std::shared_ptr<Stub>(std::move(connection), stub);
+  }
+
+  // One unary call with the token and the --timeout deadline. A node that
+  // does not serve the hall names its owner, which is asked in turn.
   template <typename Stub, typename Request, typename Response>
   grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                  const Request&, Response*),
                     const Request& request, Response* response) {
-    grpc::ClientContext context;
-    Authorize(&context);
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(static_cast<int64_t>(
-                             options_.timeout_seconds * 1000)));
-    return (stub<Stub>()->*method)(&context, request, response);
+    while (true) {
+      grpc::ClientContext context;
+      Authorize(&context);
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::milliseconds(static_cast<int64_t>(
+                               options_.timeout_seconds * 1000)));
+      grpc::Status status =
+          (stub<Stub>().get()->*method)(&context, request, response);
+      if (!FollowOwner(context, &status)) return status;
+    }
   }
+
+  // At most this many owners are followed in a row (a node that names
+  // another, which names a third ...): placement is moving faster than
+  // the client.
+  static constexpr int kMaxHops = 3;
+  // After a call that ended UNAVAILABLE naming the hall's owner in
+  // qcall-owner-grpc: points this client at the owner and returns true, to
+  // ask it again there. False when there is nothing to follow or after
+  // kMaxHops hops in a row; then `*status`, if it named an owner, says
+  // which nodes were asked. Any other answer starts the count anew.
+  bool FollowOwner(const grpc::ClientContext& context, grpc::Status* status);
+  // A stream that delivers starts the count of hops anew: a board follows
+  // its hall however often it moves.
+  void Answered();
+  // After `status` from an owner this client followed that cannot be
+  // reached (its node died): points the client back at --server, which
+  // names the hall's owner now, and returns true. False on --server itself.
+  bool BackToEntry(const grpc::Status& status);
 
   // Adds "authorization: Bearer <token>" (nothing without a token). Streams
   // use it alone: they run without a deadline.
@@ -90,12 +122,25 @@ class Client {
   int Fail(const grpc::Status& status) const;
 
  private:
+  struct Connection {
+    explicit Connection(std::shared_ptr<grpc::Channel> to)
+        : channel(std::move(to)), stubs(channel, channel, channel, channel) {}
+    std::shared_ptr<grpc::Channel> channel;
+    std::tuple<v1::Kiosk::Stub, v1::Counter::Stub, v1::Display::Stub,
+               v1::Supervisor::Stub>
+        stubs;
+  };
+  std::shared_ptr<Connection> connection() const;
+  // The node asked now.
+  std::string server() const;
+
   GlobalOptions options_;
   std::string request_id_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::tuple<v1::Kiosk::Stub, v1::Counter::Stub, v1::Display::Stub,
-             v1::Supervisor::Stub>
-      stubs_;
+  mutable absl::Mutex mu_;
+  // Replaced when an owner is followed; calls in flight keep the old one.
+  std::shared_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
+  // The nodes asked since the last answer that named no owner, in order.
+  std::vector<std::string> asked_ ABSL_GUARDED_BY(mu_);
 };
 
 // What a command shows for a reply in human mode, and how it exits.

@@ -52,8 +52,12 @@ grpc::Status HallStream::Run(
   absl::Duration backoff = kFirstBackoff;
   while (true) {
     bool received = false;
-    const grpc::Status status = Follow(on_message, &received);
+    bool moved = false;
+    const grpc::Status status = Follow(on_message, &received, &moved);
     if (received) backoff = kFirstBackoff;
+    // The hall is served by another node now: resume there at once. An
+    // owner followed before that is gone: ask --server where it is now.
+    if (moved || client_->BackToEntry(status)) continue;
     {
       absl::MutexLock lock(&mu_);
       if (stopped_) return grpc::Status::OK;
@@ -74,7 +78,7 @@ grpc::Status HallStream::Run(
 }
 
 bool HallStream::Pause(absl::Duration backoff) {
-  grpc::Channel* channel = client_->channel();
+  std::shared_ptr<grpc::Channel> channel = client_->channel();
   const absl::Time until = absl::Now() + backoff;
   // A server that answered (and ended the stream) is waited for in full.
   if (channel->GetState(false) == GRPC_CHANNEL_READY) {
@@ -100,7 +104,7 @@ bool HallStream::Pause(absl::Duration backoff) {
 
 grpc::Status HallStream::Follow(
     const std::function<void(const v1::WatchResponse&)>& on_message,
-    bool* received) {
+    bool* received, bool* moved) {
   grpc::ClientContext context;
   client_->Authorize(&context);
   v1::WatchRequest request;
@@ -112,12 +116,15 @@ grpc::Status HallStream::Follow(
     request.set_after_seq(last_seq_);
     context_ = &context;
   }
+  // Held for the stream's life: following an owner replaces the client's.
+  const std::shared_ptr<grpc::Channel> channel = client_->channel();
   std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader =
       options_.supervisor
           ? client_->stub<v1::Supervisor::Stub>()->Watch(&context, request)
           : client_->stub<v1::Display::Stub>()->Watch(&context, request);
   v1::WatchResponse message;
   while (reader->Read(&message)) {
+    if (!*received) client_->Answered();
     *received = true;
     {
       absl::MutexLock lock(&mu_);
@@ -132,7 +139,8 @@ grpc::Status HallStream::Follow(
     }
     on_message(message);
   }
-  const grpc::Status status = reader->Finish();
+  grpc::Status status = reader->Finish();
+  *moved = client_->FollowOwner(context, &status);
   absl::MutexLock lock(&mu_);
   context_ = nullptr;
   return status;

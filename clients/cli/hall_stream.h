@@ -3,7 +3,10 @@
 // a watcher that fell behind) is opened again with after_seq = the last seq
 // seen, so nothing is missed and nothing is shown twice. Between attempts it
 // waits 0.5 s, 1 s, 2 s ... up to 10 s (back to 0.5 s once a message
-// arrives); a wait for an unreachable server ends as soon as it is back.
+// arrives); a wait for an unreachable server ends as soon as it is back. A
+// stream that ends naming the hall's owner (the hall moved to another node)
+// is opened there at once, after the same seq; when that owner cannot be
+// reached, the stream goes back to --server, which names the owner now.
 //
 //   HallStream stream(&client, {.supervisor = false});
 //   grpc::Status end = stream.Run([](const v1::WatchResponse& message) {
@@ -63,10 +66,11 @@ class HallStream {
  private:
   // Waits up to `backoff` before the next attempt; true once stopped.
   bool Pause(absl::Duration backoff);
-  // Reads one stream until it ends; returns its status.
+  // Reads one stream until it ends; returns its status. `*moved`: it
+  // ended naming the hall's owner, whom the client now asks.
   grpc::Status Follow(
       const std::function<void(const v1::WatchResponse&)>& on_message,
-      bool* received);
+      bool* received, bool* moved);
 
   Client* client_;
   HallStreamOptions options_;

@@ -61,24 +61,31 @@ function onMessage(kind, message) {
       q.translate();
       tick();
     }
+  } else if (kind === 'missed') {
+    // A call made while this board moved to the hall's new node: the
+    // snapshot shows it; the hall still has to hear it.
+    announce(message);
   } else {
     state.applyEvent(message);
     if (message.waiting?.length) scheduleEstimates();
-    if (message.ticketCalled) {
-      ++calls;
-      const c = message.ticketCalled;
-      flash(c.window);
-      announcer.enqueue({
-        text: c.announcement ||
-              q.t('go_to_window', c.ticket.number, q.windowLabel(c.window, c.windowName)),
-        recall: c.recall,
-        number: c.ticket.number,
-        window: c.window,
-        seq: message.seq,
-      });
-    }
+    announce(message);
   }
   render();
+}
+
+function announce(event) {
+  if (!event.ticketCalled) return;
+  ++calls;
+  const c = event.ticketCalled;
+  flash(c.window);
+  announcer.enqueue({
+    text: c.announcement ||
+          q.t('go_to_window', c.ticket.number, q.windowLabel(c.window, c.windowName)),
+    recall: c.recall,
+    number: c.ticket.number,
+    window: c.window,
+    seq: event.seq,
+  });
 }
 
 function setStatus(connected) {
@@ -221,7 +228,8 @@ if (!hall) {
 } else {
   setStatus(false);
   document.getElementById('status').textContent = q.t('connecting');
-  connection = q.openEvents(hall, {onStatus: setStatus, onFailure: showFailure}, onMessage);
+  connection = q.openEvents(hall, {onStatus: setStatus, onFailure: showFailure, missed: true},
+                           onMessage);
   loadEstimates();
   setInterval(loadEstimates, ESTIMATES_MS);
   // Tiles are sized for the screen they are on.

@@ -43,6 +43,78 @@ export function takeToken() {
 function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
 
 // ---------------------------------------------------------------------------
+// Following the hall's node
+//
+// Several qcalld nodes may share a city's halls, each hall served by one of
+// them. A node asked for a hall it does not serve sends a page to the
+// owner (307), and answers its JSON calls 503 with {"owner": <origin>} and
+// its event stream with a "moved" event. A page never calls another
+// origin: it goes there itself, same path and query, carrying its token,
+// the seq it showed last (?seq=, so a board announces what it missed) and
+// the origin it was first opened at (?entry=). When the origin it is on
+// cannot be reached for UNREACHABLE_MS it goes back to its entry (a
+// load-balanced name or any node), which sends it to the hall's owner now.
+
+const UNREACHABLE_MS = 5000;
+
+function httpOrigin(text) {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+  } catch {
+    // not a URL
+  }
+  return '';
+}
+
+// Where this page was first opened.
+const entry = httpOrigin(params.get('entry')) || location.origin;
+// The seq a page brought from the node it left; read once, and out of the
+// address bar so that a reload does not announce the same calls again.
+const resumeSeq = Number(params.get('seq')) || 0;
+if (params.has('seq')) {
+  params.delete('seq');
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+}
+
+// The newest seq each open event stream showed.
+const streamSeqs = new Set();
+let leaving = false;
+
+// Goes to `owner` (an origin), or, with none, asks this origin again for the
+// page, whose node sends it on to the hall's owner.
+export function followOwner(owner = '') {
+  if (leaving) return;
+  leaving = true;
+  const url = new URL(location.pathname, httpOrigin(owner) || location.origin);
+  const query = new URLSearchParams(params);
+  const own = token();
+  if (own) query.set('token', own);
+  query.set('entry', entry);
+  const seq = Math.max(0, ...[...streamSeqs].map(f => f()));
+  if (seq > 0) query.set('seq', String(seq));
+  url.search = query.toString();
+  url.hash = location.hash;
+  location.replace(url.href);
+}
+
+// When this origin first failed to answer, since its last answer.
+let unreachableSince = 0;
+
+function reached(ok) {
+  if (ok) {
+    unreachableSince = 0;
+    return;
+  }
+  const now = Date.now();
+  if (!unreachableSince) unreachableSince = now;
+  if (now - unreachableSince >= UNREACHABLE_MS && entry !== location.origin) {
+    followOwner(entry);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Numbers
 
 // proto3 JSON writes int64 and uint64 as strings; these are the ones qcall
@@ -100,8 +172,10 @@ export async function call(service, method, body = {}, {signal} = {}) {
       cache: 'no-store',
     });
   } catch (e) {
+    if (e.name !== 'AbortError') reached(false);
     throw new CallError('network', e.message || String(e));
   }
+  reached(true);
   return readReply(response);
 }
 
@@ -111,8 +185,10 @@ export async function get(path, {signal} = {}) {
   try {
     response = await fetch(path, {signal, cache: 'no-store'});
   } catch (e) {
+    if (e.name !== 'AbortError') reached(false);
     throw new CallError('network', e.message || String(e));
   }
+  reached(true);
   return readReply(response);
 }
 
@@ -123,6 +199,11 @@ async function readReply(response) {
     body = text ? JSON.parse(text) : {};
   } catch {
     body = null;
+  }
+  if (response.status === 503 && body?.owner) {
+    // The hall is served by another node: the page goes there.
+    followOwner(body.owner);
+    throw new CallError('moved', body.message || body.error, 503);
   }
   if (!response.ok) {
     throw new CallError(body?.code || `http_${response.status}`,
@@ -181,22 +262,70 @@ export async function command(service, method, body,
 // as a snapshot, on the same stream, so a call right after it is shown and
 // announced like any other.
 //
+// A hall that moves to another node ends the stream with a "moved" event,
+// or, on reconnecting, a redirect: the page follows it (followOwner). A page
+// that came from another node with ?seq= and `missed: true` gets, after its
+// first snapshot, the events between that seq and the snapshot as
+// onMessage('missed', event): already in the snapshot, never seen here (a
+// board announces their calls).
+//
 // Returns {reconnect(), lastSeq()}.
 export function openEvents(hall, opts, onMessage) {
-  const {windows = [], detail = false, onStatus = () => {},
+  const {windows = [], detail = false, onStatus = () => {}, missed = false,
          onFailure = e => console.error('event stream refused:', e.message)} = opts || {};
   let lastSeq = opts?.after || 0;
+  streamSeqs.add(() => lastSeq);
+  // While the missed events are fetched, the live ones wait here.
+  let held = missed && resumeSeq > 0 ? [] : null;
+  const deliver = (kind, message) => {
+    if (held && kind !== 'missed') {
+      held.push([kind, message]);
+    } else {
+      onMessage(kind, message);
+    }
+  };
+  const release = () => {
+    const waiting = held || [];
+    held = null;
+    for (const [kind, message] of waiting) onMessage(kind, message);
+  };
   let source = null;
   let retryTimer = 0;
   let delay = 500;
   let closed = false;
+  let catchingUp = false;
 
-  const url = () => {
+  const url = (after = lastSeq) => {
     const q = new URLSearchParams({hall});
     if (windows.length) q.set('windows', windows.join(','));
     if (detail) q.set('detail', '1');
-    if (lastSeq > 0) q.set('after', String(lastSeq));
+    if (after > 0) q.set('after', String(after));
     return `/events?${q}`;
+  };
+
+  // The events after resumeSeq up to the first snapshot's `upTo`, as
+  // 'missed'; then the live ones held meanwhile.
+  const catchUp = upTo => {
+    if (resumeSeq >= upTo) {
+      release();
+      return;
+    }
+    const es = new EventSource(url(resumeSeq));
+    const done = () => {
+      es.close();
+      clearTimeout(timer);
+      release();
+    };
+    // Events no longer kept (a snapshot comes instead) or a line that
+    // fails: what the snapshot shows has to do.
+    const timer = setTimeout(done, 5000);
+    es.addEventListener('snapshot', done);
+    es.onerror = done;
+    es.addEventListener('event', e => {
+      const event = numbers(JSON.parse(e.data).event);
+      if (event.seq > resumeSeq && event.seq <= upTo) onMessage('missed', event);
+      if (event.seq >= upTo) done();
+    });
   };
 
   const connect = () => {
@@ -210,13 +339,19 @@ export function openEvents(hall, opts, onMessage) {
     source = es;
     es.onopen = () => {
       delay = 500;
+      reached(true);
       onStatus(true);
     };
     es.addEventListener('snapshot', e => {
       if (source !== es) return;
       const view = numbers(JSON.parse(e.data).snapshot);
       lastSeq = view.lastSeq || Number(e.lastEventId) || 0;
+      const first = held !== null && held.length === 0 && !catchingUp;
       onMessage('snapshot', view);
+      if (first) {
+        catchingUp = true;
+        catchUp(lastSeq);
+      }
     });
     es.addEventListener('event', e => {
       if (source !== es) return;
@@ -225,12 +360,25 @@ export function openEvents(hall, opts, onMessage) {
       // race must still not be shown or announced twice.
       if (event.seq <= lastSeq) return;
       lastSeq = event.seq;
-      onMessage('event', event);
+      deliver('event', event);
       const view = event.hallConfigured?.view;
       if (view) {
         lastSeq = Math.max(lastSeq, view.lastSeq || 0);
-        onMessage('snapshot', view);
+        deliver('snapshot', view);
       }
+    });
+    es.addEventListener('moved', e => {
+      if (source !== es) return;
+      es.close();
+      source = null;
+      onStatus(false);
+      let owner = '';
+      try {
+        owner = JSON.parse(e.data).owner || '';
+      } catch {
+        // ask this origin again: its node redirects
+      }
+      followOwner(owner);
     });
     es.addEventListener('failure', e => {
       if (source !== es) return;
@@ -259,10 +407,19 @@ export function openEvents(hall, opts, onMessage) {
       // A stream refused before it opened may be refused for good (a wrong
       // token or hall answers 401/403/404, whose body EventSource hides):
       // ask once more with fetch, which shows the answer.
+      // A hall served elsewhere is redirected, which EventSource cannot
+      // follow to another origin: the page goes there.
       if (!opened) {
         const refusal = await whyRefused(url());
         if (closed) return;
-        if (refusal) {
+        if (refusal?.moved) {
+          closed = true;
+          followOwner(refusal.owner);
+          return;
+        }
+        if (refusal?.unreachable) {
+          reached(false);
+        } else if (refusal) {
           closed = true;
           onFailure(refusal);
           return;
@@ -287,19 +444,24 @@ export function openEvents(hall, opts, onMessage) {
   };
 }
 
-// The refusal of `path` that no retry can mend ({code, message}), or null
-// when the server accepts it, cannot be reached or is only busy (a stream
-// that opens is dropped at once).
+// The refusal of `path` that no retry can mend ({code, message}); {moved,
+// owner} when the hall is served by another node (owner '' when only a
+// redirect said so); {unreachable} when no answer came; null when the
+// server accepts it or is only busy (a stream that opens is dropped at once).
 async function whyRefused(path) {
   const abort = new AbortController();
   try {
-    const response = await fetch(path, {signal: abort.signal, cache: 'no-store'});
-    if (response.ok || !FINAL_HTTP.has(response.status)) return null;
+    const response = await fetch(path, {signal: abort.signal, cache: 'no-store',
+                                        redirect: 'manual'});
+    if (response.type === 'opaqueredirect') return {moved: true, owner: ''};
+    if (response.ok) return null;
     const body = await response.json().catch(() => null);
+    if (response.status === 503 && body?.owner) return {moved: true, owner: body.owner};
+    if (!FINAL_HTTP.has(response.status)) return null;
     return {code: body?.code || `http_${response.status}`,
             message: body?.message || response.statusText};
   } catch {
-    return null;
+    return {unreachable: true};
   } finally {
     abort.abort();
   }

@@ -22,6 +22,7 @@ import './kiosk-guide.mjs';
 import './kiosk-booking.mjs';
 import './hall_screens.mjs';
 import './dashboard-acts.mjs';
+import './follow.mjs';
 
 before(launchBrowser);
 after(closeBrowser);

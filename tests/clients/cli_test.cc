@@ -29,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/common/elsewhere_node.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/qcalld_process.h"
 #include "tests/integration/test_certificates.h"
@@ -1100,6 +1101,103 @@ TEST_F(CliTest, BoardResumesAfterTheSeqItSawWhenTheStreamDrops) {
   EXPECT_TRUE(Consecutive(messages));
   EXPECT_EQ(CallsOf(messages, "A0003"), 1);
   EXPECT_EQ(CallsOf(messages, "A0002"), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Following the hall's owner
+
+TEST_F(CliTest, ACommandAskedOfANodeWithoutTheHallIsMadeAtItsOwner) {
+  ElsewhereNode elsewhere(server_.address());
+  const Ran r = Run({"--server", elsewhere.address(), "--hall", kHall,
+                     "--token", kKioskToken, "kiosk", "issue", "BILL"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("A0001")) << r;
+  EXPECT_EQ(elsewhere.asked(), 1);
+}
+
+TEST_F(CliTest, ACommandFollowsAtMostThreeOwnersThenSaysWhomItAsked) {
+  // Each node names the next: placement moving faster than qcall follows.
+  ElsewhereNode fifth(server_.address());
+  ElsewhereNode fourth(fifth.address());
+  ElsewhereNode third(fourth.address());
+  ElsewhereNode second(third.address());
+  ElsewhereNode first(second.address());
+  const Ran r = Run({"--server", first.address(), "--hall", kHall, "--token",
+                     kKioskToken, "kiosk", "issue", "BILL"});
+  EXPECT_EQ(r.code, 7) << r;  // Unreachable: worth retrying.
+  EXPECT_THAT(r.err, IsOneErrorLine());
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(
+                         "UNAVAILABLE: hall it-hall is served by node "
+                         "owner at ",
+                         fifth.address(), "; ask there (asked ",
+                         first.address(), ", ", second.address(), ", ",
+                         third.address(), ", ", fourth.address())))
+      << r;
+  EXPECT_THAT(r.err, HasSubstr("--request-id")) << r;
+  EXPECT_EQ(fifth.asked(), 0);
+  EXPECT_EQ(fourth.asked(), 1);
+}
+
+TEST_F(CliTest, ABoardFollowsItsHallToTheNewOwnerAndMissesNothing) {
+  ElsewhereNode old_owner(server_.address());
+  old_owner.relay_until_call = true;
+  // The hall moves: a call while no node's stream reaches the board.
+  old_owner.on_move = [&] {
+    ASSERT_OK(api_->Issue("BILL"));
+    ASSERT_OK(api_->CallNext(2));
+  };
+  for (int window : {1, 2, 3}) {
+    ASSERT_OK(api_->Open(window, absl::StrCat("clerk-", window)));
+  }
+  auto board = Start({"--server", old_owner.address(), "--hall", kHall,
+                      "--token", kDisplayToken, "board", "--json"});
+  ASSERT_TRUE(board->WaitForOutput("\"snapshot\""));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\"", 2));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(3));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\"", 3));
+  board->Signal(SIGTERM);
+  const std::vector<v1::WatchResponse> messages = Messages(board->out());
+  EXPECT_TRUE(Consecutive(messages));
+  for (const char* number : {"A0001", "A0002", "A0003"}) {
+    EXPECT_EQ(CallsOf(messages, number), 1) << number;
+  }
+  ASSERT_FALSE(messages.empty());
+  EXPECT_TRUE(messages.front().has_snapshot());
+  for (size_t i = 1; i < messages.size(); ++i) {
+    EXPECT_FALSE(messages[i].has_snapshot()) << "resumed without a snapshot";
+  }
+  EXPECT_EQ(old_owner.asked(), 1);
+}
+
+TEST_F(CliTest, ABoardWhoseOwnerDiesAsksItsServerWhereTheHallIsNow) {
+  // --server names the owner behind a relay; that node then dies, and
+  // --server names the owner as it is reached now.
+  TcpRelay doomed(server_.port());
+  ElsewhereNode entry(doomed.address());
+  ASSERT_OK(api_->Open(1, "li"));
+  auto board = Start({"--server", entry.address(), "--hall", kHall, "--token",
+                      kDisplayToken, "board", "--json"});
+  ASSERT_TRUE(board->WaitForOutput("\"snapshot\""));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\""));
+
+  entry.set_owner(server_.address());
+  doomed.Cut(/*refuse=*/true);
+  ASSERT_OK(api_->StartServing(1));
+  ASSERT_OK(api_->Complete(1));
+  ASSERT_OK(api_->Issue("BILL"));
+  ASSERT_OK(api_->CallNext(1));
+  ASSERT_TRUE(board->WaitForOutput("\"ticketCalled\"", 2));
+  board->Signal(SIGTERM);
+  const std::vector<v1::WatchResponse> messages = Messages(board->out());
+  EXPECT_TRUE(Consecutive(messages));
+  EXPECT_EQ(CallsOf(messages, "A0001"), 1);
+  EXPECT_EQ(CallsOf(messages, "A0002"), 1);
+  EXPECT_EQ(entry.asked(), 2);  // At the start, and once its owner died.
 }
 
 TEST_F(CliTest, BoardWithAnUnknownTokenStopsWithExitSix) {
