@@ -8,7 +8,9 @@
 //   });
 //
 // A failed write is final: every later Append fails with UNAVAILABLE, so
-// nothing that is not durable is ever acknowledged.
+// nothing that is not durable is ever acknowledged. A commit the store
+// refuses for some halls only (RefusedHalls: another node took them) fails
+// those halls' entries and commits the rest; the journal stays healthy.
 #ifndef QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 #define QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 
