@@ -370,7 +370,7 @@ absl::Status PostgresJournalStore::Commit(
     return RefuseHalls(
         absl::FailedPreconditionError(absl::StrCat(
             "hall ", absl::StrJoin(not_held, ", "),
-            " not held by this node (not taken, or lost to another): "
+            " is not held by this node (not taken, or lost to another): "
             "nothing of this commit was written")),
         not_held);
   }
@@ -386,7 +386,7 @@ absl::Status PostgresJournalStore::Commit(
       return Rollback(RefuseHalls(
           absl::FailedPreconditionError(absl::StrCat(
               "hall ", absl::StrJoin(lost, ", "),
-              " lost with the connection to another node: nothing of this "
+              " was lost with the connection to another node: nothing of this "
               "commit was written")),
           lost));
     }
