@@ -1,6 +1,7 @@
 #include "dispatcher/cluster_node.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace qcall {
@@ -29,7 +30,9 @@ absl::Status ClusterNode::Join(const NodeAddress& self, absl::Duration wait) {
   }
   const absl::Time until = absl::Now() + wait;
   while (true) {
-    absl::StatusOr<size_t> pending = Step();
+    absl::Status serve_failure;
+    absl::StatusOr<size_t> pending = Step(&serve_failure);
+    RETURN_IF_ERROR(serve_failure);
     if (pending.ok() && *pending == 0) break;
     if (absl::Now() >= until) {
       spdlog::warn(
@@ -61,7 +64,7 @@ void ClusterNode::HeartbeatLoop() {
 }
 
 void ClusterNode::StepLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.heartbeat_every)) {
+  while (!stop_.WaitForNotificationWithTimeout(options_.step_every)) {
     if (absl::StatusOr<size_t> pending = Step(); !pending.ok()) {
       spdlog::warn("node {}: cluster step failed: {}", self_.node,
                    pending.status().ToString());
@@ -69,7 +72,7 @@ void ClusterNode::StepLoop() {
   }
 }
 
-absl::StatusOr<size_t> ClusterNode::Step() {
+absl::StatusOr<size_t> ClusterNode::Step(absl::Status* serve_failure) {
   absl::StatusOr<ClusterView> read = store_->View();
   if (!read.ok()) return read.status();
   read->halls.insert(options_.configured_halls.begin(),
@@ -126,6 +129,11 @@ absl::StatusOr<size_t> ClusterNode::Step() {
       spdlog::error("hall {}: taken but cannot be served: {}", hall,
                     served_now.ToString());
       ownership_->Release(hall).IgnoreError();
+      if (serve_failure != nullptr && serve_failure->ok()) {
+        *serve_failure = absl::Status(
+            served_now.code(),
+            absl::StrCat("hall ", hall, ": ", served_now.message()));
+      }
     }
   }
   return pending;

@@ -50,6 +50,9 @@ class HallHost {
 
 struct ClusterOptions {
   absl::Duration heartbeat_every = absl::Milliseconds(500);
+  // How often the node table is read and halls moved: a dead node's halls
+  // move at most this long after it is seen dead.
+  absl::Duration step_every = absl::Milliseconds(250);
   // A node whose heartbeat is older is dead: its halls move.
   absl::Duration lease = absl::Seconds(2);
   // Halls of the --config file, which exist before any journal does.
@@ -64,13 +67,18 @@ class ClusterNode : public HallLocator {
   ~ClusterNode() override;
 
   // Registers as `self`, steps until the halls placed here are served (at
-  // most `wait`), then starts the heartbeat and step threads.
+  // most `wait`), then starts the heartbeat and step threads. A hall placed
+  // here that cannot be recovered fails the join, as it fails a single
+  // node's start.
   absl::Status Join(const NodeAddress& self, absl::Duration wait);
   // Stops the threads; halls stay served (the store's close lets them go).
   void Stop();
 
   // One step (see above); how many halls placed here are not served yet.
-  absl::StatusOr<size_t> Step();
+  // A hall taken but not recovered (say, its journal fails its check) is
+  // let go and tried again next step; `serve_failure`, when given, gets the
+  // first such error.
+  absl::StatusOr<size_t> Step(absl::Status* serve_failure = nullptr);
 
   absl::StatusOr<std::optional<NodeAddress>> Locate(
       absl::string_view hall_id) override;

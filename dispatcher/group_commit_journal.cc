@@ -93,7 +93,11 @@ void GroupCommitJournal::Run() {
       for (const std::string& hall : halls) {
         spdlog::error("hall {}: its journal records refused: {}", hall,
                       std::string(committed.message()));
-        refused[hall] = committed;
+        // Not written, so not acknowledged: the client retries where the
+        // hall is now.
+        refused[hall] = absl::UnavailableError(
+            absl::StrCat("hall ", hall, " is no longer this node's (",
+                         committed.message(), "); retry at its owner"));
       }
       std::erase_if(records, [&](const JournalRecord& r) {
         return refused.contains(r.hall_id);

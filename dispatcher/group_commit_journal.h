@@ -10,7 +10,8 @@
 // A failed write is final: every later Append fails with UNAVAILABLE, so
 // nothing that is not durable is ever acknowledged. A commit the store
 // refuses for some halls only (RefusedHalls: another node took them) fails
-// those halls' entries and commits the rest; the journal stays healthy.
+// those halls' entries (UNAVAILABLE: not written, retry at the owner) and
+// commits the rest; the journal stays healthy.
 #ifndef QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 #define QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 

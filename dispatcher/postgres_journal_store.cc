@@ -726,10 +726,12 @@ absl::Status PostgresJournalStore::Terminate(const std::string& name,
                                              absl::Duration lease) {
   absl::MutexLock lock(&mu_);
   // The stale heartbeat is checked again here, at the database's clock: a
-  // node that came back since it was read keeps its session.
+  // node that came back since it was read keeps its session. The call waits
+  // (up to a second, PostgreSQL 14 on) until the session is gone, so its
+  // halls can be taken at once.
   ASSIGN_OR_RETURN(
       Result ended,
-      Read("SELECT pg_terminate_backend(a.pid) FROM nodes n JOIN "
+      Read("SELECT pg_terminate_backend(a.pid, 1000) FROM nodes n JOIN "
            "pg_stat_activity a ON a.pid = n.backend_pid AND a.backend_start "
            "= n.backend_start WHERE n.name = $1 AND n.heartbeat < "
            "clock_timestamp() - $2::bigint * interval '1 millisecond'",
