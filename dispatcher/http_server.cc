@@ -424,15 +424,15 @@ class Connection final : public HttpExchange,
     stall_timer_.async_wait([self = shared_from_this()](beast::error_code) {
       self->stall_timer_armed_ = false;
       if (self->closed_.load() || !self->writing_) return;
-      const auto waited =
-          std::chrono::steady_clock::now() - self->write_started_;
+      const auto waited = std::chrono::steady_clock::now() -
+                          self->write_started_;
       if (waited >= self->stream_stall_timeout_) {
-        spdlog::info(
-            "http: an event stream to {} read nothing for {} ms; "
-            "closed",
-            self->client_,
-            std::chrono::duration_cast<std::chrono::milliseconds>(waited)
-                .count());
+        spdlog::info("http: an event stream to {} read nothing for {} ms; "
+                     "closed",
+                     self->client_,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         waited)
+                         .count());
         self->Close();
       } else {
         self->ArmStallTimer(self->stream_stall_timeout_ - waited);

@@ -33,8 +33,8 @@ absl::StatusOr<ReportQuery> ReportQuery::From(
     case v1::REPORT_KIND_DAY:
       if (request.day() < 1 || request.day() > last_of_month) {
         return absl::InvalidArgumentError(absl::StrCat(
-            absl::FormatCivilTime(absl::CivilMonth(first_of_month)),
-            " has no day ", request.day(), ": give 1 to ", last_of_month));
+            absl::FormatCivilTime(absl::CivilMonth(first_of_month)), " has no day ",
+            request.day(), ": give 1 to ", last_of_month));
       }
       query.first_day = query.last_day = yyyymmdd(request.day());
       break;
@@ -46,8 +46,9 @@ absl::StatusOr<ReportQuery> ReportQuery::From(
             "month's end)"));
       }
       query.first_day = yyyymmdd(1 + 10 * (request.period() - 1));
-      query.last_day = request.period() == 3 ? yyyymmdd(last_of_month)
-                                             : yyyymmdd(10 * request.period());
+      query.last_day =
+          request.period() == 3 ? yyyymmdd(last_of_month)
+                                : yyyymmdd(10 * request.period());
       break;
     case v1::REPORT_KIND_MONTH:
       query.first_day = yyyymmdd(1);

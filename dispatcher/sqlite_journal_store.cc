@@ -314,8 +314,8 @@ absl::Status SqliteJournalStore::Commit(
   }
   // The records' events, in the same transaction (records.h).
   if (absl::Status projected = projection_ == nullptr
-                                   ? absl::OkStatus()
-                                   : projection_->Project(records);
+                                  ? absl::OkStatus()
+                                  : projection_->Project(records);
       !projected.ok()) {
     projection_->Discard();
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

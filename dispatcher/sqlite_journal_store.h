@@ -23,9 +23,9 @@
 #include "absl/synchronization/mutex.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
+#include "dispatcher/records_sqlite.h"
 #include "dispatcher/private_cipher.h"
 #include "dispatcher/private_data_store.h"
-#include "dispatcher/records_sqlite.h"
 
 namespace qcall {
 
