@@ -163,12 +163,14 @@ class EchoService final : public bench::Echo::CallbackService {
     journal_->Append(
         JournalRecord{"echo", ++index_, 0, request->request_id(),
                       request->SerializeAsString(), ""},
-        std::nullopt, [reactor](absl::Status status) {
+        std::nullopt,
+        [reactor](absl::Status status) {
           reactor->Finish(status.ok()
                               ? grpc::Status::OK
                               : grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                              "journal failed"));
-        });
+        },
+        journal_->generation());
     return reactor;
   }
 

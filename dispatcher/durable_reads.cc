@@ -44,4 +44,15 @@ void DurableReads::Failed(const absl::Status& failure) {
   for (auto& [seen, answer] : failed) answer(failure);
 }
 
+void DurableReads::Resume(uint64_t durable) {
+  absl::MutexLock lock(&mu_);
+  failure_ = absl::OkStatus();
+  durable_ = durable;
+}
+
+uint64_t DurableReads::durable() const {
+  absl::MutexLock lock(&mu_);
+  return durable_;
+}
+
 }  // namespace qcall

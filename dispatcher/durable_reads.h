@@ -38,9 +38,14 @@ class DurableReads {
   void Durable(uint64_t index);
   // The journal failed: what is not durable yet never will be.
   void Failed(const absl::Status& failure);
+  // The journal writes again and the hall was read back from the store, up
+  // to `durable`: reads wait for commits again.
+  void Resume(uint64_t durable);
+  // The highest index known durable.
+  uint64_t durable() const;
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   uint64_t durable_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<uint64_t, DurableReads::Answer>> waiting_

@@ -22,12 +22,14 @@ GroupCommitJournal::~GroupCommitJournal() {
 
 void GroupCommitJournal::Append(JournalRecord record,
                                 std::optional<SnapshotRecord> snapshot,
-                                Done done) {
-  Enqueue({std::move(record), std::move(snapshot), std::move(done)});
+                                Done done, uint64_t generation) {
+  Enqueue(
+      {std::move(record), std::move(snapshot), std::move(done), generation});
 }
 
-void GroupCommitJournal::AppendSnapshot(SnapshotRecord snapshot, Done done) {
-  Enqueue({std::nullopt, std::move(snapshot), std::move(done)});
+void GroupCommitJournal::AppendSnapshot(SnapshotRecord snapshot, Done done,
+                                        uint64_t generation) {
+  Enqueue({std::nullopt, std::move(snapshot), std::move(done), generation});
 }
 
 void GroupCommitJournal::Enqueue(Pending pending) {
@@ -35,6 +37,13 @@ void GroupCommitJournal::Enqueue(Pending pending) {
   {
     absl::MutexLock lock(&mu_);
     failure = failure_;
+    if (failure.ok() && pending.generation != generation_.load()) {
+      // Written from a state older than the last failure: it may be ahead
+      // of what the store holds (or behind it).
+      failure = absl::UnavailableError(
+          "the journal's store failed and came back since this hall last "
+          "read its state from it; retry");
+    }
     if (failure.ok()) queue_.push_back(std::move(pending));
   }
   if (!failure.ok()) pending.done(failure);
@@ -45,28 +54,77 @@ absl::Status GroupCommitJournal::health() const {
   return failure_;
 }
 
+bool GroupCommitJournal::resuming() const {
+  absl::MutexLock lock(&mu_);
+  return resuming_;
+}
+
 GroupCommitJournal::Stats GroupCommitJournal::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
 }
 
-namespace {
+absl::Status GroupCommitJournal::Failed(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  generation_.store(generation_.load() + 1);
+  if (!failure_.ok()) return failure_;
+  // Asked under mu_, so resuming() and health() change together.
+  resuming_ = store_->CanResume();
+  if (resuming_) {
+    failure_ = absl::UnavailableError(absl::StrCat(
+        "the journal's store cannot be reached (", status.message(),
+        "); changes are refused until it is back. A change whose reply was "
+        "lost may have been made: retry it with the same request id"));
+    spdlog::critical(
+        "journal write failed, refusing writes until the store is back: {}",
+        status.ToString());
+  } else {
+    failure_ = absl::UnavailableError(absl::StrCat(
+        "the journal cannot write (", status.message(),
+        "); this server accepts no more changes until it is restarted"));
+    spdlog::critical("journal write failed, refusing writes: {}",
+                     status.ToString());
+  }
+  return failure_;
+}
 
-// The hall of an entry whose record and snapshot were moved out: their
-// hall ids are moved too, so it is asked before (see Run).
-
-}  // namespace
+void GroupCommitJournal::TryResume(std::vector<Pending>& batch) {
+  // Queued before the failure was known: it fails with it.
+  const absl::Status failure = health();
+  for (Pending& p : batch) p.done(failure);
+  batch.clear();
+  const absl::Status resumed = store_->Resume();
+  if (!resumed.ok()) return;
+  absl::MutexLock lock(&mu_);
+  failure_ = absl::OkStatus();
+  resuming_ = false;
+  ++stats_.resumes;
+  spdlog::warn(
+      "journal: the store is back, writes resume (each hall reads its "
+      "state back first)");
+}
 
 void GroupCommitJournal::Run() {
   std::vector<Pending> batch;
   std::vector<JournalRecord> records;
   std::vector<SnapshotRecord> snapshots;
   while (true) {
+    bool resuming = false;
     {
-      absl::MutexLock lock(
-          &mu_, absl::Condition(this, &GroupCommitJournal::HasWorkOrStops));
-      if (queue_.empty()) return;  // Stopping with nothing left.
+      absl::MutexLock lock(&mu_);
+      const absl::Condition wake(this, &GroupCommitJournal::HasWorkOrStops);
+      if (resuming_) {
+        mu_.AwaitWithTimeout(wake, kResumeEvery);
+      } else {
+        mu_.Await(wake);
+      }
+      if (stopping_ && queue_.empty()) return;  // Nothing left.
       batch.swap(queue_);
+      resuming = resuming_;
+    }
+    if (resuming) {
+      TryResume(batch);
+      continue;
     }
     records.clear();
     snapshots.clear();
@@ -87,7 +145,7 @@ void GroupCommitJournal::Run() {
       const absl::Status committed = store_->Commit(records, snapshots);
       const std::vector<std::string> halls = RefusedHalls(committed);
       if (committed.ok() || halls.empty()) {
-        status = committed;
+        status = committed.ok() ? committed : Failed(committed);
         break;
       }
       for (const std::string& hall : halls) {
@@ -111,14 +169,6 @@ void GroupCommitJournal::Run() {
                             .count();
     {
       absl::MutexLock lock(&mu_);
-      if (!status.ok() && failure_.ok()) {
-        failure_ = absl::UnavailableError(absl::StrCat(
-            "the journal cannot write (", status.message(),
-            "); this server accepts no more changes until it is restarted"));
-        spdlog::critical("journal write failed, refusing writes: {}",
-                         status.ToString());
-      }
-      if (!status.ok()) status = failure_;
       ++stats_.batches;
       for (const Pending& p : batch) stats_.records += p.record ? 1 : 0;
       stats_.commit_micros_total += static_cast<uint64_t>(micros);

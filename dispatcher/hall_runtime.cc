@@ -9,6 +9,7 @@
 #include "absl/time/civil_time.h"
 #include "dispatcher/command_request.h"
 #include "dispatcher/journal_replay.h"
+#include "dispatcher/journal_verify.h"
 #include "dispatcher/records.h"
 #include "dispatcher/recovery.h"
 #include "engine/status_macros.h"
@@ -36,7 +37,8 @@ HallRuntime::HallRuntime(Hall hall, uint64_t journal_index, Strand strand,
       requests_(options.request_ids_kept),
       reads_(journal_index),
       config_(std::make_shared<const v1::HallConfig>(hall_.rules().config())),
-      timer_(options.clock->NewTimer(strand_)) {}
+      timer_(options.clock->NewTimer(strand_)),
+      generation_(journal->generation()) {}
 
 absl::Status HallRuntime::Replay(const JournalRecord& record, bool publish) {
   if (record.index != journal_index_ + 1) {
@@ -121,6 +123,9 @@ void HallRuntime::Submit(v1::Command command, std::string request_id,
 
 void HallRuntime::Read(std::function<Answer(const Hall&, absl::Time)> read) {
   boost::asio::post(strand_, [this, read = std::move(read)] {
+    // Not read back yet (the store still away): DurableReads refuses what
+    // the store may not hold.
+    if (Stale()) Resync().IgnoreError();
     reads_.AnswerWhenDurable(journal_index_,
                              read(hall_, options_.clock->Now()));
   });
@@ -145,11 +150,21 @@ void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
       stream->End(ToGrpc(retired_status_), retired_trailers_);
       return;
     }
+    if (Stale()) Resync().IgnoreError();
     if (after_seq > hall_.last_seq()) {
       stream->End(grpc::Status(
           grpc::StatusCode::OUT_OF_RANGE,
           absl::StrCat("after_seq ", after_seq, " is beyond hall ", hall_id_,
                        "'s last event ", hall_.last_seq())));
+      return;
+    }
+    if (!journal_->health().ok() && reads_.durable() != journal_index_) {
+      // Its state holds commands the store may never have got.
+      stream->End(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          absl::StrCat("hall ", hall_id_,
+                       ": its state is being read back from the journal's "
+                       "store, which cannot be reached; retry")));
       return;
     }
     if (!hub_.SubscribeAfter(stream, after_seq)) {
@@ -182,6 +197,18 @@ void HallRuntime::ApplyNow(const v1::Command& command,
   if (retired()) {
     reply(retired_status_, {});
     return;
+  }
+  // Before a retry is looked up: a commit whose outcome was unknown is
+  // remembered by what the store holds.
+  if (Stale()) {
+    if (absl::Status synced = Resync(); !synced.ok()) {
+      reply(absl::UnavailableError(absl::StrCat(
+                "hall ", hall_id_,
+                ": its state cannot be read back from the journal's store: ",
+                synced.message())),
+            {});
+      return;
+    }
   }
   std::string fingerprint;
   if (!request_id.empty()) {
@@ -260,35 +287,78 @@ void HallRuntime::ApplyNow(const v1::Command& command,
           reads_.Durable(index);
         } else {
           reads_.Failed(durable);
-          if (!rolled_back_.exchange(true)) {
-            boost::asio::post(strand_, [this] { RollBackToDurable(); });
+          // A final failure: the store still reads, and the hall goes back
+          // to what it holds now. One the store may come back from: once it
+          // is back (the next command, read or tick).
+          if (!failed_.exchange(true) && !journal_->resuming()) {
+            boost::asio::post(strand_, [this] {
+              if (absl::Status synced = Resync(); !synced.ok()) {
+                spdlog::error(
+                    "hall {}: its durable state cannot be read back: {}",
+                    hall_id_, synced.ToString());
+              }
+            });
           }
         }
         CountDurable(absl::ToUnixMicros(options_.clock->Now()) -
                      applied_micros);
         reply(durable.ok() ? status : durable, result);
         if (pending != nullptr) RequestMemory::Settle(pending, durable, result);
-      });
+      },
+      generation_);
   if (snapshot_due) SnapshotInBackground();
 }
 
-void HallRuntime::RollBackToDurable() {
-  // No seed: a hall whose first Configure never reached the store is not a
-  // hall, and reads of it stay refused.
-  absl::StatusOr<StoredHall> durable =
-      RebuildHall(hall_id_, nullptr, journal_->store());
-  if (!durable.ok()) {
-    // The store cannot be read either: reads stay refused (DurableReads).
-    spdlog::error("hall {}: its durable state cannot be read back: {}",
-                  hall_id_, durable.status().ToString());
-    return;
+absl::Status HallRuntime::Resync() {
+  const uint64_t generation = journal_->generation();
+  if (generation == generation_) return absl::OkStatus();
+  // What the failed commits did is known once the store is back, and by then
+  // every one of them has been answered (failed_ and reads_ say so).
+  if (journal_->resuming()) {
+    return absl::UnavailableError("the journal's store cannot be reached");
   }
-  spdlog::warn("hall {}: back to its durable state, record {} (was {})",
-               hall_id_, durable->index, journal_index_);
-  hall_ = std::move(durable->hall);
-  journal_index_ = durable->index;
+  JournalStore* const store = journal_->store();
+  if (!failed_.load() && reads_.durable() == journal_index_) {
+    // Every command it journaled was acknowledged: the store holds them all,
+    // unless it lost some (a standby that was not synchronous).
+    ASSIGN_OR_RETURN(const uint64_t last, store->LastIndex(hall_id_));
+    if (last == journal_index_) {
+      generation_ = generation;
+      return absl::OkStatus();
+    }
+  }
+  // No seed: a hall whose first Configure never reached the store is not a
+  // hall, and its commands and reads stay refused.
+  ASSIGN_OR_RETURN(StoredHall base, LoadBase(hall_id_, nullptr, store));
+  const uint64_t durable = reads_.durable();
+  const uint64_t was = journal_index_;
+  // Records after `durable` were in commits whose outcome was unknown: those
+  // that landed answer their retries with their first reply.
+  requests_.ForgetFailed();
+  if (base.index > durable) {
+    RETURN_IF_ERROR(store->ReadJournal(hall_id_, durable, base.index,
+                                       [&](const JournalRecord& record) {
+                                         RememberJournaled(record);
+                                         return absl::OkStatus();
+                                       }));
+  }
+  hall_ = std::move(base.hall);
+  journal_index_ = base.index;
   config_ = std::make_shared<const v1::HallConfig>(hall_.rules().config());
-  reads_.Durable(journal_index_);
+  reads_.Resume(journal_index_);
+  snapshots_.Taken(journal_index_);
+  // Replay publishes the events boards never got.
+  RETURN_IF_ERROR(VerifiedRecords(store, hall_id_, base.index, base.chain,
+                                  [&](const JournalRecord& record) {
+                                    return Replay(record,
+                                                  record.index > durable);
+                                  }));
+  generation_ = generation;
+  failed_ = false;
+  spdlog::warn(
+      "hall {}: read back from the journal's store, record {} (was {})",
+      hall_id_, journal_index_, was);
+  return absl::OkStatus();
 }
 
 void HallRuntime::SnapshotInBackground() {
@@ -298,7 +368,8 @@ void HallRuntime::SnapshotInBackground() {
   auto copy = std::make_shared<const Hall>(hall_);
   const uint64_t index = journal_index_;
   snapshots_.Taken(index);
-  boost::asio::post(strand_.get_inner_executor(), [this, copy, index] {
+  boost::asio::post(strand_.get_inner_executor(), [this, copy, index,
+                                                   generation = generation_] {
     journal_->AppendSnapshot(
         SnapshotRecord{hall_id_, index, copy->Snapshot().SerializeAsString()},
         [hall_id = hall_id_, index](absl::Status status) {
@@ -306,7 +377,8 @@ void HallRuntime::SnapshotInBackground() {
             spdlog::error("hall {}: snapshot {} not written: {}", hall_id,
                           index, status.ToString());
           }
-        });
+        },
+        generation);
   });
 }
 

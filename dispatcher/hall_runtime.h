@@ -147,9 +147,18 @@ class HallRuntime {
   void CountDurable(int64_t micros);
   // Journals a snapshot of the hall as it is now, built off the strand.
   void SnapshotInBackground();
-  // After a failed write: the hall as its journal holds it, so that reads
-  // and new boards see the durable state, never the refused commands.
-  void RollBackToDurable();
+  // After a failed write (the journal's generation moved on): the hall as
+  // the store holds it, so that reads and new boards see the durable state,
+  // never the refused commands, and, once the store is back, what a commit
+  // whose outcome was unknown did (its events published, its request id
+  // answered with its first reply). OK when the hall matches the store's
+  // generation; the store's error otherwise (commands stay refused).
+  absl::Status Resync();
+  // The journal failed since the hall last matched the store, and writes
+  // again: Resync is due (an atomic load on the common path).
+  bool Stale() const {
+    return generation_ != journal_->generation() && journal_->health().ok();
+  }
   void ScheduleTick();
   void OnTick();
 
@@ -172,7 +181,10 @@ class HallRuntime {
   int32_t purged_day_ = 0;
   std::unique_ptr<Timer> timer_;
   bool stopped_ = false;
-  std::atomic<bool> rolled_back_{false};
+  // The journal's generation the hall matched the store at (Resync).
+  uint64_t generation_;
+  // A commit of this hall failed since it last matched the store.
+  std::atomic<bool> failed_{false};
   // Written on the strand before retired_ is set, read after it is.
   absl::Status retired_status_;
   Trailers retired_trailers_;

@@ -125,6 +125,19 @@ class JournalStore {
   // The table of the nodes that share the store (cluster_store.h); null
   // where one process writes it.
   virtual ClusterStore* cluster() { return nullptr; }
+  // After a Commit failed: true when the failure was that the store could not
+  // be reached (a lost connection to a database server, which a restart or a
+  // promoted standby brings back), so Resume may make it writable again;
+  // false when the failure is final (a disk that failed).
+  virtual bool CanResume() { return false; }
+  // Makes the store writable again after such a failure: UNAVAILABLE while it
+  // cannot be reached. Once it is OK, what the failed commit did is unknown
+  // (it may have landed): each hall's state must be read back from the store
+  // before it writes again.
+  virtual absl::Status Resume() {
+    return absl::FailedPreconditionError(
+        "this store cannot resume writing after a failed write");
+  }
 };
 
 // A commit's refusal that concerns only `hall_ids` (their ids go in the

@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
                  "where the journal lives: sqlite:PATH, or a PostgreSQL "
                  "database, postgresql://USER@HOST:PORT/DB (the journal and "
                  "snapshots only: no record tables, no private data yet); "
-                 "overrides --data");
+                 "a primary and its standby as postgresql://USER@H1:P1,H2:P2"
+                 "/DB?target_session_attrs=read-write, so that writes follow "
+                 "a promoted standby; overrides --data");
   bool init_store = false;
   app.add_flag("--init-store", init_store,
                "make the new, empty journal of --data/--store (checking "

@@ -137,8 +137,19 @@ PostgresJournalStore::Open(const std::string& url,
       absl::StrCat("qcalld", options.node_name.empty() ? "" : " ",
                    options.node_name)
           .substr(0, 63);
-  const char* keywords[] = {"application_name", "dbname", nullptr};
-  const char* values[] = {application.c_str(), url.c_str(), nullptr};
+  // Defaults the URL may override: a server that vanished with its machine
+  // (no reset, no answer) is given up within seconds, not the kernel's
+  // minutes, so the next host of a multi-host URL is tried.
+  const char* keywords[] = {"connect_timeout",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "tcp_user_timeout",
+                            "application_name",
+                            "dbname",
+                            nullptr};
+  const char* values[] = {
+      "5", "10", "3", "3", "15000", application.c_str(), url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return absl::ResourceExhaustedError("no memory for a connection");
@@ -216,18 +227,7 @@ PostgresJournalStore::Open(const std::string& url,
         "journal in ", name, " cannot be written: ", written.message()));
   }
   RETURN_IF_ERROR(store->EnsureNodesTable());
-  // OK means durable: a commit must wait for its WAL flush (and a
-  // synchronous standby's), whatever the database's default says.
-  ASSIGN_OR_RETURN(Result sync,
-                   store->Exec("SHOW synchronous_commit", PgParams()));
-  if (Bytes(sync.get(), 0, 0) == "off") {
-    spdlog::warn(
-        "journal in {}: synchronous_commit is off there; qcalld sets it on "
-        "for its own connection, so what it acknowledges is on disk",
-        name);
-    RETURN_IF_ERROR(
-        store->Exec("SET synchronous_commit = on", PgParams()).status());
-  }
+  RETURN_IF_ERROR(store->RequireSynchronousCommit());
   return store;
 }
 
@@ -272,6 +272,7 @@ absl::StatusOr<PostgresJournalStore::Result> PostgresJournalStore::Read(
 absl::Status PostgresJournalStore::Reconnect() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
+    lost_ = true;
     return absl::UnavailableError(absl::StrCat(
         "journal in ", name_,
         ": the connection was lost and cannot be made "
@@ -283,6 +284,9 @@ absl::Status PostgresJournalStore::Reconnect() {
   if (read_only_) {
     RETURN_IF_ERROR(
         Exec("SET default_transaction_read_only = on", PgParams()).status());
+  } else {
+    // A session's settings went with it too.
+    RETURN_IF_ERROR(RequireSynchronousCommit());
   }
   // Its advisory locks went with the old session. A hall whose lock
   // another node holds now is lost; one still free is locked again, and
@@ -306,9 +310,79 @@ absl::Status PostgresJournalStore::Reconnect() {
   return absl::OkStatus();
 }
 
+absl::Status PostgresJournalStore::RequireSynchronousCommit() {
+  ASSIGN_OR_RETURN(Result sync, Exec("SHOW synchronous_commit", PgParams()));
+  const std::string value = Bytes(sync.get(), 0, 0);
+  if (value != "off" && value != "local") return absl::OkStatus();
+  spdlog::warn(
+      "journal in {}: synchronous_commit is {} there; qcalld sets it on for "
+      "its own connection, so what it acknowledges is on disk (and on a "
+      "synchronous standby's)",
+      name_, value);
+  return Exec("SET synchronous_commit = on", PgParams()).status();
+}
+
 absl::Status PostgresJournalStore::Rollback(absl::Status status) {
+  if (PQstatus(conn_) == CONNECTION_BAD) return LostInCommit(status);
   Exec("ROLLBACK", PgParams()).IgnoreError();
   return status;
+}
+
+absl::Status PostgresJournalStore::LostInCommit(absl::Status status) {
+  if (PQstatus(conn_) != CONNECTION_BAD) return status;
+  lost_ = true;
+  // Whether the commit landed is unknown: every head is read afresh.
+  heads_.clear();
+  return absl::UnavailableError(absl::StrCat(
+      "journal in ", name_, ": the connection was lost during a commit (",
+      status.message(),
+      "); whether it was written is unknown until a server "
+      "takes writes again"));
+}
+
+bool PostgresJournalStore::CanResume() {
+  absl::MutexLock lock(&mu_);
+  return lost_;
+}
+
+absl::Status PostgresJournalStore::Resume() {
+  absl::MutexLock lock(&mu_);
+  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  heads_.clear();
+  RETURN_IF_ERROR(RetakeHeld());
+  lost_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status PostgresJournalStore::RetakeHeld() {
+  const std::string owner =
+      node_name_.empty() ? std::string("qcalld") : node_name_;
+  for (auto it = held_.begin(); it != held_.end();) {
+    ASSIGN_OR_RETURN(
+        Result taken,
+        Exec("UPDATE hall_owner SET epoch = epoch + 1, owner = $3, "
+             "taken_at = now() WHERE hall_id = $1 AND epoch = $2 "
+             "RETURNING epoch",
+             PgParams()
+                 .Text(it->first)
+                 .Int(static_cast<int64_t>(it->second))
+                 .Text(owner)));
+    if (PQntuples(taken.get()) == 1) {
+      it->second = static_cast<uint64_t>(Int64(taken.get(), 0, 0));
+      spdlog::info("hall {}: taken again at epoch {}", it->first, it->second);
+      ++it;
+      continue;
+    }
+    spdlog::error(
+        "hall {}: another node took it while the store was away; this node "
+        "lost it",
+        it->first);
+    Exec(absl::StrCat("SELECT pg_advisory_unlock(", kLockKey, ")").c_str(),
+         PgParams().Text(it->first))
+        .IgnoreError();
+    held_.erase(it++);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PostgresJournalStore::CheckEpochs(
@@ -462,9 +536,10 @@ absl::Status PostgresJournalStore::Commit(
       return Rollback(kept);
     }
   }
-  ASSIGN_OR_RETURN(Result committed, Exec("COMMIT", PgParams()));
+  absl::StatusOr<Result> committed = Exec("COMMIT", PgParams());
+  if (!committed.ok()) return LostInCommit(committed.status());
   // A COMMIT of a transaction that failed answers ROLLBACK.
-  if (std::string(PQcmdStatus(committed.get())) != "COMMIT") {
+  if (std::string(PQcmdStatus(committed->get())) != "COMMIT") {
     return absl::UnavailableError(
         absl::StrCat("journal in ", name_, ": the commit was rolled back"));
   }

@@ -20,7 +20,11 @@
 // found lost at the start of a call (a read, or a commit's BEGIN) is made
 // again and its halls locked again, or lost to the node that holds them
 // now; the epoch check then tells whether anyone took one meanwhile. One
-// lost inside a commit fails that commit (GroupCommitJournal makes it final).
+// lost inside a commit (the primary killed) fails that commit as UNAVAILABLE
+// with its outcome unknown, and CanResume says so: GroupCommitJournal then
+// calls Resume until a server takes writes again (libpq tries the hosts of
+// a multi-host URL in order; target_session_attrs=read-write finds the
+// promoted standby), which takes each hall again at a new epoch.
 #ifndef QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
 #define QCALL_DISPATCHER_POSTGRES_JOURNAL_STORE_H_
 
@@ -71,6 +75,13 @@ class PostgresJournalStore : public JournalStore,
   const JournalChain& chain() const override { return chain_; }
   HallOwnership* ownership() override { return read_only_ ? nullptr : this; }
   ClusterStore* cluster() override { return read_only_ ? nullptr : this; }
+  // True after a commit or a reconnection failed because no server could be
+  // reached.
+  bool CanResume() override;
+  // A session again (when the old one is gone), each hall held taken again
+  // at a new epoch (lost when another node took it meanwhile), and the heads
+  // read afresh at the next commit. UNAVAILABLE while no server takes writes.
+  absl::Status Resume() override;
 
   // HallOwnership.
   absl::StatusOr<uint64_t> Take(absl::string_view hall_id) override;
@@ -124,6 +135,18 @@ class PostgresJournalStore : public JournalStore,
   absl::Status Rollback(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes the table `nodes` where a journal made before it lacks it.
   absl::Status EnsureNodesTable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // OK means durable: a commit waits for its WAL flush and a synchronous
+  // standby's, whatever the database's default says (off or local: set on
+  // for this session, at every connection).
+  absl::Status RequireSynchronousCommit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside Commit, after `status` failed it: when the connection is gone,
+  // the commit's outcome is unknown (UNAVAILABLE saying so) and the store
+  // waits for Resume; otherwise `status`.
+  absl::Status LostInCommit(absl::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Resume: each hall held goes to a new epoch, unless its epoch moved on
+  // (another node took it while this one was away): then it is lost.
+  absl::Status RetakeHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   PGconn* const conn_ ABSL_PT_GUARDED_BY(mu_);
@@ -137,6 +160,8 @@ class PostgresJournalStore : public JournalStore,
   absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);
   // The halls this node holds, by the epoch it took them at.
   absl::flat_hash_map<std::string, uint64_t> held_ ABSL_GUARDED_BY(mu_);
+  // No server could be reached at a commit: Resume is due.
+  bool lost_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace qcall

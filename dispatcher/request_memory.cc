@@ -56,6 +56,15 @@ void RequestMemory::Keep(const std::string& request_id, Remembered remembered) {
   }
 }
 
+void RequestMemory::ForgetFailed() {
+  absl::erase_if(remembered_, [](const auto& entry) {
+    const std::shared_ptr<Pending>& pending = entry.second.pending;
+    if (pending == nullptr) return false;
+    absl::MutexLock lock(&pending->mu_);
+    return pending->settled_.has_value() && !pending->settled_->ok();
+  });
+}
+
 void RequestMemory::Settle(const std::shared_ptr<Pending>& pending,
                            const absl::Status& durable,
                            const v1::CommandReply& reply) {

@@ -60,6 +60,11 @@ class RequestMemory {
                      const absl::Status& durable,
                      const v1::CommandReply& reply);
 
+  // Forgets the commands whose commit failed, so that their retries are
+  // applied afresh: after the journal resumed and the hall was read back
+  // from the store (those that landed are remembered again from there).
+  void ForgetFailed();
+
   size_t size() const { return remembered_.size(); }
 
  private:

@@ -566,8 +566,13 @@ std::string QcallServer::Metrics() const {
   };
   const GroupCommitJournal::Stats journal = journal_->stats();
   single("qcall_journal_healthy", MetricType::Gauge,
-         "1 while the journal writes; 0 after a failure (writes refused)",
+         "1 while the journal writes; 0 after a failure (writes refused; "
+         "until the store is back when it can come back: PostgreSQL)",
          journal_->health().ok() ? 1 : 0);
+  single("qcall_journal_resumes_total", MetricType::Counter,
+         "failures the journal's store came back from (a PostgreSQL server "
+         "restarted, a standby promoted)",
+         static_cast<double>(journal.resumes));
   single("qcall_journal_batches_total", MetricType::Counter,
          "group commits, one fsync each", static_cast<double>(journal.batches));
   single("qcall_journal_records_total", MetricType::Counter,

@@ -118,7 +118,7 @@ int PostgresServer::Run(const std::vector<std::string>& args,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Prepare() {
   absl::StatusOr<std::string> bin = BinDir();
   if (!bin.ok()) return bin.status();
   std::unique_ptr<PostgresServer> server(new PostgresServer());
@@ -142,19 +142,103 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
       return absl::UnavailableError(absl::StrCat("cannot chown ", dir));
     }
   }
+  return server;
+}
+
+absl::Status PostgresServer::ServeOnFreePort() {
+  absl::Status served;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    served = Serve(FreePort());
+    if (served.ok()) return served;
+  }
+  return served;
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
+    std::vector<std::string> settings) {
+  absl::StatusOr<std::unique_ptr<PostgresServer>> server = Prepare();
+  if (!server.ok()) return server.status();
+  (*server)->settings_ = std::move(settings);
+  const std::string dir = (*server)->dir_;
   const std::string log = dir + "/initdb.log";
-  if (server->Run(
-          {server->bin_ + "/initdb", "-D", dir + "/data", "-U", "postgres",
+  if ((*server)->Run(
+          {(*server)->bin_ + "/initdb", "-D", dir + "/data", "-U", "postgres",
            "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"},
           log) != 0) {
     return absl::UnavailableError(absl::StrCat("initdb failed: ", Tail(log)));
   }
-  absl::Status served;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    served = server->Serve(FreePort());
-    if (served.ok()) return server;
+  if (absl::Status served = (*server)->ServeOnFreePort(); !served.ok()) {
+    return served;
   }
-  return served;
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartStandby(
+    const PostgresServer& primary, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<PostgresServer>> server = Prepare();
+  if (!server.ok()) return server.status();
+  const std::string dir = (*server)->dir_;
+  const std::string log = dir + "/basebackup.log";
+  // -R writes standby.signal: the copy starts as a standby.
+  if ((*server)->Run({(*server)->bin_ + "/pg_basebackup", "-h", "127.0.0.1",
+                      "-p", std::to_string(primary.port()), "-U", "postgres",
+                      "-D", dir + "/data", "-X", "stream", "-R",
+                      "--checkpoint=fast", "--no-sync"},
+                     log) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("pg_basebackup failed: ", Tail(log)));
+  }
+  // The name the primary's synchronous_standby_names knows it by. Not the
+  // primary's settings: promoted, with no standby of its own, it would wait
+  // for one at every commit.
+  (*server)->settings_.push_back(
+      absl::StrCat("primary_conninfo=host=127.0.0.1 port=", primary.port(),
+                   " user=postgres application_name=", name));
+  if (absl::Status served = (*server)->ServeOnFreePort(); !served.ok()) {
+    return served;
+  }
+  return server;
+}
+
+void PostgresServer::Kill() {
+  if (postmaster_ > 0) {
+    ::kill(postmaster_, SIGQUIT);  // Immediate shutdown.
+    ::waitpid(postmaster_, nullptr, 0);
+  }
+  if (guardian_ > 0) {
+    ::kill(guardian_, SIGKILL);
+    ::waitpid(guardian_, nullptr, 0);
+  }
+  postmaster_ = guardian_ = -1;
+}
+
+absl::Status PostgresServer::Restart() { return Serve(port_); }
+
+absl::Status PostgresServer::Promote() {
+  const std::string log = dir_ + "/promote.log";
+  if (Run({bin_ + "/pg_ctl", "promote", "-D", dir_ + "/data", "-w", "-t", "30"},
+          log) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("pg_ctl promote failed: ", Tail(log)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresServer::WaitUntilSynchronous(const std::string& name) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  absl::StatusOr<std::string> state;
+  while (std::chrono::steady_clock::now() < deadline) {
+    state = Query(Url("postgres"),
+                  "SELECT sync_state FROM pg_stat_replication WHERE "
+                  "application_name = '" +
+                      name + "'");
+    if (state.ok() && *state == "sync") return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "standby ", name, " is not synchronous: ",
+      state.ok() ? "'" + *state + "'" : state.status().ToString()));
 }
 
 absl::Status PostgresServer::Serve(int port) {
@@ -174,7 +258,12 @@ absl::Status PostgresServer::Serve(int port) {
                                          "full_page_writes=off",
                                          "-c",
                                          "max_connections=200"};
-  postmaster_ = Spawn(AsServerUser(args), log);
+  std::vector<std::string> all = args;
+  for (const std::string& setting : settings_) {
+    all.push_back("-c");
+    all.push_back(setting);
+  }
+  postmaster_ = Spawn(AsServerUser(all), log);
   if (postmaster_ < 0) return absl::UnavailableError("cannot fork");
   // The guardian: stops the server when the thread that started it ends,
   // a crash included (the server, another user's process, cannot be given
@@ -213,24 +302,13 @@ absl::Status PostgresServer::Serve(int port) {
     if (::waitpid(postmaster_, &status, WNOHANG) == postmaster_) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(postmaster_, SIGQUIT);
-  ::waitpid(postmaster_, nullptr, 0);
-  ::kill(guardian_, SIGKILL);
-  ::waitpid(guardian_, nullptr, 0);
-  postmaster_ = guardian_ = -1;
+  Kill();
   return absl::UnavailableError(
       absl::StrCat("PostgreSQL did not start on port ", port, ": ", Tail(log)));
 }
 
 PostgresServer::~PostgresServer() {
-  if (postmaster_ > 0) {
-    ::kill(postmaster_, SIGQUIT);  // Immediate shutdown.
-    ::waitpid(postmaster_, nullptr, 0);
-  }
-  if (guardian_ > 0) {
-    ::kill(guardian_, SIGKILL);
-    ::waitpid(guardian_, nullptr, 0);
-  }
+  Kill();
   std::error_code error;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, error);
 }
@@ -288,6 +366,35 @@ absl::StatusOr<std::string> NewPostgresDatabase() {
   absl::StatusOr<PostgresServer*> server = SharedPostgres();
   if (!server.ok()) return server.status();
   return (*server)->NewDatabase();
+}
+
+absl::StatusOr<std::string> ReplicatedPostgres::NewDatabase() {
+  absl::StatusOr<std::string> made = primary->NewDatabase();
+  if (!made.ok()) return made.status();
+  const std::string name = made->substr(made->rfind('/') + 1);
+  return absl::StrCat("postgresql://postgres@127.0.0.1:", primary->port(),
+                      ",127.0.0.1:", standby->port(), "/", name,
+                      "?target_session_attrs=read-write");
+}
+
+absl::StatusOr<ReplicatedPostgres> StartReplicated() {
+  constexpr char kStandby[] = "standby1";
+  ReplicatedPostgres pair;
+  absl::StatusOr<std::unique_ptr<PostgresServer>> primary =
+      PostgresServer::Start(
+          {"synchronous_commit=on",
+           absl::StrCat("synchronous_standby_names=", kStandby)});
+  if (!primary.ok()) return primary.status();
+  pair.primary = *std::move(primary);
+  absl::StatusOr<std::unique_ptr<PostgresServer>> standby =
+      PostgresServer::StartStandby(*pair.primary, kStandby);
+  if (!standby.ok()) return standby.status();
+  pair.standby = *std::move(standby);
+  if (absl::Status sync = pair.primary->WaitUntilSynchronous(kStandby);
+      !sync.ok()) {
+    return sync;
+  }
+  return pair;
 }
 
 }  // namespace qcall::testing

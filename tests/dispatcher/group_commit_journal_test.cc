@@ -47,6 +47,7 @@ class FakeStore : public JournalStore {
     if (!fenced_here.empty()) {
       return RefuseHalls(absl::AbortedError("fenced"), fenced_here);
     }
+    if (unreachable) return absl::UnavailableError("connection lost");
     Committed& c = committed.emplace_back();
     for (const JournalRecord& r : records) {
       indexes.push_back(r.index);
@@ -74,7 +75,18 @@ class FakeStore : public JournalStore {
     return absl::OkStatus();
   }
   const JournalChain& chain() const override { return chain_; }
+  // A database server away (unreachable) that may come back.
+  bool CanResume() override { return can_resume; }
+  absl::Status Resume() override {
+    std::lock_guard lock(mu);
+    ++resumes;
+    return unreachable ? absl::UnavailableError("still away")
+                       : absl::OkStatus();
+  }
   JournalChain chain_;
+  bool can_resume = false;
+  bool unreachable = false;  // Guarded by mu.
+  int resumes = 0;           // Guarded by mu.
 
   std::chrono::milliseconds commit_delay{0};
   int fail_from_commit = 0;
@@ -98,12 +110,15 @@ TEST(GroupCommitJournalTest, ManyCommandsShareOneCommitAndStayInOrder) {
   {
     GroupCommitJournal journal(&store);
     for (uint64_t i = 1; i <= 1000; ++i) {
-      journal.Append(Record(i), std::nullopt, [&, i](absl::Status status) {
-        EXPECT_TRUE(status.ok()) << status;
-        ++durable;
-        std::lock_guard lock(order_mu);
-        callback_order.push_back(i);
-      });
+      journal.Append(
+          Record(i), std::nullopt,
+          [&, i](absl::Status status) {
+            EXPECT_TRUE(status.ok()) << status;
+            ++durable;
+            std::lock_guard lock(order_mu);
+            callback_order.push_back(i);
+          },
+          journal.generation());
     }
   }  // The destructor commits what is queued.
   EXPECT_EQ(durable.load(), 1000);
@@ -122,25 +137,32 @@ TEST(GroupCommitJournalTest,
   store.fail_from_commit = 2;
   GroupCommitJournal journal(&store);
   absl::Notification first_done;
-  journal.Append(Record(1), std::nullopt, [&](absl::Status status) {
-    EXPECT_TRUE(status.ok());
-    first_done.Notify();
-  });
+  journal.Append(
+      Record(1), std::nullopt,
+      [&](absl::Status status) {
+        EXPECT_TRUE(status.ok());
+        first_done.Notify();
+      },
+      journal.generation());
   first_done.WaitForNotification();
   absl::Notification second_done;
   absl::Status second;
-  journal.Append(Record(2), std::nullopt, [&](absl::Status status) {
-    second = status;
-    second_done.Notify();
-  });
+  journal.Append(
+      Record(2), std::nullopt,
+      [&](absl::Status status) {
+        second = status;
+        second_done.Notify();
+      },
+      journal.generation());
   second_done.WaitForNotification();
   EXPECT_EQ(second.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(second.message()), HasSubstr("disk full"));
   EXPECT_EQ(journal.health().code(), absl::StatusCode::kUnavailable);
   // Later appends fail at once, without touching the store.
   absl::Status third;
-  journal.Append(Record(3), std::nullopt,
-                 [&](absl::Status status) { third = status; });
+  journal.Append(
+      Record(3), std::nullopt, [&](absl::Status status) { third = status; },
+      journal.generation());
   EXPECT_EQ(third.code(), absl::StatusCode::kUnavailable);
   std::lock_guard lock(store.mu);
   EXPECT_EQ(store.commits, 2);
@@ -151,11 +173,13 @@ TEST(GroupCommitJournalTest, SnapshotsGoInTheSameCommit) {
   FakeStore store;
   GroupCommitJournal journal(&store);
   absl::Notification done;
-  journal.Append(Record(1), SnapshotRecord{"hall", 1, "state"},
-                 [&](absl::Status status) {
-                   EXPECT_TRUE(status.ok()) << status;
-                   done.Notify();
-                 });
+  journal.Append(
+      Record(1), SnapshotRecord{"hall", 1, "state"},
+      [&](absl::Status status) {
+        EXPECT_TRUE(status.ok()) << status;
+        done.Notify();
+      },
+      journal.generation());
   done.WaitForNotification();
   // One Commit call carried both: a crash cannot keep one without the other.
   std::lock_guard lock(store.mu);
@@ -180,21 +204,27 @@ TEST(GroupCommitJournalTest, AFencedHallFailsOnlyItsOwnEntries) {
     // One batch: the writer waits behind the first commit.
     store.commit_delay = std::chrono::milliseconds(50);
     GroupCommitJournal journal(&store);
-    journal.Append({"kept", 1, 0, "", "command", ""}, std::nullopt,
-                   [](absl::Status) {});
+    journal.Append(
+        {"kept", 1, 0, "", "command", ""}, std::nullopt, [](absl::Status) {},
+        journal.generation());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     for (const char* hall : {"kept", "lost", "other"}) {
       journal.Append(
           {hall, std::string(hall) == "kept" ? 2u : 1u, 0, "", "command", ""},
-          std::nullopt, [&mu, &done, hall](absl::Status status) {
+          std::nullopt,
+          [&mu, &done, hall](absl::Status status) {
             std::lock_guard lock(mu);
             done.emplace_back(hall, status);
-          });
+          },
+          journal.generation());
     }
-    journal.AppendSnapshot({"lost", 1, "state"}, [&mu, &done](absl::Status s) {
-      std::lock_guard lock(mu);
-      done.emplace_back("lost snapshot", s);
-    });
+    journal.AppendSnapshot(
+        {"lost", 1, "state"},
+        [&mu, &done](absl::Status s) {
+          std::lock_guard lock(mu);
+          done.emplace_back("lost snapshot", s);
+        },
+        journal.generation());
   }
   ASSERT_EQ(done.size(), 4u);
   for (const auto& [hall, status] : done) {
@@ -216,14 +246,80 @@ TEST(GroupCommitJournalTest, AFencedHallLeavesTheJournalHealthy) {
   store.fenced = {"lost"};
   GroupCommitJournal journal(&store);
   std::promise<absl::Status> lost;
-  journal.Append({"lost", 1, 0, "", "command", ""}, std::nullopt,
-                 [&lost](absl::Status s) { lost.set_value(s); });
+  journal.Append(
+      {"lost", 1, 0, "", "command", ""}, std::nullopt,
+      [&lost](absl::Status s) { lost.set_value(s); }, journal.generation());
   EXPECT_TRUE(absl::IsUnavailable(lost.get_future().get()));
   EXPECT_TRUE(journal.health().ok());
   std::promise<absl::Status> kept;
-  journal.Append({"kept", 1, 0, "", "command", ""}, std::nullopt,
-                 [&kept](absl::Status s) { kept.set_value(s); });
+  journal.Append(
+      {"kept", 1, 0, "", "command", ""}, std::nullopt,
+      [&kept](absl::Status s) { kept.set_value(s); }, journal.generation());
   EXPECT_TRUE(kept.get_future().get().ok());
+}
+
+// The status of an Append, once it is answered.
+absl::Status Appended(GroupCommitJournal& journal, uint64_t index,
+                      uint64_t generation) {
+  absl::Notification done;
+  absl::Status status;
+  journal.Append(
+      Record(index), std::nullopt,
+      [&](absl::Status s) {
+        status = s;
+        done.Notify();
+      },
+      generation);
+  done.WaitForNotification();
+  return status;
+}
+
+TEST(GroupCommitJournalTest,
+     AStoreThatCanResumeWritesAgainOnceBackAndRefusesAnOlderGeneration) {
+  FakeStore store;
+  store.can_resume = true;
+  GroupCommitJournal journal(&store);
+  ASSERT_TRUE(Appended(journal, 1, 0).ok());
+  {
+    std::lock_guard lock(store.mu);
+    store.unreachable = true;
+  }
+  // The commit whose connection was lost: the client is told to retry.
+  const absl::Status lost = Appended(journal, 2, 0);
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(lost.message()), HasSubstr("cannot be reached"));
+  EXPECT_THAT(std::string(lost.message()), HasSubstr("same request id"));
+  EXPECT_EQ(journal.generation(), 1u);
+  EXPECT_TRUE(journal.resuming());
+  EXPECT_EQ(journal.health().code(), absl::StatusCode::kUnavailable);
+  // Refused at once while the store is away, whatever its generation.
+  EXPECT_EQ(Appended(journal, 2, 1).code(), absl::StatusCode::kUnavailable);
+  // The writer keeps asking the store to resume.
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(store.mu);
+      if (store.resumes >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard lock(store.mu);
+    ASSERT_GE(store.resumes, 2);
+    store.unreachable = false;
+  }
+  for (int i = 0; i < 500 && !journal.health().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(journal.health().ok()) << journal.health();
+  EXPECT_FALSE(journal.resuming());
+  EXPECT_EQ(journal.stats().resumes, 1u);
+  // A hall that has not read its state back since the failure cannot write.
+  const absl::Status stale = Appended(journal, 2, 0);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(stale.message()), HasSubstr("came back"));
+  EXPECT_TRUE(Appended(journal, 2, 1).ok());
+  std::lock_guard lock(store.mu);
+  EXPECT_EQ(store.indexes, (std::vector<uint64_t>{1, 2}));
 }
 
 }  // namespace

@@ -4,9 +4,12 @@
 #include "dispatcher/hall_runtime.h"
 
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -20,6 +23,8 @@
 
 namespace qcall {
 namespace {
+
+using ::testing::HasSubstr;
 
 constexpr char kConfig[] = R"pb(
   hall_id: "sim-hall"
@@ -65,7 +70,25 @@ class ControlledStore : public JournalStore {
     mu_.Await(absl::Condition(
         +[](bool* held) { return !*held; }, &held_));
     if (failing_) return absl::UnavailableError("disk full");
+    if (lose_next_) {
+      // The connection to a database server lost around the commit: it
+      // landed or not, and the node cannot tell.
+      lose_next_ = false;
+      lost_ = true;
+      if (lands_) store_->Commit(records, snapshots).IgnoreError();
+      return absl::UnavailableError("connection lost");
+    }
     return store_->Commit(records, snapshots);
+  }
+  bool CanResume() override {
+    absl::MutexLock lock(&mu_);
+    return lost_;
+  }
+  absl::Status Resume() override {
+    absl::MutexLock lock(&mu_);
+    if (away_) return absl::UnavailableError("no server takes writes");
+    lost_ = false;
+    return absl::OkStatus();
   }
   absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
       absl::string_view hall) override {
@@ -98,12 +121,28 @@ class ControlledStore : public JournalStore {
     absl::MutexLock lock(&mu_);
     failing_ = true;
   }
+  // The next commit loses its connection (having written, when `lands`),
+  // and the store stays away until Back().
+  void LoseNextCommit(bool lands) {
+    absl::MutexLock lock(&mu_);
+    lose_next_ = true;
+    lands_ = lands;
+    away_ = true;
+  }
+  void Back() {
+    absl::MutexLock lock(&mu_);
+    away_ = false;
+  }
 
  private:
   std::unique_ptr<JournalStore> store_;
   absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  bool lose_next_ ABSL_GUARDED_BY(mu_) = false;
+  bool lands_ ABSL_GUARDED_BY(mu_) = false;
+  bool lost_ ABSL_GUARDED_BY(mu_) = false;
+  bool away_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class HallRuntimeTest : public ::testing::Test {
@@ -166,11 +205,12 @@ class HallRuntimeTest : public ::testing::Test {
   }
 
   // Submits and waits until the command is durable.
-  absl::StatusOr<v1::CommandReply> Run(v1::Command command) {
+  absl::StatusOr<v1::CommandReply> Run(v1::Command command,
+                                       std::string request_id = "") {
     absl::Notification done;
     absl::Status status;
     v1::CommandReply reply;
-    runtime_->Submit(std::move(command), "",
+    runtime_->Submit(std::move(command), std::move(request_id),
                      [&](absl::Status s, const v1::CommandReply& r) {
                        status = s;
                        reply = r;
@@ -237,6 +277,8 @@ class HallRuntimeTest : public ::testing::Test {
     c.mutable_call_next()->set_window(window);
     return c;
   }
+
+  std::pair<std::string, std::string> OutcomeUnknown(bool lands);
 
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<SimulatedClock> clock_;
@@ -441,6 +483,57 @@ TEST_F(HallRuntimeTest, AfterAFailedWriteTheHallIsWhatItsJournalHolds) {
   EXPECT_EQ(waiting, 1) << "A001 only";
   EXPECT_EQ(Run(Issue()).status().code(), absl::StatusCode::kUnavailable)
       << "and nothing more is accepted";
+}
+
+// The store lost its connection during the commit of A002 (its request
+// r-2) and stays away a while; `lands` says whether that commit was written.
+// Returns the ticket each of r-2 (retried) and r-3 (new, first after the
+// store is back) is given.
+std::pair<std::string, std::string> HallRuntimeTest::OutcomeUnknown(
+    bool lands) {
+  EXPECT_TRUE(Run(Issue(), "r-1").ok());  // A001, durable.
+  store_->LoseNextCommit(lands);
+  const auto lost = Run(Issue(), "r-2");
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(lost.status().message()),
+              HasSubstr("same request id"));
+  // While the store is away: writes refused, the retry too; and a read of
+  // the hall that holds A002 in memory is refused rather than shown.
+  EXPECT_EQ(Run(Issue(), "r-3").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Run(Issue(), "r-2").status().code(),
+            absl::StatusCode::kUnavailable);
+  const auto read = ReadDurable([](const Hall& hall, absl::Time now) {
+    return hall.TicketStatus("A002", now).ok();
+  });
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable);
+  store_->Back();
+  for (int i = 0; i < 500 && !journal_->health().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(journal_->health().ok()) << journal_->health();
+  const auto third = Run(Issue(), "r-3");
+  const auto second = Run(Issue(), "r-2");
+  EXPECT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(second.ok()) << second.status();
+  const v1::HallView view = View();
+  int waiting = 0;
+  for (const auto& s : view.services()) waiting += s.waiting();
+  EXPECT_EQ(waiting, 3) << "A001, A002 and A003, each once";
+  return {second.ok() ? second->ticket().number() : "",
+          third.ok() ? third->ticket().number() : ""};
+}
+
+TEST_F(HallRuntimeTest, ACommitThatLandedUnknownIsReadBackAndItsRetryAnswered) {
+  const auto [second, third] = OutcomeUnknown(/*lands=*/true);
+  EXPECT_EQ(second, "A002") << "the retry gets the first reply";
+  EXPECT_EQ(third, "A003");
+}
+
+TEST_F(HallRuntimeTest, ACommitThatNeverLandedIsAppliedAfreshOnItsRetry) {
+  const auto [second, third] = OutcomeUnknown(/*lands=*/false);
+  EXPECT_EQ(third, "A002") << "the hall went back to what the store holds";
+  EXPECT_EQ(second, "A003");
 }
 
 }  // namespace

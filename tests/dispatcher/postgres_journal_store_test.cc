@@ -3,6 +3,12 @@
 // every store promises is journal_store_contract_test.cc.
 #include "dispatcher/postgres_journal_store.h"
 
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "dispatcher/hall_ownership.h"
 #include "gmock/gmock.h"
@@ -233,6 +239,107 @@ TEST_F(PostgresJournalStoreTest, ALateNodesSessionIsEndedAndItComesBack) {
   ASSERT_TRUE(a->Heartbeat({"node-a", "10.0.0.1:50051", "http://a"}).ok());
   EXPECT_TRUE(b->View()->nodes[0].session_alive);
   EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+}
+
+// The server itself goes away and comes back (a primary killed, restarted or
+// replaced by its promoted standby): on a server of the test's own.
+class PostgresResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+        PostgresServer::Start();
+    if (absl::IsNotFound(server.status())) {
+      GTEST_SKIP() << server.status().message();
+    }
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    absl::StatusOr<std::string> url = server_->NewDatabase();
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    ASSERT_TRUE(PostgresJournalStore::Open(url_, {.create = true}).ok());
+    auto a = PostgresJournalStore::Open(url_, {.node_name = "node-a"});
+    ASSERT_TRUE(a.ok()) << a.status();
+    a_ = *std::move(a);
+    ASSERT_EQ(*a_->Take("hall-1"), 1u);
+    ASSERT_TRUE(a_->Commit({Record(1, "a-1")}, {}).ok());
+  }
+
+  std::unique_ptr<PostgresServer> server_;
+  std::string url_;
+  std::unique_ptr<PostgresJournalStore> a_;
+};
+
+TEST_F(PostgresResumeTest, AServerAwayAtACommitIsResumedAtANewEpochOnceBack) {
+  EXPECT_FALSE(a_->CanResume());
+  server_->Kill();
+  const absl::Status away = a_->Commit({Record(2, "a-2")}, {});
+  EXPECT_EQ(away.code(), absl::StatusCode::kUnavailable) << away;
+  EXPECT_TRUE(a_->CanResume());
+  EXPECT_EQ(a_->Resume().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(a_->Resume().ok());
+  EXPECT_FALSE(a_->CanResume());
+  EXPECT_EQ(a_->HeldEpoch("hall-1"), 2u) << "taken again, at a new epoch";
+  ASSERT_TRUE(a_->Commit({Record(2, "a-2")}, {}).ok());
+  EXPECT_EQ(*a_->LastIndex("hall-1"), 2u);
+  // Its lock is held again: no one else can take the hall.
+  auto b = PostgresJournalStore::Open(url_, {.node_name = "node-b"});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_FALSE((*b)->Take("hall-1").ok());
+}
+
+// The connection cut while the commit waits in the server: whether it was
+// written is unknown, and the store says it can resume.
+TEST_F(PostgresResumeTest, ACommitCutOffMidwayHasAnUnknownOutcome) {
+  // Another session holds the hall's owner row, so the commit waits at its
+  // epoch check, inside its transaction.
+  PGconn* blocker = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(blocker), CONNECTION_OK);
+  PQclear(PQexec(blocker, "BEGIN"));
+  PQclear(PQexec(blocker,
+                 "SELECT * FROM hall_owner WHERE hall_id = 'hall-1' FOR "
+                 "UPDATE"));
+  auto commit = std::async(std::launch::async,
+                           [&] { return a_->Commit({Record(2, "a-2")}, {}); });
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    absl::StatusOr<std::string> lock = PostgresServer::Query(
+        url_,
+        "SELECT wait_event_type FROM pg_stat_activity WHERE "
+        "application_name = 'qcalld node-a'");
+    waiting = lock.ok() && *lock == "Lock";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(waiting) << "the commit never waited for the row";
+  server_->Kill();
+  PQfinish(blocker);
+  const absl::Status cut = commit.get();
+  EXPECT_EQ(cut.code(), absl::StatusCode::kUnavailable) << cut;
+  EXPECT_THAT(cut.message(), HasSubstr("whether it was written is unknown"));
+  EXPECT_TRUE(a_->CanResume());
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(a_->Resume().ok());
+  EXPECT_EQ(*a_->LastIndex("hall-1"), 1u) << "it had not been written";
+  EXPECT_TRUE(a_->Commit({Record(2, "a-2")}, {}).ok());
+}
+
+// Another node took the hall while the server was away from this one (and
+// let it go): Resume finds its epoch moved on, and the hall is lost.
+TEST_F(PostgresResumeTest, AHallTakenByAnotherMeanwhileIsLostAtResume) {
+  server_->Kill();
+  EXPECT_FALSE(a_->Commit({Record(2, "a-2")}, {}).ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  {
+    auto b = PostgresJournalStore::Open(url_, {.node_name = "node-b"});
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_EQ(*(*b)->Take("hall-1"), 2u);
+    ASSERT_TRUE((*b)->Commit({Record(2, "b-2")}, {}).ok());
+  }
+  ASSERT_TRUE(a_->Resume().ok());
+  EXPECT_EQ(a_->HeldEpoch("hall-1"), 0u);
+  EXPECT_EQ(a_->Commit({Record(3, "a-3")}, {}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*a_->LastIndex("hall-1"), 2u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/postgres_server.h"
 #include "tests/integration/harness.h"
@@ -143,18 +145,16 @@ std::string TicketName(const std::string& prefix, int number) {
   return prefix + std::string(4 - digits.size(), '0') + digits;
 }
 
-// Runs the load on `options`' server, kills it `kills_planned` times (at
-// least two fewer within `budget`) and checks what the clients were told;
-// `starts` gets how often the server started.
-void Kill9UnderLoad(QcalldOptions options, int kills_planned,
-                    std::chrono::seconds budget, int* starts) {
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-  // A sanitized qcalld restarts about twice as slowly.
-  const auto kBudget = 2 * budget;
-#else
-  const auto kBudget = budget;
-#endif
-  const int kKills = kills_planned;
+// What a test does to the server or its data tier while the load runs, on
+// the thread that forks the server (see QcalldProcess); `probe` logs what
+// its own requests were told, checked with the load's.
+using Disruption = std::function<void(QcalldProcess& server,
+                                      ServerTarget& target, ThreadLog* probe)>;
+
+// Runs the load on `options`' server while `disrupt` runs, then checks what
+// the clients were told against what the server holds; `starts` gets how
+// often the server started.
+void UnderLoad(QcalldOptions options, const Disruption& disrupt, int* starts) {
   QcalldProcess server(std::move(options));
   ASSERT_TRUE(server.Start());
   {
@@ -165,14 +165,9 @@ void Kill9UnderLoad(QcalldOptions options, int kills_planned,
   ServerTarget target;
   target.Set(server.NewChannel());
 
-  const unsigned seed = static_cast<unsigned>(
-      std::chrono::system_clock::now().time_since_epoch().count());
-  std::printf("crash test seed %u\n", seed);
-  std::mt19937 random(seed);
-
   constexpr int kKiosks = 3;
   std::atomic<bool> stop{false};
-  std::vector<ThreadLog> logs(kKiosks + 2);
+  std::vector<ThreadLog> logs(kKiosks + 3);
   std::vector<std::thread> threads;
   for (int k = 0; k < kKiosks; ++k) {
     threads.emplace_back(KioskLoop, k, &target, &stop, &logs[k]);
@@ -181,29 +176,12 @@ void Kill9UnderLoad(QcalldOptions options, int kills_planned,
     threads.emplace_back(CounterLoop, w, &target, &stop,
                          &logs[kKiosks + w - 1]);
   }
-
-  // Kill and restart at random moments, from this thread (the one that
-  // forks the server, see QcalldProcess).
   const auto start = Clock::now();
-  int kills = 0;
-  bool restarted = true;
-  while (kills < kKills && Clock::now() - start < kBudget) {
-    Pause(std::uniform_int_distribution<int>(20, 900)(random));
-    server.Kill(SIGKILL);
-    ++kills;
-    if (::testing::AssertionResult r = server.Restart(); !r) {
-      ADD_FAILURE() << "restart " << kills << ": " << r.message();
-      restarted = false;
-      break;
-    }
-    target.Set(server.NewChannel());
-  }
+  disrupt(server, target, &logs.back());
   Pause(300);
   stop = true;
   for (std::thread& t : threads) t.join();
-  ASSERT_TRUE(restarted);
-  EXPECT_GE(kills, kKills - 2)
-      << "fewer kills than planned within the time budget";
+  if (::testing::Test::HasFatalFailure()) return;
 
   // Merge what the clients were told.
   std::vector<Issued> issued;
@@ -226,9 +204,9 @@ void Kill9UnderLoad(QcalldOptions options, int kills_planned,
     issued_today[service] = FindService(*hall, service)->issued_today();
   }
   std::printf(
-      "%d kills in %.1f s; %zu tickets and %zu calls acknowledged, %d "
+      "load of %.1f s: %zu tickets and %zu calls acknowledged, %d "
       "retries; issued today BILL %d, SIM %d, PLAN %d\n",
-      kills, std::chrono::duration<double>(Clock::now() - start).count(),
+      std::chrono::duration<double>(Clock::now() - start).count(),
       issued.size(), called.size(), retries, issued_today["BILL"],
       issued_today["SIM"], issued_today["PLAN"]);
   ASSERT_GT(issued.size(), 100u) << "too little load to mean anything";
@@ -298,6 +276,43 @@ void Kill9UnderLoad(QcalldOptions options, int kills_planned,
   *starts = server.starts();
 }
 
+// The load on `options`' server, killed with SIGKILL and restarted
+// `kills_planned` times (at least two fewer within `budget`).
+void Kill9UnderLoad(QcalldOptions options, int kills_planned,
+                    std::chrono::seconds budget, int* starts) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  // A sanitized qcalld restarts about twice as slowly.
+  const auto kBudget = 2 * budget;
+#else
+  const auto kBudget = budget;
+#endif
+  const int kKills = kills_planned;
+  UnderLoad(
+      std::move(options),
+      [&](QcalldProcess& server, ServerTarget& target, ThreadLog*) {
+        const unsigned seed = static_cast<unsigned>(
+            std::chrono::system_clock::now().time_since_epoch().count());
+        std::printf("crash test seed %u\n", seed);
+        std::mt19937 random(seed);
+        // Kill and restart at random moments.
+        const auto start = Clock::now();
+        int kills = 0;
+        while (kills < kKills && Clock::now() - start < kBudget) {
+          Pause(std::uniform_int_distribution<int>(20, 900)(random));
+          server.Kill(SIGKILL);
+          ++kills;
+          if (::testing::AssertionResult r = server.Restart(); !r) {
+            FAIL() << "restart " << kills << ": " << r.message();
+          }
+          target.Set(server.NewChannel());
+        }
+        std::printf("%d kills\n", kills);
+        EXPECT_GE(kills, kKills - 2)
+            << "fewer kills than planned within the time budget";
+      },
+      starts);
+}
+
 TEST(QcalldCrashTest, Kill9UnderLoadLosesNothingAcknowledged) {
   int starts = 0;
   Kill9UnderLoad({.config_text = TestConfig(), .snapshot_every = 200}, 22,
@@ -323,6 +338,96 @@ TEST(QcalldCrashTest, Kill9OnPostgresLosesNothingAcknowledged) {
       PostgresServer::Query(*url, "SELECT min(epoch) FROM hall_owner");
   ASSERT_TRUE(epoch.ok()) << epoch.status();
   EXPECT_EQ(*epoch, std::to_string(starts));
+}
+
+}  // namespace
+}  // namespace qcall::testing
+
+namespace qcall::testing {
+namespace {
+
+// The data tier loses a machine: qcalld runs on a primary with a
+// synchronous standby through a multi-host URL; under load the primary is
+// killed and the standby promoted. qcalld is not restarted: it refuses
+// writes while no server takes them, finds the promoted standby, takes its
+// hall again, reads it back, and serves; nothing acknowledged is lost.
+TEST(QcalldCrashTest, PrimaryKilledAndStandbyPromotedLosesNothingAcknowledged) {
+  absl::StatusOr<ReplicatedPostgres> pg = StartReplicated();
+  if (absl::IsNotFound(pg.status())) GTEST_SKIP() << pg.status().message();
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  absl::StatusOr<std::string> url = pg->NewDatabase();
+  ASSERT_TRUE(url.ok()) << url.status();
+  int starts = 0;
+  UnderLoad(
+      {.config_text = TestConfig(),
+       .snapshot_every = 200,
+       .extra_args = {"--store", *url},
+       .private_key = false},
+      [&](QcalldProcess& server, ServerTarget&, ThreadLog* probe) {
+        Pause(1500);  // Load on the primary.
+        const auto killed = Clock::now();
+        pg->primary->Kill();
+        Api api(server.NewChannel());
+        // Until a standby is promoted, writes are refused, saying why.
+        ++probe->request_ids["SIM"];
+        auto refused = api.Issue("SIM", v1::CATEGORY_NORMAL, "probe:outage");
+        if (refused.ok()) {
+          probe->issued.push_back(
+              {"probe:outage", "SIM", refused->ticket().number()});
+          ADD_FAILURE() << "a write was acknowledged with no primary";
+        } else {
+          EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+              << Describe(refused.status);
+          EXPECT_THAT(refused.status.error_message(),
+                      ::testing::HasSubstr("cannot be reached"));
+        }
+        Pause(300);  // The operator's (or a tool's) reaction.
+        const auto promoting = Clock::now();
+        ASSERT_TRUE(pg->standby->Promote().ok());
+        const auto promoted = Clock::now();
+        // The hall serves again: a ticket, retried with its request id.
+        ++probe->request_ids["BILL"];
+        const std::string id = "probe:after-promotion";
+        while (true) {
+          auto reply = api.Issue("BILL", v1::CATEGORY_NORMAL, id);
+          if (reply.ok()) {
+            probe->issued.push_back({id, "BILL", reply->ticket().number()});
+            break;
+          }
+          ASSERT_TRUE(Unacknowledged(reply.status)) << Describe(reply.status);
+          ASSERT_LT(Clock::now() - promoted, std::chrono::seconds(30))
+              << "not serving 30 s after the promotion: "
+              << Describe(reply.status);
+          Pause(10);
+        }
+        const auto serving = Clock::now();
+        const auto seconds = [](auto d) {
+          return std::chrono::duration<double>(d).count();
+        };
+        std::printf(
+            "primary killed, %.2f s later pg_ctl promote, which took %.2f "
+            "s; a write acknowledged %.2f s after it returned (%.2f s after "
+            "the promotion began, %.2f s without writes)\n",
+            seconds(promoting - killed), seconds(promoted - promoting),
+            seconds(serving - promoted), seconds(serving - promoting),
+            seconds(serving - killed));
+        EXPECT_LT(serving - promoting, std::chrono::seconds(5));
+        Pause(1500);  // Load on the promoted standby.
+        // A commit was cut off by the kill: the hall was read back.
+        EXPECT_THAT(server.Log(),
+                    ::testing::HasSubstr("read back from the journal's store"));
+      },
+      &starts);
+  if (HasFatalFailure()) return;
+  // One start, and one more for the check at rest: the failover needed no
+  // restart.
+  EXPECT_EQ(starts, 2);
+  // (The multi-host URL finds the promoted standby.)
+  absl::StatusOr<std::string> epoch =
+      PostgresServer::Query(*url, "SELECT min(epoch) FROM hall_owner");
+  ASSERT_TRUE(epoch.ok()) << epoch.status();
+  // Taken at the start, again after the promotion, and at the restart.
+  EXPECT_EQ(*epoch, "3");
 }
 
 }  // namespace
