@@ -444,16 +444,36 @@ double Median(std::vector<double> values) {
   return values.empty() ? 0 : values[values.size() / 2];
 }
 
-TEST(QcalldClusterTest, Kill9ANodeItsHallsServeAgainWithin5sAndItRejoins) {
-  absl::StatusOr<std::string> url = NewPostgresDatabase();
-  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
-  ASSERT_TRUE(url.ok()) << url.status();
-  Cluster cluster(*url);
-  ASSERT_TRUE(cluster.Start());
-  ASSERT_TRUE(cluster.WaitSpread(std::chrono::seconds(15)));
-  OpenWindows(&cluster);
-  Load load(&cluster);
-  Pause(1000);
+// Three nodes on a new database, the halls spread, window 1 of each open,
+// the load running for a second.
+class QcalldClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> url = NewPostgresDatabase();
+    if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
+    ASSERT_TRUE(url.ok()) << url.status();
+    auto cluster = std::make_unique<Cluster>(*url);
+    ASSERT_TRUE(cluster->Start());
+    ASSERT_TRUE(cluster->WaitSpread(std::chrono::seconds(15)));
+    OpenWindows(cluster.get());
+    if (HasFatalFailure()) return;
+    cluster_ = std::move(cluster);
+    load_ = std::make_unique<Load>(cluster_.get());
+    Pause(1000);
+  }
+  void TearDown() override {
+    load_.reset();  // Its clients stop before the nodes do.
+    cluster_.reset();
+  }
+
+  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<Load> load_;
+};
+
+TEST_F(QcalldClusterTest, Kill9ANodeItsHallsServeAgainWithin5sAndItRejoins) {
+  if (cluster_ == nullptr) return;  // Skipped, or failed in SetUp.
+  Cluster& cluster = *cluster_;
+  Load& load = *load_;
 
   const int kills = KillsToRun();
   std::vector<double> slowest;  // Per kill: its slowest hall.
@@ -489,16 +509,10 @@ TEST(QcalldClusterTest, Kill9ANodeItsHallsServeAgainWithin5sAndItRejoins) {
       1000 * Median(all));
 }
 
-TEST(QcalldClusterTest, APausedNodeLosesItsHallsAndIsFencedWhenItWakes) {
-  absl::StatusOr<std::string> url = NewPostgresDatabase();
-  if (absl::IsNotFound(url.status())) GTEST_SKIP() << url.status().message();
-  ASSERT_TRUE(url.ok()) << url.status();
-  Cluster cluster(*url);
-  ASSERT_TRUE(cluster.Start());
-  ASSERT_TRUE(cluster.WaitSpread(std::chrono::seconds(15)));
-  OpenWindows(&cluster);
-  Load load(&cluster);
-  Pause(1000);
+TEST_F(QcalldClusterTest, APausedNodeLosesItsHallsAndIsFencedWhenItWakes) {
+  if (cluster_ == nullptr) return;  // Skipped, or failed in SetUp.
+  Cluster& cluster = *cluster_;
+  Load& load = *load_;
 
   const int victim = 1;
   const std::vector<std::string> halls = cluster.HallsOf(victim);
