@@ -85,11 +85,12 @@ grpc::Status Stalled(absl::Duration timeout) {
 }  // namespace
 
 WatchStream::WatchStream(EventHub* hub, std::vector<int32_t> windows,
-                         Abort abort, Reaper reaper)
+                         Abort abort, Reaper reaper, AddTrailer add_trailer)
     : hub_(hub),
       windows_(windows.begin(), windows.end()),
       abort_(std::move(abort)),
-      reaper_(std::move(reaper)) {}
+      reaper_(std::move(reaper)),
+      add_trailer_(std::move(add_trailer)) {}
 
 bool WatchStream::Wants(int32_t window) const {
   return windows_.empty() || window == 0 || windows_.contains(window);
@@ -114,10 +115,11 @@ void WatchStream::Deliver(const grpc::Slice& bytes) {
   if (abort) hub_->Run([this] { RunAbort(); });
 }
 
-void WatchStream::End(const grpc::Status& status) {
+void WatchStream::End(const grpc::Status& status, const Trailers& trailers) {
   absl::MutexLock lock(&mu_);
   if (finished_ || end_) return;
   end_ = status;
+  trailers_ = trailers;
   MaybeFinishLocked();
 }
 
@@ -168,6 +170,9 @@ void WatchStream::MaybeFinishLocked() {
   if (finished_ || !end_ || writing_ || aborting_ || !queue_.empty()) return;
   finished_ = true;
   finish_status_ = *end_;
+  if (add_trailer_ != nullptr) {
+    for (const auto& [key, value] : trailers_) add_trailer_(key, value);
+  }
   // OnDone, on a gRPC thread, reads and deletes what this thread wrote.
   TsanRelease(this);
   Finish(*end_);
@@ -404,12 +409,14 @@ void EventHub::Unsubscribe(WatchStream* stream) {
   }
 }
 
-void EventHub::EndAll(const grpc::Status& status) {
+void EventHub::EndAll(const grpc::Status& status, const Trailers& trailers) {
   absl::MutexLock hub_lock(&mu_);
-  for (const HeldSnapshot& h : held_) h.stream->End(status);
+  for (const HeldSnapshot& h : held_) h.stream->End(status, trailers);
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    for (const Subscriber& s : shard.subscribers) s.stream->End(status);
+    for (const Subscriber& s : shard.subscribers) {
+      s.stream->End(status, trailers);
+    }
   }
 }
 

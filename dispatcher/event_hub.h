@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "dispatcher/clock.h"
+#include "dispatcher/grpc_status.h"
 #include "qcall/v1/api.pb.h"
 #include "qcall/v1/engine.pb.h"
 
@@ -55,14 +56,20 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // flight. It is never called under the stream's or the hub's locks, and
   // always before Finish, so the call is alive.
   using Abort = std::function<void(const grpc::Status&)>;
+  // Adds one trailing metadata entry to the call (ServerContext's
+  // AddTrailingMetadata), before its Finish.
+  using AddTrailer =
+      std::function<void(const std::string& key, const std::string& value)>;
 
   WatchStream(EventHub* hub, std::vector<int32_t> windows, Abort abort,
-              Reaper reaper = nullptr);
+              Reaper reaper = nullptr, AddTrailer add_trailer = nullptr);
 
   // Queues one serialized WatchResponse. Thread-safe.
   void Deliver(const grpc::Slice& bytes);
-  // Ends the call with `status` once the queued writes are sent.
-  void End(const grpc::Status& status);
+  // Ends the call with `status` once the queued writes are sent, with
+  // `trailers` (a hall that moved: its owner's addresses). A call cut at
+  // once (Abort) carries the status only.
+  void End(const grpc::Status& status, const Trailers& trailers = {});
   // Ends the call at once (see Abort) if its write has waited since before
   // `now - stall_timeout`. Returns whether it did.
   bool EndIfStalled(absl::Time now);
@@ -75,8 +82,8 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // What the stream holds, for tests.
   struct State {
     bool writing = false;
-    size_t queued = 0;        // Messages waiting behind the write.
-    size_t queued_bytes = 0;  // Their bytes.
+    size_t queued = 0;                     // Messages waiting behind the write.
+    size_t queued_bytes = 0;               // Their bytes.
     std::optional<grpc::Status> finished;  // What Finish was called with.
   };
   State state() const;
@@ -94,6 +101,7 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const absl::flat_hash_set<int32_t> windows_;
   const Abort abort_;
   Reaper reaper_;
+  const AddTrailer add_trailer_;
   mutable absl::Mutex mu_;
   // Slices share the event's bytes with the hub and every other stream; a
   // ByteBuffer (a grpc_byte_buffer of ~300 bytes) exists only for the write
@@ -108,6 +116,7 @@ class WatchStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;  // Cut with a write stuck.
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
+  Trailers trailers_ ABSL_GUARDED_BY(mu_);
   std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -166,8 +175,8 @@ class EventHub {
   // events are published, so a board never shows what a crash could undo.
   void SubscribeWithSnapshot(WatchStream* stream, const v1::HallView& snapshot);
   void Unsubscribe(WatchStream* stream);
-  // Ends every stream (server shutdown).
-  void EndAll(const grpc::Status& status);
+  // Ends every stream (server shutdown, the hall leaving this node).
+  void EndAll(const grpc::Status& status, const Trailers& trailers = {});
   // Ends the streams whose write has waited longer than the stall timeout.
   // Returns how many. The hall calls it at every tick.
   size_t EndStalled();

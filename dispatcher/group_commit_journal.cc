@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
@@ -127,15 +128,41 @@ void GroupCommitJournal::Run() {
     }
     records.clear();
     snapshots.clear();
+    // Each entry's hall, kept apart: its record's id moves into `records`.
+    std::vector<std::string> halls_of;
+    halls_of.reserve(batch.size());
     for (Pending& p : batch) {
+      halls_of.push_back(p.record ? p.record->hall_id : p.snapshot->hall_id);
       if (p.record) records.push_back(std::move(*p.record));
       if (p.snapshot) snapshots.push_back(std::move(*p.snapshot));
     }
     const auto start = std::chrono::steady_clock::now();
     absl::Status status = health();
-    if (status.ok()) {
-      status = store_->Commit(records, snapshots);
-      if (!status.ok()) status = Failed(status);
+    // A commit refused for some halls only (fenced: another node took them)
+    // is tried again without them; only their entries fail.
+    absl::flat_hash_map<std::string, absl::Status> refused;
+    while (status.ok() && !(records.empty() && snapshots.empty())) {
+      const absl::Status committed = store_->Commit(records, snapshots);
+      const std::vector<std::string> halls = RefusedHalls(committed);
+      if (committed.ok() || halls.empty()) {
+        status = committed.ok() ? committed : Failed(committed);
+        break;
+      }
+      for (const std::string& hall : halls) {
+        spdlog::error("hall {}: its journal records refused: {}", hall,
+                      std::string(committed.message()));
+        // Not written, so not acknowledged: the client retries where the
+        // hall is now.
+        refused[hall] = absl::UnavailableError(
+            absl::StrCat("hall ", hall, " is no longer this node's (",
+                         committed.message(), "); retry at its owner"));
+      }
+      std::erase_if(records, [&](const JournalRecord& r) {
+        return refused.contains(r.hall_id);
+      });
+      std::erase_if(snapshots, [&](const SnapshotRecord& s) {
+        return refused.contains(s.hall_id);
+      });
     }
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
@@ -147,7 +174,10 @@ void GroupCommitJournal::Run() {
       stats_.commit_micros_total += static_cast<uint64_t>(micros);
       stats_.last_batch_size = batch.size();
     }
-    for (Pending& p : batch) p.done(status);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto it = refused.find(halls_of[i]);
+      batch[i].done(it == refused.end() ? status : it->second);
+    }
     batch.clear();
   }
 }

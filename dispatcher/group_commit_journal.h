@@ -15,6 +15,9 @@
 // a standby promoted). Every failure starts a new generation, and an Append
 // of an older one is refused: a hall reads its state back from the store
 // (what the failed commit did is unknown) before it writes again.
+// A commit the store refuses for some halls only (RefusedHalls: another node
+// took them) fails those halls' entries (UNAVAILABLE: not written, retry at
+// the owner) and commits the rest; the journal stays healthy.
 #ifndef QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 #define QCALL_DISPATCHER_GROUP_COMMIT_JOURNAL_H_
 

@@ -8,10 +8,15 @@
 #include <grpcpp/support/status.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 
 namespace qcall {
+
+// Trailing metadata a call ends with, (key, value) in order.
+using Trailers = std::vector<std::pair<std::string, std::string>>;
 
 inline grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;

@@ -35,4 +35,14 @@ absl::StatusOr<std::pair<HallRuntime*, bool>> HallDirectory::AddIfAbsent(
   return std::make_pair(runtime, true);
 }
 
+HallRuntime* HallDirectory::Retire(const std::string& hall_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = halls_.find(hall_id);
+  if (it == halls_.end()) return nullptr;
+  HallRuntime* runtime = it->second.get();
+  retired_.push_back(std::move(it->second));
+  halls_.erase(it);
+  return runtime;
+}
+
 }  // namespace qcall

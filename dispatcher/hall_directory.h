@@ -1,6 +1,10 @@
-// HallDirectory maps hall ids to their runtimes. Halls are added while the
-// server runs (Supervisor.ConfigureHall) and never removed, so a runtime
-// pointer, once found, stays valid for the server's life.
+// HallDirectory maps hall ids to the runtimes this node serves. Halls are
+// added while the server runs (Supervisor.ConfigureHall, or a hall this node
+// takes from another); where nodes share a store, a hall that leaves the
+// node is retired: no longer found, but its runtime is kept, not freed, for
+// the server's life, because a request that found it before may still hold
+// it. So a runtime pointer, once found, stays valid for the server's life;
+// a retired runtime refuses commands (HallRuntime::Retire).
 //
 //   HallRuntime* hall = directory.Find("sh-xujiahui");
 //   auto [runtime, added] = directory.AddIfAbsent(id, [&] { return make(); });
@@ -36,11 +40,15 @@ class HallDirectory {
       const std::string& hall_id,
       const std::function<absl::StatusOr<std::unique_ptr<HallRuntime>>()>&
           make);
+  // Takes the hall out of the directory and returns its runtime (null when
+  // the id has none), still owned by the directory.
+  HallRuntime* Retire(const std::string& hall_id);
 
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<HallRuntime>> halls_
       ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<HallRuntime>> retired_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace qcall

@@ -87,6 +87,22 @@ void HallRuntime::Start() {
   boost::asio::post(strand_, [this] { ScheduleTick(); });
 }
 
+void HallRuntime::Retire(absl::Status why, Trailers trailers,
+                         std::function<void(absl::Status)> written) {
+  boost::asio::post(
+      strand_, [this, why = std::move(why), trailers = std::move(trailers),
+                written = std::move(written)]() mutable {
+        if (!retired()) {
+          retired_status_ = std::move(why);
+          retired_trailers_ = std::move(trailers);
+          retired_.store(true, std::memory_order_release);
+        }
+        stopped_ = true;
+        timer_->Cancel();
+        reads_.AnswerWhenDurable(journal_index_, std::move(written));
+      });
+}
+
 void HallRuntime::Stop() {
   boost::asio::post(strand_, [this] {
     stopped_ = true;
@@ -130,6 +146,10 @@ void HallRuntime::ForgetHeartbeat(int32_t window) {
 
 void HallRuntime::Watch(WatchStream* stream, uint64_t after_seq) {
   boost::asio::post(strand_, [this, stream, after_seq] {
+    if (retired()) {
+      stream->End(ToGrpc(retired_status_), retired_trailers_);
+      return;
+    }
     if (Stale()) Resync().IgnoreError();
     if (after_seq > hall_.last_seq()) {
       stream->End(grpc::Status(
@@ -174,6 +194,10 @@ v1::CommandReply HallRuntime::ReplyOf(const Hall::Outcome& out) const {
 void HallRuntime::ApplyNow(const v1::Command& command,
                            const std::string& request_id, Reply reply,
                            const Admit& admit, std::string phone) {
+  if (retired()) {
+    reply(retired_status_, {});
+    return;
+  }
   // Before a retry is looked up: a commit whose outcome was unknown is
   // remembered by what the store holds.
   if (Stale()) {

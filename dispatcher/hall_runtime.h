@@ -29,6 +29,7 @@
 #include "dispatcher/durable_reads.h"
 #include "dispatcher/event_hub.h"
 #include "dispatcher/group_commit_journal.h"
+#include "dispatcher/grpc_status.h"
 #include "dispatcher/request_memory.h"
 #include "dispatcher/snapshot_schedule.h"
 #include "engine/hall.h"
@@ -81,6 +82,16 @@ class HallRuntime {
 
   // Starts the timers.
   void Start();
+  // The hall leaves this node (another node serves it now): from the
+  // strand on, commands and new Watch calls are refused with `why` (and
+  // `trailers`, the owner's addresses, for the service to send), timers
+  // stop, and `written` runs once every command applied before is durable
+  // (or failed), so the hall's lock can be let go then.
+  void Retire(absl::Status why, Trailers trailers,
+              std::function<void(absl::Status)> written);
+  // Whether Retire has run; then retired_trailers() may be read.
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
+  const Trailers& retired_trailers() const { return retired_trailers_; }
   // Stops the timers; pending commands still finish.
   void Stop();
 
@@ -174,6 +185,10 @@ class HallRuntime {
   uint64_t generation_;
   // A commit of this hall failed since it last matched the store.
   std::atomic<bool> failed_{false};
+  // Written on the strand before retired_ is set, read after it is.
+  absl::Status retired_status_;
+  Trailers retired_trailers_;
+  std::atomic<bool> retired_{false};
   Counters counters_;
 };
 

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "dispatcher/postgres_journal_store.h"
 #include "dispatcher/sqlite_journal_store.h"
@@ -18,6 +22,23 @@ absl::Status JournalStore::ProjectJournaled(absl::Span<const JournalRecord>) {
 
 absl::Status JournalStore::ClearRecords() {
   return absl::UnimplementedError("this store keeps no record tables");
+}
+
+namespace {
+constexpr char kRefusedHallsPayload[] = "qcall.dev/refused-halls";
+}  // namespace
+
+absl::Status RefuseHalls(absl::Status status,
+                         const std::vector<std::string>& hall_ids) {
+  status.SetPayload(kRefusedHallsPayload,
+                    absl::Cord(absl::StrJoin(hall_ids, "\n")));
+  return status;
+}
+
+std::vector<std::string> RefusedHalls(const absl::Status& status) {
+  auto halls = status.GetPayload(kRefusedHallsPayload);
+  if (!halls || halls->empty()) return {};
+  return absl::StrSplit(std::string(*halls), '\n');
 }
 
 std::string RedactedStoreUrl(absl::string_view url) {

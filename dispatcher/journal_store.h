@@ -70,6 +70,7 @@ struct SnapshotRecord {
   std::string checksum = {};
 };
 
+class ClusterStore;   // cluster_store.h
 class HallOwnership;  // hall_ownership.h
 class JournalChain;
 class PrivateCipher;
@@ -78,7 +79,10 @@ class JournalStore {
  public:
   virtual ~JournalStore() = default;
 
-  // Makes records and snapshots durable together; OK means on disk.
+  // Makes records and snapshots durable together; OK means on disk. A
+  // commit refused for some halls only (fenced, or not held by this node:
+  // hall_ownership.h) writes nothing and names them (RefusedHalls): the rest
+  // may be committed again without them.
   virtual absl::Status Commit(absl::Span<const JournalRecord> records,
                               absl::Span<const SnapshotRecord> snapshots) = 0;
   virtual absl::StatusOr<std::optional<SnapshotRecord>> LatestSnapshot(
@@ -119,6 +123,9 @@ class JournalStore {
   // for one only this process writes (SQLite). Where it is not null, Commit
   // refuses the records of a hall this node has not taken.
   virtual HallOwnership* ownership() { return nullptr; }
+  // The table of the nodes that share the store (cluster_store.h); null
+  // where one process writes it.
+  virtual ClusterStore* cluster() { return nullptr; }
   // After a Commit failed: true when the failure was that the store could not
   // be reached (a lost connection to a database server, which a restart or a
   // promoted standby brings back), so Resume may make it writable again;
@@ -133,6 +140,13 @@ class JournalStore {
         "this store cannot resume writing after a failed write");
   }
 };
+
+// A commit's refusal that concerns only `hall_ids` (their ids go in the
+// status's payload), and the halls a status names that way (none for any
+// other failure).
+absl::Status RefuseHalls(absl::Status status,
+                         const std::vector<std::string>& hall_ids);
+std::vector<std::string> RefusedHalls(const absl::Status& status);
 
 struct StoreOptions {
   // Make a new, empty journal, the operator's one-off act (qcalld

@@ -104,6 +104,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", options.threads, "hall executor threads")
       ->capture_default_str();
+  app.add_option("--node-name", options.node_name,
+                 "with a shared store (PostgreSQL): this node's name, unique "
+                 "among the nodes (default: the gRPC address it advertises)");
+  app.add_option("--advertise-grpc", options.advertise_grpc,
+                 "with a shared store: host:port clients dial for this node's "
+                 "gRPC side when another node sends them here (default: "
+                 "--listen's, the host name for a wildcard address)");
+  app.add_option("--advertise-http", options.advertise_http,
+                 "with a shared store: base URL of this node's HTTP side, "
+                 "e.g. http://10.0.0.7:8080 (default: from --http)");
   app.add_option("--http", options.http_listen,
                  "host:port of the web pages, JSON API, /healthz and /metrics "
                  "(empty: off)")

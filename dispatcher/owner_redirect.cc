@@ -25,19 +25,41 @@ std::string NotServedHereMessage(absl::string_view hall_id,
                       " at ", owner->grpc, "; ask there");
 }
 
+OwnerAnswer NotServedHere(
+    absl::string_view hall_id,
+    const absl::StatusOr<std::optional<NodeAddress>>& located) {
+  const absl::string_view id = hall_id.substr(0, 64);
+  if (!located.ok()) {
+    if (absl::IsNotFound(located.status())) {
+      return {absl::NotFoundError(
+                  absl::StrCat("no hall '", id, "' on this server")),
+              {}};
+    }
+    // The store cannot say where it is: as good as moving.
+    return {absl::UnavailableError(absl::StrCat(
+                "hall ", id, " is not served here and its owner is unknown (",
+                located.status().message(), "); retry in a moment")),
+            {}};
+  }
+  OwnerAnswer answer{absl::UnavailableError(NotServedHereMessage(id, *located)),
+                     {}};
+  if (const std::optional<NodeAddress>& owner = *located; owner) {
+    if (!owner->grpc.empty())
+      answer.trailers.emplace_back(kOwnerGrpcKey, owner->grpc);
+    if (!owner->http.empty())
+      answer.trailers.emplace_back(kOwnerHttpKey, owner->http);
+  }
+  return answer;
+}
+
 grpc::Status OwnerRedirect(absl::string_view hall_id,
                            const std::optional<NodeAddress>& owner,
                            grpc::ServerContextBase* context) {
-  if (owner) {
-    if (!owner->grpc.empty()) {
-      context->AddTrailingMetadata(kOwnerGrpcKey, owner->grpc);
-    }
-    if (!owner->http.empty()) {
-      context->AddTrailingMetadata(kOwnerHttpKey, owner->http);
-    }
+  OwnerAnswer answer = NotServedHere(hall_id, owner);
+  for (const auto& [key, value] : answer.trailers) {
+    context->AddTrailingMetadata(key, value);
   }
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      NotServedHereMessage(hall_id, owner));
+  return ToGrpc(answer.status);
 }
 
 std::string OwnerGrpcOf(const grpc::ClientContext& context) {

@@ -5,7 +5,10 @@
 // omitted when the owner has none); no owner while the hall is moving.
 //
 //   // A service, for a hall it does not serve:
-//   return OwnerRedirect(hall_id, *locator->Locate(hall_id), context);
+//   OwnerAnswer answer = NotServedHere(hall_id, locator->Locate(hall_id));
+//   (answer.trailers go into the context's trailing metadata)
+//   // Or, with the owner known:
+//   return OwnerRedirect(hall_id, owner, context);
 //   // A client, after the call:
 //   if (std::string owner = OwnerGrpcOf(context); !owner.empty()) ...
 #ifndef QCALL_DISPATCHER_OWNER_REDIRECT_H_
@@ -16,7 +19,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "dispatcher/grpc_status.h"
 #include "dispatcher/hall_locator.h"
 
 namespace qcall {
@@ -29,7 +35,19 @@ inline constexpr char kOwnerHttpKey[] = "qcall-owner-http";
 std::string NotServedHereMessage(absl::string_view hall_id,
                                  const std::optional<NodeAddress>& owner);
 
-// UNAVAILABLE with that message; the owner's addresses go into `context`'s
+// The answer to a request for a hall this node does not serve, from what
+// the locator said: UNAVAILABLE with that message and the owner's addresses
+// as trailers; UNAVAILABLE while the owner is unknown (moving, or the store
+// cannot say); NOT_FOUND when no node has the hall.
+struct OwnerAnswer {
+  absl::Status status;
+  Trailers trailers;
+};
+OwnerAnswer NotServedHere(
+    absl::string_view hall_id,
+    const absl::StatusOr<std::optional<NodeAddress>>& located);
+
+// NotServedHere of a known answer, its trailers put into `context`'s
 // trailing metadata.
 grpc::Status OwnerRedirect(absl::string_view hall_id,
                            const std::optional<NodeAddress>& owner,

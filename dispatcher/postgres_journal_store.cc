@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "engine/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -85,6 +86,32 @@ bool Bool(const PGresult* r, int row, int column) {
 void LogNotice(void*, const char* message) {
   spdlog::debug("postgresql: {}",
                 std::string(absl::StripTrailingAsciiWhitespace(message)));
+}
+
+// A PostgreSQL text[] literal of `items`, each quoted.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string literal = "{";
+  for (const std::string& item : items) {
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (char ch : item) {
+      if (ch == '"' || ch == '\\') literal += '\\';
+      literal += ch;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+// The halls of `hall_ids` this node does not hold.
+std::vector<std::string> NotHeld(
+    const std::vector<std::string>& hall_ids,
+    const absl::flat_hash_map<std::string, uint64_t>& held) {
+  std::vector<std::string> missing;
+  for (const std::string& hall_id : hall_ids) {
+    if (!held.contains(hall_id)) missing.push_back(hall_id);
+  }
+  return missing;
 }
 
 absl::Status NoJournalError(const std::string& url, const std::string& name) {
@@ -174,6 +201,11 @@ PostgresJournalStore::Open(const std::string& url,
                        "CREATE TABLE hall_owner ("
                        " hall_id text PRIMARY KEY, epoch bigint NOT NULL,"
                        " owner text NOT NULL, taken_at timestamptz NOT NULL);"
+                       "CREATE TABLE nodes ("
+                       " name text PRIMARY KEY, grpc text NOT NULL,"
+                       " http text NOT NULL, backend_pid integer NOT NULL,"
+                       " backend_start timestamptz NOT NULL,"
+                       " heartbeat timestamptz NOT NULL);"
                        "CREATE TABLE store_info ("
                        " created_at timestamptz NOT NULL,"
                        " opened_at timestamptz NOT NULL);"
@@ -194,6 +226,7 @@ PostgresJournalStore::Open(const std::string& url,
     return absl::UnavailableError(absl::StrCat(
         "journal in ", name, " cannot be written: ", written.message()));
   }
+  RETURN_IF_ERROR(store->EnsureNodesTable());
   RETURN_IF_ERROR(store->RequireSynchronousCommit());
   RETURN_IF_ERROR(store->OpenRecords(url, options));
   return store;
@@ -356,26 +389,37 @@ absl::Status PostgresJournalStore::RetakeHeld() {
 
 absl::Status PostgresJournalStore::CheckEpochs(
     const std::vector<std::string>& hall_ids) {
+  // FOR SHARE: a take's UPDATE of a row waits until this transaction ends,
+  // and this one reads the epoch a take committed before it. The rows are
+  // locked in hall order, as every commit locks them.
+  ASSIGN_OR_RETURN(Result rows,
+                   Exec("SELECT hall_id, epoch FROM hall_owner WHERE hall_id "
+                        "= ANY($1::text[]) ORDER BY hall_id FOR SHARE",
+                        PgParams().Text(TextArray(hall_ids))));
+  absl::flat_hash_map<std::string, uint64_t> epochs;
+  for (int row = 0; row < PQntuples(rows.get()); ++row) {
+    epochs[Bytes(rows.get(), row, 0)] =
+        static_cast<uint64_t>(Int64(rows.get(), row, 1));
+  }
+  std::vector<std::string> fenced;
+  std::string detail;
   for (const std::string& hall_id : hall_ids) {
-    // FOR SHARE: a take's UPDATE of the row waits until this transaction
-    // ends, and this one reads the epoch a take committed before it.
-    ASSIGN_OR_RETURN(Result row,
-                     Exec("SELECT epoch FROM hall_owner WHERE hall_id = $1 "
-                          "FOR SHARE",
-                          PgParams().Text(hall_id)));
     const uint64_t held = held_.at(hall_id);
-    const uint64_t now = PQntuples(row.get()) == 1
-                             ? static_cast<uint64_t>(Int64(row.get(), 0, 0))
-                             : 0;
+    const auto it = epochs.find(hall_id);
+    const uint64_t now = it == epochs.end() ? 0 : it->second;
     if (now == held) continue;
+    absl::StrAppend(&detail, fenced.empty() ? "" : "; ", "hall ", hall_id,
+                    " is owned by epoch ", now, ", this node held epoch ",
+                    held);
+    fenced.push_back(hall_id);
     held_.erase(hall_id);
     heads_.erase(hall_id);
-    return absl::AbortedError(
-        absl::StrCat("fenced: hall ", hall_id, " is owned by epoch ", now,
-                     ", this node held epoch ", held,
-                     "; nothing of this commit was written"));
   }
-  return absl::OkStatus();
+  if (fenced.empty()) return absl::OkStatus();
+  return RefuseHalls(
+      absl::AbortedError(absl::StrCat("fenced: ", detail,
+                                      "; nothing of this commit was written")),
+      fenced);
 }
 
 absl::Status PostgresJournalStore::Commit(
@@ -397,13 +441,14 @@ absl::Status PostgresJournalStore::Commit(
   }
   // Sorted: two commits lock owner rows in one order.
   std::sort(hall_ids.begin(), hall_ids.end());
-  for (const std::string& hall_id : hall_ids) {
-    if (!held_.contains(hall_id)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "hall ", hall_id,
-          " is not held by this node (not taken, or lost to another): "
-          "nothing of this commit was written"));
-    }
+  if (std::vector<std::string> not_held = NotHeld(hall_ids, held_);
+      !not_held.empty()) {
+    return RefuseHalls(
+        absl::FailedPreconditionError(absl::StrCat(
+            "hall ", absl::StrJoin(not_held, ", "),
+            " is not held by this node (not taken, or lost to another): "
+            "nothing of this commit was written")),
+        not_held);
   }
   // BEGIN is where a connection lost while idle shows: nothing was sent,
   // so it is sent again on a new one.
@@ -412,13 +457,14 @@ absl::Status PostgresJournalStore::Commit(
     RETURN_IF_ERROR(Reconnect());
     RETURN_IF_ERROR(Exec("BEGIN", PgParams()).status());
     // The halls lost with the old session are not written.
-    for (const std::string& hall_id : hall_ids) {
-      if (!held_.contains(hall_id)) {
-        return Rollback(absl::FailedPreconditionError(absl::StrCat(
-            "hall ", hall_id,
-            " was lost with the connection to another node: nothing of this "
-            "commit was written")));
-      }
+    if (std::vector<std::string> lost = NotHeld(hall_ids, held_);
+        !lost.empty()) {
+      return Rollback(RefuseHalls(
+          absl::FailedPreconditionError(absl::StrCat(
+              "hall ", absl::StrJoin(lost, ", "),
+              " was lost with the connection to another node: nothing of this "
+              "commit was written")),
+          lost));
     }
   }
   if (absl::Status fenced = CheckEpochs(hall_ids); !fenced.ok()) {
@@ -686,6 +732,100 @@ uint64_t PostgresJournalStore::HeldEpoch(absl::string_view hall_id) {
   absl::MutexLock lock(&mu_);
   auto it = held_.find(hall_id);
   return it == held_.end() ? 0 : it->second;
+}
+
+// ---------------------------------------------------------------------------
+// ClusterStore: the nodes that share this store (cluster_store.h).
+
+absl::Status PostgresJournalStore::EnsureNodesTable() {
+  // A journal made before the table: the first node to start makes it,
+  // under a transaction lock so that nodes starting together do not race.
+  ASSIGN_OR_RETURN(Result found,
+                   Exec("SELECT to_regclass('nodes') IS NOT NULL", PgParams()));
+  if (Bool(found.get(), 0, 0)) return absl::OkStatus();
+  return Exec(
+             "BEGIN; SELECT pg_advisory_xact_lock(7430356);"
+             "CREATE TABLE IF NOT EXISTS nodes ("
+             " name text PRIMARY KEY, grpc text NOT NULL,"
+             " http text NOT NULL, backend_pid integer NOT NULL,"
+             " backend_start timestamptz NOT NULL,"
+             " heartbeat timestamptz NOT NULL); COMMIT",
+             PgParams(), /*multi=*/true)
+      .status();
+}
+
+absl::Status PostgresJournalStore::Heartbeat(const NodeAddress& self) {
+  absl::MutexLock lock(&mu_);
+  if (read_only_) {
+    return absl::FailedPreconditionError("this store was opened read only");
+  }
+  node_name_ = self.node;
+  // The session is this connection's as it is now: after a reconnect, the
+  // new one is the one whose locks count.
+  return Read(
+             "INSERT INTO nodes (name, grpc, http, backend_pid, "
+             "backend_start, heartbeat) SELECT $1, $2, $3, pid, "
+             "backend_start, clock_timestamp() FROM pg_stat_activity WHERE "
+             "pid = pg_backend_pid() ON CONFLICT (name) DO UPDATE SET "
+             "grpc = EXCLUDED.grpc, http = EXCLUDED.http, backend_pid = "
+             "EXCLUDED.backend_pid, backend_start = EXCLUDED.backend_start, "
+             "heartbeat = EXCLUDED.heartbeat",
+             PgParams().Text(self.node).Text(self.grpc).Text(self.http))
+      .status();
+}
+
+absl::StatusOr<ClusterView> PostgresJournalStore::View() {
+  ClusterView view;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(
+        Result nodes,
+        Read("SELECT name, grpc, http, (extract(epoch FROM heartbeat) * "
+             "1000)::bigint, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE "
+             "a.pid = n.backend_pid AND a.backend_start = n.backend_start), "
+             "(extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM "
+             "nodes n",
+             PgParams()));
+    for (int row = 0; row < PQntuples(nodes.get()); ++row) {
+      view.nodes.push_back(
+          {{Bytes(nodes.get(), row, 0), Bytes(nodes.get(), row, 1),
+            Bytes(nodes.get(), row, 2)},
+           absl::FromUnixMillis(Int64(nodes.get(), row, 3)),
+           Bool(nodes.get(), row, 4)});
+      view.now = absl::FromUnixMillis(Int64(nodes.get(), row, 5));
+    }
+    ASSIGN_OR_RETURN(Result owners,
+                     Read("SELECT hall_id, owner FROM hall_owner", PgParams()));
+    for (int row = 0; row < PQntuples(owners.get()); ++row) {
+      view.owners[Bytes(owners.get(), row, 0)] = Bytes(owners.get(), row, 1);
+    }
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> halls, HallIds());
+  view.halls.insert(halls.begin(), halls.end());
+  return view;
+}
+
+absl::Status PostgresJournalStore::Terminate(const std::string& name,
+                                             absl::Duration lease) {
+  absl::MutexLock lock(&mu_);
+  // The stale heartbeat is checked again here, at the database's clock: a
+  // node that came back since it was read keeps its session. The call waits
+  // (up to a second, PostgreSQL 14 on) until the session is gone, so its
+  // halls can be taken at once.
+  ASSIGN_OR_RETURN(
+      Result ended,
+      Read("SELECT pg_terminate_backend(a.pid, 1000) FROM nodes n JOIN "
+           "pg_stat_activity a ON a.pid = n.backend_pid AND a.backend_start "
+           "= n.backend_start WHERE n.name = $1 AND n.heartbeat < "
+           "clock_timestamp() - $2::bigint * interval '1 millisecond'",
+           PgParams().Text(name).Int(absl::ToInt64Milliseconds(lease))));
+  if (PQntuples(ended.get()) > 0) {
+    spdlog::warn(
+        "node {}: no heartbeat for {}; its store session was ended, so its "
+        "halls can be taken and its writes are refused",
+        name, absl::FormatDuration(lease));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace qcall

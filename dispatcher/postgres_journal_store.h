@@ -38,6 +38,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "dispatcher/cluster_store.h"
 #include "dispatcher/hall_ownership.h"
 #include "dispatcher/journal_chain.h"
 #include "dispatcher/journal_store.h"
@@ -49,7 +50,9 @@ namespace qcall {
 
 class PgParams;  // postgres_journal_store.cc
 
-class PostgresJournalStore : public JournalStore, public HallOwnership {
+class PostgresJournalStore : public JournalStore,
+                             public HallOwnership,
+                             public ClusterStore {
  public:
   // Connects to the database `url` names (a libpq URL; its password never
   // appears in a message: RedactedStoreUrl): UNAVAILABLE when it cannot, or
@@ -76,6 +79,7 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
       const std::function<absl::Status(const SnapshotRecord&)>& visit) override;
   const JournalChain& chain() const override { return chain_; }
   HallOwnership* ownership() override { return read_only_ ? nullptr : this; }
+  ClusterStore* cluster() override { return read_only_ ? nullptr : this; }
   // True after a commit or a reconnection failed because no server could be
   // reached.
   bool CanResume() override;
@@ -97,6 +101,14 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   absl::StatusOr<uint64_t> Take(absl::string_view hall_id) override;
   absl::Status Release(absl::string_view hall_id) override;
   uint64_t HeldEpoch(absl::string_view hall_id) override;
+
+  // ClusterStore: the table `nodes` (name, grpc, http, backend_pid,
+  // backend_start, heartbeat). A session is told by its pid and start time
+  // together (pids are reused).
+  absl::Status Heartbeat(const NodeAddress& self) override;
+  absl::StatusOr<ClusterView> View() override;
+  absl::Status Terminate(const std::string& name,
+                         absl::Duration lease) override;
 
  private:
   using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
@@ -129,12 +141,14 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   // The chain of the hall's record `index`, empty when there is none.
   absl::StatusOr<std::string> ChainAt(absl::string_view hall_id, uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Inside Commit's transaction: every hall of the batch is held at the
-  // epoch its owner row still has. ABORTED (fenced) otherwise; the fenced
-  // halls are no longer held.
+  // Inside Commit's transaction, in one query: every hall of the batch is
+  // held at the epoch its owner row still has. ABORTED (fenced) naming the
+  // others (RefuseHalls) otherwise; the fenced halls are no longer held.
   absl::Status CheckEpochs(const std::vector<std::string>& hall_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Rollback(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes the table `nodes` where a journal made before it lacks it.
+  absl::Status EnsureNodesTable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // OK means durable: a commit waits for its WAL flush and a synchronous
   // standby's, whatever the database's default says (off or local: set on
   // for this session, at every connection).
@@ -162,7 +176,9 @@ class PostgresJournalStore : public JournalStore, public HallOwnership {
   PGconn* const conn_ ABSL_PT_GUARDED_BY(mu_);
   const std::string name_;  // The redacted URL.
   const JournalChain chain_;
-  const std::string node_name_;
+  // The owner its takes write: the name given at open, then the name this
+  // node heartbeats under (ClusterStore).
+  std::string node_name_ ABSL_GUARDED_BY(mu_);
   const bool read_only_;
   // Each hall's newest committed record, read at its first commit.
   absl::flat_hash_map<std::string, Head> heads_ ABSL_GUARDED_BY(mu_);

@@ -69,6 +69,33 @@ prometheus::ClientMetric Sample(
   return metric;
 }
 
+// How other nodes tell clients to reach this one: the options' names, or
+// defaults from the addresses it listens on.
+NodeAddress NodeAddressOf(const ServerOptions& options, int grpc_port,
+                          int http_port, bool tls) {
+  auto host_of = [](const std::string& listen) {
+    std::string host = listen.substr(0, listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+      char name[256] = "";
+      ::gethostname(name, sizeof(name) - 1);
+      host = name;
+    }
+    return host;
+  };
+  NodeAddress self;
+  self.grpc = options.advertise_grpc.empty()
+                  ? absl::StrCat(host_of(options.listen), ":", grpc_port)
+                  : options.advertise_grpc;
+  self.node = options.node_name.empty() ? self.grpc : options.node_name;
+  if (!options.advertise_http.empty()) {
+    self.http = std::string(absl::StripSuffix(options.advertise_http, "/"));
+  } else if (http_port != 0) {
+    self.http = absl::StrCat(tls ? "https://" : "http://",
+                             host_of(options.http_listen), ":", http_port);
+  }
+  return self;
+}
+
 }  // namespace
 
 namespace {
@@ -270,30 +297,6 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
                         .accept_damage = options.accept_journal_damage,
                         .private_cipher = options.private_cipher,
                         .node_name = absl::StrCat(host, ":", ::getpid())}));
-  // Where nodes share the store, each hall this one serves is taken first
-  // (a new epoch), before its journal is read: a node that held it before
-  // can write to it no more.
-  HallOwnership* const owner = server->store_->ownership();
-  // A node killed a moment ago (this one, restarting) holds its halls
-  // until the database has seen its session end: a few seconds' grace.
-  const auto take_until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  auto take = [owner, take_until](const std::string& hall_id) -> absl::Status {
-    if (owner == nullptr) return absl::OkStatus();
-    while (true) {
-      absl::StatusOr<uint64_t> epoch = owner->Take(hall_id);
-      if (epoch.ok()) return absl::OkStatus();
-      if (epoch.status().code() == absl::StatusCode::kFailedPrecondition &&
-          std::chrono::steady_clock::now() < take_until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        continue;
-      }
-      return absl::Status(
-          epoch.status().code(),
-          absl::StrCat("cannot serve ", epoch.status().message(),
-                       ": a hall is served by one node at a time"));
-    }
-  };
   server->journal_ = std::make_unique<GroupCommitJournal>(server->store_.get());
   server->pool_ = std::make_unique<boost::asio::thread_pool>(options.threads);
   if (server->store_->records_missing()) {
@@ -311,8 +314,26 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
     return server->halls_.AddIfAbsent(id, [&] { return std::move(runtime); })
         .status();
   };
+  server->runtime_options_ = options.runtime;
   for (const v1::HallConfig& hall_config : config.halls()) {
-    RETURN_IF_ERROR(take(hall_config.hall_id()));
+    server->configured_[hall_config.hall_id()] = hall_config;
+  }
+  // Where nodes share the store, each hall is served by the node it is
+  // placed at (cluster_node.h), which takes it first (a new epoch: a node
+  // that held it before can write to it no more) and recovers it then; this
+  // node joins once it listens, so other nodes can name its address.
+  ClusterStore* const cluster = server->store_->cluster();
+  if (cluster != nullptr) {
+    ClusterOptions cluster_options = options.cluster;
+    for (const v1::HallConfig& hall_config : config.halls()) {
+      cluster_options.configured_halls.push_back(hall_config.hall_id());
+    }
+    server->cluster_ = std::make_unique<ClusterNode>(
+        cluster, server->store_->ownership(),
+        static_cast<HallHost*>(server.get()), std::move(cluster_options));
+  }
+  for (const v1::HallConfig& hall_config : config.halls()) {
+    if (cluster != nullptr) break;
     ASSIGN_OR_RETURN(
         RecoveredHall hall,
         RecoverHall(hall_config.hall_id(), &hall_config, server->store_.get(),
@@ -328,8 +349,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
   ASSIGN_OR_RETURN(const std::vector<std::string> stored,
                    server->store_->HallIds());
   for (const std::string& id : stored) {
+    if (cluster != nullptr) break;
     if (server->halls_.Find(id) != nullptr) continue;
-    RETURN_IF_ERROR(take(id));
     ASSIGN_OR_RETURN(
         RecoveredHall hall,
         RecoverHall(id, nullptr, server->store_.get(), server->journal_.get(),
@@ -401,8 +422,18 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         // in memory would vanish at the next start.
         RETURN_IF_ERROR(self->journal_->health());
         if (HallOwnership* taker = self->store_->ownership()) {
-          RETURN_IF_ERROR(
-              taker->Take(configure.configure().config().hall_id()).status());
+          const std::string& id = configure.configure().config().hall_id();
+          RETURN_IF_ERROR(taker->Take(id).status());
+          // Another node may have made it since this one last read the
+          // node table: a hall is made once.
+          absl::StatusOr<uint64_t> last = self->store_->LastIndex(id);
+          if (!last.ok() || *last > 0) {
+            taker->Release(id).IgnoreError();
+            return last.ok() ? absl::UnavailableError(absl::StrCat(
+                                   "hall ", id,
+                                   " exists on another node; retry there"))
+                             : last.status();
+          }
         }
         ASSIGN_OR_RETURN(
             std::unique_ptr<HallRuntime> runtime,
@@ -418,7 +449,8 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
       },
       options.runtime.clock,
       server->store_->private_data(),
-      server->guide_pins_.get()};
+      server->guide_pins_.get(),
+      server->cluster_.get()};
   server->kiosk_ = std::make_unique<KioskService>(context);
   server->counter_ = std::make_unique<CounterService>(context);
   server->display_ = std::make_unique<DisplayService>(context);
@@ -470,7 +502,7 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         server->auth_.get(), server->speech_.get(),
         HttpGateway::Options{.web_root = options.web_root,
                              .public_token = public_token,
-                             .locator = options.hall_locator,
+                             .locator = server->cluster_.get(),
                              .serves =
                                  [self](const std::string& hall_id) {
                                    return self->halls_.Find(hall_id) != nullptr;
@@ -499,6 +531,12 @@ absl::StatusOr<std::unique_ptr<QcallServer>> QcallServer::Start(
         }));
   }
   for (HallRuntime* runtime : server->halls_.All()) runtime->Start();
+  if (server->cluster_ != nullptr) {
+    RETURN_IF_ERROR(server->cluster_->Join(
+        NodeAddressOf(options, server->port_, server->http_port(),
+                      tls.has_value()),
+        absl::Seconds(5)));
+  }
   spdlog::info(
       "qcalld: {} halls recovered ({} journal records replayed) in {} ms, "
       "started in {} ms, listening on port {}{}",
@@ -656,6 +694,8 @@ void QcallServer::Shutdown() {
   // The HTTP side starts no call from here on: libgrpc crashes on a call
   // made on the in-process channel while the gRPC server shuts down.
   if (gateway_ != nullptr) gateway_->CloseCalls();
+  // No hall comes or goes from here on.
+  if (cluster_ != nullptr) cluster_->Stop();
   for (HallRuntime* runtime : halls_.All()) {
     runtime->hub().EndAll(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "qcalld is shutting down"));
@@ -682,5 +722,76 @@ void QcallServer::Shutdown() {
 }
 
 QcallServer::~QcallServer() { Shutdown(); }
+
+absl::flat_hash_set<std::string> QcallServer::ServedHalls() {
+  absl::flat_hash_set<std::string> ids;
+  for (HallRuntime* runtime : halls_.All()) ids.insert(runtime->hall_id());
+  return ids;
+}
+
+absl::Status QcallServer::Serve(const std::string& hall_id) {
+  auto configured = configured_.find(hall_id);
+  const v1::HallConfig* seed =
+      configured == configured_.end() ? nullptr : &configured->second;
+  uint64_t replayed = 0;
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(RecoveredHall hall,
+                   RecoverHall(hall_id, seed, store_.get(), journal_.get(),
+                               pool_.get(), runtime_options_, &replayed));
+  // As at start: the file's configuration goes into a journal that lacks
+  // it or runs another.
+  const bool configure =
+      seed != nullptr &&
+      (hall.fresh || !google::protobuf::util::MessageDifferencer::Equals(
+                         hall.runtime->recovered_config(), *seed));
+  ASSIGN_OR_RETURN(auto added, halls_.AddIfAbsent(hall_id, [&] {
+    return std::move(hall.runtime);
+  }));
+  if (!added.second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("hall ", hall_id, " is served here already"));
+  }
+  HallRuntime* runtime = added.first;
+  runtime->Start();
+  if (configure) {
+    v1::Command command;
+    *command.mutable_configure()->mutable_config() = *seed;
+    command.mutable_configure()->set_supervisor_id("qcalld --config");
+    runtime->Submit(command, "",
+                    [hall_id](absl::Status status, const v1::CommandReply&) {
+                      if (!status.ok()) {
+                        spdlog::error(
+                            "hall {}: --config not applied, it runs the "
+                            "configuration in its journal: {}",
+                            hall_id, status.ToString());
+                      }
+                    });
+  }
+  spdlog::info("hall {}: served here ({} records replayed in {} ms)", hall_id,
+               replayed,
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count());
+  return absl::OkStatus();
+}
+
+void QcallServer::Leave(const std::string& hall_id, const OwnerAnswer& why) {
+  HallRuntime* runtime = halls_.Retire(hall_id);
+  if (runtime == nullptr) return;
+  auto written = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> done = written->get_future();
+  runtime->Retire(why.status, why.trailers, [written](absl::Status durable) {
+    written->set_value(std::move(durable));
+  });
+  // Its lock goes only once what it acknowledged is in the store, so the
+  // next owner replays all of it.
+  if (done.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+    spdlog::warn("hall {}: its last commands are not durable after 3 s",
+                 hall_id);
+  }
+  runtime->hub().EndAll(ToGrpc(why.status), why.trailers);
+  spdlog::info("hall {}: no longer served here: {}", hall_id,
+               std::string(why.status.message()));
+}
 
 }  // namespace qcall

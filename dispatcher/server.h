@@ -12,11 +12,13 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "dispatcher/auth.h"
+#include "dispatcher/cluster_node.h"
 #include "dispatcher/group_commit_journal.h"
 #include "dispatcher/guide_pins.h"
 #include "dispatcher/hall_locator.h"
@@ -75,11 +77,15 @@ struct ServerOptions {
   // preface and settings); a connection that sends nothing is closed then
   // instead of after gRPC's default two minutes.
   std::chrono::milliseconds grpc_handshake_timeout = std::chrono::seconds(10);
-  // Where several nodes share the store: where the halls this node does not
-  // serve are, for the "ask the owner" answers (owner_redirect.h; the HTTP
-  // side's 307 and 503). Null: a single node. Outlives the server.
-  HallLocator* hall_locator = nullptr;
   RuntimeOptions runtime;
+  // Where nodes share the store (PostgreSQL): this node's name (default
+  // host:port of --listen, the host name for a wildcard address), the
+  // host:port clients dial for its gRPC side and the base URL of its HTTP
+  // side (defaults from --listen and --http), as other nodes tell clients.
+  std::string node_name;
+  std::string advertise_grpc;
+  std::string advertise_http;
+  ClusterOptions cluster;
 };
 
 // Reads and checks a textproto ServerConfig: halls valid, hall ids and
@@ -90,11 +96,11 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(absl::string_view text,
                                                    absl::string_view origin);
 absl::Status ValidateServerConfig(const v1::ServerConfig& config);
 
-class QcallServer {
+class QcallServer : private HallHost {
  public:
   static absl::StatusOr<std::unique_ptr<QcallServer>> Start(
       const v1::ServerConfig& config, const ServerOptions& options);
-  ~QcallServer();
+  ~QcallServer() override;
 
   // The port the server listens on (useful with port 0).
   int port() const { return port_; }
@@ -107,6 +113,11 @@ class QcallServer {
 
  private:
   QcallServer() = default;
+
+  // HallHost, for the cluster (several nodes on one store).
+  absl::flat_hash_set<std::string> ServedHalls() override;
+  absl::Status Serve(const std::string& hall_id) override;
+  void Leave(const std::string& hall_id, const OwnerAnswer& why) override;
 
   std::unique_ptr<JournalStore> store_;
   std::unique_ptr<GroupCommitJournal> journal_;
@@ -125,6 +136,11 @@ class QcallServer {
   std::unique_ptr<SpeechCache> speech_;
   std::unique_ptr<HttpGateway> gateway_;
   std::unique_ptr<HttpServer> http_;
+  // Where nodes share the store; null for a single node (SQLite).
+  std::unique_ptr<ClusterNode> cluster_;
+  // The --config file's halls, for a hall this node takes later.
+  std::map<std::string, v1::HallConfig> configured_;
+  RuntimeOptions runtime_options_;
   std::atomic<int64_t> open_streams_{0};
   int port_ = 0;
   bool shut_down_ = false;

@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "dispatcher/command_request.h"
 #include "dispatcher/method_policy.h"
+#include "dispatcher/owner_redirect.h"
 #include "dispatcher/recovery.h"
 #include "dispatcher/tsan_annotations.h"
 #include "engine/hall_rules.h"
@@ -50,6 +51,14 @@ absl::StatusOr<Admitted> Admit(const ServiceContext& c,
   }
   RETURN_IF_ERROR(c.auth->Authorize(caller, PolicyOf(method), hall_id, window));
   HallRuntime* hall = c.halls->Find(hall_id);
+  if (hall == nullptr && c.locator != nullptr) {
+    // Another node serves it, or will: the client is told where.
+    OwnerAnswer answer = NotServedHere(hall_id, c.locator->Locate(hall_id));
+    for (const auto& [key, value] : answer.trailers) {
+      context->AddTrailingMetadata(key, value);
+    }
+    return answer.status;
+  }
   if (hall == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no hall '", hall_id.substr(0, 64), "' on this server"));
@@ -249,7 +258,15 @@ grpc::ServerUnaryReactor* CommandCall(const ServiceContext& c,
                     &command);
         admitted->hall->Submit(
             std::move(command), request.request_id(),
-            [finish](absl::Status status, const v1::CommandReply& reply) {
+            [finish, context, hall = admitted->hall](
+                absl::Status status, const v1::CommandReply& reply) {
+              // Refused by a hall that left this node meanwhile: the
+              // client is told where it went.
+              if (absl::IsUnavailable(status) && hall->retired()) {
+                for (const auto& [key, value] : hall->retired_trailers()) {
+                  context->AddTrailingMetadata(key, value);
+                }
+              }
               finish(status, reply);
             },
             std::move(admit), std::move(phone));
@@ -305,6 +322,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(
           reap();
           open_streams->fetch_sub(1);
         });
+      },
+      [context](const std::string& key, const std::string& value) {
+        context->AddTrailingMetadata(key, value);
       });
   hall->Watch(stream, request->after_seq());
   return stream;
@@ -942,6 +962,19 @@ grpc::ServerUnaryReactor* SupervisorService::ConfigureHall(
             finish(status, out);
           };
         };
+        if (c_.locator != nullptr &&
+            c_.halls->Find(config.hall_id()) == nullptr) {
+          // A hall another node serves is configured there.
+          absl::StatusOr<std::optional<NodeAddress>> located =
+              c_.locator->Locate(config.hall_id());
+          if (!absl::IsNotFound(located.status())) {
+            OwnerAnswer answer = NotServedHere(config.hall_id(), located);
+            for (const auto& [key, value] : answer.trailers) {
+              context->AddTrailingMetadata(key, value);
+            }
+            return finish(answer.status);
+          }
+        }
         absl::StatusOr<std::pair<HallRuntime*, bool>> hall =
             c_.halls->AddIfAbsent(config.hall_id(), [&] {
               return c_.new_hall(command, r.request_id(), reply_created(true));

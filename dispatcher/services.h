@@ -17,6 +17,7 @@
 #include "dispatcher/grpc_status.h"
 #include "dispatcher/guide_pins.h"
 #include "dispatcher/hall_directory.h"
+#include "dispatcher/hall_locator.h"
 #include "dispatcher/hall_runtime.h"
 #include "dispatcher/issue_limiter.h"
 #include "dispatcher/records.h"
@@ -54,6 +55,9 @@ struct ServiceContext {
   PrivateDataStore* private_data = nullptr;
   // The halls' guide PINs (the kiosk's guide mode, priority tickets).
   GuidePins* guide_pins = nullptr;
+  // Where a hall this node does not serve is served, where nodes share the
+  // store; null for a single node (SQLite): such a hall is NOT_FOUND.
+  HallLocator* locator = nullptr;
 };
 
 // Every method is a raw one: the request arrives as bytes and is parsed by
@@ -196,9 +200,9 @@ class SupervisorService final
                                                               v1::Supervisor::WithRawCallbackMethod_DismissAdvice<
                                                                   v1::Supervisor::WithRawCallbackMethod_CreateBooking<
                                                                       v1::Supervisor::WithRawCallbackMethod_ListBookings<
-                                                                      v1::Supervisor::WithRawCallbackMethod_AcknowledgeAlarm<
-                                                                          v1::Supervisor::
-                                                                              Service>>>>>>>>>>>>>>>> {
+                                                                          v1::Supervisor::WithRawCallbackMethod_AcknowledgeAlarm<
+                                                                              v1::Supervisor::
+                                                                                  Service>>>>>>>>>>>>>>>> {
  public:
   explicit SupervisorService(ServiceContext context) : c_(context) {}
   grpc::ServerUnaryReactor* ListHalls(grpc::CallbackServerContext* context,

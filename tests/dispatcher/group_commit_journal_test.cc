@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/notification.h"
 #include "dispatcher/journal_chain.h"
 #include "gmock/gmock.h"
@@ -33,6 +35,17 @@ class FakeStore : public JournalStore {
     ++commits;
     if (fail_from_commit > 0 && commits >= fail_from_commit) {
       return absl::InternalError("disk full");
+    }
+    // A hall another node took: the whole commit is refused, naming it.
+    std::vector<std::string> fenced_here;
+    for (const JournalRecord& r : records) {
+      if (fenced.contains(r.hall_id)) fenced_here.push_back(r.hall_id);
+    }
+    for (const SnapshotRecord& s : snapshots) {
+      if (fenced.contains(s.hall_id)) fenced_here.push_back(s.hall_id);
+    }
+    if (!fenced_here.empty()) {
+      return RefuseHalls(absl::AbortedError("fenced"), fenced_here);
     }
     if (unreachable) return absl::UnavailableError("connection lost");
     Committed& c = committed.emplace_back();
@@ -77,6 +90,7 @@ class FakeStore : public JournalStore {
 
   std::chrono::milliseconds commit_delay{0};
   int fail_from_commit = 0;
+  absl::flat_hash_set<std::string> fenced;
   std::mutex mu;
   int commits = 0;
   std::vector<uint64_t> indexes;
@@ -176,6 +190,72 @@ TEST(GroupCommitJournalTest, SnapshotsGoInTheSameCommit) {
   const GroupCommitJournal::Stats stats = journal.stats();
   EXPECT_EQ(stats.batches, 1u);
   EXPECT_EQ(stats.records, 1u);
+}
+
+// A commit refused for one hall (another node took it) fails that hall's
+// entries only; the other halls' are committed and the journal stays
+// healthy.
+TEST(GroupCommitJournalTest, AFencedHallFailsOnlyItsOwnEntries) {
+  FakeStore store;
+  store.fenced = {"lost"};
+  std::vector<std::pair<std::string, absl::Status>> done;
+  std::mutex mu;
+  {
+    // One batch: the writer waits behind the first commit.
+    store.commit_delay = std::chrono::milliseconds(50);
+    GroupCommitJournal journal(&store);
+    journal.Append(
+        {"kept", 1, 0, "", "command", ""}, std::nullopt, [](absl::Status) {},
+        journal.generation());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const char* hall : {"kept", "lost", "other"}) {
+      journal.Append(
+          {hall, std::string(hall) == "kept" ? 2u : 1u, 0, "", "command", ""},
+          std::nullopt,
+          [&mu, &done, hall](absl::Status status) {
+            std::lock_guard lock(mu);
+            done.emplace_back(hall, status);
+          },
+          journal.generation());
+    }
+    journal.AppendSnapshot(
+        {"lost", 1, "state"},
+        [&mu, &done](absl::Status s) {
+          std::lock_guard lock(mu);
+          done.emplace_back("lost snapshot", s);
+        },
+        journal.generation());
+  }
+  ASSERT_EQ(done.size(), 4u);
+  for (const auto& [hall, status] : done) {
+    if (absl::string_view(hall).substr(0, 4) == "lost") {
+      // Not written: the client is told to retry where the hall is.
+      EXPECT_TRUE(absl::IsUnavailable(status)) << hall << ": " << status;
+    } else {
+      EXPECT_TRUE(status.ok()) << hall << ": " << status;
+    }
+  }
+  // The refused commit wrote nothing; its retry wrote the others.
+  ASSERT_EQ(store.committed.size(), 2u);
+  EXPECT_THAT(store.committed[1].records, ::testing::ElementsAre(2, 1));
+  EXPECT_TRUE(store.committed[1].snapshots.empty());
+}
+
+TEST(GroupCommitJournalTest, AFencedHallLeavesTheJournalHealthy) {
+  FakeStore store;
+  store.fenced = {"lost"};
+  GroupCommitJournal journal(&store);
+  std::promise<absl::Status> lost;
+  journal.Append(
+      {"lost", 1, 0, "", "command", ""}, std::nullopt,
+      [&lost](absl::Status s) { lost.set_value(s); }, journal.generation());
+  EXPECT_TRUE(absl::IsUnavailable(lost.get_future().get()));
+  EXPECT_TRUE(journal.health().ok());
+  std::promise<absl::Status> kept;
+  journal.Append(
+      {"kept", 1, 0, "", "command", ""}, std::nullopt,
+      [&kept](absl::Status s) { kept.set_value(s); }, journal.generation());
+  EXPECT_TRUE(kept.get_future().get().ok());
 }
 
 // The status of an Append, once it is answered.

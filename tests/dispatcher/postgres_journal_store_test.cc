@@ -178,6 +178,69 @@ TEST_F(PostgresJournalStoreTest,
   EXPECT_THAT(status.message(), Not(HasSubstr("s3cret")));
 }
 
+// One hall of a commit fenced: the commit names it (one epoch query for
+// all), writes nothing, and the others commit without it.
+TEST_F(PostgresJournalStoreTest, ACommitFencedForOneHallNamesIt) {
+  auto a = Node("node-a");
+  ASSERT_TRUE(a);
+  ASSERT_EQ(*a->Take("hall-1"), 1u);
+  ASSERT_EQ(*a->Take("hall-2"), 1u);
+  Terminate("node-a");
+  {
+    auto b = Node("node-b");
+    ASSERT_TRUE(b);
+    ASSERT_EQ(*b->Take("hall-1"), 2u);
+  }
+  const std::vector<JournalRecord> both = {Record(1, "a-1"),
+                                           {"hall-2", 1, 1000, "", "x", ""}};
+  const absl::Status fenced = a->Commit(both, {});
+  EXPECT_EQ(fenced.code(), absl::StatusCode::kAborted) << fenced;
+  EXPECT_EQ(RefusedHalls(fenced), std::vector<std::string>{"hall-1"});
+  EXPECT_EQ(*a->LastIndex("hall-2"), 0u);
+  ASSERT_TRUE(a->Commit({both[1]}, {}).ok());
+  EXPECT_EQ(*a->LastIndex("hall-2"), 1u);
+  EXPECT_EQ(*a->LastIndex("hall-1"), 0u);
+  // Not held any more: refused the same way, by name.
+  const absl::Status not_held = a->Commit(both, {});
+  EXPECT_EQ(not_held.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RefusedHalls(not_held), std::vector<std::string>{"hall-1"});
+}
+
+// The node table: a heartbeat registers the node's session; a node late
+// past the lease has its session ended, and its next heartbeat comes back
+// on a new one.
+TEST_F(PostgresJournalStoreTest, ALateNodesSessionIsEndedAndItComesBack) {
+  auto a = Node("node-a");
+  auto b = Node("node-b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->Heartbeat({"node-a", "10.0.0.1:50051", "http://a"}).ok());
+  ASSERT_TRUE(a->Take("hall-1").ok());
+  absl::StatusOr<ClusterView> view = b->View();
+  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_EQ(view->nodes.size(), 1u);
+  EXPECT_EQ(view->nodes[0].address.grpc, "10.0.0.1:50051");
+  EXPECT_TRUE(view->nodes[0].session_alive);
+  EXPECT_LT(view->now - view->nodes[0].heartbeat, absl::Seconds(1));
+  EXPECT_EQ(view->owners.at("hall-1"), "node-a");
+  // Within its lease: left alone.
+  ASSERT_TRUE(b->Terminate("node-a", absl::Seconds(60)).ok());
+  ASSERT_TRUE(b->View().ok());
+  EXPECT_TRUE(b->View()->nodes[0].session_alive);
+  // Past it: ended, and its hall's lock with it.
+  ASSERT_TRUE(b->Terminate("node-a", absl::ZeroDuration()).ok());
+  absl::StatusOr<uint64_t> taken = absl::UnavailableError("not tried");
+  for (int i = 0; i < 50 && !taken.ok(); ++i) {
+    taken = b->Take("hall-1");
+    if (!taken.ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_FALSE(b->View()->nodes[0].session_alive);
+  // Back: a new session, registered by its heartbeat; the hall is lost.
+  ASSERT_TRUE(a->Heartbeat({"node-a", "10.0.0.1:50051", "http://a"}).ok());
+  EXPECT_TRUE(b->View()->nodes[0].session_alive);
+  EXPECT_EQ(a->HeldEpoch("hall-1"), 0u);
+}
+
 // The server itself goes away and comes back (a primary killed, restarted or
 // replaced by its promoted standby): on a server of the test's own.
 class PostgresResumeTest : public ::testing::Test {

@@ -78,6 +78,9 @@ class QcalldProcess {
   ::testing::AssertionResult Stop(int timeout_seconds = 10);
 
   bool running() const { return pid_ > 0; }
+  // The running server's process id (-1 when none), for signals that do
+  // not end it (SIGSTOP, SIGCONT).
+  pid_t pid() const { return pid_; }
   int port() const { return port_; }
   // The port of --http; 0 when the server has no HTTP side.
   int http_port() const { return http_port_; }
