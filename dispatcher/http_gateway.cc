@@ -748,8 +748,7 @@ void HttpGateway::CallAndRespond(const Exchange& exchange,
               status.error_code() == grpc::StatusCode::UNAVAILABLE &&
               !owner.empty()) {
             // The hall left this node after the gateway looked.
-            RespondNotServedHere(call->exchange, status.error_message(),
-                                 owner);
+            RespondNotServedHere(call->exchange, status.error_message(), owner);
           } else if (!status.ok()) {
             RespondError(call->exchange, status);
           } else if (!MessageTraits::Deserialize(&call->response,
