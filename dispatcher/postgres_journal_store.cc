@@ -282,6 +282,14 @@ absl::Status PostgresJournalStore::Reconnect() {
   }
   spdlog::warn("journal in {}: the connection was lost; connected again",
                name_);
+  // A session made again but not set up (its settings, its halls' locks)
+  // is as good as lost: Resume makes it again from the start.
+  absl::Status restored = RestoreSession();
+  if (!restored.ok()) lost_ = true;
+  return restored;
+}
+
+absl::Status PostgresJournalStore::RestoreSession() {
   if (read_only_) {
     RETURN_IF_ERROR(
         Exec("SET default_transaction_read_only = on", PgParams()).status());
@@ -349,7 +357,7 @@ bool PostgresJournalStore::CanResume() {
 
 absl::Status PostgresJournalStore::Resume() {
   absl::MutexLock lock(&mu_);
-  if (PQstatus(conn_) != CONNECTION_OK) RETURN_IF_ERROR(Reconnect());
+  if (PQstatus(conn_) != CONNECTION_OK || lost_) RETURN_IF_ERROR(Reconnect());
   heads_.clear();
   RETURN_IF_ERROR(RetakeHeld());
   lost_ = false;
@@ -414,6 +422,12 @@ absl::Status PostgresJournalStore::CheckEpochs(
     fenced.push_back(hall_id);
     held_.erase(hall_id);
     heads_.erase(hall_id);
+    // The session-level lock outlives this transaction's rollback: held,
+    // it would keep the hall from every other node, and a take again here
+    // would stack it.
+    Exec(absl::StrCat("SELECT pg_advisory_unlock(", kLockKey, ")").c_str(),
+         PgParams().Text(hall_id))
+        .IgnoreError();
   }
   if (fenced.empty()) return absl::OkStatus();
   return RefuseHalls(
@@ -441,6 +455,14 @@ absl::Status PostgresJournalStore::Commit(
   }
   // Sorted: two commits lock owner rows in one order.
   std::sort(hall_ids.begin(), hall_ids.end());
+  if (lost_) {
+    // A session made again but not set up (a read found it lost): nothing
+    // is written until Resume has made it whole.
+    return absl::UnavailableError(absl::StrCat(
+        "journal in ", name_,
+        ": the connection is being made again: nothing of this commit was "
+        "written"));
+  }
   if (std::vector<std::string> not_held = NotHeld(hall_ids, held_);
       !not_held.empty()) {
     return RefuseHalls(
@@ -455,7 +477,12 @@ absl::Status PostgresJournalStore::Commit(
   if (absl::Status begun = Exec("BEGIN", PgParams()).status(); !begun.ok()) {
     if (PQstatus(conn_) != CONNECTION_BAD) return begun;
     RETURN_IF_ERROR(Reconnect());
-    RETURN_IF_ERROR(Exec("BEGIN", PgParams()).status());
+    if (absl::Status again = Exec("BEGIN", PgParams()).status(); !again.ok()) {
+      // Lost again at once (a server still going away): nothing was sent,
+      // and the store waits for Resume.
+      if (PQstatus(conn_) == CONNECTION_BAD) lost_ = true;
+      return again;
+    }
     // The halls lost with the old session are not written.
     if (std::vector<std::string> lost = NotHeld(hall_ids, held_);
         !lost.empty()) {

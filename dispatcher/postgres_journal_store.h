@@ -136,6 +136,9 @@ class PostgresJournalStore : public JournalStore,
   // A new session for a lost one; the halls it held are locked again, or
   // lost when another node holds them.
   absl::Status Reconnect() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reconnect's second half, on the new session: its settings, and the
+  // halls held locked again (or lost to the node that holds them now).
+  absl::Status RestoreSession() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Head> ReadHead(absl::string_view hall_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The chain of the hall's record `index`, empty when there is none.

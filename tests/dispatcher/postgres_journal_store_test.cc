@@ -128,6 +128,13 @@ TEST_F(PostgresJournalStoreTest, AFencedNodeWritesNothing) {
   EXPECT_EQ(a->Commit({Record(3, "a-3")}, {}).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(*a->LastIndex("hall-1"), 2u);
+  // The lock its new session took on the hall went with the fencing, so
+  // another node can take the hall (it would wait for a's session to end).
+  auto c = Node("node-c");
+  ASSERT_TRUE(c);
+  const absl::StatusOr<uint64_t> taken = c->Take("hall-1");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(*taken, 3u);
 }
 
 // The same, while the new owner still holds the hall: the node that comes
